@@ -1,0 +1,27 @@
+# Two commands do all set-up on a machine with only Python 3.11+ and make:
+#   make demo   the main job: simulate a calibrated cohort, analyse it, write the report
+#   make test   the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.installed-from-lock
+
+.PHONY: demo test bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "burnout needs Python 3.11 or newer; set PYTHON=python3.x")'
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/burnout demo --out demo-out
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache
