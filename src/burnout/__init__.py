@@ -1,0 +1,37 @@
+"""burnout: a burnout treatment program's real-world outcomes, analysed like a published study.
+
+The public surface is small: ``analyze`` runs the whole analysis plan on a cohort
+and returns a frozen ``Analysis``; ``load_protocol`` reads an analysis plan;
+``simulate_cohort`` makes the calibrated synthetic cohort. Heavy modules are
+imported on first use so that importing the package stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["Analysis", "__version__", "analyze", "load_cohort", "load_protocol", "simulate_cohort"]
+
+if TYPE_CHECKING:
+    from burnout.analysis import Analysis, analyze
+    from burnout.protocol import load_protocol
+    from burnout.simulate import simulate_cohort
+    from burnout.validate import load_cohort
+
+_LAZY = {
+    "Analysis": "burnout.analysis",
+    "analyze": "burnout.analysis",
+    "load_cohort": "burnout.validate",
+    "load_protocol": "burnout.protocol",
+    "simulate_cohort": "burnout.simulate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'burnout' has no attribute {name!r}")

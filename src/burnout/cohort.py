@@ -1,0 +1,246 @@
+"""The analysed cohort: one row per patient, built in the engine.
+
+Every per-patient decision of the analysis plan is made here, on integer score
+units (see ``scoring``): the burnout threshold at baseline, completion, the
+exclusion reason, response per subscale, the threshold at each timepoint and the
+burnout profile. The result is an Ibis table materialised once in the engine;
+``measures`` aggregates it and nothing per-patient leaves the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Final
+
+import ibis
+import ibis.expr.types as ir
+
+from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
+from burnout.scoring import at_least, at_most, score_mbi, score_phq9, to_units_ceil, to_units_floor
+
+if TYPE_CHECKING:
+    from burnout.protocol import Protocol
+    from burnout.validate import Cohort
+
+__all__ = [
+    "EXCLUSION_REASONS",
+    "PROFILES",
+    "ProfileCutoffs",
+    "age_band_expr",
+    "build_patient_table",
+    "col",
+    "exact",
+    "profile_expr",
+    "threshold_expr",
+]
+
+PROFILES: Final[tuple[str, ...]] = ("burnout", "overextended", "disengaged", "ineffective", "engaged")
+EXCLUSION_REASONS: Final[tuple[str, ...]] = (
+    "no_baseline",
+    "below_threshold",
+    "missed_sessions",
+    "missed_assessment",
+)
+
+
+def exact(value: float | int) -> Fraction:
+    """The decimal a plan value was written as: 4.8 -> 24/5 (not the binary float)."""
+    return Fraction(str(value))
+
+
+def col(subscale: str, timepoint: int) -> str:
+    """Column name of a subscale's units at a timepoint in the patient table."""
+    return f"{subscale}_{timepoint}"
+
+
+def age_band_expr(age: ir.IntegerValue, bands: list[int]) -> ir.StringValue:
+    """Age band label ("18-34", "35-49", "50+"); "unknown" for a blank age."""
+    cases = []
+    for lower, upper in zip(bands, [*bands[1:], None], strict=True):
+        label = f"{lower}+" if upper is None else f"{lower}-{upper - 1}"
+        cond = age >= lower if upper is None else (age >= lower) & (age < upper)
+        cases.append((cond, label))
+    return ibis.cases(*cases, else_="unknown")
+
+
+def threshold_expr(table: ir.Table, timepoint: int, protocol: Protocol) -> ir.BooleanValue:
+    """Meets the burnout threshold at ``timepoint``: E >= e_min and (C >= c_min or PE <= pe_max).
+
+    Null when a subscale needed to decide is missing.
+    """
+    elig = protocol.eligibility
+    e = at_least(table[col("exhaustion", timepoint)], exact(elig.exhaustion_min))
+    c = at_least(table[col("cynicism", timepoint)], exact(elig.cynicism_min))
+    pe = at_most(table[col("professional_efficacy", timepoint)], exact(elig.efficacy_max))
+    return e & (c | pe)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileCutoffs:
+    """Integer unit cut-offs: a subscale is critical at ``units >= cut`` (E, C) or ``<= cut`` (PE)."""
+
+    exhaustion: int
+    cynicism: int
+    professional_efficacy: int
+    description: str
+
+    @classmethod
+    def from_plan(
+        cls,
+        protocol: Protocol,
+        *,
+        reference: dict[str, tuple[float, float]] | None = None,
+    ) -> ProfileCutoffs:
+        """Cut-offs from the plan; ``reference`` gives (mean, sd) per subscale for z-scores.
+
+        A z-score boundary b becomes the raw cut-off mean + b * sd; the comparison is
+        then made on integers against ceil/floor of that cut-off in units, so a
+        patient's profile never depends on floating-point rounding of their own score.
+        """
+        p = protocol.profiles
+        bounds = {
+            "exhaustion": exact(p.exhaustion),
+            "cynicism": exact(p.cynicism),
+            "professional_efficacy": exact(p.professional_efficacy),
+        }
+        if p.method == "raw":
+            raw = bounds
+            desc = ", ".join(f"{s} {'<=' if s == 'professional_efficacy' else '>='} {float(v):g}" for s, v in raw.items())
+        else:
+            if reference is None:
+                raise ValueError("z-score profiles need a reference (mean, sd) per subscale")
+            raw = {}
+            for s, b in bounds.items():
+                mean, sd = reference[s]
+                raw[s] = Fraction(mean) + b * Fraction(sd)
+            desc = ", ".join(
+                f"{s} z {'<=' if s == 'professional_efficacy' else '>='} {float(bounds[s]):g} "
+                f"(raw {'<=' if s == 'professional_efficacy' else '>='} {float(raw[s]):.3f})"
+                for s in SUBSCALES
+            )
+        return cls(
+            exhaustion=to_units_ceil(raw["exhaustion"]),
+            cynicism=to_units_ceil(raw["cynicism"]),
+            professional_efficacy=to_units_floor(raw["professional_efficacy"]),
+            description=desc,
+        )
+
+    def raw(self) -> dict[str, float]:
+        """The cut-offs on the 0-6 score scale (for display)."""
+        return {s: getattr(self, s) / SCALE for s in SUBSCALES}
+
+
+def profile_expr(table: ir.Table, timepoint: int, cutoffs: ProfileCutoffs) -> ir.StringValue:
+    """Burnout profile (after Leiter & Maslach 2016) at a timepoint, from critical subscales."""
+    e = table[col("exhaustion", timepoint)] >= cutoffs.exhaustion
+    c = table[col("cynicism", timepoint)] >= cutoffs.cynicism
+    pe = table[col("professional_efficacy", timepoint)] <= cutoffs.professional_efficacy
+    return ibis.cases(
+        (e & c, "burnout"),
+        (e, "overextended"),
+        (c, "disengaged"),
+        (pe, "ineffective"),
+        else_="engaged",
+    )
+
+
+def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
+    """One row per patient with every per-patient quantity of the plan, materialised.
+
+    Columns: patient_id, age, age_band, sex, female, route, pathway; ``<s>_<t>`` units
+    per subscale and scheduled timepoint; ``phq9_<t>`` (units of 1/504) when PHQ-9 is
+    present; sessions_delivered; ``side_effects_<k>`` (1/0/null) for each assessed
+    session k; sae_count; baseline_scored, threshold_met, completer, exclusion;
+    ``response_<s>``, responses (0-3); ``threshold_<t>``. Profiles are added later by
+    ``measures`` because z-score cut-offs need the completers' baseline.
+
+    Assessments at unscheduled timepoints are ignored (validation warned of them).
+    """
+    assessments = list(protocol.schedule.assessments)
+    n_sessions = protocol.schedule.sessions
+    first, last = assessments[0], assessments[-1]
+
+    scored = score_mbi(
+        cohort.mbi_gs, max_missing_items=protocol.scoring.max_missing_items, has_items=cohort.mbi_has_items
+    )
+    scored = scored.filter(scored.after_session.isin(assessments))
+    mbi_wide = scored.group_by("patient_id").aggregate(
+        **{
+            col(s, t): scored[s].max(where=scored.after_session == t)
+            for t in assessments
+            for s in SUBSCALES
+        },
+        **{f"assessed_{t}": (scored.after_session == t).any() for t in assessments},
+    )
+
+    sessions = cohort.sessions
+    in_schedule = (sessions.session >= 1) & (sessions.session <= n_sessions)
+    sess_wide = sessions.group_by("patient_id").aggregate(
+        sessions_delivered=sessions.session.count(where=in_schedule),
+        sessions_total=sessions.count(),
+        sae_count=sessions.serious_adverse_event.cast("int64").sum(),
+        **{
+            f"side_effects_{k}": sessions.side_effects.cast("int64").max(where=sessions.session == k)
+            for k in assessments
+            if k > 0
+        },
+    )
+
+    pts = cohort.patients
+    table = pts.select(
+        "patient_id",
+        "age",
+        age_band=age_band_expr(pts.age, list(protocol.subgroups.age_bands)),
+        sex=pts.sex,
+        female=ibis.cases((pts.sex == "female", 1), (pts.sex == "male", 0), else_=ibis.null("int64")),
+        route=pts.route,
+        pathway=pts.pathway,
+    )
+    table = table.left_join(mbi_wide, "patient_id").drop("patient_id_right")
+    table = table.left_join(sess_wide, "patient_id").drop("patient_id_right")
+
+    if cohort.phq9 is not None:
+        phq = score_phq9(cohort.phq9)
+        phq = phq.filter(phq.after_session.isin(assessments))
+        phq_wide = phq.group_by("patient_id").aggregate(
+            **{f"phq9_{t}": phq.phq9.max(where=phq.after_session == t) for t in assessments}
+        )
+        table = table.left_join(phq_wide, "patient_id").drop("patient_id_right")
+
+    table = table.mutate(
+        sessions_delivered=table.sessions_delivered.fill_null(0),
+        sessions_total=table.sessions_total.fill_null(0),
+        sae_count=table.sae_count.fill_null(0),
+    )
+    baseline_scored = ibis.and_(*(table[col(s, first)].notnull() for s in SUBSCALES))
+    all_scored = ibis.and_(*(table[col(s, t)].notnull() for s in SUBSCALES for t in assessments))
+    table = table.mutate(
+        baseline_scored=baseline_scored,
+        threshold_met=baseline_scored & threshold_expr(table, first, protocol).fill_null(False),
+        all_sessions=table.sessions_delivered >= n_sessions,
+        all_assessments=all_scored.fill_null(False),
+    )
+    table = table.mutate(
+        completer=table.threshold_met & table.all_sessions & table.all_assessments,
+        exclusion=ibis.cases(
+            (~table.baseline_scored, "no_baseline"),
+            (~table.threshold_met, "below_threshold"),
+            (~table.all_sessions, "missed_sessions"),
+            (~table.all_assessments, "missed_assessment"),
+            else_=ibis.null("string"),
+        ),
+    )
+    min_change = to_units_ceil(exact(protocol.response.min_change))
+    responses = {
+        f"response_{s}": (
+            (table[col(s, last)] - table[col(s, first)]) * GOOD_DIRECTION[s] >= min_change  # type: ignore[index]
+        ).fill_null(False)
+        for s in SUBSCALES
+    }
+    table = table.mutate(**responses)
+    table = table.mutate(
+        responses=sum((table[f"response_{s}"].cast("int64") for s in SUBSCALES[1:]), table[f"response_{SUBSCALES[0]}"].cast("int64")),
+        **{f"threshold_{t}": threshold_expr(table, t, protocol) for t in assessments},
+    )
+    return table

@@ -1,0 +1,230 @@
+"""The relational stage: exact aggregates of the patient table, computed in the engine.
+
+Everything here is a handful of aggregate queries over the materialised patient
+table (``cohort.build_patient_table``). Python receives integers only: counts,
+sums of integer score units and sums of their squares and cross-products (as
+DECIMAL(38, 0), so nothing overflows and nothing depends on the order in which a
+parallel engine adds floats). That makes the aggregates identical on every
+backend and every run, which is what makes results.json byte-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import ibis.expr.types as ir
+
+from burnout.cohort import PROFILES, ProfileCutoffs, col, profile_expr
+from burnout.instrument import SCALE, SUBSCALES
+
+if TYPE_CHECKING:
+    from burnout.protocol import Protocol
+
+__all__ = ["Moments", "Measures", "collect_measures"]
+
+
+@dataclass(frozen=True, slots=True)
+class Moments:
+    """Exact sums of a variable: n, sum and sum of squares (integers, in score units)."""
+
+    n: int
+    total: int
+    total_sq: int
+
+    def centered_ss(self) -> float:
+        """Sum of squared deviations from the mean, computed exactly then rounded once."""
+        if self.n == 0:
+            return 0.0
+        return float(Fraction(self.total_sq) - Fraction(self.total * self.total, self.n))
+
+
+@dataclass(frozen=True, slots=True)
+class Measures:
+    """Every aggregate the analysis needs, as exact integers (scores in units of 1/SCALE)."""
+
+    patients: int
+    exclusions: dict[str, int]
+    threshold_met: int
+    completers: int
+    scores: dict[tuple[str, int], Moments]
+    changes: dict[tuple[str, int], Moments]
+    plateau: dict[str, Moments]
+    responders: dict[str, int]
+    responder_counts: dict[int, int]
+    response_patterns: dict[tuple[bool, bool, bool], int]
+    below_threshold: dict[int, int]
+    profiles: dict[int, dict[str, int]]
+    transitions: dict[str, dict[str, int]]
+    profile_cutoffs: ProfileCutoffs
+    side_effects: dict[int, tuple[int, int]]
+    sae: tuple[int, int]
+    subgroups: dict[str, dict[str, dict[str, int]]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _int(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, Decimal):
+        return int(value)
+    return int(value)
+
+
+def _moment_aggs(prefix: str, expr: ir.IntegerValue, where: ir.BooleanValue | None = None) -> dict[str, ir.Value]:
+    big = expr.cast("decimal(38, 0)")
+    return {
+        f"{prefix}__n": expr.count(where=where),
+        f"{prefix}__s": expr.cast("decimal(38, 0)").sum(where=where),
+        f"{prefix}__ss": (big * big).sum(where=where),
+    }
+
+
+def _moments(row: dict[str, Any], prefix: str) -> Moments:
+    return Moments(n=_int(row[f"{prefix}__n"]), total=_int(row[f"{prefix}__s"]), total_sq=_int(row[f"{prefix}__ss"]))
+
+
+def _one_row(expr: ir.Table) -> dict[str, Any]:
+    return expr.to_pyarrow().to_pylist()[0]
+
+
+def _rows(expr: ir.Table) -> list[dict[str, Any]]:
+    return expr.to_pyarrow().to_pylist()
+
+
+def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
+    """Run the aggregate queries over the patient table.
+
+    Parameters
+    ----------
+    table
+        The materialised patient table from ``cohort.build_patient_table``.
+    protocol
+        The analysis plan.
+
+    Notes
+    -----
+    Queries: flow (1), completer moments and counts (1), response patterns (1),
+    profiles and transitions (2), subgroups (one per variable). The z-score profile
+    cut-offs depend on the completers' baseline mean and SD, so profiles run after
+    the moments query.
+    """
+    assessments = list(protocol.schedule.assessments)
+    first, last = assessments[0], assessments[-1]
+    comp = table.filter(table.completer)
+
+    flow_rows = _rows(table.group_by("exclusion").aggregate(n=table.count()))
+    by_reason = {r["exclusion"]: int(r["n"]) for r in flow_rows}
+    patients = sum(by_reason.values())
+    exclusions = {reason: by_reason.get(reason, 0) for reason in ("no_baseline", "below_threshold", "missed_sessions", "missed_assessment")}
+    completers = by_reason.get(None, 0)
+    threshold_met = patients - exclusions["no_baseline"] - exclusions["below_threshold"]
+
+    aggs: dict[str, ir.Value] = {}
+    for s in SUBSCALES:
+        for t in assessments:
+            aggs |= _moment_aggs(f"score_{s}_{t}", comp[col(s, t)])
+            if t != first:
+                aggs |= _moment_aggs(f"change_{s}_{t}", comp[col(s, t)] - comp[col(s, first)])
+        if len(assessments) >= 3:
+            aggs |= _moment_aggs(f"plateau_{s}", comp[col(s, last)] - comp[col(s, assessments[-2])])
+        aggs[f"resp_{s}"] = comp[f"response_{s}"].cast("int64").sum()
+    for k in (1, 2, 3):
+        aggs[f"resp_n_{k}"] = (comp.responses >= k).cast("int64").sum() if k < 3 else (comp.responses == 3).cast("int64").sum()
+    for t in assessments:
+        aggs[f"below_{t}"] = (~comp[f"threshold_{t}"]).cast("int64").sum()
+    for k in assessments:
+        if k > 0:
+            aggs[f"se_n_{k}"] = comp[f"side_effects_{k}"].count()
+            aggs[f"se_yes_{k}"] = comp[f"side_effects_{k}"].sum()
+    aggs["sae_events"] = table.sae_count.sum()
+    aggs["sae_sessions"] = table.sessions_total.sum()
+    row = _one_row(comp.aggregate(**aggs))
+
+    scores = {(s, t): _moments(row, f"score_{s}_{t}") for s in SUBSCALES for t in assessments}
+    changes = {(s, t): _moments(row, f"change_{s}_{t}") for s in SUBSCALES for t in assessments if t != first}
+    plateau = {s: _moments(row, f"plateau_{s}") for s in SUBSCALES if len(assessments) >= 3}
+
+    cutoffs = ProfileCutoffs.from_plan(protocol, reference=_profile_reference(protocol, scores, first))
+    profiled = comp.mutate(**{f"profile_{t}": profile_expr(comp, t, cutoffs) for t in assessments})
+    profile_counts = _one_row(
+        profiled.aggregate(
+            **{
+                f"p_{t}_{p}": (profiled[f"profile_{t}"] == p).cast("int64").sum()
+                for t in assessments
+                for p in PROFILES
+            }
+        )
+    )
+    transition_rows = _rows(
+        profiled.group_by(src=profiled[f"profile_{first}"], dst=profiled[f"profile_{last}"]).aggregate(
+            n=profiled.count()
+        )
+    )
+    transitions = {a: {b: 0 for b in PROFILES} for a in PROFILES}
+    for r in transition_rows:
+        transitions[r["src"]][r["dst"]] = int(r["n"])
+
+    pattern_rows = _rows(
+        comp.group_by([f"response_{s}" for s in SUBSCALES]).aggregate(n=comp.count())
+    )
+    patterns = {tuple(bool(r[f"response_{s}"]) for s in SUBSCALES): int(r["n"]) for r in pattern_rows}
+
+    subgroups: dict[str, dict[str, dict[str, int]]] = {}
+    for variable in protocol.subgroups.by:
+        grouped = _rows(
+            comp.group_by(level=comp[variable]).aggregate(
+                n=comp.count(),
+                at_least_1=(comp.responses >= 1).cast("int64").sum(),
+                **{s: comp[f"response_{s}"].cast("int64").sum() for s in SUBSCALES},
+            )
+        )
+        subgroups[variable] = {
+            str(r["level"]): {k: _int(v) for k, v in r.items() if k != "level"}
+            for r in sorted(grouped, key=lambda r: str(r["level"]))
+        }
+
+    return Measures(
+        patients=patients,
+        exclusions=exclusions,
+        threshold_met=threshold_met,
+        completers=completers,
+        scores=scores,
+        changes=changes,
+        plateau=plateau,
+        responders={s: _int(row[f"resp_{s}"]) for s in SUBSCALES},
+        responder_counts={k: _int(row[f"resp_n_{k}"]) for k in (1, 2, 3)},
+        response_patterns=patterns,
+        below_threshold={t: _int(row[f"below_{t}"]) for t in assessments},
+        profiles={t: {p: _int(profile_counts[f"p_{t}_{p}"]) for p in PROFILES} for t in assessments},
+        transitions=transitions,
+        profile_cutoffs=cutoffs,
+        side_effects={k: (_int(row[f"se_yes_{k}"]), _int(row[f"se_n_{k}"])) for k in assessments if k > 0},
+        sae=(_int(row["sae_events"]), _int(row["sae_sessions"])),
+        subgroups=subgroups,
+    )
+
+
+def _profile_reference(
+    protocol: Protocol,
+    scores: dict[tuple[str, int], Moments],
+    first: int,
+) -> dict[str, tuple[float, float]] | None:
+    """(mean, sd) per subscale in score points for z-score profiles."""
+    p = protocol.profiles
+    if p.method == "raw":
+        return None
+    if p.reference == "norms":
+        return {s: (float(getattr(p.norms, s).mean), float(getattr(p.norms, s).sd)) for s in SUBSCALES}
+    ref = {}
+    for s in SUBSCALES:
+        m = scores[(s, first)]
+        if m.n < 2:
+            raise ValueError("z-score profiles need at least 2 completers with a baseline score")
+        mean = m.total / m.n / SCALE
+        sd = (m.centered_ss() / (m.n - 1)) ** 0.5 / SCALE
+        ref[s] = (mean, sd)
+    return ref
+

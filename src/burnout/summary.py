@@ -1,0 +1,128 @@
+"""`burnout validate`: load, validate and summarise a cohort without analysing it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from burnout.instrument import SUBSCALES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from burnout.protocol import Protocol
+    from burnout.validate import Cohort
+
+__all__ = ["ValidationSummary", "summarize", "validate_and_summarize"]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationSummary:
+    """What a valid cohort holds, in counts (no patient ids).
+
+    ``assessments`` maps after_session to rows; ``scored``/``unscored`` map each
+    subscale to assessments where it was scored or not (too many blank items).
+    """
+
+    source: str
+    patients: int
+    assessments: dict[int, int]
+    sessions: int
+    scored: dict[str, int]
+    unscored: dict[str, int]
+    threshold_met: int
+    phq9_assessments: int | None
+    warnings: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return (
+            f"<ValidationSummary {self.source}: {self.patients:,} patients, "
+            f"{sum(self.assessments.values()):,} assessments, {self.sessions:,} sessions, "
+            f"{self.threshold_met:,} met the threshold at baseline>"
+        )
+
+    def to_rich(self) -> Table:
+        """A two-column table for the terminal."""
+        from rich.table import Table
+
+        table = Table(title=f"Valid cohort: {self.source}", show_header=False)
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        table.add_row("patients", f"{self.patients:,}")
+        for t, n in sorted(self.assessments.items()):
+            label = "baseline" if t == 0 else f"after session {t}"
+            table.add_row(f"MBI-GS assessments, {label}", f"{n:,}")
+        table.add_row("sessions delivered", f"{self.sessions:,}")
+        for s in SUBSCALES:
+            table.add_row(f"{s}: scored / not scored", f"{self.scored[s]:,} / {self.unscored[s]:,}")
+        table.add_row("met the burnout threshold at baseline", f"{self.threshold_met:,}")
+        if self.phq9_assessments is not None:
+            table.add_row("PHQ-9 assessments", f"{self.phq9_assessments:,}")
+        table.add_row("warnings", f"{len(self.warnings)}")
+        return table
+
+
+def summarize(cohort: Cohort, protocol: Protocol) -> ValidationSummary:
+    """Counts of a validated cohort, computed in the engine."""
+    from burnout.cohort import build_patient_table
+    from burnout.scoring import score_mbi
+
+    scored = score_mbi(
+        cohort.mbi_gs, max_missing_items=protocol.scoring.max_missing_items, has_items=cohort.mbi_has_items
+    )
+    by_t = scored.group_by("after_session").aggregate(
+        n=scored.count(),
+        **{f"scored_{s}": scored[s].count() for s in SUBSCALES},
+    )
+    rows: list[dict[str, Any]] = by_t.to_pyarrow().to_pylist()
+    total = sum(int(r["n"]) for r in rows)
+    scored_counts = {s: sum(int(r[f"scored_{s}"]) for r in rows) for s in SUBSCALES}
+    table = build_patient_table(cohort, protocol)
+    threshold_met = int(table.threshold_met.cast("int64").sum().to_pyarrow().as_py() or 0)
+    return ValidationSummary(
+        source=str(cohort.source),
+        patients=int(cohort.patients.count().to_pyarrow().as_py()),
+        assessments={int(r["after_session"]): int(r["n"]) for r in rows},
+        sessions=int(cohort.sessions.count().to_pyarrow().as_py()),
+        scored=scored_counts,
+        unscored={s: total - scored_counts[s] for s in SUBSCALES},
+        threshold_met=threshold_met,
+        phq9_assessments=None if cohort.phq9 is None else int(cohort.phq9.count().to_pyarrow().as_py()),
+        warnings=tuple(cohort.warnings),
+    )
+
+
+def validate_and_summarize(
+    source: str | os.PathLike[str],
+    *,
+    protocol: str | os.PathLike[str] | None = None,
+    progress: Console | None = None,
+) -> ValidationSummary:
+    """Load the plan and the cohort, validate every rule, and summarise.
+
+    Raises
+    ------
+    ProtocolError
+        The plan is invalid.
+    DataError
+        The cohort breaks the data format; ``problems`` lists every violation.
+    """
+    from burnout.protocol import load_protocol
+    from burnout.validate import load_cohort
+
+    plan = load_protocol(protocol)
+    status = progress.status("Validating the cohort...") if progress is not None else None
+    if status is not None:
+        status.start()
+    try:
+        cohort = load_cohort(
+            source,
+            scheduled_assessments=tuple(plan.schedule.assessments),
+            scheduled_sessions=plan.schedule.sessions,
+        )
+        return summarize(cohort, plan)
+    finally:
+        if status is not None:
+            status.stop()
