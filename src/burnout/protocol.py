@@ -683,9 +683,7 @@ def _band_labels(bands: Sequence[int]) -> list[str]:
     for lower, nxt in zip(lowers, [*lowers[1:], None]):
         if nxt is None:
             labels.append(f"{lower}+")
-        elif nxt - 1 == lower:
-            labels.append(str(lower))
-        else:
+        else:  # "18-18" for a one-year band: the same rule as cohort.age_band_expr
             labels.append(f"{lower}-{nxt - 1}")
     return labels
 
