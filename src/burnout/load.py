@@ -1,0 +1,482 @@
+"""Load stage: read a cohort folder into the engine as raw text tables with line numbers.
+
+A cohort is a folder holding ``patients``, ``mbi_gs`` and ``sessions`` (required)
+and ``phq9`` (optional), each as ``NAME.csv`` or ``NAME.parquet``
+(shared/spec/data-format.md). :func:`read_cohort` puts each table into the engine
+with every documented column as text (blank = null) plus ``_line``, the place of
+the row in its file, so the validation stage can say exactly where a bad cell is:
+
+- CSV: ``_line`` is the true 1-based line of the file on which the row starts
+  (the header is line 1, the first data row is line 2), also when quoted cells
+  hold line breaks or the file has blank lines.
+- Parquet: ``_line`` is the 1-based **row number** in the file (lines mean nothing
+  in Parquet), so a :class:`~burnout.errors.Problem` from a ``.parquet`` file has
+  the row number in its ``line`` field.
+
+Nothing here judges cell values; that is :mod:`burnout.validate`. What the loader
+reports are problems with the files themselves: a missing required file, a table
+present as both CSV and Parquet, an empty file, bytes that are not UTF-8 (with the
+line), rows with the wrong number of fields, an unreadable Parquet file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+
+from burnout import _csvcheck
+from burnout._schema import COLUMNS, REQUIRED_TABLES, TABLES
+from burnout.errors import Problem
+
+__all__ = ["RawCohort", "read_cohort"]
+
+MAX_PER_RULE = 100  # problems reported per file and rule before a summary line
+_UTF8_ALLOWED = (
+    "UTF-8 text; this byte is not UTF-8 (the file may be Latin-1/Windows-1252): "
+    "re-save it as UTF-8, e.g. Excel 'CSV UTF-8'"
+)
+
+
+@dataclass(frozen=True, eq=False)
+class RawCohort:
+    """A cohort folder as loaded into the engine, before any value is checked.
+
+    Attributes
+    ----------
+    con : ibis.BaseBackend
+        The engine holding the tables.
+    tables : Mapping[str, ibis.Table]
+        Table name (``"patients"``, ``"mbi_gs"``, ``"sessions"``, ``"phq9"``) to a
+        table with the documented columns present in the file, all as strings
+        (blank cells as null or empty), plus ``_line`` (int64): the file line for
+        CSV, the 1-based row number for Parquet. Undocumented columns are left out.
+        A table whose file could not be read is absent.
+    files : Mapping[str, str]
+        Table name to the file name shown in messages, e.g. ``"mbi_gs.csv"``.
+    problems : tuple[Problem, ...]
+        Problems with the files themselves, found while reading.
+    warnings : tuple[str, ...]
+        Things that do not make the data wrong (e.g. unknown columns, ignored).
+    source : str
+        The folder, as given.
+    fingerprint : str
+        SHA-256 (hex) identifying the input bytes: the hash of the text lines
+        ``"<file name> <sha256 of the file's bytes>\\n"`` for each file present, in
+        the order patients, mbi_gs, sessions, phq9. Each file is hashed streaming.
+    formats : Mapping[str, str]
+        Table name to ``"csv"`` or ``"parquet"``.
+    columns : Mapping[str, tuple[str, ...]]
+        Table name to every column name in the file's header, as written.
+    """
+
+    con: ibis.BaseBackend
+    tables: Mapping[str, ir.Table]
+    files: Mapping[str, str]
+    problems: tuple[Problem, ...] = ()
+    warnings: tuple[str, ...] = ()
+    source: str = ""
+    fingerprint: str = ""
+    formats: Mapping[str, Literal["csv", "parquet"]] = field(default_factory=dict)
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{self.files[n]}" for n in TABLES if n in self.tables)
+        return f"<RawCohort: {parts or 'no tables'}; {len(self.problems)} problems; from {self.source}>"
+
+    def close(self) -> None:
+        """Drop the raw text tables from the engine; ``tables`` is unusable afterwards.
+
+        A :class:`~burnout.validate.Cohort` made from this RawCohort keeps working:
+        its typed tables are separate. :func:`burnout.validate.load_cohort` calls this.
+        """
+        for t in self.tables.values():
+            name = t.get_name()
+            if _is_duckdb(self.con):
+                for obj in (name, f"{name}_parse"):
+                    for kind in ("VIEW", "TABLE"):
+                        try:
+                            self.con.con.execute(f'DROP {kind} IF EXISTS "{obj}"')
+                        except duckdb.CatalogException:
+                            pass  # the object is of the other kind
+            else:
+                self.con.drop_table(name, force=True)
+
+
+@dataclass
+class _Loaded:
+    table: str | None = None  # engine table/view name
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sha256: str = ""
+    header: tuple[str, ...] = ()
+
+
+def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None = None) -> RawCohort:
+    """Read a cohort folder into the engine as raw text tables with line numbers.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        Folder holding ``patients``, ``mbi_gs``, ``sessions`` and optionally ``phq9``,
+        each as ``.csv`` (UTF-8 with or without a byte-order mark, comma-separated,
+        header row, LF or CRLF line ends) or ``.parquet``.
+    con : ibis.BaseBackend, optional
+        Engine to load into; default a new in-memory DuckDB. Files are parsed by
+        DuckDB; for another backend the parsed tables are copied into ``con``.
+
+    Returns
+    -------
+    RawCohort
+        The tables (documented columns as text, plus ``_line``) and every problem
+        found with the files. Never raises for bad data: :func:`burnout.validate.validate_cohort`
+        raises one :class:`~burnout.errors.DataError` with these and all value problems.
+
+    Notes
+    -----
+    CSV is read with every column as text (DuckDB ``read_csv``, ``all_varchar``
+    semantics, header, comma, ``"`` quoting). Line numbers: when the file has no
+    quote character and no blank line, row *k* (0-based, in file order) is on line
+    *k* + 2; otherwise the start line of each record is found by a vectorised byte
+    scan (a line feed ends a record unless an odd number of quotes precede it).
+    Non-UTF-8 bytes are found by decoding the file in 16 MiB pieces that end at a
+    line feed, so each bad byte is reported on its true line.
+    """
+    folder = Path(source)
+    con = ibis.duckdb.connect() if con is None else con
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is a file, not a folder"
+        return RawCohort(
+            con=con,
+            tables={},
+            files={},
+            problems=(
+                Problem(
+                    file=str(source),
+                    line=None,
+                    patient_id=None,
+                    column=None,
+                    value=None,
+                    allowed=f"a cohort folder holding patients, mbi_gs and sessions as .csv or .parquet; this path {what}",
+                ),
+            ),
+            source=str(source),
+        )
+
+    engine = con if _is_duckdb(con) else ibis.duckdb.connect()
+    db: duckdb.DuckDBPyConnection = engine.con
+    token = uuid.uuid4().hex[:10]
+    listing = {p.name.lower(): p.name for p in folder.iterdir()}
+    tables: dict[str, ir.Table] = {}
+    files: dict[str, str] = {}
+    formats: dict[str, Literal["csv", "parquet"]] = {}
+    columns: dict[str, tuple[str, ...]] = {}
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    digests: list[str] = []
+    for name in TABLES:
+        csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
+        has_csv, has_pq = csv_path.is_file(), pq_path.is_file()
+        if has_csv and has_pq:
+            problems.append(
+                Problem(
+                    file=f"{name}.csv",
+                    line=None,
+                    patient_id=None,
+                    column=None,
+                    value=None,
+                    allowed=f"one file per table: both {name}.csv and {name}.parquet are present; remove one",
+                )
+            )
+            for p in (csv_path, pq_path):
+                digests.append(f"{p.name} {_csvcheck.scan_file(p, hash_only=True).sha256}\n")
+            continue
+        if not (has_csv or has_pq):
+            if name in REQUIRED_TABLES:
+                hint = ""
+                for ext in ("csv", "parquet"):
+                    found = listing.get(f"{name}.{ext}")
+                    if found:
+                        hint = f" (found {found!r}: file names are lower case)"
+                problems.append(
+                    Problem(
+                        file=f"{name}.csv",
+                        line=None,
+                        patient_id=None,
+                        column=None,
+                        value=None,
+                        allowed=f"a required file: put {name}.csv or {name}.parquet in {folder}{hint}",
+                    )
+                )
+            continue
+        path = csv_path if has_csv else pq_path
+        display = path.name
+        files[name] = display
+        formats[name] = "csv" if has_csv else "parquet"
+        rel = f"burnout_raw_{token}_{name}"
+        loaded = _load_csv(db, path, display, name, rel) if has_csv else _load_parquet(db, path, display, name, rel)
+        problems.extend(loaded.problems)
+        warnings.extend(loaded.warnings)
+        digests.append(f"{display} {loaded.sha256}\n")
+        columns[name] = loaded.header
+        if loaded.table is not None:
+            if engine is con:
+                tables[name] = con.table(loaded.table)
+            else:  # another backend: copy the parsed text table over
+                tables[name] = con.create_table(loaded.table, engine.table(loaded.table).to_pyarrow())
+    fingerprint = hashlib.sha256("".join(digests).encode()).hexdigest()
+    return RawCohort(
+        con=con,
+        tables=tables,
+        files=files,
+        problems=tuple(problems),
+        warnings=tuple(warnings),
+        source=str(source),
+        fingerprint=fingerprint,
+        formats=formats,
+        columns=columns,
+    )
+
+
+def _is_duckdb(con: ibis.BaseBackend) -> bool:
+    return getattr(con, "name", None) == "duckdb"
+
+
+def _sql_str(s: str | os.PathLike[str]) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def _problem(display: str, line: int | None, allowed: str, *, column: str | None = None, value: str | None = None) -> Problem:
+    return Problem(file=display, line=line, patient_id=None, column=column, value=value, allowed=allowed)
+
+
+def _check_header(names: list[str], display: str, name: str, out: _Loaded, *, line: int | None) -> dict[int, str]:
+    """Map position -> documented column for the usable columns; report the rest."""
+    known = COLUMNS[name]
+    keep: dict[int, str] = {}
+    seen: set[str] = set()
+    unknown: list[str] = []
+    for i, raw in enumerate(names):
+        if raw in known:
+            if raw in seen:
+                out.problems.append(
+                    _problem(display, line, f"each column name once in the header: remove or rename the second {raw!r}", column=raw, value=raw)
+                )
+            else:
+                seen.add(raw)
+                keep[i] = raw
+            continue
+        norm = re.sub(r"[\s\-]+", "_", raw.strip().lower())
+        norm = norm[1:] if norm.startswith("\ufeff") else norm
+        if norm in known and norm not in names:
+            out.problems.append(
+                _problem(display, line, f"column names are lower case without spaces: rename {raw!r} to {norm!r}", column=raw, value=raw)
+            )
+        elif not raw.strip():
+            out.warnings.append(f"{display}: column {i + 1} has no name in the header; it is ignored")
+        else:
+            unknown.append(raw)
+    if unknown:
+        listed = ", ".join(repr(u) for u in unknown)
+        out.warnings.append(
+            f"{display}: unknown column{'s' if len(unknown) > 1 else ''} {listed} ignored "
+            f"(documented columns: {', '.join(known)})"
+        )
+    return keep
+
+
+def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str, rel: str) -> _Loaded:
+    out = _Loaded()
+    scan = _csvcheck.scan_file(path)
+    out.sha256 = scan.sha256
+    empty = f"file is empty: needs a header row naming the columns ({', '.join(COLUMNS[name][:3])}, ...)"
+    if scan.size == 0:
+        out.problems.append(_problem(display, None, empty))
+        return out
+    if scan.bad_utf8_line_count:
+        for line in scan.bad_utf8_lines:
+            out.problems.append(_problem(display, line, _UTF8_ALLOWED, value=f"byte {scan.bad_utf8_example[line]}"))
+        more = scan.bad_utf8_line_count - len(scan.bad_utf8_lines)
+        if more > 0:
+            out.problems.append(_problem(display, None, f"... and {more:,} more lines with bytes that are not UTF-8"))
+        return out
+    header = _csvcheck.read_header(path)
+    if header is None:
+        with open(path, "rb") as f:
+            only_space = not f.read(1 << 16).lstrip(b"\xef\xbb\xbf").strip()
+        out.problems.append(
+            _problem(display, None if only_space else 1, empty if only_space else "line 1 must be the header row naming the columns; it is blank")
+        )
+        return out
+    out.header = tuple(header)
+    keep = _check_header(header, display, name, out, line=1)
+
+    rmap: _csvcheck.RecordMap | None = None
+    if scan.irregular:
+        rmap = _csvcheck.record_lines(path)
+        if _line_end_problems(rmap, display, out):
+            return out
+
+    ncols = len(header)
+    colspec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols)) + "}"
+    select = ", ".join(f'c{i} AS "{col}"' for i, col in keep.items()) or "NULL AS _none"
+    tmp, rej, rej_scan = f"{rel}_parse", f"{rel}_rejects", f"{rel}_rejscan"
+    try:
+        db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT {select} FROM read_csv({_sql_str(path)}, "
+            f"header = true, auto_detect = false, columns = {colspec}, delim = ',', quote = '\"', "
+            f"escape = '\"', store_rejects = true, rejects_table = '{rej}', rejects_scan = '{rej_scan}')"
+        )
+        rejects = db.execute(
+            f"SELECT line, min(error_type), min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
+        ).fetchall()
+    except duckdb.Error as e:
+        msg = str(e).strip().splitlines()[0]
+        out.problems.append(_problem(display, None, f"a comma-separated file with a header row; the reader failed: {msg}"))
+        db.execute(f"DROP TABLE IF EXISTS {tmp}")
+        return out
+    finally:
+        db.execute(f"DROP TABLE IF EXISTS {rej}")
+        db.execute(f"DROP TABLE IF EXISTS {rej_scan}")
+
+    if rejects and rmap is None:
+        rmap = _csvcheck.record_lines(path)
+    n_rejected = 0
+    rejected_records: list[int] = []
+    for line, etype, csv_line, message in rejects:
+        rec = int(line) - 1  # the reader counts records (blank lines included), header = 1
+        rejected_records.append(rec)
+        n_rejected += 1
+        if n_rejected > MAX_PER_RULE:
+            continue
+        true_line = int(rmap.start_line[rec]) if rmap is not None and rec < len(rmap.start_line) else int(line)
+        shown = (csv_line or "").split("\n")[0].rstrip("\r")
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        if etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+            found = re.search(r"Found:\s*(\d+)", message or "")
+            allowed = f"a row of {ncols} comma-separated fields like the header" + (f" (found {found.group(1)})" if found else "")
+        elif etype == "UNQUOTED VALUE":
+            allowed = "a quoted field closed by a matching quote (\"): the quote opened here is never closed, so the rest of the file could not be read"
+        else:
+            allowed = f"a well-formed CSV row ({message})"
+        out.problems.append(_problem(display, true_line, allowed, value=shown))
+    if n_rejected > MAX_PER_RULE:
+        out.problems.append(_problem(display, None, f"... and {n_rejected - MAX_PER_RULE:,} more rows like this that could not be read"))
+
+    n_rows = db.execute(f"SELECT count(*) FROM {tmp}").fetchone()[0]
+    if rmap is None:
+        db.execute(f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
+        out.table = rel
+        return out
+
+    # Records 1.. are data (0 is the header). The reader skips blank lines when the
+    # file has more than one column, and rejected records.
+    keep_mask = np.ones(len(rmap.start_line), dtype=bool)
+    keep_mask[0] = False
+    if ncols > 1:
+        keep_mask &= ~rmap.blank
+    if rejected_records:
+        idx = np.asarray(rejected_records, dtype=np.int64)
+        keep_mask[idx[idx < len(keep_mask)]] = False
+    lines = rmap.start_line[keep_mask]
+    drop = rmap.blank[keep_mask] if ncols == 1 else np.zeros(len(lines), dtype=bool)
+    if len(lines) != n_rows:
+        out.warnings.append(
+            f"{display}: could not match {n_rows:,} rows to {len(lines):,} records; line numbers in messages about this file are row numbers + 1"
+        )
+        db.execute(f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
+        out.table = rel
+        return out
+    mapping = pa.table({"rid": np.arange(n_rows, dtype=np.int64), "_line": lines.astype(np.int64), "_drop": drop})
+    map_name = f"{rel}_map"
+    db.register(map_name, mapping)
+    try:
+        db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {rel} AS SELECT m._line, t.* EXCLUDE (rid) FROM "
+            f"(SELECT CAST(rowid AS BIGINT) AS rid, * FROM {tmp}) t JOIN {map_name} m USING (rid) WHERE NOT m._drop"
+        )
+    finally:
+        db.unregister(map_name)
+        db.execute(f"DROP TABLE IF EXISTS {tmp}")
+    out.table = rel
+    return out
+
+
+def _line_end_problems(rmap: _csvcheck.RecordMap, display: str, out: _Loaded) -> bool:
+    """Report bare CRs and mixed LF/CRLF record ends; True if the file cannot be read reliably."""
+    bad = False
+    for line in rmap.lone_cr_lines[:MAX_PER_RULE]:
+        out.problems.append(
+            _problem(display, line, "line ends written LF or CRLF; this line has a bare carriage return (CR): re-save the file with LF or CRLF line ends")
+        )
+        bad = True
+    n_ended = len(rmap.start_line) - (1 if rmap.last_open else 0)
+    ends = rmap.crlf[:n_ended]
+    non_blank = ~rmap.blank[:n_ended]
+    if len(ends) and non_blank.any():
+        styles = ends[non_blank]
+        first_style = bool(styles[0])
+        differs = np.flatnonzero(styles != first_style)
+        if len(differs):
+            rec = np.flatnonzero(non_blank)[differs[0]]
+            line = int(rmap.start_line[rec])
+            want, got = ("CRLF", "LF") if first_style else ("LF", "CRLF")
+            out.problems.append(
+                _problem(display, line, f"one kind of line end throughout: line 1 ends with {want} but this line with {got}; re-save the file")
+            )
+            bad = True
+    return bad
+
+
+_PARQUET_TO_TEXT = {
+    "BOOLEAN": "CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END",
+    "DATE": "CAST({c} AS VARCHAR)",
+}
+
+
+def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str, rel: str) -> _Loaded:
+    out = _Loaded()
+    scan = _csvcheck.scan_file(path, hash_only=True)
+    out.sha256 = scan.sha256
+    if scan.size == 0:
+        out.problems.append(_problem(display, None, "file is empty: needs a Parquet file with the documented columns"))
+        return out
+    src = f"read_parquet({_sql_str(path)}, file_row_number = true)"
+    try:
+        schema = db.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(path)})").fetchall()
+        db.execute(f"SELECT count(*) FROM {src}").fetchone()
+    except duckdb.Error as e:
+        msg = str(e).strip().splitlines()[0]
+        out.problems.append(_problem(display, None, f"a readable Parquet file; reading failed ({msg}): re-export it"))
+        return out
+    names = [row[0] for row in schema]
+    types = {row[0]: str(row[1]) for row in schema}
+    out.header = tuple(names)
+    keep = _check_header(names, display, name, out, line=None)
+    exprs = []
+    for col in keep.values():
+        c = f'"{col}"'
+        typ = types[col].upper()
+        if typ in _PARQUET_TO_TEXT:
+            e = _PARQUET_TO_TEXT[typ].format(c=c)
+        elif typ.startswith("TIMESTAMP"):
+            # a timestamp at midnight is a date; anything else is shown as written
+            e = f"CASE WHEN CAST({c} AS DATE) = {c} THEN CAST(CAST({c} AS DATE) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END"
+        else:
+            e = f"CAST({c} AS VARCHAR)"
+        exprs.append(f'{e} AS "{col}"')
+    select = ", ".join(["CAST(file_row_number AS BIGINT) + 1 AS _line", *exprs])
+    db.execute(f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT {select} FROM {src}")
+    out.table = rel
+    return out
