@@ -1,0 +1,81 @@
+"""The outcomes report: one self-contained HTML page, figures and tables, from a results tree.
+
+>>> from burnout.report import write_report                  # doctest: +SKIP
+>>> write_report(analysis.results, Path("out"))              # doctest: +SKIP
+PosixPath('out/report.html')
+
+The report reads only the results tree (the dict written as results.json, see
+results.md); it never sees a patient row. It writes:
+
+- ``report.html``: every section, with the CSS, tables and SVG figures inline. The
+  page makes no network request when opened (a Content-Security-Policy forbids it)
+  and carries no patient identifier.
+- ``figures/<name>.svg`` and ``figures/<name>.png``: each figure as vector and as a
+  300 dpi raster, byte-identical for the same results.
+- ``tables/<name>.csv``: each table, unrounded (rounding is for display only); a
+  suppressed count is written as ``suppressed (<k)``.
+
+When ``results["meta"]["synthetic"]`` is true, the page title, a banner, every
+figure (and its caption), every table note and the first line of every CSV say
+SYNTHETIC DATA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_report"]
+
+
+def write_report(results: Mapping[str, Any], out_dir: Path) -> Path:
+    """Write the report for a results tree into ``out_dir``; return the path of report.html.
+
+    Parameters
+    ----------
+    results
+        The results tree (``Analysis.results``, or ``json.load`` of results.json).
+        Sections whose keys are absent (``attrition.table1``, ``itt``, ``phq9``,
+        ``reliable_change``, ``reliability``) are left out.
+    out_dir
+        Folder to write into (created if needed). ``figures/`` and ``tables/`` in it
+        are created; files of the same names are overwritten.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir / "report.html"``.
+
+    Raises
+    ------
+    ValueError
+        ``results`` is not a results tree (it lacks ``flow`` or ``subscales``).
+    """
+    from burnout.report._figures import build_figures
+    from burnout.report._html import render_html
+    from burnout.report._tables import build_tables, to_csv
+    from burnout.report._text import Ctx
+
+    if not isinstance(results, Mapping) or "flow" not in results or "subscales" not in results:
+        got = sorted(results)[:8] if isinstance(results, Mapping) else type(results).__name__
+        raise ValueError(
+            f"results must be a results tree (the results.json dict, with 'flow' and 'subscales'); got {got!r}. "
+            "Pass Analysis.results or json.load() of results.json."
+        )
+    out_dir = Path(out_dir)
+    fig_dir, tab_dir = out_dir / "figures", out_dir / "tables"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    tab_dir.mkdir(parents=True, exist_ok=True)
+
+    ctx = Ctx(results)
+    figures = build_figures(ctx)
+    tables = build_tables(ctx)
+    for key, fig in figures.items():
+        (fig_dir / f"{key}.svg").write_text(fig.svg, encoding="utf-8", newline="\n")
+        (fig_dir / f"{key}.png").write_bytes(fig.png)
+    for key, table in tables.items():
+        (tab_dir / f"{key}.csv").write_text(to_csv(table, ctx), encoding="utf-8", newline="\n")
+    page = out_dir / "report.html"
+    page.write_text(render_html(ctx, figures, tables), encoding="utf-8", newline="\n")
+    return page

@@ -1,0 +1,657 @@
+"""The report's figures: matplotlib, vector first, deterministic, private by construction.
+
+Each builder takes the report context and returns a `Figure` (SVG text and PNG bytes)
+or None when its numbers are absent. Figures are sized for print (3.5 in for one
+journal column, up to 7 in for two) with 8 pt text, use one colour-blind-safe palette
+(Okabe & Ito, 2008) plus marker shapes or hatching so they survive greyscale printing,
+and write text as paths (``svg.fonttype = "path"``) so no font is ever fetched.
+
+Privacy: a suppressed count arrives as None and is drawn as a grey hatched cell or a
+"suppressed" note; no builder derives a hidden value from totals, and nothing beyond
+what is drawn is written into the SVG (no ids or data attributes hold numbers).
+Determinism: ``svg.hashsalt`` is fixed and metadata carries no date or software.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import matplotlib as mpl
+from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
+
+from burnout.report._text import (
+    OUTCOME_LABELS,
+    PROFILE_LABELS,
+    PROFILES,
+    RESPONDER_LABELS,
+    SUBSCALE_LABELS,
+    SUBSCALES,
+    VARIABLE_LABELS,
+    Ctx,
+    fmt_p,
+    get,
+)
+
+__all__ = ["FIGURE_KEYS", "Figure", "build_figures"]
+
+# Okabe & Ito (2008), "Color Universal Design"
+OKABE_ITO: Final[dict[str, str]] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#999999",
+}
+SUBSCALE_COLOURS: Final[dict[str, str]] = {
+    "exhaustion": OKABE_ITO["vermillion"],
+    "cynicism": OKABE_ITO["blue"],
+    "professional_efficacy": OKABE_ITO["bluish_green"],
+}
+SUBSCALE_MARKERS: Final[dict[str, str]] = {"exhaustion": "o", "cynicism": "s", "professional_efficacy": "^"}
+PROFILE_COLOURS: Final[dict[str, str]] = {
+    "burnout": OKABE_ITO["vermillion"],
+    "overextended": OKABE_ITO["orange"],
+    "disengaged": OKABE_ITO["reddish_purple"],
+    "ineffective": OKABE_ITO["yellow"],
+    "engaged": OKABE_ITO["sky_blue"],
+}
+SUPPRESSED_FACE: Final[str] = "#E6E6E6"
+SUPPRESSED_EDGE: Final[str] = "#8C8C8C"
+INK: Final[str] = "#1A1A1A"
+FONT_PT: Final[float] = 8.0
+ONE_COLUMN_IN: Final[float] = 3.5
+TWO_COLUMN_IN: Final[float] = 7.0
+PNG_DPI: Final[int] = 300
+
+RC: Final[dict[str, Any]] = {
+    "svg.fonttype": "path",
+    "svg.hashsalt": "burnout-report",
+    "svg.image_inline": True,
+    "font.family": "DejaVu Sans",  # bundled with matplotlib: same glyphs on every machine
+    "font.size": FONT_PT,
+    "axes.titlesize": FONT_PT,
+    "axes.labelsize": FONT_PT,
+    "xtick.labelsize": FONT_PT,
+    "ytick.labelsize": FONT_PT,
+    "legend.fontsize": FONT_PT,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.6,
+    "axes.edgecolor": INK,
+    "axes.labelcolor": INK,
+    "text.color": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "xtick.major.size": 3,
+    "ytick.major.size": 3,
+    "lines.linewidth": 1.2,
+    "hatch.linewidth": 0.6,
+    "hatch.color": SUPPRESSED_EDGE,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.dpi": PNG_DPI,
+    "savefig.facecolor": "white",
+    "path.simplify": False,
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One rendered figure: file stem, title, caption (plain text) and both encodings."""
+
+    key: str
+    title: str
+    caption: str
+    alt: str
+    svg: str
+    png: bytes
+    width_in: float
+
+
+FIGURE_KEYS: Final[tuple[str, ...]] = ("flow", "trajectories", "response", "profiles", "transitions", "subgroups")
+
+
+def build_figures(ctx: Ctx) -> dict[str, Figure]:
+    """Every figure whose numbers are present, keyed by file stem (see `FIGURE_KEYS`)."""
+    builders: dict[str, Callable[[Ctx], tuple[MplFigure, str, str, str] | None]] = {
+        "flow": _flow,
+        "trajectories": _trajectories,
+        "response": _response,
+        "profiles": _profiles,
+        "transitions": _transitions,
+        "subgroups": _subgroups,
+    }
+    out: dict[str, Figure] = {}
+    with mpl.rc_context(RC):
+        for key, build in builders.items():
+            made = build(ctx)
+            if made is None:
+                continue
+            fig, title, caption, alt = made
+            if ctx.synthetic:
+                fig.text(
+                    0.995, 0.995, "SYNTHETIC DATA", ha="right", va="top",
+                    fontsize=FONT_PT, fontweight="bold", color=OKABE_ITO["vermillion"],
+                )
+                caption = f"{caption} SYNTHETIC DATA: simulated patients, not real outcomes."
+            out[key] = Figure(
+                key=key,
+                title=title,
+                caption=caption,
+                alt=alt,
+                svg=_svg(fig, key, title),
+                png=_png(fig),
+                width_in=float(fig.get_figwidth()),
+            )
+    return out
+
+
+def _svg(fig: MplFigure, key: str, title: str) -> str:
+    buf = io.StringIO()
+    with mpl.rc_context({"svg.id": f"figure-{key}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Title": title})
+    return buf.getvalue()
+
+
+def _png(fig: MplFigure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _new(width: float, height: float) -> MplFigure:
+    return MplFigure(figsize=(width, height), layout=None)
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = to_rgb(colour)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _tick_label(ctx: Ctx, t: str) -> str:
+    return "Baseline" if t == "0" else t
+
+
+# ------------------------------------------------------------------------------ flow
+
+
+def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    flow = ctx.results.get("flow")
+    if not flow:
+        return None
+    ex = flow.get("exclusions") or {}
+    sessions = ctx.sessions
+    follow = [t for t in ctx.timepoints if t != "0"]
+
+    def minus(a: Any, b: Any) -> Any:
+        # a derived box is shown only from displayed counts; never from a hidden one
+        return None if a is None or b is None else a - b
+
+    completion = flow.get("completion") or {}
+    pct = completion.get("rate")
+    comp_line = f"n = {ctx.count(flow.get('completers'))}"
+    if pct is not None:
+        comp_line += f" ({100 * pct:.1f}% of those meeting the threshold)"
+    main = [
+        ("Patients in the cohort files", f"n = {ctx.count(flow.get('patients'))}"),
+        ("Baseline MBI-GS scored", f"n = {ctx.count(minus(flow.get('patients'), ex.get('no_baseline')))}"),
+        ("Met the burnout threshold at baseline", f"n = {ctx.count(flow.get('threshold_met'))}"),
+        (
+            f"Received all {sessions} sessions" if sessions else "Received every session",
+            f"n = {ctx.count(minus(flow.get('threshold_met'), ex.get('missed_sessions')))}",
+        ),
+        ("Completers: analysed", comp_line),
+    ]
+    side = [
+        ("Excluded: no scored baseline assessment", ex.get("no_baseline")),
+        ("Excluded: below the burnout threshold", ex.get("below_threshold")),
+        (f"Excluded: missed \u2265 1 of the {sessions} sessions" if sessions else "Excluded: missed a session", ex.get("missed_sessions")),
+        (
+            "Excluded: missed \u2265 1 MBI-GS assessment\n(after session " + ", ".join(follow) + ")"
+            if follow
+            else "Excluded: missed an assessment",
+            ex.get("missed_assessment"),
+        ),
+    ]
+    if not ex:
+        main = [main[0], main[2], main[4]]
+        side = []
+
+    width, box_h, gap = 6.2, 0.46, 0.52
+    height = 0.15 + len(main) * box_h + (len(main) - 1) * gap + 0.1
+    fig = _new(width, height)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.axis("off")
+    main_x, main_w = 0.15, 2.95
+    side_x, side_w = 3.55, 2.55
+    centre = main_x + main_w / 2
+    y = height - 0.15
+    tops = []
+    for i, (label, count) in enumerate(main):
+        bottom = y - box_h
+        strong = i in (0, len(main) - 1)
+        ax.add_patch(
+            FancyBboxPatch(
+                (main_x, bottom), main_w, box_h, boxstyle="round,pad=0,rounding_size=0.04",
+                facecolor="#F2F2F2" if strong else "white", edgecolor=INK, linewidth=0.8,
+            )
+        )
+        ax.text(centre, bottom + box_h * 0.64, label, ha="center", va="center", fontweight="bold" if strong else "normal")
+        ax.text(centre, bottom + box_h * 0.3, count, ha="center", va="center")
+        tops.append((y, bottom))
+        y = bottom - gap
+    for i in range(len(main) - 1):
+        top_of_next = tops[i + 1][0]
+        bottom = tops[i][1]
+        ax.annotate(
+            "", xy=(centre, top_of_next), xytext=(centre, bottom),
+            arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.8, "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8},
+        )
+        if i < len(side):
+            label, count = side[i]
+            mid = (bottom + top_of_next) / 2
+            lines = label.count("\n") + 2
+            h = 0.14 * lines + 0.1
+            ax.add_patch(
+                FancyBboxPatch(
+                    (side_x, mid - h / 2), side_w, h, boxstyle="round,pad=0,rounding_size=0.04",
+                    facecolor="white", edgecolor=INK, linewidth=0.6,
+                )
+            )
+            ax.text(side_x + 0.08, mid, f"{label}\nn = {ctx.count(count)}", ha="left", va="center", linespacing=1.25)
+            ax.annotate(
+                "", xy=(side_x, mid), xytext=(centre, mid),
+                arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.6, "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7},
+            )
+    title = "Participant flow"
+    caption = (
+        "Patients in the cohort files to the analysed completers. Exclusions are applied in sequence; each patient "
+        f"is counted once, at the first reason that applies. Counts from 1 to {ctx.k - 1} are shown as "
+        f"\u201c{ctx.suppressed}\u201d, as is any box that could only be derived from a suppressed count."
+    )
+    alt = "Flow diagram from patients in the cohort files to analysed completers, with the number excluded at each step."
+    return fig, title, caption, alt
+
+
+# ---------------------------------------------------------------------- trajectories
+
+
+def _mean_ci(entry: Mapping[str, Any]) -> tuple[float, float] | None:
+    ci = entry.get("ci")
+    if ci and all(v is not None for v in ci):
+        return float(ci[0]), float(ci[1])
+    n, sd, mean = entry.get("n"), entry.get("sd"), entry.get("mean")
+    if n and n > 1 and sd is not None and mean is not None:
+        from scipy import stats
+
+        half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+        return mean - half, mean + half
+    return None
+
+
+def _spread_labels(ys: list[float], min_gap: float) -> list[float]:
+    """Move label positions apart by at least ``min_gap``, keeping their order."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = [ys[i] for i in order]
+    for _ in range(50):
+        moved = False
+        for j in range(1, len(placed)):
+            if placed[j] - placed[j - 1] < min_gap:
+                push = (min_gap - (placed[j] - placed[j - 1])) / 2
+                placed[j - 1] -= push
+                placed[j] += push
+                moved = True
+        if not moved:
+            break
+    out = [0.0] * len(ys)
+    for rank, i in enumerate(order):
+        out[i] = placed[rank]
+    return out
+
+
+def _trajectories(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    subs = ctx.results.get("subscales") or {}
+    present = [s for s in SUBSCALES if get(subs, s, "timepoints")]
+    if not present:
+        return None
+    tps = ctx.timepoints
+    fig = _new(ONE_COLUMN_IN, 2.75)
+    ax = fig.add_axes((0.15, 0.17, 0.55, 0.78))
+    offsets = dict(zip(present, [(i - (len(present) - 1) / 2) * 0.09 for i in range(len(present))], strict=True))
+    lows, highs, ends = [], [], []
+    for s in present:
+        xs, ys, lo, hi = [], [], [], []
+        for i, t in enumerate(tps):
+            e = get(subs, s, "timepoints", t)
+            if not e or e.get("mean") is None:
+                continue
+            ci = _mean_ci(e)
+            xs.append(i + offsets[s])
+            ys.append(e["mean"])
+            lo.append(e["mean"] - ci[0] if ci else 0.0)
+            hi.append(ci[1] - e["mean"] if ci else 0.0)
+            if ci:
+                lows.append(ci[0])
+                highs.append(ci[1])
+        if not xs:
+            continue
+        ax.errorbar(
+            xs, ys, yerr=[lo, hi], color=SUBSCALE_COLOURS[s], marker=SUBSCALE_MARKERS[s], markersize=4,
+            capsize=2, elinewidth=0.8, capthick=0.8, linewidth=1.2, markeredgecolor="white", markeredgewidth=0.4,
+        )
+        ends.append((s, xs[-1], ys[-1]))
+    ax.set_xticks(range(len(tps)), [_tick_label(ctx, t) for t in tps])
+    ax.set_xlim(-0.35, len(tps) - 0.65)
+    ax.set_xlabel("Assessment (after session)")
+    ax.set_ylabel("Mean score (0\u20136)")
+    if lows:
+        span = max(highs) - min(lows)
+        ax.set_ylim(max(0.0, min(lows) - 0.12 * span), min(6.0, max(highs) + 0.08 * span))
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
+    ax.set_axisbelow(True)
+    lo_y, hi_y = ax.get_ylim()
+    gap = (hi_y - lo_y) * 0.075
+    label_ys = _spread_labels([y for _, _, y in ends], gap)
+    for (s, x, _), ly in zip(ends, label_ys, strict=True):
+        ax.annotate(
+            SUBSCALE_LABELS[s].replace("Professional ", "Professional\n"), xy=(1.0, ly), xycoords=("axes fraction", "data"),
+            xytext=(6, 0), textcoords="offset points", ha="left", va="center", color=SUBSCALE_COLOURS[s],
+            fontweight="bold", annotation_clip=False, linespacing=1.0,
+        )
+    title = "Mean MBI-GS subscale scores by assessment"
+    n_text = _n_text(ctx)
+    caption = (
+        f"Means of completers{n_text} with 95% t confidence intervals (error bars); points are offset "
+        "horizontally to avoid overlap. Lower Exhaustion and Cynicism and higher Professional Efficacy are better."
+    )
+    alt = "Line chart of mean Exhaustion, Cynicism and Professional Efficacy scores at each assessment with 95% confidence intervals."
+    return fig, title, caption, alt
+
+
+def _n_text(ctx: Ctx) -> str:
+    c = get(ctx.results, "flow", "completers")
+    return "" if c is None else f" (n = {c:,})"
+
+
+# -------------------------------------------------------------------------- response
+
+
+def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    r = ctx.results
+    rows: list[tuple[str, Mapping[str, Any] | None, str]] = []
+    for s in SUBSCALES:
+        p = get(r, "subscales", s, "response")
+        if p:
+            rows.append((SUBSCALE_LABELS[s], p, SUBSCALE_COLOURS[s]))
+    resp = r.get("responders") or {}
+    group2 = [(RESPONDER_LABELS[k], resp[k], INK) for k in RESPONDER_LABELS if k in resp]
+    if not rows and not group2:
+        return None
+    ylabels, ys, y = [], [], 0.0
+    items = []
+    for label, p, colour in rows:
+        items.append((y, label, p, colour, "o"))
+        y += 1
+    if rows and group2:
+        y += 0.6
+    for label, p, colour in group2:
+        items.append((y, label, p, colour, "D"))
+        y += 1
+    height = 0.55 + 0.26 * y
+    fig = _new(ONE_COLUMN_IN, max(1.9, height))
+    ax = fig.add_axes((0.42, 0.5 / max(1.9, height) + 0.02, 0.53, 1 - (0.5 / max(1.9, height) + 0.02) - 0.12))
+    for yy, label, p, colour, marker in items:
+        ylabels.append(label)
+        ys.append(yy)
+        if p.get("rate") is None or p.get("suppressed"):
+            ax.text(2, yy, ctx.suppressed, va="center", ha="left", color="#555555", style="italic")
+            continue
+        ci = p.get("ci")
+        if ci:
+            ax.plot([100 * ci[0], 100 * ci[1]], [yy, yy], color=colour, linewidth=1.2, solid_capstyle="butt")
+            ax.plot([100 * ci[0]] * 2, [yy - 0.16, yy + 0.16], color=colour, linewidth=0.8)
+            ax.plot([100 * ci[1]] * 2, [yy - 0.16, yy + 0.16], color=colour, linewidth=0.8)
+        ax.plot([100 * p["rate"]], [yy], marker=marker, color=colour, markersize=4.5, markeredgecolor="white", markeredgewidth=0.4)
+    ax.set_yticks(ys, ylabels)
+    ax.set_ylim(max(ys) + 0.6, -0.6)
+    ax.set_xlim(0, 100)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.set_xlabel("Responders, % of completers (95% CI)")
+    ax.grid(axis="x", color="#DDDDDD", linewidth=0.5)
+    ax.set_axisbelow(True)
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    if rows and group2:
+        ax.text(-0.78, -0.55, "By subscale", transform=ax.get_yaxis_transform(), ha="left", va="bottom", fontweight="bold")
+        ax.text(
+            -0.78, len(rows) - 1 + 0.6 + 0.05, "Number of subscales", transform=ax.get_yaxis_transform(),
+            ha="left", va="bottom", fontweight="bold",
+        )
+    min_change = get(r, "protocol", "response", "min_change")
+    rule = f"an improvement of \u2265 {min_change:g} point" if isinstance(min_change, int | float) else "the plan's minimum change"
+    title = "Response by subscale and number of subscales"
+    caption = (
+        f"Completers{_n_text(ctx)} with {rule} from {ctx.tp(ctx.first).lower()} to {ctx.tp(ctx.last).lower()}; "
+        "points are proportions, bars 95% Wilson score intervals. Subscales are compared with Cochran's Q and "
+        "Holm-adjusted McNemar tests (see the table), not by interval overlap."
+    )
+    alt = "Dot plot of the percentage of completers responding on each subscale and on at least 1, at least 2 and all 3 subscales, with 95% confidence intervals."
+    return fig, title, caption, alt
+
+
+# -------------------------------------------------------------------------- profiles
+
+
+def _profiles(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    prof = ctx.results.get("profiles") or {}
+    tps = [t for t in ctx.timepoints if isinstance(prof.get(t), Mapping)]
+    if not tps:
+        return None
+    fig = _new(ONE_COLUMN_IN, 2.7)
+    ax = fig.add_axes((0.14, 0.16, 0.5, 0.76))
+    any_suppressed = False
+    for i, t in enumerate(tps):
+        bottom = 0.0
+        for p in PROFILES:
+            cell = prof[t].get(p) or {}
+            rate = cell.get("rate")
+            if rate is None:
+                any_suppressed = True
+                continue
+            h = 100 * rate
+            colour = PROFILE_COLOURS[p]
+            ax.bar(i, h, bottom=bottom, width=0.62, color=colour, edgecolor="white", linewidth=0.5)
+            if h >= 7:
+                ax.text(
+                    i, bottom + h / 2, f"{h:.0f}", ha="center", va="center",
+                    color="white" if _luminance(colour) < 0.45 else INK,
+                )
+            bottom += h
+        if bottom < 99.95:
+            # the remainder is n minus the shown counts: the sum of the hidden cells, never one of them
+            any_suppressed = True
+            ax.bar(
+                i, 100 - bottom, bottom=bottom, width=0.62, color=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE,
+                hatch="////", linewidth=0.5,
+            )
+    ax.set_xticks(range(len(tps)), [_tick_label(ctx, t) for t in tps])
+    ax.set_xlabel("Assessment (after session)")
+    ax.set_ylabel("% of completers")
+    ax.set_ylim(0, 100)
+    ax.set_xlim(-0.5, len(tps) - 0.5)
+    handles = [Patch(facecolor=PROFILE_COLOURS[p], edgecolor="white", label=PROFILE_LABELS[p]) for p in reversed(PROFILES)]
+    if any_suppressed:
+        handles.insert(0, Patch(facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", label=f"Suppressed\n(<{ctx.k})"))
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), handlelength=1.2, handleheight=1.0, borderaxespad=0)
+    title = "Burnout profiles at each assessment"
+    caption = (
+        f"Percentage of completers{_n_text(ctx)} in each profile (after Leiter & Maslach, 2016); numbers in the "
+        "bars are percentages. Profiles are defined by which subscales are at or beyond the plan's critical "
+        "boundaries (see Methods)."
+    )
+    if any_suppressed:
+        caption += (
+            f" Grey hatched segments hold profiles with suppressed counts (1 to {ctx.k - 1} patients) combined; "
+            "their individual sizes are not shown."
+        )
+    alt = "Stacked bar chart of the share of completers in each burnout profile at each assessment."
+    return fig, title, caption, alt
+
+
+def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    tr = get(ctx.results, "profiles", "transitions")
+    if not tr or not tr.get("counts"):
+        return None
+    counts = tr["counts"]
+    rows = [p for p in PROFILES if p in counts]
+    cols = [p for p in PROFILES if any(p in counts[r] for r in rows)]
+    first, last = str(tr.get("from", ctx.first)), str(tr.get("to", ctx.last))
+    known = [v for r in rows for c in cols if (v := counts[r].get(c)) is not None]
+    vmax = max(known) if known else 1
+    cmap = LinearSegmentedColormap.from_list("okabe_blue", ["#FFFFFF", OKABE_ITO["blue"]])
+    fig = _new(ONE_COLUMN_IN, 3.3)
+    ax = fig.add_axes((0.36, 0.25, 0.6, 0.6))
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            v = counts[r].get(c)
+            if v is None:
+                ax.add_patch(
+                    Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", linewidth=0.4)
+                )
+                ax.text(
+                    j, i, f"<{ctx.k}", ha="center", va="center", color=INK,
+                    bbox={"boxstyle": "square,pad=0.12", "facecolor": SUPPRESSED_FACE, "edgecolor": "none"},
+                )
+                continue
+            level = 0.08 + 0.92 * (v / vmax) if vmax else 0.0
+            face = cmap(level if v else 0.0)
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="white", linewidth=0.8))
+            dark = _luminance(mpl.colors.to_hex(face)) < 0.5
+            ax.text(j, i, f"{v:,}", ha="center", va="center", color="white" if dark else INK)
+    for i, r in enumerate(rows):
+        if r in cols:
+            j = cols.index(r)
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="none", edgecolor=INK, linewidth=1.0))
+    ax.set_xlim(-0.5, len(cols) - 0.5)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    prof_first = get(ctx.results, "profiles", first) or {}
+    ylabels = []
+    for r in rows:
+        c = get(prof_first, r, "count")
+        ylabels.append(f"{PROFILE_LABELS[r]} ({'<' + str(ctx.k) if c is None else f'{c:,}'})")
+    ax.set_yticks(range(len(rows)), ylabels)
+    ax.set_xticks(range(len(cols)), [PROFILE_LABELS[c] for c in cols], rotation=40, ha="right", rotation_mode="anchor")
+    ax.xaxis.set_ticks_position("bottom")
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel(f"Profile {ctx.tp(last).lower()}")
+    ax.set_ylabel(f"Profile at {ctx.tp(first).lower()} (n)")
+    title = f"Profile transitions, {ctx.tp(first).lower()} to {ctx.tp(last).lower()}"
+    caption = (
+        f"Number of completers moving from each profile at {ctx.tp(first).lower()} (rows) to each profile "
+        f"{ctx.tp(last).lower()} (columns); shading is proportional to the count and outlined cells are "
+        f"unchanged profiles. Grey hatched cells \u201c<{ctx.k}\u201d are suppressed counts (1 to {ctx.k - 1} patients)."
+    )
+    alt = "Heat map of the number of completers moving between burnout profiles from baseline to the last assessment."
+    return fig, title, caption, alt
+
+
+# ------------------------------------------------------------------------- subgroups
+
+
+def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    subgroups = ctx.results.get("subgroups") or {}
+    if not subgroups:
+        return None
+    outcomes = [o for o in (*SUBSCALES, "at_least_1")]
+    rows: list[tuple[str, str, Mapping[str, Any] | None, str]] = []  # kind, label, entry, variable
+    for var, body in subgroups.items():
+        rows.append(("header", VARIABLE_LABELS.get(var, var.replace("_", " ").capitalize()), None, var))
+        for level, entry in body.items():
+            if level == "heterogeneity" or not isinstance(entry, Mapping):
+                continue
+            n = entry.get("n")
+            n_txt = f"<{ctx.k}" if n is None else f"{n:,}"
+            rows.append(("level", f"{_level_label(level)} ({n_txt})", entry, var))
+    n_rows = len(rows)
+    row_h = 0.165
+    top_in, bottom_in = 0.42, 0.45
+    height = top_in + bottom_in + row_h * n_rows
+    fig = _new(TWO_COLUMN_IN, height)
+    left, right, gap = 0.215, 0.99, 0.012
+    panel_w = (right - left - gap * (len(outcomes) - 1)) / len(outcomes)
+    ax0 = None
+    overall = {s: get(ctx.results, "subscales", s, "response", "rate") for s in SUBSCALES}
+    overall["at_least_1"] = get(ctx.results, "responders", "at_least_1", "rate")
+    for k, o in enumerate(outcomes):
+        ax = fig.add_axes(
+            (left + k * (panel_w + gap), bottom_in / height, panel_w, (row_h * n_rows) / height),
+            sharey=ax0,
+        )
+        ax0 = ax0 or ax
+        ax.set_xlim(0, 100)
+        ax.set_ylim(n_rows - 0.5, -0.5)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.set_xticks([], minor=True)
+        ax.grid(axis="x", color="#E3E3E3", linewidth=0.5)
+        ax.set_axisbelow(True)
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        ax.set_title(OUTCOME_LABELS[o], fontsize=FONT_PT, loc="center", pad=4)
+        ref = overall.get(o)
+        if ref is not None:
+            ax.axvline(100 * ref, color=OKABE_ITO["grey"], linestyle=(0, (3, 2)), linewidth=0.8)
+        for i, (kind, _label, entry, var) in enumerate(rows):
+            if kind == "header":
+                h = get(subgroups, var, "heterogeneity", o) or {}
+                p_txt = fmt_p(h.get("p"))
+                if p_txt != "\u2013":
+                    ax.text(98, i, f"p {'' if p_txt.startswith('<') else '= '}{p_txt}", ha="right", va="center", style="italic")
+                continue
+            p = (entry or {}).get(o) or {}
+            if p.get("rate") is None:
+                ax.text(3, i, "suppressed", ha="left", va="center", color="#666666", style="italic")
+                continue
+            ci = p.get("ci")
+            if ci:
+                ax.plot([100 * ci[0], 100 * ci[1]], [i, i], color=INK, linewidth=0.9, solid_capstyle="butt")
+            size = 3.0 + 3.0 * math.sqrt(min(1.0, (p.get("n") or 0) / max(1, get(ctx.results, "flow", "completers") or 1)))
+            ax.plot([100 * p["rate"]], [i], marker="s", color=INK, markersize=size, markeredgewidth=0)
+        if k:
+            ax.tick_params(axis="y", labelleft=False)
+    ax0.set_yticks(range(n_rows), [label if kind == "level" else label for kind, label, _, _ in rows])
+    for tick, (kind, *_rest) in zip(ax0.get_yticklabels(), rows, strict=True):
+        if kind == "header":
+            tick.set_fontweight("bold")
+    fig.text((left + right) / 2, 0.06 / height * 1.2, "Responders, % of subgroup (95% Wilson CI)", ha="center", va="bottom")
+    fig.text(0.01, 1 - 0.12 / height, "Subgroup (n)", ha="left", va="top", fontweight="bold")
+    title = "Response by subgroup"
+    caption = (
+        "Percentage of completers responding within each subgroup level (squares, sized by subgroup size) with 95% "
+        "Wilson intervals; dashed lines mark the whole completer cohort. The p value on each variable's row is its "
+        f"heterogeneity test (not adjusted for multiplicity). Levels or estimates with 1 to {ctx.k - 1} patients are suppressed."
+    )
+    alt = "Forest plot of response rates by age band, sex, route and program pathway for each subscale and for response on at least one subscale."
+    return fig, title, caption, alt
+
+
+def _level_label(level: str) -> str:
+    text = str(level).replace("-", "\u2013") if any(ch.isdigit() for ch in str(level)) else str(level)
+    return text[:1].upper() + text[1:]
