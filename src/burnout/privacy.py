@@ -1,0 +1,430 @@
+"""Small-cell suppression with complementary suppression: the privacy stage.
+
+Rule
+----
+With ``k = min_cell_count`` (protocol ``[privacy]``, default 11), every count from
+1 to k - 1 is a *small count* and is never published, neither directly nor in a form
+from which it can be worked out. 0 is published (an empty cell is not a person);
+``k = 1`` disables suppression.
+
+Threat model
+------------
+The attacker sees everything we publish and knows how the numbers relate:
+
+- every published cell, and every published total: the denominator ``n`` of a
+  :class:`~burnout.estimates.Proportion`, the total of a vector of counts (e.g. the five
+  profiles at one timepoint sum to the completers), and the row and column totals of a
+  table (the transition matrix: its row totals are the profile counts at "from", its
+  column totals those at "to"; we assume both are published even when another part of
+  the output suppresses them, which is conservative);
+- rates and confidence intervals, which give ``count = rate * n`` back, so a
+  suppressed Proportion hides ``count``, ``rate`` and ``ci`` together;
+- that counts are non-negative integers.
+
+What we guarantee, for the objects handled here:
+
+- a suppressed cell is never the only suppressed cell of a vector, row or column
+  (otherwise ``total - published cells`` gives it back);
+- the suppressed cells of a vector, row or column together hold 0 or at least k,
+  so their combined count (which the total reveals) is not itself a small count,
+  unless the published total is itself below k (then no suppression inside the group
+  can help: the caller must not publish that total);
+- for a matrix, beyond those per-row/column rules, an exact audit: for every primary
+  (small) cell, the largest value consistent with all published numbers is at least
+  ``min(k, row total, column total)`` - nobody can tell the cell is small - and the
+  cell's value is not pinned down unless the row and column totals alone pin it.
+  The audit solves the two linear programmes ``min/max x_ij`` subject to the
+  published totals and ``x >= 0``; the constraint matrix of a two-way table is
+  totally unimodular, so these bounds are the exact integer bounds.
+
+Not covered: an attacker who reasons about the suppression algorithm itself (e.g. that
+a complement is the smallest eligible cell), and relations between different outputs
+that this module is not shown together. If the same cell appears in two outputs (the
+transition matrix's ``burnout -> engaged`` cell is also ``profiles.burnout_to_engaged``),
+suppress it in both: use :attr:`SuppressedMatrix.suppressed`. A Proportion's ``n`` is an
+int by contract and cannot be hidden; see :func:`suppress_proportion`.
+
+Validated in ``tests/test_privacy.py`` against an independent attacker that finds the
+exact range of every suppressed cell by max-flow feasibility checks.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import optimize
+
+from burnout.estimates import Proportion
+
+__all__ = [
+    "SuppressedMatrix",
+    "is_small_count",
+    "suppress_matrix",
+    "suppress_proportion",
+    "suppress_proportions",
+    "suppress_vector",
+]
+
+SmallN = Literal["raise", "keep"]
+
+
+# --------------------------------------------------------------------------- helpers
+def _check_k(min_cell_count: object) -> int:
+    if isinstance(min_cell_count, bool):
+        raise ValueError(f"`min_cell_count` must be an int >= 1, got {min_cell_count!r}.")
+    try:
+        k = operator.index(min_cell_count)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(
+            f"`min_cell_count` must be an int >= 1, got {min_cell_count!r}; use 1 to disable suppression."
+        ) from None
+    if k < 1:
+        raise ValueError(f"`min_cell_count` must be an int >= 1, got {k}; use 1 to disable suppression.")
+    return int(k)
+
+
+def _check_count(name: str, value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a non-negative int count, got {value!r}.")
+    try:
+        v = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"{name} must be a non-negative int count, got {value!r}.") from None
+    if v < 0:
+        raise ValueError(f"{name} must be a non-negative int count, got {v}.")
+    return int(v)
+
+
+def is_small_count(count: int, *, min_cell_count: int) -> bool:
+    """True when ``1 <= count <= min_cell_count - 1`` (a count that must not be published).
+
+    Examples
+    --------
+    >>> [is_small_count(c, min_cell_count=11) for c in (0, 1, 10, 11)]
+    [False, True, True, False]
+    """
+    k = _check_k(min_cell_count)
+    return 1 <= _check_count("`count`", count) < k
+
+
+def _suppressed(p: Proportion) -> Proportion:
+    return Proportion(count=None, n=p.n, rate=None, ci=None, suppressed=True)
+
+
+def _check_small_n(p: Proportion, k: int, small_n: SmallN, where: str) -> None:
+    if small_n not in ("raise", "keep"):
+        raise ValueError(f"`small_n` must be 'raise' or 'keep', got {small_n!r}.")
+    if small_n == "raise" and 1 <= p.n < k:
+        raise ValueError(
+            f"{where}n = {p.n} is itself a small count (1..{k - 1}) and a Proportion always publishes n. "
+            "Leave this Proportion out of the output or merge its group into a larger one; "
+            "pass small_n='keep' to publish n with count, rate and ci suppressed."
+        )
+
+
+# --------------------------------------------------------------------------- proportions
+def suppress_proportion(p: Proportion, *, min_cell_count: int, small_n: SmallN = "raise") -> Proportion:
+    """Hide a Proportion's count, rate and CI when they would reveal a small count.
+
+    Suppressed (``count``, ``rate``, ``ci`` None, ``suppressed`` True) when
+
+    - ``count`` is in 1..k-1 (primary suppression), or
+    - ``n - count`` is in 1..k-1: the complement is a small count and n is published.
+
+    ``n == 0`` and counts of 0 are published. An already suppressed Proportion is
+    returned unchanged.
+
+    The denominator: ``n`` is an int in the results contract and is always published.
+    When ``n`` is itself in 1..k-1 the count is always suppressed (either it or its
+    complement is small), but ``n`` would still reveal a small group. With
+    ``small_n="raise"`` (the default) that is an error telling the caller to leave the
+    Proportion out (or merge the group); ``small_n="keep"`` publishes ``n`` with
+    everything else suppressed, for callers that have decided ``n`` is not sensitive.
+
+    Examples
+    --------
+    >>> from burnout.estimates import proportion
+    >>> suppress_proportion(proportion(7, 395), min_cell_count=11).to_json()
+    {'count': None, 'n': 395, 'rate': None, 'ci': None, 'suppressed': True}
+    >>> suppress_proportion(proportion(390, 395), min_cell_count=11).suppressed   # 5 did not
+    True
+    >>> suppress_proportion(proportion(11, 395), min_cell_count=11).count
+    11
+    """
+    k = _check_k(min_cell_count)
+    if not isinstance(p, Proportion):
+        raise ValueError(f"`p` must be a Proportion, got {type(p).__name__}.")
+    _check_small_n(p, k, small_n, "")
+    if p.suppressed or p.count is None:
+        return p
+    if 1 <= p.count < k or 1 <= p.n - p.count < k:
+        return _suppressed(p)
+    return p
+
+
+def _close_vector(values: Sequence[int], suppressed: set[int], k: int) -> bool:
+    """Add complementary cells to ``suppressed`` (in place) until the group is safe.
+
+    Safe: no suppressed cell, or at least two whose sum is not in 1..k-1. A complement is
+    the smallest non-zero published cell (ties: first in order); when only zeros are
+    left and a single cell is suppressed, a zero is added so that the total no longer
+    pins that cell. Returns whether anything was added.
+    """
+    changed = False
+    while True:
+        supp = [i for i in range(len(values)) if i in suppressed]
+        if not supp:
+            return changed
+        held = sum(values[i] for i in supp)
+        if len(supp) >= 2 and not 1 <= held < k:
+            return changed
+        open_ = [i for i in range(len(values)) if i not in suppressed]
+        nonzero = [i for i in open_ if values[i] > 0]
+        if nonzero:
+            pick = min(nonzero, key=lambda i: (values[i], i))
+        elif len(supp) == 1 and open_:
+            pick = open_[0]
+        else:
+            return changed  # everything non-zero is suppressed: the published total itself is < k
+        suppressed.add(pick)
+        changed = True
+
+
+def suppress_vector(counts: Mapping[str, int], *, min_cell_count: int) -> dict[str, int | None]:
+    """Suppress a set of counts whose total is published (e.g. the 5 profiles at one timepoint).
+
+    Primary suppression hides every count in 1..k-1. Because ``total - published cells``
+    gives back the sum of the suppressed cells, complementary suppression then adds the
+    smallest non-zero published cell (ties: mapping order) until at least two cells are
+    hidden and together they hold at least k. Zeros are published, except that a zero is
+    hidden as a complement when nothing non-zero is left to hide. If the total itself is
+    below k the suppressed cells cannot reach k; they are still at least two (when the
+    vector has two cells), so none is pinned, but the caller must not publish that total.
+
+    Returns the same keys in the same order, with None for a suppressed count.
+
+    Examples
+    --------
+    >>> suppress_vector({"burnout": 71, "overextended": 120, "disengaged": 5,
+    ...                  "ineffective": 22, "engaged": 67}, min_cell_count=11)
+    {'burnout': 71, 'overextended': 120, 'disengaged': None, 'ineffective': None, 'engaged': 67}
+    """
+    k = _check_k(min_cell_count)
+    if not isinstance(counts, Mapping):
+        raise ValueError(f"`counts` must be a mapping of name to count, got {type(counts).__name__}.")
+    keys = list(counts)
+    values = [_check_count(f"counts[{key!r}]", counts[key]) for key in keys]
+    suppressed = {i for i, v in enumerate(values) if 1 <= v < k}
+    _close_vector(values, suppressed, k)
+    return {key: (None if i in suppressed else values[i]) for i, key in enumerate(keys)}
+
+
+def suppress_proportions(
+    proportions: Mapping[str, Proportion], *, min_cell_count: int, small_n: SmallN = "raise"
+) -> dict[str, Proportion]:
+    """Suppress a family of Proportions whose counts and denominators add up to published totals.
+
+    For the levels of a subgroup variable (counts sum to the cohort's count, ``n`` to
+    the cohort's n) or the profiles at one timepoint (counts sum to ``n``). Each
+    Proportion gets :func:`suppress_proportion`'s rule; then complementary suppression
+    runs on the vector of counts and on the vector of complements ``n - count`` (both
+    totals are published) until neither lets a suppressed count be recovered by
+    subtraction. Input Proportions must not be suppressed yet (their counts are needed).
+
+    Examples
+    --------
+    >>> from burnout.estimates import proportion
+    >>> out = suppress_proportions({"female": proportion(150, 214), "male": proportion(120, 176),
+    ...                             "other": proportion(5, 16)}, min_cell_count=11)
+    >>> [key for key, p in out.items() if p.suppressed]
+    ['male', 'other']
+    """
+    k = _check_k(min_cell_count)
+    if not isinstance(proportions, Mapping):
+        raise ValueError(f"`proportions` must be a mapping of name to Proportion, got {type(proportions).__name__}.")
+    keys = list(proportions)
+    for key in keys:
+        p = proportions[key]
+        if not isinstance(p, Proportion):
+            raise ValueError(f"proportions[{key!r}] must be a Proportion, got {type(p).__name__}.")
+        if p.suppressed or p.count is None:
+            raise ValueError(
+                f"proportions[{key!r}] is already suppressed; pass the unsuppressed Proportions so "
+                "complementary suppression can see every count."
+            )
+        _check_small_n(p, k, small_n, f"proportions[{key!r}]: ")
+    counts = [proportions[key].count for key in keys]
+    complements = [proportions[key].n - c for key, c in zip(keys, counts, strict=True)]  # type: ignore[operator]
+    suppressed = {i for i, (c, d) in enumerate(zip(counts, complements, strict=True)) if 1 <= c < k or 1 <= d < k}  # type: ignore[operator]
+    while _close_vector(counts, suppressed, k) | _close_vector(complements, suppressed, k):  # type: ignore[arg-type]
+        pass
+    return {key: (_suppressed(proportions[key]) if i in suppressed else proportions[key]) for i, key in enumerate(keys)}
+
+
+# --------------------------------------------------------------------------- matrices
+@dataclass(frozen=True, slots=True)
+class SuppressedMatrix:
+    """A table of counts after suppression.
+
+    ``counts`` has the input's rows and columns, in order, with None for a suppressed
+    cell; ``suppressed`` holds every hidden (row, column) and ``primary`` the ones hidden
+    for being small (the rest are complements).
+    """
+
+    counts: dict[str, dict[str, int | None]]
+    suppressed: frozenset[tuple[str, str]]
+    primary: frozenset[tuple[str, str]]
+
+
+def _cell_range(
+    cell: tuple[int, int],
+    suppressed: set[tuple[int, int]],
+    values: np.ndarray,
+) -> tuple[int, int]:
+    """Exact min and max of a suppressed cell given the published cells and the row/column totals."""
+    cells = sorted(suppressed)
+    index = {c: i for i, c in enumerate(cells)}
+    rows = sorted({i for i, _ in cells})
+    cols = sorted({j for _, j in cells})
+    a_eq = np.zeros((len(rows) + len(cols), len(cells)))
+    b_eq = np.zeros(len(rows) + len(cols))
+    for r_pos, i in enumerate(rows):
+        b_eq[r_pos] = sum(values[i, j] for (ii, j) in cells if ii == i)  # = row total - published part
+        for (ii, j) in cells:
+            if ii == i:
+                a_eq[r_pos, index[(ii, j)]] = 1.0
+    for c_pos, j in enumerate(cols):
+        b_eq[len(rows) + c_pos] = sum(values[i, jj] for (i, jj) in cells if jj == j)
+        for (i, jj) in cells:
+            if jj == j:
+                a_eq[len(rows) + c_pos, index[(i, jj)]] = 1.0
+    objective = np.zeros(len(cells))
+    objective[index[cell]] = 1.0
+    bounds = []
+    for sign in (1.0, -1.0):
+        res = optimize.linprog(sign * objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        if res.status != 0:  # pragma: no cover - the true table is always feasible and the range bounded
+            raise RuntimeError(f"suppression audit LP failed: {res.message}")
+        bounds.append(int(round(sign * res.fun)))
+    return bounds[0], bounds[1]
+
+
+def suppress_matrix(counts: Mapping[str, Mapping[str, int]], *, min_cell_count: int) -> SuppressedMatrix:
+    """Suppress a two-way table whose row and column totals are published (the transition matrix).
+
+    1. Primary: every cell in 1..k-1 is hidden.
+    2. Complementary, per row and column: wherever a row or column has exactly one
+       hidden cell, or hidden cells summing to 1..k-1, the smallest non-zero published
+       cell of that row/column is hidden too (ties: row order, then column order); a zero
+       only if nothing non-zero is left. Repeated until every row and column is safe.
+    3. Audit: for each primary cell the exact range of values consistent with everything
+       published is computed (two linear programmes over the hidden cells, constrained
+       by the row/column totals, cells >= 0; exact because a two-way table's constraint
+       matrix is totally unimodular). If the largest feasible value is below
+       ``min(k, row total, column total)``, or the range is a single value that the totals
+       alone do not force, the smallest published cell of its row or column is hidden and
+       steps 2-3 repeat. Hiding every cell always passes, so this terminates.
+
+    Deterministic: the same input gives the same cells, whatever the platform.
+
+    Parameters
+    ----------
+    counts : mapping row -> (mapping column -> int)
+        Every row has the same columns. Row and column order are kept.
+    min_cell_count : int, keyword-only
+        k; counts 1..k-1 are small. 1 disables suppression.
+
+    Examples
+    --------
+    >>> m = suppress_matrix({"a": {"x": 30, "y": 3}, "b": {"x": 40, "y": 50}}, min_cell_count=11)
+    >>> m.counts
+    {'a': {'x': None, 'y': None}, 'b': {'x': None, 'y': None}}
+    >>> sorted(m.primary)
+    [('a', 'y')]
+    """
+    k = _check_k(min_cell_count)
+    if not isinstance(counts, Mapping) or not counts:
+        raise ValueError("`counts` must be a non-empty mapping row -> {column: count}.")
+    row_keys = list(counts)
+    first = counts[row_keys[0]]
+    if not isinstance(first, Mapping) or not first:
+        raise ValueError(f"row {row_keys[0]!r} must be a non-empty mapping column -> count.")
+    col_keys = list(first)
+    for rk in row_keys:
+        row = counts[rk]
+        if not isinstance(row, Mapping) or set(row) != set(col_keys):
+            got = sorted(row) if isinstance(row, Mapping) else type(row).__name__
+            raise ValueError(
+                f"row {rk!r} must have exactly the columns {col_keys!r} (as row {row_keys[0]!r}), got {got!r}; "
+                "give 0 for an empty cell."
+            )
+    values = np.array(
+        [[_check_count(f"counts[{rk!r}][{ck!r}]", counts[rk][ck]) for ck in col_keys] for rk in row_keys],
+        dtype=np.int64,
+    )
+    n_rows, n_cols = values.shape
+    primary = {(i, j) for i in range(n_rows) for j in range(n_cols) if 1 <= values[i, j] < k}
+    suppressed = set(primary)
+    groups = [[(i, j) for j in range(n_cols)] for i in range(n_rows)] + [
+        [(i, j) for i in range(n_rows)] for j in range(n_cols)
+    ]
+    row_tot = values.sum(axis=1)
+    col_tot = values.sum(axis=0)
+    grand = int(values.sum())
+
+    def close_groups() -> None:
+        changed = True
+        while changed:
+            changed = False
+            for group in groups:
+                local = {pos for pos, cell in enumerate(group) if cell in suppressed}
+                if _close_vector([int(values[c]) for c in group], local, k):
+                    suppressed.update(group[pos] for pos in local)
+                    changed = True
+
+    def unprotected() -> tuple[int, int] | None:
+        for cell in sorted(primary):
+            i, j = cell
+            low, high = _cell_range(cell, suppressed, values)
+            cap = int(min(row_tot[i], col_tot[j]))
+            forced = max(0, int(row_tot[i] + col_tot[j]) - grand) == cap  # the totals alone pin it
+            if high < min(k, cap) or (low == high and not forced):
+                return cell
+        return None
+
+    def complement_for(cell: tuple[int, int]) -> tuple[int, int] | None:
+        i, j = cell
+        near = [c for c in groups[i] + groups[n_rows + j] if c not in suppressed]
+        anywhere = [(a, b) for a in range(n_rows) for b in range(n_cols) if (a, b) not in suppressed]
+        for pool in (near, anywhere):
+            nonzero = [c for c in pool if values[c] > 0]
+            if nonzero:
+                return min(nonzero, key=lambda c: (int(values[c]), c))
+            if pool:
+                return min(pool)
+        return None
+
+    close_groups()
+    while primary:
+        bad = unprotected()
+        if bad is None:
+            break
+        extra = complement_for(bad)
+        if extra is None:  # pragma: no cover - with every cell hidden the audit always passes
+            break
+        suppressed.add(extra)
+        close_groups()
+
+    out = {
+        rk: {ck: (None if (i, j) in suppressed else int(values[i, j])) for j, ck in enumerate(col_keys)}
+        for i, rk in enumerate(row_keys)
+    }
+    return SuppressedMatrix(
+        counts=out,
+        suppressed=frozenset((row_keys[i], col_keys[j]) for i, j in suppressed),
+        primary=frozenset((row_keys[i], col_keys[j]) for i, j in primary),
+    )
