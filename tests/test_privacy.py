@@ -161,6 +161,11 @@ def test_is_small_count_boundaries() -> None:
     assert not any(is_small_count(c, min_cell_count=1) for c in range(5))
 
 
+def test_suppress_count_boundaries() -> None:
+    assert [privacy.suppress_count(c, min_cell_count=K) for c in (0, 1, K - 1, K)] == [0, None, None, K]
+    assert privacy.suppress_count(3, min_cell_count=1) == 3
+
+
 def test_suppress_proportion_primary_boundaries() -> None:
     hidden = suppress_proportion(proportion(K - 1, 395), min_cell_count=K)
     assert hidden.suppressed and (hidden.count, hidden.rate, hidden.ci) == (None, None, None)
@@ -360,6 +365,7 @@ def test_suppress_matrix_shape_order_and_k1() -> None:
     res = suppress_matrix(counts, min_cell_count=1)
     assert res.counts == counts and res.suppressed == frozenset() and res.primary == frozenset()
     res = suppress_matrix(counts, min_cell_count=K)
+    assert res.to_json() == res.counts
     assert list(res.counts) == ["burnout", "engaged"]
     assert list(res.counts["burnout"]) == ["burnout", "engaged"]
     assert ("burnout", "engaged") in res.primary

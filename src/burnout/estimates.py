@@ -439,11 +439,17 @@ def effect_size_label(dz: float) -> EffectSizeLabel:
 
 
 def _quiet(fn: Any, *args: float) -> float:
-    """Evaluate a scipy distribution function; NaN instead of a value it warns about."""
+    """Evaluate a scipy distribution function; NaN instead of a value it warns is inaccurate."""
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", RuntimeWarning)
         value = float(fn(*args))
-    return math.nan if caught else value
+    failed = False
+    for w in caught:
+        if issubclass(w.category, RuntimeWarning):
+            failed = True
+        else:  # not ours to swallow
+            warnings.warn(w.message, w.category, stacklevel=2)
+    return math.nan if failed else value
 
 
 def _ncp_bound(t_obs: float, df: int, target: float) -> float | None:

@@ -41,8 +41,12 @@ Not covered: an attacker who reasons about the suppression algorithm itself (e.g
 a complement is the smallest eligible cell), and relations between different outputs
 that this module is not shown together. If the same cell appears in two outputs (the
 transition matrix's ``burnout -> engaged`` cell is also ``profiles.burnout_to_engaged``),
-suppress it in both: use :attr:`SuppressedMatrix.suppressed`. A Proportion's ``n`` is an
-int by contract and cannot be hidden; see :func:`suppress_proportion`.
+suppress it in both: use :attr:`SuppressedMatrix.suppressed`. Test statistics and
+p-values are functions of the counts too: with the margins published, a McNemar
+statistic gives back b and c, and an exact p-value can single out one table, so a test
+on a table with a suppressed cell should be published coarsely rounded or not at all.
+A Proportion's ``n`` is an int by contract and cannot be hidden; see
+:func:`suppress_proportion`.
 
 Validated in ``tests/test_privacy.py`` against an independent attacker that finds the
 exact range of every suppressed cell by max-flow feasibility checks.
@@ -63,6 +67,7 @@ from burnout.estimates import Proportion
 __all__ = [
     "SuppressedMatrix",
     "is_small_count",
+    "suppress_count",
     "suppress_matrix",
     "suppress_proportion",
     "suppress_proportions",
@@ -109,6 +114,23 @@ def is_small_count(count: int, *, min_cell_count: int) -> bool:
     """
     k = _check_k(min_cell_count)
     return 1 <= _check_count("`count`", count) < k
+
+
+def suppress_count(count: int, *, min_cell_count: int) -> int | None:
+    """A single published count: None when it is in 1..k-1, else the count.
+
+    Only for a count that no published total or other cell can give back; counts that
+    add up to a published total go through :func:`suppress_vector` or
+    :func:`suppress_matrix` instead.
+
+    Examples
+    --------
+    >>> [suppress_count(c, min_cell_count=11) for c in (0, 10, 11)]
+    [0, None, 11]
+    """
+    k = _check_k(min_cell_count)
+    value = _check_count("`count`", count)
+    return None if 1 <= value < k else value
 
 
 def _suppressed(p: Proportion) -> Proportion:
@@ -278,6 +300,10 @@ class SuppressedMatrix:
     counts: dict[str, dict[str, int | None]]
     suppressed: frozenset[tuple[str, str]]
     primary: frozenset[tuple[str, str]]
+
+    def to_json(self) -> dict[str, dict[str, int | None]]:
+        """``{row: {column: int | None}}`` (results.md ``profiles.transitions.counts``), a fresh copy."""
+        return {row: dict(cols) for row, cols in self.counts.items()}
 
 
 def _cell_range(
