@@ -36,6 +36,7 @@ from burnout.report._text import (
     Ctx,
     fmt_p,
     get,
+    level_label,
 )
 
 __all__ = ["FIGURE_KEYS", "Figure", "build_figures"]
@@ -197,9 +198,11 @@ def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     sessions = ctx.sessions
     follow = [t for t in ctx.timepoints if t != "0"]
 
-    def minus(a: Any, b: Any) -> Any:
+    def minus(a: Any, b: Any) -> str:
         # a derived box is shown only from displayed counts; never from a hidden one
-        return None if a is None or b is None else a - b
+        if a is None or b is None:
+            return "n not shown (would reveal a suppressed count)"
+        return f"n = {a - b:,}"
 
     completion = flow.get("completion") or {}
     pct = completion.get("rate")
@@ -208,11 +211,11 @@ def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         comp_line += f" ({100 * pct:.1f}% of those meeting the threshold)"
     main = [
         ("Patients in the cohort files", f"n = {ctx.count(flow.get('patients'))}"),
-        ("Baseline MBI-GS scored", f"n = {ctx.count(minus(flow.get('patients'), ex.get('no_baseline')))}"),
+        ("Baseline MBI-GS scored", minus(flow.get("patients"), ex.get("no_baseline"))),
         ("Met the burnout threshold at baseline", f"n = {ctx.count(flow.get('threshold_met'))}"),
         (
             f"Received all {sessions} sessions" if sessions else "Received every session",
-            f"n = {ctx.count(minus(flow.get('threshold_met'), ex.get('missed_sessions')))}",
+            minus(flow.get("threshold_met"), ex.get("missed_sessions")),
         ),
         ("Completers: analysed", comp_line),
     ]
@@ -283,7 +286,7 @@ def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     caption = (
         "Patients in the cohort files to the analysed completers. Exclusions are applied in sequence; each patient "
         f"is counted once, at the first reason that applies. Counts from 1 to {ctx.k - 1} are shown as "
-        f"\u201c{ctx.suppressed}\u201d, as is any box that could only be derived from a suppressed count."
+        f"\u201c{ctx.suppressed}\u201d; a box that could only be derived from a suppressed count is not shown."
     )
     alt = "Flow diagram from patients in the cohort files to analysed completers, with the number excluded at each step."
     return fig, title, caption, alt
@@ -305,15 +308,17 @@ def _mean_ci(entry: Mapping[str, Any]) -> tuple[float, float] | None:
     return None
 
 
-def _spread_labels(ys: list[float], min_gap: float) -> list[float]:
-    """Move label positions apart by at least ``min_gap``, keeping their order."""
+def _spread_labels(ys: list[float], heights: list[float]) -> list[float]:
+    """Move label centres apart so labels of the given heights do not overlap, keeping their order."""
     order = sorted(range(len(ys)), key=lambda i: ys[i])
     placed = [ys[i] for i in order]
-    for _ in range(50):
+    hs = [heights[i] for i in order]
+    for _ in range(200):
         moved = False
         for j in range(1, len(placed)):
-            if placed[j] - placed[j - 1] < min_gap:
-                push = (min_gap - (placed[j] - placed[j - 1])) / 2
+            need = (hs[j] + hs[j - 1]) / 2
+            if placed[j] - placed[j - 1] < need - 1e-12:
+                push = (need - (placed[j] - placed[j - 1])) / 2
                 placed[j - 1] -= push
                 placed[j] += push
                 moved = True
@@ -366,13 +371,14 @@ def _trajectories(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
     ax.set_axisbelow(True)
     lo_y, hi_y = ax.get_ylim()
-    gap = (hi_y - lo_y) * 0.075
-    label_ys = _spread_labels([y for _, _, y in ends], gap)
-    for (s, x, _), ly in zip(ends, label_ys, strict=True):
+    line = (hi_y - lo_y) * (FONT_PT * 1.25 / 72) / (ax.get_position().height * fig.get_figheight())
+    texts = [SUBSCALE_LABELS[s].replace("Professional ", "Professional\n") for s, _, _ in ends]
+    label_ys = _spread_labels([y for _, _, y in ends], [line * (t.count("\n") + 1) + line * 0.3 for t in texts])
+    for (s, x, _), ly, text in zip(ends, label_ys, texts, strict=True):
         ax.annotate(
-            SUBSCALE_LABELS[s].replace("Professional ", "Professional\n"), xy=(1.0, ly), xycoords=("axes fraction", "data"),
+            text, xy=(1.0, ly), xycoords=("axes fraction", "data"),
             xytext=(6, 0), textcoords="offset points", ha="left", va="center", color=SUBSCALE_COLOURS[s],
-            fontweight="bold", annotation_clip=False, linespacing=1.0,
+            fontweight="bold", annotation_clip=False, linespacing=1.05,
         )
     title = "Mean MBI-GS subscale scores by assessment"
     n_text = _n_text(ctx)
@@ -394,42 +400,42 @@ def _n_text(ctx: Ctx) -> str:
 
 def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     r = ctx.results
-    rows: list[tuple[str, Mapping[str, Any] | None, str]] = []
-    for s in SUBSCALES:
-        p = get(r, "subscales", s, "response")
-        if p:
-            rows.append((SUBSCALE_LABELS[s], p, SUBSCALE_COLOURS[s]))
+    by_subscale = [
+        (SUBSCALE_LABELS[s], p, SUBSCALE_COLOURS[s], "o")
+        for s in SUBSCALES
+        if (p := get(r, "subscales", s, "response"))
+    ]
     resp = r.get("responders") or {}
-    group2 = [(RESPONDER_LABELS[k], resp[k], INK) for k in RESPONDER_LABELS if k in resp]
-    if not rows and not group2:
+    by_number = [(RESPONDER_LABELS[k], resp[k], INK, "D") for k in RESPONDER_LABELS if k in resp]
+    if not by_subscale and not by_number:
         return None
-    ylabels, ys, y = [], [], 0.0
-    items = []
-    for label, p, colour in rows:
-        items.append((y, label, p, colour, "o"))
-        y += 1
-    if rows and group2:
-        y += 0.6
-    for label, p, colour in group2:
-        items.append((y, label, p, colour, "D"))
-        y += 1
-    height = 0.55 + 0.26 * y
-    fig = _new(ONE_COLUMN_IN, max(1.9, height))
-    ax = fig.add_axes((0.42, 0.5 / max(1.9, height) + 0.02, 0.53, 1 - (0.5 / max(1.9, height) + 0.02) - 0.12))
-    for yy, label, p, colour, marker in items:
-        ylabels.append(label)
-        ys.append(yy)
+    rows: list[tuple[str, Mapping[str, Any] | None, str, str]] = []
+    for header, group in (("By subscale", by_subscale), ("Number of subscales", by_number)):
+        if group:
+            rows.append((header, None, "", ""))
+            rows.extend(group)
+    row_h, top_in, bottom_in = 0.2, 0.22, 0.5
+    height = top_in + bottom_in + row_h * len(rows)
+    fig = _new(ONE_COLUMN_IN, height)
+    ax = fig.add_axes((0.41, bottom_in / height, 0.55, row_h * len(rows) / height))
+    for i, (label, p, colour, marker) in enumerate(rows):
+        if p is None:
+            continue
         if p.get("rate") is None or p.get("suppressed"):
-            ax.text(2, yy, ctx.suppressed, va="center", ha="left", color="#555555", style="italic")
+            ax.text(2, i, ctx.suppressed, va="center", ha="left", color="#555555", style="italic")
             continue
         ci = p.get("ci")
         if ci:
-            ax.plot([100 * ci[0], 100 * ci[1]], [yy, yy], color=colour, linewidth=1.2, solid_capstyle="butt")
-            ax.plot([100 * ci[0]] * 2, [yy - 0.16, yy + 0.16], color=colour, linewidth=0.8)
-            ax.plot([100 * ci[1]] * 2, [yy - 0.16, yy + 0.16], color=colour, linewidth=0.8)
-        ax.plot([100 * p["rate"]], [yy], marker=marker, color=colour, markersize=4.5, markeredgecolor="white", markeredgewidth=0.4)
-    ax.set_yticks(ys, ylabels)
-    ax.set_ylim(max(ys) + 0.6, -0.6)
+            lo, hi = 100 * ci[0], 100 * ci[1]
+            ax.plot([lo, hi], [i, i], color=colour, linewidth=1.2, solid_capstyle="butt")
+            ax.plot([lo, lo], [i - 0.22, i + 0.22], color=colour, linewidth=0.8)
+            ax.plot([hi, hi], [i - 0.22, i + 0.22], color=colour, linewidth=0.8)
+        ax.plot([100 * p["rate"]], [i], marker=marker, color=colour, markersize=4.5, markeredgecolor="white", markeredgewidth=0.4)
+    ax.set_yticks(range(len(rows)), [label for label, *_ in rows])
+    for tick, (_, p, _, _) in zip(ax.get_yticklabels(), rows, strict=True):
+        if p is None:
+            tick.set_fontweight("bold")
+    ax.set_ylim(len(rows) - 0.5, -0.6)
     ax.set_xlim(0, 100)
     ax.set_xticks([0, 20, 40, 60, 80, 100])
     ax.set_xlabel("Responders, % of completers (95% CI)")
@@ -437,12 +443,6 @@ def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     ax.set_axisbelow(True)
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
-    if rows and group2:
-        ax.text(-0.78, -0.55, "By subscale", transform=ax.get_yaxis_transform(), ha="left", va="bottom", fontweight="bold")
-        ax.text(
-            -0.78, len(rows) - 1 + 0.6 + 0.05, "Number of subscales", transform=ax.get_yaxis_transform(),
-            ha="left", va="bottom", fontweight="bold",
-        )
     min_change = get(r, "protocol", "response", "min_change")
     rule = f"an improvement of \u2265 {min_change:g} point" if isinstance(min_change, int | float) else "the plan's minimum change"
     title = "Response by subscale and number of subscales"
@@ -463,8 +463,9 @@ def _profiles(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     tps = [t for t in ctx.timepoints if isinstance(prof.get(t), Mapping)]
     if not tps:
         return None
-    fig = _new(ONE_COLUMN_IN, 2.7)
-    ax = fig.add_axes((0.14, 0.16, 0.5, 0.76))
+    height = 3.35
+    fig = _new(ONE_COLUMN_IN, height)
+    ax = fig.add_axes((0.15, 1.05 / height, 0.82, 2.05 / height))
     any_suppressed = False
     for i, t in enumerate(tps):
         bottom = 0.0
@@ -477,9 +478,9 @@ def _profiles(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             h = 100 * rate
             colour = PROFILE_COLOURS[p]
             ax.bar(i, h, bottom=bottom, width=0.62, color=colour, edgecolor="white", linewidth=0.5)
-            if h >= 7:
+            if h >= 6:
                 ax.text(
-                    i, bottom + h / 2, f"{h:.0f}", ha="center", va="center",
+                    i, bottom + h / 2, f"{h:.1f}", ha="center", va="center",
                     color="white" if _luminance(colour) < 0.45 else INK,
                 )
             bottom += h
@@ -495,14 +496,17 @@ def _profiles(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     ax.set_ylabel("% of completers")
     ax.set_ylim(0, 100)
     ax.set_xlim(-0.5, len(tps) - 0.5)
-    handles = [Patch(facecolor=PROFILE_COLOURS[p], edgecolor="white", label=PROFILE_LABELS[p]) for p in reversed(PROFILES)]
+    handles = [Patch(facecolor=PROFILE_COLOURS[p], edgecolor="white", label=PROFILE_LABELS[p]) for p in PROFILES]
     if any_suppressed:
-        handles.insert(0, Patch(facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", label=f"Suppressed\n(<{ctx.k})"))
-    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5), handlelength=1.2, handleheight=1.0, borderaxespad=0)
+        handles.append(Patch(facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", label=f"Suppressed (<{ctx.k})"))
+    ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.45, -0.24), ncol=3, handlelength=1.2,
+        handleheight=1.0, borderaxespad=0, columnspacing=1.0, handletextpad=0.5,
+    )
     title = "Burnout profiles at each assessment"
     caption = (
-        f"Percentage of completers{_n_text(ctx)} in each profile (after Leiter & Maslach, 2016); numbers in the "
-        "bars are percentages. Profiles are defined by which subscales are at or beyond the plan's critical "
+        f"Percentage of completers{_n_text(ctx)} in each profile (after Leiter & Maslach, 2016), stacked from "
+        "Burnout (bottom) to Engaged (top); numbers in the bars are percentages. Profiles are defined by which subscales are at or beyond the plan's critical "
         "boundaries (see Methods)."
     )
     if any_suppressed:
@@ -525,8 +529,11 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     known = [v for r in rows for c in cols if (v := counts[r].get(c)) is not None]
     vmax = max(known) if known else 1
     cmap = LinearSegmentedColormap.from_list("okabe_blue", ["#FFFFFF", OKABE_ITO["blue"]])
-    fig = _new(ONE_COLUMN_IN, 3.3)
-    ax = fig.add_axes((0.36, 0.25, 0.6, 0.6))
+    side = 1.85  # inches: the matrix is square
+    left_in, bottom_in, top_in = 1.5, 0.95, 0.25
+    width, height = ONE_COLUMN_IN, bottom_in + side + top_in
+    fig = _new(width, height)
+    ax = fig.add_axes((left_in / width, bottom_in / height, side / width, side / height))
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
             v = counts[r].get(c)
@@ -562,7 +569,7 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.set_xlabel(f"Profile {ctx.tp(last).lower()}")
-    ax.set_ylabel(f"Profile at {ctx.tp(first).lower()} (n)")
+    ax.set_ylabel(f"Profile at {ctx.tp(first).lower()} (n)", labelpad=2)
     title = f"Profile transitions, {ctx.tp(first).lower()} to {ctx.tp(last).lower()}"
     caption = (
         f"Number of completers moving from each profile at {ctx.tp(first).lower()} (rows) to each profile "
@@ -589,13 +596,13 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
                 continue
             n = entry.get("n")
             n_txt = f"<{ctx.k}" if n is None else f"{n:,}"
-            rows.append(("level", f"{_level_label(level)} ({n_txt})", entry, var))
+            rows.append(("level", f"{level_label(level)} ({n_txt})", entry, var))
     n_rows = len(rows)
     row_h = 0.165
     top_in, bottom_in = 0.42, 0.45
     height = top_in + bottom_in + row_h * n_rows
     fig = _new(TWO_COLUMN_IN, height)
-    left, right, gap = 0.215, 0.99, 0.012
+    left, right, gap = 0.2, 0.985, 0.036
     panel_w = (right - left - gap * (len(outcomes) - 1)) / len(outcomes)
     ax0 = None
     overall = {s: get(ctx.results, "subscales", s, "response", "rate") for s in SUBSCALES}
@@ -608,9 +615,10 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         ax0 = ax0 or ax
         ax.set_xlim(0, 100)
         ax.set_ylim(n_rows - 0.5, -0.5)
-        ax.set_xticks([0, 25, 50, 75, 100])
-        ax.set_xticks([], minor=True)
-        ax.grid(axis="x", color="#E3E3E3", linewidth=0.5)
+        ax.set_xticks([0, 50, 100])
+        ax.set_xticks([25, 75], minor=True)
+        ax.tick_params(axis="x", which="minor", length=2)
+        ax.grid(axis="x", which="both", color="#E3E3E3", linewidth=0.5)
         ax.set_axisbelow(True)
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
@@ -623,11 +631,17 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
                 h = get(subgroups, var, "heterogeneity", o) or {}
                 p_txt = fmt_p(h.get("p"))
                 if p_txt != "\u2013":
-                    ax.text(98, i, f"p {'' if p_txt.startswith('<') else '= '}{p_txt}", ha="right", va="center", style="italic")
+                    ax.text(
+                        98, i, f"p {'' if p_txt.startswith('<') else '= '}{p_txt}", ha="right", va="center", style="italic",
+                        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
+                    )
                 continue
             p = (entry or {}).get(o) or {}
             if p.get("rate") is None:
-                ax.text(3, i, "suppressed", ha="left", va="center", color="#666666", style="italic")
+                ax.text(
+                    3, i, "suppressed", ha="left", va="center", color="#555555", style="italic",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
+                )
                 continue
             ci = p.get("ci")
             if ci:
@@ -650,8 +664,3 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     )
     alt = "Forest plot of response rates by age band, sex, route and program pathway for each subscale and for response on at least one subscale."
     return fig, title, caption, alt
-
-
-def _level_label(level: str) -> str:
-    text = str(level).replace("-", "\u2013") if any(ch.isdigit() for ch in str(level)) else str(level)
-    return text[:1].upper() + text[1:]

@@ -80,7 +80,8 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
         if numbered:
             num.tables += 1
             n = num.tables
-        return f'<div class="table-wrap" id="table-{esc(key)}">{to_gt_html(t, ctx, n)}</div>'
+        width = "narrow" if len(t.columns) <= 4 and key != "analysis_plan" else "full"
+        return f'<div class="table-wrap {width}" id="table-{esc(key)}">{to_gt_html(t, ctx, n)}</div>'
 
     def figure(key: str) -> str:
         f = figures.get(key)

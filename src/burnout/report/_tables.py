@@ -33,6 +33,7 @@ from burnout.report._text import (
     fmt_pct_ci,
     fmt_signed,
     get,
+    level_label,
 )
 
 __all__ = ["Column", "Table", "build_tables", "to_csv", "to_gt_html"]
@@ -134,14 +135,19 @@ def _plan(ctx: Ctx) -> Table | None:
         if section == "sha256":
             continue
         if isinstance(body, Mapping):
+            shown = []
             for key, value in body.items():
                 if isinstance(value, Mapping):
                     for k2, v2 in value.items():
-                        add(f"[{section}]", f"{key}.{k2}", v2)
+                        shown.append(f"{key}.{k2} = {_plain_value(v2)}")
+                        t.csv_rows.append({"section": section, "setting": f"{key}.{k2}", "value": _plain_value(v2)})
                 else:
-                    add(f"[{section}]", key, value)
+                    shown.append(f"{key} = {_plain_value(value)}")
+                    t.csv_rows.append({"section": section, "setting": key, "value": _plain_value(value)})
+            t.rows.append({"section": "Plan (protocol.toml, resolved)", "setting": f"[{section}]", "value": " \u00b7 ".join(shown)})
         else:
-            add("Plan", section, body)
+            t.rows.append({"section": "Plan (protocol.toml, resolved)", "setting": section, "value": _plain_value(body)})
+            t.csv_rows.append({"section": "plan", "setting": section, "value": _plain_value(body)})
     t.notes.append(
         "The resolved plan: every setting with defaults filled in. The plan sha256 identifies it; the data "
         "fingerprint identifies the input files."
@@ -159,6 +165,49 @@ def _plain_value(value: Any) -> str:
     if isinstance(value, Mapping):
         return "; ".join(f"{k} = {_plain_value(v)}" for k, v in value.items())
     return str(value)
+
+
+# ------------------------------------------------------------------------- flow
+
+
+def _flow(ctx: Ctx) -> Table | None:
+    flow = ctx.results.get("flow")
+    if not flow:
+        return None
+    ex = flow.get("exclusions") or {}
+    hidden_derived = "not shown (would reveal a suppressed count)"
+
+    def minus(a: Any, b: Any) -> Any:
+        return hidden_derived if a is None or b is None else a - b
+
+    t = Table(
+        key="participant_flow",
+        title="Participant flow",
+        columns=[],
+        csv_columns=["step", "count"],
+        html=False,  # shown as the flow diagram
+    )
+    steps: list[tuple[str, Any]] = [("patients", flow.get("patients"))]
+    if ex:
+        steps += [
+            ("excluded_no_baseline", ex.get("no_baseline")),
+            ("baseline_scored", minus(flow.get("patients"), ex.get("no_baseline"))),
+            ("excluded_below_threshold", ex.get("below_threshold")),
+        ]
+    steps.append(("threshold_met", flow.get("threshold_met")))
+    if ex:
+        steps += [
+            ("excluded_missed_sessions", ex.get("missed_sessions")),
+            ("received_all_sessions", minus(flow.get("threshold_met"), ex.get("missed_sessions"))),
+            ("excluded_missed_assessment", ex.get("missed_assessment")),
+        ]
+    steps.append(("completers", flow.get("completers")))
+    for step, count in steps:
+        t.csv_rows.append({"step": step, "count": ctx.suppressed if count is None else count})
+    rate = get(flow, "completion", "rate")
+    if rate is not None:
+        t.csv_rows.append({"step": "completion_rate", "count": rate})
+    return t
 
 
 # ----------------------------------------------------------------------- table 1
@@ -637,7 +686,7 @@ def _subgroups(ctx: Ctx) -> Table | None:
         for level, entry in body.items():
             if level == "heterogeneity" or not isinstance(entry, Mapping):
                 continue
-            row = {"variable": vlabel, "level": str(level), "n": ctx.count(entry.get("n"))}
+            row = {"variable": vlabel, "level": level_label(level), "n": ctx.count(entry.get("n"))}
             for o in outcomes:
                 row[o] = _pct_ci_cell(entry.get(o), ctx)
                 t.csv_rows.append({"variable": var, "level": level, "outcome": o} | _prop_raw(entry.get(o), ctx))
@@ -905,6 +954,7 @@ def _reliability(ctx: Ctx) -> Table | None:
 
 BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "analysis_plan": _plan,
+    "participant_flow": _flow,
     "baseline_characteristics": _baseline,
     "trajectories": _trajectories,
     "effect_sizes": _effect_sizes,
@@ -967,7 +1017,7 @@ def to_csv(table: Table, ctx: Ctx) -> str:
 TABLE_CSS: Final[str] = """
 #{id} .gt_table {{ font-variant-numeric: tabular-nums; }}
 #{id} .gt_col_heading {{ vertical-align: bottom; }}
-#{id} .gt_row {{ white-space: nowrap; }}
+#{id} .gt_row.gt_right, #{id} .gt_row.gt_center {{ white-space: nowrap; }}
 #{id} .gt_stub {{ white-space: normal; }}
 #{id} .gt_sourcenote {{ white-space: normal; line-height: 1.35; }}
 """

@@ -231,6 +231,7 @@ def summary_points(ctx: Ctx) -> list[str]:
     flow = r.get("flow", {})
     completion = flow.get("completion")
     out.append(
+        "<strong>Participants.</strong> "
         f"Of {esc(ctx.count(flow.get('patients')))} patients in the cohort, {esc(ctx.count(flow.get('threshold_met')))} "
         f"met the burnout threshold at baseline; {esc(fmt_prop(completion, ctx))} completed every session and every "
         f"assessment and form the analysed (completer) cohort. All other figures below are among completers unless stated."
@@ -248,7 +249,11 @@ def summary_points(ctx: Ctx) -> list[str]:
             f"d<sub>z</sub> {fmt_num(es.get('dz'))}, {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)})"
         )
     if change_bits:
-        out.append(f"Mean scores, {ctx.tp(ctx.first).lower()} to {ctx.tp(ctx.last).lower()}: " + "; ".join(change_bits) + ".")
+        out.append(
+            f"<strong>Scores.</strong> Mean, {ctx.tp(ctx.first).lower()} \u2192 {ctx.tp(ctx.last).lower()}: "
+            + "; ".join(change_bits)
+            + "."
+        )
     resp = [
         f"{SUBSCALE_LABELS[s]} {esc(fmt_prop(get(r, 'subscales', s, 'response'), ctx))}"
         for s in SUBSCALES
@@ -263,47 +268,61 @@ def summary_points(ctx: Ctx) -> list[str]:
                 f" Response rates {differ} across subscales (Cochran's Q = {fmt_num(q.get('statistic'))}, "
                 f"df = {q.get('df')}, {fmt_p_eq(q.get('p'))})."
             )
-        out.append("Responded (improved by at least the plan's minimum change): " + "; ".join(resp) + "." + qtxt)
+        mc = get(r, "protocol", "response", "min_change")
+        rule = f"improved by \u2265 {fmt_plain(mc)} point" if _finite(mc) else "improved by the plan's minimum change"
+        out.append(f"<strong>Response</strong> ({rule}): " + "; ".join(resp) + "." + qtxt)
     rs = r.get("responders") or {}
     if rs:
         out.append(
-            "Responded on "
+            "<strong>Responders by number of subscales.</strong> "
             + "; ".join(f"{RESPONDER_LABELS[k].lower()}: {esc(fmt_prop(v, ctx))}" for k, v in rs.items() if k in RESPONDER_LABELS)
             + "."
         )
     below = get(r, "below_threshold", ctx.last)
     if below:
-        out.append(f"Below the burnout threshold {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}.")
+        out.append(f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}.")
     prof = r.get("profiles") or {}
     if "burnout_at_baseline" in prof:
         out.append(
+            "<strong>Burnout profile.</strong> "
             f"Of {esc(ctx.count(prof.get('burnout_at_baseline')))} completers in the Burnout profile at baseline, "
             f"{esc(fmt_prop(prof.get('burnout_resolved'), ctx))} had left it {ctx.tp(ctx.last).lower()} and "
             f"{esc(fmt_prop(prof.get('burnout_to_engaged'), ctx))} were Engaged."
         )
     se = r.get("side_effects") or {}
-    se_bits = [f"session {k}: {esc(fmt_pct(v.get('rate')) if v.get('rate') is not None else ctx.prop(v))}" for k, v in se.items() if k.isdigit()]
+    se_bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in se.items() if k.isdigit()]
     if se_bits:
         sae = se.get("serious_adverse_events")
         sae_txt = ""
         if sae:
-            sae_txt = f" Serious adverse events: {esc(ctx.count(sae.get('count')))} in {sae.get('n', 0):,} sessions."
-        out.append("Side effects reported " + ", ".join(se_bits) + "." + sae_txt)
+            sae_txt = (
+                f" Serious adverse events: {esc(ctx.count(sae.get('count')))} in {sae.get('n') or 0:,} sessions "
+                f"(95% CI {fmt_pct_ci(sae.get('ci'), 2)} per session)."
+            )
+        out.append("<strong>Safety.</strong> Side effects reported by " + join_words(se_bits) + "." + sae_txt)
     het = _heterogeneity_findings(ctx)
     if het:
-        out.append(het)
+        out.append("<strong>Subgroups.</strong> " + het)
     itt = r.get("itt")
     if itt and get(itt, "worst_case", "responders", "at_least_1"):
         out.append(
-            f"Intention to treat (all {esc(ctx.count(itt.get('threshold_met')))} who met the threshold; non-completers "
+            f"<strong>Intention to treat</strong> (all {esc(ctx.count(itt.get('threshold_met')))} who met the threshold; non-completers "
             f"counted as non-responders): responded on at least 1 subscale "
             f"{esc(fmt_prop(get(itt, 'worst_case', 'responders', 'at_least_1'), ctx))}."
         )
     out.append(
-        "These are observational, completer-only estimates without a control group: they describe what happened to "
+        "<strong>Interpretation.</strong> These are observational, completer-only estimates without a control group: they describe what happened to "
         "patients who finished the program, not what the program caused."
     )
     return out
+
+
+def level_label(level: object) -> str:
+    """A subgroup level for display: first letter upper-case, number ranges with an en dash."""
+    text = str(level)
+    if any(ch.isdigit() for ch in text):
+        text = text.replace("-", NDASH)
+    return text[:1].upper() + text[1:]
 
 
 def _heterogeneity_findings(ctx: Ctx) -> str:

@@ -1,0 +1,392 @@
+"""The report: privacy, self-containment, determinism, synthetic labelling, table snapshots.
+
+Two inputs: a hand-built results tree (``resultsfactory.make_results``) whose hidden
+counts are known, so that a leak can be detected, and the real pipeline's output on
+a simulated cohort (``analyze(..., out=...)``), so that the report users get is the
+one tested. Table snapshots use the hand-built tree (stable under recalibration of
+the simulator); regenerate with ``BURNOUT_UPDATE_SNAPSHOTS=1``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import struct
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from resultsfactory import SECRET_VALUES, make_results, pipeline_results
+
+from burnout.report import write_report
+from burnout.report._figures import FIGURE_KEYS
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+MARK = "suppressed (<11)"
+UPDATE = os.environ.get("BURNOUT_UPDATE_SNAPSHOTS") == "1"
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+class _Text(HTMLParser):
+    """Visible text, comments and every attribute value of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.comments: list[str] = []
+        self.attrs: list[tuple[str, str, str]] = []  # (tag, name, value)
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script"):
+            self._skip += 1
+        for name, value in attrs:
+            self.attrs.append((tag, name, value or ""))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            self.attrs.append((tag, name, value or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self.comments.append(data)
+
+
+def parse(html: str) -> _Text:
+    p = _Text()
+    p.feed(html)
+    return p
+
+
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?!\w)")
+
+
+def numbers(text: str) -> list[str]:
+    """Whole number tokens: "7" in "7/395" or "(7)", never inside "17", "0.7", "PHQ-9a" or a hex hash."""
+    text = re.sub(r"\b(?:Table|Figure) \d+\b", " ", text)
+    return _NUMBER.findall(text)
+
+
+def svg_comments(svg: str) -> list[str]:
+    """matplotlib writes each drawn string as a comment before its glyph paths."""
+    return [c.strip() for c in re.findall(r"<!--(.*?)-->", svg, flags=re.S)]
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    comments = [line for line in lines if line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("".join(line for line in lines if not line.startswith("#")))))
+    return comments, rows
+
+
+def png_chunks(data: bytes) -> list[bytes]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, kinds = 8, []
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kinds.append(data[pos + 4 : pos + 8])
+        pos += 12 + length
+    return kinds
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def factory(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[Any], Path]:
+    tree, secrets = make_results()
+    out = tmp_path_factory.mktemp("factory")
+    write_report(tree, out)
+    return tree, secrets, out
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real data (synthetic = False), no optional sections."""
+    tree, _ = make_results(synthetic=False, extensions=False, table1=False)
+    out = tmp_path_factory.mktemp("plain")
+    write_report(tree, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, Path]:
+    return pipeline_results(tmp_path_factory.mktemp("pipeline"))
+
+
+# ------------------------------------------------------------------------------ tests
+
+
+def test_outputs_against_the_issue_list(factory: tuple[Any, Any, Path]) -> None:
+    """report.html, every figure as SVG and PNG, every table as CSV."""
+    _, _, out = factory
+    assert (out / "report.html").is_file()
+    for key in FIGURE_KEYS:
+        assert (out / "figures" / f"{key}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        assert png_chunks((out / "figures" / f"{key}.png").read_bytes())[0] == b"IHDR"
+    tables = {p.stem for p in (out / "tables").glob("*.csv")}
+    assert {
+        "analysis_plan", "participant_flow", "baseline_characteristics", "trajectories", "effect_sizes",
+        "response", "response_comparison", "below_threshold", "profiles", "profile_transitions",
+        "burnout_profile_resolution", "side_effects", "subgroups", "subgroup_heterogeneity",
+        "itt_response", "phq9", "reliable_change", "reliability",
+    } <= tables
+
+
+def test_sections_in_order_against_the_issue_list(factory: tuple[Any, Any, Path]) -> None:
+    _, _, out = factory
+    html = (out / "report.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<section id="([^"]+)"', html)
+    assert ids == [
+        "summary", "plan", "methods", "flow", "baseline", "scores", "effect-sizes", "response",
+        "below-threshold", "profiles", "severe-profile", "safety", "subgroups", "itt", "phq9",
+        "reliable-change", "limitations",
+    ]
+
+
+def test_optional_sections_absent_against_a_tree_without_them(plain: Path) -> None:
+    html = (plain / "report.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<section id="([^"]+)"', html)
+    assert "baseline" not in ids and "itt" not in ids and "phq9" not in ids and "reliable-change" not in ids
+    assert ids[0] == "summary" and ids[-1] == "limitations"
+    assert not (plain / "tables" / "itt_response.csv").exists()
+
+
+def test_hidden_counts_absent_against_known_secrets(factory: tuple[Any, Any, Path]) -> None:
+    """The true values behind every suppressed cell (7 and 8, used nowhere else) appear in no output.
+
+    The fixture's suppression is deliberately not complementary (a hidden cell in a
+    row whose total is shown), so a renderer that subtracted would print the value.
+    The methods section is excluded: it lists MBI-GS item numbers (7, 8), not counts.
+    """
+    _, secrets, out = factory
+    assert {s.value for s in secrets} == set(SECRET_VALUES)
+    assert find_leaks(out, {str(v) for v in SECRET_VALUES}) == []
+
+
+def test_leak_finder_against_planted_counts(tmp_path: Path) -> None:
+    """The leak finder of the test above does find a hidden value once it is displayed."""
+    tree, _ = make_results()
+    tree["flow"]["exclusions"]["no_baseline"] = 7  # the flow figure and CSV now show 7
+    tree["profiles"]["transitions"]["counts"]["burnout"]["ineffective"] = 8  # the heat map and CSV show 8
+    write_report(tree, tmp_path)
+    where = {w for w, _ in find_leaks(tmp_path, {"7", "8"})}
+    assert {"report.html: inline SVG", "flow.svg", "transitions.svg", "participant_flow.csv", "profile_transitions.csv"} <= where
+
+
+def find_leaks(out: Path, forbidden: set[str]) -> list[tuple[str, Any]]:
+    """Where a forbidden whole number is displayed: page text, drawn SVG strings, text attributes, CSV cells."""
+    leaks: list[tuple[str, Any]] = []
+    html = (out / "report.html").read_text(encoding="utf-8")
+    page = parse(re.sub(r'<section id="methods">.*?</section>', "", html, flags=re.S))
+    leaks += [("report.html: text", n) for n in numbers(" ".join(page.text)) if n in forbidden]
+    leaks += [("report.html: inline SVG", c) for c in page.comments if set(numbers(c)) & forbidden]
+    # attributes that carry text or data (ids, glyph names and geometry are structural)
+    carriers = [(t, n, v) for t, n, v in page.attrs if n.startswith(("data-", "aria-")) or n in ("title", "alt", "value", "content", "label")]
+    assert any(n == "aria-label" for _, n, _ in carriers)
+    leaks += [("report.html: attribute", (t, n, v)) for t, n, v in carriers if set(numbers(v)) & forbidden]
+    for svg in sorted((out / "figures").glob("*.svg")):
+        leaks += [(svg.name, c) for c in svg_comments(svg.read_text(encoding="utf-8")) if set(numbers(c)) & forbidden]
+    for path in sorted((out / "tables").glob("*.csv")):
+        _, rows = read_csv(path)
+        leaks += [(path.name, (k, v)) for row in rows for k, v in row.items() if v in forbidden]
+    return leaks
+
+
+def test_hidden_counts_marked_against_their_positions(factory: tuple[Any, Any, Path]) -> None:
+    """Each suppressed cell reads "suppressed (<11)" where its value would be."""
+    _, _, out = factory
+    _, rows = read_csv(out / "tables" / "profile_transitions.csv")
+    by_from = {r["from_profile"]: r for r in rows}
+    assert by_from["burnout"]["to_ineffective"] == MARK
+    assert by_from["ineffective"]["to_engaged"] == MARK
+    assert by_from["engaged"]["to_disengaged"] == MARK
+    assert by_from["burnout"]["to_burnout"] == "17"
+    _, rows = read_csv(out / "tables" / "profiles.csv")
+    cell = next(r for r in rows if r["timepoint"] == "2" and r["profile"] == "ineffective")
+    assert cell["count"] == MARK and cell["rate"] == "" and cell["ci_low"] == ""
+    _, rows = read_csv(out / "tables" / "participant_flow.csv")
+    steps = {r["step"]: r["count"] for r in rows}
+    assert steps["excluded_no_baseline"] == MARK
+    assert steps["baseline_scored"].startswith("not shown")  # patients - hidden: never derived
+    assert steps["received_all_sessions"] == str(1642 - 987)  # from shown counts only
+    _, rows = read_csv(out / "tables" / "subgroups.csv")
+    unknown_age = [r for r in rows if r["variable"] == "age_band" and r["level"] == "unknown"]
+    assert unknown_age and all(r["count"] == MARK and r["n"] == MARK for r in unknown_age)
+    svg = (out / "figures" / "transitions.svg").read_text(encoding="utf-8")
+    assert svg_comments(svg).count("&lt;11") == 3
+    flow = svg_comments((out / "figures" / "flow.svg").read_text(encoding="utf-8"))
+    assert any(MARK in c.replace("&lt;", "<") for c in flow)
+
+
+def test_self_contained_against_url_attributes(factory: tuple[Any, Any, Path], plain: Path) -> None:
+    """No src/href/url() leaves the page; no script, link, import or font file; a CSP forbids fetching."""
+    for out in (factory[2], plain):
+        html = (out / "report.html").read_text(encoding="utf-8")
+        page = parse(html)
+        for tag, name, value in page.attrs:
+            if name in ("src", "href", "xlink:href", "action", "srcset", "poster", "data"):
+                assert value.startswith("#"), f"<{tag} {name}={value!r}> is not a fragment"
+        for value in re.findall(r"url\(\s*['\"]?([^)'\"]*)", html):
+            assert value.startswith("#") or value.startswith("data:"), value
+        assert not re.search(r"(?:src|href)\s*=\s*['\"]?\s*(?:https?:)?//", html, flags=re.I)
+        lowered = html.lower()
+        for banned in ("<script", "<link", "@import", "@font-face", "<iframe", "<img", "fonts.googleapis"):
+            assert banned not in lowered, banned
+        assert "Content-Security-Policy" in html and "default-src 'none'" in html
+
+
+def test_deterministic_against_a_second_render(factory: tuple[Any, Any, Path], tmp_path: Path) -> None:
+    tree, _, out = factory
+    write_report(tree, tmp_path)
+    first = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert first == second
+    for rel in first:
+        assert (out / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
+
+
+def test_png_metadata_against_no_text_chunks(factory: tuple[Any, Any, Path]) -> None:
+    """No timestamp (tIME) and no text chunks (software, dates) in the PNGs."""
+    for png in (factory[2] / "figures").glob("*.png"):
+        kinds = png_chunks(png.read_bytes())
+        assert not {b"tIME", b"tEXt", b"iTXt", b"zTXt"} & set(kinds), (png.name, kinds)
+
+
+def test_svg_metadata_against_no_date(factory: tuple[Any, Any, Path]) -> None:
+    for svg in (factory[2] / "figures").glob("*.svg"):
+        text = svg.read_text(encoding="utf-8")
+        assert "<dc:date>" not in text and 'font-family' not in text and "@font-face" not in text
+
+
+def test_synthetic_labelled_against_every_output(factory: tuple[Any, Any, Path]) -> None:
+    _, _, out = factory
+    html = (out / "report.html").read_text(encoding="utf-8")
+    title = re.search(r"<title>(.*?)</title>", html).group(1)  # type: ignore[union-attr]
+    assert "SYNTHETIC" in title
+    assert 'class="banner"' in html
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S)
+    assert len(captions) == len(FIGURE_KEYS)
+    assert all("SYNTHETIC DATA" in c for c in captions)
+    for svg in (out / "figures").glob("*.svg"):
+        assert "SYNTHETIC DATA" in svg_comments(svg.read_text(encoding="utf-8")), svg.name
+    for path in (out / "tables").glob("*.csv"):
+        assert path.read_text(encoding="utf-8").startswith("# SYNTHETIC DATA"), path.name
+
+
+def test_real_data_not_labelled_synthetic(plain: Path) -> None:
+    assert "SYNTHETIC" not in (plain / "report.html").read_text(encoding="utf-8")
+    for path in [*(plain / "figures").glob("*.svg"), *(plain / "tables").glob("*.csv")]:
+        assert "SYNTHETIC" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_rounding_at_display_only_against_the_tree(factory: tuple[Any, Any, Path]) -> None:
+    """Percent to 1 decimal and means to 2 on the page; the CSV keeps every digit."""
+    tree, _, out = factory
+    html = (out / "report.html").read_text(encoding="utf-8")
+    text = " ".join(parse(re.sub(r'<section id="plan">.*?</section>', "", html, flags=re.S)).text)
+    assert "55.4%" in text and "219/395" in text  # 219/395 = 0.55443...
+    assert "5.57 (0.52)" in text
+    long_decimals = [n for n in numbers(text) if re.fullmatch(r"\d+\.\d{4,}", n)]
+    assert not long_decimals, long_decimals[:5]
+    _, rows = read_csv(out / "tables" / "response.csv")
+    exh = next(r for r in rows if r["outcome"] == "exhaustion")
+    assert float(exh["rate"]) == tree["subscales"]["exhaustion"]["response"]["rate"]
+    assert exh["rate"] == repr(219 / 395)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SNAPSHOTS.glob("*.csv")) or ["<none>"])
+def test_table_snapshot_against_committed_csv(factory: tuple[Any, Any, Path], name: str) -> None:
+    """Each CSV equals its committed snapshot (BURNOUT_UPDATE_SNAPSHOTS=1 rewrites them)."""
+    if name == "<none>":
+        pytest.fail("no snapshots committed: run with BURNOUT_UPDATE_SNAPSHOTS=1")
+    rendered = factory[2] / "tables" / f"{name}.csv"
+    if not rendered.exists():
+        pytest.fail(f"{name}.csv is no longer rendered: run with BURNOUT_UPDATE_SNAPSHOTS=1 to drop its snapshot")
+    got = rendered.read_text(encoding="utf-8")
+    if UPDATE:
+        (SNAPSHOTS / f"{name}.csv").write_text(got, encoding="utf-8", newline="\n")
+    assert got == (SNAPSHOTS / f"{name}.csv").read_text(encoding="utf-8")
+
+
+def test_snapshot_set_against_rendered_tables(factory: tuple[Any, Any, Path]) -> None:
+    rendered = {p.name: p.read_text(encoding="utf-8") for p in (factory[2] / "tables").glob("*.csv")}
+    if UPDATE:
+        SNAPSHOTS.mkdir(exist_ok=True)
+        for old in SNAPSHOTS.glob("*.csv"):
+            old.unlink()
+        for name, text in rendered.items():
+            (SNAPSHOTS / name).write_text(text, encoding="utf-8", newline="\n")
+    assert sorted(rendered) == sorted(p.name for p in SNAPSHOTS.glob("*.csv"))
+
+
+def test_write_report_rejects_a_non_tree(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="results must be a results tree"):
+        write_report({"schema_version": 1}, tmp_path)
+
+
+# ------------------------------------------------------------------ the real pipeline
+
+
+@pytest.mark.slow
+def test_pipeline_report_hides_every_suppressed_cell(pipeline: tuple[dict[str, Any], Path, Path]) -> None:
+    """On the real output: each null count in the tree reads as suppressed in its CSV."""
+    tree, _, out = pipeline
+    k = tree["protocol"]["privacy"]["min_cell_count"]
+    mark = f"suppressed (<{k})"
+    _, rows = read_csv(out / "tables" / "profile_transitions.csv")
+    for row in rows:
+        for to, v in tree["profiles"]["transitions"]["counts"][row["from_profile"]].items():
+            assert row[f"to_{to}"] == (mark if v is None else str(v))
+    _, rows = read_csv(out / "tables" / "profiles.csv")
+    for row in rows:
+        cell = tree["profiles"][row["timepoint"]][row["profile"]]
+        assert row["count"] == (mark if cell["count"] is None else str(cell["count"]))
+        if cell["count"] is None:
+            assert row["rate"] == row["ci_low"] == row["ci_high"] == ""
+    _, rows = read_csv(out / "tables" / "subgroups.csv")
+    for row in rows:
+        cell = tree["subgroups"][row["variable"]][row["level"]][row["outcome"]]
+        assert row["count"] == (mark if cell["count"] is None else str(cell["count"]))
+    _, rows = read_csv(out / "tables" / "participant_flow.csv")
+    steps = {r["step"]: r["count"] for r in rows}
+    for reason, v in tree["flow"]["exclusions"].items():
+        assert steps[f"excluded_{reason}"] == (mark if v is None else str(v))
+
+
+@pytest.mark.slow
+def test_pipeline_report_holds_no_patient_id(pipeline: tuple[dict[str, Any], Path, Path]) -> None:
+    _, cohort_dir, out = pipeline
+    with (cohort_dir / "patients.csv").open(encoding="utf-8") as f:
+        ids = [row["patient_id"] for row in csv.DictReader(f)]
+    assert ids
+    outputs = [out / "report.html", *(out / "figures").glob("*.svg"), *(out / "tables").glob("*.csv")]
+    for path in outputs:
+        text = path.read_text(encoding="utf-8")
+        tokens = set(re.findall(r"[\w-]+", text))
+        found = [i for i in ids if i in tokens]
+        assert not found, f"{path.name} holds patient ids {found[:3]}"
+
+
+@pytest.mark.slow
+def test_pipeline_report_complete_against_the_tree(pipeline: tuple[dict[str, Any], Path, Path]) -> None:
+    tree, _, out = pipeline
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert tree["protocol"]["sha256"] in html
+    assert "SYNTHETIC" in re.search(r"<title>(.*?)</title>", html).group(1)  # type: ignore[union-attr]
+    for key in FIGURE_KEYS:
+        assert (out / "figures" / f"{key}.svg").is_file() and (out / "figures" / f"{key}.png").is_file()
+    for path in (out / "tables").glob("*.csv"):
+        assert path.read_text(encoding="utf-8").startswith("# SYNTHETIC DATA")
