@@ -181,7 +181,10 @@ def test_leak_finder_against_planted_counts(tmp_path: Path) -> None:
     tree, _ = make_results()
     tree["flow"]["exclusions"]["no_baseline"] = 7  # the flow figure and CSV now show 7
     tree["profiles"]["transitions"]["counts"]["burnout"]["ineffective"] = 8  # the heat map and CSV show 8
+    tree["warnings"].append("sessions.csv: held_on goes back in time for 12 patients; the first on line 40, patient 'PX-4242'")
     write_report(tree, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "PX-4242" not in html and "patient [id withheld]" in html  # a validation warning's id is withheld
     where = {w for w, _ in find_leaks(tmp_path, {"7", "8"})}
     assert {"report.html: inline SVG", "flow.svg", "transitions.svg", "participant_flow.csv", "profile_transitions.csv"} <= where
 

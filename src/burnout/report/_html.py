@@ -112,10 +112,8 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
     meta = r.get("meta") or {}
     plan_body = (
         "<p>The analysis is fully determined by the cohort data and this plan. Re-running the same tool version on "
-        "the same files with the same plan gives the same results.</p>"
-        f'<p class="note">Plan sha256 <code>{esc(protocol.get("sha256", NDASH))}</code> \u00b7 '
-        f'{esc(meta.get("tool", "burnout"))} {esc(meta.get("version", ""))} \u00b7 data fingerprint '
-        f'<code>{esc(meta.get("data_fingerprint", NDASH))}</code></p>'
+        "the same files with the same plan gives the same results. The plan's sha256 identifies it; the data "
+        "fingerprint identifies the input files.</p>"
         + table("analysis_plan", numbered=False)
     )
     parts.append(("plan", "Analysis plan", plan_body))

@@ -148,10 +148,7 @@ def _plan(ctx: Ctx) -> Table | None:
         else:
             t.rows.append({"section": "Plan (protocol.toml, resolved)", "setting": section, "value": _plain_value(body)})
             t.csv_rows.append({"section": "plan", "setting": section, "value": _plain_value(body)})
-    t.notes.append(
-        "The resolved plan: every setting with defaults filled in. The plan sha256 identifies it; the data "
-        "fingerprint identifies the input files."
-    )
+    t.notes.append("The resolved plan: every setting, with defaults filled in, as protocol.toml keys.")
     return t
 
 
@@ -1018,7 +1015,7 @@ TABLE_CSS: Final[str] = """
 #{id} .gt_table {{ font-variant-numeric: tabular-nums; }}
 #{id} .gt_col_heading {{ vertical-align: bottom; }}
 #{id} .gt_row.gt_right, #{id} .gt_row.gt_center {{ white-space: nowrap; }}
-#{id} .gt_stub {{ white-space: normal; }}
+#{id} .gt_stub {{ white-space: normal; min-width: 8.5em; }}
 #{id} .gt_sourcenote {{ white-space: normal; line-height: 1.35; }}
 """
 

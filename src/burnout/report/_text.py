@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -275,7 +276,7 @@ def summary_points(ctx: Ctx) -> list[str]:
     if rs:
         out.append(
             "<strong>Responders by number of subscales.</strong> "
-            + "; ".join(f"{RESPONDER_LABELS[k].lower()}: {esc(fmt_prop(v, ctx))}" for k, v in rs.items() if k in RESPONDER_LABELS)
+            + "; ".join(f"{RESPONDER_LABELS[k]}: {esc(fmt_prop(v, ctx))}" for k, v in rs.items() if k in RESPONDER_LABELS)
             + "."
         )
     below = get(r, "below_threshold", ctx.last)
@@ -486,13 +487,26 @@ def limitations(ctx: Ctx) -> list[str]:
             if prof.get("method") == "zscore"
             else "raw-score boundaries given in the plan."
         )
-        + " Subgroup tests are exploratory and not adjusted for multiplicity; small cells are suppressed, which hides "
-        "some subgroup estimates.",
+        + f" A subscale with up to {get(p, 'scoring', 'max_missing_items', default=1)} blank item(s) is scored from "
+        "the answered items, assuming the missing items resemble them. Subgroup tests are exploratory and not adjusted "
+        f"for multiplicity; counts below {ctx.k} are suppressed, which hides some subgroup and profile estimates.",
     ]
     warnings = r.get("warnings") or []
     if warnings:
         out.append(
             "<strong>Data warnings.</strong> "
-            + " ".join(esc(w.rstrip(".")) + "." for w in warnings)
+            + " ".join(esc(scrub_ids(w).rstrip(".")) + "." for w in warnings)
         )
     return out
+
+
+_QUOTED_ID = re.compile(r"""\b(patient(?:_id)?s?)\s*(?:=\s*)?(['"])(?:(?!\2).)*\2""", re.I)
+
+
+def scrub_ids(text: str) -> str:
+    """Drop a quoted patient id from a validation warning ("patient 'P0042'" -> "patient [id withheld]").
+
+    Validation warnings are written for the person fixing the files and may name a
+    patient; the report is shared, so no identifier may appear in it.
+    """
+    return _QUOTED_ID.sub(lambda m: f"{m.group(1)} [id withheld]", text)
