@@ -141,7 +141,7 @@ def analyze(
         "data_fingerprint": cohort.fingerprint,
         "backend": backend if not str(source).startswith("postgresql://") else "postgres",
     }
-    warnings = list(cohort.warnings)
+    warnings = [*cohort.warnings, *measures.warnings]
     tree = build_results(measures, plan, meta=meta, warnings=warnings)
     result = Analysis(results=tree, warnings=tuple(warnings))
     if out is not None:

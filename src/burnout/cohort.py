@@ -55,9 +55,16 @@ def col(subscale: str, timepoint: int) -> str:
 
 
 def age_band_expr(age: ir.IntegerValue, bands: list[int]) -> ir.StringValue:
-    """Age band label ("18-34", "35-49", "50+"); "unknown" for a blank age."""
+    """Age band label ("18-34", "35-49", "50+"); "unknown" for a blank age.
+
+    Ages from 18 up to a first lower bound above 18 form a band of their own, as in
+    ``Protocol.age_band_labels`` (the reference the tests compare with).
+    """
+    from burnout.protocol import AGE_MIN
+
+    lowers = list(bands) if bands[0] == AGE_MIN else [AGE_MIN, *bands]
     cases = []
-    for lower, upper in zip(bands, [*bands[1:], None], strict=True):
+    for lower, upper in zip(lowers, [*lowers[1:], None], strict=True):
         label = f"{lower}+" if upper is None else f"{lower}-{upper - 1}"
         cond = age >= lower if upper is None else (age >= lower) & (age < upper)
         cases.append((cond, label))
@@ -125,6 +132,11 @@ class ProfileCutoffs:
             professional_efficacy=to_units_floor(raw["professional_efficacy"]),
             description=desc,
         )
+
+    @classmethod
+    def unclassifiable(cls) -> ProfileCutoffs:
+        """Cut-offs no score reaches (profiles are then all "engaged" and reported as not computed)."""
+        return cls(exhaustion=7 * SCALE, cynicism=7 * SCALE, professional_efficacy=-SCALE, description="not computed")
 
     def raw(self) -> dict[str, float]:
         """The cut-offs on the 0-6 score scale (for display)."""

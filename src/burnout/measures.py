@@ -10,11 +10,12 @@ backend and every run, which is what makes results.json byte-identical.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+import ibis
 import ibis.expr.types as ir
 
 from burnout.cohort import PROFILES, ProfileCutoffs, col, profile_expr
@@ -23,7 +24,7 @@ from burnout.instrument import SCALE, SUBSCALES
 if TYPE_CHECKING:
     from burnout.protocol import Protocol
 
-__all__ = ["Moments", "Measures", "collect_measures"]
+__all__ = ["Attrition", "Measures", "Moments", "collect_measures"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,22 @@ class Moments:
         if self.n == 0:
             return 0.0
         return float(Fraction(self.total_sq) - Fraction(self.total * self.total, self.n))
+
+
+@dataclass(frozen=True, slots=True)
+class Attrition:
+    """Completers vs non-completers among the threshold-met (exact aggregates).
+
+    ``continuous[group][variable]`` are Moments (age in years; subscales in units;
+    phq9 in units of 1/504); ``binary[group][variable]`` is (yes, n known);
+    ``reach[j]`` counts patients with at least j sessions delivered;
+    ``completion_by_subgroup[variable][level]`` is (completers, n).
+    """
+
+    continuous: dict[str, dict[str, Moments]]
+    binary: dict[str, dict[str, tuple[int, int]]]
+    reach: dict[int, int]
+    completion_by_subgroup: dict[str, dict[str, tuple[int, int]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +79,8 @@ class Measures:
     side_effects: dict[int, tuple[int, int]]
     sae: tuple[int, int]
     subgroups: dict[str, dict[str, dict[str, int]]]
-    extra: dict[str, Any] = field(default_factory=dict)
+    attrition: Attrition
+    warnings: tuple[str, ...] = ()
 
 
 def _int(value: Any) -> int:
@@ -147,7 +165,18 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
     changes = {(s, t): _moments(row, f"change_{s}_{t}") for s in SUBSCALES for t in assessments if t != first}
     plateau = {s: _moments(row, f"plateau_{s}") for s in SUBSCALES if len(assessments) >= 3}
 
-    cutoffs = ProfileCutoffs.from_plan(protocol, reference=_profile_reference(protocol, scores, first))
+    reference = _profile_reference(protocol, scores, first) if protocol.profiles.method == "zscore" else None
+    warnings: list[str] = []
+    if protocol.profiles.method == "zscore" and reference is None:
+        # No spread to standardise against: every completer is then classed on raw
+        # cut-offs that nobody reaches, and the plan's z boundaries are reported unused.
+        warnings.append(
+            "z-score profiles need at least 2 completers with varying baseline scores; "
+            "profiles were not classified (set [profiles] method = \"raw\" for small cohorts)"
+        )
+        cutoffs = ProfileCutoffs.unclassifiable()
+    else:
+        cutoffs = ProfileCutoffs.from_plan(protocol, reference=reference)
     profiled = comp.mutate(**{f"profile_{t}": profile_expr(comp, t, cutoffs) for t in assessments})
     profile_counts = _one_row(
         profiled.aggregate(
@@ -186,6 +215,8 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
             for r in sorted(grouped, key=lambda r: str(r["level"]))
         }
 
+    attrition = _collect_attrition(table, protocol)
+
     return Measures(
         patients=patients,
         exclusions=exclusions,
@@ -204,6 +235,61 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         side_effects={k: (_int(row[f"se_yes_{k}"]), _int(row[f"se_n_{k}"])) for k in assessments if k > 0},
         sae=(_int(row["sae_events"]), _int(row["sae_sessions"])),
         subgroups=subgroups,
+        attrition=attrition,
+        warnings=tuple(warnings),
+    )
+
+
+def _collect_attrition(table: ir.Table, protocol: Protocol) -> Attrition:
+    """Baseline characteristics by completion, reach per session, completion by subgroup.
+
+    All among patients who met the threshold at baseline (the intention-to-treat set).
+    """
+    first = protocol.schedule.assessments[0]
+    itt = table.filter(table.threshold_met)
+    has_phq9 = f"phq9_{first}" in table.columns
+    variables: dict[str, ir.IntegerValue] = {
+        "age": itt.age,
+        **{s: itt[col(s, first)] for s in SUBSCALES},
+    }
+    if has_phq9:
+        variables["phq9"] = itt[f"phq9_{first}"]
+    binaries: dict[str, ir.IntegerValue] = {
+        "female": itt.female,
+        "subcutaneous": ibis.cases(
+            (itt.route == "subcutaneous", 1), (itt.route == "sublingual", 0), else_=ibis.null("int64")
+        ),
+    }
+    aggs: dict[str, ir.Value] = {}
+    for group, flag in (("completers", itt.completer), ("non_completers", ~itt.completer)):
+        for name, expr in variables.items():
+            aggs |= _moment_aggs(f"{group}_{name}", expr, where=flag)
+        for name, expr in binaries.items():
+            aggs[f"{group}_{name}__n"] = expr.count(where=flag)
+            aggs[f"{group}_{name}__yes"] = expr.sum(where=flag)
+    n_sessions = protocol.schedule.sessions
+    for j in range(0, n_sessions + 1):
+        aggs[f"reach_{j}"] = (itt.sessions_delivered >= j).cast("int64").sum()
+    row = _one_row(itt.aggregate(**aggs))
+    continuous = {
+        group: {name: _moments(row, f"{group}_{name}") for name in variables}
+        for group in ("completers", "non_completers")
+    }
+    binary = {
+        group: {name: (_int(row[f"{group}_{name}__yes"]), _int(row[f"{group}_{name}__n"])) for name in binaries}
+        for group in ("completers", "non_completers")
+    }
+    completion: dict[str, dict[str, tuple[int, int]]] = {}
+    for variable in protocol.subgroups.by:
+        rows = _rows(
+            itt.group_by(level=itt[variable]).aggregate(n=itt.count(), completers=itt.completer.cast("int64").sum())
+        )
+        completion[variable] = {str(r["level"]): (_int(r["completers"]), _int(r["n"])) for r in sorted(rows, key=lambda r: str(r["level"]))}
+    return Attrition(
+        continuous=continuous,
+        binary=binary,
+        reach={j: _int(row[f"reach_{j}"]) for j in range(0, n_sessions + 1)},
+        completion_by_subgroup=completion,
     )
 
 
@@ -212,17 +298,15 @@ def _profile_reference(
     scores: dict[tuple[str, int], Moments],
     first: int,
 ) -> dict[str, tuple[float, float]] | None:
-    """(mean, sd) per subscale in score points for z-score profiles."""
+    """(mean, sd) per subscale in score points for z-score profiles (None: not computable)."""
     p = protocol.profiles
-    if p.method == "raw":
-        return None
     if p.reference == "norms":
         return {s: (float(getattr(p.norms, s).mean), float(getattr(p.norms, s).sd)) for s in SUBSCALES}
     ref = {}
     for s in SUBSCALES:
         m = scores[(s, first)]
-        if m.n < 2:
-            raise ValueError("z-score profiles need at least 2 completers with a baseline score")
+        if m.n < 2 or m.centered_ss() == 0:
+            return None
         mean = m.total / m.n / SCALE
         sd = (m.centered_ss() / (m.n - 1)) ** 0.5 / SCALE
         ref[s] = (mean, sd)

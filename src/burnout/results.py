@@ -18,7 +18,7 @@ from burnout.cohort import EXCLUSION_REASONS, PROFILES
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
 
 if TYPE_CHECKING:
-    from burnout.measures import Measures, Moments
+    from burnout.measures import Measures
     from burnout.protocol import Protocol
 
 __all__ = ["SCHEMA_VERSION", "build_results", "dumps"]
@@ -41,13 +41,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _label(dz: float | None) -> str | None:
-    if dz is None:
-        return None
-    a = abs(dz)
-    return "negligible" if a < 0.2 else "small" if a < 0.5 else "medium" if a < 0.8 else "large"
-
-
 def _points(units: float) -> float:
     return units / SCALE
 
@@ -66,13 +59,23 @@ def build_results(
     first, last = assessments[0], assessments[-1]
 
     def prop(count: int, n: int) -> dict[str, Any]:
-        p = privacy.suppress_proportion(est.proportion(count, n, confidence=conf), min_cell_count=k)
+        if 1 <= n < k:  # the denominator is itself a small count: hide it too
+            return _hidden()
+        p = privacy.suppress_proportion(est.proportion(count, n, confidence=conf), min_cell_count=k, small_n="keep")
         return p.to_json()
 
-    def prop_from(count: int | None, n: int) -> dict[str, Any]:
-        if count is None:
-            return est.Proportion(count=None, n=n, rate=None, ci=None, suppressed=True).to_json()
-        return prop(count, n)
+    def family(counts: dict[str, int], n: int) -> dict[str, dict[str, Any]]:
+        """Proportions sharing one denominator whose counts add up to it (profiles at a timepoint)."""
+        if 1 <= n < k:
+            return {key: _hidden() for key in counts}
+        safe = privacy.suppress_vector(counts, min_cell_count=k)
+        out = {}
+        for key, c in counts.items():
+            p = est.proportion(c, n, confidence=conf)
+            if safe[key] is None:
+                p = _suppress(p)
+            out[key] = privacy.suppress_proportion(p, min_cell_count=k, small_n="keep").to_json()
+        return out
 
     # -- flow --------------------------------------------------------------------
     flow_counts = privacy.suppress_vector(dict(m.exclusions) | {"completers": m.completers}, min_cell_count=k)
@@ -91,11 +94,12 @@ def build_results(
         base_mean = _points(base.total / base.n) if base.n else None
         timepoints: dict[str, Any] = {}
         for t in assessments:
-            sc = est.mean_summary(m.scores[(s, t)].n, _points_moments(m.scores[(s, t)]), confidence=conf)
+            mo = m.scores[(s, t)]
+            sc = est.mean_summary(mo.n, mo.total, mo.total_sq, scale=SCALE, confidence=conf)
             entry: dict[str, Any] = {"n": sc.n, "mean": sc.mean, "sd": sc.sd, "ci": _pair(sc.ci)}
             if t != first:
                 ch = m.changes[(s, t)]
-                pc = est.paired_change(ch.n, *_points_moments(ch), confidence=conf)
+                pc = est.paired_change(ch.n, ch.total, ch.total_sq, scale=SCALE, confidence=conf)
                 entry |= {
                     "change": pc.mean,
                     "change_sd": pc.sd,
@@ -104,7 +108,7 @@ def build_results(
                     "t": pc.t,
                     "df": pc.df,
                     "p": pc.p,
-                    "effect_size": {"dz": pc.dz, "ci": _pair(pc.dz_ci), "label": _label(pc.dz), "method": "noncentral t"},
+                    "effect_size": {"dz": pc.dz, "ci": _pair(pc.dz_ci), "label": pc.dz_label, "method": "noncentral t"},
                     # the good direction, so a reader needn't recall which way each subscale improves
                     "improved": None if pc.mean is None else (pc.mean * GOOD_DIRECTION[s] > 0),  # type: ignore[index]
                 }
@@ -112,7 +116,7 @@ def build_results(
         subscales[s] = {"timepoints": timepoints, "response": prop(m.responders[s], m.completers)}
         if s in m.plateau:
             pl = m.plateau[s]
-            pp = est.paired_change(pl.n, *_points_moments(pl), confidence=conf)
+            pp = est.paired_change(pl.n, pl.total, pl.total_sq, scale=SCALE, confidence=conf)
             subscales[s]["plateau"] = {
                 "from": str(assessments[-2]),
                 "to": str(last),
@@ -125,13 +129,13 @@ def build_results(
                 "plateaued": None if pp.p is None else bool(pp.p >= 0.05 or pp.mean * GOOD_DIRECTION[s] <= 0),  # type: ignore[index]
             }
 
-    responders = {
-        "at_least_1": prop(m.responder_counts[1], m.completers),
-        "at_least_2": prop(m.responder_counts[2], m.completers),
-        "all_3": prop(m.responder_counts[3], m.completers),
-    }
+    responders = _responder_chain(m.responder_counts, m.completers, prop, k)
 
-    q = est.cochran_q(m.response_patterns)
+    q = (
+        est.cochran_q(m.response_patterns)
+        if m.response_patterns
+        else est.HypothesisTest(test="not-testable", statistic=None, df=None, p=None, n=0)
+    )
     pairs = [(a, b) for i, a in enumerate(SUBSCALES) for b in SUBSCALES[i + 1 :]]
     mcn = []
     for a, b in pairs:
@@ -139,13 +143,20 @@ def build_results(
         only_a = sum(n for pat, n in m.response_patterns.items() if pat[ia] and not pat[ib])
         only_b = sum(n for pat, n in m.response_patterns.items() if pat[ib] and not pat[ia])
         r = est.mcnemar(only_a, only_b)
-        mcn.append((a, b, r))
-    holm = est.holm([r.p for _, _, r in mcn])
+        # The discordant counts are not published, but with the margins they could be
+        # solved back from the statistic: withhold the test when either is small.
+        hidden = privacy.is_small_count(only_a, min_cell_count=k) or privacy.is_small_count(only_b, min_cell_count=k)
+        mcn.append((a, b, r, hidden))
+    holm = est.holm([None if hidden else r.p for _, _, r, hidden in mcn])
     comparison = {
-        "cochran_q": {"statistic": q.statistic, "df": q.df, "p": q.p},
+        "cochran_q": {"statistic": q.statistic, "df": q.df, "p": q.p, "test": q.test},
         "mcnemar": {
-            f"{a}|{b}": {"statistic": r.statistic, "p": r.p, "p_holm": ph, "test": r.method}
-            for (a, b, r), ph in zip(mcn, holm, strict=True)
+            f"{a}|{b}": (
+                {"statistic": None, "df": None, "p": None, "p_holm": None, "test": r.test, "suppressed": True}
+                if hidden
+                else {"statistic": r.statistic, "df": r.df, "p": r.p, "p_holm": ph, "test": r.test, "suppressed": False}
+            )
+            for (a, b, r, hidden), ph in zip(mcn, holm, strict=True)
         },
     }
 
@@ -153,16 +164,27 @@ def build_results(
 
     # -- profiles -----------------------------------------------------------------
     profiles: dict[str, Any] = {}
+    classified = m.profile_cutoffs.description != "not computed"
     for t in assessments:
-        safe = privacy.suppress_vector(m.profiles[t], min_cell_count=k)
-        profiles[str(t)] = {p: prop_from(safe[p], m.completers) for p in PROFILES}
+        if classified:
+            profiles[str(t)] = family(dict(m.profiles[t]), m.completers)
+        else:
+            profiles[str(t)] = {p: {"count": None, "n": m.completers, "rate": None, "ci": None, "suppressed": False} for p in PROFILES}
     safe_matrix = privacy.suppress_matrix(m.transitions, min_cell_count=k)
-    profiles["transitions"] = {"from": str(first), "to": str(last), "counts": safe_matrix}
+    profiles["transitions"] = {"from": str(first), "to": str(last), "counts": safe_matrix.to_json() if classified else None}
     burnout_base = m.profiles[first]["burnout"]
     row = m.transitions["burnout"]
-    profiles["burnout_at_baseline"] = privacy.suppress_count(burnout_base, min_cell_count=k)
-    profiles["burnout_resolved"] = prop(burnout_base - row["burnout"], burnout_base)
-    profiles["burnout_to_engaged"] = prop(row["engaged"], burnout_base)
+    profiles["burnout_at_baseline"] = profiles[str(first)]["burnout"]["count"]
+    resolved = prop(burnout_base - row["burnout"], burnout_base)
+    to_engaged = prop(row["engaged"], burnout_base)
+    # Both are cells (or a row total minus a cell) of the transition matrix: hide them
+    # wherever the matrix hides what they are made of.
+    if profiles["burnout_at_baseline"] is None or ("burnout", "burnout") in safe_matrix.suppressed:
+        resolved = _hidden() | {"n": resolved["n"]} if profiles["burnout_at_baseline"] is not None else _hidden()
+    if profiles["burnout_at_baseline"] is None or ("burnout", "engaged") in safe_matrix.suppressed:
+        to_engaged = _hidden() | {"n": to_engaged["n"]} if profiles["burnout_at_baseline"] is not None else _hidden()
+    profiles["burnout_resolved"] = resolved
+    profiles["burnout_to_engaged"] = to_engaged
     cut = m.profile_cutoffs
     profiles["cutoffs"] = {
         "method": protocol.profiles.method,
@@ -176,26 +198,30 @@ def build_results(
     side_effects["serious_adverse_events"] = prop(events, sessions)
 
     subgroups: dict[str, Any] = {}
+    outcomes = [*SUBSCALES, "at_least_1"]
     for variable, levels in m.subgroups.items():
         var_out: dict[str, Any] = {}
-        outcomes = [*SUBSCALES, "at_least_1"]
         safe_n = privacy.suppress_vector({lv: c["n"] for lv, c in levels.items()}, min_cell_count=k)
-        safe_out = {
-            o: privacy.suppress_vector({lv: c[o] for lv, c in levels.items()}, min_cell_count=k) for o in outcomes
+        shown = [lv for lv in levels if safe_n[lv] is not None and levels[lv]["n"] > 0]
+        per_outcome = {
+            o: privacy.suppress_proportions(
+                {lv: est.proportion(levels[lv][o], levels[lv]["n"], confidence=conf) for lv in shown},
+                min_cell_count=k,
+                small_n="keep",
+            )
+            for o in outcomes
         }
-        for level, counts in levels.items():
-            entry: dict[str, Any] = {"n": safe_n[level]}
-            for o in outcomes:
-                entry[o] = prop_from(None if safe_n[level] is None else safe_out[o][level], counts["n"])
-                if safe_n[level] is None:
-                    entry[o]["n"] = None
-            var_out[level] = entry
-        het = {}
-        for o in outcomes:
-            h = est.heterogeneity([(c[o], c["n"]) for c in levels.values()])
-            het[o] = {"statistic": h.statistic, "df": h.df, "p": h.p, "test": h.test}
-        var_out["heterogeneity"] = het
+        for level in levels:
+            if level in shown:
+                var_out[level] = {"n": levels[level]["n"], **{o: per_outcome[o][level].to_json() for o in outcomes}}
+            else:  # a small (or complementary-suppressed) group: nothing about it is published
+                var_out[level] = {"n": None, **{o: _hidden() for o in outcomes}}
+        var_out["heterogeneity"] = {
+            o: est.heterogeneity([(c[o], c["n"]) for c in levels.values()]).to_json() for o in outcomes
+        }
         subgroups[variable] = var_out
+
+    attrition = _attrition(m, protocol, prop)
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -209,13 +235,104 @@ def build_results(
         "profiles": profiles,
         "side_effects": side_effects,
         "subgroups": subgroups,
+        "attrition": attrition,
         "warnings": list(warnings),
     }
 
 
-def _points_moments(mo: Moments) -> tuple[float, float]:
-    """(sum, centred sum of squares) in score points."""
-    return mo.total / SCALE, mo.centered_ss() / (SCALE * SCALE)
+TABLE1_LABELS = {
+    "age": "Age, years",
+    "female": "Female",
+    "subcutaneous": "Subcutaneous route",
+    "exhaustion": "Exhaustion (0-6)",
+    "cynicism": "Cynicism (0-6)",
+    "professional_efficacy": "Professional Efficacy (0-6)",
+    "phq9": "PHQ-9 total (0-27)",
+}
+
+
+def _attrition(m: Measures, protocol: Protocol, prop: Any) -> dict[str, Any]:
+    """Table 1 (completers vs non-completers at baseline), reach per session, completion by subgroup."""
+    from burnout.scoring import PHQ9_SCALE
+
+    a = m.attrition
+    scale = {"age": 1, "phq9": PHQ9_SCALE} | {s: SCALE for s in SUBSCALES}
+    table1: dict[str, Any] = {}
+    smd: dict[str, float | None] = {}
+    for name in a.continuous["completers"]:
+        groups = {}
+        stats = []
+        for g in ("completers", "non_completers"):
+            mo = a.continuous[g][name]
+            mean = mo.total / mo.n / scale[name] if mo.n else None
+            sd = (mo.centered_ss() / (mo.n - 1)) ** 0.5 / scale[name] if mo.n > 1 else None
+            groups[g] = {"n": mo.n, "mean": mean, "sd": sd}
+            stats.append((mean, sd))
+        (m1, s1), (m2, s2) = stats
+        d = None
+        if None not in (m1, m2, s1, s2) and (s1**2 + s2**2) > 0:  # type: ignore[operator]
+            d = (m1 - m2) / ((s1**2 + s2**2) / 2) ** 0.5  # type: ignore[operator]
+        smd[name] = d
+        table1[name] = {"label": TABLE1_LABELS[name], "kind": "continuous", **groups, "smd": d}
+    for name in a.binary["completers"]:
+        groups = {}
+        rates = []
+        for g in ("completers", "non_completers"):
+            yes, n = a.binary[g][name]
+            groups[g] = prop(yes, n)
+            rates.append(yes / n if n else None)
+        p1, p2 = rates
+        d = None
+        if p1 is not None and p2 is not None:
+            pooled = (p1 * (1 - p1) + p2 * (1 - p2)) / 2
+            d = (p1 - p2) / pooled**0.5 if pooled > 0 else None
+        smd[name] = d
+        table1[name] = {"label": TABLE1_LABELS[name], "kind": "binary", **groups, "smd": d}
+    itt_n = m.threshold_met
+    reach = {str(j): prop(c, itt_n) for j, c in a.reach.items() if j > 0}
+    completion = {
+        var: {level: prop(c, n) for level, (c, n) in levels.items()}
+        for var, levels in a.completion_by_subgroup.items()
+    }
+    return {"table1": table1, "baseline_smd": smd, "reach": reach, "completion_by_subgroup": completion}
+
+
+def _responder_chain(counts: dict[int, int], n: int, prop: Any, k: int) -> dict[str, Any]:
+    """Responders on at least 1 / 2 / all 3 subscales, safe against subtraction.
+
+    The published counts n >= at_least_1 >= at_least_2 >= all_3 >= 0 reveal every
+    difference between consecutive published values (e.g. at_least_1 - at_least_2 =
+    responders on exactly one subscale). A value is withheld until every such gap is
+    0 or at least k; the value withheld is the one closest to the small gap's middle
+    of the chain, starting from the top, so the result is deterministic.
+    """
+    keys = {1: "at_least_1", 2: "at_least_2", 3: "all_3"}
+    shown = [j for j in (1, 2, 3) if not (1 <= counts[j] < k or 1 <= n - counts[j] < k)]
+    while True:
+        chain = [(0, n), *((j, counts[j]) for j in shown), (4, 0)]
+        gap = next(
+            (i for i in range(len(chain) - 1) if 1 <= chain[i][1] - chain[i + 1][1] < k), None
+        )
+        if gap is None:
+            break
+        left, right = chain[gap][0], chain[gap + 1][0]
+        shown.remove(left if left in shown else right)
+    out = {}
+    for j, key in keys.items():
+        p = prop(counts[j], n)
+        if j not in shown and p["n"] is not None:
+            p = _hidden() | {"n": p["n"]}
+        out[key] = p
+    return out
+
+
+def _hidden() -> dict[str, Any]:
+    """A Proportion whose denominator is itself a small count: nothing is published."""
+    return {"count": None, "n": None, "rate": None, "ci": None, "suppressed": True}
+
+
+def _suppress(p: est.Proportion) -> est.Proportion:
+    return est.Proportion(count=None, n=p.n, rate=None, ci=None, suppressed=True)
 
 
 def _pair(ci: tuple[float, float] | None) -> list[float] | None:
