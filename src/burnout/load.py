@@ -107,7 +107,7 @@ class RawCohort:
                 for obj in (name, f"{name}_parse"):
                     for kind in ("VIEW", "TABLE"):
                         try:
-                            self.con.con.execute(f'DROP {kind} IF EXISTS "{obj}"')
+                            _run(self.con.con, f'DROP {kind} IF EXISTS "{obj}"')
                         except duckdb.CatalogException:
                             pass  # the object is of the other kind
             else:
@@ -253,6 +253,11 @@ def _is_duckdb(con: ibis.BaseBackend) -> bool:
     return getattr(con, "name", None) == "duckdb"
 
 
+def _run(db: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    """Run one statement to completion (DuckDB refuses new work while a result is unfetched)."""
+    return db.execute(sql).fetchall()
+
+
 def _sql_str(s: str | os.PathLike[str]) -> str:
     return "'" + str(s).replace("'", "''") + "'"
 
@@ -333,22 +338,22 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
     select = ", ".join(f'c{i} AS "{col}"' for i, col in keep.items()) or "NULL AS _none"
     tmp, rej, rej_scan = f"{rel}_parse", f"{rel}_rejects", f"{rel}_rejscan"
     try:
-        db.execute(
+        _run(db, 
             f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT {select} FROM read_csv({_sql_str(path)}, "
             f"header = true, auto_detect = false, columns = {colspec}, delim = ',', quote = '\"', "
             f"escape = '\"', store_rejects = true, rejects_table = '{rej}', rejects_scan = '{rej_scan}')"
         )
-        rejects = db.execute(
-            f"SELECT line, min(error_type), min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
-        ).fetchall()
+        rejects = _run(
+            db, f"SELECT line, min(error_type), min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
+        )
     except duckdb.Error as e:
         msg = str(e).strip().splitlines()[0]
         out.problems.append(_problem(display, None, f"a comma-separated file with a header row; the reader failed: {msg}"))
-        db.execute(f"DROP TABLE IF EXISTS {tmp}")
+        _run(db, f"DROP TABLE IF EXISTS {tmp}")
         return out
     finally:
-        db.execute(f"DROP TABLE IF EXISTS {rej}")
-        db.execute(f"DROP TABLE IF EXISTS {rej_scan}")
+        _run(db, f"DROP TABLE IF EXISTS {rej}")
+        _run(db, f"DROP TABLE IF EXISTS {rej_scan}")
 
     if rejects and rmap is None:
         rmap = _csvcheck.record_lines(path)
@@ -374,9 +379,9 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
     if n_rejected > MAX_PER_RULE:
         out.problems.append(_problem(display, None, f"... and {n_rejected - MAX_PER_RULE:,} more rows like this that could not be read"))
 
-    n_rows = db.execute(f"SELECT count(*) FROM {tmp}").fetchone()[0]
+    n_rows = _run(db, f"SELECT count(*) FROM {tmp}")[0][0]
     if rmap is None:
-        db.execute(f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
+        _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
         out.table = rel
         return out
 
@@ -395,20 +400,20 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
         out.warnings.append(
             f"{display}: could not match {n_rows:,} rows to {len(lines):,} records; line numbers in messages about this file are row numbers + 1"
         )
-        db.execute(f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
+        _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
         out.table = rel
         return out
     mapping = pa.table({"rid": np.arange(n_rows, dtype=np.int64), "_line": lines.astype(np.int64), "_drop": drop})
     map_name = f"{rel}_map"
     db.register(map_name, mapping)
     try:
-        db.execute(
+        _run(db, 
             f"CREATE OR REPLACE TEMP TABLE {rel} AS SELECT m._line, t.* EXCLUDE (rid) FROM "
             f"(SELECT CAST(rowid AS BIGINT) AS rid, * FROM {tmp}) t JOIN {map_name} m USING (rid) WHERE NOT m._drop"
         )
     finally:
         db.unregister(map_name)
-        db.execute(f"DROP TABLE IF EXISTS {tmp}")
+        _run(db, f"DROP TABLE IF EXISTS {tmp}")
     out.table = rel
     return out
 
@@ -454,8 +459,8 @@ def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name:
         return out
     src = f"read_parquet({_sql_str(path)}, file_row_number = true)"
     try:
-        schema = db.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(path)})").fetchall()
-        db.execute(f"SELECT count(*) FROM {src}").fetchone()
+        schema = _run(db, f"DESCRIBE SELECT * FROM read_parquet({_sql_str(path)})")
+        _run(db, f"SELECT count(*) FROM {src}")
     except duckdb.Error as e:
         msg = str(e).strip().splitlines()[0]
         out.problems.append(_problem(display, None, f"a readable Parquet file; reading failed ({msg}): re-export it"))
@@ -477,6 +482,6 @@ def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name:
             e = f"CAST({c} AS VARCHAR)"
         exprs.append(f'{e} AS "{col}"')
     select = ", ".join(["CAST(file_row_number AS BIGINT) + 1 AS _line", *exprs])
-    db.execute(f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT {select} FROM {src}")
+    _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT {select} FROM {src}")
     out.table = rel
     return out

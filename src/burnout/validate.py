@@ -1,26 +1,34 @@
-"""Validate stage: every rule of the data contract as engine queries; typed tables out.
+"""Validate stage: every data-contract rule as engine queries; typed tables out.
 
 :func:`validate_cohort` checks a :class:`~burnout.load.RawCohort` against
 shared/spec/data-format.md and returns a :class:`Cohort` of typed tables, or raises
 one :class:`~burnout.errors.DataError` holding every problem found in every file.
 
-How it stays fast on millions of rows: each rule is a boolean Ibis expression over
-the raw text table. One aggregate query per table counts the violations of every
-rule at once (a single scan); only for rules that have violations does a second
-query fetch the first 100 offending rows per rule (ordered by line), and the rest
-are summarised as "... and N more like this". Python never loops over rows.
+How it stays fast on millions of rows (Python never loops over rows):
 
-Cell rules (values are trimmed first; an empty cell is blank):
+1. Per table, one ``CREATE TABLE AS`` parses every cell once: the typed value of
+   each column (null when blank or invalid) and a boolean flag per column that is
+   true when the cell is filled in but invalid. The typed tables of the
+   :class:`Cohort` are column selections of this table, so later stages never
+   re-parse text.
+2. One aggregate query per table counts the violations of every rule (cell flags,
+   duplicates, unknown patient ids, items vs subscales) and the rows behind every
+   warning, in a single scan.
+3. Only for rules with violations, one more query fetches the first 100 offending
+   rows per rule (ordered by line) and the cells as written; the rest of each rule
+   is summarised as "... and N more like this".
 
-- integers are digits with an optional sign, and an optional ``.0`` tail (``"3.0"``
-  is 3, as exported by tools that store integers as floats); ``"4.5"``, ``"4,5"`` and
+Cell rules (cells are trimmed first; an empty cell is blank):
+
+- integers: digits with an optional sign and an optional ``.0`` tail (``"3.0"``
+  is 3, as written by tools that store integers as floats); ``"4.5"``, ``"4,5"``,
   ``"1e1"`` are not integers;
-- decimals are digits with an optional fraction; subscale scores become exact
-  integers in units of ``1/SCALE`` (the text is cast to a 10-place decimal, never
-  a float, then rounded to the nearest unit, which is exact up to 5 places);
-- dates are ``YYYY-MM-DD`` and must exist (``2024-02-30`` is an error);
-- booleans are true/false, 1/0, yes/no in any case;
-- sex and route are matched case-insensitively.
+- decimals: digits with an optional fraction. Subscale scores become exact
+  integers in units of ``1/SCALE``: the text is cast to ``DECIMAL(38, 10)``, never
+  a float, multiplied by SCALE and rounded to the nearest unit (exact up to 5 places);
+- dates: ``YYYY-MM-DD`` and a real date (``2024-02-30`` is an error);
+- booleans: true/false, 1/0, yes/no in any case;
+- sex and route: matched case-insensitively; blank = unknown.
 """
 
 from __future__ import annotations
@@ -52,10 +60,18 @@ _ROUTE = ("sublingual", "subcutaneous", "unknown")
 _AGREE_UNITS = SCALE // 100  # 0.01 point
 _NULL_INT = ibis.null("int64")
 
+# The typed columns of docs/architecture.md, in order.
+_TYPED: dict[str, tuple[str, ...]] = {
+    "patients": ("patient_id", "age", "sex", "route", "pathway"),
+    "mbi_gs": ("patient_id", "after_session", *MBI_ITEM_COLUMNS, *SUBSCALES),
+    "sessions": ("patient_id", "session", "dose_mg", "monitor_present", "side_effects", "serious_adverse_event"),
+    "phq9": ("patient_id", "after_session", *PHQ9_ITEM_COLUMNS),
+}
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Cohort:
-    """A validated cohort: typed tables in the engine, materialised once.
+    """A validated cohort: typed tables in the engine, parsed once.
 
     Attributes
     ----------
@@ -92,6 +108,12 @@ class Cohort:
         SHA-256 of the input files (see :class:`burnout.load.RawCohort`).
     rows : Mapping[str, int]
         Rows per table.
+
+    Notes
+    -----
+    Each table is a column selection of one materialised engine table (which also
+    holds the line numbers and validation flags), so using it never re-reads or
+    re-parses the input files.
     """
 
     con: ibis.BaseBackend
@@ -173,14 +195,14 @@ def validate_cohort(
     Returns
     -------
     Cohort
-        Typed tables, materialised in ``raw.con`` (see :class:`Cohort`).
+        Typed tables in ``raw.con`` (see :class:`Cohort`).
 
     Raises
     ------
     DataError
         Listing every problem, sorted by file, line and column: file, line (row
         number for Parquet), patient_id, column, the value found and what is
-        allowed. At most 100 problems per file, column and rule are listed; then one
+        allowed. At most 100 problems per file, column and rule are listed, then one
         "... and N more like this" line. ``DataError.warnings`` holds the warnings.
     ValueError
         If an option is out of range.
@@ -188,7 +210,8 @@ def validate_cohort(
     sched = tuple(int(a) for a in scheduled_assessments)
     if not sched or any(a < 0 for a in sched):
         raise ValueError(f"scheduled_assessments must be non-negative integers, got {scheduled_assessments!r}")
-    if int(scheduled_sessions) < 1:
+    n_sessions = int(scheduled_sessions)
+    if n_sessions < 1:
         raise ValueError(f"scheduled_sessions must be >= 1, got {scheduled_sessions!r}")
     if not 0 <= int(max_missing_items) <= 5:
         raise ValueError(f"max_missing_items must be 0-5, got {max_missing_items!r}")
@@ -196,37 +219,48 @@ def validate_cohort(
     problems: list[Problem] = list(raw.problems)
     summaries: list[Problem] = []
     warnings: list[str] = list(raw.warnings)
-    specs: dict[str, _TableSpec] = {}
-    patient_ids = _patient_ids(raw)
-    for name in TABLES:
-        if name not in raw.tables:
-            continue
-        spec = _spec(name, raw, patient_ids, max_missing_items)
-        specs[name] = spec
-        problems.extend(spec.column_problems)
-
-    rows: dict[str, int] = {}
-    for name, spec in specs.items():
-        found, summary, n_rows = _run_checks(spec)
-        problems.extend(found)
-        summaries.extend(summary)
-        rows[name] = n_rows
-        if n_rows == 0 and name in ("patients", "mbi_gs"):
-            what = "one row per patient" if name == "patients" else "one row per patient and assessment"
-            problems.append(_file_problem(spec.display, f"the file has a header but no rows: needs {what}"))
-
-    for name, spec in specs.items():
-        warnings.extend(_warnings(spec, sched, int(scheduled_sessions)))
-
-    if problems or summaries:
-        ordered = sorted(problems, key=_sort_key) + sorted(summaries, key=_sort_key)
-        ordered.sort(key=lambda p: p.file)  # stable: each file's summaries stay after its problems
-        raise DataError(ordered, warnings=tuple(warnings))
-
-    token = uuid.uuid4().hex[:10]
     con = raw.con
-    typed = {name: con.create_table(f"burnout_{token}_{name}", spec.typed(), temp=True) for name, spec in specs.items()}
-    mbi_cols = set(raw.tables["mbi_gs"].columns)
+    token = uuid.uuid4().hex[:10]
+    views: list[str] = []
+    tables: list[str] = []
+    specs: dict[str, _TableSpec] = {}
+    ok = False
+    try:
+        patient_ids: ir.Column | None = None
+        for name in TABLES:
+            if name not in raw.tables:
+                continue
+            spec = _spec(con, name, raw, token, views, tables, patient_ids, int(max_missing_items))
+            specs[name] = spec
+            problems.extend(spec.column_problems)
+            if name == "patients" and "patient_id" in spec.present:
+                patient_ids = spec.t.filter(spec.t.patient_id.notnull()).patient_id
+
+        rows: dict[str, int] = {}
+        for name, spec in specs.items():
+            found, summary, n_rows, counts = _run_checks(spec, _warning_flags(spec, sched, n_sessions))
+            problems.extend(found)
+            summaries.extend(summary)
+            rows[name] = n_rows
+            if n_rows == 0 and name in ("patients", "mbi_gs"):
+                what = "one row per patient" if name == "patients" else "one row per patient and assessment"
+                problems.append(_file_problem(spec.display, f"the file has a header but no rows: needs {what}"))
+            warnings.extend(_warnings(spec, counts, sched, n_sessions))
+
+        if problems or summaries:
+            ordered = sorted(problems, key=_sort_key) + sorted(summaries, key=_sort_key)
+            ordered.sort(key=lambda p: p.file)  # stable: each file's summaries stay after its problems
+            raise DataError(ordered, warnings=tuple(warnings))
+        ok = True
+    finally:
+        for view in reversed(views):
+            con.drop_view(view, force=True)
+        if not ok:
+            for table in tables:
+                con.drop_table(table, force=True)
+
+    typed = {name: spec.t.select(*_TYPED[name]) for name, spec in specs.items()}
+    mbi_cols = specs["mbi_gs"].present
     return Cohort(
         con=con,
         patients=typed["patients"],
@@ -246,11 +280,9 @@ def validate_cohort(
 # --------------------------------------------------------------------------- parsing
 
 
-def _text(t: ir.Table, col: str) -> ir.StringValue:
-    """The trimmed cell, null when blank or the column is absent."""
-    if col not in t.columns:
-        return ibis.null("string")
-    return t[col].cast("string").strip().nullif("")
+def _trim(col: ir.Value) -> ir.StringValue:
+    """The trimmed cell as text, null when blank."""
+    return col.cast("string").strip().nullif("")
 
 
 @dataclass(frozen=True)
@@ -267,53 +299,85 @@ def _int(text: ir.StringValue, lo: int, hi: int | None = None) -> _Parsed:
         # most cells are one of a few exact spellings: a set lookup, the regex only for the rest
         fast = text.isin([str(i) for i in range(lo, hi + 1)])
         value = ibis.cases((fast, text.cast("int64")), (ok, num), else_=_NULL_INT)
-        bad = ibis.cases((text.isnull(), False), (fast, False), else_=~ok.fill_null(False))
     else:
         value = ibis.cases((ok, num), else_=_NULL_INT)
-        bad = ibis.cases((text.isnull(), False), else_=~ok.fill_null(False))
-    return _Parsed(value, bad)
+    return _Parsed(value, text.notnull() & value.isnull())
 
 
 def _units(text: ir.StringValue, hi: int) -> _Parsed:
-    """A decimal 0..hi as exact int64 units of 1/SCALE (never through a float)."""
-    fmt = text.re_search(_DEC_RE)
+    """A decimal 0..hi as exact int64 units of 1/SCALE (through DECIMAL, never a float)."""
     dec = text.try_cast(dt.Decimal(38, 10))
-    units = ibis.cases((fmt, (dec * SCALE).round().cast("int64")), else_=_NULL_INT)
-    ok = units.between(0, hi * SCALE)
-    value = ibis.cases((ok, units), else_=_NULL_INT)
-    bad = ibis.cases((text.isnull(), False), else_=~ok.fill_null(False))
-    return _Parsed(value, bad)
+    units = ibis.cases((text.re_search(_DEC_RE), (dec * SCALE).round().cast("int64")), else_=_NULL_INT)
+    value = ibis.cases((units.between(0, hi * SCALE), units), else_=_NULL_INT)
+    return _Parsed(value, text.notnull() & value.isnull())
 
 
 def _positive(text: ir.StringValue) -> _Parsed:
     num = text.try_cast("float64")
-    ok = text.re_search(_DEC_RE) & (num > 0)
-    value = ibis.cases((ok, num), else_=ibis.null("float64"))
-    bad = ibis.cases((text.isnull(), False), else_=~ok.fill_null(False))
-    return _Parsed(value, bad)
+    value = ibis.cases((text.re_search(_DEC_RE) & (num > 0), num), else_=ibis.null("float64"))
+    return _Parsed(value, text.notnull() & value.isnull())
 
 
 def _date(text: ir.StringValue) -> _Parsed:
     d = text.try_cast("date")
-    ok = text.re_search(_DATE_RE) & d.notnull()
-    value = ibis.cases((ok, d), else_=ibis.null("date"))
-    bad = ibis.cases((text.isnull(), False), else_=~ok.fill_null(False))
-    return _Parsed(value, bad)
+    value = ibis.cases((text.re_search(_DATE_RE) & d.notnull(), d), else_=ibis.null("date"))
+    return _Parsed(value, text.notnull() & value.isnull())
 
 
 def _bool(text: ir.StringValue) -> _Parsed:
     low = text.lower()
     value = ibis.cases((low.isin(_TRUE), True), (low.isin(_FALSE), False), else_=ibis.null("boolean"))
-    bad = text.notnull() & value.isnull()
-    return _Parsed(value, bad.fill_null(False))
+    return _Parsed(value, text.notnull() & value.isnull())
 
 
 def _vocab(text: ir.StringValue, words: tuple[str, ...]) -> _Parsed:
     low = text.lower()
-    ok = low.isin(words)
-    value = ibis.cases((text.isnull(), "unknown"), (ok, low), else_=ibis.null("string"))
-    bad = text.notnull() & ~ok
-    return _Parsed(value, bad.fill_null(False))
+    value = ibis.cases((text.isnull(), "unknown"), (low.isin(words), low), else_=ibis.null("string"))
+    return _Parsed(value, value.isnull())
+
+
+def _free_text(text: ir.StringValue) -> _Parsed:
+    return _Parsed(text.lower().fill_null("unknown"), ibis.literal(False))
+
+
+_DATE_ALLOWED = "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)"
+_Parser = tuple[Callable[[ir.StringValue], _Parsed], str]
+_REQUIRED_CELLS = frozenset({"after_session", "session"})
+
+
+def _parsers(name: str) -> dict[str, _Parser]:
+    """Column -> (parser of the trimmed text, what is allowed) for one table."""
+    if name == "patients":
+        return {
+            "age": (lambda s: _int(s, 18, 120), "an integer 18-120 (years at baseline; blank = unknown)"),
+            "sex": (lambda s: _vocab(s, _SEX), "female, male, other or unknown (any case; blank = unknown)"),
+            "route": (lambda s: _vocab(s, _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)"),
+            "pathway": (_free_text, "free text"),
+        }
+    if name == "sessions":
+        out: dict[str, _Parser] = {
+            "session": (lambda s: _int(s, 1), "an integer >= 1, required (the session number)"),
+            "held_on": (_date, _DATE_ALLOWED),
+            "dose_mg": (_positive, "a decimal > 0, e.g. 2.5 (blank = not recorded)"),
+        }
+        for col, blank in (
+            ("monitor_present", "not recorded"),
+            ("side_effects", "not asked"),
+            ("serious_adverse_event", "none reported"),
+        ):
+            out[col] = (_bool, f"true or false (also 1/0, yes/no, any case; blank = {blank})")
+        return out
+    items, item_max = (MBI_ITEM_COLUMNS, MBI_ITEM_MAX) if name == "mbi_gs" else (PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX)
+    out = {
+        "after_session": (lambda s: _int(s, 0), "an integer >= 0, required (0 = baseline, k = after session k)"),
+        "completed_on": (_date, _DATE_ALLOWED),
+    }
+    for col in items:
+        out[col] = (lambda s, m=item_max: _int(s, 0, m), f"an integer 0-{item_max} (blank = not answered)")
+    if name == "mbi_gs":
+        for s in SUBSCALES:
+            out[s] = (lambda x: _units(x, MBI_ITEM_MAX), f"a decimal 0-{MBI_ITEM_MAX}, e.g. 3.4 (blank = not scored)")
+    return out
 
 
 # --------------------------------------------------------------------------- rules
@@ -323,8 +387,7 @@ def _vocab(text: ir.StringValue, words: tuple[str, ...]) -> _Parsed:
 class _Check:
     column: str | None
     bad: ir.BooleanValue
-    allowed: str | Callable[[int | None, int | None, str | None], str]
-    value: ir.StringValue  # what the cell holds, as written
+    allowed: str | Callable[[int | None, int | None], str]
     d1: ir.IntegerValue = _NULL_INT  # details for the message (e.g. first duplicate line)
     d2: ir.IntegerValue = _NULL_INT
 
@@ -334,12 +397,11 @@ class _TableSpec:
     name: str
     display: str
     fmt: str
-    t: ir.Table
-    pid: ir.StringValue
+    t: ir.Table  # materialised: _line, typed columns, <col>__b flags
+    text: ir.Table  # view: _line and each documented column as written
+    present: frozenset[str]
     checks: list[_Check] = field(default_factory=list)
     column_problems: list[Problem] = field(default_factory=list)
-    parsed: dict[str, _Parsed] = field(default_factory=dict)
-    typed: Callable[[], ir.Table] = lambda: None  # type: ignore[assignment, return-value]
 
     @property
     def where(self) -> str:
@@ -350,20 +412,51 @@ def _file_problem(display: str, allowed: str, *, column: str | None = None) -> P
     return Problem(file=display, line=None, patient_id=None, column=column, value=None, allowed=allowed)
 
 
-def _patient_ids(raw: RawCohort) -> ir.Column | None:
-    """Non-blank trimmed ids of patients, as a column for ``isin`` (None if unusable)."""
-    t = raw.tables.get("patients")
-    if t is None or "patient_id" not in t.columns:
-        return None
-    ids = t.select(pid=_text(t, "patient_id"))
-    return ids.filter(ids.pid.notnull()).pid
+def _parsed_table(
+    con: ibis.BaseBackend, name: str, t: ir.Table, token: str, views: list[str], tables: list[str]
+) -> tuple[ir.Table, ir.Table]:
+    """Materialise the parse of one table; return (parsed table, text view).
+
+    The text view (trimmed cells as ``<col>__t``) is a view so that Ibis does not
+    inline it into every parser, which would make the SQL grow with each use.
+    """
+    present = [c for c in COLUMNS[name] if c in t.columns]
+    text = t.select(
+        _line=t._line.cast("int64"),
+        **{c: t[c].cast("string") for c in present},
+        **{f"{c}__t": _trim(t[c]) for c in present},
+    )
+    views.append(f"burnout_text_{token}_{name}")
+    text = con.create_view(views[-1], text)
+    cols: dict[str, ir.Value] = {
+        "_line": text._line,
+        "patient_id": text["patient_id__t"] if "patient_id" in present else ibis.null("string"),
+    }
+    for col, (parse, _allowed) in _parsers(name).items():
+        blank = text[f"{col}__t"].isnull() if col in present else ibis.literal(True)
+        parsed = parse(text[f"{col}__t"] if col in present else ibis.null("string"))
+        value = parsed.value.fill_null(False) if col == "serious_adverse_event" else parsed.value
+        cols[col] = value
+        if col in present:
+            cols[f"{col}__b"] = (blank | parsed.bad) if col in _REQUIRED_CELLS else parsed.bad.fill_null(False)
+    tables.append(f"burnout_{token}_{name}")
+    return con.create_table(tables[-1], text.select(**cols), temp=True), text
 
 
-def _spec(name: str, raw: RawCohort, patient_ids: ir.Column | None, max_missing: int) -> _TableSpec:
-    t = raw.tables[name]
+def _spec(
+    con: ibis.BaseBackend,
+    name: str,
+    raw: RawCohort,
+    token: str,
+    views: list[str],
+    tables: list[str],
+    patient_ids: ir.Column | None,
+    max_missing: int,
+) -> _TableSpec:
     display = raw.files[name]
-    spec = _TableSpec(name=name, display=display, fmt=raw.formats.get(name, "csv"), t=t, pid=_text(t, "patient_id"))
-    present = set(t.columns)
+    present = frozenset(c for c in COLUMNS[name] if c in raw.tables[name].columns)
+    t, text = _parsed_table(con, name, raw.tables[name], token, views, tables)
+    spec = _TableSpec(name=name, display=display, fmt=raw.formats.get(name, "csv"), t=t, text=text, present=present)
 
     def require(cols: Sequence[str]) -> bool:
         missing = [c for c in cols if c not in present]
@@ -374,125 +467,27 @@ def _spec(name: str, raw: RawCohort, patient_ids: ir.Column | None, max_missing:
         return not missing
 
     has_pid = require(["patient_id"])
+    key = {"patients": None, "sessions": "session"}.get(name, "after_session")
+    has_key = require([key]) if key else False
+    if name == "phq9":
+        require(PHQ9_ITEM_COLUMNS)
+    if name == "mbi_gs":
+        _mbi_columns(spec)
+
     if has_pid:
         _id_checks(spec, raw, patient_ids)
-
-    if name == "patients":
-        _patients(spec)
-    elif name == "mbi_gs":
-        has_key = require(["after_session"])
-        _assessments(spec, MBI_ITEM_COLUMNS, MBI_ITEM_MAX, has_key and has_pid)
-        _mbi_scores(spec, present, max_missing)
-    elif name == "sessions":
-        has_key = require(["session"])
-        _sessions(spec, has_key and has_pid)
-    else:
-        has_key = require(["after_session"])
-        require(PHQ9_ITEM_COLUMNS)
-        _assessments(spec, PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX, has_key and has_pid)
+    for col, (_parse, allowed) in _parsers(name).items():
+        if col in present:
+            spec.checks.append(_Check(col, t[f"{col}__b"], allowed))
+    if has_pid and has_key and key is not None:
+        _duplicates(spec, key)
+    if name == "mbi_gs" and set(MBI_ITEM_COLUMNS) | set(SUBSCALES) <= present:
+        _agreement(spec, max_missing)
     return spec
 
 
-def _add(spec: _TableSpec, col: str, parsed: _Parsed, allowed: str) -> None:
-    spec.parsed[col] = parsed
-    if col in spec.t.columns:
-        spec.checks.append(_Check(col, parsed.bad, allowed, spec.t[col]))
-
-
-def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) -> None:
-    t, pid = spec.t, spec.pid
-    spec.checks.append(
-        _Check("patient_id", pid.isnull(), "a patient_id (a non-empty pseudonymous id); this cell is blank", t.patient_id)
-    )
-    if spec.name == "patients":
-        w = ibis.window(group_by=pid)
-        n = t._line.count().over(w)
-        first = t._line.min().over(w)
-        where = spec.where
-
-        def dup(d1: int | None, d2: int | None, _pid: str | None) -> str:
-            return f"each patient_id once: this id is on {d1:,} {where}s, the first on {where} {d2}"
-
-        spec.checks.append(_Check("patient_id", pid.notnull() & (n > 1), dup, t.patient_id, n, first))
-    elif patient_ids is not None:
-        known = raw.files.get("patients", "patients.csv")
-        spec.checks.append(
-            _Check(
-                "patient_id",
-                pid.notnull() & ~pid.isin(patient_ids),
-                f"a patient_id listed in {known}; this id is not there",
-                t.patient_id,
-            )
-        )
-
-
-def _patients(spec: _TableSpec) -> None:
-    t = spec.t
-    _add(spec, "age", _int(_text(t, "age"), 18, 120), "an integer 18-120 (years at baseline; blank = unknown)")
-    _add(spec, "sex", _vocab(_text(t, "sex"), _SEX), "female, male, other or unknown (any case; blank = unknown)")
-    _add(spec, "route", _vocab(_text(t, "route"), _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)")
-    pathway = _text(t, "pathway").lower()
-    spec.parsed["pathway"] = _Parsed(pathway.fill_null("unknown"), ibis.literal(False))
-
-    def typed() -> ir.Table:
-        p = spec.parsed
-        return t.select(
-            patient_id=spec.pid,
-            age=p["age"].value,
-            sex=p["sex"].value,
-            route=p["route"].value,
-            pathway=p["pathway"].value,
-        )
-
-    spec.typed = typed
-
-
-def _duplicates(spec: _TableSpec, key: str, key_value: ir.IntegerValue) -> None:
-    t = spec.t
-    valid = spec.pid.notnull() & key_value.notnull()
-    w = ibis.window(group_by=[spec.pid, key_value])
-    n = t._line.count().over(w)
-    first = t._line.min().over(w)
-    where = spec.where
-
-    def dup(d1: int | None, d2: int | None, pid: str | None) -> str:
-        return f"one row per (patient_id, {key}): {d1:,} rows have this pair, the first on {where} {d2}"
-
-    spec.checks.append(_Check(key, valid & (n > 1), dup, t[key], n, first))
-
-
-def _assessments(spec: _TableSpec, items: Sequence[str], item_max: int, has_key: bool) -> None:
-    t = spec.t
-    after = _int(_text(t, "after_session"), 0)
-    spec.parsed["after_session"] = after
-    if "after_session" in t.columns:
-        spec.checks.append(
-            _Check(
-                "after_session",
-                ibis.cases((_text(t, "after_session").isnull(), True), else_=after.bad),
-                "an integer >= 0, required (0 = baseline, k = after session k)",
-                t.after_session,
-            )
-        )
-    _add(spec, "completed_on", _date(_text(t, "completed_on")), "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)")
-    for col in items:
-        _add(spec, col, _int(_text(t, col), 0, item_max), f"an integer 0-{item_max} (blank = not answered)")
-    if has_key:
-        _duplicates(spec, "after_session", after.value)
-
-    def typed() -> ir.Table:
-        p = spec.parsed
-        cols: dict[str, ir.Value] = {"patient_id": spec.pid, "after_session": after.value}
-        cols.update({c: p[c].value for c in items})
-        if spec.name == "mbi_gs":
-            cols.update({s: p[s].value for s in SUBSCALES})
-        return t.select(**cols)
-
-    spec.typed = typed
-
-
-def _mbi_scores(spec: _TableSpec, present: set[str], max_missing: int) -> None:
-    t = spec.t
+def _mbi_columns(spec: _TableSpec) -> None:
+    present = spec.present
     has_items = [c for c in MBI_ITEM_COLUMNS if c in present]
     has_subs = [s for s in SUBSCALES if s in present]
     full_items, full_subs = len(has_items) == len(MBI_ITEM_COLUMNS), len(has_subs) == len(SUBSCALES)
@@ -515,108 +510,143 @@ def _mbi_scores(spec: _TableSpec, present: set[str], max_missing: int) -> None:
         spec.column_problems.append(
             _file_problem(spec.display, f"all three subscale columns or none; missing: {', '.join(missing)}", column=missing[0])
         )
-    for s in SUBSCALES:
-        _add(spec, s, _units(_text(t, s), MBI_ITEM_MAX), f"a decimal 0-{MBI_ITEM_MAX}, e.g. 3.4 (blank = not scored)")
-    if not (full_items and full_subs):
-        return
-    p = spec.parsed
+
+
+def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) -> None:
+    t = spec.t
+    pid = t.patient_id
+    spec.checks.append(_Check("patient_id", pid.isnull(), "a patient_id (a non-empty pseudonymous id); this cell is blank"))
+    if spec.name == "patients":
+        w = ibis.window(group_by=pid)
+        n = t._line.count().over(w)
+        first = t._line.min().over(w)
+        where = spec.where
+
+        def dup(d1: int | None, d2: int | None) -> str:
+            return f"each patient_id once: this id is on {d1:,} {where}s, the first on {where} {d2}"
+
+        spec.checks.append(_Check("patient_id", pid.notnull() & (n > 1), dup, n, first))
+    elif patient_ids is not None:
+        known = raw.files.get("patients", "patients.csv")
+        spec.checks.append(
+            _Check("patient_id", pid.notnull() & ~pid.isin(patient_ids), f"a patient_id listed in {known}; this id is not there")
+        )
+
+
+def _duplicates(spec: _TableSpec, key: str) -> None:
+    t = spec.t
+    w = ibis.window(group_by=[t.patient_id, t[key]])
+    n = t._line.count().over(w)
+    first = t._line.min().over(w)
+    where = spec.where
+
+    def dup(d1: int | None, d2: int | None) -> str:
+        return f"one row per (patient_id, {key}): {d1:,} rows have this pair, the first on {where} {d2}"
+
+    spec.checks.append(_Check(key, t.patient_id.notnull() & t[key].notnull() & (n > 1), dup, n, first))
+
+
+def _agreement(spec: _TableSpec, max_missing: int) -> None:
+    """Both items and subscale scores: they must agree to 0.01 where the item score exists."""
+    t = spec.t
     for s in SUBSCALES:
         cols = [f"item_{i}" for i in SUBSCALE_ITEMS[s]]
         k = len(cols)
-        answered = sum((p[c].value.notnull().cast("int64") for c in cols), ibis.literal(0, "int64"))
-        total = sum((p[c].value.fill_null(0) for c in cols), ibis.literal(0, "int64"))
+        answered = sum((t[c].notnull().cast("int64") for c in cols), ibis.literal(0, "int64"))
+        total = sum((t[c].fill_null(0) for c in cols), ibis.literal(0, "int64"))
         any_bad = ibis.literal(False)
         for c in cols:
-            any_bad = any_bad | p[c].bad
+            any_bad = any_bad | t[f"{c}__b"]
+        # the mean in 1/SCALE units is exact: SCALE is divisible by 1..6
         mean_units = ibis.cases(*((answered == a, total * (SCALE // a)) for a in range(1, k + 1)), else_=_NULL_INT)
-        sub = p[s].value
-        comparable = ~any_bad & (answered >= max(1, k - max_missing)) & sub.notnull()
-        bad = comparable & ((sub - mean_units).abs() > _AGREE_UNITS)
+        comparable = ~any_bad & (answered >= max(1, k - max_missing)) & t[s].notnull()
+        bad = comparable & ((t[s] - mean_units).abs() > _AGREE_UNITS)
         items_text = "+".join(str(i) for i in SUBSCALE_ITEMS[s])
 
-        def agree(d1: int | None, d2: int | None, pid: str | None, _items: str = items_text) -> str:
+        def agree(d1: int | None, d2: int | None, _items: str = items_text) -> str:
             mean = "?" if d1 is None else f"{d1 / SCALE:.4f}".rstrip("0").rstrip(".")
             return (
                 f"within 0.01 of the mean of its answered items ({_items}), which is {mean}; "
                 "fix the items or the subscale score"
             )
 
-        spec.checks.append(_Check(s, bad.fill_null(False), agree, t[s], mean_units))
+        spec.checks.append(_Check(s, bad.fill_null(False), agree, mean_units))
 
 
-def _sessions(spec: _TableSpec, has_key: bool) -> None:
-    t = spec.t
-    session = _int(_text(t, "session"), 1)
-    spec.parsed["session"] = session
-    if "session" in t.columns:
-        spec.checks.append(
-            _Check(
-                "session",
-                ibis.cases((_text(t, "session").isnull(), True), else_=session.bad),
-                "an integer >= 1, required (the session number)",
-                t.session,
-            )
-        )
-    _add(spec, "held_on", _date(_text(t, "held_on")), "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)")
-    _add(spec, "dose_mg", _positive(_text(t, "dose_mg")), "a decimal > 0, e.g. 2.5 (blank = not recorded)")
-    for col, blank in (
-        ("monitor_present", "not recorded"),
-        ("side_effects", "not asked"),
-        ("serious_adverse_event", "none reported"),
-    ):
-        _add(spec, col, _bool(_text(t, col)), f"true or false (also 1/0, yes/no, any case; blank = {blank})")
-    if has_key:
-        _duplicates(spec, "session", session.value)
-
-    def typed() -> ir.Table:
-        p = spec.parsed
-        return t.select(
-            patient_id=spec.pid,
-            session=session.value,
-            dose_mg=p["dose_mg"].value,
-            monitor_present=p["monitor_present"].value,
-            side_effects=p["side_effects"].value,
-            serious_adverse_event=p["serious_adverse_event"].value.fill_null(False),
-        )
-
-    spec.typed = typed
+def _warning_flags(spec: _TableSpec, sched: tuple[int, ...], n_sessions: int) -> dict[str, ir.BooleanValue]:
+    """Row flags behind the warnings; counted in the same scan as the rules."""
+    t, present = spec.t, spec.present
+    flags: dict[str, ir.BooleanValue] = {}
+    key, date = {"sessions": ("session", "held_on")}.get(spec.name, ("after_session", "completed_on"))
+    if spec.name == "patients" or key not in present:
+        return flags
+    k = t[key]
+    if spec.name == "sessions":
+        flags["beyond"] = k > n_sessions
+    else:
+        flags["unscheduled"] = k.notnull() & ~k.isin(sched)
+    if date in present and "patient_id" in present:
+        d = t[date]
+        # dated before the latest date of an earlier assessment/session of the same patient
+        w = ibis.window(group_by=t.patient_id, order_by=[k, t._line], rows=(None, -1))
+        flags["order"] = t.patient_id.notnull() & k.notnull() & (d < d.max().over(w))
+    return {name: f.fill_null(False) for name, f in flags.items()}
 
 
 # --------------------------------------------------------------------------- running
 
 
-def _run_checks(spec: _TableSpec) -> tuple[list[Problem], list[Problem], int]:
-    """Count every rule in one scan; fetch the first rows only of rules that fail."""
+def _run_checks(
+    spec: _TableSpec, warn_flags: Mapping[str, ir.BooleanValue]
+) -> tuple[list[Problem], list[Problem], int, dict[str, Any]]:
+    """Count every rule and warning in one scan; fetch the first rows only of rules that fail."""
     t = spec.t
-    flags = t.mutate(**{f"_b{i}": c.bad.fill_null(False) for i, c in enumerate(spec.checks)})
-    counts = flags.aggregate(
-        _rows=flags.count(),
-        **{f"_n{i}": flags[f"_b{i}"].cast("int64").sum() for i in range(len(spec.checks))},
-    ).to_pyarrow().to_pylist()[0]
-    n_rows = int(counts.pop("_rows") or 0)
-    failing = {int(k[2:]): int(v) for k, v in counts.items() if v}
+    flags = t.mutate(
+        **{f"_b{i}": c.bad.fill_null(False) for i, c in enumerate(spec.checks)},
+        **{f"_w_{k}": f for k, f in warn_flags.items()},
+    )
+    metrics: dict[str, ir.Scalar] = {"_rows": flags.count()}
+    metrics.update({f"_n{i}": flags[f"_b{i}"].cast("int64").sum() for i in range(len(spec.checks))})
+    for k in warn_flags:
+        f = flags[f"_w_{k}"]
+        metrics[f"{k}_rows"] = f.cast("int64").sum()
+        metrics[f"{k}_patients"] = flags.patient_id.nunique(where=f)
+        metrics[f"{k}_line"] = flags._line.min(where=f)
+        metrics[f"{k}_pid"] = flags.patient_id.argmin(flags._line, where=f)
+    counts = flags.aggregate(**metrics).to_pyarrow().to_pylist()[0]
+    n_rows = int(counts["_rows"] or 0)
+    warn = {k: v for k, v in counts.items() if not k.startswith("_")}
+    failing = {int(k[2:]): int(v) for k, v in counts.items() if k.startswith("_n") and v}
     if not failing:
-        return [], [], n_rows
+        return [], [], n_rows, warn
 
     branches = []
     for i in sorted(failing):
         c = spec.checks[i]
-        m = t.mutate(_b=c.bad.fill_null(False), _v=c.value.cast("string"), _d1=c.d1.cast("int64"), _d2=c.d2.cast("int64"), _pid=spec.pid)
+        m = t.mutate(_b=c.bad.fill_null(False), _d1=c.d1.cast("int64"), _d2=c.d2.cast("int64"))
         m = m.filter(m._b).order_by(m._line).limit(MAX_PER_RULE)
-        branches.append(m.select(_i=ibis.literal(i, "int64"), _line=m._line.cast("int64"), _pid=m._pid, _v=m._v, _d1=m._d1, _d2=m._d2))
+        branches.append(m.select(_i=ibis.literal(i, "int64"), _line=m._line, _pid=m.patient_id, _d1=m._d1, _d2=m._d2))
     fetched = ibis.union(*branches, distinct=False).to_pyarrow().to_pylist()
+    # the cells as written, for the few lines reported
+    lines = sorted({r["_line"] for r in fetched})
+    wanted = sorted({c.column for c in spec.checks if c.column in spec.present})
+    text = spec.text
+    written = {
+        r["_line"]: r for r in text.filter(text._line.isin(lines)).select("_line", *wanted).to_pyarrow().to_pylist()
+    }
 
     found: list[Problem] = []
     for r in fetched:
         c = spec.checks[r["_i"]]
-        allowed = c.allowed if isinstance(c.allowed, str) else c.allowed(r["_d1"], r["_d2"], r["_pid"])
+        allowed = c.allowed if isinstance(c.allowed, str) else c.allowed(r["_d1"], r["_d2"])
+        value = written.get(r["_line"], {}).get(c.column) if c.column else None
         found.append(
             Problem(
                 file=spec.display,
                 line=r["_line"],
                 patient_id=r["_pid"],
                 column=c.column,
-                value="" if r["_v"] is None else r["_v"],
+                value="" if value is None else value,
                 allowed=allowed,
             )
         )
@@ -632,66 +662,48 @@ def _run_checks(spec: _TableSpec) -> tuple[list[Problem], list[Problem], int]:
                     column=c.column,
                 )
             )
-    return found, summaries, n_rows
+    return found, summaries, n_rows, warn
 
 
-def _warnings(spec: _TableSpec, sched: tuple[int, ...], n_sessions: int) -> list[str]:
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _warnings(spec: _TableSpec, m: Mapping[str, Any], sched: tuple[int, ...], n_sessions: int) -> list[str]:
+    """Warning texts from the counts of :func:`_warning_flags` (one small query for unscheduled values)."""
     out: list[str] = []
-    t, p, where = spec.t, spec.parsed, spec.where
-    if spec.name in ("mbi_gs", "phq9") and "after_session" in p:
-        after = p["after_session"].value
-        off = (
-            t.mutate(_a=after)
-            .filter(lambda r: r._a.notnull() & ~r._a.isin(sched))
-            .group_by("_a")
-            .aggregate(_n=lambda r: r.count())
+    if m.get("unscheduled_rows"):
+        after = spec.t.after_session
+        values = (
+            spec.t.filter(after.notnull() & ~after.isin(sched))
+            .select(_a=after)
+            .distinct()
             .order_by("_a")
+            .limit(11)
             .to_pyarrow()
+            .column(0)
             .to_pylist()
         )
-        if off:
-            n = sum(r["_n"] for r in off)
-            vals = ", ".join(str(r["_a"]) for r in off[:10]) + (", ..." if len(off) > 10 else "")
-            out.append(
-                f"{spec.display}: {n:,} row{'s' if n != 1 else ''} at after_session {vals}, not in the "
-                f"schedule ({', '.join(map(str, sched))}); they are not analysed"
-            )
-        out.extend(_order_warning(spec, "completed_on", "after_session", after))
-    if spec.name == "sessions" and "session" in p:
-        session = p["session"].value
-        beyond = (
-            t.mutate(_s=session)
-            .filter(lambda r: r._s > n_sessions)
-            .aggregate(_n=lambda r: r.count(), _p=lambda r: r.patient_id.nunique())
-            .to_pyarrow()
-            .to_pylist()[0]
+        shown = ", ".join(map(str, values[:10])) + (", ..." if len(values) > 10 else "")
+        out.append(
+            f"{spec.display}: {_plural(m['unscheduled_rows'], 'row')} at after_session {shown}, not in the "
+            f"schedule ({', '.join(map(str, sched))}); they are not analysed"
         )
-        if beyond["_n"]:
-            n, np_ = beyond["_n"], beyond["_p"]
-            out.append(
-                f"{spec.display}: {n:,} row{'s' if n != 1 else ''} for {np_:,} patient{'s' if np_ != 1 else ''} "
-                f"{'have' if n != 1 else 'has'} session > {n_sessions} (beyond the {n_sessions} scheduled sessions)"
-            )
-        out.extend(_order_warning(spec, "held_on", "session", session))
+    if m.get("beyond_rows"):
+        n = m["beyond_rows"]
+        out.append(
+            f"{spec.display}: {_plural(n, 'row')} for {_plural(m['beyond_patients'], 'patient')} "
+            f"{'has' if n == 1 else 'have'} session > {n_sessions} (beyond the {n_sessions} scheduled sessions)"
+        )
+    if m.get("order_rows"):
+        date, key = ("held_on", "session") if spec.name == "sessions" else ("completed_on", "after_session")
+        out.append(
+            f"{spec.display}: {date} goes back in time as {key} increases for "
+            f"{_plural(m['order_patients'], 'patient')} ({_plural(m['order_rows'], 'row')} dated before an earlier "
+            f"{'session' if spec.name == 'sessions' else 'assessment'}; the first on {spec.where} {m['order_line']}, "
+            f"patient {m['order_pid']!r}); check the dates"
+        )
     return out
-
-
-def _order_warning(spec: _TableSpec, date_col: str, key: str, key_value: ir.IntegerValue) -> list[str]:
-    if date_col not in spec.t.columns or "patient_id" not in spec.t.columns:
-        return []
-    d = spec.parsed[date_col].value
-    base = spec.t.mutate(_pid=spec.pid, _k=key_value, _d=d).filter(lambda r: r._pid.notnull() & r._k.notnull() & r._d.notnull())
-    lagged = base.mutate(_prev=base._d.lag().over(ibis.window(group_by=base._pid, order_by=[base._k, base._line])))
-    back = lagged.filter(lagged._d < lagged._prev)
-    res = back.aggregate(_n=back.count(), _p=back._pid.nunique(), _first=back._line.min()).to_pyarrow().to_pylist()[0]
-    if not res["_n"]:
-        return []
-    ex = back.filter(back._line == res["_first"]).select("_pid").limit(1).to_pyarrow().to_pylist()[0]["_pid"]
-    return [
-        f"{spec.display}: {date_col} goes back in time as {key} increases for {res['_p']:,} patient"
-        f"{'s' if res['_p'] != 1 else ''} ({res['_n']:,} rows; the first on {spec.where} {res['_first']}, "
-        f"patient {ex!r}); check the dates"
-    ]
 
 
 def _sort_key(p: Problem) -> tuple[Any, ...]:
