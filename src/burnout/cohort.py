@@ -225,11 +225,13 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
         sessions_total=table.sessions_total.fill_null(0),
         sae_count=table.sae_count.fill_null(0),
     )
-    baseline_scored = ibis.and_(*(table[col(s, first)].notnull() for s in SUBSCALES))
+    # The threshold is decided in three-valued logic: E >= 4.8 with C >= 3.8 is met even
+    # if efficacy was not scored; a baseline that cannot decide it counts as none.
+    baseline_threshold = threshold_expr(table, first, protocol)
     all_scored = ibis.and_(*(table[col(s, t)].notnull() for s in SUBSCALES for t in assessments))
     table = table.mutate(
-        baseline_scored=baseline_scored,
-        threshold_met=baseline_scored & threshold_expr(table, first, protocol).fill_null(False),
+        baseline_scored=baseline_threshold.notnull(),
+        threshold_met=baseline_threshold.fill_null(False),
         all_sessions=table.sessions_delivered >= n_sessions,
         all_assessments=all_scored.fill_null(False),
     )
