@@ -1,0 +1,93 @@
+"""The command line: help texts, exit codes, clean errors, atomic output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cohortfactory import mbi_rows, write_cohort
+from typer.testing import CliRunner
+
+from burnout.cli import app
+
+runner = CliRunner()
+COMMANDS = ["validate", "analyze", "simulate", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    assert len(result.output.splitlines()) > 4
+
+
+def test_help_is_fast_because_heavy_modules_load_lazily():
+    # Measured in a fresh interpreter: importing the CLI must not import ibis or scipy.
+    code = "import sys, burnout.cli; print(any(m.split('.')[0] in ('ibis', 'scipy', 'duckdb', 'matplotlib') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_validate_bad_cohort_exits_2_with_location_and_no_traceback(tmp_path):
+    rows = mbi_rows()
+    rows[15]["item_3"] = "7"  # data row 16 = line 17
+    rows[20]["item_5"] = "4.5"
+    folder = write_cohort(tmp_path / "c", mbi_gs=rows)
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 2
+    text = result.output
+    assert "mbi_gs.csv:17" in text and "'7'" in text and "item_3" in text
+    assert "'4.5'" in text
+    assert "Traceback" not in text
+
+
+def test_validate_good_cohort_summarises(tmp_path):
+    folder = write_cohort(tmp_path / "c")
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "patients" in result.output and "12" in result.output
+
+
+def test_bad_protocol_exits_2(tmp_path):
+    folder = write_cohort(tmp_path / "c")
+    plan = tmp_path / "plan.toml"
+    plan.write_text("[response]\nmin_chnage = 1.0\n")
+    result = runner.invoke(app, ["validate", str(folder), "--protocol", str(plan)])
+    assert result.exit_code == 2
+    assert "min_chnage" in result.output and "Traceback" not in result.output
+
+
+def test_analyze_writes_results_and_report(tmp_path):
+    folder = write_cohort(tmp_path / "c")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    tree = json.loads((out / "results.json").read_text())
+    assert tree["flow"]["patients"] == 12
+    assert (out / "report.html").is_file()
+
+
+def test_analyze_bad_input_writes_nothing_and_keeps_old_output(tmp_path):
+    rows = mbi_rows()
+    rows[3]["after_session"] = "two"
+    folder = write_cohort(tmp_path / "c", mbi_gs=rows)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert result.exit_code == 2
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]  # no temporary folder left behind
+    out.mkdir()
+    (out / "results.json").write_text("previous")
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert result.exit_code == 2
+    assert (out / "results.json").read_text() == "previous"
+
+
+def test_analyze_rejects_unknown_backend(tmp_path):
+    result = runner.invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "o"), "--backend", "oracle"])
+    assert result.exit_code == 2
+    assert "duckdb or spark" in result.output
