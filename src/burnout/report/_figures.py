@@ -178,6 +178,16 @@ def _new(width: float, height: float) -> MplFigure:
     return MplFigure(figsize=(width, height), layout=None)
 
 
+def _text_width_in(texts: list[str], *, weight: str = "normal") -> float:
+    """Width in inches of the widest text at the report's font size (from glyph outlines; no renderer)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    prop = FontProperties(family=RC["font.family"], size=FONT_PT, weight=weight)
+    widths = [TextPath((0, 0), t, prop=prop).get_extents().width for t in texts if t]
+    return max(widths, default=0.0) / 72
+
+
 def _luminance(colour: str) -> float:
     r, g, b = to_rgb(colour)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -285,8 +295,8 @@ def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     title = "Participant flow"
     caption = (
         "Patients in the cohort files to the analysed completers. Exclusions are applied in sequence; each patient "
-        f"is counted once, at the first reason that applies. Counts from 1 to {ctx.k - 1} are shown as "
-        f"\u201c{ctx.suppressed}\u201d; a box that could only be derived from a suppressed count is not shown."
+        f"is counted once, at the first reason that applies. {ctx.suppression_note} A box that could only be "
+        "derived from a suppressed count is not shown."
     )
     alt = "Flow diagram from patients in the cohort files to analysed completers, with the number excluded at each step."
     return fig, title, caption, alt
@@ -417,7 +427,10 @@ def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     row_h, top_in, bottom_in = 0.2, 0.22, 0.5
     height = top_in + bottom_in + row_h * len(rows)
     fig = _new(ONE_COLUMN_IN, height)
-    ax = fig.add_axes((0.41, bottom_in / height, 0.55, row_h * len(rows) / height))
+    left_in = _text_width_in([label for label, *_ in rows], weight="bold") + 0.12
+    ax = fig.add_axes(
+        (left_in / ONE_COLUMN_IN, bottom_in / height, 1 - (left_in + 0.17) / ONE_COLUMN_IN, row_h * len(rows) / height)
+    )
     for i, (label, p, colour, marker) in enumerate(rows):
         if p is None:
             continue
@@ -511,8 +524,8 @@ def _profiles(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     )
     if any_suppressed:
         caption += (
-            f" Grey hatched segments hold profiles with suppressed counts (1 to {ctx.k - 1} patients) combined; "
-            "their individual sizes are not shown."
+            " Grey hatched segments hold the profiles whose counts are suppressed, combined (their total is the "
+            f"number of completers minus the counts shown); individual sizes are not shown. {ctx.suppression_note}"
         )
     alt = "Stacked bar chart of the share of completers in each burnout profile at each assessment."
     return fig, title, caption, alt
@@ -529,8 +542,13 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     known = [v for r in rows for c in cols if (v := counts[r].get(c)) is not None]
     vmax = max(known) if known else 1
     cmap = LinearSegmentedColormap.from_list("okabe_blue", ["#FFFFFF", OKABE_ITO["blue"]])
-    side = 1.85  # inches: the matrix is square
-    left_in, bottom_in, top_in = 1.5, 0.95, 0.25
+    prof_first = get(ctx.results, "profiles", first) or {}
+    ylabels = []
+    for r in rows:
+        c = get(prof_first, r, "count")
+        ylabels.append(f"{PROFILE_LABELS[r]} ({'suppressed' if c is None else f'{c:,}'})")
+    left_in, bottom_in, top_in = _text_width_in(ylabels) + 0.3, 0.95, 0.25
+    side = min(2.0, ONE_COLUMN_IN - left_in - 0.08)  # inches: the matrix is square
     width, height = ONE_COLUMN_IN, bottom_in + side + top_in
     fig = _new(width, height)
     ax = fig.add_axes((left_in / width, bottom_in / height, side / width, side / height))
@@ -557,11 +575,6 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="none", edgecolor=INK, linewidth=1.0))
     ax.set_xlim(-0.5, len(cols) - 0.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    prof_first = get(ctx.results, "profiles", first) or {}
-    ylabels = []
-    for r in rows:
-        c = get(prof_first, r, "count")
-        ylabels.append(f"{PROFILE_LABELS[r]} ({'<' + str(ctx.k) if c is None else f'{c:,}'})")
     ax.set_yticks(range(len(rows)), ylabels)
     ax.set_xticks(range(len(cols)), [PROFILE_LABELS[c] for c in cols], rotation=40, ha="right", rotation_mode="anchor")
     ax.xaxis.set_ticks_position("bottom")
@@ -574,7 +587,9 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     caption = (
         f"Number of completers moving from each profile at {ctx.tp(first).lower()} (rows) to each profile "
         f"{ctx.tp(last).lower()} (columns); shading is proportional to the count and outlined cells are "
-        f"unchanged profiles. Grey hatched cells \u201c<{ctx.k}\u201d are suppressed counts (1 to {ctx.k - 1} patients)."
+        f"unchanged profiles; row labels give the profile's size at {ctx.tp(first).lower()}. Grey hatched cells "
+        f"\u201c<{ctx.k}\u201d are suppressed: a count of 1 to {ctx.k - 1} patients, or a count hidden so that such a "
+        "count cannot be recovered from the totals (complementary suppression)."
     )
     alt = "Heat map of the number of completers moving between burnout profiles from baseline to the last assessment."
     return fig, title, caption, alt
@@ -595,14 +610,19 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             if level == "heterogeneity" or not isinstance(entry, Mapping):
                 continue
             n = entry.get("n")
-            n_txt = f"<{ctx.k}" if n is None else f"{n:,}"
-            rows.append(("level", f"{level_label(level)} ({n_txt})", entry, var))
+            n_txt = "suppressed" if n is None else f"{n:,}"
+            shown = str(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
+            rows.append(("level", f"{shown} ({n_txt})", entry, var))
     n_rows = len(rows)
     row_h = 0.165
     top_in, bottom_in = 0.42, 0.45
     height = top_in + bottom_in + row_h * n_rows
     fig = _new(TWO_COLUMN_IN, height)
-    left, right, gap = 0.2, 0.985, 0.036
+    label_in = max(
+        _text_width_in([label for kind, label, _, _ in rows if kind == "level"]),
+        _text_width_in([label for kind, label, _, _ in rows if kind == "header"], weight="bold"),
+    )
+    left, right, gap = (label_in + 0.12) / TWO_COLUMN_IN, 0.985, 0.036
     panel_w = (right - left - gap * (len(outcomes) - 1)) / len(outcomes)
     ax0 = None
     overall = {s: get(ctx.results, "subscales", s, "response", "rate") for s in SUBSCALES}
@@ -660,7 +680,7 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     caption = (
         "Percentage of completers responding within each subgroup level (squares, sized by subgroup size) with 95% "
         "Wilson intervals; dashed lines mark the whole completer cohort. The p value on each variable's row is its "
-        f"heterogeneity test (not adjusted for multiplicity). Levels or estimates with 1 to {ctx.k - 1} patients are suppressed."
+        f"heterogeneity test (not adjusted for multiplicity). {ctx.suppression_note}"
     )
     alt = "Forest plot of response rates by age band, sex, route and program pathway for each subscale and for response on at least one subscale."
     return fig, title, caption, alt

@@ -683,7 +683,8 @@ def _subgroups(ctx: Ctx) -> Table | None:
         for level, entry in body.items():
             if level == "heterogeneity" or not isinstance(entry, Mapping):
                 continue
-            row = {"variable": vlabel, "level": level_label(level), "n": ctx.count(entry.get("n"))}
+            shown = str(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
+            row = {"variable": vlabel, "level": shown, "n": ctx.count(entry.get("n"))}
             for o in outcomes:
                 row[o] = _pct_ci_cell(entry.get(o), ctx)
                 t.csv_rows.append({"variable": var, "level": level, "outcome": o} | _prop_raw(entry.get(o), ctx))
@@ -698,7 +699,7 @@ def _subgroups(ctx: Ctx) -> Table | None:
         t.rows.append(hrow)
     t.notes.append(
         "Heterogeneity: \u03c7\u00b2 = Pearson \u03c7\u00b2 test of level \u00d7 response; exact = Fisher or Freeman\u2013Halton "
-        f"exact test. Not adjusted for multiplicity. \u201c{ctx.suppressed}\u201d: a count from 1 to {ctx.k - 1}, hidden."
+        "exact test. Not adjusted for multiplicity."
     )
     t._het_rows = het_rows  # type: ignore[attr-defined]
     return t
@@ -1051,6 +1052,8 @@ def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
         if rows_hidden:
             gt = gt.tab_style(style=[style.text(color="#555555", style="italic"), style.fill(color="#F1F1F1")], locations=loc.body(columns=c.key, rows=rows_hidden))
     notes = [_rich(n) for n in table.notes]
+    if any(str(v).startswith(marks) for row in table.rows for v in row.values()):
+        notes.append(_rich(ctx.suppression_note))
     if ctx.synthetic:
         notes.append("<strong>SYNTHETIC DATA:</strong> simulated patients, not real outcomes.")
     for note in notes:

@@ -167,6 +167,15 @@ class Ctx:
         """"55.4% (219/395; 95% CI 50.5\u201360.2)" or the suppression mark."""
         return fmt_prop(p, self, ci=ci)
 
+    @property
+    def suppression_note(self) -> str:
+        """What the suppression mark means: small, or hidden so that a small count cannot be recovered."""
+        return (
+            f"\u201c{self.suppressed}\u201d: a count of 1 to {self.k - 1} patients, or a count hidden so that such "
+            "a count cannot be recovered from totals (complementary suppression); its percentage and interval are "
+            "not shown."
+        )
+
     def synthetic_note(self) -> str:
         return "SYNTHETIC DATA: simulated patients, not real outcomes." if self.synthetic else ""
 
@@ -247,7 +256,7 @@ def summary_points(ctx: Ctx) -> list[str]:
         change_bits.append(
             f"{SUBSCALE_LABELS[s]} {fmt_num(b.get('mean'))} \u2192 {fmt_num(e.get('mean'))} "
             f"(change {fmt_signed(e.get('change'))}, 95% CI {fmt_ci(e.get('change_ci'))}; "
-            f"d<sub>z</sub> {fmt_num(es.get('dz'))}, {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)})"
+            f"d<sub>z</sub> {fmt_num(es.get('dz'))}, 95% CI {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)})"
         )
     if change_bits:
         out.append(
@@ -273,10 +282,11 @@ def summary_points(ctx: Ctx) -> list[str]:
         rule = f"improved by \u2265 {fmt_plain(mc)} point" if _finite(mc) else "improved by the plan's minimum change"
         out.append(f"<strong>Response</strong> ({rule}): " + "; ".join(resp) + "." + qtxt)
     rs = r.get("responders") or {}
+    short = {"at_least_1": "\u2265 1", "at_least_2": "\u2265 2", "all_3": "all 3"}
     if rs:
         out.append(
-            "<strong>Responders by number of subscales.</strong> "
-            + "; ".join(f"{RESPONDER_LABELS[k]}: {esc(fmt_prop(v, ctx))}" for k, v in rs.items() if k in RESPONDER_LABELS)
+            "<strong>Responded on how many subscales.</strong> "
+            + "; ".join(f"{short[k]}: {esc(fmt_prop(v, ctx))}" for k, v in rs.items() if k in short)
             + "."
         )
     below = get(r, "below_threshold", ctx.last)
