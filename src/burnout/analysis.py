@@ -159,8 +159,8 @@ def _connect_for(source: str | os.PathLike[str], *, backend: str, spark_master: 
     return connect(backend, spark_master=spark_master)  # type: ignore[arg-type]
 
 
-def write_outputs(result: Analysis, out: Path) -> None:
-    """Write results.json and the report into ``out`` atomically.
+def write_outputs(result: Analysis, out: Path, *, extras: dict[str, str] | None = None) -> None:
+    """Write results.json, the report and any ``extras`` (name -> text) into ``out`` atomically.
 
     Everything is written into a temporary sibling folder first, then moved into
     place with a rename; an existing ``out`` is replaced only after the new one is
@@ -174,6 +174,8 @@ def write_outputs(result: Analysis, out: Path) -> None:
         from burnout.report import write_report
 
         write_report(result.results, tmp)
+        for name, text in (extras or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
         old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
