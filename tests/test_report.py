@@ -335,6 +335,25 @@ def test_snapshot_set_against_rendered_tables(factory: tuple[Any, Any, Path]) ->
     assert sorted(rendered) == sorted(p.name for p in SNAPSHOTS.glob("*.csv"))
 
 
+def test_sparse_tree_renders_against_missing_and_suppressed_sections(tmp_path: Path) -> None:
+    """Sections whose keys are absent are left out; a fully suppressed outcome is marked, not drawn."""
+    tree, _ = make_results(extensions=False, table1=False)
+    for key in ("comparison", "profiles", "side_effects", "subgroups", "below_threshold"):
+        del tree[key]
+    del tree["flow"]["exclusions"]
+    for s in ("exhaustion", "cynicism", "professional_efficacy"):
+        del tree["subscales"][s]["plateau"]
+        tree["subscales"][s]["response"] = {"count": None, "n": 395, "rate": None, "ci": None, "suppressed": True}
+    write_report(tree, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<section id="([^"]+)"', html)
+    assert ids == ["summary", "plan", "methods", "flow", "scores", "effect-sizes", "response", "limitations"]
+    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.svg")) == ["flow", "response", "trajectories"]
+    _, rows = read_csv(tmp_path / "tables" / "response.csv")
+    assert [r["count"] for r in rows[:3]] == [MARK] * 3
+    assert svg_comments((tmp_path / "figures" / "response.svg").read_text(encoding="utf-8")).count("suppressed (&lt;11)") == 3
+
+
 def test_write_report_rejects_a_non_tree(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="results must be a results tree"):
         write_report({"schema_version": 1}, tmp_path)

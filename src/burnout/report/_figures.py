@@ -427,7 +427,10 @@ def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     row_h, top_in, bottom_in = 0.2, 0.22, 0.5
     height = top_in + bottom_in + row_h * len(rows)
     fig = _new(ONE_COLUMN_IN, height)
-    left_in = _text_width_in([label for label, *_ in rows], weight="bold") + 0.12
+    left_in = 0.12 + max(
+        _text_width_in([label for label, p, *_ in rows if p is None], weight="bold"),
+        _text_width_in([label for label, p, *_ in rows if p is not None]),
+    )
     ax = fig.add_axes(
         (left_in / ONE_COLUMN_IN, bottom_in / height, 1 - (left_in + 0.17) / ONE_COLUMN_IN, row_h * len(rows) / height)
     )

@@ -15,7 +15,6 @@ from typing import Final
 from burnout.report._figures import Figure
 from burnout.report._tables import Table, to_gt_html
 from burnout.report._text import (
-    NDASH,
     Ctx,
     esc,
     get,
