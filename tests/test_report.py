@@ -338,8 +338,12 @@ def test_snapshot_set_against_rendered_tables(factory: tuple[Any, Any, Path]) ->
 def test_sparse_tree_renders_against_missing_and_suppressed_sections(tmp_path: Path) -> None:
     """Sections whose keys are absent are left out; a fully suppressed outcome is marked, not drawn."""
     tree, _ = make_results(extensions=False, table1=False)
-    for key in ("comparison", "profiles", "side_effects", "subgroups", "below_threshold"):
+    for key in ("comparison", "side_effects", "subgroups", "below_threshold"):
         del tree[key]
+    # a hidden denominator (8 in the Burnout profile at baseline) must not show through its Proportions' n
+    tree["profiles"]["burnout_at_baseline"] = None
+    tree["profiles"]["burnout_resolved"] = {"count": None, "n": 8, "rate": None, "ci": None, "suppressed": True}
+    tree["profiles"]["burnout_to_engaged"] = {"count": 0, "n": 8, "rate": 0.0, "ci": [0.0, 0.324], "suppressed": False}
     del tree["flow"]["exclusions"]
     for s in ("exhaustion", "cynicism", "professional_efficacy"):
         del tree["subscales"][s]["plateau"]
@@ -347,8 +351,16 @@ def test_sparse_tree_renders_against_missing_and_suppressed_sections(tmp_path: P
     write_report(tree, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     ids = re.findall(r'<section id="([^"]+)"', html)
-    assert ids == ["summary", "plan", "methods", "flow", "scores", "effect-sizes", "response", "limitations"]
-    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.svg")) == ["flow", "response", "trajectories"]
+    assert ids == [
+        "summary", "plan", "methods", "flow", "scores", "effect-sizes", "response", "profiles", "severe-profile", "limitations",
+    ]
+    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.svg")) == ["flow", "profiles", "response", "trajectories", "transitions"]
+    _, rows = read_csv(tmp_path / "tables" / "burnout_profile_resolution.csv")
+    assert all(r["count"] == MARK and r["n"] in ("", MARK) and r["rate"] == "" for r in rows), rows
+    severe = re.search(r'<section id="severe-profile">.*?</section>', html, flags=re.S).group(0)  # type: ignore[union-attr]
+    summary = re.search(r'<section id="summary">.*?</section>', html, flags=re.S).group(0)  # type: ignore[union-attr]
+    for part in (severe, summary):
+        assert "8" not in numbers(" ".join(parse(part).text))
     _, rows = read_csv(tmp_path / "tables" / "response.csv")
     assert [r["count"] for r in rows[:3]] == [MARK] * 3
     assert svg_comments((tmp_path / "figures" / "response.svg").read_text(encoding="utf-8")).count("suppressed (&lt;11)") == 3

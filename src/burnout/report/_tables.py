@@ -34,6 +34,7 @@ from burnout.report._text import (
     fmt_signed,
     get,
     level_label,
+    severe_profile,
 )
 
 __all__ = ["Column", "Table", "build_tables", "to_csv", "to_gt_html"]
@@ -616,13 +617,13 @@ def _severe(ctx: Ctx) -> Table | None:
         csv_columns=["outcome", *PROP_CSV],
         stub="label",
     )
-    base = prof.get("burnout_at_baseline")
+    base, sev = severe_profile(ctx)
     t.rows.append({"label": "In the Burnout profile at baseline", "nN": ctx.count(base), "pct": NDASH, "ci": NDASH})
     t.csv_rows.append({"outcome": "burnout_at_baseline", "count": ctx.suppressed if base is None else base})
     for key, label in (("burnout_resolved", f"No longer in the Burnout profile {last}"), ("burnout_to_engaged", f"Engaged {last}")):
-        if key in prof:
-            t.rows.append({"label": label} | _prop_cells(prof[key], ctx))
-            t.csv_rows.append({"outcome": key} | _prop_raw(prof[key], ctx))
+        if key in sev:
+            t.rows.append({"label": label} | _prop_cells(sev[key], ctx))
+            t.csv_rows.append({"outcome": key} | _prop_raw(sev[key], ctx))
     t.notes.append("Denominator: completers in the Burnout profile (Exhaustion and Cynicism critical) at baseline. 95% Wilson intervals.")
     return t
 

@@ -180,6 +180,23 @@ class Ctx:
         return "SYNTHETIC DATA: simulated patients, not real outcomes." if self.synthetic else ""
 
 
+HIDDEN: Final[dict[str, Any]] = {"count": None, "n": None, "rate": None, "ci": None, "suppressed": True}
+
+
+def severe_profile(ctx: Ctx) -> tuple[Any, dict[str, Any]]:
+    """``burnout_at_baseline`` and its two Proportions, hidden whole when their denominator is suppressed.
+
+    The Proportions' ``n`` is ``burnout_at_baseline``; showing it (or a rate) beside a
+    suppressed ``burnout_at_baseline`` would reveal the hidden count.
+    """
+    prof = ctx.results.get("profiles") or {}
+    base = prof.get("burnout_at_baseline")
+    props = {k: prof[k] for k in ("burnout_resolved", "burnout_to_engaged") if k in prof}
+    if base is None:
+        props = {k: dict(HIDDEN) for k in props}
+    return base, props
+
+
 def _timepoints_from(results: Mapping[str, Any]) -> list[str]:
     for s in SUBSCALES:
         tps = results.get("subscales", {}).get(s, {}).get("timepoints")
@@ -294,11 +311,12 @@ def summary_points(ctx: Ctx) -> list[str]:
         out.append(f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}.")
     prof = r.get("profiles") or {}
     if "burnout_at_baseline" in prof:
+        base, sev = severe_profile(ctx)
         out.append(
             "<strong>Burnout profile.</strong> "
-            f"Of {esc(ctx.count(prof.get('burnout_at_baseline')))} completers in the Burnout profile at baseline, "
-            f"{esc(fmt_prop(prof.get('burnout_resolved'), ctx))} had left it {ctx.tp(ctx.last).lower()} and "
-            f"{esc(fmt_prop(prof.get('burnout_to_engaged'), ctx))} were Engaged."
+            f"Of {esc(ctx.count(base))} completers in the Burnout profile at baseline, "
+            f"{esc(fmt_prop(sev.get('burnout_resolved'), ctx))} had left it {ctx.tp(ctx.last).lower()} and "
+            f"{esc(fmt_prop(sev.get('burnout_to_engaged'), ctx))} were Engaged."
         )
     se = r.get("side_effects") or {}
     se_bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in se.items() if k.isdigit()]
