@@ -397,3 +397,21 @@ def make_results(
     if attrition:
         tree["attrition"] = attrition
     return tree, secrets
+
+
+def pipeline_results(workdir: Any, *, threshold_met: int | None = 400, seed: int = 20240917) -> tuple[dict[str, Any], Any, Any]:
+    """The real thing: simulate a cohort, run ``analyze`` with ``out``, return (tree, cohort_dir, out_dir).
+
+    ``analyze(..., out=...)`` writes results.json and the report itself (through
+    ``write_outputs``), so the report under test is the one users get.
+    """
+    from pathlib import Path
+
+    from burnout.analysis import analyze
+    from burnout.simulate import simulate_cohort, write_cohort
+
+    workdir = Path(workdir)
+    cohort_dir, out_dir = workdir / "cohort", workdir / "out"
+    write_cohort(simulate_cohort(threshold_met=threshold_met, seed=seed), cohort_dir)
+    result = analyze(cohort_dir, out=out_dir, synthetic=True)
+    return result.results, cohort_dir, out_dir
