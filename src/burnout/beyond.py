@@ -1,0 +1,869 @@
+"""Beyond the reference study: intention to treat, PHQ-9, reliable change and reliability.
+
+The reference study analysed only its completers (24.1%). This module adds what it
+left open (seed-study.md), as the ``itt``, ``phq9``, ``reliable_change`` and
+``reliability`` branches of results.json (results.md, second part):
+
+- **worst case** (``itt.worst_case``): every patient who met the threshold is in the
+  denominator and non-completers count as non-responders;
+- **multiple imputation** (``itt.multiple_imputation``): the missing subscale scores of
+  every threshold-met patient are imputed ``m = 20`` times by chained equations
+  (Bayesian linear regression on the other scores, age, sex and route;
+  ``_imputation``), responders are counted in each completed data set and the rates
+  are pooled by Rubin's rules on the logit scale (``estimates.pool_proportions``);
+- **linear mixed model** (``itt.mixed_model``): a random-intercept model with
+  categorical time on every available assessment of every threshold-met patient
+  (``_mixed``), giving model-based means per timepoint under MAR;
+- **PHQ-9** (``phq9``): depression totals, response (a fall of >= 50%) and remission
+  (< 5) among completers, and the change in each subscale regressed on the change in
+  PHQ-9 (the burnout change not explained by a change in depression);
+- **reliable change** (``reliable_change``): the Jacobson-Truax index per subscale,
+  from the completers' baseline SD and Cronbach's alpha;
+- **reliability** (``reliability``): Cronbach's alpha of each subscale's items at each
+  assessment among completers.
+
+Data movement
+-------------
+As everywhere else, the relational work runs in the engine and Python receives
+aggregates: counts, exact integer sums, sums of squares and cross-products, and for
+the mixed model the sufficient statistics of each missingness pattern. The one
+exception is multiple imputation, which needs the per-patient score matrix of the
+threshold-met patients: :func:`collect_beyond` pulls only numeric columns (scores in
+integer units, age, sex and route indicators and the engine's observed response
+decisions), never a patient id, sorts the rows by their own content, imputes, and
+keeps only the responder counts of each completed data set.
+
+Determinism: the same cohort, plan and ``[analysis] seed`` give identical floats.
+
+>>> from burnout.beyond import collect_beyond, beyond_results        # doctest: +SKIP
+>>> bm = collect_beyond(table, cohort, plan)                           # doctest: +SKIP
+>>> tree = beyond_results(bm, plan, threshold_met=1642, completers=395)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+
+from burnout import estimates as est
+from burnout import privacy
+from burnout._imputation import ImputationSummary, impute_responses
+from burnout._mixed import PatternStats, RandomInterceptModel
+from burnout.cohort import col, exact
+from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALE_ITEMS, SUBSCALES
+from burnout.measures import Moments
+from burnout.scoring import PHQ9_SCALE, to_units_ceil
+
+if TYPE_CHECKING:
+    from burnout.protocol import Protocol
+    from burnout.validate import Cohort
+
+__all__ = [
+    "IMPUTATIONS",
+    "ITERATIONS",
+    "MIXED_MODEL_ASSUMPTIONS",
+    "BeyondMeasures",
+    "CrossMoments",
+    "ItemMoments",
+    "Phq9Measures",
+    "ReliableChangeCounts",
+    "beyond_results",
+    "collect_beyond",
+    "collect_phq9",
+    "phq9_results",
+]
+
+IMPUTATIONS: Final[int] = 20
+"""Imputations m. 20 keeps the loss of efficiency of a pooled rate below 1% for up to
+40% missing information and makes the Monte Carlo error of the pooled CI small
+(van Buuren 2018, sec. 2.8; White, Royston & Wood 2011: m >= the percentage of
+incomplete cases is better still, at proportionally more computing time)."""
+
+ITERATIONS: Final[int] = 10
+"""Sweeps of the chained equations per imputation (mice's default is 5; the chains
+here are short and cheap, so twice that)."""
+
+PHQ9_RESPONSE_MIN_BASELINE: Final[int] = 10
+PHQ9_REMISSION_BELOW: Final[int] = 5
+
+MIXED_MODEL_ASSUMPTIONS: Final[str] = (
+    "Linear mixed model per subscale on every scheduled assessment of every patient who met the "
+    "threshold (completers and non-completers): a fixed mean per timepoint (time as a categorical "
+    "factor), a normal random intercept per patient and independent normal residuals with the same "
+    "variance at every timepoint (so any two assessments of a patient are equally correlated), "
+    "fitted by restricted maximum likelihood (REML). Missing assessments are assumed missing at "
+    "random (MAR): whether a score is missing may depend on the patient's observed scores (and "
+    "the model's terms) but not on the missing score itself; if patients dropped out because they "
+    "were not improving in ways their earlier scores do not show, the means are too optimistic. "
+    "Intervals are Wald intervals given the estimated variance components."
+)
+
+_BIG = "decimal(38, 0)"
+_OUTCOMES = (*SUBSCALES, "at_least_1")
+
+
+# --------------------------------------------------------------------------- aggregates
+@dataclass(frozen=True, slots=True)
+class CrossMoments:
+    """Exact sums for a regression of y on x: n, sum x, sum y, sum x^2, sum y^2, sum xy."""
+
+    n: int
+    sx: int
+    sy: int
+    sxx: int
+    syy: int
+    sxy: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMoments:
+    """Per-item and item-total sums of one subscale at one assessment (complete cases only).
+
+    ``item_sums[i]``/``item_sum_sq[i]`` are the sum and sum of squares of item i,
+    ``total``/``total_sq`` those of the sum of the items, over the ``n`` rows on which
+    every item of the subscale was answered.
+    """
+
+    n: int
+    item_sums: tuple[int, ...]
+    item_sum_sq: tuple[int, ...]
+    total: int
+    total_sq: int
+
+    def reliability(self, *, confidence: float = 0.95) -> est.Reliability:
+        """Cronbach's alpha (and Feldt CI) from these sums, via ``estimates.cronbach_alpha``.
+
+        Item and total variances are formed exactly (``SS - S^2/n``, the common
+        ``1/(n-1)`` cancels in alpha).
+        """
+        k = len(self.item_sums)
+        if self.n < 2:
+            return est.Reliability(k=k, n=self.n, alpha=None, ci=None, confidence=confidence)
+        items = sum(
+            (Fraction(ss) - Fraction(s * s, self.n) for s, ss in zip(self.item_sums, self.item_sum_sq, strict=True)),
+            Fraction(0),
+        )
+        tot = Fraction(self.total_sq) - Fraction(self.total * self.total, self.n)
+        return est.cronbach_alpha(k, self.n, items, tot, confidence=confidence)
+
+
+@dataclass(frozen=True, slots=True)
+class ReliableChangeCounts:
+    """Jacobson-Truax classification of the completers on one subscale.
+
+    ``cutoff_units`` is ``ceil(critical_change * SCALE)``: a completer improved when
+    the change in the good direction is at least ``cutoff_units`` units, deteriorated
+    when it is at least that in the bad direction. All None (and counts 0) when the
+    reliable change cannot be computed (``reason`` says why).
+    """
+
+    n: int
+    improved: int
+    deteriorated: int
+    alpha: float | None
+    sd_baseline: float | None
+    critical_change: float | None
+    cutoff_units: int | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Phq9Measures:
+    """PHQ-9 aggregates, totals in units of ``1/scoring.PHQ9_SCALE`` (exact).
+
+    ``population`` is "completers" (the results contract) or "all" (every patient
+    in the table with the totals needed; for cohorts without MBI-GS follow-up).
+    ``timepoints[t]``/``changes[t]``: totals at t and changes from the first
+    assessment among patients with a total at both. ``response``/``remission``:
+    (count, n) among those with a first total >= 10 and a last total.
+    ``adjusted[s]``: x = PHQ-9 change (1/504 units), y = change in subscale s (1/SCALE
+    units), first to last. ``subscale_not_phq9[s]``: (subscale responders who were not
+    PHQ-9 responders, subscale responders), within the response denominator.
+    """
+
+    population: Literal["completers", "all"]
+    first: int
+    last: int
+    timepoints: dict[int, Moments]
+    changes: dict[int, Moments]
+    response: tuple[int, int]
+    remission: tuple[int, int]
+    adjusted: dict[str, CrossMoments]
+    subscale_not_phq9: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class BeyondMeasures:
+    """Everything the analyses beyond the reference study need, as aggregates.
+
+    The only per-patient data ever pulled (for multiple imputation) is not kept:
+    ``imputation`` holds the responder counts of each completed data set.
+    """
+
+    threshold_met: int
+    completers: int
+    timepoints: tuple[int, ...]
+    worst_case: dict[str, int]
+    imputation: ImputationSummary | None
+    imputation_problem: str | None
+    mixed: dict[str, tuple[PatternStats, ...]]
+    phq9: Phq9Measures | None
+    reliability: dict[tuple[str, int], ItemMoments]
+    reliable_change: dict[str, ReliableChangeCounts]
+    warnings: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        imp = f"{self.imputation.imputations} imputations" if self.imputation else "no imputation"
+        return (
+            f"<BeyondMeasures: {self.completers:,} completers of {self.threshold_met:,} who met the threshold, "
+            f"{imp}, PHQ-9 {'yes' if self.phq9 else 'no'}>"
+        )
+
+
+# --------------------------------------------------------------------------- engine helpers
+def _int(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, Decimal):
+        return int(value)
+    return int(value)
+
+
+def _one_row(expr: ir.Table) -> dict[str, Any]:
+    return expr.to_pyarrow().to_pylist()[0]
+
+
+def _moment_aggs(prefix: str, expr: ir.IntegerValue, where: ir.BooleanValue) -> dict[str, ir.Value]:
+    big = expr.cast(_BIG)
+    return {
+        f"{prefix}__n": expr.count(where=where),
+        f"{prefix}__s": big.sum(where=where),
+        f"{prefix}__ss": (big * big).sum(where=where),
+    }
+
+
+def _moments(row: dict[str, Any], prefix: str) -> Moments:
+    return Moments(n=_int(row[f"{prefix}__n"]), total=_int(row[f"{prefix}__s"]), total_sq=_int(row[f"{prefix}__ss"]))
+
+
+def _flag(expr: ir.BooleanValue) -> ir.IntegerValue:
+    return expr.fill_null(False).cast("int64").sum()
+
+
+# --------------------------------------------------------------------------- collect
+def collect_beyond(
+    table: ir.Table,
+    cohort: Cohort,
+    protocol: Protocol,
+    *,
+    imputations: int = IMPUTATIONS,
+    iterations: int = ITERATIONS,
+) -> BeyondMeasures:
+    """Run the engine queries (and the imputations) for the analyses beyond the reference study.
+
+    Parameters
+    ----------
+    table
+        The materialised patient table (``cohort.build_patient_table``).
+    cohort
+        The validated cohort (its ``mbi_gs`` items give Cronbach's alpha).
+    protocol
+        The plan; ``[analysis] seed`` seeds the imputations.
+    imputations, iterations
+        m (default 20) and chained-equation sweeps per imputation (default 10).
+
+    Returns
+    -------
+    BeyondMeasures
+
+    Notes
+    -----
+    Queries: counts and baseline moments (1), item sums for alpha (1), reliable
+    change (1), mixed-model pattern statistics (one per subscale), PHQ-9 (1), and the
+    numeric matrix of the threshold-met patients for multiple imputation (1).
+    Reliability uses only the rows on which every item of the subscale is answered.
+    """
+    assessments = tuple(protocol.schedule.assessments)
+    first, last = assessments[0], assessments[-1]
+    itt = table.filter(table.threshold_met)
+    comp = table.filter(table.completer)
+
+    # -- counts, worst case, completers' baseline moments -------------------------------
+    aggs: dict[str, ir.Value] = {
+        "threshold_met": _flag(table.threshold_met),
+        "completers": _flag(table.completer),
+        "wc_at_least_1": _flag(table.completer & (table.responses >= 1)),
+    }
+    for s in SUBSCALES:
+        aggs[f"wc_{s}"] = _flag(table.completer & table[f"response_{s}"])
+        aggs |= _moment_aggs(f"base_{s}", table[col(s, first)], where=table.completer)
+    row = _one_row(table.aggregate(**aggs))
+    threshold_met = _int(row["threshold_met"])
+    completers = _int(row["completers"])
+    worst_case = {s: _int(row[f"wc_{s}"]) for s in SUBSCALES} | {"at_least_1": _int(row["wc_at_least_1"])}
+    baseline = {s: _moments(row, f"base_{s}") for s in SUBSCALES}
+
+    reliability = _collect_reliability(cohort, comp, assessments, protocol)
+    reliable_change = _collect_reliable_change(comp, baseline, reliability, first, last, protocol)
+    mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
+    phq9 = collect_phq9(table, protocol, population="completers")
+
+    imputation: ImputationSummary | None = None
+    problem: str | None = None
+    if threshold_met == 0:
+        problem = "no patient met the threshold"
+    else:
+        try:
+            imputation = _impute(itt, protocol, assessments, imputations=imputations, iterations=iterations)
+        except ValueError as exc:
+            problem = str(exc)
+    warnings = () if problem is None else (f"multiple imputation was not run: {problem}",)
+
+    return BeyondMeasures(
+        threshold_met=threshold_met,
+        completers=completers,
+        timepoints=assessments,
+        worst_case=worst_case,
+        imputation=imputation,
+        imputation_problem=problem,
+        mixed=mixed,
+        phq9=phq9,
+        reliability=reliability,
+        reliable_change=reliable_change,
+        warnings=warnings,
+    )
+
+
+def _collect_reliability(
+    cohort: Cohort, comp: ir.Table, assessments: tuple[int, ...], protocol: Protocol
+) -> dict[tuple[str, int], ItemMoments]:
+    """Item sums per subscale and assessment, completers only, complete item rows only."""
+    mbi = cohort.mbi_gs
+    rows = mbi.filter(mbi.after_session.isin(list(assessments))).semi_join(comp.select("patient_id"), "patient_id")
+    aggs: dict[str, ir.Value] = {}
+    for s in SUBSCALES:
+        items = [rows[f"item_{i}"] for i in SUBSCALE_ITEMS[s]]
+        complete = ibis.and_(*(it.notnull() for it in items))
+        total = sum((it.cast(_BIG) for it in items[1:]), items[0].cast(_BIG))
+        for t in assessments:
+            where = complete & (rows.after_session == t)
+            aggs[f"{s}_{t}__n"] = where.cast("int64").sum()
+            for j, it in enumerate(items):
+                big = it.cast(_BIG)
+                aggs[f"{s}_{t}__i{j}"] = big.sum(where=where)
+                aggs[f"{s}_{t}__q{j}"] = (big * big).sum(where=where)
+            aggs[f"{s}_{t}__t"] = total.sum(where=where)
+            aggs[f"{s}_{t}__tt"] = (total * total).sum(where=where)
+    row = _one_row(rows.aggregate(**aggs))
+    out = {}
+    for s in SUBSCALES:
+        k = len(SUBSCALE_ITEMS[s])
+        for t in assessments:
+            p = f"{s}_{t}__"
+            out[(s, t)] = ItemMoments(
+                n=_int(row[p + "n"]),
+                item_sums=tuple(_int(row[f"{p}i{j}"]) for j in range(k)),
+                item_sum_sq=tuple(_int(row[f"{p}q{j}"]) for j in range(k)),
+                total=_int(row[p + "t"]),
+                total_sq=_int(row[p + "tt"]),
+            )
+    return out
+
+
+def _collect_reliable_change(
+    comp: ir.Table,
+    baseline: dict[str, Moments],
+    reliability: dict[tuple[str, int], ItemMoments],
+    first: int,
+    last: int,
+    protocol: Protocol,
+) -> dict[str, ReliableChangeCounts]:
+    """Jacobson-Truax cut-offs from the completers' baseline SD and alpha, then integer counts in the engine."""
+    conf = protocol.analysis.confidence
+    cutoffs: dict[str, tuple[float, float, float, int]] = {}
+    reasons: dict[str, str] = {}
+    for s in SUBSCALES:
+        m = baseline[s]
+        alpha = reliability[(s, first)].reliability(confidence=conf).alpha
+        if m.n < 2:
+            reasons[s] = "fewer than 2 completers scored at baseline"
+            continue
+        if alpha is None:
+            reasons[s] = "Cronbach's alpha at baseline is not available (no complete item rows, or no item data)"
+            continue
+        sd = (m.centered_ss() / (m.n - 1)) ** 0.5 / SCALE
+        if est.rci_se_diff(sd, alpha) == 0:
+            reasons[s] = "the standard error of a difference is 0 (alpha = 1 or no spread at baseline)"
+            continue
+        critical = est.rci_critical_change(sd, alpha)
+        cutoffs[s] = (alpha, sd, critical, to_units_ceil(critical))
+    aggs: dict[str, ir.Value] = {"n": comp.count()}
+    for s, (_, _, _, cut) in cutoffs.items():
+        change = (comp[col(s, last)] - comp[col(s, first)]) * GOOD_DIRECTION[s]
+        aggs[f"imp_{s}"] = _flag(change >= cut)
+        aggs[f"det_{s}"] = _flag(change <= -cut)
+    row = _one_row(comp.aggregate(**aggs))
+    n = _int(row["n"])
+    out = {}
+    for s in SUBSCALES:
+        if s in cutoffs:
+            alpha, sd, critical, cut = cutoffs[s]
+            out[s] = ReliableChangeCounts(
+                n=n, improved=_int(row[f"imp_{s}"]), deteriorated=_int(row[f"det_{s}"]),
+                alpha=alpha, sd_baseline=sd, critical_change=critical, cutoff_units=cut,
+            )
+        else:
+            out[s] = ReliableChangeCounts(
+                n=n, improved=0, deteriorated=0, alpha=None, sd_baseline=None, critical_change=None,
+                cutoff_units=None, reason=reasons[s],
+            )
+    return out
+
+
+def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]) -> tuple[PatternStats, ...]:
+    """Per missingness pattern of one subscale: patients, sums per timepoint, sum of squares, sum of squared totals."""
+    ys = [itt[col(subscale, t)] for t in assessments]
+    mask = sum((y.notnull().cast("int64") * (1 << k) for k, y in enumerate(ys[1:], start=1)), ys[0].notnull().cast("int64"))
+    filled = [y.fill_null(0).cast(_BIG) for y in ys]
+    total = sum(filled[1:], filled[0])
+    sq = sum((f * f for f in filled[1:]), filled[0] * filled[0])
+    base = itt.mutate(_mask=mask, _total=total, _sq=sq, **{f"_y{k}": filled[k] for k in range(len(ys))})
+    base = base.filter(base._mask > 0)
+    rows = (
+        base.group_by("_mask")
+        .aggregate(
+            n=base.count(),
+            q=base._sq.sum(),
+            r=(base._total * base._total).sum(),
+            **{f"s{k}": base[f"_y{k}"].sum() for k in range(len(ys))},
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
+    out = []
+    for r in sorted(rows, key=lambda r: int(r["_mask"])):
+        m = int(r["_mask"])
+        out.append(
+            PatternStats(
+                pattern=tuple(bool(m >> k & 1) for k in range(len(ys))),
+                patients=_int(r["n"]),
+                sums=tuple(_int(r[f"s{k}"]) for k in range(len(ys))),
+                sum_sq=_int(r["q"]),
+                sum_sq_totals=_int(r["r"]),
+            )
+        )
+    return tuple(out)
+
+
+def _impute(
+    itt: ir.Table, protocol: Protocol, assessments: tuple[int, ...], *, imputations: int, iterations: int
+) -> ImputationSummary:
+    """Pull the numeric matrix of the threshold-met patients (no ids) and run the imputations.
+
+    The one place where per-patient rows leave the engine (see the module docstring).
+    """
+    first, last = assessments[0], assessments[-1]
+    score_cols = {f"y_{s}_{t}": itt[col(s, t)] for s in SUBSCALES for t in assessments}
+    decided = {
+        f"d_{s}": ibis.ifelse(
+            itt[col(s, first)].notnull() & itt[col(s, last)].notnull(),
+            itt[f"response_{s}"].cast("int64"),
+            ibis.literal(-1, type="int64"),
+        )
+        for s in SUBSCALES
+    }
+    covs = {
+        "c_age": itt.age,
+        "c_male": (itt.sex == "male").fill_null(False).cast("int64"),
+        "c_sex_other": itt.sex.isin(["other", "unknown"]).fill_null(False).cast("int64"),
+        "c_subcutaneous": (itt.route == "subcutaneous").fill_null(False).cast("int64"),
+        "c_route_unknown": (itt.route == "unknown").fill_null(False).cast("int64"),
+    }
+    arrow = itt.select(**score_cols, **decided, **covs).to_pyarrow()
+
+    def column(name: str) -> np.ndarray:
+        return np.array(arrow.column(name).to_pylist(), dtype=float)  # None -> nan
+
+    n = arrow.num_rows
+    scores = np.empty((n, len(SUBSCALES), len(assessments)))
+    for i, s in enumerate(SUBSCALES):
+        for j, t in enumerate(assessments):
+            scores[:, i, j] = column(f"y_{s}_{t}") / SCALE
+    observed = np.column_stack([column(f"d_{s}") for s in SUBSCALES]).astype(np.int64)
+    age = column("c_age")
+    age_missing = np.isnan(age)
+    age_filled = np.where(age_missing, np.nanmean(age) if (~age_missing).any() else 0.0, age)
+    covariates = np.column_stack(
+        [age_filled, age_missing.astype(float)] + [column(c) for c in ("c_male", "c_sex_other", "c_subcutaneous", "c_route_unknown")]
+    )
+    return impute_responses(
+        scores,
+        covariates,
+        observed,
+        subscales=SUBSCALES,
+        good_direction=[GOOD_DIRECTION[s] for s in SUBSCALES],
+        min_change=float(exact(protocol.response.min_change)),
+        imputations=imputations,
+        iterations=iterations,
+        seed=protocol.analysis.seed,
+    )
+
+
+def collect_phq9(
+    table: ir.Table,
+    protocol: Protocol,
+    *,
+    population: Literal["completers", "all"] = "completers",
+) -> Phq9Measures | None:
+    """PHQ-9 aggregates from the patient table; None when the cohort has no PHQ-9.
+
+    Parameters
+    ----------
+    table
+        The patient table (with ``phq9_<t>`` columns in units of 1/504).
+    protocol
+        The plan (its first and last assessments).
+    population
+        "completers" (the results contract) or "all": every patient in the table, for
+        cohorts where completion is not defined (e.g. a PHQ-9-only panel).
+
+    Notes
+    -----
+    Response: ``last <= baseline / 2`` decided as ``2 * last <= baseline`` on integer
+    units, among patients with a baseline total >= 10 and a last total. Remission:
+    ``last < 5`` (``units < 5 * 504``), same denominator. The regression of the
+    subscale change on the PHQ-9 change uses patients with both PHQ-9 totals and both
+    subscale scores (first and last).
+    """
+    if population not in ("completers", "all"):
+        raise ValueError(f"`population` must be 'completers' or 'all', got {population!r}.")
+    assessments = tuple(protocol.schedule.assessments)
+    first, last = assessments[0], assessments[-1]
+    if f"phq9_{first}" not in table.columns:
+        return None
+    pop = table.filter(table.completer) if population == "completers" else table
+    base = pop[f"phq9_{first}"]
+    fin = pop[f"phq9_{last}"]
+    aggs: dict[str, ir.Value] = {}
+    for t in assessments:
+        both = base.notnull() & pop[f"phq9_{t}"].notnull()
+        aggs |= _moment_aggs(f"t_{t}", pop[f"phq9_{t}"], where=both)
+        if t != first:
+            aggs |= _moment_aggs(f"c_{t}", pop[f"phq9_{t}"] - base, where=both)
+    eligible = (base >= PHQ9_RESPONSE_MIN_BASELINE * PHQ9_SCALE) & fin.notnull()
+    responder = eligible & (2 * fin <= base)
+    aggs["resp_n"] = _flag(eligible)
+    aggs["resp"] = _flag(responder)
+    aggs["remit"] = _flag(eligible & (fin < PHQ9_REMISSION_BELOW * PHQ9_SCALE))
+    dx = (fin - base).cast(_BIG)
+    for s in SUBSCALES:
+        dy = (pop[col(s, last)] - pop[col(s, first)]).cast(_BIG)
+        ok = dx.notnull() & dy.notnull()
+        aggs[f"a_{s}_n"] = ok.cast("int64").sum()
+        aggs[f"a_{s}_sx"] = dx.sum(where=ok)
+        aggs[f"a_{s}_sy"] = dy.sum(where=ok)
+        aggs[f"a_{s}_sxx"] = (dx * dx).sum(where=ok)
+        aggs[f"a_{s}_syy"] = (dy * dy).sum(where=ok)
+        aggs[f"a_{s}_sxy"] = (dx * dy).sum(where=ok)
+        sub = eligible & pop[f"response_{s}"].fill_null(False)
+        aggs[f"nr_{s}_n"] = _flag(sub)
+        aggs[f"nr_{s}"] = _flag(sub & ~(2 * fin <= base))
+    row = _one_row(pop.aggregate(**aggs))
+    return Phq9Measures(
+        population=population,
+        first=first,
+        last=last,
+        timepoints={t: _moments(row, f"t_{t}") for t in assessments},
+        changes={t: _moments(row, f"c_{t}") for t in assessments if t != first},
+        response=(_int(row["resp"]), _int(row["resp_n"])),
+        remission=(_int(row["remit"]), _int(row["resp_n"])),
+        adjusted={
+            s: CrossMoments(*(_int(row[f"a_{s}_{k}"]) for k in ("n", "sx", "sy", "sxx", "syy", "sxy")))
+            for s in SUBSCALES
+        },
+        subscale_not_phq9={s: (_int(row[f"nr_{s}"]), _int(row[f"nr_{s}_n"])) for s in SUBSCALES},
+    )
+
+
+# --------------------------------------------------------------------------- results
+class _Publisher:
+    """Proportions and counts through the privacy stage (the same rules as results.py)."""
+
+    def __init__(self, protocol: Protocol) -> None:
+        self.k = protocol.privacy.min_cell_count
+        self.conf = protocol.analysis.confidence
+
+    @staticmethod
+    def hidden() -> dict[str, Any]:
+        return {"count": None, "n": None, "rate": None, "ci": None, "suppressed": True}
+
+    def small(self, count: int) -> bool:
+        return privacy.is_small_count(count, min_cell_count=self.k)
+
+    def count(self, count: int) -> int | None:
+        return privacy.suppress_count(count, min_cell_count=self.k)
+
+    def prop(self, count: int, n: int) -> dict[str, Any]:
+        if self.small(n):  # the denominator is itself a small count: hide it too
+            return self.hidden()
+        p = est.proportion(count, n, confidence=self.conf)
+        return privacy.suppress_proportion(p, min_cell_count=self.k, small_n="keep").to_json()
+
+    def family(self, counts: dict[str, int], n: int) -> dict[str, dict[str, Any]]:
+        """Proportions whose counts add up to the published n (one may be left unpublished)."""
+        if self.small(n):
+            return {key: self.hidden() for key in counts}
+        safe = privacy.suppress_vector(counts, min_cell_count=self.k)
+        out = {}
+        for key, c in counts.items():
+            p = est.proportion(c, n, confidence=self.conf)
+            if safe[key] is None:
+                p = est.Proportion(count=None, n=p.n, rate=None, ci=None, suppressed=True)
+            out[key] = privacy.suppress_proportion(p, min_cell_count=self.k, small_n="keep").to_json()
+        return out
+
+
+def beyond_results(bm: BeyondMeasures, protocol: Protocol, *, threshold_met: int, completers: int) -> dict[str, Any]:
+    """The ``itt``, ``phq9`` (when PHQ-9 data exist), ``reliable_change`` and ``reliability`` branches.
+
+    Parameters
+    ----------
+    bm
+        From :func:`collect_beyond` on the same patient table.
+    protocol
+        The plan (confidence, privacy, response).
+    threshold_met, completers
+        The flow counts of the main analysis (``Measures``); they must equal those
+        the beyond queries counted.
+
+    Returns
+    -------
+    dict
+        Plain JSON types in a fixed order, counts suppressed per the plan's
+        ``min_cell_count`` (results.md, second part).
+
+    Raises
+    ------
+    ValueError
+        When ``threshold_met``/``completers`` disagree with ``bm`` (the measures come
+        from different patient tables).
+    """
+    if (threshold_met, completers) != (bm.threshold_met, bm.completers):
+        raise ValueError(
+            f"beyond_results: threshold_met={threshold_met}, completers={completers} from the main measures "
+            f"but the beyond measures counted {bm.threshold_met} and {bm.completers}; collect both from the "
+            "same patient table."
+        )
+    pub = _Publisher(protocol)
+    out: dict[str, Any] = {"itt": _itt(bm, protocol, pub)}
+    if bm.phq9 is not None:
+        out["phq9"] = phq9_results(bm.phq9, protocol)
+    out["reliable_change"] = _reliable_change(bm, pub)
+    out["reliability"] = _reliability(bm, protocol, pub)
+    return out
+
+
+def _itt(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dict[str, Any]:
+    n = bm.threshold_met
+    worst: dict[str, Any] = {s: {"response": pub.prop(bm.worst_case[s], n)} for s in SUBSCALES}
+    worst["responders"] = {"at_least_1": pub.prop(bm.worst_case["at_least_1"], n)}
+    return {
+        "threshold_met": pub.count(n),
+        "worst_case": worst,
+        "multiple_imputation": _multiple_imputation(bm, protocol, pub),
+        "mixed_model": _mixed_model(bm, protocol, pub),
+    }
+
+
+def _multiple_imputation(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dict[str, Any]:
+    imp = bm.imputation
+    method = (
+        f"fully conditional specification (chained equations), Bayesian linear regression imputation "
+        f"(parameters drawn from their posterior) of every missing subscale score from the other scores, "
+        f"age, sex and route; m = {imp.imputations if imp else IMPUTATIONS} imputations of "
+        f"{imp.iterations if imp else ITERATIONS} iterations, seed {protocol.analysis.seed}; response "
+        "decided on observed integer scores where both were observed, otherwise on the imputed continuous "
+        "scores; rates pooled by Rubin's rules on the logit scale"
+    )
+
+    def empty(imputations: int) -> dict[str, Any]:
+        return {"rate": None, "ci": None, "imputations": imputations, "suppressed": False}
+
+    out: dict[str, Any] = {}
+    for o in _OUTCOMES:
+        if imp is None:
+            entry = empty(0)
+        else:
+            entry = _pooled(imp, o, pub)
+        if o == "at_least_1":
+            out["responders"] = {"at_least_1": entry}
+        else:
+            out[o] = {"response": entry}
+    out["method"] = method
+    if bm.imputation_problem is not None:
+        out["problem"] = bm.imputation_problem
+    return out
+
+
+def _pooled(imp: ImputationSummary, outcome: str, pub: _Publisher) -> dict[str, Any]:
+    """Rubin-pooled response rate; hidden when the average count (or its complement) is a small count."""
+    counts = imp.responders[outcome]
+    mean_count = sum(counts) / len(counts)
+    if pub.small(imp.n) or 0 < mean_count < pub.k or 0 < imp.n - mean_count < pub.k:
+        return {"rate": None, "ci": None, "imputations": imp.imputations, "suppressed": True}
+    pooled = est.pool_proportions(imp.rates(outcome), [imp.n] * imp.imputations, confidence=pub.conf)
+    return pooled.to_json() | {"suppressed": False}
+
+
+def _mixed_model(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dict[str, Any]:
+    conf = protocol.analysis.confidence
+    first_index = 0
+    out: dict[str, Any] = {}
+    for s in SUBSCALES:
+        patterns = bm.mixed[s]
+        observed = [sum(p.patients for p in patterns if p.pattern[j]) for j in range(len(bm.timepoints))]
+        entry: dict[str, Any]
+        try:
+            model = RandomInterceptModel(method="reml", confidence=conf).fit(patterns, scale=SCALE)
+        except ValueError as exc:
+            entry = {
+                "timepoints": {
+                    str(t): {"mean": None, "ci": None, "n": pub.count(observed[j])} for j, t in enumerate(bm.timepoints)
+                },
+                "problem": str(exc),
+            }
+            out[s] = entry
+            continue
+        tps: dict[str, Any] = {}
+        for j, t in enumerate(bm.timepoints):
+            mean = model.means_[j]
+            tp: dict[str, Any] = {
+                "mean": None if np.isnan(mean) else float(mean),
+                "ci": None if np.isnan(mean) else [float(model.ci_[j, 0]), float(model.ci_[j, 1])],
+                "n": pub.count(observed[j]),
+            }
+            if j != first_index:
+                diff = model.difference(j, first_index)
+                tp["change"] = None if diff is None else diff[0]
+                tp["change_ci"] = None if diff is None else [diff[2][0], diff[2][1]]
+            tps[str(t)] = tp
+        out[s] = {
+            "timepoints": tps,
+            "patients": pub.count(model.patients_),
+            "observations": pub.count(model.observations_),
+            "variance": {"between_patients": model.tau2_, "within_patient": model.sigma2_},
+            "method": "REML",
+        }
+    out["assumptions"] = MIXED_MODEL_ASSUMPTIONS
+    return out
+
+
+def phq9_results(pm: Phq9Measures, protocol: Protocol) -> dict[str, Any]:
+    """The ``phq9`` branch from :func:`collect_phq9`'s aggregates (totals in points, 0-27).
+
+    ``timepoints.<t>``: ``n``, ``mean``, ``sd``, and after the first assessment the
+    mean ``change`` with its CI and ``effect_size`` (dz with noncentral-t CI, from
+    ``estimates.paired_change``), among patients with a total at the first assessment
+    and at t. ``response``, ``remission``: Proportions. ``adjusted.<s>``: OLS of the
+    subscale change (points) on the PHQ-9 change (points). A count below the plan's
+    ``min_cell_count`` hides the statistics computed on it.
+    """
+    pub = _Publisher(protocol)
+    conf = protocol.analysis.confidence
+    timepoints: dict[str, Any] = {}
+    for t, mo in pm.timepoints.items():
+        if pub.small(mo.n):
+            entry: dict[str, Any] = {"n": None, "mean": None, "sd": None}
+        else:
+            ms = est.mean_summary(mo.n, mo.total, mo.total_sq, scale=PHQ9_SCALE, confidence=conf)
+            entry = {"n": ms.n, "mean": ms.mean, "sd": ms.sd}
+        if t != pm.first:
+            ch = pm.changes[t]
+            if pub.small(ch.n) or ch.n == 0:
+                entry |= {"change": None, "change_ci": None, "effect_size": None}
+            else:
+                pc = est.paired_change(ch.n, ch.total, ch.total_sq, scale=PHQ9_SCALE, confidence=conf)
+                entry |= {
+                    "change": pc.mean,
+                    "change_ci": None if pc.ci is None else [pc.ci[0], pc.ci[1]],
+                    "effect_size": pc.effect_size_json(),
+                }
+        timepoints[str(t)] = entry
+    adjusted: dict[str, Any] = {}
+    for s, cm in pm.adjusted.items():
+        if pub.small(cm.n):
+            adjusted[s] = {"intercept": None, "intercept_ci": None, "slope": None, "slope_ci": None, "n": None}
+            continue
+        fit = est.ols_from_moments(
+            cm.n, cm.sx, cm.sy, cm.sxx, cm.syy, cm.sxy, x_scale=PHQ9_SCALE, y_scale=SCALE, confidence=conf
+        )
+        adjusted[s] = fit.to_json()
+    return {
+        "population": pm.population,
+        "timepoints": timepoints,
+        "response": pub.prop(*pm.response),
+        "remission": pub.prop(*pm.remission),
+        "adjusted": adjusted,
+        "subscale_responders_not_phq9_responders": {s: pub.prop(c, n) for s, (c, n) in pm.subscale_not_phq9.items()},
+        "definitions": {
+            "response": f"PHQ-9 total fell by at least 50% from the first to the last assessment, among "
+            f"{pm.population} with a first total >= {PHQ9_RESPONSE_MIN_BASELINE} and a last total",
+            "remission": f"last PHQ-9 total < {PHQ9_REMISSION_BELOW}, same denominator",
+            "subscale_responders_not_phq9_responders": "share of the subscale's responders who were not PHQ-9 "
+            "responders, within the PHQ-9 response denominator",
+        },
+    }
+
+
+def _reliable_change(bm: BeyondMeasures, pub: _Publisher) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for s in SUBSCALES:
+        rc = bm.reliable_change[s]
+        if rc.cutoff_units is None:
+            none = {"count": None, "n": rc.n, "rate": None, "ci": None, "suppressed": False}
+            out[s] = {"improved": none, "deteriorated": dict(none), "reason": rc.reason}
+            continue
+        fam = pub.family(
+            {
+                "improved": rc.improved,
+                "deteriorated": rc.deteriorated,
+                "neither": rc.n - rc.improved - rc.deteriorated,
+            },
+            rc.n,
+        )
+        out[s] = {
+            "improved": fam["improved"],
+            "deteriorated": fam["deteriorated"],
+            "alpha": rc.alpha,
+            "sd_baseline": rc.sd_baseline,
+            "se_difference": est.rci_se_diff(rc.sd_baseline, rc.alpha),  # type: ignore[arg-type]
+            "critical_change": rc.critical_change,
+        }
+    return out
+
+
+def _reliability(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dict[str, Any]:
+    conf = protocol.analysis.confidence
+    out: dict[str, Any] = {}
+    for s in SUBSCALES:
+        per_t: dict[str, Any] = {}
+        for t in bm.timepoints:
+            im = bm.reliability[(s, t)]
+            if pub.small(im.n):
+                per_t[str(t)] = {"alpha": None, "ci": None, "n": None, "items": len(im.item_sums)}
+                continue
+            r = im.reliability(confidence=conf)
+            per_t[str(t)] = {
+                "alpha": r.alpha,
+                "ci": None if r.ci is None else [r.ci[0], r.ci[1]],
+                "n": r.n,
+                "items": r.k,
+            }
+        out[s] = per_t
+    return out
