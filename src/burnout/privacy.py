@@ -55,7 +55,7 @@ exact range of every suppressed cell by max-flow feasibility checks.
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -246,7 +246,11 @@ def suppress_vector(counts: Mapping[str, int], *, min_cell_count: int) -> dict[s
 
 
 def suppress_proportions(
-    proportions: Mapping[str, Proportion], *, min_cell_count: int, small_n: SmallN = "raise"
+    proportions: Mapping[str, Proportion],
+    *,
+    min_cell_count: int,
+    small_n: SmallN = "raise",
+    hidden: Iterable[str] = (),
 ) -> dict[str, Proportion]:
     """Suppress a family of Proportions whose counts and denominators add up to published totals.
 
@@ -256,6 +260,8 @@ def suppress_proportions(
     runs on the vector of counts and on the vector of complements ``n - count`` (both
     totals are published) until neither lets a suppressed count be recovered by
     subtraction. Input Proportions must not be suppressed yet (their counts are needed).
+    ``hidden`` names members the caller hides anyway (e.g. subgroup levels whose size is
+    itself suppressed): they start out suppressed, so the complements account for them.
 
     Examples
     --------
@@ -281,7 +287,15 @@ def suppress_proportions(
         _check_small_n(p, k, small_n, f"proportions[{key!r}]: ")
     counts = [proportions[key].count for key in keys]
     complements = [proportions[key].n - c for key, c in zip(keys, counts, strict=True)]  # type: ignore[operator]
-    suppressed = {i for i, (c, d) in enumerate(zip(counts, complements, strict=True)) if 1 <= c < k or 1 <= d < k}  # type: ignore[operator]
+    forced = set(hidden)
+    unknown = forced - set(keys)
+    if unknown:
+        raise ValueError(f"`hidden` names {sorted(unknown)!r}, which are not among the proportions {keys!r}.")
+    suppressed = {
+        i
+        for i, (c, d) in enumerate(zip(counts, complements, strict=True))
+        if 1 <= c < k or 1 <= d < k or keys[i] in forced  # type: ignore[operator]
+    }
     while _close_vector(counts, suppressed, k) | _close_vector(complements, suppressed, k):  # type: ignore[arg-type]
         pass
     return {key: (_suppressed(proportions[key]) if i in suppressed else proportions[key]) for i, key in enumerate(keys)}

@@ -202,20 +202,22 @@ def build_results(
     for variable, levels in m.subgroups.items():
         var_out: dict[str, Any] = {}
         safe_n = privacy.suppress_vector({lv: c["n"] for lv, c in levels.items()}, min_cell_count=k)
-        shown = [lv for lv in levels if safe_n[lv] is not None and levels[lv]["n"] > 0]
+        present = [lv for lv in levels if levels[lv]["n"] > 0]
+        hidden_levels = [lv for lv in present if safe_n[lv] is None]
         per_outcome = {
             o: privacy.suppress_proportions(
-                {lv: est.proportion(levels[lv][o], levels[lv]["n"], confidence=conf) for lv in shown},
+                {lv: est.proportion(levels[lv][o], levels[lv]["n"], confidence=conf) for lv in present},
                 min_cell_count=k,
                 small_n="keep",
+                hidden=hidden_levels,
             )
             for o in outcomes
         }
         for level in levels:
-            if level in shown:
+            if level in present and level not in hidden_levels:
                 var_out[level] = {"n": levels[level]["n"], **{o: per_outcome[o][level].to_json() for o in outcomes}}
             else:  # a small (or complementary-suppressed) group: nothing about it is published
-                var_out[level] = {"n": None, **{o: _hidden() for o in outcomes}}
+                var_out[level] = {"n": None if levels[level]["n"] else 0, **{o: _hidden() for o in outcomes}}
         var_out["heterogeneity"] = {
             o: est.heterogeneity([(c[o], c["n"]) for c in levels.values()]).to_json() for o in outcomes
         }

@@ -1,0 +1,124 @@
+"""The results tree: privacy suppression holds everywhere a count appears.
+
+An independent "attacker" walks results.json: every published count, every count
+implied by a published n minus a published count, and every count recoverable by
+subtracting published cells from a published total must be 0 or >= min_cell_count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from burnout.analysis import analyze
+from burnout.cohort import PROFILES
+from burnout.instrument import SUBSCALES
+from burnout.simulate import simulate_cohort, write_cohort
+
+K = 11
+
+
+def small(c: int | None) -> bool:
+    return c is not None and 1 <= c < K
+
+
+def proportions(node: Any, path: str = ""):
+    """Every Proportion-shaped dict in the tree, with its path."""
+    if isinstance(node, dict):
+        if {"count", "n", "rate", "ci", "suppressed"} <= node.keys():
+            yield path, node
+        for key, value in node.items():
+            yield from proportions(value, f"{path}.{key}")
+
+
+def recoverable(total: int | None, cells: list[int | None]) -> list[int]:
+    """What subtraction reveals: the sum of the hidden cells, when only that is unknown."""
+    if total is None:
+        return []
+    hidden = [c for c in cells if c is None]
+    if not hidden:
+        return []
+    return [total - sum(c for c in cells if c is not None)]
+
+
+@pytest.fixture(scope="module", params=[600, None], ids=["small-cohort", "demo-cohort"])
+def tree(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cohort")
+    write_cohort(simulate_cohort(patients=request.param, seed=11), folder, fmt="parquet")
+    return analyze(folder).results
+
+
+def test_no_published_count_is_small(tree):
+    for path, p in proportions(tree):
+        assert not small(p["count"]), path
+        if p["count"] is not None and p["n"] is not None:
+            assert not small(p["n"] - p["count"]), f"{path}: complement {p['n'] - p['count']}"
+        if p["suppressed"]:
+            assert p["count"] is None and p["rate"] is None and p["ci"] is None, path
+
+
+def test_profile_vectors_cannot_be_solved_from_the_total(tree):
+    n = tree["flow"]["completers"]
+    for t, profiles in tree["profiles"].items():
+        if t not in tree["below_threshold"]:
+            continue
+        cells = [profiles[p]["count"] for p in PROFILES]
+        hidden = sum(c is None for c in cells)
+        assert hidden != 1, f"profiles at {t}: one hidden cell is the total minus the rest"
+        for value in recoverable(n, cells):
+            assert not small(value), f"profiles at {t}: hidden cells sum to {value}"
+
+
+def test_transition_matrix_rows_and_columns(tree):
+    counts = tree["profiles"]["transitions"]["counts"]
+    first = tree["profiles"]["transitions"]["from"]
+    last = tree["profiles"]["transitions"]["to"]
+    for a in PROFILES:
+        row = [counts[a][b] for b in PROFILES]
+        assert sum(c is None for c in row) != 1, f"row {a}"
+        total = tree["profiles"][first][a]["count"]
+        for value in recoverable(total, row):
+            assert not small(value), f"row {a} hidden sum {value}"
+    for b in PROFILES:
+        col = [counts[a][b] for a in PROFILES]
+        assert sum(c is None for c in col) != 1, f"column {b}"
+        total = tree["profiles"][last][b]["count"]
+        for value in recoverable(total, col):
+            assert not small(value), f"column {b} hidden sum {value}"
+
+
+def test_responder_chain_differences(tree):
+    n = tree["flow"]["completers"]
+    r = tree["responders"]
+    chain = [n, r["at_least_1"]["count"], r["at_least_2"]["count"], r["all_3"]["count"], 0]
+    shown = [c for c in chain if c is not None]
+    for a, b in zip(shown, shown[1:], strict=False):
+        assert not small(a - b), f"consecutive responder counts differ by {a - b}"
+
+
+def test_subgroup_levels_cannot_be_solved(tree):
+    n = tree["flow"]["completers"]
+    for variable, levels in tree["subgroups"].items():
+        names = [lv for lv in levels if lv != "heterogeneity"]
+        sizes = [levels[lv]["n"] for lv in names]
+        assert sum(s is None for s in sizes) != 1, variable
+        for value in recoverable(n, sizes):
+            assert not small(value), f"{variable}: hidden levels hold {value}"
+        for outcome in [*SUBSCALES, "at_least_1"]:
+            cells = [levels[lv][outcome]["count"] for lv in names]
+            total = (
+                tree["responders"]["at_least_1"]["count"]
+                if outcome == "at_least_1"
+                else tree["subscales"][outcome]["response"]["count"]
+            )
+            for value in recoverable(total, cells):
+                assert not small(value), f"{variable}/{outcome}: hidden levels hold {value}"
+
+
+def test_flow_exclusions(tree):
+    flow = tree["flow"]
+    cells = [*flow["exclusions"].values(), flow["completers"]]
+    assert not any(small(c) for c in cells)
+    for value in recoverable(flow["patients"], cells):
+        assert not small(value)
