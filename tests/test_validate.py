@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from fractions import Fraction
 from pathlib import Path
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 import pytest
 from cohortfactory import (
     mbi_rows,
@@ -424,3 +426,39 @@ def test_problem_cap_per_rule_with_summary(tmp_path: Path) -> None:
     assert item5[-1].line is None and item5[-1].allowed.startswith("... and 50 more lines like this (150 in all")
     assert probs[-1] is item5[-1]  # summaries come after the file's located problems
     assert [p for p in probs if p.column == "item_6"][0].line == 202
+
+
+# --------------------------------------------------------------------------- other engines
+
+
+@pytest.mark.postgres
+def test_postgres_database_and_engine_against_duckdb(tmp_path: Path, postgres_db: str) -> None:
+    """A database source and a folder loaded into PostgreSQL give DuckDB's typed tables."""
+    import pyarrow.parquet as pq
+
+    folder = write_cohort(tmp_path, mbi_gs=mbi_rows(subscales=True), phq9=phq9_rows(), fmt="parquet")
+    ref = load_cohort(folder)
+    pg = ibis.connect(postgres_db)
+    into_pg = load_cohort(folder, con=pg)
+    for name in ("patients", "mbi_gs", "sessions", "phq9"):
+        pg.create_table(name, pq.read_table(folder / f"{name}.parquet"))
+    from_db = load_cohort(postgres_db)
+    assert from_db.files["mbi_gs"] == "mbi_gs" and from_db.rows == ref.rows
+    for name in ("patients", "mbi_gs", "sessions", "phq9"):
+        want = frame(getattr(ref, name))
+        pd.testing.assert_frame_equal(frame(getattr(into_pg, name)), want, check_dtype=False)
+        pd.testing.assert_frame_equal(frame(getattr(from_db, name)), want, check_dtype=False)
+
+    rows = mbi_rows(subscales=True)
+    rows[15]["item_3"] = "7"
+    rows[20]["completed_on"] = "2024-02-30"  # PostgreSQL has no TRY_CAST: must not abort the query
+    pg.create_table("mbi_gs", pa.Table.from_pylist(rows), overwrite=True)
+    with pytest.raises(DataError) as info:
+        load_cohort(postgres_db)
+    assert [(p.file, p.patient_id, p.column, p.value) for p in info.value.problems] == [
+        ("mbi_gs", "P04", "item_3", "7"),
+        ("mbi_gs", "P06", "completed_on", "2024-02-30"),
+    ]
+    # release cached tables and connections before the fixture drops the database
+    del info, into_pg, from_db, pg
+    gc.collect()

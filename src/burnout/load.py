@@ -88,28 +88,26 @@ class RawCohort:
     warnings: tuple[str, ...] = ()
     source: str = ""
     fingerprint: str = ""
-    formats: Mapping[str, Literal["csv", "parquet"]] = field(default_factory=dict)
+    formats: Mapping[str, Literal["csv", "parquet", "table"]] = field(default_factory=dict)
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    owned: tuple[tuple[str, str], ...] = ()  # (kind, name) of engine objects the loader created
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{self.files[n]}" for n in TABLES if n in self.tables)
         return f"<RawCohort: {parts or 'no tables'}; {len(self.problems)} problems; from {self.source}>"
 
     def close(self) -> None:
-        """Drop the raw text tables from the engine; ``tables`` is unusable afterwards.
+        """Drop the engine objects the loader created; ``tables`` is unusable afterwards.
 
-        A :class:`~burnout.validate.Cohort` made from this RawCohort keeps working:
-        its typed tables are separate. :func:`burnout.validate.load_cohort` calls this.
+        Tables of a database source belong to the database and are never dropped. A
+        :class:`~burnout.validate.Cohort` made from this RawCohort keeps working: its
+        typed tables are separate. :func:`burnout.validate.load_cohort` calls this.
         """
-        for t in self.tables.values():
-            name = t.get_name()
+        for kind, name in reversed(self.owned):
             if _is_duckdb(self.con):
-                for obj in (name, f"{name}_parse"):
-                    for kind in ("VIEW", "TABLE"):
-                        try:
-                            _run(self.con.con, f'DROP {kind} IF EXISTS "{obj}"')
-                        except duckdb.CatalogException:
-                            pass  # the object is of the other kind
+                _run(self.con.con, f'DROP {kind} IF EXISTS "{name}"')
+            elif kind == "VIEW":
+                self.con.drop_view(name, force=True)
             else:
                 self.con.drop_table(name, force=True)
 
@@ -121,6 +119,7 @@ class _Loaded:
     warnings: list[str] = field(default_factory=list)
     sha256: str = ""
     header: tuple[str, ...] = ()
+    owned: list[tuple[str, str]] = field(default_factory=list)  # (kind, name), in creation order
 
 
 def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None = None) -> RawCohort:
@@ -153,6 +152,8 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
     Non-UTF-8 bytes are found by decoding the file in 16 MiB pieces that end at a
     line feed, so each bad byte is reported on its true line.
     """
+    if _is_url(source):
+        return _read_database(str(source), con=ibis.connect(str(source)) if con is None else con)
     folder = Path(source)
     con = ibis.duckdb.connect() if con is None else con
     if not folder.is_dir():
@@ -180,11 +181,12 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
     listing = {p.name.lower(): p.name for p in folder.iterdir()}
     tables: dict[str, ir.Table] = {}
     files: dict[str, str] = {}
-    formats: dict[str, Literal["csv", "parquet"]] = {}
+    formats: dict[str, Literal["csv", "parquet", "table"]] = {}
     columns: dict[str, tuple[str, ...]] = {}
     problems: list[Problem] = []
     warnings: list[str] = []
     digests: list[str] = []
+    owned: list[tuple[str, str]] = []
     for name in TABLES:
         csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
         has_csv, has_pq = csv_path.is_file(), pq_path.is_file()
@@ -230,11 +232,16 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
         warnings.extend(loaded.warnings)
         digests.append(f"{display} {loaded.sha256}\n")
         columns[name] = loaded.header
-        if loaded.table is not None:
-            if engine is con:
-                tables[name] = con.table(loaded.table)
-            else:  # another backend: copy the parsed text table over
-                tables[name] = con.create_table(loaded.table, engine.table(loaded.table).to_pyarrow())
+        if loaded.table is None:
+            continue
+        if engine is con:
+            owned.extend(loaded.owned)
+            tables[name] = con.table(loaded.table)
+        else:
+            # another backend (Spark, PostgreSQL): DuckDB stays the file parser and the
+            # parsed text table is handed over through Arrow
+            tables[name] = _copy_to(con, rel, engine.table(loaded.table).to_pyarrow())
+            owned.append(("VIEW", rel))
     fingerprint = hashlib.sha256("".join(digests).encode()).hexdigest()
     return RawCohort(
         con=con,
@@ -246,7 +253,91 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
         fingerprint=fingerprint,
         formats=formats,
         columns=columns,
+        owned=tuple(owned),
     )
+
+
+def _copy_to(con: ibis.BaseBackend, name: str, data: pa.Table) -> ir.Table:
+    """A temporary view ``name`` in ``con`` holding ``data``."""
+    if con.name == "pyspark":
+        # Spark takes Arrow directly; Ibis's memtable path goes through pandas and
+        # turns null strings into the text "NaN"
+        con._session.createDataFrame(data).createOrReplaceTempView(name)
+        return con.table(name)
+    return con.create_view(name, ibis.memtable(data))
+
+
+def _is_url(source: str | os.PathLike[str]) -> bool:
+    return isinstance(source, str) and re.match(r"^[a-z][a-z0-9+.-]*://", source) is not None
+
+
+def _redact(url: str) -> str:
+    """The URL without a password."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
+    """Tables ``patients``, ``mbi_gs``, ``sessions`` (and ``phq9``) of a database.
+
+    Each documented column is cast to text, as for files. A database table has no
+    lines, so ``_line`` is the 1-based row number when the rows are sorted by all
+    documented columns (patient_id first): deterministic, and with the patient id in
+    every message enough to find the row. The fingerprint covers each table's name,
+    schema and row count, not its contents.
+    """
+    existing = set(con.list_tables())
+    tables: dict[str, ir.Table] = {}
+    files: dict[str, str] = {}
+    formats: dict[str, Literal["csv", "parquet", "table"]] = {}
+    columns: dict[str, tuple[str, ...]] = {}
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    digests: list[str] = []
+    for name in TABLES:
+        if name not in existing:
+            if name in REQUIRED_TABLES:
+                problems.append(_problem(name, None, f"a required table {name!r} in the database {_redact(url)}"))
+            continue
+        t = con.table(name)
+        out = _Loaded()
+        out.header = tuple(t.columns)
+        keep = _check_header(list(t.columns), name, name, out, line=None)
+        problems.extend(out.problems)
+        warnings.extend(out.warnings)
+        cols = {col: _as_text(t[col]) for col in keep.values()}
+        order = [t[c] for c in COLUMNS[name] if c in cols]
+        if cols:
+            line = ibis.row_number().over(order_by=order) + 1
+            tables[name] = t.select(_line=line.cast("int64"), **cols)
+        else:
+            tables[name] = t.select(_line=ibis.row_number().cast("int64") + 1)
+        files[name] = name
+        formats[name] = "table"
+        columns[name] = out.header
+        n = con.to_pyarrow(t.count()).as_py()
+        digests.append(f"{name} {t.schema()!r} {n}\n")
+    return RawCohort(
+        con=con,
+        tables=tables,
+        files=files,
+        problems=tuple(problems),
+        warnings=tuple(warnings),
+        source=_redact(url),
+        fingerprint=hashlib.sha256("".join(digests).encode()).hexdigest(),
+        formats=formats,
+        columns=columns,
+    )
+
+
+def _as_text(col: ir.Value) -> ir.StringValue:
+    """A database column as the text a CSV export would hold."""
+    typ = col.type()
+    if typ.is_boolean():
+        return ibis.cases((col, "true"), (~col, "false"), else_=ibis.null("string"))
+    if typ.is_timestamp():
+        day = col.date()
+        return ibis.cases((col == day.cast(typ), day.cast("string")), else_=col.cast("string"))
+    return col.cast("string")
 
 
 def _is_duckdb(con: ibis.BaseBackend) -> bool:
@@ -382,6 +473,7 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
     n_rows = _run(db, f"SELECT count(*) FROM {tmp}")[0][0]
     if rmap is None:
         _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
+        out.owned += [("TABLE", tmp), ("VIEW", rel)]
         out.table = rel
         return out
 
@@ -401,6 +493,7 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
             f"{display}: could not match {n_rows:,} rows to {len(lines):,} records; line numbers in messages about this file are row numbers + 1"
         )
         _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
+        out.owned += [("TABLE", tmp), ("VIEW", rel)]
         out.table = rel
         return out
     mapping = pa.table({"rid": np.arange(n_rows, dtype=np.int64), "_line": lines.astype(np.int64), "_drop": drop})
@@ -414,6 +507,7 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
     finally:
         db.unregister(map_name)
         _run(db, f"DROP TABLE IF EXISTS {tmp}")
+    out.owned.append(("TABLE", rel))
     out.table = rel
     return out
 
@@ -483,5 +577,6 @@ def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name:
         exprs.append(f'{e} AS "{col}"')
     select = ", ".join(["CAST(file_row_number AS BIGINT) + 1 AS _line", *exprs])
     _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT {select} FROM {src}")
+    out.owned.append(("VIEW", rel))
     out.table = rel
     return out

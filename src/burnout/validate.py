@@ -6,7 +6,7 @@ one :class:`~burnout.errors.DataError` holding every problem found in every file
 
 How it stays fast on millions of rows (Python never loops over rows):
 
-1. Per table, one ``CREATE TABLE AS`` parses every cell once: the typed value of
+1. Per table, one cached (materialised) query parses every cell once: the typed value of
    each column (null when blank or invalid) and a boolean flag per column that is
    true when the cell is filled in but invalid. The typed tables of the
    :class:`Cohort` are column selections of this table, so later stages never
@@ -222,7 +222,7 @@ def validate_cohort(
     con = raw.con
     token = uuid.uuid4().hex[:10]
     views: list[str] = []
-    tables: list[str] = []
+    tables: list[ir.Table] = []  # cached (materialised) parse results
     specs: dict[str, _TableSpec] = {}
     ok = False
     try:
@@ -257,7 +257,7 @@ def validate_cohort(
             con.drop_view(view, force=True)
         if not ok:
             for table in tables:
-                con.drop_table(table, force=True)
+                table.release()
 
     typed = {name: spec.t.select(*_TYPED[name]) for name, spec in specs.items()}
     mbi_cols = specs["mbi_gs"].present
@@ -280,9 +280,15 @@ def validate_cohort(
 # --------------------------------------------------------------------------- parsing
 
 
-def _trim(col: ir.Value) -> ir.StringValue:
-    """The trimmed cell as text, null when blank."""
-    return col.cast("string").strip().nullif("")
+def _trim(col: ir.Value, *, spark: bool = False) -> ir.StringValue:
+    """The trimmed cell as text, null when blank.
+
+    On Spark, ``strip()`` compiles to ``TRIM('...\\v\\f' FROM x)``, which Spark reads
+    as the letters v and f (so "female" became "emale"); a regex trims there instead.
+    """
+    text = col.cast("string")
+    text = text.re_replace(r"^\s+|\s+$", "") if spark else text.strip()
+    return text.nullif("")
 
 
 @dataclass(frozen=True)
@@ -291,10 +297,15 @@ class _Parsed:
     bad: ir.BooleanValue  # never null: the cell is filled in and invalid
 
 
+# Every cast runs only inside a CASE branch whose condition proves the text well
+# formed: PostgreSQL has no TRY_CAST (Ibis compiles try_cast to a plain CAST there,
+# which fails the whole query on the first bad cell).
+
+
 def _int(text: ir.StringValue, lo: int, hi: int | None = None) -> _Parsed:
-    num = text.re_replace(r"\.0*$", "").try_cast("int64")
-    in_range = num >= lo if hi is None else num.between(lo, hi)
-    ok = text.re_search(_INT_RE) & in_range
+    fmt = text.re_search(_INT_RE)
+    num = ibis.cases((fmt, text.re_replace(r"\.0*$", "").cast("int64")), else_=_NULL_INT)
+    ok = num >= lo if hi is None else num.between(lo, hi)
     if hi is not None and hi - lo <= 20:
         # most cells are one of a few exact spellings: a set lookup, the regex only for the rest
         fast = text.isin([str(i) for i in range(lo, hi + 1)])
@@ -306,21 +317,32 @@ def _int(text: ir.StringValue, lo: int, hi: int | None = None) -> _Parsed:
 
 def _units(text: ir.StringValue, hi: int) -> _Parsed:
     """A decimal 0..hi as exact int64 units of 1/SCALE (through DECIMAL, never a float)."""
-    dec = text.try_cast(dt.Decimal(38, 10))
+    dec = text.cast(dt.Decimal(38, 10))
     units = ibis.cases((text.re_search(_DEC_RE), (dec * SCALE).round().cast("int64")), else_=_NULL_INT)
     value = ibis.cases((units.between(0, hi * SCALE), units), else_=_NULL_INT)
     return _Parsed(value, text.notnull() & value.isnull())
 
 
 def _positive(text: ir.StringValue) -> _Parsed:
-    num = text.try_cast("float64")
-    value = ibis.cases((text.re_search(_DEC_RE) & (num > 0), num), else_=ibis.null("float64"))
+    num = ibis.cases((text.re_search(_DEC_RE), text.cast("float64")), else_=ibis.null("float64"))
+    value = ibis.cases((num > 0, num), else_=ibis.null("float64"))
     return _Parsed(value, text.notnull() & value.isnull())
 
 
 def _date(text: ir.StringValue) -> _Parsed:
-    d = text.try_cast("date")
-    value = ibis.cases((text.re_search(_DATE_RE) & d.notnull(), d), else_=ibis.null("date"))
+    """YYYY-MM-DD naming a real day (checked arithmetically, so no engine rejects a cast)."""
+    fmt = text.re_search(_DATE_RE)
+    y = ibis.cases((fmt, text.substr(0, 4).cast("int64")), else_=_NULL_INT)
+    m = ibis.cases((fmt, text.substr(5, 2).cast("int64")), else_=_NULL_INT)
+    d = ibis.cases((fmt, text.substr(8, 2).cast("int64")), else_=_NULL_INT)
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    month_days = ibis.cases(
+        (m == 2, ibis.cases((leap, 29), else_=28)),
+        (m.isin([4, 6, 9, 11]), 30),
+        else_=31,
+    )
+    real = fmt & (y >= 1) & m.between(1, 12) & d.between(1, month_days)
+    value = ibis.cases((real, text.cast("date")), else_=ibis.null("date"))
     return _Parsed(value, text.notnull() & value.isnull())
 
 
@@ -408,23 +430,29 @@ class _TableSpec:
         return "line" if self.fmt == "csv" else "row"
 
 
+def _count(flag: ir.BooleanValue) -> ir.IntegerValue:
+    """1 or 0 (PostgreSQL cannot cast a boolean to bigint)."""
+    return ibis.cases((flag, 1), else_=0).cast("int64")
+
+
 def _file_problem(display: str, allowed: str, *, column: str | None = None) -> Problem:
     return Problem(file=display, line=None, patient_id=None, column=column, value=None, allowed=allowed)
 
 
 def _parsed_table(
-    con: ibis.BaseBackend, name: str, t: ir.Table, token: str, views: list[str], tables: list[str]
+    con: ibis.BaseBackend, name: str, t: ir.Table, token: str, views: list[str], tables: list[ir.Table]
 ) -> tuple[ir.Table, ir.Table]:
-    """Materialise the parse of one table; return (parsed table, text view).
+    """Materialise (``Table.cache``) the parse of one table; return (parsed table, text view).
 
     The text view (trimmed cells as ``<col>__t``) is a view so that Ibis does not
     inline it into every parser, which would make the SQL grow with each use.
     """
     present = [c for c in COLUMNS[name] if c in t.columns]
+    spark = con.name == "pyspark"
     text = t.select(
         _line=t._line.cast("int64"),
         **{c: t[c].cast("string") for c in present},
-        **{f"{c}__t": _trim(t[c]) for c in present},
+        **{f"{c}__t": _trim(t[c], spark=spark) for c in present},
     )
     views.append(f"burnout_text_{token}_{name}")
     text = con.create_view(views[-1], text)
@@ -439,8 +467,9 @@ def _parsed_table(
         cols[col] = value
         if col in present:
             cols[f"{col}__b"] = (blank | parsed.bad) if col in _REQUIRED_CELLS else parsed.bad.fill_null(False)
-    tables.append(f"burnout_{token}_{name}")
-    return con.create_table(tables[-1], text.select(**cols), temp=True), text
+    parsed = text.select(**cols).cache()
+    tables.append(parsed)
+    return parsed, text
 
 
 def _spec(
@@ -449,7 +478,7 @@ def _spec(
     raw: RawCohort,
     token: str,
     views: list[str],
-    tables: list[str],
+    tables: list[ir.Table],
     patient_ids: ir.Column | None,
     max_missing: int,
 ) -> _TableSpec:
@@ -552,7 +581,7 @@ def _agreement(spec: _TableSpec, max_missing: int) -> None:
     for s in SUBSCALES:
         cols = [f"item_{i}" for i in SUBSCALE_ITEMS[s]]
         k = len(cols)
-        answered = sum((t[c].notnull().cast("int64") for c in cols), ibis.literal(0, "int64"))
+        answered = sum((_count(t[c].notnull()) for c in cols), ibis.literal(0, "int64"))
         total = sum((t[c].fill_null(0) for c in cols), ibis.literal(0, "int64"))
         any_bad = ibis.literal(False)
         for c in cols:
@@ -606,10 +635,10 @@ def _run_checks(
         **{f"_w_{k}": f for k, f in warn_flags.items()},
     )
     metrics: dict[str, ir.Scalar] = {"_rows": flags.count()}
-    metrics.update({f"_n{i}": flags[f"_b{i}"].cast("int64").sum() for i in range(len(spec.checks))})
+    metrics.update({f"_n{i}": _count(flags[f"_b{i}"]).sum() for i in range(len(spec.checks))})
     for k in warn_flags:
         f = flags[f"_w_{k}"]
-        metrics[f"{k}_rows"] = f.cast("int64").sum()
+        metrics[f"{k}_rows"] = _count(f).sum()
         metrics[f"{k}_patients"] = flags.patient_id.nunique(where=f)
         metrics[f"{k}_line"] = flags._line.min(where=f)
         metrics[f"{k}_pid"] = flags.patient_id.argmin(flags._line, where=f)
