@@ -210,6 +210,11 @@ def impute_responses(
                 others = np.delete(data, j, axis=1)
                 x = np.column_stack([np.ones(n), others, cov])
                 obs_rows = ~missing[:, j]
+                # As mice's remove.lindep: a predictor constant where y is observed carries no
+                # information there and would only be extrapolated from the ridge.
+                varying = np.ptp(x[obs_rows], axis=0) > 0
+                varying[0] = True
+                x = x[:, varying]
                 beta, sigma = draw_regression(rng, x[obs_rows], data[obs_rows, j])
                 mis_rows = missing[:, j]
                 noise = rng.standard_normal(int(mis_rows.sum()))

@@ -321,6 +321,8 @@ def collect_beyond(
     else:
         try:
             imputation = _impute(itt, protocol, assessments, imputations=imputations, iterations=iterations)
+        except np.linalg.LinAlgError as exc:
+            problem = f"an imputation regression could not be solved ({exc}); too few patients with scores?"
         except ValueError as exc:
             problem = str(exc)
     warnings = () if problem is None else (f"multiple imputation was not run: {problem}",)
