@@ -8,6 +8,7 @@ The standard errors are also checked against the dense GLS computation
 
 from __future__ import annotations
 
+import doctest
 import math
 import warnings
 from pathlib import Path
@@ -18,6 +19,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
+import burnout._mixed
 from burnout._mixed import PatternStats, RandomInterceptModel, pattern_stats_from_long
 from burnout.beyond import beyond_results, collect_beyond
 from burnout.cohort import build_patient_table
@@ -130,6 +132,11 @@ def test_invalid_inputs_name_the_problem() -> None:
     with pytest.raises(ValueError, match="at least one observed"):
         PatternStats(pattern=(False, False), patients=1, sums=(0, 0), sum_sq=0, sum_sq_totals=0)
     assert "not fitted" in repr(RandomInterceptModel())
+
+
+def test_docstring_examples_run() -> None:
+    result = doctest.testmod(burnout._mixed, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 3 and result.failed == 0
 
 
 # --------------------------------------------------------------------------- through the engine

@@ -175,6 +175,20 @@ class RandomInterceptModel:
     (MAR); the correlation between any two assessments of a patient is the same
     (compound symmetry, implied by a random intercept only); random intercepts and
     residuals are normal with constant variance over time.
+
+    Examples
+    --------
+    Patient d (the highest baseline) missed the second assessment; under MAR the model
+    mean there (3.877) is above the plain mean of those assessed (11/3 = 3.667):
+
+    >>> stats = pattern_stats_from_long(
+    ...     ["a", "a", "b", "b", "c", "c", "d"], [0, 1, 0, 1, 0, 1, 0], [5, 3, 6, 5, 4, 3, 6], n_timepoints=2
+    ... )
+    >>> model = RandomInterceptModel().fit(stats)
+    >>> [round(float(v), 3) for v in model.means_]
+    [5.25, 3.877]
+    >>> model
+    <RandomInterceptModel (REML): fitted on 7 assessments of 4 patients, tau2=0.8771, sigma2=0.1648>
     """
 
     def __init__(self, *, method: Method = "reml", confidence: float = 0.95) -> None:
