@@ -109,6 +109,7 @@ def analyze(
     ProtocolError, DataError
         The plan or the cohort is invalid; nothing is written.
     """
+    from burnout.beyond import collect_beyond
     from burnout.cohort import build_patient_table
     from burnout.measures import collect_measures
     from burnout.protocol import Protocol, load_protocol
@@ -134,6 +135,7 @@ def analyze(
     table = build_patient_table(cohort, plan).cache()
     step(2)
     measures = collect_measures(table, plan)
+    beyond = collect_beyond(table, cohort, plan)
     meta = {
         "tool": "burnout",
         "version": __version__,
@@ -141,8 +143,8 @@ def analyze(
         "data_fingerprint": cohort.fingerprint,
         "backend": backend if not str(source).startswith("postgresql://") else "postgres",
     }
-    warnings = [*cohort.warnings, *measures.warnings]
-    tree = build_results(measures, plan, meta=meta, warnings=warnings)
+    warnings = [*cohort.warnings, *measures.warnings, *beyond.warnings]
+    tree = build_results(measures, plan, meta=meta, warnings=warnings, beyond=beyond)
     result = Analysis(results=tree, warnings=tuple(warnings))
     if out is not None:
         step(3)

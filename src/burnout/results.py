@@ -18,6 +18,7 @@ from burnout.cohort import EXCLUSION_REASONS, PROFILES
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
 
 if TYPE_CHECKING:
+    from burnout.beyond import BeyondMeasures
     from burnout.measures import Measures
     from burnout.protocol import Protocol
 
@@ -51,8 +52,13 @@ def build_results(
     *,
     meta: dict[str, Any],
     warnings: list[str],
+    beyond: BeyondMeasures | None = None,
 ) -> dict[str, Any]:
-    """Assemble the results tree from the aggregates, with privacy suppression applied."""
+    """Assemble the results tree from the aggregates, with privacy suppression applied.
+
+    ``beyond`` adds the analyses beyond the reference study (itt, phq9,
+    reliable_change, reliability; results.md, second part).
+    """
     k = protocol.privacy.min_cell_count
     conf = protocol.analysis.confidence
     assessments = list(protocol.schedule.assessments)
@@ -224,6 +230,11 @@ def build_results(
         subgroups[variable] = var_out
 
     attrition = _attrition(m, protocol, prop)
+    extra: dict[str, Any] = {}
+    if beyond is not None:
+        from burnout.beyond import beyond_results
+
+        extra = beyond_results(beyond, protocol, threshold_met=m.threshold_met, completers=m.completers)
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -238,6 +249,7 @@ def build_results(
         "side_effects": side_effects,
         "subgroups": subgroups,
         "attrition": attrition,
+        **extra,
         "warnings": list(warnings),
     }
 
