@@ -46,7 +46,7 @@ import ibis.expr.types as ir
 from burnout._schema import COLUMNS, MBI_ITEM_COLUMNS, PHQ9_ITEM_COLUMNS, TABLES
 from burnout.errors import DataError, Problem
 from burnout.instrument import MBI_ITEM_MAX, PHQ9_ITEM_MAX, SCALE, SUBSCALE_ITEMS, SUBSCALES
-from burnout.load import MAX_PER_RULE, RawCohort, read_cohort
+from burnout.load import MAX_PER_RULE, RawCohort, _is_url, read_checked_files, read_cohort
 
 __all__ = ["Cohort", "load_cohort", "validate_cohort"]
 
@@ -156,7 +156,26 @@ def load_cohort(
     ------
     DataError
         With every problem in every file (and the warnings found so far).
+
+    Notes
+    -----
+    A folder to be analysed on another engine (Spark, PostgreSQL) is validated by an
+    in-memory DuckDB first, so every problem carries its true file line; the engine
+    then reads the same files (Spark itself; others through Arrow) and types them with
+    the same parsers, without running the rules again.
     """
+    if con is not None and getattr(con, "name", None) != "duckdb" and not _is_url(source):
+        checked = load_cohort(
+            source,
+            scheduled_assessments=scheduled_assessments,
+            scheduled_sessions=scheduled_sessions,
+            max_missing_items=max_missing_items,
+        )
+        raw = read_checked_files(source, con=con, files=checked.files)
+        try:
+            return _retype(raw, checked)
+        finally:
+            raw.close()
     raw = read_cohort(source, con=con)
     try:
         return validate_cohort(
@@ -274,6 +293,64 @@ def validate_cohort(
         files=dict(raw.files),
         fingerprint=raw.fingerprint,
         rows=rows,
+    )
+
+
+def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
+    """``checked`` (validated elsewhere) rebuilt in ``raw.con`` from ``raw``'s text tables.
+
+    The same parsers make the typed tables; no rule is checked again. One query counts
+    the rows of every table (it also materialises the parses) and must find the rows
+    the validation found, else the engine read the files differently.
+    """
+    con = raw.con
+    token = uuid.uuid4().hex[:10]
+    views: list[str] = []
+    tables: list[ir.Table] = []
+    typed: dict[str, ir.Table] = {}
+    ok = False
+    try:
+        for name in TABLES:
+            if name in raw.tables:
+                parsed, _text = _parsed_table(con, name, raw.tables[name], token, views, tables)
+                typed[name] = parsed.select(*_TYPED[name])
+        counts = ibis.union(
+            *(t.aggregate(_table=ibis.literal(name), _n=t.count()) for name, t in typed.items()), distinct=False
+        )
+        rows = {r["_table"]: int(r["_n"]) for r in counts.to_pyarrow().to_pylist()}
+        if rows != dict(checked.rows):
+            raise DataError(
+                [
+                    _file_problem(
+                        raw.files.get(name, name),
+                        f"the rows the validation read ({checked.rows.get(name, 0):,}); the {con.name} engine "
+                        f"read {rows.get(name, 0):,} from the same file: re-save it as plain CSV or Parquet",
+                    )
+                    for name in typed
+                    if rows.get(name) != checked.rows.get(name)
+                ],
+                warnings=checked.warnings,
+            )
+        ok = True
+    finally:
+        for view in reversed(views):
+            con.drop_view(view, force=True)
+        if not ok:
+            for table in tables:
+                table.release()
+    return Cohort(
+        con=con,
+        patients=typed["patients"],
+        mbi_gs=typed["mbi_gs"],
+        sessions=typed["sessions"],
+        phq9=typed.get("phq9"),
+        mbi_has_items=checked.mbi_has_items,
+        mbi_has_subscales=checked.mbi_has_subscales,
+        warnings=checked.warnings,
+        source=checked.source,
+        files=dict(checked.files),
+        fingerprint=checked.fingerprint,
+        rows=dict(checked.rows),
     )
 
 
