@@ -357,14 +357,23 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
 # --------------------------------------------------------------------------- parsing
 
 
-def _trim(col: ir.Value, *, spark: bool = False) -> ir.StringValue:
+def _trim(col: ir.Value, *, engine: str = "duckdb") -> ir.StringValue:
     """The trimmed cell as text, null when blank.
 
-    On Spark, ``strip()`` compiles to ``TRIM('...\\v\\f' FROM x)``, which Spark reads
-    as the letters v and f (so "female" became "emale"); a regex trims there instead.
+    - DuckDB: TRIM with a character set costs ~200 ns a cell, so it runs only when the
+      first or last character could be whitespace (<= " " in byte order): 7x faster.
+    - Spark: ``strip()`` compiles to ``TRIM('...\\v\\f' FROM x)``, which Spark reads as
+      the letters v and f (so "female" became "emale"); a regex trims there instead.
+    - Otherwise (PostgreSQL) plain ``strip()``: string order there follows the collation.
     """
     text = col.cast("string")
-    text = text.re_replace(r"^\s+|\s+$", "") if spark else text.strip()
+    if engine == "pyspark":
+        text = text.re_replace(r"^\s+|\s+$", "")
+    elif engine == "duckdb":
+        edge = (text.substr(0, 1) <= " ") | (text.right(1) <= " ")
+        text = ibis.cases((edge, text.strip()), else_=text)
+    else:
+        text = text.strip()
     return text.nullif("")
 
 
@@ -379,16 +388,24 @@ class _Parsed:
 # which fails the whole query on the first bad cell).
 
 
-def _int(text: ir.StringValue, lo: int, hi: int | None = None) -> _Parsed:
+def _int(text: ir.StringValue, raw: ir.StringValue, lo: int, hi: int | None = None, *, try_cast: bool) -> _Parsed:
+    """An integer lo..hi; ``text`` is the trimmed cell, ``raw`` the cell as written.
+
+    Most cells are written canonically ("3"). Where a failed cast is null, those are
+    recognised by casting the raw cell and printing it back (about 2x faster than a set
+    lookup, 3x faster than trim + regex); everything else goes through the regex.
+    """
     fmt = text.re_search(_INT_RE)
     num = ibis.cases((fmt, text.re_replace(r"\.0*$", "").cast("int64")), else_=_NULL_INT)
     ok = num >= lo if hi is None else num.between(lo, hi)
-    if hi is not None and hi - lo <= 20:
-        # most cells are one of a few exact spellings: a set lookup, the regex only for the rest
-        fast = text.isin([str(i) for i in range(lo, hi + 1)])
-        value = ibis.cases((fast, text.cast("int64")), (ok, num), else_=_NULL_INT)
+    if try_cast:
+        quick = raw.try_cast("int64")
+        in_range = quick >= lo if hi is None else quick.between(lo, hi)
+        fast = in_range & (quick.cast("string") == raw)
+        value = ibis.cases((fast, quick), (ok, num), else_=_NULL_INT)
     else:
-        value = ibis.cases((ok, num), else_=_NULL_INT)
+        fast = text.isin([str(i) for i in range(lo, (lo + 30 if hi is None else min(hi, lo + 30)) + 1)])
+        value = ibis.cases((fast, text.cast("int64")), (ok, num), else_=_NULL_INT)
     return _Parsed(value, text.notnull() & value.isnull())
 
 
@@ -406,9 +423,17 @@ def _positive(text: ir.StringValue) -> _Parsed:
     return _Parsed(value, text.notnull() & value.isnull())
 
 
-def _date(text: ir.StringValue) -> _Parsed:
-    """YYYY-MM-DD naming a real day (checked arithmetically, so no engine rejects a cast)."""
+def _date(text: ir.StringValue, *, try_cast: bool = True) -> _Parsed:
+    """YYYY-MM-DD naming a real day.
+
+    With ``try_cast`` (DuckDB, Spark: a failed cast is null) the engine's date parser
+    decides; otherwise (PostgreSQL) the day is checked arithmetically, about 7x slower.
+    """
     fmt = text.re_search(_DATE_RE)
+    if try_cast:
+        # year 0 exists for DuckDB but not for Python, PostgreSQL or the contract
+        d = ibis.cases((fmt & ~text.startswith("0000"), text.try_cast("date")), else_=ibis.null("date"))
+        return _Parsed(d, text.notnull() & d.isnull())
     y = ibis.cases((fmt, text.substr(0, 4).cast("int64")), else_=_NULL_INT)
     m = ibis.cases((fmt, text.substr(5, 2).cast("int64")), else_=_NULL_INT)
     d = ibis.cases((fmt, text.substr(8, 2).cast("int64")), else_=_NULL_INT)
@@ -423,9 +448,19 @@ def _date(text: ir.StringValue) -> _Parsed:
     return _Parsed(value, text.notnull() & value.isnull())
 
 
-def _bool(text: ir.StringValue) -> _Parsed:
-    low = text.lower()
-    value = ibis.cases((low.isin(_TRUE), True), (low.isin(_FALSE), False), else_=ibis.null("boolean"))
+_TRUE_FAST = ("true", "TRUE", "True", "1", "yes", "YES", "Yes")
+_FALSE_FAST = ("false", "FALSE", "False", "0", "no", "NO", "No")
+
+
+def _bool(text: ir.StringValue, raw: ir.StringValue) -> _Parsed:
+    low = text.lower()  # only for unusual spellings (" tRUE"): trim + lower() is the slow part
+    value = ibis.cases(
+        (raw.isin(_TRUE_FAST), True),
+        (raw.isin(_FALSE_FAST), False),
+        (low.isin(_TRUE), True),
+        (low.isin(_FALSE), False),
+        else_=ibis.null("boolean"),
+    )
     return _Parsed(value, text.notnull() & value.isnull())
 
 
@@ -440,24 +475,31 @@ def _free_text(text: ir.StringValue) -> _Parsed:
 
 
 _DATE_ALLOWED = "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)"
-_Parser = tuple[Callable[[ir.StringValue], _Parsed], str]
+# (parser of (trimmed text, text as written), what is allowed)
+_Parser = tuple[Callable[[ir.StringValue, ir.StringValue], _Parsed], str]
 _REQUIRED_CELLS = frozenset({"after_session", "session"})
 
 
-def _parsers(name: str) -> dict[str, _Parser]:
-    """Column -> (parser of the trimmed text, what is allowed) for one table."""
+def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Parser]:
+    """Column -> (parser of the trimmed text, what is allowed) for one table.
+
+    ``try_cast``: the engine returns null for a failed cast (DuckDB, Spark; not PostgreSQL).
+    """
+    def date(s: ir.StringValue, r: ir.StringValue) -> _Parsed:
+        return _date(s, try_cast=try_cast)
+
     if name == "patients":
         return {
-            "age": (lambda s: _int(s, 18, 120), "an integer 18-120 (years at baseline; blank = unknown)"),
-            "sex": (lambda s: _vocab(s, _SEX), "female, male, other or unknown (any case; blank = unknown)"),
-            "route": (lambda s: _vocab(s, _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)"),
-            "pathway": (_free_text, "free text"),
+            "age": (lambda s, r: _int(s, r, 18, 120, try_cast=try_cast), "an integer 18-120 (years at baseline; blank = unknown)"),
+            "sex": (lambda s, r: _vocab(s, _SEX), "female, male, other or unknown (any case; blank = unknown)"),
+            "route": (lambda s, r: _vocab(s, _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)"),
+            "pathway": (lambda s, r: _free_text(s), "free text"),
         }
     if name == "sessions":
         out: dict[str, _Parser] = {
-            "session": (lambda s: _int(s, 1), "an integer >= 1, required (the session number)"),
-            "held_on": (_date, _DATE_ALLOWED),
-            "dose_mg": (_positive, "a decimal > 0, e.g. 2.5 (blank = not recorded)"),
+            "session": (lambda s, r: _int(s, r, 1, try_cast=try_cast), "an integer >= 1, required (the session number)"),
+            "held_on": (date, _DATE_ALLOWED),
+            "dose_mg": (lambda s, r: _positive(s), "a decimal > 0, e.g. 2.5 (blank = not recorded)"),
         }
         for col, blank in (
             ("monitor_present", "not recorded"),
@@ -468,14 +510,14 @@ def _parsers(name: str) -> dict[str, _Parser]:
         return out
     items, item_max = (MBI_ITEM_COLUMNS, MBI_ITEM_MAX) if name == "mbi_gs" else (PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX)
     out = {
-        "after_session": (lambda s: _int(s, 0), "an integer >= 0, required (0 = baseline, k = after session k)"),
-        "completed_on": (_date, _DATE_ALLOWED),
+        "after_session": (lambda s, r: _int(s, r, 0, try_cast=try_cast), "an integer >= 0, required (0 = baseline, k = after session k)"),
+        "completed_on": (date, _DATE_ALLOWED),
     }
     for col in items:
-        out[col] = (lambda s, m=item_max: _int(s, 0, m), f"an integer 0-{item_max} (blank = not answered)")
+        out[col] = (lambda s, r, m=item_max: _int(s, r, 0, m, try_cast=try_cast), f"an integer 0-{item_max} (blank = not answered)")
     if name == "mbi_gs":
         for s in SUBSCALES:
-            out[s] = (lambda x: _units(x, MBI_ITEM_MAX), f"a decimal 0-{MBI_ITEM_MAX}, e.g. 3.4 (blank = not scored)")
+            out[s] = (lambda x, r: _units(x, MBI_ITEM_MAX), f"a decimal 0-{MBI_ITEM_MAX}, e.g. 3.4 (blank = not scored)")
     return out
 
 
@@ -525,11 +567,10 @@ def _parsed_table(
     inline it into every parser, which would make the SQL grow with each use.
     """
     present = [c for c in COLUMNS[name] if c in t.columns]
-    spark = con.name == "pyspark"
     text = t.select(
         _line=t._line.cast("int64"),
         **{c: t[c].cast("string") for c in present},
-        **{f"{c}__t": _trim(t[c], spark=spark) for c in present},
+        **{f"{c}__t": _trim(t[c], engine=con.name) for c in present},
     )
     views.append(f"burnout_text_{token}_{name}")
     text = con.create_view(views[-1], text)
@@ -537,9 +578,12 @@ def _parsed_table(
         "_line": text._line,
         "patient_id": text["patient_id__t"] if "patient_id" in present else ibis.null("string"),
     }
-    for col, (parse, _allowed) in _parsers(name).items():
+    for col, (parse, _allowed) in _parsers(name, try_cast=con.name != "postgres").items():
         blank = text[f"{col}__t"].isnull() if col in present else ibis.literal(True)
-        parsed = parse(text[f"{col}__t"] if col in present else ibis.null("string"))
+        if col in present:
+            parsed = parse(text[f"{col}__t"], text[col])
+        else:
+            parsed = parse(ibis.null("string"), ibis.null("string"))
         value = parsed.value.fill_null(False) if col == "serious_adverse_event" else parsed.value
         cols[col] = value
         if col in present:
@@ -640,16 +684,25 @@ def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) 
 
 
 def _duplicates(spec: _TableSpec, key: str) -> None:
+    """(patient_id, key) twice: a neighbour in key order has the same key.
+
+    The flag uses the window the date-order warning uses (per patient, by key
+    and line), so the engine sorts once for both; the group size and first line
+    for the message are computed only for the rows reported.
+    """
     t = spec.t
-    w = ibis.window(group_by=[t.patient_id, t[key]])
-    n = t._line.count().over(w)
-    first = t._line.min().over(w)
+    k = t[key]
+    w = ibis.window(group_by=t.patient_id, order_by=[k, t._line])
+    twin = ((k == k.lag().over(w)) | (k == k.lead().over(w))).fill_null(False)
+    group = ibis.window(group_by=[t.patient_id, k])
+    n = t._line.count().over(group)
+    first = t._line.min().over(group)
     where = spec.where
 
     def dup(d1: int | None, d2: int | None) -> str:
         return f"one row per (patient_id, {key}): {d1:,} rows have this pair, the first on {where} {d2}"
 
-    spec.checks.append(_Check(key, t.patient_id.notnull() & t[key].notnull() & (n > 1), dup, n, first))
+    spec.checks.append(_Check(key, t.patient_id.notnull() & k.notnull() & twin, dup, n, first))
 
 
 def _agreement(spec: _TableSpec, max_missing: int) -> None:
