@@ -141,7 +141,7 @@ def analyze(
         "version": __version__,
         "synthetic": synthetic,
         "data_fingerprint": cohort.fingerprint,
-        "backend": backend if not str(source).startswith("postgresql://") else "postgres",
+        "backend": "postgres" if _is_postgres(source) else backend,
     }
     warnings = [*cohort.warnings, *measures.warnings, *beyond.warnings]
     tree = build_results(measures, plan, meta=meta, warnings=warnings, beyond=beyond)
@@ -152,12 +152,22 @@ def analyze(
     return result
 
 
-def _connect_for(source: str | os.PathLike[str], *, backend: str, spark_master: str | None) -> ibis.BaseBackend:
-    text = str(source)
-    if text.startswith(("postgresql://", "postgres://")):
-        import ibis
+def _is_postgres(source: str | os.PathLike[str]) -> bool:
+    return isinstance(source, str) and source.startswith(("postgresql://", "postgres://"))
 
-        return ibis.connect(text)
+
+def _connect_for(source: str | os.PathLike[str], *, backend: str, spark_master: str | None) -> ibis.BaseBackend:
+    if _is_postgres(source):
+        if backend != "duckdb":
+            from burnout.errors import BurnoutError
+
+            raise BurnoutError(
+                f"backend {backend!r} reads cohort folders; a postgresql:// source is analysed in PostgreSQL "
+                "itself: leave out --backend"
+            )
+        from burnout._postgres import postgres_connect
+
+        return postgres_connect(str(source))
     return connect(backend, spark_master=spark_master)  # type: ignore[arg-type]
 
 

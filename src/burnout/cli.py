@@ -92,6 +92,24 @@ def analyze(
     console.print(f"Results: {out / 'results.json'}\nReport:  {out / 'report.html'}")
 
 
+@app.command("import")
+def import_(
+    source: Annotated[str, typer.Argument(help="Cohort folder (CSV or Parquet files) to validate and import.")],
+    url: Annotated[str, typer.Argument(help="PostgreSQL database, e.g. postgresql://user@localhost:5432/clinic.")],
+    replace: Annotated[bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")] = False,
+    protocol: ProtocolOption = None,
+) -> None:
+    """Validate a cohort folder and load it into PostgreSQL, for `burnout analyze postgresql://...`."""
+    from burnout.importer import import_cohort
+
+    summary = _run_guarded(import_cohort, source, url, replace=replace, protocol=protocol)
+    for w in summary.warnings:
+        err_console.print(f"warning: {w}", markup=False, highlight=False)
+    rows = ", ".join(f"{name} {n:,} rows" for name, n in summary.rows.items())
+    replaced = f" (replaced {', '.join(summary.replaced)})" if summary.replaced else ""
+    console.print(f"Imported {rows} into {summary.url}{replaced}", markup=False, highlight=False)
+
+
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the synthetic cohort to.")],

@@ -1,0 +1,62 @@
+"""PostgreSQL as the engine: ``burnout analyze postgresql://...``.
+
+The cohort tables are read where they are (see ``load._read_database``) and every
+stage runs the same Ibis expressions as on DuckDB. One compilation gap of Ibis 12
+is closed here: PostgreSQL casts a boolean to ``integer`` but not to ``bigint`` or
+``smallint``, while Ibis writes ``CAST(flag AS BIGINT)`` for ``flag.cast("int64")``
+(used to count flags throughout). Such a cast is written ``CAST(CAST(flag AS INT)
+AS BIGINT)`` instead, which gives 1/0/null as on every other engine.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ibis
+
+__all__ = ["postgres_connect"]
+
+_PATCHED = "_burnout_bool_to_int"
+
+
+def _fix_boolean_casts() -> None:
+    """Make Ibis's PostgreSQL compiler cast booleans to any integer type (idempotent)."""
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.postgres import PostgresCompiler
+
+    if getattr(PostgresCompiler.visit_Cast, _PATCHED, False):
+        return
+    original = PostgresCompiler.visit_Cast
+
+    def visit_Cast(self, op, *, arg, to):  # noqa: ANN001, ANN202
+        if op.arg.dtype.is_boolean() and to.is_integer() and not to.is_int32():
+            arg = sge.Cast(this=arg, to=sge.DataType.build("INT"))
+        return original(self, op, arg=arg, to=to)
+
+    setattr(visit_Cast, _PATCHED, True)
+    PostgresCompiler.visit_Cast = visit_Cast
+    PostgresCompiler.visit_TryCast = visit_Cast
+
+
+def postgres_connect(url: str) -> ibis.BaseBackend:
+    """An Ibis backend on the PostgreSQL database at ``url`` (``postgresql://...``).
+
+    Raises
+    ------
+    BurnoutError
+        The server cannot be reached or refuses the connection (password hidden).
+    """
+    import ibis
+
+    from burnout.errors import BurnoutError
+    from burnout.load import _redact
+
+    _fix_boolean_casts()
+    try:
+        return ibis.connect(url)
+    except Exception as exc:  # psycopg.OperationalError and friends
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BurnoutError(
+            f"cannot connect to {_redact(url)}: {first}; check the host, port, user, password and database"
+        ) from exc
