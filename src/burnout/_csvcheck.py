@@ -107,8 +107,10 @@ def _scan_piece(scan: ByteScan, piece: bytes, lines_before: int, prev_last: byte
     scan.lf += piece.count(b"\n")
     scan.crlf += piece.count(b"\r\n")
     scan.lone_cr += piece.count(b"\r") - piece.count(b"\r\n")
-    if not scan.has_quote and b'"' in piece:
-        scan.has_quote = True
+    if not scan.has_quote:
+        # quotes in the header line (many tools quote every name) cannot shift data lines
+        start = piece.find(b"\n") + 1 if lines_before == 0 else 0
+        scan.has_quote = piece.find(b'"', start) != -1
     if not scan.has_blank_line and (
         b"\n\n" in piece
         or b"\n\r\n" in piece
@@ -152,6 +154,12 @@ class RecordMap:
     crlf: np.ndarray
     lone_cr_lines: list[int]
     last_open: bool = False
+
+    @property
+    def one_line_records(self) -> bool:
+        """Every record is one non-blank line: row k of the engine is on line k + 2."""
+        n = len(self.start_line)
+        return not self.blank.any() and bool(np.array_equal(self.start_line, np.arange(1, n + 1)))
 
 
 def record_lines(path: str | os.PathLike[str], *, chunk: int = CHUNK) -> RecordMap:

@@ -516,6 +516,8 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
 
     if rejects and rmap is None:
         rmap = _csvcheck.record_lines(path)
+    if rmap is not None and not rejects and rmap.one_line_records:
+        rmap = None  # e.g. quoted cells without line breaks: row order gives the lines
     n_rejected = 0
     rejected_records: list[int] = []
     for line, etype, csv_line, message in rejects:
