@@ -99,7 +99,8 @@ class Cohort:
         mbi_gs carries the three subscale columns.
     warnings : tuple[str, ...]
         Things that do not make the data wrong (unknown columns, dates out of
-        order, unscheduled timepoints, sessions beyond the schedule).
+        order, unscheduled timepoints, sessions beyond the schedule). They go into
+        the results, so they name files, columns and lines, never a patient id.
     source : str
         Where the cohort was read from.
     files : Mapping[str, str]
@@ -108,6 +109,10 @@ class Cohort:
         SHA-256 of the input files (see :class:`burnout.load.RawCohort`).
     rows : Mapping[str, int]
         Rows per table.
+    file_columns : Mapping[str, ibis.Table]
+        Per table, ``_line`` and every documented column present in its file, typed
+        as above (dates as ``date``; ``patient_id`` trimmed): for consumers that need
+        the columns the analysis tables leave out, e.g. a database import.
 
     Notes
     -----
@@ -128,6 +133,7 @@ class Cohort:
     files: Mapping[str, str]
     fingerprint: str
     rows: Mapping[str, int] = field(default_factory=dict)
+    file_columns: Mapping[str, ir.Table] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         r = self.rows
@@ -279,6 +285,9 @@ def validate_cohort(
                 table.release()
 
     typed = {name: spec.t.select(*_TYPED[name]) for name, spec in specs.items()}
+    file_columns = {
+        name: spec.t.select("_line", *(c for c in COLUMNS[name] if c in spec.present)) for name, spec in specs.items()
+    }
     mbi_cols = specs["mbi_gs"].present
     return Cohort(
         con=con,
@@ -293,6 +302,7 @@ def validate_cohort(
         files=dict(raw.files),
         fingerprint=raw.fingerprint,
         rows=rows,
+        file_columns=file_columns,
     )
 
 
@@ -771,7 +781,6 @@ def _run_checks(
         metrics[f"{k}_rows"] = _count(f).sum()
         metrics[f"{k}_patients"] = flags.patient_id.nunique(where=f)
         metrics[f"{k}_line"] = flags._line.min(where=f)
-        metrics[f"{k}_pid"] = flags.patient_id.argmin(flags._line, where=f)
     counts = flags.aggregate(**metrics).to_pyarrow().to_pylist()[0]
     n_rows = int(counts["_rows"] or 0)
     warn = {k: v for k, v in counts.items() if not k.startswith("_")}
@@ -859,8 +868,8 @@ def _warnings(spec: _TableSpec, m: Mapping[str, Any], sched: tuple[int, ...], n_
         out.append(
             f"{spec.display}: {date} goes back in time as {key} increases for "
             f"{_plural(m['order_patients'], 'patient')} ({_plural(m['order_rows'], 'row')} dated before an earlier "
-            f"{'session' if spec.name == 'sessions' else 'assessment'}; the first on {spec.where} {m['order_line']}, "
-            f"patient {m['order_pid']!r}); check the dates"
+            f"{'session' if spec.name == 'sessions' else 'assessment'}; the first on {spec.where} "
+            f"{m['order_line']}); check the dates"
         )
     return out
 
