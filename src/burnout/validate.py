@@ -318,12 +318,15 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
     views: list[str] = []
     tables: list[ir.Table] = []
     typed: dict[str, ir.Table] = {}
+    file_columns: dict[str, ir.Table] = {}
     ok = False
     try:
         for name in TABLES:
             if name in raw.tables:
                 parsed, _text = _parsed_table(con, name, raw.tables[name], token, views, tables)
                 typed[name] = parsed.select(*_TYPED[name])
+                present = [c for c in COLUMNS[name] if c in raw.tables[name].columns]
+                file_columns[name] = parsed.select("_line", *present)
         counts = ibis.union(
             *(t.aggregate(_table=ibis.literal(name), _n=t.count()) for name, t in typed.items()), distinct=False
         )
@@ -361,6 +364,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
         files=dict(checked.files),
         fingerprint=checked.fingerprint,
         rows=dict(checked.rows),
+        file_columns=file_columns,
     )
 
 
