@@ -1,0 +1,278 @@
+"""The same analysis on DuckDB, Spark and PostgreSQL: identical results.
+
+Each engine runs the same Ibis expressions, so the exact aggregates (counts, sums and
+sums of squares as integers) must be equal and results.json equal up to its meta
+block (which engine, and for a database the fingerprint of tables, not files).
+
+Spark tests share one local session per module (start-up takes ~15 s) and use a
+small cohort. Without pyspark/Java or a PostgreSQL server the tests skip, unless
+BURNOUT_CI is set: CI provides both, so there a missing engine is a failure.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from cohortfactory import to_csv_bytes
+
+from burnout.analysis import analyze
+from burnout.cohort import build_patient_table
+from burnout.errors import DataError
+from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES
+from burnout.measures import Measures, collect_measures
+from burnout.protocol import load_protocol
+from burnout.simulate import simulate_cohort
+from burnout.validate import load_cohort
+
+# pyspark 4.0 calls a pandas 3 method with a deprecated keyword; harmless, not ours
+pytestmark = pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning")
+
+PATIENTS = 400  # about 60 completers: every branch of results.json is populated
+SEED = 31
+REL = 1e-9  # floats in results.json: relative tolerance (they are in fact identical)
+ABS = 1e-12
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("BURNOUT_CI"):
+        pytest.fail(f"BURNOUT_CI is set but {reason}")
+    pytest.skip(reason)
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _quirky_csv_cohort(folder: Path) -> Path:
+    """A simulated cohort written as CSV the way real exports look.
+
+    BOM and CRLF line ends; ids that start or end with the letters f and v (which a
+    mis-escaped trim would eat) and one with a comma; padded cells; mixed-case
+    vocabulary; yes/no/1/0 booleans; integers written "3.0"; a quoted pathway with a
+    line break and a non-ASCII one; blank cells.
+    """
+    sim = simulate_cohort(patients=PATIENTS, seed=SEED)
+    rng = np.random.default_rng(SEED)
+    ids = sim.patients.column("patient_id").to_pylist()
+    rename = {}
+    for i, pid in enumerate(ids):
+        rename[pid] = ("fv" + pid + "v", "vf" + pid + "f", pid + ",x", " " + pid + " ")[i % 4]
+    tables: dict[str, list[dict[str, str]]] = {}
+    for name in ("patients", "mbi_gs", "sessions", "phq9"):
+        rows = [{k: _text(v) for k, v in r.items()} for r in getattr(sim, name).to_pylist()]
+        for r in rows:
+            r["patient_id"] = rename[r["patient_id"]]
+        tables[name] = rows
+    for i, r in enumerate(tables["patients"]):
+        r["sex"] = {0: r["sex"].upper(), 1: f"  {r['sex'].title()}"}.get(i % 5, r["sex"])
+        r["route"] = r["route"].upper() if i % 3 == 0 else r["route"]
+        r["pathway"] = {0: "Burnout\nprogram", 1: "épuisement"}.get(i % 7, r["pathway"])
+    spell = {"true": ("yes", "1", "TRUE", "true"), "false": ("no", "0", "False", "false")}
+    for r in tables["sessions"]:
+        for c in ("monitor_present", "side_effects", "serious_adverse_event"):
+            if r[c] in spell:
+                r[c] = spell[r[c]][int(rng.integers(4))]
+    for i, r in enumerate(tables["mbi_gs"]):
+        if i % 11 == 0 and r["item_3"]:
+            r["item_3"] = r["item_3"] + ".0"
+        if i % 13 == 0:
+            r["item_5"] = f" {r['item_5']} "
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        (folder / f"{name}.csv").write_bytes(to_csv_bytes(rows, newline="\r\n", bom=True))
+    return folder
+
+
+def _subscale_parquet_cohort(folder: Path) -> Path:
+    """The simulated cohort as Parquet with subscale scores instead of items (floats, 4 places)."""
+    sim = simulate_cohort(patients=PATIENTS, seed=SEED + 1)
+    mbi = sim.mbi_gs
+    scores = {}
+    for s in SUBSCALES:
+        items = np.stack(
+            [mbi.column(f"item_{i}").to_numpy(zero_copy_only=False).astype(float) for i in SUBSCALE_ITEMS[s]]
+        )
+        answered = (~np.isnan(items)).sum(axis=0)
+        mean = np.nansum(items, axis=0) / np.maximum(answered, 1)
+        scores[s] = pa.array(np.round(mean, 4), mask=answered < len(SUBSCALE_ITEMS[s]) - 1)
+    keep = [c for c in mbi.column_names if not c.startswith("item_")]
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({**{c: mbi.column(c) for c in keep}, **scores}), folder / "mbi_gs.parquet")
+    for name in ("patients", "sessions", "phq9"):
+        pq.write_table(getattr(sim, name), folder / f"{name}.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def plan_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("plan") / "plan.toml"
+    path.write_text("[privacy]\nmin_cell_count = 1\n")  # nothing suppressed: every number is compared
+    return path
+
+
+@pytest.fixture(scope="module")
+def csv_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _quirky_csv_cohort(tmp_path_factory.mktemp("csv") / "cohort")
+
+
+@pytest.fixture(scope="module")
+def parquet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _subscale_parquet_cohort(tmp_path_factory.mktemp("parquet") / "cohort")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def measures_on(source: str | Path, plan_path: Path, con: Any = None) -> Measures:
+    """The exact aggregates of one engine: load, patient table, measures (the stages analyze runs)."""
+    plan = load_protocol(plan_path)
+    cohort = load_cohort(
+        source,
+        scheduled_assessments=tuple(plan.schedule.assessments),
+        scheduled_sessions=plan.schedule.sessions,
+        con=con,
+    )
+    return collect_measures(build_patient_table(cohort, plan).cache(), plan)
+
+
+def differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two results trees differ (floats compared with REL/ABS)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if list(a) != list(b):
+            return [f"{path}: keys {list(a)} != {list(b)}"]
+        return [d for k in a for d in differences(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} != {len(b)} items"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float) and not isinstance(a, bool):
+        return [] if math.isclose(a, b, rel_tol=REL, abs_tol=ABS) else [f"{path}: {a!r} != {b!r}"]
+    return [] if (type(a), a) == (type(b), b) else [f"{path}: {a!r} != {b!r}"]
+
+
+def without_engine(tree: dict[str, Any]) -> dict[str, Any]:
+    meta = {k: v for k, v in tree["meta"].items() if k not in ("backend", "data_fingerprint")}
+    return {**tree, "meta": meta}
+
+
+# --------------------------------------------------------------------------- Spark
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from burnout._spark import spark_available, spark_connect
+
+    reason = spark_available()
+    if reason is not None:
+        _unavailable(reason)
+    con = spark_connect()
+    yield con
+    con._session.stop()
+
+
+@pytest.mark.spark
+def test_results_on_spark_against_duckdb(spark: Any, csv_dir: Path, plan_path: Path) -> None:
+    """results.json on Spark equals DuckDB's (BOM, CRLF, quoting, padded cells, f/v ids)."""
+    duck = analyze(csv_dir, protocol=plan_path).results
+    on_spark = analyze(csv_dir, protocol=plan_path, backend="spark").results
+    assert on_spark["meta"]["backend"] == "spark"
+    assert duck["flow"]["completers"] >= 30
+    assert differences(without_engine(on_spark), without_engine(duck)) == []
+
+
+@pytest.mark.spark
+def test_exact_aggregates_on_spark_against_duckdb(spark: Any, parquet_dir: Path, plan_path: Path) -> None:
+    """Every count, sum and DECIMAL(38,0) sum of squares is the same integer (Parquet, subscale scores)."""
+    duck = measures_on(parquet_dir, plan_path)
+    on_spark = measures_on(parquet_dir, plan_path, con=spark)
+    assert duck.completers >= 30
+    assert all(type(v) is int for m in on_spark.scores.values() for v in (m.n, m.total, m.total_sq))
+    assert on_spark == duck
+
+
+@pytest.mark.spark
+def test_spark_reports_bad_rows_with_file_lines(spark: Any, csv_dir: Path, tmp_path: Path) -> None:
+    """Files are validated by DuckDB before Spark reads them: problems keep their true line."""
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for f in csv_dir.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    text = (folder / "mbi_gs.csv").read_bytes().split(b"\r\n")
+    cells = text[4].split(b",")
+    cells[4] = b"9"  # item_2 on line 5
+    text[4] = b",".join(cells)
+    (folder / "mbi_gs.csv").write_bytes(b"\r\n".join(text))
+    with pytest.raises(DataError) as info:
+        analyze(folder, backend="spark")
+    assert [(p.file, p.line, p.column, p.value) for p in info.value.problems] == [("mbi_gs.csv", 5, "item_2", "9")]
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The quirky CSV cohort imported into a fresh database: (URL, folder)."""
+    import uuid
+
+    import psycopg
+
+    from burnout.importer import import_cohort
+
+    url = os.environ.get("BURNOUT_TEST_POSTGRES_URL")
+    if not url:
+        _unavailable("BURNOUT_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:55432/postgres)")
+    name = f"burnout_backends_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    db_url = f"{url.rpartition('/')[0]}/{name}"
+    folder = _quirky_csv_cohort(tmp_path_factory.mktemp("pg") / "cohort")
+    try:
+        import_cohort(folder, db_url)
+        yield db_url, folder
+    finally:
+        import gc
+
+        gc.collect()  # close Ibis connections before dropping the database
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_results_on_postgres_against_duckdb(imported: tuple[str, Path], plan_path: Path) -> None:
+    url, folder = imported
+    duck = analyze(folder, protocol=plan_path).results
+    in_pg = analyze(url, protocol=plan_path).results
+    assert in_pg["meta"]["backend"] == "postgres"
+    assert differences(without_engine(in_pg), without_engine(duck)) == []
+
+
+@pytest.mark.postgres
+def test_exact_aggregates_on_postgres_against_duckdb(imported: tuple[str, Path], plan_path: Path) -> None:
+    url, folder = imported
+    duck = measures_on(folder, plan_path)
+    in_pg = measures_on(url, plan_path)
+    assert all(type(v) is int for m in in_pg.changes.values() for v in (m.n, m.total, m.total_sq))
+    assert in_pg == duck
+
+
+def test_postgres_source_refuses_another_backend() -> None:
+    from burnout.errors import BurnoutError
+
+    with pytest.raises(BurnoutError, match="leave out --backend"):
+        analyze("postgresql://nobody@127.0.0.1:1/none", backend="spark")
