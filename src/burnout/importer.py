@@ -17,7 +17,6 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from burnout.errors import BurnoutError
@@ -189,15 +188,12 @@ def _typed_tables(raw: RawCohort) -> dict[str, ir.Table]:
     """Per table, the documented columns of the file with the validated (parsed) values."""
     import math
 
-    import ibis
-
     from burnout.instrument import SCALE, SUBSCALES
     from burnout.validate import _parsed_table
 
     # a subscale's units as a decimal with 10 places: q = round(units * 10**10 / SCALE)
     g = math.gcd(10**10, SCALE)
     a, b = 10**10 // g, SCALE // g
-    tenth10 = ibis.literal(Decimal("1E-10"), type="decimal(11, 10)")
     token = uuid.uuid4().hex[:10]
     out: dict[str, ir.Table] = {}
     for name, t in raw.tables.items():
@@ -206,7 +202,8 @@ def _typed_tables(raw: RawCohort) -> dict[str, ir.Table]:
         for c in (c for c in t.columns if c != "_line"):
             if c in SUBSCALES:
                 q = (parsed[c] * (2 * a) + b) // (2 * b)  # units >= 0: round half up
-                cols[c] = q.cast("decimal(38, 0)") * tenth10
+                # written as decimal text (PostgreSQL parses it into NUMERIC exactly)
+                cols[c] = (q // 10**10).cast("string") + "." + (q % 10**10).cast("string").lpad(10, "0")
             else:
                 cols[c] = parsed[c]
         out[name] = parsed.select(**cols)
