@@ -129,6 +129,7 @@ def analyze(
         source,
         scheduled_assessments=tuple(plan.schedule.assessments),
         scheduled_sessions=plan.schedule.sessions,
+        max_missing_items=plan.scoring.max_missing_items,
         con=con,
     )
     step(1)

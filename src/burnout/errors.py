@@ -15,8 +15,10 @@ class BurnoutError(Exception):
 class Problem:
     """One violation of the data contract, located precisely enough to fix it.
 
-    ``line`` is the 1-based line in the file (the header is line 1), or None when
-    the problem is about a whole file or column. ``allowed`` says what would be valid.
+    ``line`` is the 1-based line in a CSV file (the header is line 1); for a Parquet
+    file or a database table, which have no lines, it is the 1-based row number (in
+    the file's order, or a fixed sort order for a database). None when the problem is
+    about a whole file or column. ``allowed`` says what would be valid.
     """
 
     file: str
