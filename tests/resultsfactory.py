@@ -353,6 +353,30 @@ def make_results(
         }
     if extensions:
         attrition["baseline_smd"] = {"age": 0.139, "female": 0.023, "exhaustion": -0.077, "cynicism": -0.121, "professional_efficacy": 0.062}
+        # share of the 1,642 attending at least k sessions; at k = 1 the complement (8 attended
+        # none) is small, so the Proportion is suppressed as privacy.suppress_proportion does
+        reach_counts = {"1": 1642 - 8, "2": 1180, "3": 900, "4": 700, "5": 560, "6": 460}
+        attrition["reach"] = {
+            k: (_prop(None, 1642) if 1642 - c < K else _prop(c, 1642)) for k, c in reach_counts.items()
+        }
+        # completers / threshold met per level; the age band "unknown" has 8 completers (hidden,
+        # and not complementary on purpose: 395 minus the other levels would reveal it)
+        completion = {
+            "age_band": {"18-34": (99, 400), "35-49": (170, 790), "50+": (118, 440), "unknown": (8, 12)},
+            "sex": {"female": (214, 880), "male": (170, 730), "unknown": (11, 32)},
+            "route": {"sublingual": (250, 1150), "subcutaneous": (145, 492)},
+            "pathway": {"burnout": (180, 800), "depression": (120, 500), "general": (95, 342)},
+        }
+        attrition["completion_by_subgroup"] = {
+            var: {level: (_prop(None, ln) if 0 < c < K else _prop(c, ln)) for level, (c, ln) in levels.items()}
+            for var, levels in completion.items()
+        }
+        hide(("attrition", "completion_by_subgroup", "age_band", "unknown", "count"), 8)
+        mi_rates = {"exhaustion": 0.49, "cynicism": 0.43, "professional_efficacy": 0.24, "at_least_1": 0.66}
+        mi = {
+            o: {"rate": r, "ci": [r - 0.045, r + 0.045], "imputations": 50, "suppressed": False} for o, r in mi_rates.items()
+        }
+        observed = {"0": 1642, "2": 1050, "4": 611, "6": 460}
         tree["itt"] = {
             "threshold_met": 1642,
             "worst_case": {
@@ -360,17 +384,42 @@ def make_results(
                 "responders": {"at_least_1": _prop(275, 1642)},
             },
             "multiple_imputation": {
-                s: {"response": {"rate": r, "ci": [r - 0.045, r + 0.045], "imputations": 50}}
-                for s, r in zip(SUBSCALES, (0.49, 0.43, 0.24), strict=True)
+                **{s: {"response": mi[s]} for s in SUBSCALES},
+                "responders": {"at_least_1": mi["at_least_1"]},
+                "method": "chained equations, Bayesian linear regression imputation of every missing subscale score; "
+                "m = 50 imputations; rates pooled by Rubin's rules on the logit scale",
             },
             "mixed_model": {
-                s: {
-                    "timepoints": {
-                        t: {"mean": MEANS[s][i][0] + 0.05 * i, "ci": [MEANS[s][i][0] + 0.05 * i - 0.09, MEANS[s][i][0] + 0.05 * i + 0.09]}
-                        for i, t in enumerate(TIMEPOINTS)
+                **{
+                    s: {
+                        "timepoints": {
+                            t: {
+                                "mean": MEANS[s][i][0] + 0.05 * i,
+                                "ci": [MEANS[s][i][0] + 0.05 * i - 0.09, MEANS[s][i][0] + 0.05 * i + 0.09],
+                                "n": observed[t],
+                                **(
+                                    {
+                                        "change": MEANS[s][i][0] - MEANS[s][0][0] + 0.05 * i,
+                                        "change_ci": [
+                                            MEANS[s][i][0] - MEANS[s][0][0] + 0.05 * i - 0.06,
+                                            MEANS[s][i][0] - MEANS[s][0][0] + 0.05 * i + 0.06,
+                                        ],
+                                    }
+                                    if i
+                                    else {}
+                                ),
+                            }
+                            for i, t in enumerate(TIMEPOINTS)
+                        },
+                        "patients": 1642,
+                        "observations": sum(observed.values()),
+                        "variance": {"between_patients": 0.41, "within_patient": 0.36},
+                        "method": "REML",
                     }
-                }
-                for s in SUBSCALES
+                    for s in SUBSCALES
+                },
+                "assumptions": "Linear mixed model per subscale with a random intercept per patient, fitted by REML; "
+                "missing assessments are assumed missing at random (MAR).",
             },
         }
         tree["phq9"] = {

@@ -141,8 +141,10 @@ def test_outputs_against_the_issue_list(factory: tuple[Any, Any, Path]) -> None:
         "analysis_plan", "participant_flow", "baseline_characteristics", "trajectories", "effect_sizes",
         "response", "response_comparison", "below_threshold", "profiles", "profile_transitions",
         "burnout_profile_resolution", "side_effects", "subgroups", "subgroup_heterogeneity",
-        "itt_response", "phq9", "reliable_change", "reliability",
+        "beyond_completers", "itt_mixed_model", "completion_by_subgroup", "reach",
+        "phq9", "reliable_change", "reliability",
     } <= tables
+    assert "itt_response" not in tables  # folded into beyond_completers
 
 
 def test_sections_in_order_against_the_issue_list(factory: tuple[Any, Any, Path]) -> None:
@@ -151,17 +153,19 @@ def test_sections_in_order_against_the_issue_list(factory: tuple[Any, Any, Path]
     ids = re.findall(r'<section id="([^"]+)"', html)
     assert ids == [
         "summary", "plan", "methods", "flow", "baseline", "scores", "effect-sizes", "response",
-        "below-threshold", "profiles", "severe-profile", "safety", "subgroups", "itt", "phq9",
+        "below-threshold", "profiles", "severe-profile", "safety", "subgroups", "beyond-completers", "phq9",
         "reliable-change", "limitations",
     ]
+    assert re.search(r'<section id="beyond-completers"><h2>Beyond completers</h2>', html)
 
 
 def test_optional_sections_absent_against_a_tree_without_them(plain: Path) -> None:
     html = (plain / "report.html").read_text(encoding="utf-8")
     ids = re.findall(r'<section id="([^"]+)"', html)
-    assert "baseline" not in ids and "itt" not in ids and "phq9" not in ids and "reliable-change" not in ids
+    assert "baseline" not in ids and "beyond-completers" not in ids and "phq9" not in ids and "reliable-change" not in ids
     assert ids[0] == "summary" and ids[-1] == "limitations"
-    assert not (plain / "tables" / "itt_response.csv").exists()
+    assert not (plain / "tables" / "beyond_completers.csv").exists()
+    assert not (plain / "figures" / "reach.svg").exists()
 
 
 def test_hidden_counts_absent_against_known_secrets(factory: tuple[Any, Any, Path]) -> None:
@@ -266,6 +270,7 @@ def test_png_metadata_against_no_text_chunks(factory: tuple[Any, Any, Path]) -> 
     for png in (factory[2] / "figures").glob("*.png"):
         kinds = png_chunks(png.read_bytes())
         assert not {b"tIME", b"tEXt", b"iTXt", b"zTXt"} & set(kinds), (png.name, kinds)
+        assert b"pHYs" in kinds, png.name  # the print resolution travels with the file
 
 
 def test_svg_metadata_against_no_date(factory: tuple[Any, Any, Path]) -> None:
@@ -369,6 +374,222 @@ def test_sparse_tree_renders_against_missing_and_suppressed_sections(tmp_path: P
 def test_write_report_rejects_a_non_tree(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="results must be a results tree"):
         write_report({"schema_version": 1}, tmp_path)
+
+
+# ------------------------------------------------------------------- beyond completers
+
+
+def section(html: str, sid: str) -> str:
+    found = re.search(rf'<section id="{sid}">.*?</section>', html, flags=re.S)
+    assert found, sid
+    return found.group(0)
+
+
+class _Grid(HTMLParser):
+    """The visible text of one table: header cells and body rows (group rows as one cell)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "style":
+            self._skip += 1
+        elif tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows:
+            self._cell = []
+        elif tag == "span" and ("class", "detail") in attrs and self._cell is not None:
+            self._cell.append(" / ")  # the detail line under the estimate
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._skip -= 1
+        elif tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and self._cell is not None:
+            self._cell.append(data)
+
+
+def table_grid(html: str, key: str) -> list[list[str]]:
+    found = re.search(rf'<div class="table-wrap[^"]*" id="table-{key}">.*?</table>', html, flags=re.S)
+    assert found, key
+    grid = _Grid()
+    grid.feed(found.group(0))
+    return [row for row in grid.rows if any(row)]
+
+
+def test_beyond_completers_table_against_the_tree(factory: tuple[Any, Any, Path]) -> None:
+    """Completers | worst case | multiple imputation | mixed model, with their denominators, from the tree."""
+    tree, _, out = factory
+    html = (out / "report.html").read_text(encoding="utf-8")
+    grid = table_grid(section(html, "beyond-completers"), "beyond_completers")
+    # two header rows: the completers column spans both; the three ITT columns sit under one spanner
+    assert grid[1] == ["Outcome", "Completers (n = 395)", "Everyone who met the threshold (intention to treat)"]
+    assert grid[2] == ["Worst case (n = 1,642)", "Multiple imputation (n = 1,642)", "Mixed model (n = 1,642)"]
+    rows = {r[0]: r for r in grid if len(r) == 5}
+    groups = [r[0] for r in grid[3:] if len(r) == 1]
+    assert groups[:2] == ["Response (\u2265 1.0 points, first to last assessment)", "Mean after the last session (change from baseline)"]
+    # 219/395 responders among completers, 219/1,642 in the worst case, the pooled MI rate 49.0% +- 4.5
+    exh = [r for r in grid if len(r) == 5 and r[0] == "Exhaustion"]
+    assert exh[0][1:] == ["55.4% (50.5\u201360.3) / 219/395", "13.3% (11.8\u201315.1) / 219/1,642", "49.0% (44.5\u201353.5)", "\u2014a"]
+    assert rows["At least 1 subscale"][1:3] == ["69.6% (64.9\u201373.9) / 275/395", "16.7% (15.0\u201318.6) / 275/1,642"]
+    assert rows["At least 1 subscale"][3] == "66.0% (61.5\u201370.5)"
+    # means after session 6: completers 4.09 (change -1.48), mixed model 4.24 (change -1.33) with both CIs beneath
+    m = tree["itt"]["mixed_model"]["exhaustion"]["timepoints"]["6"]
+    assert exh[1][1].startswith("4.09 (\u22121.48) / 3.95 to 4.23 (")
+    assert exh[1][2:4] == ["\u2014b", "\u2014b"]
+    assert exh[1][4] == f"4.24 (\u22121.33) / {m['ci'][0]:.2f} to {m['ci'][1]:.2f} (\u22121.39 to \u22121.27)"
+    notes = " ".join(parse(section(html, "beyond-completers")).text)
+    assert "a The mixed model estimates mean scores, not responder rates." in " ".join(notes.split())
+    assert "(m = 50)" in notes
+
+
+def test_beyond_completers_display_snapshot_against_committed_text(factory: tuple[Any, Any, Path]) -> None:
+    """The side-by-side table as displayed (cell texts, row by row) equals its committed snapshot."""
+    html = (factory[2] / "report.html").read_text(encoding="utf-8")
+    got = "\n".join(" | ".join(row) for row in table_grid(html, "beyond_completers")) + "\n"
+    path = SNAPSHOTS / "beyond_completers.display.txt"
+    if UPDATE:
+        path.write_text(got, encoding="utf-8", newline="\n")
+    assert got == path.read_text(encoding="utf-8")
+
+
+def test_beyond_completers_csv_against_the_tree(factory: tuple[Any, Any, Path]) -> None:
+    """The CSV keeps every digit: rates, pooled rates with their imputations, model means and changes."""
+    tree, _, out = factory
+    comments, rows = read_csv(out / "tables" / "beyond_completers.csv")
+    assert comments == ["# SYNTHETIC DATA: simulated patients, not real outcomes\n"]
+    by = {(r["measure"], r["outcome"], r["analysis"]): r for r in rows}
+    assert by[("response", "exhaustion", "worst_case")]["estimate"] == repr(219 / 1642)
+    mi = by[("response", "at_least_1", "multiple_imputation")]
+    assert (mi["estimate"], mi["n"], mi["imputations"], mi["count"]) == ("0.66", "1642", "50", "")
+    mm = by[("mean", "cynicism", "mixed_model")]
+    t6 = tree["itt"]["mixed_model"]["cynicism"]["timepoints"]["6"]
+    assert float(mm["estimate"]) == t6["mean"] and float(mm["change"]) == t6["change"] and mm["n"] == "1642"
+    assert ("response", "exhaustion", "mixed_model") not in by  # not estimated: no row rather than a blank one
+
+
+def test_beyond_completers_hides_suppressed_cells(tmp_path: Path) -> None:
+    """A hidden worst-case count, pooled rate or reach step reads as suppressed in the table, CSV and figure."""
+    tree, _ = make_results()
+    tree["itt"]["worst_case"]["professional_efficacy"]["response"] = {"count": None, "n": 1642, "rate": None, "ci": None, "suppressed": True}
+    tree["itt"]["multiple_imputation"]["responders"]["at_least_1"] = {"rate": None, "ci": None, "imputations": 50, "suppressed": True}
+    tree["responders"]["at_least_1"] = {"count": None, "n": 395, "rate": None, "ci": None, "suppressed": True}
+    write_report(tree, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    rows: dict[str, list[str]] = {}
+    for r in table_grid(html, "beyond_completers"):
+        if len(r) == 5:
+            rows.setdefault(r[0], r)  # the response rows come first
+    assert rows["Professional Efficacy"][2] == MARK
+    assert rows["At least 1 subscale"][1] == MARK and rows["At least 1 subscale"][3] == MARK
+    assert rows["Professional Efficacy"][1].startswith("26.3% (")  # the visible cells are untouched
+    beyond = section(html, "beyond-completers")
+    hidden_cells = re.findall(r'<td [^>]*?(style="[^"]*")?[^>]*>suppressed \(&lt;11\)</td>', beyond)
+    assert len(hidden_cells) == 3 and all("font-style: italic" in style for style in hidden_cells)  # greyed, as elsewhere
+    text = " ".join(parse(beyond).text)
+    for value in ("104/1,642", "6.3%", "66.0%", "275/395"):  # the hidden cells' own values
+        assert not re.search(rf"(?<![\d.,]){re.escape(value)}", text), value
+    _, csv_rows = read_csv(tmp_path / "tables" / "beyond_completers.csv")
+    by = {(r["measure"], r["outcome"], r["analysis"]): r for r in csv_rows}
+    wc = by[("response", "professional_efficacy", "worst_case")]
+    assert (wc["count"], wc["n"], wc["estimate"], wc["ci_low"]) == (MARK, "1642", "", "")
+    mi = by[("response", "at_least_1", "multiple_imputation")]
+    assert (mi["count"], mi["estimate"], mi["ci_low"], mi["ci_high"]) == (MARK, "", "", "")
+    summary = " ".join(parse(section(html, "summary")).text)
+    assert "66.0%" not in summary and MARK in summary
+
+
+def test_reach_figure_against_the_tree(factory: tuple[Any, Any, Path]) -> None:
+    """How far patients got: a step curve of attendance with Wilson intervals, in the page and in figures/."""
+    tree, _, out = factory
+    html = (out / "report.html").read_text(encoding="utf-8")
+    beyond = section(html, "beyond-completers")
+    assert '<figure class="narrow" id="figure-reach">' in beyond and "How far patients got" in beyond
+    svg = (out / "figures" / "reach.svg").read_text(encoding="utf-8")
+    drawn = svg_comments(svg)
+    for k in ("2", "3", "4", "5", "6"):  # each visible step is labelled with its percentage
+        assert f"{100 * tree['attrition']['reach'][k]['rate']:.1f}" in drawn, k
+    assert "Completers 24.1%" in drawn and "Sessions attended (at least)" in drawn
+    png = (out / "figures" / "reach.png").read_bytes()
+    assert struct.unpack(">II", png[16:24]) == (700, 510)  # 3.5 x 2.55 in at 200 dpi
+    _, rows = read_csv(out / "tables" / "reach.csv")
+    assert [r["sessions_at_least"] for r in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert rows[1]["count"] == "1180" and rows[1]["n"] == "1642" and rows[1]["rate"] == repr(1180 / 1642)
+
+
+def test_reach_suppressed_step_hidden_against_its_value(factory: tuple[Any, Any, Path]) -> None:
+    """Session 1 is suppressed (8 attended none): drawn as a hatched band, its share (99.5%) nowhere."""
+    _, _, out = factory
+    drawn = svg_comments((out / "figures" / "reach.svg").read_text(encoding="utf-8"))
+    assert "Suppressed (&lt;11)" in drawn
+    assert not [c for c in drawn if "99.5" in c or "1634" in c or "1,634" in c]
+    _, rows = read_csv(out / "tables" / "reach.csv")
+    assert (rows[0]["count"], rows[0]["rate"], rows[0]["ci_low"]) == (MARK, "", "")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    page = parse(html)
+    shown = numbers(" ".join(page.text)) + [n for c in page.comments for n in numbers(c)]
+    assert not {"99.5", "1,634", "1634"} & set(shown)
+
+
+def test_completion_by_subgroup_against_the_tree(factory: tuple[Any, Any, Path]) -> None:
+    _, _, out = factory
+    html = (out / "report.html").read_text(encoding="utf-8")
+    grid = table_grid(section(html, "beyond-completers"), "completion_by_subgroup")
+    rows = {r[0]: r for r in grid if len(r) == 4}
+    assert rows["35\u201349"][1:] == ["170/790", "21.5%", "18.8\u201324.5"]  # Wilson: 0.1883-0.2450
+    assert rows["Unknown"][1:3] == ["11/32", "34.4%"]  # sex "unknown": shown
+    hidden = [r for r in grid if len(r) == 4 and r[1].startswith(MARK)]
+    assert hidden == [["Unknown", f"{MARK} of 12", "\u2013", "\u2013"]]  # age band: 8 of 12, hidden
+    _, csv_rows = read_csv(out / "tables" / "completion_by_subgroup.csv")
+    unknown_age = next(r for r in csv_rows if r["variable"] == "age_band" and r["level"] == "unknown")
+    assert (unknown_age["count"], unknown_age["n"], unknown_age["rate"]) == (MARK, "12", "")
+
+
+def test_beyond_completers_prose_against_the_tree(factory: tuple[Any, Any, Path]) -> None:
+    """The mixed model's assumptions and the imputation method are stated; Table 1 is pointed to, not repeated."""
+    tree, _, out = factory
+    html = (out / "report.html").read_text(encoding="utf-8")
+    beyond = " ".join(" ".join(parse(section(html, "beyond-completers")).text).split())
+    assert tree["itt"]["mixed_model"]["assumptions"].rstrip(".") in beyond
+    assert "Chained equations, Bayesian linear regression imputation" in beyond
+    assert "Exhaustion 3,763 assessments of 1,642 patients" in beyond
+    assert '<a href="#table-baseline_characteristics">Table 1</a>' in section(html, "beyond-completers")
+    assert "The largest absolute difference was 0.14 (age), at or above the 0.1" in beyond
+    assert html.count('id="table-baseline_characteristics"') == 1  # Table 1 stays where it is
+    summary = " ".join(" ".join(parse(section(html, "summary")).text).split())
+    assert (
+        "responders on at least 1 subscale were 16.7% (275/1,642; 95% CI 15.0\u201318.6) if every non-completer is counted "
+        "as a non-responder (worst case) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation" in summary
+    )
+
+
+def test_gt_html_against_both_frame_backends(factory: tuple[Any, Any, Path]) -> None:
+    """great_tables renders the same HTML from a polars and a pandas frame (the report uses polars when installed)."""
+    import functools
+
+    from burnout.report import _tables
+    from burnout.report._text import Ctx
+
+    pytest.importorskip("polars")
+    tree, _, _ = factory
+    ctx = Ctx(tree)
+    tables = _tables.build_tables(ctx)
+    rendered = {}
+    for backend in ("polars", "pandas"):
+        frame = functools.partial(_tables._frame, backend=backend)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_tables, "_frame", frame)
+            rendered[backend] = [_tables.to_gt_html(tables[k], ctx, 3) for k in ("beyond_completers", "subgroups")]
+    assert rendered["polars"] == rendered["pandas"]
 
 
 # ------------------------------------------------------------------ the real pipeline

@@ -88,7 +88,7 @@ def test_report_opens_offline_without_errors_in_chromium(report: Path) -> None:
     assert attempted == [url], f"requests other than the report itself: {[u for u in attempted if u != url]}"
     assert errors == [], errors
     assert "SYNTHETIC" in title
-    assert figures == 6
+    assert figures == 7
     assert shot.stat().st_size > 50_000
 
 

@@ -11,7 +11,7 @@ results.md); it never sees a patient row. It writes:
   page makes no network request when opened (a Content-Security-Policy forbids it)
   and carries no patient identifier.
 - ``figures/<name>.svg`` and ``figures/<name>.png``: each figure as vector and as a
-  300 dpi raster, byte-identical for the same results.
+  200 dpi raster at its print size (3.5 or 7 in wide), byte-identical for the same results.
 - ``tables/<name>.csv``: each table, unrounded (rounding is for display only); a
   suppressed count is written as ``suppressed (<k)``.
 
@@ -36,8 +36,9 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> Path:
     ----------
     results
         The results tree (``Analysis.results``, or ``json.load`` of results.json).
-        Sections whose keys are absent (``attrition.table1``, ``itt``, ``phq9``,
-        ``reliable_change``, ``reliability``) are left out.
+        Sections whose keys are absent (``attrition.table1``, ``attrition.reach``,
+        ``attrition.completion_by_subgroup``, ``itt``, ``phq9``, ``reliable_change``,
+        ``reliability``) are left out.
     out_dir
         Folder to write into (created if needed). ``figures/`` and ``tables/`` in it
         are created; files of the same names are overwritten.

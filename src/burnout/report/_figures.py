@@ -17,10 +17,12 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
 import matplotlib as mpl
+from matplotlib.collections import LineCollection
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
@@ -72,7 +74,7 @@ INK: Final[str] = "#1A1A1A"
 FONT_PT: Final[float] = 8.0
 ONE_COLUMN_IN: Final[float] = 3.5
 TWO_COLUMN_IN: Final[float] = 7.0
-PNG_DPI: Final[int] = 300
+PNG_DPI: Final[int] = 200  # print at the figure's size (3.5 or 7 in): 200 dpi is enough for line art and 8 pt text
 
 RC: Final[dict[str, Any]] = {
     "svg.fonttype": "path",
@@ -107,6 +109,9 @@ RC: Final[dict[str, Any]] = {
     "savefig.dpi": PNG_DPI,
     "savefig.facecolor": "white",
     "path.simplify": False,
+    # glyphs as their outlines, not fitted to the pixel grid: at 200 dpi hinting adds nothing visible,
+    # costs a sixth of the PNG's drawing time and moves text away from the (unhinted) SVG layout
+    "text.hinting": "no_hinting",
 }
 
 
@@ -123,7 +128,7 @@ class Figure:
     width_in: float
 
 
-FIGURE_KEYS: Final[tuple[str, ...]] = ("flow", "trajectories", "response", "profiles", "transitions", "subgroups")
+FIGURE_KEYS: Final[tuple[str, ...]] = ("flow", "trajectories", "response", "profiles", "transitions", "subgroups", "reach")
 
 
 def build_figures(ctx: Ctx) -> dict[str, Figure]:
@@ -135,9 +140,13 @@ def build_figures(ctx: Ctx) -> dict[str, Figure]:
         "profiles": _profiles,
         "transitions": _transitions,
         "subgroups": _subgroups,
+        "reach": _reach,
     }
-    out: dict[str, Figure] = {}
-    with mpl.rc_context(RC):
+    made_figures: list[tuple[str, str, str, str, str, float]] = []  # key, title, caption, alt, svg, width
+    pngs: dict[str, Future[bytes]] = {}
+    # PNG compression (zlib) releases the GIL: a worker thread compresses one figure while the
+    # next is drawn. Compression is deterministic, so the bytes do not depend on the scheduling.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnout-png") as pool, mpl.rc_context(RC):
         for key, build in builders.items():
             made = build(ctx)
             if made is None:
@@ -149,16 +158,12 @@ def build_figures(ctx: Ctx) -> dict[str, Figure]:
                     fontsize=FONT_PT, fontweight="bold", color=OKABE_ITO["vermillion"],
                 )
                 caption = f"{caption} SYNTHETIC DATA: simulated patients, not real outcomes."
-            out[key] = Figure(
-                key=key,
-                title=title,
-                caption=caption,
-                alt=alt,
-                svg=_svg(fig, key, title),
-                png=_png(fig),
-                width_in=float(fig.get_figwidth()),
-            )
-    return out
+            made_figures.append((key, title, caption, alt, _svg(fig, key, title), float(fig.get_figwidth())))
+            pngs[key] = pool.submit(_encode_png, _rgb(fig))
+        return {
+            key: Figure(key=key, title=title, caption=caption, alt=alt, svg=svg, png=pngs[key].result(), width_in=width)
+            for key, title, caption, alt, svg, width in made_figures
+        }
 
 
 def _svg(fig: MplFigure, key: str, title: str) -> str:
@@ -168,10 +173,38 @@ def _svg(fig: MplFigure, key: str, title: str) -> str:
     return buf.getvalue()
 
 
-def _png(fig: MplFigure) -> bytes:
+class _Pixels:
+    """A file-like sink for ``savefig(format="rgba")`` that keeps the frame as an (h, w, 4) array."""
+
+    array: Any = None
+
+    def seek(self, *_: Any) -> None:  # matplotlib only checks that it exists
+        return None
+
+    def write(self, data: Any) -> None:
+        import numpy as np
+
+        self.array = np.array(data)  # the renderer's buffer, copied, with its shape
+
+
+def _rgb(fig: MplFigure) -> Any:
+    """The figure drawn by Agg at `PNG_DPI`, as an opaque RGB image (the background is white)."""
+    from PIL import Image
+
+    sink = _Pixels()
+    fig.savefig(sink, format="rgba", dpi=PNG_DPI)
+    return Image.fromarray(sink.array[..., :3])
+
+
+def _encode_png(image: Any) -> bytes:
+    """PNG bytes with the resolution (pHYs) and no text or time chunks."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    image.save(buf, format="png", dpi=(PNG_DPI, PNG_DPI))
     return buf.getvalue()
+
+
+def _png(fig: MplFigure) -> bytes:
+    return _encode_png(_rgb(fig))
 
 
 def _new(width: float, height: float) -> MplFigure:
@@ -179,12 +212,16 @@ def _new(width: float, height: float) -> MplFigure:
 
 
 def _text_width_in(texts: list[str], *, weight: str = "normal") -> float:
-    """Width in inches of the widest text at the report's font size (from glyph outlines; no renderer)."""
+    """Width in inches of the widest text at the report's font size (advance widths from the font; no renderer).
+
+    The glyph advances are what the renderers lay text out with; measuring the outlines'
+    exact extents instead (``TextPath.get_extents``) costs ~40 times as much.
+    """
     from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextPath
+    from matplotlib.textpath import text_to_path
 
     prop = FontProperties(family=RC["font.family"], size=FONT_PT, weight=weight)
-    widths = [TextPath((0, 0), t, prop=prop).get_extents().width for t in texts if t]
+    widths = [text_to_path.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts if t]
     return max(widths, default=0.0) / 72
 
 
@@ -631,10 +668,9 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     overall = {s: get(ctx.results, "subscales", s, "response", "rate") for s in SUBSCALES}
     overall["at_least_1"] = get(ctx.results, "responders", "at_least_1", "rate")
     for k, o in enumerate(outcomes):
-        ax = fig.add_axes(
-            (left + k * (panel_w + gap), bottom_in / height, panel_w, (row_h * n_rows) / height),
-            sharey=ax0,
-        )
+        # not sharey: the panels only need the same limits, and shared axes would build every
+        # row's tick (and measure every label) in all four panels
+        ax = fig.add_axes((left + k * (panel_w + gap), bottom_in / height, panel_w, (row_h * n_rows) / height))
         ax0 = ax0 or ax
         ax.set_xlim(0, 100)
         ax.set_ylim(n_rows - 0.5, -0.5)
@@ -645,10 +681,17 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         ax.set_axisbelow(True)
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
-        ax.set_title(OUTCOME_LABELS[o], fontsize=FONT_PT, loc="center", pad=4)
+        # placed like set_title(pad=4) but without the title auto-positioning, which measures every tick label
+        ax.annotate(
+            OUTCOME_LABELS[o], xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, 4), textcoords="offset points",
+            ha="center", va="baseline", fontsize=FONT_PT, fontweight=mpl.rcParams["axes.titleweight"],
+            annotation_clip=False,
+        )
         ref = overall.get(o)
         if ref is not None:
             ax.axvline(100 * ref, color=OKABE_ITO["grey"], linestyle=(0, (3, 2)), linewidth=0.8)
+        ci_segments: list[list[tuple[float, float]]] = []
+        xs, ys, sizes = [], [], []
         for i, (kind, _label, entry, var) in enumerate(rows):
             if kind == "header":
                 h = get(subgroups, var, "heterogeneity", o) or {}
@@ -668,12 +711,21 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
                 continue
             ci = p.get("ci")
             if ci:
-                ax.plot([100 * ci[0], 100 * ci[1]], [i, i], color=INK, linewidth=0.9, solid_capstyle="butt")
+                ci_segments.append([(100 * ci[0], i), (100 * ci[1], i)])
             size = 3.0 + 3.0 * math.sqrt(min(1.0, (p.get("n") or 0) / max(1, get(ctx.results, "flow", "completers") or 1)))
-            ax.plot([100 * p["rate"]], [i], marker="s", color=INK, markersize=size, markeredgewidth=0)
+            xs.append(100 * p["rate"])
+            ys.append(i)
+            sizes.append(size * size)  # scatter sizes are areas (points squared); the square's side is `size`
+        # one artist per panel for all intervals and one for all squares (not one per row): a quarter of the drawing time
+        if ci_segments:
+            ax.add_collection(
+                LineCollection(ci_segments, colors=INK, linewidths=0.9, capstyle="butt", zorder=2), autolim=False
+            )
+        if xs:
+            ax.scatter(xs, ys, s=sizes, marker="s", color=INK, linewidths=0, zorder=2.1)
         if k:
-            ax.tick_params(axis="y", labelleft=False)
-    ax0.set_yticks(range(n_rows), [label if kind == "level" else label for kind, label, _, _ in rows])
+            ax.set_yticks([])
+    ax0.set_yticks(range(n_rows), [label for _kind, label, _, _ in rows])
     for tick, (kind, *_rest) in zip(ax0.get_yticklabels(), rows, strict=True):
         if kind == "header":
             tick.set_fontweight("bold")
@@ -686,4 +738,79 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         f"heterogeneity test (not adjusted for multiplicity). {ctx.suppression_note}"
     )
     alt = "Forest plot of response rates by age band, sex, route and program pathway for each subscale and for response on at least one subscale."
+    return fig, title, caption, alt
+
+
+# ------------------------------------------------------------------------------ reach
+
+
+def _reach(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    """How far patients got: the share of those who met the threshold attending at least k sessions."""
+    reach = get(ctx.results, "attrition", "reach")
+    if not reach:
+        return None
+    points = sorted((int(k), p) for k, p in reach.items() if str(k).isdigit() and isinstance(p, Mapping))
+    if not points:
+        return None
+    met = get(ctx.results, "flow", "threshold_met")
+    last = max(j for j, _ in points)
+    colour = OKABE_ITO["blue"]
+    width, height = ONE_COLUMN_IN, 2.55
+    fig = _new(width, height)
+    left_in = 0.5
+    ax = fig.add_axes((left_in / width, 0.5 / height, (width - left_in - 0.12) / width, (height - 0.62) / height))
+    # the curve starts at 100%: everyone who met the threshold "attended at least 0 sessions"
+    xs = [0.0] + [float(j) for j, _ in points]
+    ys = [100.0] + [100 * p["rate"] if p.get("rate") is not None else math.nan for _, p in points]
+    ax.step([*xs, last + 0.5], [*ys, ys[-1]], where="post", color=colour, linewidth=1.2)
+    hidden = []
+    for j, p in points:
+        if p.get("rate") is None:
+            hidden.append(j)
+            ax.add_patch(
+                Rectangle((j - 0.22, 0), 0.44, 100, facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", linewidth=0.4)
+            )
+            continue
+        y = 100 * p["rate"]
+        ci = p.get("ci")
+        if ci:
+            ax.errorbar(
+                [j], [y], yerr=[[y - 100 * ci[0]], [100 * ci[1] - y]], color=colour, capsize=2, elinewidth=0.8,
+                capthick=0.8, linewidth=0,
+            )
+        ax.plot([j], [y], marker="o", markersize=4, color=colour, markeredgecolor="white", markeredgewidth=0.4)
+        ax.annotate(
+            f"{y:.1f}", xy=(j, y), xytext=(3, 3), textcoords="offset points", ha="left", va="bottom", fontsize=FONT_PT - 1,
+            color=INK,
+        )
+    completion = get(ctx.results, "flow", "completion") or {}
+    if completion.get("rate") is not None:
+        c = 100 * completion["rate"]
+        ax.axhline(c, color=OKABE_ITO["grey"], linestyle=(0, (3, 2)), linewidth=0.8)
+        ax.text(last + 0.5, c - 2.5, f"Completers {c:.1f}%", ha="right", va="top", fontsize=FONT_PT - 1, color="#555555")
+    ax.set_xlim(-0.3, last + 0.5)
+    ax.set_ylim(0, 105)
+    ax.set_xticks(range(0, last + 1))
+    ax.set_yticks([0, 20, 40, 60, 80, 100])
+    ax.set_xlabel("Sessions attended (at least)")
+    ax.set_ylabel("Patients, % (95% CI)")
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
+    ax.set_axisbelow(True)
+    if hidden:
+        ax.legend(
+            handles=[Patch(facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", label=f"Suppressed (<{ctx.k})")],
+            loc="upper right", handlelength=1.2, handleheight=1.0, borderaxespad=0.2,
+        )
+    title = "How far patients got"
+    n_txt = "" if met is None else f" ({met:,})"
+    caption = (
+        f"Share of the patients who met the burnout threshold at baseline{n_txt} who attended at least each number of "
+        f"the {ctx.sessions or last} sessions (step curve; points are the proportions, bars 95% Wilson score intervals). "
+        "The curve starts at 100% by definition. The dashed line marks the completers, who also had every "
+        "assessment scored; the gap between it and the last step is patients who attended every session but missed "
+        "an assessment."
+    )
+    if hidden:
+        caption += f" Grey hatched sessions are suppressed; their share is not shown. {ctx.suppression_note}"
+    alt = "Step curve of the percentage of patients who met the burnout threshold attending at least each number of sessions, with 95% confidence intervals."
     return fig, title, caption, alt

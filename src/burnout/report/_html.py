@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 from importlib import resources
-from typing import Final
+from typing import Any, Final
 
 from burnout.report._figures import Figure
 from burnout.report._tables import Table, to_gt_html
 from burnout.report._text import (
+    SUBSCALE_LABELS,
     Ctx,
     esc,
+    fmt_num,
+    fmt_pct,
     get,
+    join_words,
     limitations,
     methods_paragraphs,
     summary_points,
@@ -63,6 +67,7 @@ class _Numbering:
     def __init__(self) -> None:
         self.tables = 0
         self.figures = 0
+        self.of: dict[str, int] = {}  # table key -> its number, for cross-references
 
 
 def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) -> str:
@@ -79,6 +84,7 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
         if numbered:
             num.tables += 1
             n = num.tables
+            num.of[key] = n
         width = "narrow" if len(t.columns) <= 4 and key != "analysis_plan" else "full"
         return f'<div class="table-wrap {width}" id="table-{esc(key)}">{to_gt_html(t, ctx, n)}</div>'
 
@@ -168,9 +174,9 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
     if body:
         parts.append(("subgroups", "Subgroups", body))
     # beyond the reference study
-    body = table("itt_response") + table("itt_mixed_model")
+    body = _beyond_completers(ctx, table, figure, num.of)
     if body:
-        parts.append(("itt", "Intention to treat", body))
+        parts.append(("beyond-completers", "Beyond completers", body))
     body = table("phq9") + table("phq9_adjusted")
     if body:
         parts.append(("phq9", "Depressive symptoms (PHQ-9)", body))
@@ -221,3 +227,77 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
         + ("<p><strong>SYNTHETIC DATA.</strong></p>" if ctx.synthetic else "")
         + "</footer>\n</body>\n</html>\n"
     )
+
+
+_SMD_LABELS = SUBSCALE_LABELS | {"age": "age", "female": "female sex", "subcutaneous": "subcutaneous route", "phq9": "PHQ-9 total"}
+
+
+def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int]) -> str:
+    """The "Beyond completers" section: the side-by-side table, how its estimates were made, attrition."""
+    r = ctx.results
+    itt = r.get("itt") or {}
+    attrition = r.get("attrition") or {}
+    out = ""
+    side = table("beyond_completers")
+    if side:
+        completion = get(r, "flow", "completion", "rate")
+        share = f" ({esc(fmt_pct(completion))})" if completion is not None else ""
+        out += (
+            f"<p>The estimates above are among the {esc(ctx.count(get(r, 'flow', 'completers')))} completers{share} of the "
+            f"{esc(ctx.count(get(r, 'flow', 'threshold_met')))} patients who met the threshold. Here the same outcomes are "
+            "estimated for everyone who met it, under three assumptions about the patients who did not complete: that "
+            "none of them responded (worst case), that their missing scores resemble those of similar patients who were "
+            "assessed (multiple imputation), and that every available assessment informs the mean (mixed model).</p>"
+            + side
+        )
+    how = []
+    method = get(itt, "multiple_imputation", "method")
+    if method:
+        how.append(f"<strong>Multiple imputation.</strong> {esc(_sentence(method))}")
+    problem = get(itt, "multiple_imputation", "problem")
+    if problem:
+        how.append(f"<strong>Imputation problem.</strong> {esc(_sentence(str(problem)))}")
+    assumptions = get(itt, "mixed_model", "assumptions")
+    if assumptions:
+        how.append(f"<strong>Mixed model and its assumptions.</strong> {esc(_sentence(assumptions))}")
+    fits = []
+    for s in SUBSCALE_LABELS:
+        m = get(itt, "mixed_model", s) or {}
+        if m.get("problem"):
+            how.append(f"<strong>{esc(SUBSCALE_LABELS[s])}: not fitted.</strong> {esc(_sentence(str(m['problem'])))}")
+        elif m.get("observations") is not None and m.get("patients") is not None:
+            fits.append(f"{SUBSCALE_LABELS[s]} {m['observations']:,} assessments of {m['patients']:,} patients")
+    if fits:
+        how.append(f"<strong>Data used by the mixed model.</strong> {esc(join_words(fits))}.")
+    if how:
+        out += '<h3 id="beyond-methods">How the estimates beyond completers were made</h3><div class="methods">' + "".join(
+            f"<p>{h}</p>" for h in how
+        ) + "</div>"
+    out += table("itt_mixed_model")
+    att = figure("reach") + table("completion_by_subgroup")
+    smd = attrition.get("baseline_smd") or {}
+    pointer = ""
+    if "baseline_characteristics" in numbers:
+        n = numbers["baseline_characteristics"]
+        pointer = (
+            f'Completers and non-completers are compared at baseline in <a href="#table-baseline_characteristics">'
+            f"Table {n}</a> (standardized mean differences of the subscales, age, sex and route)."
+        )
+        known = [(k, v) for k, v in smd.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+        if known:
+            k, v = max(known, key=lambda kv: abs(kv[1]))
+            size = "below" if abs(v) < 0.1 else "at or above"
+            pointer += (
+                f" The largest absolute difference was {esc(fmt_num(abs(v)))} ({esc(_SMD_LABELS.get(k, k))}), {size} the 0.1 "
+                "commonly read as a meaningful imbalance."
+            )
+    if att or pointer:
+        out += '<h3 id="attrition">Attrition: who completed and how far patients got</h3>'
+        out += (f"<p>{pointer}</p>" if pointer else "") + att
+    return out
+
+
+def _sentence(text: str) -> str:
+    """Text from the results tree as one sentence: first letter upper-case, one final full stop."""
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."

@@ -31,6 +31,8 @@ from burnout.report._text import (
     fmt_p,
     fmt_pct,
     fmt_pct_ci,
+    fmt_plain,
+    fmt_prop,
     fmt_signed,
     get,
     level_label,
@@ -64,6 +66,7 @@ class Table:
     group: str | None = None
     stub: str | None = None
     html: bool = True
+    rich: bool = False  # display cells are HTML already (escaped, with marks and detail lines)
 
 
 def _prop_cells(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, str]:
@@ -727,55 +730,224 @@ def _heterogeneity_csv(ctx: Ctx, sub: Table | None) -> Table | None:
 # ---------------------------------------------------------------------- extensions
 
 
-def _itt(ctx: Ctx) -> Table | None:
-    itt = ctx.results.get("itt")
+def _esc_cell(text: str) -> str:
+    import html as _html
+
+    return _html.escape(text, quote=False)
+
+
+NOT_ESTIMATED: Final[str] = "\u2014"
+
+
+def _cell(main: str, detail: str | None = None, *, mark: str | None = None) -> str:
+    """A rich cell: the estimate, a footnote mark, and a smaller detail line beneath."""
+    out = f'<span class="na">{main}</span>' if main == NOT_ESTIMATED else _esc_cell(main)
+    if mark:
+        out += f"<sup>{mark}</sup>"
+    if detail:
+        out += f'<span class="detail">{_esc_cell(detail)}</span>'
+    return out
+
+
+def _rate_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
+    """A Proportion: "55.4% (50.5\u201360.2)" over "219/395"; the suppression mark when hidden."""
+    if not p:
+        return _cell(NDASH)
+    if p.get("suppressed") or p.get("count") is None:
+        return _cell(ctx.suppressed)
+    if p.get("rate") is None:
+        return _cell(f"{p['count']:,}/{p['n']:,}")
+    return _cell(f"{fmt_pct(p['rate'])} ({fmt_pct_ci(p.get('ci'))})", f"{p['count']:,}/{p['n']:,}")
+
+
+def _pooled_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
+    """A pooled rate (no count): "69.0% (65.4\u201372.3)"."""
+    if not p:
+        return _cell(NDASH)
+    if p.get("suppressed"):
+        return _cell(ctx.suppressed)
+    if p.get("rate") is None:
+        return _cell(NDASH)
+    return _cell(f"{fmt_pct(p['rate'])} ({fmt_pct_ci(p.get('ci'))})")
+
+
+def _mean_cell(e: Mapping[str, Any] | None) -> str:
+    """"4.09 (\u22121.48)" over "3.95 to 4.23 (\u22121.62 to \u22121.34)": mean (change) and their CIs."""
+    if not e or e.get("mean") is None:
+        return _cell(NDASH)
+    if e.get("change") is None:
+        return _cell(fmt_num(e["mean"]), fmt_ci(e.get("ci")) if e.get("ci") else None)
+    main = f"{fmt_num(e['mean'])} ({fmt_signed(e['change'])})"
+    detail = None
+    if e.get("ci") or e.get("change_ci"):
+        detail = f"{fmt_ci(e.get('ci'))} ({fmt_ci(e.get('change_ci'))})"
+    return _cell(main, detail)
+
+
+def _beyond(ctx: Ctx) -> Table | None:
+    """Completers | worst case | multiple imputation | mixed model, side by side."""
+    r = ctx.results
+    itt = r.get("itt")
     if not itt:
         return None
-    r = ctx.results
+    flow = r.get("flow") or {}
+    met = itt.get("threshold_met")
+    wc, mi, mm = itt.get("worst_case") or {}, itt.get("multiple_imputation") or {}, itt.get("mixed_model") or {}
+    itt_span = "Everyone who met the threshold (intention to treat)"
     t = Table(
-        key="itt_response",
-        title="Response among completers and by intention to treat",
+        key="beyond_completers",
+        title="Beyond completers: completer estimates beside three intention-to-treat analyses",
         columns=[
-            Column("outcome", "Outcome", "left"),
-            Column("completers", "Completers"),
-            Column("worst", "Worst case"),
-            Column("mi", "Multiple imputation"),
+            Column("label", "Outcome", "left"),
+            Column("completers", f"Completers\n(n = {ctx.count(flow.get('completers'))})", "center"),
+            Column("worst", f"Worst case\n(n = {ctx.count(met)})", "center", spanner=itt_span),
+            Column("mi", f"Multiple imputation\n(n = {ctx.count(met)})", "center", spanner=itt_span),
+            Column("mm", f"Mixed model\n(n = {ctx.count(met)})", "center", spanner=itt_span),
         ],
-        csv_columns=["outcome", "analysis", "count", "n", "rate", "ci_low", "ci_high", "imputations"],
-        stub="outcome",
+        csv_columns=[
+            "measure", "outcome", "analysis", "timepoint", "count", "n", "estimate", "ci_low", "ci_high",
+            "change", "change_ci_low", "change_ci_high", "imputations",
+        ],
+        group="group",
+        stub="label",
+        rich=True,
     )
-    for o in [*SUBSCALES, "at_least_1"]:
+    mc = get(r, "protocol", "response", "min_change")
+    response_group = f"Response (\u2265 {fmt_plain(mc)} points, first to last assessment)"
+    last = ctx.last
+    last_session = ctx.sessions is not None and str(ctx.sessions) == last
+    mean_group = (
+        "Mean after the last session (change from baseline)" if last_session
+        else f"Mean {ctx.tp(last).lower()} (change from baseline)"
+    )
+    period = f"{ctx.first}-{last}"
+    for o in (*SUBSCALES, "at_least_1"):
         comp = get(r, "subscales", o, "response") if o in SUBSCALES else get(r, "responders", o)
-        worst = get(itt, "worst_case", o, "response") if o in SUBSCALES else get(itt, "worst_case", "responders", o)
-        mi = get(itt, "multiple_imputation", o, "response")
-        if not any((comp, worst, mi)):
+        worst = get(wc, o, "response") if o in SUBSCALES else get(wc, "responders", o)
+        pooled = get(mi, o, "response") if o in SUBSCALES else get(mi, "responders", o)
+        if not any((comp, worst, pooled)):
             continue
         t.rows.append(
             {
-                "outcome": OUTCOME_LABELS[o],
-                "completers": _pct_ci_cell(comp, ctx) if comp else NDASH,
-                "worst": _pct_ci_cell(worst, ctx) if worst else NDASH,
-                "mi": f"{fmt_num(100 * mi['rate'], 1)} ({fmt_pct_ci(mi.get('ci'))})" if mi and mi.get("rate") is not None else NDASH,
+                "group": response_group,
+                "label": OUTCOME_LABELS[o],
+                "completers": _rate_cell(comp, ctx),
+                "worst": _rate_cell(worst, ctx),
+                "mi": _pooled_cell(pooled, ctx),
+                "mm": _cell(NOT_ESTIMATED, mark="a"),
             }
         )
         for name, p in (("completers", comp), ("worst_case", worst)):
             if p:
-                t.csv_rows.append({"outcome": o, "analysis": name} | _prop_raw(p, ctx) | {"imputations": None})
-        if mi:
-            ci = mi.get("ci") or [None, None]
+                raw = _prop_raw(p, ctx)
+                t.csv_rows.append(
+                    {"measure": "response", "outcome": o, "analysis": name, "timepoint": period, "count": raw["count"],
+                     "n": raw["n"], "estimate": raw["rate"], "ci_low": raw["ci_low"], "ci_high": raw["ci_high"]}
+                )
+        if pooled:
+            hidden = bool(pooled.get("suppressed"))
+            ci = (None if hidden else pooled.get("ci")) or [None, None]
             t.csv_rows.append(
-                {"outcome": o, "analysis": "multiple_imputation", "count": None, "n": itt.get("threshold_met"),
-                 "rate": mi.get("rate"), "ci_low": ci[0], "ci_high": ci[1], "imputations": mi.get("imputations")}
+                {"measure": "response", "outcome": o, "analysis": "multiple_imputation", "timepoint": period,
+                 "count": ctx.suppressed if hidden else None, "n": met if met is not None else ctx.suppressed,
+                 "estimate": None if hidden else pooled.get("rate"), "ci_low": ci[0], "ci_high": ci[1],
+                 "imputations": pooled.get("imputations")}
+            )
+    for s in SUBSCALES:
+        c = get(r, "subscales", s, "timepoints", last)
+        m = get(mm, s, "timepoints", last)
+        if not c and not m:
+            continue
+        t.rows.append(
+            {
+                "group": mean_group,
+                "label": SUBSCALE_LABELS[s],
+                "completers": _mean_cell(c),
+                "worst": _cell(NOT_ESTIMATED, mark="b"),
+                "mi": _cell(NOT_ESTIMATED, mark="b"),
+                "mm": _mean_cell(m),
+            }
+        )
+        for name, e, n in (("completers", c, (c or {}).get("n")), ("mixed_model", m, get(mm, s, "patients"))):
+            if not e:
+                continue
+            ci, cci = e.get("ci") or [None, None], e.get("change_ci") or [None, None]
+            t.csv_rows.append(
+                {"measure": "mean", "outcome": s, "analysis": name, "timepoint": last,
+                 "n": ctx.suppressed if n is None else n, "estimate": e.get("mean"), "ci_low": ci[0], "ci_high": ci[1],
+                 "change": e.get("change"), "change_ci_low": cci[0], "change_ci_high": cci[1]}
             )
     if not t.rows:
         return None
-    imps = {get(itt, "multiple_imputation", s, "response", "imputations") for s in SUBSCALES} - {None}
+    imps = {p.get("imputations") for o in (*SUBSCALES, "at_least_1")
+            if (p := (get(mi, o, "response") if o in SUBSCALES else get(mi, "responders", o)))} - {None, 0}
+    m_txt = f" (m = {join_ints(imps)})" if imps else ""
     t.notes.append(
-        f"% (95% CI). Completers: denominator {ctx.count(get(r, 'flow', 'completers'))}. Worst case and multiple "
-        f"imputation: denominator {ctx.count(itt.get('threshold_met'))}, everyone who met the threshold; the worst case "
-        "counts every non-completer as a non-responder"
-        + (f"; multiple imputation pools {join_ints(imps)} imputations with Rubin's rules." if imps else ".")
+        "Response rows: % of the column's n (95% Wilson CI; multiple imputation: pooled estimate and CI), with "
+        "responders/n beneath. Mean rows: mean score (0\u20136) and, in parentheses, mean change from baseline; "
+        "beneath, the 95% CI of each. Completers met the threshold and had every session and every assessment. The "
+        "worst case counts every non-completer as a non-responder. Multiple imputation imputes the missing follow-up "
+        f"scores{m_txt} and pools with Rubin's rules. The mixed model estimates means from every available assessment "
+        "of everyone who met the threshold, assuming scores are missing at random (see the model's assumptions below)."
     )
+    t.notes.append("<sup>a</sup> The mixed model estimates mean scores, not responder rates.")
+    t.notes.append(
+        "<sup>b</sup> Not estimated: the worst case and multiple imputation were applied to response; the mean of "
+        "everyone who met the threshold is the mixed model's."
+    )
+    return t
+
+
+def _completion(ctx: Ctx) -> Table | None:
+    cbs = get(ctx.results, "attrition", "completion_by_subgroup")
+    if not cbs:
+        return None
+    t = Table(
+        key="completion_by_subgroup",
+        title="Completion by subgroup among patients who met the threshold",
+        columns=[
+            Column("level", "Level", "left"),
+            Column("nN", "Completers/met threshold"),
+            Column("pct", "%"),
+            Column("ci", "95% CI"),
+        ],
+        csv_columns=["variable", "level", *PROP_CSV],
+        group="variable",
+        stub="level",
+    )
+    for var, levels in cbs.items():
+        if not isinstance(levels, Mapping):
+            continue
+        vlabel = VARIABLE_LABELS.get(var, var.replace("_", " ").capitalize())
+        for level, p in levels.items():
+            if not isinstance(p, Mapping):
+                continue
+            shown = str(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
+            t.rows.append({"variable": vlabel, "level": shown} | _prop_cells(p, ctx))
+            t.csv_rows.append({"variable": var, "level": level} | _prop_raw(p, ctx))
+    if not t.rows:
+        return None
+    overall = get(ctx.results, "flow", "completion")
+    t.notes.append(
+        "Completion: completers (every session and every assessment) among the patients of the level who met the "
+        f"burnout threshold at baseline; overall {fmt_prop(overall, ctx)}. 95% Wilson intervals."
+    )
+    return t
+
+
+def _reach(ctx: Ctx) -> Table | None:
+    reach = get(ctx.results, "attrition", "reach")
+    if not reach:
+        return None
+    t = Table(
+        key="reach",
+        title="Patients who attended at least each number of sessions",
+        columns=[],
+        csv_columns=["sessions_at_least", *PROP_CSV],
+        html=False,  # shown as the figure "How far patients got"
+    )
+    for j, p in sorted(reach.items(), key=lambda kv: int(kv[0])):
+        t.csv_rows.append({"sessions_at_least": j} | _prop_raw(p, ctx))
     return t
 
 
@@ -787,15 +959,21 @@ def _mixed(ctx: Ctx) -> Table | None:
     mm = get(ctx.results, "itt", "mixed_model")
     if not mm:
         return None
+    comp_n = ctx.count(get(ctx.results, "flow", "completers"))
     t = Table(
         key="itt_mixed_model",
-        title="Mean scores: completers and a mixed model of everyone who met the threshold",
+        title="Mean scores at each assessment: completers and the mixed model of everyone who met the threshold",
         columns=[
             Column("tp", "Assessment", "left"),
-            Column("completers", "Completers, mean (95% CI)"),
-            Column("model", "Mixed model, mean (95% CI)"),
+            Column("completers", "Mean (95% CI)", spanner=f"Completers (n = {comp_n})"),
+            Column("n", "Assessed, n", spanner="Mixed model"),
+            Column("model", "Mean (95% CI)", spanner="Mixed model"),
+            Column("change", "Change from baseline (95% CI)", spanner="Mixed model"),
         ],
-        csv_columns=["subscale", "timepoint", "completers_mean", "completers_ci_low", "completers_ci_high", "model_mean", "model_ci_low", "model_ci_high"],
+        csv_columns=[
+            "subscale", "timepoint", "completers_mean", "completers_ci_low", "completers_ci_high", "model_n",
+            "model_mean", "model_ci_low", "model_ci_high", "model_change", "model_change_ci_low", "model_change_ci_high",
+        ],
         group="subscale",
         stub="tp",
     )
@@ -806,19 +984,29 @@ def _mixed(ctx: Ctx) -> Table | None:
             if not m and not c:
                 continue
             m, c = m or {}, c or {}
-            mci, cci = m.get("ci") or [None, None], c.get("ci") or [None, None]
+            mci, cci, chci = m.get("ci") or [None, None], c.get("ci") or [None, None], m.get("change_ci") or [None, None]
+            has_change = m.get("change") is not None
             t.rows.append(
                 {
                     "subscale": SUBSCALE_LABELS[s], "tp": ctx.tp(tp),
                     "completers": f"{fmt_num(c.get('mean'))} ({fmt_ci(c.get('ci'))})",
+                    "n": ctx.count(m.get("n")) if "n" in m else NDASH,
                     "model": f"{fmt_num(m.get('mean'))} ({fmt_ci(m.get('ci'))})",
+                    "change": f"{fmt_signed(m['change'])} ({fmt_ci(m.get('change_ci'))})" if has_change else NDASH,
                 }
             )
             t.csv_rows.append(
                 {"subscale": s, "timepoint": tp, "completers_mean": c.get("mean"), "completers_ci_low": cci[0],
-                 "completers_ci_high": cci[1], "model_mean": m.get("mean"), "model_ci_low": mci[0], "model_ci_high": mci[1]}
+                 "completers_ci_high": cci[1], "model_n": ctx.suppressed if "n" in m and m["n"] is None else m.get("n"),
+                 "model_mean": m.get("mean"), "model_ci_low": mci[0], "model_ci_high": mci[1],
+                 "model_change": m.get("change"), "model_change_ci_low": chci[0], "model_change_ci_high": chci[1]}
             )
-    t.notes.append("The mixed model uses every available assessment of every patient who met the threshold (missing at random).")
+    if not t.rows:
+        return None
+    t.notes.append(
+        "Assessed: patients who met the threshold with a score at that assessment; the model uses all of them. "
+        "Model-based means and changes with 95% Wald intervals (missing at random; see the model's assumptions)."
+    )
     return t
 
 
@@ -966,8 +1154,10 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "burnout_profile_resolution": _severe,
     "side_effects": _safety,
     "subgroups": _subgroups,
-    "itt_response": _itt,
+    "beyond_completers": _beyond,
     "itt_mixed_model": _mixed,
+    "completion_by_subgroup": _completion,
+    "reach": _reach,
     "phq9": _phq9,
     "phq9_adjusted": _phq9_adjusted,
     "reliable_change": _reliable,
@@ -1024,14 +1214,15 @@ TABLE_CSS: Final[str] = """
 
 def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
     """The table as great_tables HTML: three rules, left-aligned caption, notes underneath."""
-    import pandas as pd
     from great_tables import GT, html, loc, style
 
     keys = [c.key for c in table.columns]
     cols = ([table.group] if table.group else []) + keys
-    df = pd.DataFrame([{k: row.get(k, "") for k in cols} for row in table.rows], columns=cols)
+    df = _frame({k: [str(row.get(k, "")) for row in table.rows] for k in cols})
     gid = f"tbl-{table.key.replace('_', '-')}"
     gt = GT(df, rowname_col=table.stub, groupname_col=table.group, id=gid)
+    if table.rich:
+        gt = gt.fmt(_as_html, columns=[k for k in keys if k != table.stub])
     label = f"Table {number}. " if number is not None else ""
     gt = gt.tab_header(title=html(f"<strong>{label}</strong>{_esc(table.title)}"))
     if table.stub:
@@ -1047,12 +1238,12 @@ def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
     for c in table.columns:
         if c.key != table.stub:
             gt = gt.cols_align(align=c.align, columns=c.key)
-    marks = ctx.suppressed
+    marks = (ctx.suppressed, _esc(ctx.suppressed))  # plain, and as a rich (escaped) cell starts
     for c in table.columns:
         rows_hidden = [i for i, row in enumerate(table.rows) if str(row.get(c.key, "")).startswith(marks)]
         if rows_hidden:
             gt = gt.tab_style(style=[style.text(color="#555555", style="italic"), style.fill(color="#F1F1F1")], locations=loc.body(columns=c.key, rows=rows_hidden))
-    notes = [_rich(n) for n in table.notes]
+    notes = list(table.notes) if table.rich else [_rich(n) for n in table.notes]
     if any(str(v).startswith(marks) for row in table.rows for v in row.values()):
         notes.append(_rich(ctx.suppression_note))
     if ctx.synthetic:
@@ -1096,6 +1287,33 @@ def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
         quarto_disable_processing=True,
     ).opt_css(TABLE_CSS.format(id=gid))
     return gt.as_raw_html()
+
+
+def _frame(columns: dict[str, list[str]], *, backend: str | None = None) -> Any:
+    """The display strings as a data frame for great_tables: polars when installed, else pandas.
+
+    great_tables writes every cell into its frame one at a time while rendering, which
+    costs about 1 ms per cell in pandas and microseconds in polars; importing polars also
+    takes a third of the time pandas takes. The HTML is the same either way
+    (test_report.py: test_gt_html_against_both_frame_backends). pyarrow, the other frame
+    great_tables takes, imports pandas as soon as it builds an array.
+    """
+    if backend in (None, "polars"):
+        try:
+            import polars as pl
+        except ImportError:
+            if backend == "polars":
+                raise
+        else:
+            return pl.DataFrame(columns, schema={k: pl.String for k in columns})
+    import pandas as pd
+
+    return pd.DataFrame(columns, columns=list(columns), dtype=object)
+
+
+def _as_html(cell: Any) -> str:
+    """great_tables formatter for a rich table: the cell is HTML already (escaped when it was built)."""
+    return str(cell)
 
 
 def _rich(text: str) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "fmt_p",
     "fmt_pct",
     "fmt_pct_ci",
+    "fmt_pooled",
     "fmt_prop",
     "fmt_signed",
 ]
@@ -225,6 +226,20 @@ def fmt_prop(p: Mapping[str, Any] | None, ctx: Ctx, *, ci: bool = True) -> str:
     return text + ")"
 
 
+def fmt_pooled(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
+    """A pooled (multiple-imputation) rate as prose: "69.0% (95% CI 65.4\u201372.3)"; it has no count."""
+    if not p:
+        return NDASH
+    if p.get("suppressed"):
+        return ctx.suppressed
+    if p.get("rate") is None:
+        return NDASH
+    text = fmt_pct(p["rate"])
+    if p.get("ci"):
+        text += f" (95% CI {fmt_pct_ci(p['ci'])})"
+    return text
+
+
 def get(tree: Any, *path: str, default: Any = None) -> Any:
     """``tree[path[0]][path[1]]...`` or ``default`` when any step is missing."""
     node = tree
@@ -334,10 +349,16 @@ def summary_points(ctx: Ctx) -> list[str]:
         out.append("<strong>Subgroups.</strong> " + het)
     itt = r.get("itt")
     if itt and get(itt, "worst_case", "responders", "at_least_1"):
+        mi = get(itt, "multiple_imputation", "responders", "at_least_1")
+        mi_txt = (
+            f" and {esc(fmt_pooled(mi, ctx))} with multiple imputation of the missing scores" if mi else ""
+        )
+        comp = get(r, "responders", "at_least_1")
+        comp_txt = f", against {esc(fmt_prop(comp, ctx))} among completers" if comp else ""
         out.append(
-            f"<strong>Intention to treat</strong> (all {esc(ctx.count(itt.get('threshold_met')))} who met the threshold; non-completers "
-            f"counted as non-responders): responded on at least 1 subscale "
-            f"{esc(fmt_prop(get(itt, 'worst_case', 'responders', 'at_least_1'), ctx))}."
+            f"<strong>Beyond completers.</strong> Counting all {esc(ctx.count(itt.get('threshold_met')))} who met the "
+            f"threshold, responders on at least 1 subscale were {esc(fmt_prop(get(itt, 'worst_case', 'responders', 'at_least_1'), ctx))} "
+            f"if every non-completer is counted as a non-responder (worst case){mi_txt}{comp_txt}."
         )
     out.append(
         "<strong>Interpretation.</strong> These are observational, completer-only estimates without a control group: they describe what happened to "
@@ -427,9 +448,17 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
     r = ctx.results
     if "itt" in r:
         extras.append(
-            "<strong>Intention to treat.</strong> All patients who met the threshold form the denominator; the worst case "
-            "counts every non-completer as a non-responder; multiple imputation imputes missing follow-ups and pools "
-            "with Rubin's rules; a mixed model estimates means from every available assessment."
+            "<strong>Beyond completers (intention to treat).</strong> Everyone who met the threshold forms the "
+            "denominator. The worst case counts every non-completer as a non-responder; multiple imputation imputes "
+            "missing follow-up scores and pools response rates with Rubin's rules; a linear mixed model estimates mean "
+            "scores from every available assessment. The imputation model and the mixed model's assumptions are "
+            "stated in the Beyond completers section."
+        )
+    if get(r, "attrition", "reach") or get(r, "attrition", "completion_by_subgroup"):
+        extras.append(
+            "<strong>Attrition.</strong> Among everyone who met the threshold: the share who attended at least each "
+            "number of sessions, and completion within each subgroup, as proportions with Wilson intervals; completers "
+            "and non-completers are compared at baseline by standardized mean differences."
         )
     if "phq9" in r:
         extras.append(
@@ -495,7 +524,7 @@ def limitations(ctx: Ctx) -> list[str]:
         f"{esc(ctx.count(flow.get('completers')))} completers, {esc(fmt_pct(rate))} of the "
         f"{esc(ctx.count(flow.get('threshold_met')))} who met the threshold. Patients who stopped early may have done "
         "better or worse; completer rates can overstate the program's effect on everyone who starts it"
-        + (" (see the intention-to-treat analysis)." if "itt" in r else "; no intention-to-treat analysis is reported."),
+        + (" (see Beyond completers)." if "itt" in r else "; no intention-to-treat analysis is reported."),
         "<strong>Observational design.</strong> Without a control group, improvement cannot be attributed to the "
         "treatment: regression to the mean (patients were selected for high scores), natural recovery, time off work "
         "and co-interventions can all produce change.",
