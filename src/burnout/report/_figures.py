@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -142,11 +141,8 @@ def build_figures(ctx: Ctx) -> dict[str, Figure]:
         "subgroups": _subgroups,
         "reach": _reach,
     }
-    made_figures: list[tuple[str, str, str, str, str, float]] = []  # key, title, caption, alt, svg, width
-    pngs: dict[str, Future[bytes]] = {}
-    # PNG compression (zlib) releases the GIL: a worker thread compresses one figure while the
-    # next is drawn. Compression is deterministic, so the bytes do not depend on the scheduling.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnout-png") as pool, mpl.rc_context(RC):
+    out: dict[str, Figure] = {}
+    with mpl.rc_context(RC):
         for key, build in builders.items():
             made = build(ctx)
             if made is None:
@@ -158,12 +154,16 @@ def build_figures(ctx: Ctx) -> dict[str, Figure]:
                     fontsize=FONT_PT, fontweight="bold", color=OKABE_ITO["vermillion"],
                 )
                 caption = f"{caption} SYNTHETIC DATA: simulated patients, not real outcomes."
-            made_figures.append((key, title, caption, alt, _svg(fig, key, title), float(fig.get_figwidth())))
-            pngs[key] = pool.submit(_encode_png, _rgb(fig))
-        return {
-            key: Figure(key=key, title=title, caption=caption, alt=alt, svg=svg, png=pngs[key].result(), width_in=width)
-            for key, title, caption, alt, svg, width in made_figures
-        }
+            out[key] = Figure(
+                key=key,
+                title=title,
+                caption=caption,
+                alt=alt,
+                svg=_svg(fig, key, title),
+                png=_png(fig),
+                width_in=float(fig.get_figwidth()),
+            )
+    return out
 
 
 def _svg(fig: MplFigure, key: str, title: str) -> str:
@@ -204,6 +204,7 @@ def _encode_png(image: Any) -> bytes:
 
 
 def _png(fig: MplFigure) -> bytes:
+    """The figure as an RGB PNG at `PNG_DPI` (no alpha channel: the background is opaque white)."""
     return _encode_png(_rgb(fig))
 
 
@@ -763,7 +764,7 @@ def _reach(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     xs = [0.0] + [float(j) for j, _ in points]
     ys = [100.0] + [100 * p["rate"] if p.get("rate") is not None else math.nan for _, p in points]
     ax.step([*xs, last + 0.5], [*ys, ys[-1]], where="post", color=colour, linewidth=1.2)
-    hidden = []
+    hidden, shown, lo, hi = [], [], [], []
     for j, p in points:
         if p.get("rate") is None:
             hidden.append(j)
@@ -772,16 +773,18 @@ def _reach(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             )
             continue
         y = 100 * p["rate"]
-        ci = p.get("ci")
-        if ci:
-            ax.errorbar(
-                [j], [y], yerr=[[y - 100 * ci[0]], [100 * ci[1] - y]], color=colour, capsize=2, elinewidth=0.8,
-                capthick=0.8, linewidth=0,
-            )
-        ax.plot([j], [y], marker="o", markersize=4, color=colour, markeredgecolor="white", markeredgewidth=0.4)
+        ci = p.get("ci") or [p["rate"], p["rate"]]
+        shown.append((j, y))
+        lo.append(y - 100 * ci[0])
+        hi.append(100 * ci[1] - y)
         ax.annotate(
             f"{y:.1f}", xy=(j, y), xytext=(3, 3), textcoords="offset points", ha="left", va="bottom", fontsize=FONT_PT - 1,
             color=INK,
+        )
+    if shown:  # one artist for every point and interval
+        ax.errorbar(
+            [j for j, _ in shown], [y for _, y in shown], yerr=[lo, hi], color=colour, capsize=2, elinewidth=0.8,
+            capthick=0.8, linestyle="none", marker="o", markersize=4, markeredgecolor="white", markeredgewidth=0.4,
         )
     completion = get(ctx.results, "flow", "completion") or {}
     if completion.get("rate") is not None:
