@@ -1,0 +1,283 @@
+"""Scale benchmark: ``burnout analyze`` against the same relational work hand-written.
+
+One command (``make bench``) runs, for each cohort size (default 100k, 1M and 5M
+patients, simulated with ``burnout.simulate`` and written as Parquet once into
+benchmarks/data/, which git ignores):
+
+- ``burnout analyze DIR --out OUT``: the whole command as a separate process
+  (validation, patient table, measures, the analyses beyond completers, report);
+- ``burnout relational stage``: in a separate process, only load + validate +
+  patient table + measures (the part the hand-written versions do), in process;
+- the same relational work hand-written in raw DuckDB SQL (bench_sql.py), polars
+  (bench_polars.py) and pandas (bench_pandas.py), each as a separate process.
+
+Each row records wall time and the process's peak resident memory (``wait4``'s
+``ru_maxrss``), and the ratio to raw SQL. Every hand-written version must return
+exactly the integers of burnout's measures (counts, sums, sums of squares,
+profile cut-offs, subgroups; bench_common's canonical form), and burnout's
+results.json must show the same flow counts: otherwise the run fails, because a
+benchmark that computes something else is meaningless.
+
+Usage::
+
+    python benchmarks/run.py                         # 100k, 1M, 5M patients
+    python benchmarks/run.py --sizes 100k,1M --write-readme
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+HEADING = "## Scale: analyze vs hand-written SQL, polars, pandas"
+IMPLEMENTATIONS = ("sql", "polars", "pandas")
+LABELS = {
+    "analyze": "burnout analyze (whole command)",
+    "relational": "burnout relational stage only",
+    "sql": "raw DuckDB SQL",
+    "polars": "polars",
+    "pandas": "pandas",
+}
+
+sys.path.insert(0, str(HERE))
+
+
+@dataclass
+class Run:
+    what: str
+    patients: int
+    seconds: float | None  # None: failed or timed out
+    peak_mib: float
+    agrees: str = ""
+    note: str = ""
+
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmM]?)", text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"a size like 100k, 1M or 250000, got {text!r}")
+    return int(float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()])
+
+
+def label(n: int) -> str:
+    if n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    return f"{n // 1_000}k" if n % 1_000 == 0 else str(n)
+
+
+def timed(cmd: list[str], *, timeout: float, log: Path) -> tuple[float | None, float, str]:
+    """Run ``cmd``; (seconds or None, peak RSS in MiB, note)."""
+    with open(log, "wb") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = t0 + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                return None, usage.ru_maxrss / 1024, f"stopped after {timeout:.0f} s"
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
+        return None, usage.ru_maxrss / 1024, f"exit {code}: {tail[0][:120]}"
+    return seconds, usage.ru_maxrss / 1024, ""
+
+
+def relational_measures(folder: Path, out: Path) -> None:
+    """(Child process) burnout's load + validate + patient table + measures; canonical JSON to ``out``."""
+    from bench_common import from_measures
+
+    from burnout.cohort import build_patient_table
+    from burnout.measures import collect_measures
+    from burnout.protocol import load_protocol
+    from burnout.validate import load_cohort
+
+    t0 = time.perf_counter()
+    plan = load_protocol(None)
+    cohort = load_cohort(
+        folder,
+        scheduled_assessments=tuple(plan.schedule.assessments),
+        scheduled_sessions=plan.schedule.sessions,
+        max_missing_items=plan.scoring.max_missing_items,
+    )
+    m = collect_measures(build_patient_table(cohort, plan).cache(), plan)
+    out.write_text(json.dumps({"seconds": time.perf_counter() - t0, "measures": from_measures(m)}))
+
+
+def bench_size(n: int, *, seed: int, data: Path, work: Path, timeout: float, skip_analyze: bool) -> list[Run]:
+    from bench_common import differences, generate, normalise
+
+    folder = data / f"scale_{label(n)}_seed{seed}"
+    t0 = time.perf_counter()
+    generate(folder, patients=n, seed=seed)
+    print(f"\n{label(n)} patients: data in {folder} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    py = sys.executable
+    runs: list[Run] = []
+
+    def report(r: Run) -> None:
+        t = "-" if r.seconds is None else f"{r.seconds:8.1f} s"
+        print(f"  {LABELS[r.what]:34s} {t:>10s}  {r.peak_mib:8.0f} MiB  {r.agrees} {r.note}", flush=True)
+
+    ref_json = work / f"relational_{n}.json"
+    secs, mib, note = timed([py, str(HERE / "run.py"), "--measures", str(folder), str(ref_json)], timeout=timeout, log=work / f"relational_{n}.log")
+    runs.append(Run("relational", n, secs, mib, note=note))
+    report(runs[-1])
+    ref = normalise(json.loads(ref_json.read_text())["measures"]) if secs is not None else None
+
+    if not skip_analyze:
+        out = work / f"analyze_{n}"
+        burnout = Path(py).with_name("burnout")
+        cmd = [str(burnout), "analyze", str(folder), "--out", str(out)] if burnout.exists() else [py, "-m", "burnout.cli", "analyze", str(folder), "--out", str(out)]
+        secs, mib, note = timed(cmd, timeout=timeout, log=work / f"analyze_{n}.log")
+        agrees = ""
+        if secs is not None and ref is not None:
+            flow = json.loads((out / "results.json").read_text())["flow"]
+            same = (flow["patients"], flow["threshold_met"], flow["completers"]) == (ref["patients"], ref["threshold_met"], ref["completers"])
+            agrees = "yes (flow)" if same else "NO"
+        runs.append(Run("analyze", n, secs, mib, agrees, note))
+        report(runs[-1])
+        shutil.rmtree(out, ignore_errors=True)
+
+    for impl in IMPLEMENTATIONS:
+        result = work / f"{impl}_{n}.json"
+        secs, mib, note = timed([py, str(HERE / f"bench_{impl}.py"), str(folder), str(result)], timeout=timeout, log=work / f"{impl}_{n}.log")
+        agrees = ""
+        if secs is not None and ref is not None:
+            diff = differences(ref, normalise(json.loads(result.read_text())["measures"]))
+            agrees = "yes" if not diff else "NO"
+            if diff:
+                note = f"{len(diff)} differences, e.g. {diff[0]}"
+        runs.append(Run(impl, n, secs, mib, agrees, note))
+        report(runs[-1])
+    return runs
+
+
+def table(runs: list[Run]) -> str:
+    sql = {r.patients: r.seconds for r in runs if r.what == "sql"}
+    lines = [
+        "| patients | implementation | time (s) | peak memory (MiB) | x raw SQL | same numbers as burnout |",
+        "|---:|---|---:|---:|---:|---|",
+    ]
+    for r in runs:
+        base = sql.get(r.patients)
+        ratio = f"{r.seconds / base:.2f}" if r.seconds and base else "-"
+        t = f"{r.seconds:.1f}" if r.seconds is not None else f"- ({r.note})"
+        lines.append(f"| {r.patients:,} | {LABELS[r.what]} | {t} | {r.peak_mib:,.0f} | {ratio} | {r.agrees or '(reference)'} |")
+    return "\n".join(lines)
+
+
+def scaling(runs: list[Run]) -> str:
+    """Seconds per million patients at each size: flat = linear cost."""
+    sizes = sorted({r.patients for r in runs})
+    head = "| implementation | " + " | ".join(f"s per 1M patients at {label(n)}" for n in sizes) + " |"
+    lines = [head, "|---|" + "---:|" * len(sizes)]
+    for what in LABELS:
+        cells = []
+        for n in sizes:
+            r = next((r for r in runs if r.what == what and r.patients == n), None)
+            cells.append(f"{r.seconds / n * 1e6:.1f}" if r and r.seconds else "-")
+        if any(c != "-" for c in cells):
+            lines.append(f"| {LABELS[what]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    import duckdb
+    import pandas
+    import polars
+
+    import burnout
+
+    try:
+        load = f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        load = "?"
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    mem = ""
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+        mem = f", {kb / 2**20:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    return (
+        f"{dt.date.today().isoformat()}, {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs visible{mem}; "
+        f"1-minute load average {load} at the start (the machine is shared); Python {platform.python_version()}, "
+        f"burnout {burnout.__version__} (git {commit}), duckdb {duckdb.__version__}, polars {polars.__version__}, "
+        f"pandas {pandas.__version__}"
+    )
+
+
+def write_readme(text: str) -> None:
+    path = HERE / "README.md"
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    section = text.rstrip() + "\n\n"
+    new = pattern.sub(lambda _: section, old) if pattern.search(old) else old.rstrip() + "\n\n" + section
+    path.write_text(new.rstrip() + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100k,1M,5M", help="comma-separated patient counts (default 100k,1M,5M)")
+    ap.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
+    ap.add_argument("--data", type=Path, default=HERE / "data", help="where cohorts are generated and kept")
+    ap.add_argument("--timeout", type=float, default=3 * 3600, help="seconds before a process is stopped (default 3 h)")
+    ap.add_argument("--skip-analyze", action="store_true", help="leave out the whole `burnout analyze` command")
+    ap.add_argument("--write-readme", action="store_true", help=f"put the table into benchmarks/README.md under {HEADING!r}")
+    ap.add_argument("--measures", nargs=2, metavar=("DIR", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.measures:
+        relational_measures(Path(args.measures[0]), Path(args.measures[1]))
+        return 0
+
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    about = machine()
+    print(about)
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="burnout-bench-") as tmp:
+        for n in sizes:
+            runs += bench_size(n, seed=args.seed, data=args.data, work=Path(tmp), timeout=args.timeout, skip_analyze=args.skip_analyze)
+    command = "python benchmarks/run.py" + ("" if args.sizes == "100k,1M,5M" else f" --sizes {args.sizes}")
+    command += " --skip-analyze" if args.skip_analyze else ""
+    text = "\n\n".join(
+        [
+            HEADING,
+            f"Measured {about}.",
+            f"Command: `{command}` (the same as `make bench`, which runs every default size). Simulated cohorts "
+            f"(`burnout.simulate`, seed {args.seed}) as Parquet, generated once into benchmarks/data/. Every row is a "
+            "separate process; time is wall-clock from start to exit, memory the process's peak RSS. "
+            "\"burnout relational stage only\" is load + validate + patient table + measures, the work the "
+            "hand-written versions do; \"same numbers\" means every count, sum and sum of squares equals burnout's.",
+            table(runs),
+            "Cost per patient (seconds per million patients; equal across sizes means the cost grows linearly):",
+            scaling(runs),
+        ]
+    )
+    print("\n" + text)
+    if args.write_readme:
+        write_readme(text)
+    bad = [r for r in runs if r.agrees == "NO"]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
