@@ -10,6 +10,7 @@ backend and every run, which is what makes results.json byte-identical.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -177,43 +178,30 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         cutoffs = ProfileCutoffs.unclassifiable()
     else:
         cutoffs = ProfileCutoffs.from_plan(protocol, reference=reference)
-    profiled = comp.mutate(**{f"profile_{t}": profile_expr(comp, t, cutoffs) for t in assessments})
-    profile_counts = _one_row(
-        profiled.aggregate(
-            **{
-                f"p_{t}_{p}": (profiled[f"profile_{t}"] == p).cast("int64").sum()
-                for t in assessments
-                for p in PROFILES
-            }
-        )
-    )
-    transition_rows = _rows(
-        profiled.group_by(src=profiled[f"profile_{first}"], dst=profiled[f"profile_{last}"]).aggregate(
-            n=profiled.count()
-        )
-    )
-    transitions = {a: {b: 0 for b in PROFILES} for a in PROFILES}
-    for r in transition_rows:
-        transitions[r["src"]][r["dst"]] = int(r["n"])
-
-    pattern_rows = _rows(
-        comp.group_by([f"response_{s}" for s in SUBSCALES]).aggregate(n=comp.count())
-    )
-    patterns = {tuple(bool(r[f"response_{s}"]) for s in SUBSCALES): int(r["n"]) for r in pattern_rows}
+    # profiles at every timepoint, transitions and response patterns: one grouped query
+    keys = {f"p{i}": profile_expr(comp, t, cutoffs) for i, t in enumerate(assessments)}
+    keys |= {f"r_{s}": comp[f"response_{s}"] for s in SUBSCALES}
+    cells = _rows(comp.group_by(**keys).aggregate(n=comp.count()))
+    profiles = {t: dict.fromkeys(PROFILES, 0) for t in assessments}
+    transitions = {a: dict.fromkeys(PROFILES, 0) for a in PROFILES}
+    patterns: dict[tuple[bool, ...], int] = {}
+    for r in cells:
+        n = int(r["n"])
+        for i, t in enumerate(assessments):
+            profiles[t][r[f"p{i}"]] += n
+        transitions[r["p0"]][r[f"p{len(assessments) - 1}"]] += n
+        pattern = tuple(bool(r[f"r_{s}"]) for s in SUBSCALES)
+        patterns[pattern] = patterns.get(pattern, 0) + n
 
     subgroups: dict[str, dict[str, dict[str, int]]] = {}
-    for variable in protocol.subgroups.by:
-        grouped = _rows(
-            comp.group_by(level=comp[variable]).aggregate(
-                n=comp.count(),
-                at_least_1=(comp.responses >= 1).cast("int64").sum(),
-                **{s: comp[f"response_{s}"].cast("int64").sum() for s in SUBSCALES},
-            )
-        )
-        subgroups[variable] = {
-            str(r["level"]): {k: _int(v) for k, v in r.items() if k != "level"}
-            for r in sorted(grouped, key=lambda r: str(r["level"]))
-        }
+    for variable, rows in _by_variable(
+        comp,
+        protocol.subgroups.by,
+        n=comp.count(),
+        at_least_1=(comp.responses >= 1).cast("int64").sum(),
+        **{s: comp[f"response_{s}"].cast("int64").sum() for s in SUBSCALES},
+    ).items():
+        subgroups[variable] = {level: {k: _int(v) for k, v in r.items()} for level, r in rows.items()}
 
     attrition = _collect_attrition(table, protocol)
 
@@ -229,7 +217,7 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         responder_counts={k: _int(row[f"resp_n_{k}"]) for k in (1, 2, 3)},
         response_patterns=patterns,
         below_threshold={t: _int(row[f"below_{t}"]) for t in assessments},
-        profiles={t: {p: _int(profile_counts[f"p_{t}_{p}"]) for p in PROFILES} for t in assessments},
+        profiles=profiles,
         transitions=transitions,
         profile_cutoffs=cutoffs,
         side_effects={k: (_int(row[f"se_yes_{k}"]), _int(row[f"se_n_{k}"])) for k in assessments if k > 0},
@@ -279,18 +267,32 @@ def _collect_attrition(table: ir.Table, protocol: Protocol) -> Attrition:
         group: {name: (_int(row[f"{group}_{name}__yes"]), _int(row[f"{group}_{name}__n"])) for name in binaries}
         for group in ("completers", "non_completers")
     }
-    completion: dict[str, dict[str, tuple[int, int]]] = {}
-    for variable in protocol.subgroups.by:
-        rows = _rows(
-            itt.group_by(level=itt[variable]).aggregate(n=itt.count(), completers=itt.completer.cast("int64").sum())
-        )
-        completion[variable] = {str(r["level"]): (_int(r["completers"]), _int(r["n"])) for r in sorted(rows, key=lambda r: str(r["level"]))}
+    completion = {
+        variable: {level: (_int(r["completers"]), _int(r["n"])) for level, r in rows.items()}
+        for variable, rows in _by_variable(
+            itt, protocol.subgroups.by, n=itt.count(), completers=itt.completer.cast("int64").sum()
+        ).items()
+    }
     return Attrition(
         continuous=continuous,
         binary=binary,
         reach={j: _int(row[f"reach_{j}"]) for j in range(0, n_sessions + 1)},
         completion_by_subgroup=completion,
     )
+
+
+def _by_variable(t: ir.Table, variables: Sequence[str], **aggs: ir.Value) -> dict[str, dict[str, dict[str, Any]]]:
+    """``aggs`` per level of each variable, in one query: variable -> level (as text, sorted) -> values."""
+    out: dict[str, dict[str, dict[str, Any]]] = {v: {} for v in variables}
+    if not variables:
+        return out
+    branches = [
+        t.group_by(_level=t[v].cast("string")).aggregate(_variable=ibis.literal(v), **aggs) for v in variables
+    ]
+    rows = _rows(ibis.union(*branches, distinct=False))
+    for r in sorted(rows, key=lambda r: (r["_variable"], str(r["_level"]))):
+        out[r["_variable"]][str(r["_level"])] = {k: v for k, v in r.items() if not k.startswith("_")}
+    return out
 
 
 def _profile_reference(
