@@ -122,3 +122,43 @@ def test_flow_exclusions(tree):
     assert not any(small(c) for c in cells)
     for value in recoverable(flow["patients"], cells):
         assert not small(value)
+
+
+def test_completion_by_subgroup_agrees_with_subgroups(tree):
+    """A level hidden in one place is hidden in the other, and the families sum safely."""
+    n_itt = tree["flow"]["threshold_met"]
+    n_comp = tree["flow"]["completers"]
+    for variable, levels in tree["attrition"]["completion_by_subgroup"].items():
+        names = list(levels)
+        for lv in names:
+            in_subgroups = tree["subgroups"][variable].get(lv)
+            if levels[lv]["n"] is None and in_subgroups is not None:
+                assert in_subgroups["n"] in (None, 0), f"{variable}/{lv} hidden in completion but not in subgroups"
+            if levels[lv]["count"] is not None and in_subgroups is not None and in_subgroups["n"] is not None:
+                assert levels[lv]["count"] == in_subgroups["n"]
+        for total, cells in (
+            (n_itt, [levels[lv]["n"] for lv in names]),
+            (n_comp, [levels[lv]["count"] for lv in names]),
+        ):
+            assert sum(c is None for c in cells) != 1, variable
+            for value in recoverable(total, cells):
+                assert not small(value), f"{variable}: hidden levels hold {value}"
+
+
+def test_reach_steps_are_not_small(tree):
+    n = tree["flow"]["threshold_met"]
+    shown = [n, *(p["count"] for p in tree["attrition"]["reach"].values() if p["count"] is not None), 0]
+    for a, b in zip(shown, shown[1:], strict=False):
+        assert not small(a - b), f"reach steps differ by {a - b}"
+
+
+def test_flow_two_families(tree):
+    flow = tree["flow"]
+    ex = flow["exclusions"]
+    for total, cells in (
+        (flow["patients"] - flow["threshold_met"], [ex["no_baseline"], ex["below_threshold"]]),
+        (flow["threshold_met"] - flow["completers"], [ex["missed_sessions"], ex["missed_assessment"]]),
+    ):
+        assert sum(c is None for c in cells) != 1
+        for value in recoverable(total, cells):
+            assert not small(value)

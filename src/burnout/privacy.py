@@ -65,6 +65,8 @@ from scipy import optimize
 from burnout.estimates import Proportion
 
 __all__ = [
+    "hide_jointly",
+    "safe_chain",
     "SuppressedMatrix",
     "is_small_count",
     "suppress_count",
@@ -299,6 +301,65 @@ def suppress_proportions(
     while _close_vector(counts, suppressed, k) | _close_vector(complements, suppressed, k):  # type: ignore[arg-type]
         pass
     return {key: (_suppressed(proportions[key]) if i in suppressed else proportions[key]) for i, key in enumerate(keys)}
+
+
+def hide_jointly(vectors: Sequence[Mapping[str, int]], *, min_cell_count: int, hidden: Iterable[str] = ()) -> frozenset[str]:
+    """Keys to hide in several count vectors over the same keys, each with a published total.
+
+    For the levels of a subgroup variable, several counts are published per level
+    (e.g. patients who met the threshold, completers, and so non-completers), each
+    family adding up to a published total. A level is hidden in all of them at once.
+    Primary: any count of a level in 1..k-1. Then each vector is closed as in
+    :func:`suppress_vector` (at least two hidden, together not in 1..k-1), and the
+    closure repeats across the vectors until none adds a key. ``hidden`` starts hidden.
+
+    Examples
+    --------
+    >>> sorted(hide_jointly([{"a": 40, "b": 30, "c": 5}, {"a": 20, "b": 12, "c": 2}], min_cell_count=11))
+    ['b', 'c']
+    """
+    k = _check_k(min_cell_count)
+    if not vectors:
+        return frozenset(hidden)
+    keys = list(vectors[0])
+    for v in vectors:
+        if list(v) != keys:
+            raise ValueError(f"every vector must have the same keys in the same order: {list(v)!r} vs {keys!r}")
+    values = [[_check_count(f"counts[{key!r}]", v[key]) for key in keys] for v in vectors]
+    forced = set(hidden)
+    unknown = forced - set(keys)
+    if unknown:
+        raise ValueError(f"`hidden` names {sorted(unknown)!r}, which are not among the keys {keys!r}.")
+    suppressed = {i for i, key in enumerate(keys) if key in forced or any(1 <= row[i] < k for row in values)}
+    while any([_close_vector(row, suppressed, k) for row in values]):
+        pass
+    return frozenset(keys[i] for i in suppressed)
+
+
+def safe_chain(top: int, counts: Mapping[str, int], *, min_cell_count: int) -> frozenset[str]:
+    """Which of a non-increasing chain of counts can be published under a published ``top``.
+
+    For counts like "responders on at least 1 / 2 / 3 subscales" or "patients reaching
+    session 1 / 2 / ... / 6": publishing a set of them reveals every difference between
+    consecutive published values (and ``top`` above, 0 below). Counts are withheld, the
+    upper end of the offending gap first, until every such gap is 0 or at least k.
+    Returns the keys that can be published.
+
+    Examples
+    --------
+    >>> sorted(safe_chain(395, {"1": 275, "2": 182, "3": 176}, min_cell_count=11))
+    ['1', '3']
+    """
+    k = _check_k(min_cell_count)
+    keys = list(counts)
+    shown = [key for key in keys if not (1 <= counts[key] < k or 1 <= top - counts[key] < k)]
+    while True:
+        chain = [(None, top), *((key, counts[key]) for key in shown), (None, 0)]
+        gap = next((i for i in range(len(chain) - 1) if 1 <= chain[i][1] - chain[i + 1][1] < k), None)
+        if gap is None:
+            return frozenset(shown)
+        upper, lower = chain[gap][0], chain[gap + 1][0]
+        shown.remove(lower if upper is None else upper)
 
 
 # --------------------------------------------------------------------------- matrices

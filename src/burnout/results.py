@@ -84,13 +84,20 @@ def build_results(
         return out
 
     # -- flow --------------------------------------------------------------------
-    flow_counts = privacy.suppress_vector(dict(m.exclusions) | {"completers": m.completers}, min_cell_count=k)
+    # patients, threshold_met and completers are all published, so the exclusions
+    # form two families with known totals: before the threshold and after it.
+    before = privacy.suppress_vector(
+        {r: m.exclusions[r] for r in ("no_baseline", "below_threshold")}, min_cell_count=k
+    )
+    after = privacy.suppress_vector(
+        {r: m.exclusions[r] for r in ("missed_sessions", "missed_assessment")}, min_cell_count=k
+    )
     flow = {
         "patients": privacy.suppress_count(m.patients, min_cell_count=k),
         "threshold_met": privacy.suppress_count(m.threshold_met, min_cell_count=k),
-        "completers": flow_counts["completers"],
+        "completers": privacy.suppress_count(m.completers, min_cell_count=k),
         "completion": prop(m.completers, m.threshold_met),
-        "exclusions": {reason: flow_counts[reason] for reason in EXCLUSION_REASONS},
+        "exclusions": {reason: (before | after)[reason] for reason in EXCLUSION_REASONS},
     }
 
     # -- trajectories, effect sizes, response -------------------------------------
@@ -205,11 +212,16 @@ def build_results(
 
     subgroups: dict[str, Any] = {}
     outcomes = [*SUBSCALES, "at_least_1"]
-    for variable, levels in m.subgroups.items():
+    hidden_by_variable = _hidden_levels(m, k)
+    for variable, completer_levels in m.subgroups.items():
         var_out: dict[str, Any] = {}
-        safe_n = privacy.suppress_vector({lv: c["n"] for lv, c in levels.items()}, min_cell_count=k)
+        # every level of the intention-to-treat set, so a hidden level with no
+        # completers still shows as hidden rather than vanishing (which would reveal 0)
+        zero = {"n": 0, "at_least_1": 0, **{sub: 0 for sub in SUBSCALES}}
+        all_levels = sorted(set(completer_levels) | set(m.attrition.completion_by_subgroup.get(variable, {})))
+        levels = {lv: completer_levels.get(lv, zero) for lv in all_levels}
         present = [lv for lv in levels if levels[lv]["n"] > 0]
-        hidden_levels = [lv for lv in present if safe_n[lv] is None]
+        hidden_levels = [lv for lv in present if lv in hidden_by_variable[variable]]
         per_outcome = {
             o: privacy.suppress_proportions(
                 {lv: est.proportion(levels[lv][o], levels[lv]["n"], confidence=conf) for lv in present},
@@ -222,14 +234,17 @@ def build_results(
         for level in levels:
             if level in present and level not in hidden_levels:
                 var_out[level] = {"n": levels[level]["n"], **{o: per_outcome[o][level].to_json() for o in outcomes}}
-            else:  # a small (or complementary-suppressed) group: nothing about it is published
-                var_out[level] = {"n": None if levels[level]["n"] else 0, **{o: _hidden() for o in outcomes}}
+            elif level in hidden_by_variable[variable] or levels[level]["n"] > 0:
+                # a small (or complementary-suppressed) group: nothing about it is published
+                var_out[level] = {"n": None, **{o: _hidden() for o in outcomes}}
+            else:
+                var_out[level] = {"n": 0, **{o: prop(0, 0) for o in outcomes}}
         var_out["heterogeneity"] = {
             o: est.heterogeneity([(c[o], c["n"]) for c in levels.values()]).to_json() for o in outcomes
         }
         subgroups[variable] = var_out
 
-    attrition = _attrition(m, protocol, prop)
+    attrition = _attrition(m, protocol, prop, hidden_by_variable)
     extra: dict[str, Any] = {}
     if beyond is not None:
         from burnout.beyond import beyond_results
@@ -265,7 +280,23 @@ TABLE1_LABELS = {
 }
 
 
-def _attrition(m: Measures, protocol: Protocol, prop: Any) -> dict[str, Any]:
+def _hidden_levels(m: Measures, k: int) -> dict[str, frozenset[str]]:
+    """Subgroup levels hidden everywhere: in subgroups and in completion by subgroup.
+
+    Per level three counts are published somewhere (threshold-met patients,
+    completers, hence non-completers), each family with a published total; a level
+    is hidden in all outputs when any of them needs it (privacy.hide_jointly).
+    """
+    out = {}
+    for variable, levels in m.attrition.completion_by_subgroup.items():
+        itt_n = {lv: n for lv, (_, n) in levels.items()}
+        done = {lv: c for lv, (c, _) in levels.items()}
+        not_done = {lv: n - c for lv, (c, n) in levels.items()}
+        out[variable] = privacy.hide_jointly([itt_n, done, not_done], min_cell_count=k)
+    return out
+
+
+def _attrition(m: Measures, protocol: Protocol, prop: Any, hidden_levels: dict[str, frozenset[str]]) -> dict[str, Any]:
     """Table 1 (completers vs non-completers at baseline), reach per session, completion by subgroup."""
     from burnout.scoring import PHQ9_SCALE
 
@@ -303,38 +334,30 @@ def _attrition(m: Measures, protocol: Protocol, prop: Any) -> dict[str, Any]:
         smd[name] = d
         table1[name] = {"label": TABLE1_LABELS[name], "kind": "binary", **groups, "smd": d}
     itt_n = m.threshold_met
-    reach = {str(j): prop(c, itt_n) for j, c in a.reach.items() if j > 0}
+    counts = {str(j): c for j, c in a.reach.items() if j > 0}
+    # consecutive differences are patients who stopped after exactly j sessions
+    shown = privacy.safe_chain(itt_n, counts, min_cell_count=protocol.privacy.min_cell_count)
+    reach = {
+        j: (prop(c, itt_n) if j in shown else _hidden() | {"n": prop(c, itt_n)["n"]}) for j, c in counts.items()
+    }
     completion = {
-        var: {level: prop(c, n) for level, (c, n) in levels.items()}
+        var: {
+            level: (_hidden() if level in hidden_levels.get(var, ()) else prop(c, n))
+            for level, (c, n) in levels.items()
+        }
         for var, levels in a.completion_by_subgroup.items()
     }
     return {"table1": table1, "baseline_smd": smd, "reach": reach, "completion_by_subgroup": completion}
 
 
 def _responder_chain(counts: dict[int, int], n: int, prop: Any, k: int) -> dict[str, Any]:
-    """Responders on at least 1 / 2 / all 3 subscales, safe against subtraction.
-
-    The published counts n >= at_least_1 >= at_least_2 >= all_3 >= 0 reveal every
-    difference between consecutive published values (e.g. at_least_1 - at_least_2 =
-    responders on exactly one subscale). A value is withheld until every such gap is
-    0 or at least k; the value withheld is the one closest to the small gap's middle
-    of the chain, starting from the top, so the result is deterministic.
-    """
+    """Responders on at least 1 / 2 / all 3 subscales, safe against subtraction (privacy.safe_chain)."""
     keys = {1: "at_least_1", 2: "at_least_2", 3: "all_3"}
-    shown = [j for j in (1, 2, 3) if not (1 <= counts[j] < k or 1 <= n - counts[j] < k)]
-    while True:
-        chain = [(0, n), *((j, counts[j]) for j in shown), (4, 0)]
-        gap = next(
-            (i for i in range(len(chain) - 1) if 1 <= chain[i][1] - chain[i + 1][1] < k), None
-        )
-        if gap is None:
-            break
-        left, right = chain[gap][0], chain[gap + 1][0]
-        shown.remove(left if left in shown else right)
+    shown = privacy.safe_chain(n, {keys[j]: counts[j] for j in keys}, min_cell_count=k)
     out = {}
     for j, key in keys.items():
         p = prop(counts[j], n)
-        if j not in shown and p["n"] is not None:
+        if key not in shown and p["n"] is not None:
             p = _hidden() | {"n": p["n"]}
         out[key] = p
     return out
