@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,8 +23,8 @@ from burnout.errors import BurnoutError
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from burnout.load import RawCohort
     from burnout.protocol import Protocol
+    from burnout.validate import Cohort
 
 __all__ = ["ImportSummary", "import_cohort"]
 
@@ -143,9 +142,9 @@ def import_cohort(
     of 1/600,000 point, rounded to 10 places, which reads back to the same units.
     """
     from burnout._schema import TABLES
-    from burnout.load import _redact, read_cohort
+    from burnout.load import _redact
     from burnout.protocol import Protocol, load_protocol
-    from burnout.validate import validate_cohort
+    from burnout.validate import load_cohort
 
     if not isinstance(url, str) or not re.match(r"^postgres(ql)?://", url):
         raise BurnoutError(
@@ -162,17 +161,13 @@ def import_cohort(
                 f"{', '.join(existing)}; pass replace=True (burnout import --replace) to replace them, "
                 "or import into another database"
             )
-        raw = read_cohort(source)
-        try:
-            cohort = validate_cohort(
-                raw,
-                scheduled_assessments=tuple(plan.schedule.assessments),
-                scheduled_sessions=plan.schedule.sessions,
-                max_missing_items=plan.scoring.max_missing_items,
-            )
-            replaced = _write(conn, _typed_tables(raw), url=url)
-        finally:
-            raw.close()
+        cohort = load_cohort(
+            source,
+            scheduled_assessments=tuple(plan.schedule.assessments),
+            scheduled_sessions=plan.schedule.sessions,
+            max_missing_items=plan.scoring.max_missing_items,
+        )
+        replaced = _write(conn, _typed_tables(cohort), url=url)
     finally:
         conn.close()
     return ImportSummary(
@@ -184,29 +179,26 @@ def import_cohort(
     )
 
 
-def _typed_tables(raw: RawCohort) -> dict[str, ir.Table]:
-    """Per table, the documented columns of the file with the validated (parsed) values."""
+def _typed_tables(cohort: Cohort) -> dict[str, ir.Table]:
+    """Per table, the documented columns of the file with their validated values."""
     import math
 
     from burnout.instrument import SCALE, SUBSCALES
-    from burnout.validate import _parsed_table
 
     # a subscale's units as a decimal with 10 places: q = round(units * 10**10 / SCALE)
     g = math.gcd(10**10, SCALE)
     a, b = 10**10 // g, SCALE // g
-    token = uuid.uuid4().hex[:10]
     out: dict[str, ir.Table] = {}
-    for name, t in raw.tables.items():
-        parsed, _text = _parsed_table(raw.con, name, t, token, [], [])
+    for name, t in cohort.file_columns.items():
         cols: dict[str, ir.Value] = {}
         for c in (c for c in t.columns if c != "_line"):
             if c in SUBSCALES:
-                q = (parsed[c] * (2 * a) + b) // (2 * b)  # units >= 0: round half up
+                q = (t[c] * (2 * a) + b) // (2 * b)  # units >= 0: round half up
                 # written as decimal text (PostgreSQL parses it into NUMERIC exactly)
                 cols[c] = (q // 10**10).cast("string") + "." + (q % 10**10).cast("string").lpad(10, "0")
             else:
-                cols[c] = parsed[c]
-        out[name] = parsed.select(**cols)
+                cols[c] = t[c]
+        out[name] = t.select(**cols)
     return out
 
 
