@@ -275,6 +275,8 @@ def read_checked_files(source: str | os.PathLike[str], *, con: ibis.BaseBackend,
     files, so no row passes through Python. ``_line`` is null: line numbers come from
     the DuckDB validation that must precede this. Other engines get
     :func:`read_cohort`'s copy. ``files`` is the validated table -> file name map.
+    On a Spark cluster the folder must be readable at the same path by every
+    executor (a shared file system); ``local[*]`` needs nothing more.
     """
     if getattr(con, "name", None) != "pyspark":
         return read_cohort(source, con=con)
