@@ -210,6 +210,24 @@ def scaling(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+def breakdown(runs: list[Run]) -> str:
+    """burnout's time by stage: the relational stage's split, and the rest of the whole command."""
+    lines = [
+        "| patients | load + validate | patient table | measures | rest of `burnout analyze` (beyond completers, report, start-up) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for n in sorted({r.patients for r in runs}):
+        rel = next((r for r in runs if r.what == "relational" and r.patients == n and r.seconds), None)
+        ana = next((r for r in runs if r.what == "analyze" and r.patients == n and r.seconds), None)
+        if rel is None:
+            continue
+        parts = {k.strip(): v for k, v in re.findall(r"([a-z +]+?) ([0-9.]+) s", rel.note)}
+        rest = f"{ana.seconds - rel.seconds:.1f}" if ana else "-"
+        cells = [parts.get(k, "-") for k in ("load + validate", "patient table", "measures")]
+        lines.append(f"| {n:,} | " + " | ".join(cells) + f" | {rest} |")
+    return "\n".join(lines)
+
+
 def machine() -> str:
     import duckdb
     import pandas
@@ -280,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             table(runs),
             "Cost per patient (seconds per million patients; equal across sizes means the cost grows linearly):",
             scaling(runs),
+            "Where burnout's time goes (seconds; the rest is the whole command's time minus the relational stage's):",
+            breakdown(runs),
         ]
     )
     print("\n" + text)
