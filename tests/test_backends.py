@@ -276,3 +276,31 @@ def test_postgres_source_refuses_another_backend() -> None:
 
     with pytest.raises(BurnoutError, match="leave out --backend"):
         analyze("postgresql://nobody@127.0.0.1:1/none", backend="spark")
+
+
+# --------------------------------------------------------------------------- compilation fixes (no engine needed)
+
+
+def test_postgres_boolean_to_bigint_cast_goes_through_int() -> None:
+    """PostgreSQL has no boolean -> bigint cast; Ibis 12 writes one for flag.cast("int64")."""
+    import ibis
+
+    from burnout._postgres import _fix_boolean_casts
+
+    _fix_boolean_casts()
+    t = ibis.table({"flag": "boolean", "n": "int32"}, name="t")
+    sql = ibis.to_sql(t.select(a=t.flag.cast("int64"), b=t.flag.cast("int32"), c=t.n.cast("int64")), dialect="postgres")
+    assert 'CAST(CAST("t0"."flag" AS INT) AS BIGINT)' in sql
+    assert 'CAST("t0"."flag" AS INT) AS "b"' in sql and 'CAST("t0"."n" AS BIGINT)' in sql
+
+
+def test_spark_string_literals_escape_vertical_tab_and_form_feed() -> None:
+    """Spark SQL reads '\\v' and '\\f' as the letters v and f: strip() ate them from "female"."""
+    import ibis
+
+    from burnout._spark import _fix_string_escapes
+
+    _fix_string_escapes()
+    t = ibis.table({"s": "string"}, name="t")
+    sql = ibis.to_sql(t.select(x=t.s.strip()), dialect="pyspark")
+    assert "\\u000B\\u000C" in sql and "\\v" not in sql and "\\f" not in sql
