@@ -131,6 +131,7 @@ def impute_responses(
     imputations: int = 20,
     iterations: int = 10,
     seed: int,
+    max_patients: int | None = None,
 ) -> ImputationSummary:
     """Impute the missing scores ``imputations`` times and count responders in each completed set.
 
@@ -152,6 +153,12 @@ def impute_responses(
         m (>= 2) and FCS sweeps per imputation (>= 1).
     seed : int
         Seed of ``np.random.default_rng``.
+    max_patients : int, optional
+        Impute at most this many patients: above it, a simple random sample of the
+        rows (drawn with ``default_rng([seed, 1])`` after the canonical ordering, so it
+        is reproducible) stands for the cohort. The rates then estimate the same
+        quantity with the sample's precision, which Rubin's rules carry into the CI.
+        This keeps the one per-patient computation of the analysis bounded at any size.
 
     Raises
     ------
@@ -183,6 +190,10 @@ def impute_responses(
     keys = np.concatenate([np.where(np.isnan(flat), -1e300, flat), cov, dec.astype(float)], axis=1)
     order = np.lexsort(keys.T[::-1])
     flat, cov, dec = flat[order], cov[order], dec[order]
+    if max_patients is not None and n > max_patients:
+        chosen = np.sort(np.random.default_rng([seed, 1]).choice(n, size=max_patients, replace=False))
+        flat, cov, dec = flat[chosen], cov[chosen], dec[chosen]
+        n = max_patients
 
     missing = np.isnan(flat)
     observed_counts = (~missing).sum(axis=0)

@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from burnout import estimates as est
 from burnout import privacy
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IMPUTATIONS",
     "ITERATIONS",
+    "MI_MAX_PATIENTS",
     "MIXED_MODEL_ASSUMPTIONS",
     "BeyondMeasures",
     "CrossMoments",
@@ -90,9 +93,16 @@ from 20 to 80. White, Royston & Wood (2011) suggest m >= the percentage of incom
 cases (about 80 there): pass ``imputations=`` to :func:`collect_beyond` for that, at
 proportionally more computing time (about 9 s instead of 2 s for the demo)."""
 
-ITERATIONS: Final[int] = 10
-"""Sweeps of the chained equations per imputation (mice's default is 5; the chains
-here are short and cheap, so twice that)."""
+ITERATIONS: Final[int] = 5
+"""Sweeps of the chained equations per imputation (mice's default; missingness here
+is mostly monotone dropout, for which the chains settle within a few sweeps)."""
+
+MI_MAX_PATIENTS: Final[int] = 10_000
+"""At most this many threshold-met patients enter the multiple imputation (a seeded
+simple random sample above it). Imputation is the one computation that needs
+per-patient rows in Python; the cap keeps it to seconds at any cohort size while the
+pooled CI reflects the sample's precision. Worst case and the mixed model always use
+every patient."""
 
 PHQ9_RESPONSE_MIN_BASELINE: Final[int] = 10
 PHQ9_REMISSION_BELOW: Final[int] = 5
@@ -495,7 +505,8 @@ def _impute(
     arrow = itt.select(**score_cols, **decided, **covs).to_pyarrow()
 
     def column(name: str) -> np.ndarray:
-        return np.array(arrow.column(name).to_pylist(), dtype=float)  # None -> nan
+        values = pc.fill_null(arrow.column(name).cast(pa.float64()), float("nan"))  # null -> nan
+        return values.to_numpy()
 
     n = arrow.num_rows
     scores = np.empty((n, len(SUBSCALES), len(assessments)))
@@ -519,6 +530,7 @@ def _impute(
         imputations=imputations,
         iterations=iterations,
         seed=protocol.analysis.seed,
+        max_patients=MI_MAX_PATIENTS,
     )
 
 
@@ -698,6 +710,11 @@ def _multiple_imputation(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher
         "decided on observed integer scores where both were observed, otherwise on the imputed continuous "
         "scores; rates pooled by Rubin's rules on the logit scale"
     )
+    if imp is not None and imp.n < bm.threshold_met:
+        method += (
+            f"; imputed on a seeded simple random sample of {imp.n:,} of the {bm.threshold_met:,} "
+            f"threshold-met patients (at most {MI_MAX_PATIENTS:,}), so the CI carries the sample's precision"
+        )
 
     def empty(imputations: int) -> dict[str, Any]:
         return {"rate": None, "ci": None, "imputations": imputations, "suppressed": False}
@@ -713,6 +730,7 @@ def _multiple_imputation(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher
         else:
             out[o] = {"response": entry}
     out["method"] = method
+    out["patients_imputed"] = None if imp is None else pub.count(imp.n)
     if bm.imputation_problem is not None:
         out["problem"] = bm.imputation_problem
     return out
