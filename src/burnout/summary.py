@@ -122,7 +122,6 @@ def validate_and_summarize(
             scheduled_assessments=tuple(plan.schedule.assessments),
             scheduled_sessions=plan.schedule.sessions,
             max_missing_items=plan.scoring.max_missing_items,
-        max_missing_items=plan.scoring.max_missing_items,
         )
         return summarize(cohort, plan)
     finally:
