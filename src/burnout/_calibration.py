@@ -1,0 +1,146 @@
+"""Calibration targets (seed-study.md) and a fast numpy evaluator of the simulator.
+
+Private: used by benchmarks/calibrate.py to fit ``simulate.ModelParams``. The
+evaluator works on the simulator's internal arrays (no tables, no engine) so that
+one evaluation of the default-size cohort takes milliseconds. It follows the
+default analysis plan: completers met the threshold at baseline, had sessions 1-6,
+and have all three subscales scored (at most one blank item each) at 0, 2, 4 and 6.
+tests/test_simulate.py checks the same figures with an evaluator written separately
+(pandas and fractions on the written tables).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+
+from burnout.instrument import SCALE
+from burnout.simulate import _meets_threshold, _subscale_units
+
+__all__: list[str] = []
+
+SUBSCALE_KEYS: Final[tuple[str, ...]] = ("E", "C", "PE")
+
+# The published figures and the tolerance the default seed must meet.
+TARGETS: Final[dict[str, tuple[float, float]]] = {
+    "threshold_met": (1642, 0),
+    "completers": (395, 0),
+    "respond_E": (219, 3),
+    "respond_C": (193, 3),
+    "respond_PE": (104, 3),
+    "at_least_1": (275, 3),
+    "at_least_2": (182, 3),
+    "all_3": (59, 3),
+    "below_threshold_6": (235, 4),
+    "mean_E_0": (5.57, 0.03),
+    "mean_C_0": (4.89, 0.03),
+    "mean_PE_0": (3.78, 0.03),
+    "mean_E_2": (4.95, 0.03),
+    "mean_C_2": (4.38, 0.03),
+    "mean_PE_2": (3.98, 0.03),
+    "mean_E_4": (4.32, 0.03),
+    "mean_C_4": (3.98, 0.03),
+    "mean_PE_4": (4.06, 0.03),
+    "mean_E_6": (4.09, 0.03),
+    "mean_C_6": (3.82, 0.03),
+    "mean_PE_6": (4.03, 0.03),
+    "side_effects_2": (0.043, 0.006),
+    "side_effects_4": (0.035, 0.006),
+    "side_effects_6": (0.041, 0.006),
+    "burnout_0": (71, 2),
+    "burnout_resolved": (54, 2),
+    "burnout_to_engaged": (23, 2),
+    "engaged_0": (67, 5),
+    "engaged_6": (193, 5),
+    "ineffective_0": (22, 5),
+    "ineffective_6": (68, 5),
+}
+
+# Effect-size labels (Cohen: 0.2 / 0.5 / 0.8): allowed dz range per (subscale, session).
+DZ_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "dz_E_2": (0.5, 0.8),  # medium
+    "dz_E_6": (0.8, np.inf),  # large
+    "dz_C_2": (0.2, 0.8),  # small-to-medium
+    "dz_C_6": (0.5, np.inf),  # medium-to-large
+}
+
+PROFILES: Final[tuple[str, ...]] = ("burnout", "overextended", "disengaged", "ineffective", "engaged")
+
+
+def completer_arrays(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Scores (units, shape (n, 4, 3)) and side effects of the completers."""
+    units, scored = _subscale_units(a["items"], a["blank"])
+    complete = (
+        a["threshold_met"]
+        & (a["n_sessions"] == 6)
+        & a["present"].all(axis=1)
+        & scored.all(axis=(1, 2))
+    )
+    return {
+        "units": units[complete],
+        "scored": scored[complete],
+        "side_effects": a["side_effects"][complete],
+        "se_not_asked": a["se_not_asked"][complete],
+        "threshold_met": np.asarray(int(a["threshold_met"].sum())),
+        "sae": a["sae"][complete],
+    }
+
+
+def profile_codes(units: np.ndarray, ref_mean: np.ndarray, ref_sd: np.ndarray, b: tuple[float, float, float]) -> np.ndarray:
+    """Profile index (PROFILES order) from z-scores against the reference."""
+    z = (units / SCALE - ref_mean) / ref_sd
+    ce, cc, cp = z[..., 0] >= b[0], z[..., 1] >= b[1], z[..., 2] <= b[2]
+    code = np.full(ce.shape, 4)
+    code[~ce & ~cc & cp] = 3
+    code[~ce & cc] = 2
+    code[ce & ~cc] = 1
+    code[ce & cc] = 0
+    return code
+
+
+def figures(c: dict[str, np.ndarray], boundaries: tuple[float, float, float]) -> dict[str, float]:
+    """Every calibrated figure from completer arrays (see ``completer_arrays``)."""
+    u = c["units"]
+    n = u.shape[0]
+    f: dict[str, float] = {"threshold_met": int(c["threshold_met"]), "completers": n}
+    if n < 3:
+        return f
+    sign = np.array([-1, -1, 1])
+    for ti, t in enumerate((0, 2, 4, 6)):
+        for s, key in enumerate(SUBSCALE_KEYS):
+            f[f"mean_{key}_{t}"] = u[:, ti, s].mean() / SCALE
+            if t:
+                d = (u[:, ti, s] - u[:, 0, s]) / SCALE
+                f[f"dz_{key}_{t}"] = sign[s] * d.mean() / d.std(ddof=1)
+    improved = (u[:, 3] - u[:, 0]) * sign >= SCALE
+    for s, key in enumerate(SUBSCALE_KEYS):
+        f[f"respond_{key}"] = int(improved[:, s].sum())
+    k = improved.sum(axis=1)
+    f["at_least_1"], f["at_least_2"], f["all_3"] = int((k >= 1).sum()), int((k >= 2).sum()), int((k == 3).sum())
+    f["below_threshold_6"] = int((~_meets_threshold(u[:, 3], c["scored"][:, 3])).sum())
+    for sess in (2, 4, 6):
+        asked = ~c["se_not_asked"][:, sess - 1]
+        f[f"side_effects_{sess}"] = float((c["side_effects"][:, sess - 1] & asked).sum() / max(asked.sum(), 1))
+    ref_mean = u[:, 0].mean(axis=0) / SCALE
+    ref_sd = u[:, 0].std(axis=0, ddof=1) / SCALE
+    p0 = profile_codes(u[:, 0], ref_mean, ref_sd, boundaries)
+    p6 = profile_codes(u[:, 3], ref_mean, ref_sd, boundaries)
+    for i, name in enumerate(PROFILES):
+        f[f"{name}_0"], f[f"{name}_6"] = int((p0 == i).sum()), int((p6 == i).sum())
+    f["burnout_resolved"] = int(((p0 == 0) & (p6 != 0)).sum())
+    f["burnout_to_engaged"] = int(((p0 == 0) & (p6 == 4)).sum())
+    f["sae_completers"] = int(c["sae"].sum())
+    return f
+
+
+def misses(f: dict[str, float]) -> dict[str, float]:
+    """Figures outside their tolerance: name -> achieved - target (or dz outside its label)."""
+    out = {}
+    for key, (target, tol) in TARGETS.items():
+        if key in f and abs(f[key] - target) > tol + 1e-12:
+            out[key] = f[key] - target
+    for key, (lo, hi) in DZ_RANGES.items():
+        if key in f and not lo <= f[key] < hi:
+            out[key] = f[key]
+    return out
