@@ -244,6 +244,9 @@ def test_parquet_matches_csv(default_cohort: SimulatedCohort, default_dir: Path,
     assert pd.read_parquet(tmp_path / "mbi_gs.parquet")["item_3"].isna().sum() == (
         pd.read_csv(default_dir / "mbi_gs.csv", dtype=str, keep_default_na=False)["item_3"] == ""
     ).sum()
+    validate = pytest.importorskip("burnout.validate")
+    cohort = validate.load_cohort(tmp_path)
+    assert cohort.warnings == () and cohort.rows["sessions"] == default_cohort.sessions.num_rows
 
 
 # --------------------------------------------------------------------------- calibration
@@ -297,10 +300,9 @@ def test_side_effects_against_seed_study(default_figures: dict) -> None:
 def test_calibration_evaluator_against_independent_evaluator(default_figures: dict) -> None:
     """The numpy evaluator used to calibrate agrees with this file's pandas/fractions one."""
     from burnout import _calibration as cal
-    from burnout.simulate import _arrays
+    from burnout.simulate import _arrays, _concat
 
-    arrays = _arrays(DEFAULT_SEED, ModelParams(), patients=None, threshold_met=1642)
-    a = {k: np.concatenate([c[k] for c in arrays]) for k in arrays[0]}
+    a = _concat(_arrays(DEFAULT_SEED, ModelParams(), patients=None, threshold_met=1642))
     f = cal.figures(cal.completer_arrays(a), PROFILE_BOUNDARIES)
     long = {"E": "exhaustion", "C": "cynicism", "PE": "professional_efficacy"}
     compared = 0

@@ -110,6 +110,7 @@ def figures(c: dict[str, np.ndarray], boundaries: tuple[float, float, float]) ->
     for ti, t in enumerate((0, 2, 4, 6)):
         for s, key in enumerate(SUBSCALE_KEYS):
             f[f"mean_{key}_{t}"] = u[:, ti, s].mean() / SCALE
+            f[f"sd_{key}_{t}"] = u[:, ti, s].std(ddof=1) / SCALE
             if t:
                 d = (u[:, ti, s] - u[:, 0, s]) / SCALE
                 f[f"dz_{key}_{t}"] = sign[s] * d.mean() / d.std(ddof=1)
@@ -132,6 +133,46 @@ def figures(c: dict[str, np.ndarray], boundaries: tuple[float, float, float]) ->
     f["burnout_to_engaged"] = int(((p0 == 0) & (p6 == 4)).sum())
     f["sae_completers"] = int(c["sae"].sum())
     return f
+
+
+def sampling_sd(key: str, f: dict[str, float]) -> float:
+    """Sampling SD of figure ``key`` around the published value, for a cohort like ``f``.
+
+    Counts over completers: binomial with the published proportion and this cohort's
+    completers; burnout_resolved/_to_engaged: binomial over this cohort's baseline
+    burnout count; means: SD / sqrt(n); side-effect rates: binomial proportion;
+    completers: binomial over the 1,642 who met the threshold.
+    """
+    n = f["completers"]
+    target = TARGETS[key][0]
+    if key == "completers":
+        q = 395 / 1642
+        return float(np.sqrt(1642 * q * (1 - q)))
+    if key in ("burnout_resolved", "burnout_to_engaged"):
+        q = target / 71
+        return float(np.sqrt(f["burnout_0"] * q * (1 - q)))
+    if key.startswith("mean_"):
+        return f["sd_" + key[5:]] / float(np.sqrt(n))
+    if key.startswith("side_effects_"):
+        return float(np.sqrt(target * (1 - target) / n))
+    q = target / 395
+    return float(np.sqrt(n * q * (1 - q)))
+
+
+def expected_value(key: str, f: dict[str, float]) -> float:
+    """The published figure rescaled to this cohort (counts scale with its denominator)."""
+    target = TARGETS[key][0]
+    if key in ("burnout_resolved", "burnout_to_engaged"):
+        return target / 71 * f["burnout_0"]
+    if key in ("completers", "threshold_met") or key.startswith(("mean_", "side_effects_")):
+        return target
+    return target / 395 * f["completers"]
+
+
+def label_ok(f: dict[str, float]) -> bool:
+    """Effect sizes carry the published labels and efficacy plateaus by session 4."""
+    ok = all(lo <= f[k] < hi for k, (lo, hi) in DZ_RANGES.items())
+    return ok and abs(f["mean_PE_6"] - f["mean_PE_4"]) < 0.05
 
 
 def misses(f: dict[str, float]) -> dict[str, float]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -87,10 +88,11 @@ _EPOCH: Final[_dt.date] = _dt.date(1970, 1, 1)
 class ModelParams:
     """Parameters of the synthetic-cohort model (docs/synthetic-cohort.md).
 
-    Latent levels are on the 0-6 item scale. The defaults are the calibrated values:
-    with ``seed=20240917`` and 1,642 patients meeting the threshold they reproduce
-    the reference study's figures under the default analysis plan. Fields marked
-    *fixed* were set from the literature or for plausibility, not fitted.
+    Latent levels are on the 0-6 item scale. The defaults are the calibrated values
+    (benchmarks/calibrate.py): with ``seed=20240917`` and 1,642 patients meeting the
+    threshold they reproduce the reference study's figures under the default analysis
+    plan with the profile boundaries ``PROFILE_BOUNDARIES``. Fields marked *fixed* were
+    set for plausibility and not fitted (the published figures do not identify them).
 
     Attributes
     ----------
@@ -105,9 +107,9 @@ class ModelParams:
         Per-item offset from the subscale level (items differ in how often they are
         endorsed); they sum to zero within each subscale. *fixed*
     item_sd : tuple of 3 float
-        SD of an item's response noise around latent + offset, per subscale. *fixed*
+        SD of an item's response noise around latent + offset, per subscale.
     occasion_sd : tuple of 3 float
-        SD of a patient's state fluctuation from one assessment to the next. *fixed*
+        SD of a patient's state fluctuation from one assessment to the next.
     class_probs : tuple of 3 float
         Probabilities of the latent classes (``LATENT_CLASSES``), independent of
         covariates and baseline.
@@ -381,7 +383,6 @@ def _model(nz: dict[str, np.ndarray], p: ModelParams) -> dict[str, np.ndarray]:
 
     # 4. latent level at each assessment, then items
     level = theta0[:, None, :] + change[:, None, :] * gt[None] + nz["z_occ"] * np.asarray(p.occasion_sd)
-    out["level"] = level
     sub = _ITEM_SUBSCALE
     item_sd = np.asarray(p.item_sd, dtype=np.float32)[sub]
     offs = np.asarray(p.item_offsets, dtype=np.float32)
@@ -469,38 +470,43 @@ def _model(nz: dict[str, np.ndarray], p: ModelParams) -> dict[str, np.ndarray]:
 
 
 def _arrays(
-    seed: int, params: ModelParams, *, patients: int | None, threshold_met: int | None, first_block: int = 0
-) -> list[dict[str, np.ndarray]]:
-    """Model arrays chunk by chunk, sized by ``patients`` or by ``threshold_met``."""
-    chunks: list[dict[str, np.ndarray]] = []
-    block = first_block
+    seed: int, params: ModelParams, *, patients: int | None, threshold_met: int | None
+) -> Iterator[dict[str, np.ndarray]]:
+    """Model arrays chunk by chunk (at most 16 blocks each), sized by ``patients`` or ``threshold_met``."""
+    block = 0
     if patients is not None:
         remaining = patients
         while remaining > 0:
             nb = min(_CHUNK_BLOCKS, -(-remaining // _BLOCK))
             arr = _model(_take(_draw_noise(seed, block, nb), min(remaining, nb * _BLOCK)), params)
-            chunks.append(arr)
             remaining -= arr["n_sessions"].shape[0]
             block += nb
-        return chunks
-    assert threshold_met is not None
-    need = threshold_met
-    nb = 1
+            yield arr
+        return
+    if threshold_met is None:
+        raise ValueError("give patients or threshold_met")
+    need, nb = threshold_met, 1
     while need > 0:
         arr = _model(_draw_noise(seed, block, nb), params)
         met = np.cumsum(arr["threshold_met"])
         if met[-1] >= need:
             stop = int(np.searchsorted(met, need)) + 1
-            chunks.append({k: v[:stop] for k, v in arr.items()})
-            need = 0
-        else:
-            chunks.append(arr)
-            need -= int(met[-1])
-            if block > first_block + 10_000 and not chunks[0]["threshold_met"].any():
-                raise ValueError("no simulated patient meets the threshold with these ModelParams; fix: raise baseline_mean")
+            yield {k: v[:stop] for k, v in arr.items()}
+            return
+        if block >= 1000 and threshold_met - need == 0:
+            raise ValueError(
+                "no simulated patient meets the threshold in 8 million draws with these ModelParams; "
+                "fix: raise baseline_mean[0] (exhaustion)"
+            )
+        need -= int(met[-1])
         block += nb
         nb = min(_CHUNK_BLOCKS, 2 * nb)
-    return chunks
+        yield arr
+
+
+def _concat(chunks: Iterable[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    parts = list(chunks)
+    return parts[0] if len(parts) == 1 else {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
 
 
 # --------------------------------------------------------------------------- tables
@@ -602,7 +608,7 @@ def simulate_cohort(
     ----------
     patients : int, optional
         Enrolled patients to draw. When given, the number meeting the burnout
-        threshold at baseline is whatever the model gives (about 61%).
+        threshold at baseline is whatever the model gives (about 64%).
     threshold_met : int, optional
         Draw enrolled patients until exactly this many meet the threshold at
         baseline (E >= 4.8 and (C >= 3.8 or PE <= 4.3), scored from the items).
@@ -641,9 +647,9 @@ def simulate_cohort(
         )
     for name, v in (("patients", patients), ("threshold_met", threshold_met)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            raise ValueError(f"{name} must be a positive integer, got {v!r}; fix: pass e.g. {name}=1642")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}; fix: pass e.g. seed={DEFAULT_SEED}")
     if params is None:
         params = ModelParams()
     elif not isinstance(params, ModelParams):
@@ -657,8 +663,13 @@ def simulate_cohort(
         for name, t in _tables(arr, params, start).items():
             parts.setdefault(name, []).append(t)
         start += arr["n_sessions"].shape[0]
-    done = {name: pa.concat_tables(ts).combine_chunks() for name, ts in parts.items()}
+    done = {name: _join(ts) for name, ts in parts.items()}
     return SimulatedCohort(seed=seed, params=params, **done)
+
+
+def _join(tables: list[pa.Table]) -> pa.Table:
+    # chunked on purpose: combining would copy every column (2x peak memory at 1M patients)
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
 def write_cohort(
@@ -699,7 +710,10 @@ def write_cohort(
         if fmt == "csv":
             import pyarrow.csv as pacsv
 
-            pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(include_header=True, quoting_style="none"))
+            # plain header line (pyarrow would quote the names); no value ever needs quoting
+            with open(path, "wb") as fh:
+                fh.write((",".join(table.column_names) + "\n").encode())
+                pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
         else:
             import pyarrow.parquet as pq
 
