@@ -1,8 +1,8 @@
 """Shared by the scale benchmark (run.py) and its hand-written references.
 
 - :func:`generate`: a simulated cohort (``burnout.simulate``) written as Parquet in
-  chunks of 131,072 patients, so 10M patients fit in a few GiB; the files equal
-  ``write_cohort(simulate_cohort(patients=N, seed=seed), fmt="parquet")`` row for row.
+  chunks of 131,072 patients, so 10M patients fit in a few GiB; the rows equal
+  ``simulate_cohort(patients=N, seed=seed)``'s.
 - :class:`Plan`: the default analysis plan as the integer constants the references
   use (cut-offs in units of 1/600,000 point, exactly as burnout derives them).
 - :func:`from_measures`: burnout's ``Measures`` in the plain form every reference
@@ -158,9 +158,10 @@ def differences(a: Any, b: Any, path: str = "") -> list[str]:
 def generate(folder: Path, *, patients: int, seed: int) -> Path:
     """Write the simulated cohort of ``patients`` as Parquet into ``folder``, chunk by chunk.
 
-    Uses the simulator's block generator directly (a cohort is a prefix of a larger
-    one), so the files are those of ``write_cohort(simulate_cohort(patients, seed=seed),
-    fmt="parquet")`` but memory stays at one chunk. Skipped when ``folder`` is complete.
+    Streams the simulator's chunks (``simulate._arrays``/``_tables``, what
+    ``simulate_cohort`` concatenates) into Parquet writers, so the rows are those of
+    ``simulate_cohort(patients=N, seed=seed)`` but memory stays at one chunk of
+    131,072 patients. Skipped when ``folder`` is complete.
     """
     import pyarrow.parquet as pq
 
@@ -171,21 +172,18 @@ def generate(folder: Path, *, patients: int, seed: int) -> Path:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     params = sim.ModelParams()
-    chunk = sim._CHUNK_BLOCKS * sim._BLOCK
     writers: dict[str, pq.ParquetWriter] = {}
-    start, block = 0, 0
+    start = 0
     try:
-        while start < patients:
-            n = min(chunk, patients - start)
-            for arr in sim._arrays(seed, params, patients=n, threshold_met=None, first_block=block):
-                for name, table in sim._tables(arr, params, start).items():
-                    if name == "latent":
-                        continue
-                    if name not in writers:
-                        writers[name] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema, compression="zstd")
-                    writers[name].write_table(table)
-                start += arr["n_sessions"].shape[0]
-            block += -(-n // sim._BLOCK)
+        # the simulator's own chunk stream (simulate_cohort concatenates the same tables)
+        for arr in sim._arrays(seed, params, patients=patients, threshold_met=None):
+            for name, table in sim._tables(arr, params, start).items():
+                if name == "latent":
+                    continue
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema, compression="zstd")
+                writers[name].write_table(table)
+            start += arr["n_sessions"].shape[0]
     finally:
         for w in writers.values():
             w.close()
