@@ -22,6 +22,7 @@ Usage::
 
     python benchmarks/run.py                         # 100k, 1M, 5M patients
     python benchmarks/run.py --sizes 100k,1M --write-readme
+    python benchmarks/run.py --memory 10M --write-readme   # the large-cohort memory check
 """
 
 from __future__ import annotations
@@ -254,13 +255,62 @@ def machine() -> str:
     )
 
 
-def write_readme(text: str) -> None:
+MEMORY_HEADING = "### Memory: `burnout analyze` on a large cohort"
+
+
+def write_readme(*, main: str | None = None, memory: str | None = None) -> None:
+    """Replace this benchmark's section of benchmarks/README.md (other sections are kept).
+
+    The section is the scale table (``main``) followed by the large-cohort memory
+    check (``memory``); a run that produces one part keeps the other as it was.
+    """
     path = HERE / "README.md"
     old = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    section = text.rstrip() + "\n\n"
-    new = pattern.sub(lambda _: section, old) if pattern.search(old) else old.rstrip() + "\n\n" + section
+    found = pattern.search(old)
+    current = found.group(0) if found else ""
+    old_main, _, old_memory = current.partition(MEMORY_HEADING)
+    main_text = (main or old_main or HEADING).rstrip()
+    memory_text = memory.rstrip() if memory else (MEMORY_HEADING + old_memory).rstrip() if old_memory else ""
+    section = main_text + ("\n\n" + memory_text if memory_text else "") + "\n\n"
+    new = pattern.sub(lambda _: section, old) if found else old.rstrip() + "\n\n" + section
     path.write_text(new.rstrip() + "\n")
+
+
+def memory_check(n: int, *, seed: int, data: Path, timeout: float) -> str:
+    """Run ``burnout analyze`` alone on ``n`` patients; the README subsection text."""
+    from bench_common import generate
+
+    folder = data / f"scale_{label(n)}_seed{seed}"
+    t0 = time.perf_counter()
+    generate(folder, patients=n, seed=seed)
+    gen = time.perf_counter() - t0
+    size = sum(f.stat().st_size for f in folder.glob("*.parquet"))
+    rows = {}
+    import pyarrow.parquet as pq
+
+    for f in sorted(folder.glob("*.parquet")):
+        rows[f.stem] = pq.ParquetFile(f).metadata.num_rows
+    with tempfile.TemporaryDirectory(prefix="burnout-bench-") as tmp:
+        out = Path(tmp) / "out"
+        burnout = Path(sys.executable).with_name("burnout")
+        secs, mib, note = timed([str(burnout), "analyze", str(folder), "--out", str(out)], timeout=timeout, log=Path(tmp) / "log")
+        flow = json.loads((out / "results.json").read_text())["flow"] if secs is not None else {}
+    result = f"completed in {secs:,.0f} s" if secs is not None else f"did not complete ({note})"
+    print(f"{label(n)}: {result}, peak {mib:,.0f} MiB", flush=True)
+    counts = ", ".join(f"{k} {v:,}" for k, v in rows.items())
+    return "\n\n".join(
+        [
+            MEMORY_HEADING,
+            f"Measured {machine()}.",
+            f"Command: `python benchmarks/run.py --memory {label(n)}`. Cohort: {n:,} simulated patients (seed {seed}; "
+            f"rows: {counts}; {size / 2**20:,.0f} MiB of Parquet, generated in {gen:,.0f} s).",
+            f"`burnout analyze` (DuckDB, default settings, the whole command including the report) {result}; "
+            f"peak resident memory {mib:,.0f} MiB ({mib / 1024:.1f} GiB; the limit asked for is 24 GiB)."
+            + (f" Flow: {flow.get('patients'):,} patients, {flow.get('threshold_met'):,} met the threshold, "
+               f"{flow.get('completers'):,} completers." if flow else ""),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,10 +321,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3 * 3600, help="seconds before a process is stopped (default 3 h)")
     ap.add_argument("--skip-analyze", action="store_true", help="leave out the whole `burnout analyze` command")
     ap.add_argument("--write-readme", action="store_true", help=f"put the table into benchmarks/README.md under {HEADING!r}")
+    ap.add_argument("--memory", type=parse_size, metavar="SIZE", help="instead: run `burnout analyze` alone on SIZE patients (e.g. 10M) and record time and peak memory")
     ap.add_argument("--measures", nargs=2, metavar=("DIR", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measures:
         relational_measures(Path(args.measures[0]), Path(args.measures[1]))
+        return 0
+    if args.memory:
+        text = memory_check(args.memory, seed=args.seed, data=args.data, timeout=args.timeout)
+        print("\n" + text)
+        if args.write_readme:
+            write_readme(memory=text)
         return 0
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -304,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("\n" + text)
     if args.write_readme:
-        write_readme(text)
+        write_readme(main=text)
     bad = [r for r in runs if r.agrees == "NO"]
     return 1 if bad else 0
 
