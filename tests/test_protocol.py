@@ -203,8 +203,8 @@ def test_wrong_type_suggests_the_default_as_a_fix():
         ('[profiles]\nmethod = "cluster"\n', "profiles.method", '"cluster"', '"raw" or "zscore"'),
         ('[profiles]\nreference = "population"\n', "profiles.reference", '"population"', '"baseline" or "norms"'),
         ("[profiles]\nexhaustion = inf\n", "profiles.exhaustion", "inf", "finite"),
-        ('[profiles]\nmethod = "raw"\ncynicism = 6.5\nprofessional_efficacy = 4\n', "profiles.cynicism", "6.5", "0 to 6"),
-        ('[profiles]\nmethod = "raw"\nprofessional_efficacy = -0.5\n', "profiles.professional_efficacy", "-0.5", "0 to 6"),
+        ('[profiles]\nmethod = "raw"\nexhaustion = 4.8\ncynicism = 6.5\nprofessional_efficacy = 4\n', "profiles.cynicism", "6.5", "0 to 6"),
+        ('[profiles]\nmethod = "raw"\nexhaustion = 4.8\ncynicism = 3.8\nprofessional_efficacy = -0.5\n', "profiles.professional_efficacy", "-0.5", "0 to 6"),
         ("[subgroups]\nage_bands = []\n", "subgroups.age_bands", "[]", "non-empty"),
         ("[subgroups]\nage_bands = [17, 35]\n", "subgroups.age_bands[0]", "17", "from 18 to 120"),
         ("[subgroups]\nage_bands = [18, 121]\n", "subgroups.age_bands[1]", "121", "from 18 to 120"),
@@ -399,7 +399,7 @@ def test_exact_fractions_against_the_written_decimal():
     assert plan.response.min_change_exact == Fraction(1)
     assert plan.cutoff("eligibility.exhaustion_min") == Fraction(str(plan.eligibility.exhaustion_min)) == Fraction(24, 5)
     assert plan.cutoff("profiles.professional_efficacy") == plan.profiles.boundary("professional_efficacy")
-    assert plan.profiles.professional_efficacy_exact == Fraction(DEFAULT_PROFILE_BOUNDARIES["professional_efficacy"])
+    assert plan.profiles.professional_efficacy_exact == Fraction(str(DEFAULT_PROFILE_BOUNDARIES["professional_efficacy"]))
 
 
 def test_unknown_cutoff_name_lists_the_allowed_names():
@@ -435,8 +435,9 @@ def test_hash_stable_across_key_order_int_vs_float_and_explicit_defaults():
     b = parse_protocol("[response]\nmin_change = 1.0\n[schedule]\nassessments = [0, 2, 4, 6]\nsessions = 6\n")
     c = parse_protocol("")
     d = load_protocol(EXAMPLE)
-    e = parse_protocol("[profiles]\nexhaustion = -0.0\ncynicism = 0\n")
-    assert a.sha256 == b.sha256 == c.sha256 == d.sha256 == e.sha256 == Protocol().sha256
+    assert a.sha256 == b.sha256 == c.sha256 == d.sha256 == Protocol().sha256
+    # -0.0 and 0 are the same boundary
+    assert parse_protocol("[profiles]\nexhaustion = -0.0\n").sha256 == parse_protocol("[profiles]\nexhaustion = 0\n").sha256
     assert a.canonical_json() == c.canonical_json()
 
 
@@ -465,7 +466,7 @@ CHANGES = {
 # what else a change needs to stay a valid plan
 NEEDS = {
     "profiles.reference": {"profiles.norms": {s: {"mean": 3.0, "sd": 1.0} for s in SUBSCALES}},
-    "profiles.method": {"profiles.professional_efficacy": 3.8},
+    "profiles.method": {"profiles.exhaustion": 4.8, "profiles.cynicism": 3.8, "profiles.professional_efficacy": 3.8},
 }
 
 
@@ -611,8 +612,8 @@ def test_age_band_label_unknown_and_out_of_range():
 
 
 def test_raw_method_with_default_z_boundaries_is_an_error():
-    message = one_error('[profiles]\nmethod = "raw"\n')
-    assert message.startswith("impossible value for profiles.professional_efficacy: got -0.5")
+    message = one_error('[profiles]\nmethod = "raw"\nexhaustion = 4.8\ncynicism = 3.8\n')
+    assert message.startswith("impossible value for profiles.professional_efficacy: got -0.35")
     assert "give raw ones" in message
     plan = parse_protocol('[profiles]\nmethod = "raw"\nexhaustion = 4.5\ncynicism = 3.5\nprofessional_efficacy = 3.8\n')
     assert plan.profiles.boundary("cynicism") == Fraction(7, 2)

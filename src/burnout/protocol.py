@@ -121,13 +121,14 @@ SUBGROUP_VARIABLES: Final[tuple[SubgroupVariable, ...]] = ("age_band", "sex", "r
 
 DEFAULT_TITLE: Final[str] = "At-home ketamine-assisted therapy for burnout"
 
-# Profile boundaries were not published by the reference study. These are placeholders
-# (protocol.md's values) until the calibration work chooses the boundaries that
-# reproduce the published profile figures; change them here, nowhere else.
+# Profile boundaries were not published by the reference study. These z-score boundaries
+# (against the completers' baseline) are an assumption: the ones with which the calibrated
+# synthetic cohort reproduces the published profile figures (docs/synthetic-cohort.md,
+# "Profile boundaries"). Change them here, nowhere else.
 DEFAULT_PROFILE_METHOD: Final[ProfileMethod] = "zscore"
 DEFAULT_PROFILE_REFERENCE: Final[ProfileReference] = "baseline"
 DEFAULT_PROFILE_BOUNDARIES: Final[Mapping[Subscale, float]] = MappingProxyType(
-    {"exhaustion": 0.0, "cynicism": 0.0, "professional_efficacy": -0.5}
+    {"exhaustion": -0.65, "cynicism": 0.9, "professional_efficacy": -0.35}
 )
 
 AGE_MIN: Final[int] = 18  # the data contract's age range (data-format.md)
