@@ -7,7 +7,7 @@ and builds the patient table once, then times, each ``--repeat`` times in this p
 1. ``mixed model``          the per-pattern sufficient-statistics queries for the three
                             subscales and the three REML fits
 2. ``multiple imputation``  pulling the numeric matrix of the threshold-met patients
-                            and m = 20 imputations x 10 chained-equation sweeps
+                            and m = 20 imputations x 5 chained-equation sweeps
 3. ``collect_beyond + beyond_results``  everything (all queries, MI, fits, the tree)
 
 and prints the best and median wall time of each. The target is < 30 s on 2 cores
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     import ibis
 
     from burnout._mixed import RandomInterceptModel
-    from burnout.beyond import _collect_patterns, _impute, beyond_results, collect_beyond
+    from burnout.beyond import IMPUTATIONS, ITERATIONS, _collect_patterns, _impute, beyond_results, collect_beyond
     from burnout.cohort import build_patient_table
     from burnout.instrument import SCALE, SUBSCALES
     from burnout.protocol import load_protocol
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         bm = collect_beyond(table, cohort, plan)
         times = {
             "mixed model (3 subscales: engine statistics + REML fits)": _time(mixed, args.repeat),
-            "multiple imputation (pull + m = 20 x 10 sweeps)": _time(imputation, args.repeat),
+            f"multiple imputation (pull + m = {IMPUTATIONS} x {ITERATIONS} sweeps)": _time(imputation, args.repeat),
             "collect_beyond + beyond_results (everything)": _time(everything, args.repeat),
         }
 
