@@ -3,8 +3,8 @@
 - :func:`generate`: a simulated cohort (``burnout.simulate``) written as Parquet in
   chunks of 131,072 patients, so 10M patients fit in a few GiB; the rows equal
   ``simulate_cohort(patients=N, seed=seed)``'s.
-- :class:`Plan`: the default analysis plan as the integer constants the references
-  use (cut-offs in units of 1/600,000 point, exactly as burnout derives them).
+- :class:`Plan`: the default analysis plan (read from burnout) as the integer
+  constants the references use (cut-offs in units of 1/600,000 point).
 - :func:`from_measures`: burnout's ``Measures`` in the plain form every reference
   returns, so run.py can check that they computed the same thing.
 
@@ -42,22 +42,52 @@ PHQ9_SCALE = 504
 
 @dataclass(frozen=True)
 class Plan:
-    """The default plan (burnout's reference study) as integers."""
+    """The analysis plan as the integers the references use (cut-offs in units of 1/SCALE)."""
 
-    assessments: tuple[int, ...] = (0, 2, 4, 6)
-    sessions: int = 6
-    max_missing: int = 1
-    e_min: int = math.ceil(Fraction("4.8") * SCALE)  # E >= 4.8
-    c_min: int = math.ceil(Fraction("3.8") * SCALE)  # C >= 3.8
-    pe_max: int = math.floor(Fraction("4.3") * SCALE)  # PE <= 4.3
-    min_change: int = math.ceil(Fraction("1.0") * SCALE)
-    z: tuple[tuple[str, Fraction], ...] = (
-        ("exhaustion", Fraction("0.0")),
-        ("cynicism", Fraction("0.0")),
-        ("professional_efficacy", Fraction("-0.5")),
-    )
-    age_bands: tuple[tuple[str, int, int | None], ...] = (("18-34", 18, 35), ("35-49", 35, 50), ("50+", 50, None))
-    subgroups: tuple[str, ...] = ("age_band", "sex", "route", "pathway")
+    assessments: tuple[int, ...]
+    sessions: int
+    max_missing: int
+    e_min: int  # E >= e_min
+    c_min: int  # C >= c_min
+    pe_max: int  # PE <= pe_max
+    min_change: int
+    z: tuple[tuple[str, Fraction], ...]  # z-score profile boundaries (reference: completers' baseline)
+    age_bands: tuple[tuple[str, int, int | None], ...]
+    subgroups: tuple[str, ...]
+
+    @classmethod
+    def default(cls) -> Plan:
+        """burnout's default plan (the reference study's), read from burnout itself.
+
+        Only the numbers come from burnout; the references compute with them on their own.
+        """
+        from burnout.protocol import load_protocol
+
+        p = load_protocol(None)
+        if p.profiles.method != "zscore" or p.profiles.reference != "baseline":
+            raise ValueError("the hand-written references implement z-score profiles against the completers' baseline")
+
+        def exact(v: float) -> Fraction:
+            return Fraction(str(v))
+
+        bands = list(p.subgroups.age_bands)
+        lowers = bands if bands[0] == 18 else [18, *bands]
+        age_bands = tuple(
+            (f"{lo}+" if hi is None else f"{lo}-{hi - 1}", lo, hi)
+            for lo, hi in zip(lowers, [*lowers[1:], None], strict=True)
+        )
+        return cls(
+            assessments=tuple(p.schedule.assessments),
+            sessions=p.schedule.sessions,
+            max_missing=p.scoring.max_missing_items,
+            e_min=math.ceil(exact(p.eligibility.exhaustion_min) * SCALE),
+            c_min=math.ceil(exact(p.eligibility.cynicism_min) * SCALE),
+            pe_max=math.floor(exact(p.eligibility.efficacy_max) * SCALE),
+            min_change=math.ceil(exact(p.response.min_change) * SCALE),
+            z=tuple((s, exact(getattr(p.profiles, s))) for s in SUBSCALES),
+            age_bands=age_bands,
+            subgroups=tuple(p.subgroups.by),
+        )
 
     @property
     def first(self) -> int:
@@ -68,16 +98,27 @@ class Plan:
         return self.assessments[-1]
 
 
-PLAN = Plan()
+_PLAN: Plan | None = None
 
 
-def profile_cutoffs(baseline: dict[str, list[int]], plan: Plan = PLAN) -> dict[str, int]:
+def __getattr__(name: str) -> Any:
+    # PLAN is built on first use, so that importing this module stays light
+    global _PLAN
+    if name == "PLAN":
+        if _PLAN is None:
+            _PLAN = Plan.default()
+        return _PLAN
+    raise AttributeError(name)
+
+
+def profile_cutoffs(baseline: dict[str, list[int]], plan: Plan | None = None) -> dict[str, int]:
     """Integer cut-offs from the completers' baseline [n, sum, sum_sq] (z-scores), as burnout does.
 
     mean and sd are floats in points (burnout: ``measures._profile_reference``); the
     raw cut-off mean + z * sd is taken exactly (Fraction of those floats) and turned
     into units with ceil (E, C) or floor (PE).
     """
+    plan = plan or __getattr__("PLAN")
     out = {}
     for s, z in plan.z:
         n, total, total_sq = baseline[s]

@@ -12,7 +12,8 @@ benchmarks/data/, which git ignores):
   (bench_polars.py) and pandas (bench_pandas.py), each as a separate process.
 
 Each row records wall time and the process's peak resident memory (``wait4``'s
-``ru_maxrss``), and the ratio to raw SQL. Every hand-written version must return
+``ru_maxrss``; this driver imports nothing heavy, since Linux starts a forked child's
+peak at its parent's), and the ratio to raw SQL. Every hand-written version must return
 exactly the integers of burnout's measures (counts, sums, sums of squares,
 profile cut-offs, subgroups; bench_common's canonical form), and burnout's
 results.json must show the same flow counts: otherwise the run fails, because a
@@ -129,12 +130,25 @@ def relational_measures(folder: Path, out: Path) -> None:
     out.write_text(json.dumps({"seconds": t3 - t0, "stages": stages, "measures": from_measures(m)}))
 
 
-def bench_size(n: int, *, seed: int, data: Path, work: Path, timeout: float, skip_analyze: bool) -> list[Run]:
-    from bench_common import differences, generate, normalise
+def generated(n: int, *, seed: int, data: Path) -> Path:
+    """The cohort folder of ``n`` patients, generated in a child process if needed.
 
+    Generation imports the simulator and holds a chunk of arrays: done here, it would
+    raise this process's peak RSS, which Linux passes on to every child it forks.
+    """
     folder = data / f"scale_{label(n)}_seed{seed}"
+    if not (folder / ".complete").exists():
+        subprocess.run(
+            [sys.executable, str(HERE / "run.py"), "--generate", str(n), str(seed), str(folder)], check=True, cwd=ROOT
+        )
+    return folder
+
+
+def bench_size(n: int, *, seed: int, data: Path, work: Path, timeout: float, skip_analyze: bool) -> list[Run]:
+    from bench_common import differences, normalise
+
     t0 = time.perf_counter()
-    generate(folder, patients=n, seed=seed)
+    folder = generated(n, seed=seed, data=data)
     print(f"\n{label(n)} patients: data in {folder} ({time.perf_counter() - t0:.0f} s)", flush=True)
     py = sys.executable
     runs: list[Run] = []
@@ -230,11 +244,9 @@ def breakdown(runs: list[Run]) -> str:
 
 
 def machine() -> str:
-    import duckdb
-    import pandas
-    import polars
-
-    import burnout
+    """One line about the machine and versions (read from package metadata: this
+    process stays small, so the children it forks do not inherit a large peak RSS)."""
+    from importlib.metadata import version
 
     try:
         load = f"{os.getloadavg()[0]:.1f}"
@@ -250,8 +262,8 @@ def machine() -> str:
     return (
         f"{dt.date.today().isoformat()}, {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs visible{mem}; "
         f"1-minute load average {load} at the start (the machine is shared); Python {platform.python_version()}, "
-        f"burnout {burnout.__version__} (git {commit}), duckdb {duckdb.__version__}, polars {polars.__version__}, "
-        f"pandas {pandas.__version__}"
+        f"burnout {version('burnout')} (git {commit}), duckdb {version('duckdb')}, polars {version('polars')}, "
+        f"pandas {version('pandas')}"
     )
 
 
@@ -279,23 +291,18 @@ def write_readme(*, main: str | None = None, memory: str | None = None) -> None:
 
 def memory_check(n: int, *, seed: int, data: Path, timeout: float) -> str:
     """Run ``burnout analyze`` alone on ``n`` patients; the README subsection text."""
-    from bench_common import generate
-
-    folder = data / f"scale_{label(n)}_seed{seed}"
     t0 = time.perf_counter()
-    generate(folder, patients=n, seed=seed)
+    folder = generated(n, seed=seed, data=data)
     gen = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in folder.glob("*.parquet"))
-    rows = {}
-    import pyarrow.parquet as pq
-
-    for f in sorted(folder.glob("*.parquet")):
-        rows[f.stem] = pq.ParquetFile(f).metadata.num_rows
     with tempfile.TemporaryDirectory(prefix="burnout-bench-") as tmp:
         out = Path(tmp) / "out"
         burnout = Path(sys.executable).with_name("burnout")
         secs, mib, note = timed([str(burnout), "analyze", str(folder), "--out", str(out)], timeout=timeout, log=Path(tmp) / "log")
         flow = json.loads((out / "results.json").read_text())["flow"] if secs is not None else {}
+    import pyarrow.parquet as pq  # only now: this process's size no longer matters
+
+    rows = {f.stem: pq.ParquetFile(f).metadata.num_rows for f in sorted(folder.glob("*.parquet"))}
     result = f"completed in {secs:,.0f} s" if secs is not None else f"did not complete ({note})"
     print(f"{label(n)}: {result}, peak {mib:,.0f} MiB", flush=True)
     counts = ", ".join(f"{k} {v:,}" for k, v in rows.items())
@@ -323,9 +330,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write-readme", action="store_true", help=f"put the table into benchmarks/README.md under {HEADING!r}")
     ap.add_argument("--memory", type=parse_size, metavar="SIZE", help="instead: run `burnout analyze` alone on SIZE patients (e.g. 10M) and record time and peak memory")
     ap.add_argument("--measures", nargs=2, metavar=("DIR", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--generate", nargs=3, metavar=("N", "SEED", "DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measures:
         relational_measures(Path(args.measures[0]), Path(args.measures[1]))
+        return 0
+    if args.generate:
+        from bench_common import generate
+
+        generate(Path(args.generate[2]), patients=int(args.generate[0]), seed=int(args.generate[1]))
         return 0
     if args.memory:
         text = memory_check(args.memory, seed=args.seed, data=args.data, timeout=args.timeout)
