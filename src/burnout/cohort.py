@@ -183,7 +183,6 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
             for t in assessments
             for s in SUBSCALES
         },
-        **{f"assessed_{t}": (scored.after_session == t).any() for t in assessments},
     )
 
     sessions = cohort.sessions
