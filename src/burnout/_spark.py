@@ -56,6 +56,23 @@ def _fix_string_escapes() -> None:
         PySpark.ESCAPED_SEQUENCES = {**PySpark.ESCAPED_SEQUENCES, **fixed}
 
 
+def _quiet_codegen_fallback(session: object) -> None:
+    """Silence the code generator's "failed to compile" error.
+
+    The widest expressions (the parse of 16 item columns, the patient table) exceed
+    the JVM's 64 KB method limit; Spark then logs a long stack trace at ERROR level
+    and falls back to interpreted evaluation, with the same results. Only that
+    logger is silenced; real failures still raise in Python.
+    """
+    try:
+        jvm = session._jvm  # type: ignore[attr-defined]
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator", jvm.org.apache.logging.log4j.Level.FATAL
+        )
+    except Exception:  # noqa: BLE001 - a logging nicety must never stop the analysis
+        pass
+
+
 def spark_available() -> str | None:
     """None when a local Spark session can start; otherwise the reason it cannot."""
     try:
@@ -91,6 +108,8 @@ def spark_connect(master: str | None = None) -> ibis.BaseBackend:
     _fix_string_escapes()
     session = SparkSession.getActiveSession()
     if session is None:
+        if (master or DEFAULT_MASTER).startswith("local"):
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to loopback" warning
         builder = SparkSession.builder.master(master or DEFAULT_MASTER).appName("burnout")
         for key, value in {**_STARTUP_CONF, **SPARK_CONF}.items():
             builder = builder.config(key, value)
@@ -103,4 +122,5 @@ def spark_connect(master: str | None = None) -> ibis.BaseBackend:
                 "check JAVA_HOME and the master URL"
             ) from exc
         session.sparkContext.setLogLevel("ERROR")
+        _quiet_codegen_fallback(session)
     return ibis.pyspark.connect(session, **SPARK_CONF)
