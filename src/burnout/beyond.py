@@ -254,6 +254,10 @@ def _one_row(expr: ir.Table) -> dict[str, Any]:
     return expr.to_pyarrow().to_pylist()[0]
 
 
+def _rows(expr: ir.Table) -> list[dict[str, Any]]:
+    return expr.to_pyarrow().to_pylist()
+
+
 def _moment_aggs(prefix: str, expr: ir.IntegerValue, where: ir.BooleanValue) -> dict[str, ir.Value]:
     big = expr.cast(_BIG)
     return {
@@ -360,35 +364,38 @@ def collect_beyond(
 def _collect_reliability(
     cohort: Cohort, comp: ir.Table, assessments: tuple[int, ...], protocol: Protocol
 ) -> dict[tuple[str, int], ItemMoments]:
-    """Item sums per subscale and assessment, completers only, complete item rows only."""
+    """Item sums per subscale and assessment, completers only, complete item rows only.
+
+    One grouped query (by assessment). Items are 0-6, so every sum here (of items,
+    their squares, the subscale total and its square, at most 1,296 a row) is exact in
+    int64 for any cohort a machine can hold; no DECIMAL arithmetic is needed.
+    """
     mbi = cohort.mbi_gs
     rows = mbi.filter(mbi.after_session.isin(list(assessments))).semi_join(comp.select("patient_id"), "patient_id")
     aggs: dict[str, ir.Value] = {}
     for s in SUBSCALES:
-        items = [rows[f"item_{i}"] for i in SUBSCALE_ITEMS[s]]
+        items = [rows[f"item_{i}"].cast("int64") for i in SUBSCALE_ITEMS[s]]
         complete = ibis.and_(*(it.notnull() for it in items))
-        total = sum((it.cast(_BIG) for it in items[1:]), items[0].cast(_BIG))
-        for t in assessments:
-            where = complete & (rows.after_session == t)
-            aggs[f"{s}_{t}__n"] = where.cast("int64").sum()
-            for j, it in enumerate(items):
-                big = it.cast(_BIG)
-                aggs[f"{s}_{t}__i{j}"] = big.sum(where=where)
-                aggs[f"{s}_{t}__q{j}"] = (big * big).sum(where=where)
-            aggs[f"{s}_{t}__t"] = total.sum(where=where)
-            aggs[f"{s}_{t}__tt"] = (total * total).sum(where=where)
-    row = _one_row(rows.aggregate(**aggs))
+        total = sum(items[1:], items[0])
+        aggs[f"{s}__n"] = complete.cast("int64").sum()
+        for j, it in enumerate(items):
+            aggs[f"{s}__i{j}"] = it.sum(where=complete)
+            aggs[f"{s}__q{j}"] = (it * it).sum(where=complete)
+        aggs[f"{s}__t"] = total.sum(where=complete)
+        aggs[f"{s}__tt"] = (total * total).sum(where=complete)
+    by_t = {int(r["after_session"]): r for r in _rows(rows.group_by("after_session").aggregate(**aggs))}
     out = {}
     for s in SUBSCALES:
         k = len(SUBSCALE_ITEMS[s])
         for t in assessments:
-            p = f"{s}_{t}__"
+            row = by_t.get(t, {})
+            p = f"{s}__"
             out[(s, t)] = ItemMoments(
-                n=_int(row[p + "n"]),
-                item_sums=tuple(_int(row[f"{p}i{j}"]) for j in range(k)),
-                item_sum_sq=tuple(_int(row[f"{p}q{j}"]) for j in range(k)),
-                total=_int(row[p + "t"]),
-                total_sq=_int(row[p + "tt"]),
+                n=_int(row.get(p + "n")),
+                item_sums=tuple(_int(row.get(f"{p}i{j}")) for j in range(k)),
+                item_sum_sq=tuple(_int(row.get(f"{p}q{j}")) for j in range(k)),
+                total=_int(row.get(p + "t")),
+                total_sq=_int(row.get(p + "tt")),
             )
     return out
 
