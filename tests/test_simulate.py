@@ -401,3 +401,10 @@ def test_bad_arguments_name_the_value() -> None:
         write_cohort(simulate_cohort(patients=5), "unused", fmt="xlsx")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="class_probs"):
         ModelParams(class_probs=(0.5, 0.5, 0.5))
+
+
+def test_profile_boundaries_against_default_plan() -> None:
+    """The boundaries the model was calibrated with are the default plan's."""
+    from burnout.protocol import DEFAULT_PROFILE_BOUNDARIES
+
+    assert tuple(DEFAULT_PROFILE_BOUNDARIES[s] for s in SUBSCALES) == PROFILE_BOUNDARIES
