@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 from scipy.special import expit, ndtr, ndtri
 
 from burnout.instrument import MBI_ITEMS, PHQ9_ITEMS, SCALE, SUBSCALE_ITEMS, SUBSCALES
+from burnout.protocol import DEFAULT_PROFILE_BOUNDARIES
 
 __all__ = [
     "DEFAULT_SEED",
@@ -63,8 +64,11 @@ LATENT_CLASSES: Final[tuple[str, ...]] = ("non-responder", "responder", "broad r
 
 # z-score profile boundaries (exhaustion critical when z >= b[0], cynicism when
 # z >= b[1], efficacy when z <= b[2]; reference: the completers at baseline) that
-# were calibrated jointly with the model to the published profile figures.
-PROFILE_BOUNDARIES: Final[tuple[float, float, float]] = (-0.65, 0.9, -0.35)
+# were calibrated jointly with the model to the published profile figures. They live
+# in the default plan (protocol.DEFAULT_PROFILE_BOUNDARIES); this is the same triple.
+PROFILE_BOUNDARIES: Final[tuple[float, float, float]] = tuple(  # type: ignore[assignment]
+    DEFAULT_PROFILE_BOUNDARIES[s] for s in SUBSCALES
+)
 
 TIMEPOINTS: Final[tuple[int, ...]] = (0, 2, 4, 6)  # after_session of the four assessments
 SESSIONS: Final[int] = 6
