@@ -35,6 +35,9 @@ SPARK_CONF: dict[str, str] = {
 _STARTUP_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+}
+# ... and for a local master only (executors of a cluster must reach the driver).
+_LOCAL_CONF: dict[str, str] = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
@@ -108,10 +111,11 @@ def spark_connect(master: str | None = None) -> ibis.BaseBackend:
     _fix_string_escapes()
     session = SparkSession.getActiveSession()
     if session is None:
-        if (master or DEFAULT_MASTER).startswith("local"):
+        local = (master or DEFAULT_MASTER).startswith("local")
+        if local:
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to loopback" warning
         builder = SparkSession.builder.master(master or DEFAULT_MASTER).appName("burnout")
-        for key, value in {**_STARTUP_CONF, **SPARK_CONF}.items():
+        for key, value in {**_STARTUP_CONF, **(_LOCAL_CONF if local else {}), **SPARK_CONF}.items():
             builder = builder.config(key, value)
         try:
             session = builder.getOrCreate()
