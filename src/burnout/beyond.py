@@ -43,7 +43,6 @@ Determinism: the same cohort, plan and ``[analysis] seed`` give identical floats
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -55,11 +54,17 @@ import pyarrow.compute as pc
 
 from burnout import estimates as est
 from burnout import privacy
+from burnout._aggregates import EXACT as _BIG
+from burnout._aggregates import Moments
+from burnout._aggregates import as_int as _int
+from burnout._aggregates import moment_aggs as _moment_aggs
+from burnout._aggregates import moments as _moments
+from burnout._aggregates import one_row as _one_row
+from burnout._aggregates import rows as _rows
 from burnout._imputation import ImputationSummary, impute_responses
 from burnout._mixed import PatternStats, RandomInterceptModel
 from burnout.cohort import col, exact
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALE_ITEMS, SUBSCALES
-from burnout.measures import Moments
 from burnout.scoring import PHQ9_SCALE, to_units_ceil
 
 if TYPE_CHECKING:
@@ -119,7 +124,6 @@ MIXED_MODEL_ASSUMPTIONS: Final[str] = (
     "Intervals are Wald intervals given the estimated variance components."
 )
 
-_BIG = "decimal(38, 0)"
 _OUTCOMES = (*SUBSCALES, "at_least_1")
 
 
@@ -242,35 +246,6 @@ class BeyondMeasures:
 
 
 # --------------------------------------------------------------------------- engine helpers
-def _int(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, Decimal):
-        return int(value)
-    return int(value)
-
-
-def _one_row(expr: ir.Table) -> dict[str, Any]:
-    return expr.to_pyarrow().to_pylist()[0]
-
-
-def _rows(expr: ir.Table) -> list[dict[str, Any]]:
-    return expr.to_pyarrow().to_pylist()
-
-
-def _moment_aggs(prefix: str, expr: ir.IntegerValue, where: ir.BooleanValue) -> dict[str, ir.Value]:
-    big = expr.cast(_BIG)
-    return {
-        f"{prefix}__n": expr.count(where=where),
-        f"{prefix}__s": big.sum(where=where),
-        f"{prefix}__ss": (big * big).sum(where=where),
-    }
-
-
-def _moments(row: dict[str, Any], prefix: str) -> Moments:
-    return Moments(n=_int(row[f"{prefix}__n"]), total=_int(row[f"{prefix}__s"]), total_sq=_int(row[f"{prefix}__ss"]))
-
-
 def _flag(expr: ir.BooleanValue) -> ir.IntegerValue:
     return expr.fill_null(False).cast("int64").sum()
 

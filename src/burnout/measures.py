@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
 
+from burnout._aggregates import Moments
+from burnout._aggregates import as_int as _int
+from burnout._aggregates import moment_aggs as _moment_aggs
+from burnout._aggregates import moments as _moments
+from burnout._aggregates import one_row as _one_row
+from burnout._aggregates import rows as _rows
 from burnout.cohort import PROFILES, ProfileCutoffs, col, profile_expr
 from burnout.instrument import SCALE, SUBSCALES
 
@@ -26,21 +30,6 @@ if TYPE_CHECKING:
     from burnout.protocol import Protocol
 
 __all__ = ["Attrition", "Measures", "Moments", "collect_measures"]
-
-
-@dataclass(frozen=True, slots=True)
-class Moments:
-    """Exact sums of a variable: n, sum and sum of squares (integers, in score units)."""
-
-    n: int
-    total: int
-    total_sq: int
-
-    def centered_ss(self) -> float:
-        """Sum of squared deviations from the mean, computed exactly then rounded once."""
-        if self.n == 0:
-            return 0.0
-        return float(Fraction(self.total_sq) - Fraction(self.total * self.total, self.n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,35 +71,6 @@ class Measures:
     subgroups: dict[str, dict[str, dict[str, int]]]
     attrition: Attrition
     warnings: tuple[str, ...] = ()
-
-
-def _int(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, Decimal):
-        return int(value)
-    return int(value)
-
-
-def _moment_aggs(prefix: str, expr: ir.IntegerValue, where: ir.BooleanValue | None = None) -> dict[str, ir.Value]:
-    big = expr.cast("decimal(38, 0)")
-    return {
-        f"{prefix}__n": expr.count(where=where),
-        f"{prefix}__s": expr.cast("decimal(38, 0)").sum(where=where),
-        f"{prefix}__ss": (big * big).sum(where=where),
-    }
-
-
-def _moments(row: dict[str, Any], prefix: str) -> Moments:
-    return Moments(n=_int(row[f"{prefix}__n"]), total=_int(row[f"{prefix}__s"]), total_sq=_int(row[f"{prefix}__ss"]))
-
-
-def _one_row(expr: ir.Table) -> dict[str, Any]:
-    return expr.to_pyarrow().to_pylist()[0]
-
-
-def _rows(expr: ir.Table) -> list[dict[str, Any]]:
-    return expr.to_pyarrow().to_pylist()
 
 
 def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
