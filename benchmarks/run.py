@@ -84,16 +84,24 @@ def label(n: int) -> str:
 REPEAT = 1  # runs per measurement (--repeat); the fastest is kept
 
 
-def timed(cmd: list[str], *, timeout: float, log: Path) -> tuple[float | None, float, str]:
-    """Run ``cmd`` REPEAT times; the fastest run's (seconds or None, peak RSS in MiB, note)."""
+def timed(cmd: list[str], *, timeout: float, log: Path, output: Path | None = None) -> tuple[float | None, float, str]:
+    """Run ``cmd`` REPEAT times; the fastest run's (seconds or None, peak RSS in MiB, note).
+
+    ``output``: a file the command writes; the fastest run's copy is left there.
+    """
     best: tuple[float | None, float, str] | None = None
+    kept = None if output is None else output.with_name(output.name + ".fastest")
     for _ in range(REPEAT):
         got = _timed_once(cmd, timeout=timeout, log=log)
         if got[0] is None:
             return got
         if best is None or got[0] < best[0]:  # type: ignore[operator]
             best = got
+            if output is not None and kept is not None:
+                shutil.copyfile(output, kept)
     assert best is not None
+    if output is not None and kept is not None:
+        shutil.move(kept, output)
     return best
 
 
@@ -174,7 +182,12 @@ def bench_size(n: int, *, seed: int, data: Path, work: Path, timeout: float, ski
         print(f"  {LABELS[r.what]:34s} {t:>10s}  {r.peak_mib:8.0f} MiB  {r.agrees} {r.note}", flush=True)
 
     ref_json = work / f"relational_{n}.json"
-    secs, mib, note = timed([py, str(HERE / "run.py"), "--measures", str(folder), str(ref_json)], timeout=timeout, log=work / f"relational_{n}.log")
+    secs, mib, note = timed(
+        [py, str(HERE / "run.py"), "--measures", str(folder), str(ref_json)],
+        timeout=timeout,
+        log=work / f"relational_{n}.log",
+        output=ref_json,
+    )
     ref = None
     if secs is not None:
         done = json.loads(ref_json.read_text())
