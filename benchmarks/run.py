@@ -66,6 +66,7 @@ class Run:
     peak_mib: float
     agrees: str = ""
     note: str = ""
+    cpu: float | None = None
 
 
 def parse_size(text: str) -> int:
@@ -84,18 +85,26 @@ def label(n: int) -> str:
 REPEAT = 1  # runs per measurement (--repeat); the fastest is kept
 
 
-def timed(cmd: list[str], *, timeout: float, log: Path, output: Path | None = None) -> tuple[float | None, float, str]:
-    """Run ``cmd`` REPEAT times; the fastest run's (seconds or None, peak RSS in MiB, note).
+@dataclass
+class Measured:
+    seconds: float | None  # wall clock; None: failed or stopped
+    peak_mib: float  # peak resident memory of the process
+    cpu: float  # user + system CPU seconds of the process (less sensitive to a shared machine)
+    note: str = ""
+
+
+def timed(cmd: list[str], *, timeout: float, log: Path, output: Path | None = None) -> Measured:
+    """Run ``cmd`` REPEAT times; the fastest run's measurements.
 
     ``output``: a file the command writes; the fastest run's copy is left there.
     """
-    best: tuple[float | None, float, str] | None = None
+    best: Measured | None = None
     kept = None if output is None else output.with_name(output.name + ".fastest")
     for _ in range(REPEAT):
         got = _timed_once(cmd, timeout=timeout, log=log)
-        if got[0] is None:
+        if got.seconds is None:
             return got
-        if best is None or got[0] < best[0]:  # type: ignore[operator]
+        if best is None or got.seconds < best.seconds:  # type: ignore[operator]
             best = got
             if output is not None and kept is not None:
                 shutil.copyfile(output, kept)
@@ -105,8 +114,8 @@ def timed(cmd: list[str], *, timeout: float, log: Path, output: Path | None = No
     return best
 
 
-def _timed_once(cmd: list[str], *, timeout: float, log: Path) -> tuple[float | None, float, str]:
-    """Run ``cmd`` once; (seconds or None, peak RSS in MiB, note)."""
+def _timed_once(cmd: list[str], *, timeout: float, log: Path) -> Measured:
+    """Run ``cmd`` once."""
     with open(log, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -118,14 +127,15 @@ def _timed_once(cmd: list[str], *, timeout: float, log: Path) -> tuple[float | N
             if time.perf_counter() > deadline:
                 proc.kill()
                 _, status, usage = os.wait4(proc.pid, 0)
-                return None, usage.ru_maxrss / 1024, f"stopped after {timeout:.0f} s"
+                return Measured(None, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, f"stopped after {timeout:.0f} s")
             time.sleep(0.05)
         seconds = time.perf_counter() - t0
+    cpu = usage.ru_utime + usage.ru_stime
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
-        return None, usage.ru_maxrss / 1024, f"exit {code}: {tail[0][:120]}"
-    return seconds, usage.ru_maxrss / 1024, ""
+        return Measured(None, usage.ru_maxrss / 1024, cpu, f"exit {code}: {tail[0][:120]}")
+    return Measured(seconds, usage.ru_maxrss / 1024, cpu)
 
 
 def relational_measures(folder: Path, out: Path) -> None:
@@ -179,63 +189,72 @@ def bench_size(n: int, *, seed: int, data: Path, work: Path, timeout: float, ski
 
     def report(r: Run) -> None:
         t = "-" if r.seconds is None else f"{r.seconds:8.1f} s"
-        print(f"  {LABELS[r.what]:34s} {t:>10s}  {r.peak_mib:8.0f} MiB  {r.agrees} {r.note}", flush=True)
+        cpu = "" if r.cpu is None else f"{r.cpu:8.1f} s CPU"
+        print(f"  {LABELS[r.what]:34s} {t:>10s} {cpu:>14s}  {r.peak_mib:8.0f} MiB  {r.agrees} {r.note}", flush=True)
 
     ref_json = work / f"relational_{n}.json"
-    secs, mib, note = timed(
+    m = timed(
         [py, str(HERE / "run.py"), "--measures", str(folder), str(ref_json)],
         timeout=timeout,
         log=work / f"relational_{n}.log",
         output=ref_json,
     )
+    secs, note = m.seconds, m.note
     ref = None
     if secs is not None:
         done = json.loads(ref_json.read_text())
         ref = normalise(done["measures"])
         note = ", ".join(f"{k} {v:.1f} s" for k, v in done["stages"].items())
-    runs.append(Run("relational", n, secs, mib, note=note))
+    runs.append(Run("relational", n, secs, m.peak_mib, note=note, cpu=m.cpu))
     report(runs[-1])
 
     if not skip_analyze:
         out = work / f"analyze_{n}"
         burnout = Path(py).with_name("burnout")
         cmd = [str(burnout), "analyze", str(folder), "--out", str(out)] if burnout.exists() else [py, "-m", "burnout.cli", "analyze", str(folder), "--out", str(out)]
-        secs, mib, note = timed(cmd, timeout=timeout, log=work / f"analyze_{n}.log")
+        m = timed(cmd, timeout=timeout, log=work / f"analyze_{n}.log")
+        secs, note = m.seconds, m.note
         agrees = ""
         if secs is not None and ref is not None:
             flow = json.loads((out / "results.json").read_text())["flow"]
             same = (flow["patients"], flow["threshold_met"], flow["completers"]) == (ref["patients"], ref["threshold_met"], ref["completers"])
             agrees = "yes (flow)" if same else "NO"
-        runs.append(Run("analyze", n, secs, mib, agrees, note))
+        runs.append(Run("analyze", n, secs, m.peak_mib, agrees, note, cpu=m.cpu))
         report(runs[-1])
         shutil.rmtree(out, ignore_errors=True)
 
     for impl in IMPLEMENTATIONS:
         result = work / f"{impl}_{n}.json"
-        secs, mib, note = timed([py, str(HERE / f"bench_{impl}.py"), str(folder), str(result)], timeout=timeout, log=work / f"{impl}_{n}.log")
+        m = timed([py, str(HERE / f"bench_{impl}.py"), str(folder), str(result)], timeout=timeout, log=work / f"{impl}_{n}.log")
+        secs, note = m.seconds, m.note
         agrees = ""
         if secs is not None and ref is not None:
             diff = differences(ref, normalise(json.loads(result.read_text())["measures"]))
             agrees = "yes" if not diff else "NO"
             if diff:
                 note = f"{len(diff)} differences, e.g. {diff[0]}"
-        runs.append(Run(impl, n, secs, mib, agrees, note))
+        runs.append(Run(impl, n, secs, m.peak_mib, agrees, note, cpu=m.cpu))
         report(runs[-1])
     return runs
 
 
 def table(runs: list[Run]) -> str:
     sql = {r.patients: r.seconds for r in runs if r.what == "sql"}
+    sql_cpu = {r.patients: r.cpu for r in runs if r.what == "sql"}
     lines = [
-        "| patients | implementation | time (s) | peak memory (MiB) | x raw SQL | same numbers as burnout |",
-        "|---:|---|---:|---:|---:|---|",
+        "| patients | implementation | time (s) | x raw SQL | CPU (s) | CPU x raw SQL | peak memory (MiB) | same numbers as burnout |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
-        base = sql.get(r.patients)
+        base, base_cpu = sql.get(r.patients), sql_cpu.get(r.patients)
         ratio = f"{r.seconds / base:.2f}" if r.seconds and base else "-"
+        cpu_ratio = f"{r.cpu / base_cpu:.2f}" if r.seconds and r.cpu and base_cpu else "-"
+        cpu = f"{r.cpu:.1f}" if r.seconds and r.cpu is not None else "-"
         t = f"{r.seconds:.1f}" if r.seconds is not None else f"- ({r.note})"
         what = LABELS[r.what] + (f" ({r.note})" if r.seconds is not None and r.note else "")
-        lines.append(f"| {r.patients:,} | {what} | {t} | {r.peak_mib:,.0f} | {ratio} | {r.agrees or '(reference)'} |")
+        lines.append(
+            f"| {r.patients:,} | {what} | {t} | {ratio} | {cpu} | {cpu_ratio} | {r.peak_mib:,.0f} | {r.agrees or '(reference)'} |"
+        )
     return "\n".join(lines)
 
 
@@ -266,7 +285,7 @@ def breakdown(runs: list[Run]) -> str:
         if rel is None:
             continue
         parts = {k.strip(): v for k, v in re.findall(r"([a-z +]+?) ([0-9.]+) s", rel.note)}
-        rest = f"{ana.seconds - rel.seconds:.1f}" if ana else "-"
+        rest = f"{ana.seconds - rel.seconds:.1f}" if ana and ana.seconds > rel.seconds else "-"
         cells = [parts.get(k, "-") for k in ("load + validate", "patient table", "measures")]
         lines.append(f"| {n:,} | " + " | ".join(cells) + f" | {rest} |")
     return "\n".join(lines)
@@ -327,7 +346,8 @@ def memory_check(n: int, *, seed: int, data: Path, timeout: float) -> str:
     with tempfile.TemporaryDirectory(prefix="burnout-bench-") as tmp:
         out = Path(tmp) / "out"
         burnout = Path(sys.executable).with_name("burnout")
-        secs, mib, note = timed([str(burnout), "analyze", str(folder), "--out", str(out)], timeout=timeout, log=Path(tmp) / "log")
+        m = timed([str(burnout), "analyze", str(folder), "--out", str(out)], timeout=timeout, log=Path(tmp) / "log")
+        secs, mib, note = m.seconds, m.peak_mib, m.note
         flow = json.loads((out / "results.json").read_text())["flow"] if secs is not None else {}
     import pyarrow.parquet as pq  # only now: this process's size no longer matters
 
@@ -397,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
             f"(`burnout.simulate`, seed {args.seed}) as Parquet, generated once into benchmarks/data/. Every row is a "
             "separate process; time is wall-clock from start to exit"
             + (f" (the fastest of {REPEAT} runs)" if REPEAT > 1 else "")
-            + ", memory the process's peak RSS. "
+            + ", CPU the process's user + system time (on a shared machine wall time swings with other "
+            "people's jobs, CPU time much less; DuckDB and polars use both cores, pandas one), memory its peak RSS. "
             "\"burnout relational stage only\" is load + validate + patient table + measures, the work the "
             "hand-written versions do; \"same numbers\" means every count, sum and sum of squares equals burnout's.",
             table(runs),
