@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             HEADING,
             f"Measured {about}.",
-            f"Command: `{command}` (the same as `make bench`, which runs every default size). Simulated cohorts "
+            f"Command: `{command}` (`make bench` runs `python benchmarks/run.py`: every default size, one run each). Simulated cohorts "
             f"(`burnout.simulate`, seed {args.seed}) as Parquet, generated once into benchmarks/data/. Every row is a "
             "separate process; time is wall-clock from start to exit"
             + (f" (the fastest of {REPEAT} runs)" if REPEAT > 1 else "")
