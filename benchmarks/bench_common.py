@@ -230,3 +230,20 @@ def generate(folder: Path, *, patients: int, seed: int) -> Path:
             w.close()
     done_marker.write_text(f"{patients} patients, seed {seed}\n")
     return folder
+
+
+def cli_main(run: Any) -> None:
+    """``bench_X.py FOLDER [OUT.json]``: time ``run(FOLDER)`` and write {"seconds", "measures"}."""
+    import json
+    import sys
+    import time
+
+    folder = Path(sys.argv[1])
+    t0 = time.perf_counter()
+    out = run(folder)
+    seconds = time.perf_counter() - t0
+    text = json.dumps({"seconds": seconds, "measures": out})
+    if len(sys.argv) > 2:
+        Path(sys.argv[2]).write_text(text)
+    else:
+        print(text)

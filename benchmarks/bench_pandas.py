@@ -9,16 +9,13 @@ Usage: python bench_pandas.py COHORT_DIR [OUT.json]
 
 from __future__ import annotations
 
-import json
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, PROFILES, REASONS, SCALE, SUBSCALES, pattern_key, profile_cutoffs
+from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, PROFILES, REASONS, SCALE, SUBSCALES, cli_main, pattern_key, profile_cutoffs
 
 
 def _score(frame: pd.DataFrame, items: list[str], ok_min: int, unit: int) -> pd.Series:
@@ -208,17 +205,5 @@ def run(folder: Path) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
-    folder = Path(sys.argv[1])
-    t0 = time.perf_counter()
-    out = run(folder)
-    seconds = time.perf_counter() - t0
-    text = json.dumps({"seconds": seconds, "measures": out})
-    if len(sys.argv) > 2:
-        Path(sys.argv[2]).write_text(text)
-    else:
-        print(text)
-
-
 if __name__ == "__main__":
-    main()
+    cli_main(run)

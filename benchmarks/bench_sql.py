@@ -11,15 +11,12 @@ Usage: python bench_sql.py COHORT_DIR [OUT.json]
 
 from __future__ import annotations
 
-import json
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, PROFILES, REASONS, SCALE, SUBSCALES, pattern_key, profile_cutoffs
+from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, PROFILES, REASONS, SCALE, SUBSCALES, cli_main, pattern_key, profile_cutoffs
 
 
 def _q(path: Path) -> str:
@@ -224,17 +221,5 @@ def run(folder: Path, *, con: duckdb.DuckDBPyConnection | None = None) -> dict[s
     return out
 
 
-def main() -> None:
-    folder = Path(sys.argv[1])
-    t0 = time.perf_counter()
-    out = run(folder)
-    seconds = time.perf_counter() - t0
-    text = json.dumps({"seconds": seconds, "measures": out})
-    if len(sys.argv) > 2:
-        Path(sys.argv[2]).write_text(text)
-    else:
-        print(text)
-
-
 if __name__ == "__main__":
-    main()
+    cli_main(run)
