@@ -11,6 +11,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from cohortfactory import (
     mbi_rows,
@@ -312,6 +313,57 @@ def test_parquet_cohort_equals_csv_cohort(tmp_path: Path) -> None:
         assert ta.schema() == tb.schema(), name
         pd.testing.assert_frame_equal(frame(ta), frame(tb))
     assert a.fingerprint != b.fingerprint
+
+
+def test_typed_parquet_problems_match_csv(tmp_path: Path) -> None:
+    """Parquet integer, float and boolean columns are checked without a trip through text,
+    with the same decisions and messages as the same cells in CSV (row = line - 1)."""
+    patients = patients_rows()
+    patients[1]["age"] = "17"
+    patients[3]["age"] = "121"
+    mbi = mbi_rows(subscales=True)
+    mbi[4]["item_7"] = "9"
+    mbi[5]["item_2"] = "-1"
+    mbi[6]["cynicism"] = "7"  # an integer subscale column: out of range
+    for r in mbi:  # whole numbers only, so Parquet stores the subscales as integers
+        for s in ("exhaustion", "cynicism", "professional_efficacy"):
+            r[s] = str(round(float(r[s])))
+        r["completed_on"] = ""
+    sessions = sessions_rows()
+    for i, r in enumerate(sessions):
+        r["monitor_present"] = "2" if i == 7 else str(i % 2)  # integers 0/1 in Parquet
+        r["dose_mg"] = "-2.5" if i == 9 else "2.5"
+    sessions[11]["session"] = "0"
+    kw = dict(patients=patients, mbi_gs=mbi, sessions=sessions)
+    folder = write_cohort(tmp_path / "pq", fmt="parquet", **kw)
+    sessions[10]["dose_mg"] = "nan"
+    in_csv = problems_of(write_cohort(tmp_path / "csv", **kw), max_missing_items=5)
+    table = pq.read_table(folder / "sessions.parquet")
+    dose = table.column("dose_mg").to_pylist()
+    dose[10] = float("nan")
+    table = table.set_column(table.schema.get_field_index("dose_mg"), "dose_mg", pa.array(dose, pa.float64()))
+    pq.write_table(table, folder / "sessions.parquet")
+    in_pq = problems_of(folder, max_missing_items=5)
+    types = {f.name: str(f.type) for name in ("patients", "mbi_gs", "sessions") for f in pq.read_schema(tmp_path / "pq" / f"{name}.parquet")}
+    assert (types["age"], types["item_7"], types["cynicism"], types["dose_mg"], types["monitor_present"]) == (
+        "int64", "int64", "int64", "double", "int64"
+    )
+    # the agreement rule fires on rounded subscales in both formats; compare the cell rules
+    cells = {"age", "item_7", "item_2", "cynicism", "monitor_present", "dose_mg", "session"}
+
+    def key(ps: tuple[Problem, ...], shift: int) -> list[tuple]:
+        return sorted(
+            (p.file.split(".")[0], p.line - shift, p.column, p.value.lower(), p.allowed)
+            for p in ps
+            if p.column in cells and p.line is not None and not p.allowed.startswith("within 0.01")
+        )
+
+    got, want = key(in_pq, 0), key(in_csv, 1)
+    assert got == want
+    assert {(g[2], g[3]) for g in got} == {
+        ("age", "17"), ("age", "121"), ("item_7", "9"), ("item_2", "-1"), ("cynicism", "7"),
+        ("monitor_present", "2"), ("dose_mg", "-2.5"), ("dose_mg", "nan"), ("session", "0"),
+    }
 
 
 def test_subscale_only_mbi_against_fraction(tmp_path: Path) -> None:

@@ -106,17 +106,25 @@ def draw_regression(
     ``V = (X'X + ridge diag(X'X))^{-1}``. The random numbers are drawn in the order
     chi-square, then ``q`` standard normals.
     """
-    n, q = x.shape
-    xtx = np.einsum("ij,ik->jk", x, x)
+    return draw_from_cross_products(rng, x.T @ x, x.T @ y, float(y @ y), len(y), ridge=ridge)
+
+
+def draw_from_cross_products(
+    rng: np.random.Generator, xtx: np.ndarray, xty: np.ndarray, yty: float, n: int, *, ridge: float = RIDGE
+) -> tuple[np.ndarray, float]:
+    """:func:`draw_regression` from ``X'X``, ``X'y``, ``y'y`` and n (the rows are not needed).
+
+    RSS is ``y'y - 2 b'X'y + b'X'X b`` for the ridge estimate b (an identity for any b).
+    """
+    q = len(xty)
     v = np.linalg.inv(xtx + np.diag(ridge * np.diag(xtx)))
     v = (v + v.T) / 2.0
-    coef = np.einsum("jk,k->j", v, np.einsum("ij,i->j", x, y))
-    resid = y - np.einsum("ij,j->i", x, coef)
-    rss = float(np.einsum("i,i->", resid, resid))
+    coef = v @ xty
+    rss = max(yty - 2.0 * float(coef @ xty) + float(coef @ xtx @ coef), 0.0)
     df = max(n - q, 1)
     sigma = math.sqrt(rss / float(rng.chisquare(df)))
     chol = np.linalg.cholesky(v)
-    beta = coef + np.einsum("jk,k->j", chol, rng.standard_normal(q)) * sigma
+    beta = coef + (chol @ rng.standard_normal(q)) * sigma
     return beta, sigma
 
 
@@ -228,25 +236,43 @@ def impute_responses(
 
     direction = np.asarray(good_direction, dtype=float)
     counts: dict[str, list[int]] = {s: [] for s in subscales} | {"at_least_1": []}
+    # One design matrix per imputation, [1, scores..., covariates], updated in place;
+    # the regression of score column j uses every column but its own (as mice's
+    # predictor matrix), on the rows where j is observed.
+    n_y = flat.shape[1]
+    others = {j: np.array([0, *(1 + k for k in range(n_y) if k != j), *range(1 + n_y, 1 + n_y + cov.shape[1])]) for j in incomplete}
+    obs_idx = {j: np.flatnonzero(~missing[:, j]) for j in incomplete}
+    mis_idx = {j: np.flatnonzero(missing[:, j]) for j in incomplete}
     for rng in children:
-        data = flat.copy()
+        design = np.empty((n, 1 + n_y + cov.shape[1]))
+        design[:, 0] = 1.0
+        design[:, 1 : 1 + n_y] = flat
+        design[:, 1 + n_y :] = cov
+        data = design[:, 1 : 1 + n_y]  # a view: imputations land in the design matrix
         for j in incomplete:
-            obs = data[~missing[:, j], j]
-            data[missing[:, j], j] = rng.choice(obs, size=int(missing[:, j].sum()), replace=True)
+            obs = data[obs_idx[j], j]
+            data[mis_idx[j], j] = rng.choice(obs, size=len(mis_idx[j]), replace=True)
         for _ in range(iterations):
             for j in incomplete:
-                others = np.delete(data, j, axis=1)
-                x = np.column_stack([np.ones(n), others, cov])
-                obs_rows = ~missing[:, j]
-                # As mice's remove.lindep: a predictor constant where y is observed carries no
-                # information there and would only be extrapolated from the ridge.
-                varying = np.ptp(x[obs_rows], axis=0) > 0
+                # one row gather and one BLAS product give X'X, X'y and y'y of this regression
+                rows = design[obs_idx[j]]
+                gram = rows.T @ rows
+                n_obs = len(obs_idx[j])
+                # As mice's remove.lindep: a predictor (nearly) constant where y is observed
+                # carries no information there and would only be extrapolated from the ridge.
+                mean = gram[0, others[j]] / n_obs
+                spread = np.diag(gram)[others[j]] / n_obs - mean**2
+                varying = spread > 1e-12 * np.maximum(1.0, mean**2)
                 varying[0] = True
-                x = x[:, varying]
-                beta, sigma = draw_regression(rng, x[obs_rows], data[obs_rows, j])
-                mis_rows = missing[:, j]
-                noise = rng.standard_normal(int(mis_rows.sum()))
-                data[mis_rows, j] = np.einsum("ij,j->i", x[mis_rows], beta) + sigma * noise
+                cols = others[j][varying]
+                y_col = 1 + j
+                beta, sigma = draw_from_cross_products(
+                    rng, gram[np.ix_(cols, cols)], gram[cols, y_col], float(gram[y_col, y_col]), n_obs
+                )
+                full = np.zeros(design.shape[1])
+                full[cols] = beta
+                noise = rng.standard_normal(len(mis_idx[j]))
+                data[mis_idx[j], j] = design[mis_idx[j]] @ full + sigma * noise
         completed = data.reshape(n, n_s, n_t)
         change = (completed[:, :, -1] - completed[:, :, 0]) * direction
         resp = np.where(dec >= 0, dec == 1, change >= min_change)

@@ -3,8 +3,10 @@
 A cohort is a folder holding ``patients``, ``mbi_gs`` and ``sessions`` (required)
 and ``phq9`` (optional), each as ``NAME.csv`` or ``NAME.parquet``
 (shared/spec/data-format.md). :func:`read_cohort` puts each table into the engine
-with every documented column as text (blank = null) plus ``_line``, the place of
-the row in its file, so the validation stage can say exactly where a bad cell is:
+with every documented column (CSV: as text, blank = null; Parquet and database
+tables: as typed in the source when validation can check that type directly, else
+as text) plus ``_line``, the place of the row in its file, so the validation stage
+can say exactly where a bad cell is:
 
 - CSV: ``_line`` is the true 1-based line of the file on which the row starts
   (the header is line 1, the first data row is line 2), also when quoted cells
@@ -40,7 +42,7 @@ from burnout import _csvcheck
 from burnout._schema import COLUMNS, REQUIRED_TABLES, TABLES
 from burnout.errors import Problem
 
-__all__ = ["RawCohort", "read_checked_files", "read_cohort"]
+__all__ = ["RawCohort", "keep_type", "read_checked_files", "read_cohort"]
 
 MAX_PER_RULE = 100  # problems reported per file and rule before a summary line
 _UTF8_ALLOWED = (
@@ -59,10 +61,13 @@ class RawCohort:
         The engine holding the tables.
     tables : Mapping[str, ibis.Table]
         Table name (``"patients"``, ``"mbi_gs"``, ``"sessions"``, ``"phq9"``) to a
-        table with the documented columns present in the file, all as strings
-        (blank cells as null or empty), plus ``_line`` (int64): the file line for
-        CSV, the 1-based row number for Parquet. Undocumented columns are left out.
-        A table whose file could not be read is absent.
+        table with the documented columns present in the file, plus ``_line``
+        (int64): the file line for CSV, the 1-based row number for Parquet.
+        CSV columns are text (blank cells null or empty). Parquet and database
+        columns keep their type when it is an integer, float, boolean, date or
+        text (see :func:`keep_type`); other types become the text a CSV export
+        would hold. Undocumented columns are left out. A table whose file could
+        not be read is absent.
     files : Mapping[str, str]
         Table name to the file name shown in messages, e.g. ``"mbi_gs.csv"``.
     problems : tuple[Problem, ...]
@@ -138,7 +143,7 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
     Returns
     -------
     RawCohort
-        The tables (documented columns as text, plus ``_line``) and every problem
+        The tables (documented columns, plus ``_line``) and every problem
         found with the files. Never raises for bad data: :func:`burnout.validate.validate_cohort`
         raises one :class:`~burnout.errors.DataError` with these and all value problems.
 
@@ -271,7 +276,7 @@ def read_checked_files(source: str | os.PathLike[str], *, con: ibis.BaseBackend,
     """The cohort files of a folder that has passed validation, read by the engine ``con`` itself.
 
     For engines that read files (Spark): the same text tables as :func:`read_cohort`
-    (documented columns as text, blank = null), parsed by the engine from the same
+    (documented columns typed as :func:`keep_type` says), parsed by the engine from the same
     files, so no row passes through Python. ``_line`` is null: line numbers come from
     the DuckDB validation that must precede this. Other engines get
     :func:`read_cohort`'s copy. ``files`` is the validated table -> file name map.
@@ -314,7 +319,7 @@ def read_checked_files(source: str | os.PathLike[str], *, con: ibis.BaseBackend,
             session.read.parquet(str(path.resolve())).createOrReplaceTempView(view)
             t = con.table(view)
             keep = _check_header(list(t.columns), display, name, out, line=None)
-            cols = {col: _as_text(t[col]) for col in keep.values()}
+            cols = {col: keep_type(t[col]) for col in keep.values()}
         owned.append(("VIEW", view))
         tables[name] = t.select(_line=ibis.null("int64"), **cols)
     return RawCohort(
@@ -374,7 +379,7 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
         keep = _check_header(list(t.columns), name, name, out, line=None)
         problems.extend(out.problems)
         warnings.extend(out.warnings)
-        cols = {col: _as_text(t[col]) for col in keep.values()}
+        cols = {col: keep_type(t[col]) for col in keep.values()}
         order = [t[c] for c in COLUMNS[name] if c in cols]
         if cols:
             line = ibis.row_number().over(order_by=order) + 1
@@ -397,6 +402,21 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
         formats=formats,
         columns=columns,
     )
+
+
+def keep_type(col: ir.Value) -> ir.Value:
+    """A source column as validation receives it: as typed when it checks that type
+    directly (integers up to 32 bits unsigned, floats, booleans, dates, text), else as
+    the text a CSV export would hold."""
+    typ = col.type()
+    native = (
+        typ.is_string()
+        or typ.is_boolean()
+        or typ.is_date()
+        or typ.is_floating()
+        or (typ.is_integer() and not (typ.is_unsigned_integer() and typ.nbytes == 8))
+    )
+    return col if native else _as_text(col)
 
 
 def _as_text(col: ir.Value) -> ir.StringValue:
@@ -610,10 +630,12 @@ def _line_end_problems(rmap: _csvcheck.RecordMap, display: str, out: _Loaded) ->
     return bad
 
 
-_PARQUET_TO_TEXT = {
-    "BOOLEAN": "CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END",
-    "DATE": "CAST({c} AS VARCHAR)",
-}
+# Parquet columns of these types reach validation as they are (it parses them
+# without a round trip through text); any other type is turned into the text a CSV
+# export would hold.
+_PARQUET_NATIVE = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "FLOAT", "DOUBLE", "BOOLEAN", "DATE", "VARCHAR"}
+)
 
 
 def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str, rel: str) -> _Loaded:
@@ -639,8 +661,8 @@ def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name:
     for col in keep.values():
         c = f'"{col}"'
         typ = types[col].upper()
-        if typ in _PARQUET_TO_TEXT:
-            e = _PARQUET_TO_TEXT[typ].format(c=c)
+        if typ in _PARQUET_NATIVE:
+            e = c
         elif typ.startswith("TIMESTAMP"):
             # a timestamp at midnight is a date; anything else is shown as written
             e = f"CASE WHEN CAST({c} AS DATE) = {c} THEN CAST(CAST({c} AS DATE) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END"

@@ -46,7 +46,7 @@ import ibis.expr.types as ir
 from burnout._schema import COLUMNS, MBI_ITEM_COLUMNS, PHQ9_ITEM_COLUMNS, TABLES
 from burnout.errors import DataError, Problem
 from burnout.instrument import MBI_ITEM_MAX, PHQ9_ITEM_MAX, SCALE, SUBSCALE_ITEMS, SUBSCALES
-from burnout.load import MAX_PER_RULE, RawCohort, _is_url, read_checked_files, read_cohort
+from burnout.load import MAX_PER_RULE, RawCohort, _as_text, _is_url, read_checked_files, read_cohort
 
 __all__ = ["Cohort", "load_cohort", "validate_cohort"]
 
@@ -488,6 +488,77 @@ def _free_text(text: ir.StringValue) -> _Parsed:
     return _Parsed(text.lower().fill_null("unknown"), ibis.literal(False))
 
 
+# --------------------------------------------------------------------------- typed sources
+# A Parquet or database column that already holds integers, booleans or dates is
+# checked as it is: the same decision the text parser makes on the text a CSV export
+# of it would hold, without printing and re-parsing every cell. Columns of any other
+# type go through the text parsers.
+
+
+def _native_int(col: ir.Value, lo: int, hi: int | None) -> _Parsed | None:
+    if not col.type().is_integer():
+        return None
+    ok = col >= lo if hi is None else col.between(lo, hi)
+    value = ibis.cases((ok, col.cast("int64")), else_=_NULL_INT)
+    return _Parsed(value, col.notnull() & value.isnull())
+
+
+def _native_units(col: ir.Value, hi: int) -> _Parsed | None:
+    if not col.type().is_integer():
+        return None  # a float is printed and parsed as a decimal, exactly as in CSV
+    value = ibis.cases((col.between(0, hi), col.cast("int64") * SCALE), else_=_NULL_INT)
+    return _Parsed(value, col.notnull() & value.isnull())
+
+
+def _native_positive(col: ir.Value) -> _Parsed | None:
+    # Floats go through text: DuckDB 2.0 answers isnan() from the Parquet column
+    # statistics, which leave NaN out, so a NaN dose would pass any numeric test.
+    if not col.type().is_integer():
+        return None
+    value = ibis.cases((col > 0, col.cast("float64")), else_=ibis.null("float64"))
+    return _Parsed(value, col.notnull() & value.isnull())
+
+
+def _native_date(col: ir.Value) -> _Parsed | None:
+    if not col.type().is_date():
+        return None
+    value = ibis.cases((col.year().between(1, 9999), col), else_=ibis.null("date"))
+    return _Parsed(value, col.notnull() & value.isnull())
+
+
+def _native_bool(col: ir.Value) -> _Parsed | None:
+    typ = col.type()
+    if typ.is_boolean():
+        return _Parsed(col, ibis.literal(False))
+    if typ.is_integer():
+        value = ibis.cases((col == 1, True), (col == 0, False), else_=ibis.null("boolean"))
+        return _Parsed(value, col.notnull() & value.isnull())
+    return None
+
+
+def _native_parsers(name: str) -> dict[str, Callable[[ir.Value], _Parsed | None]]:
+    """Column -> parser of a typed source column, or None when that type goes through text."""
+    out: dict[str, Callable[[ir.Value], _Parsed | None]] = {}
+    if name == "patients":
+        out["age"] = lambda c: _native_int(c, 18, 120)
+    elif name == "sessions":
+        out["session"] = lambda c: _native_int(c, 1, None)
+        out["held_on"] = _native_date
+        out["dose_mg"] = _native_positive
+        for col in ("monitor_present", "side_effects", "serious_adverse_event"):
+            out[col] = _native_bool
+    else:
+        items, item_max = (MBI_ITEM_COLUMNS, MBI_ITEM_MAX) if name == "mbi_gs" else (PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX)
+        out["after_session"] = lambda c: _native_int(c, 0, None)
+        out["completed_on"] = _native_date
+        for col in items:
+            out[col] = lambda c, m=item_max: _native_int(c, 0, m)
+        if name == "mbi_gs":
+            for s in SUBSCALES:
+                out[s] = lambda c: _native_units(c, MBI_ITEM_MAX)
+    return out
+
+
 _DATE_ALLOWED = "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)"
 # (parser of (trimmed text, text as written), what is allowed)
 _Parser = tuple[Callable[[ir.StringValue, ir.StringValue], _Parsed], str]
@@ -581,10 +652,14 @@ def _parsed_table(
     inline it into every parser, which would make the SQL grow with each use.
     """
     present = [c for c in COLUMNS[name] if c in t.columns]
+    natives = _native_parsers(name)
+    direct = {c for c in present if c in natives and natives[c](t[c]) is not None}
+    written = {c: (t[c] if t[c].type().is_string() else _as_text(t[c])) for c in present}
     text = t.select(
         _line=t._line.cast("int64"),
-        **{c: t[c].cast("string") for c in present},
-        **{f"{c}__t": _trim(t[c], engine=con.name) for c in present},
+        **written,
+        **{f"{c}__t": _trim(written[c], engine=con.name) for c in present if c not in direct},
+        **{f"{c}__n": t[c] for c in direct},
     )
     views.append(f"burnout_text_{token}_{name}")
     text = con.create_view(views[-1], text)
@@ -593,10 +668,14 @@ def _parsed_table(
         "patient_id": text["patient_id__t"] if "patient_id" in present else ibis.null("string"),
     }
     for col, (parse, _allowed) in _parsers(name, try_cast=con.name != "postgres").items():
-        blank = text[f"{col}__t"].isnull() if col in present else ibis.literal(True)
-        if col in present:
+        if col in direct:
+            blank = text[f"{col}__n"].isnull()
+            parsed = natives[col](text[f"{col}__n"])
+        elif col in present:
+            blank = text[f"{col}__t"].isnull()
             parsed = parse(text[f"{col}__t"], text[col])
         else:
+            blank = ibis.literal(True)
             parsed = parse(ibis.null("string"), ibis.null("string"))
         value = parsed.value.fill_null(False) if col == "serious_adverse_event" else parsed.value
         cols[col] = value
