@@ -21,7 +21,7 @@ from cohortfactory import (
     to_csv_bytes,
     write_cohort,
 )
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from burnout.errors import DataError, Problem
@@ -488,6 +488,54 @@ def test_dates_out_of_order_warning(tmp_path: Path) -> None:
     )
     (w2,) = [w for w in c.warnings if w.startswith("sessions.csv")]
     assert "held_on goes back in time" in w2 and "line 10" in w2
+
+
+def _python_date_order(rows: list[dict]) -> tuple[int, int, int | None]:
+    """Rows dated before the latest earlier date of the same patient (by session, then line)."""
+    flagged: list[tuple[str, int]] = []
+    by_patient: dict[str, list[tuple[int, int, str]]] = {}
+    for line, r in enumerate(rows, start=2):
+        by_patient.setdefault(r["patient_id"], []).append((int(r["session"]), line, r["held_on"]))
+    for pid, seq in by_patient.items():
+        latest = ""
+        for _session, line, day in sorted(seq):
+            if day and latest and day < latest:
+                flagged.append((pid, line))
+            latest = max(latest, day or "")
+    return len(flagged), len({p for p, _ in flagged}), min((line for _, line in flagged), default=None)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(1, 4), st.one_of(st.just(""), st.integers(1, 28))),
+        min_size=1,
+        max_size=30,
+    )
+)
+@example([(0, 1, 10), (0, 2, ""), (0, 3, 5)])  # a blank date between two out of order
+@example([(1, 2, 3), (1, 1, 9), (1, 1, 4)])  # repeated session, dates by line
+def test_date_order_warning_against_python(tmp_path_factory, cells) -> None:
+    """The cheap screen plus the exact count give the count a per-patient scan gives,
+    with blank dates, repeated sessions and rows in any order (tolerance 0)."""
+    folder = tmp_path_factory.mktemp("order")
+    ids = [f"P{i:02d}" for i in range(4)]
+    rows = [
+        {"patient_id": ids[p], "session": str(k), "held_on": "" if day == "" else f"2024-01-{day:02d}"}
+        for p, k, day in cells
+    ]
+    write_cohort(folder, patients=patients_rows(4), mbi_gs=mbi_rows(ids), sessions=rows)
+    try:
+        warnings = load_cohort(folder).warnings
+    except DataError as e:  # repeated sessions are errors; the warnings travel with them
+        warnings = e.warnings
+    got = [w for w in warnings if w.startswith("sessions.csv: held_on")]
+    n_rows, n_patients, first = _python_date_order(rows)
+    if n_rows == 0:
+        assert got == []
+    else:
+        (w,) = got
+        assert f"for {n_patients} patient" in w and f"({n_rows} row" in w and f"the first on line {first})" in w
 
 
 def test_unscheduled_timepoint_and_extra_session_warnings(tmp_path: Path) -> None:

@@ -264,6 +264,9 @@ def validate_cohort(
         rows: dict[str, int] = {}
         for name, spec in specs.items():
             found, summary, n_rows, counts = _run_checks(spec, _warning_flags(spec, sched, n_sessions))
+            if counts.get("order_suspect_rows"):
+                key, date = ("session", "held_on") if name == "sessions" else ("after_session", "completed_on")
+                counts.update(_date_order(spec, key, date))
             problems.extend(found)
             summaries.extend(summary)
             rows[name] = n_rows
@@ -768,7 +771,11 @@ def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) 
         def dup(d1: int | None, d2: int | None) -> str:
             return f"each patient_id once: this id is on {d1:,} {where}s, the first on {where} {d2}"
 
-        spec.checks.append(_Check("patient_id", pid.notnull() & (n > 1), dup, n, first))
+        # counted with neighbours in one global sort; the group size and first line of the
+        # message are computed only for the rows reported
+        by_id = ibis.window(order_by=[pid, t._line])
+        twin = ((pid == pid.lag().over(by_id)) | (pid == pid.lead().over(by_id))).fill_null(False)
+        spec.checks.append(_Check("patient_id", pid.notnull() & twin, dup, n, first))
     elif patient_ids is not None:
         known = raw.files.get("patients", "patients.csv")
         spec.checks.append(
@@ -777,16 +784,20 @@ def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) 
 
 
 def _duplicates(spec: _TableSpec, key: str) -> None:
-    """(patient_id, key) twice: a neighbour in key order has the same key.
+    """(patient_id, key) twice: a neighbour in (patient_id, key, line) order has the same pair.
 
-    The flag uses the window the date-order warning uses (per patient, by key
-    and line), so the engine sorts once for both; the group size and first line
-    for the message are computed only for the rows reported.
+    The flag uses the global sort the date-order screen uses (:func:`_by_patient_order`),
+    so the engine sorts once for both (a global sort with neighbour comparisons is about
+    twice as fast as partitioning by patient); the group size and first line for the
+    message are computed only for the rows reported.
     """
     t = spec.t
     k = t[key]
-    w = ibis.window(group_by=t.patient_id, order_by=[k, t._line])
-    twin = ((k == k.lag().over(w)) | (k == k.lead().over(w))).fill_null(False)
+    w = _by_patient_order(t, key)
+    pid = t.patient_id
+    same_prev = (pid == pid.lag().over(w)) & (k == k.lag().over(w))
+    same_next = (pid == pid.lead().over(w)) & (k == k.lead().over(w))
+    twin = (same_prev | same_next).fill_null(False)
     group = ibis.window(group_by=[t.patient_id, k])
     n = t._line.count().over(group)
     first = t._line.min().over(group)
@@ -796,6 +807,11 @@ def _duplicates(spec: _TableSpec, key: str) -> None:
         return f"one row per (patient_id, {key}): {d1:,} rows have this pair, the first on {where} {d2}"
 
     spec.checks.append(_Check(key, t.patient_id.notnull() & k.notnull() & twin, dup, n, first))
+
+
+def _by_patient_order(t: ir.Table, key: str) -> Any:
+    """Every row in (patient_id, key, line) order: one sort serves the duplicate and date checks."""
+    return ibis.window(order_by=[t.patient_id, t[key], t._line])
 
 
 def _agreement(spec: _TableSpec, max_missing: int) -> None:
@@ -838,11 +854,30 @@ def _warning_flags(spec: _TableSpec, sched: tuple[int, ...], n_sessions: int) ->
     else:
         flags["unscheduled"] = k.notnull() & ~k.isin(sched)
     if date in present and "patient_id" in present:
-        d = t[date]
-        # dated before the latest date of an earlier assessment/session of the same patient
-        w = ibis.window(group_by=t.patient_id, order_by=[k, t._line], rows=(None, -1))
-        flags["order"] = t.patient_id.notnull() & k.notnull() & (d < d.max().over(w))
+        # A cheap screen in the shared sort: a row dated before the row just before it of
+        # the same patient, or a blank date after a dated row (a blank hides what came
+        # before it from the neighbour comparison). When no row is suspect, no row is out
+        # of order; otherwise _date_order counts them exactly.
+        d, pid = t[date], t.patient_id
+        w = _by_patient_order(t, key)
+        before = d.lag().over(w)
+        flags["order_suspect"] = (pid == pid.lag().over(w)) & ((d < before) | (d.isnull() & before.notnull()))
     return {name: f.fill_null(False) for name, f in flags.items()}
+
+
+def _date_order(spec: _TableSpec, key: str, date: str) -> dict[str, Any]:
+    """Rows dated before the latest date of an earlier assessment/session of the same patient:
+    row count, patients and the first line (the exact count behind the date-order warning)."""
+    t = spec.t
+    k, d = t[key], t[date]
+    w = ibis.window(group_by=t.patient_id, order_by=[k, t._line], rows=(None, -1))
+    flagged = t.mutate(_f=(t.patient_id.notnull() & k.notnull() & (d < d.max().over(w))).fill_null(False))
+    row: dict[str, Any] = flagged.aggregate(
+        order_rows=_count(flagged._f).sum(),
+        order_patients=flagged.patient_id.nunique(where=flagged._f),
+        order_line=flagged._line.min(where=flagged._f),
+    ).to_pyarrow().to_pylist()[0]
+    return row
 
 
 # --------------------------------------------------------------------------- running
