@@ -257,3 +257,55 @@ def test_deterministic_and_checked_against_the_main_flow(run: dict[str, Any]) ->
     with pytest.raises(ValueError, match="same patient table"):
         beyond_results(bm, plan, threshold_met=bm.threshold_met + 1, completers=bm.completers)
     assert repr(bm).startswith(f"<BeyondMeasures: {bm.completers:,} completers of {bm.threshold_met:,}")
+
+
+def test_content_hash_matches_python_integers() -> None:
+    """The engine's sampling hash equals the same arithmetic on Python ints (exact), nulls included."""
+    from burnout.beyond import content_hash, content_hash_reference
+
+    rows = [
+        {"a": 3_600_000, "b": None, "c": -1},
+        {"a": 0, "b": 1, "c": 0},
+        {"a": 2_039_999, "b": 120, "c": 1},
+        {"a": None, "b": None, "c": None},
+    ]
+    t = ibis.memtable(rows, schema={"a": "int64", "b": "int64", "c": "int64"})
+    for seed in (0, 20240601, 2**40 + 7):
+        got = t.select(h=content_hash(t, seed=seed)).to_pyarrow().column("h").to_pylist()
+        assert got == content_hash_reference(rows, seed=seed)
+        assert all(0 <= h < 2**31 for h in got)
+    # nearby rows are scattered
+    near = [{"a": v, "b": 1, "c": 0} for v in range(1000)]
+    hashes = content_hash_reference(near, seed=1)
+    assert len(set(hashes)) == 1000
+    assert np.corrcoef(np.arange(1000), hashes)[0, 1] ** 2 < 0.02
+
+
+def _beyond_of(folder: Path, plan) -> Any:
+    cohort = load_cohort(folder, con=ibis.duckdb.connect())
+    table = build_patient_table(cohort, plan).cache()
+    return collect_beyond(table, cohort, plan, imputations=2, iterations=1)
+
+
+def test_mi_sample_is_drawn_in_the_engine_by_content(monkeypatch, tmp_path: Path) -> None:
+    """Above the cap the engine sends only the sample; the same rows in any row order."""
+    import pyarrow.parquet as pq
+
+    import burnout.beyond as beyond_module
+
+    folder = tmp_path / "a"
+    write_cohort(simulate_cohort(threshold_met=400, seed=5), folder, fmt="parquet")
+    shuffled = tmp_path / "b"
+    shuffled.mkdir()
+    rng = np.random.default_rng(2)
+    for path in folder.iterdir():
+        t = pq.read_table(path)
+        pq.write_table(t.take(rng.permutation(t.num_rows)), shuffled / path.name)
+    plan = load_protocol()
+    monkeypatch.setattr(beyond_module, "MI_MAX_PATIENTS", 150)
+    first = _beyond_of(folder, plan)
+    assert first.imputation is not None and first.imputation.n == 150 < first.threshold_met
+    again = _beyond_of(shuffled, plan)
+    assert again.imputation == first.imputation
+    other_seed = _beyond_of(folder, plan.replace({"analysis.seed": 99}))
+    assert other_seed.imputation.responders != first.imputation.responders

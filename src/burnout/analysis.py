@@ -109,11 +109,11 @@ def analyze(
     ProtocolError, DataError
         The plan or the cohort is invalid; nothing is written.
     """
-    from burnout.beyond import collect_beyond
+    from burnout._warm import REPORT_MODULES, STATISTICS_MODULES, warm_imports
+
+    warm_imports(*STATISTICS_MODULES, *(REPORT_MODULES if out is not None else ()))
     from burnout.cohort import build_patient_table
-    from burnout.measures import collect_measures
     from burnout.protocol import Protocol, load_protocol
-    from burnout.results import build_results
     from burnout.validate import load_cohort
 
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
@@ -135,6 +135,10 @@ def analyze(
     step(1)
     table = build_patient_table(cohort, plan).cache()
     step(2)
+    from burnout.beyond import collect_beyond
+    from burnout.measures import collect_measures
+    from burnout.results import build_results
+
     measures = collect_measures(table, plan)
     beyond = collect_beyond(table, cohort, plan)
     meta = {

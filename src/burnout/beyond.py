@@ -30,8 +30,9 @@ the mixed model the sufficient statistics of each missingness pattern. The one
 exception is multiple imputation, which needs the per-patient score matrix of the
 threshold-met patients: :func:`collect_beyond` pulls only numeric columns (scores in
 integer units, age, sex and route indicators and the engine's observed response
-decisions), never a patient id, sorts the rows by their own content, imputes, and
-keeps only the responder counts of each completed data set.
+decisions), never a patient id, and above ``MI_MAX_PATIENTS`` only a sample the engine
+chose by a seeded hash of the row contents; it sorts the rows by their own content,
+imputes, and keeps only the responder counts of each completed data set.
 
 Determinism: the same cohort, plan and ``[analysis] seed`` give identical floats.
 
@@ -314,7 +315,9 @@ def collect_beyond(
         problem = "no patient met the threshold"
     else:
         try:
-            imputation = _impute(itt, protocol, assessments, imputations=imputations, iterations=iterations)
+            imputation = _impute(
+                itt, protocol, assessments, threshold_met=threshold_met, imputations=imputations, iterations=iterations
+            )
         except np.linalg.LinAlgError as exc:
             problem = f"an imputation regression could not be solved ({exc}); too few patients with scores?"
         except ValueError as exc:
@@ -461,9 +464,16 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
 
 
 def _impute(
-    itt: ir.Table, protocol: Protocol, assessments: tuple[int, ...], *, imputations: int, iterations: int
+    itt: ir.Table,
+    protocol: Protocol,
+    assessments: tuple[int, ...],
+    *,
+    threshold_met: int,
+    imputations: int,
+    iterations: int,
 ) -> ImputationSummary:
-    """Pull the numeric matrix of the threshold-met patients (no ids) and run the imputations.
+    """Pull the numeric matrix of the threshold-met patients (no ids; at most
+    ``MI_MAX_PATIENTS`` rows, sampled in the engine) and run the imputations.
 
     The one place where per-patient rows leave the engine (see the module docstring).
     """
@@ -484,7 +494,8 @@ def _impute(
         "c_subcutaneous": (itt.route == "subcutaneous").fill_null(False).cast("int64"),
         "c_route_unknown": (itt.route == "unknown").fill_null(False).cast("int64"),
     }
-    arrow = itt.select(**score_cols, **decided, **covs).to_pyarrow()
+    numbers = itt.select(**score_cols, **decided, **covs)
+    arrow = _sample(numbers, rows=threshold_met, limit=MI_MAX_PATIENTS, seed=protocol.analysis.seed).to_pyarrow()
 
     def column(name: str) -> np.ndarray:
         values = pc.fill_null(arrow.column(name).cast(pa.float64()), float("nan"))  # null -> nan
@@ -514,6 +525,49 @@ def _impute(
         seed=protocol.analysis.seed,
         max_patients=MI_MAX_PATIENTS,
     )
+
+
+_HASH_PRIME: Final[int] = 2_147_483_629  # the largest prime below 2**31: every product fits in int64
+_HASH_MULTIPLIER: Final[int] = 1_103_515_245
+
+
+def content_hash(table: ir.Table, *, seed: int) -> ir.IntegerValue:
+    """A seeded hash 0 .. 2**31 - 20 of each row's integer values, in exact int64 arithmetic.
+
+    Every column must be an integer (null allowed, values >= -1). Each value enters a
+    polynomial hash modulo a prime and the result is squared once more so that nearby
+    rows land far apart. Only +, * and % on non-negative int64 values below 2**62 are
+    used, so DuckDB, Spark and PostgreSQL give the same numbers (see
+    :func:`content_hash_reference`).
+    """
+    p, a = _HASH_PRIME, _HASH_MULTIPLIER
+    h: ir.IntegerValue = ibis.literal(seed % p, "int64")
+    for name in table.columns:
+        value = (table[name].cast("int64").fill_null(-1) + 2) % p
+        h = ((h + value) * a) % p
+    return ((h * h) % p + seed % p) % p
+
+
+def content_hash_reference(rows: list[dict[str, int | None]], *, seed: int) -> list[int]:
+    """:func:`content_hash` in Python integers (the reference the tests compare with)."""
+    p, a = _HASH_PRIME, _HASH_MULTIPLIER
+    out = []
+    for row in rows:
+        h = seed % p
+        for v in row.values():
+            h = ((h + ((-1 if v is None else v) + 2) % p) * a) % p
+        out.append(((h * h) % p + seed % p) % p)
+    return out
+
+
+def _sample(table: ir.Table, *, rows: int, limit: int, seed: int) -> ir.Table:
+    """At most ``limit`` of the table's ``rows`` rows, chosen in the engine by content alone:
+    the smallest :func:`content_hash` values, ties broken by the values themselves. The
+    same rows on every engine and in any row order; the engine sends Python only the sample."""
+    if rows <= limit:
+        return table
+    ranked = table.mutate(_h=content_hash(table, seed=seed))
+    return ranked.order_by([ranked._h, *table.columns]).limit(limit).drop("_h")
 
 
 def collect_phq9(

@@ -73,7 +73,10 @@ def run_demo(*, out: str | Path = "demo-out", seed: int = 20240917, console: Con
     seed
         Seed of the synthetic cohort; the default reproduces the published figures.
     """
+    from burnout._warm import REPORT_MODULES, warm_imports
     from burnout.analysis import analyze, write_outputs
+
+    warm_imports(*REPORT_MODULES)  # the report is written after the analysis
     from burnout.published import compare
     from burnout.simulate import simulate_cohort, write_cohort
 

@@ -1,0 +1,35 @@
+"""Import the modules a later stage needs while the engine works on an earlier one.
+
+The analysis spends its first seconds in DuckDB, which releases the GIL, while the
+statistics and report modules (scipy, statsmodels, matplotlib, great_tables) take
+about 2.5 s of pure-Python importing that no engine work depends on. A daemon thread
+imports them meanwhile; the main thread's own ``import`` then finds them loaded, or
+waits on Python's per-module import lock for the one in progress. An import that
+fails in the thread is ignored: the main thread raises the same error where it
+imports the module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+__all__ = ["REPORT_MODULES", "STATISTICS_MODULES", "warm_imports"]
+
+STATISTICS_MODULES = ("burnout.beyond", "burnout.measures", "burnout.results")
+REPORT_MODULES = ("burnout.report._figures", "burnout.report._tables", "burnout.report._html")
+
+
+def warm_imports(*modules: str) -> threading.Thread:
+    """Start importing ``modules`` in a daemon thread; return the thread (already started)."""
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - re-raised by the main thread's own import
+                return
+
+    thread = threading.Thread(target=run, name="burnout-warm-imports", daemon=True)
+    thread.start()
+    return thread
