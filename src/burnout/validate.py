@@ -287,9 +287,9 @@ def validate_cohort(
             for table in tables:
                 table.release()
 
-    typed = {name: spec.t.select(*_TYPED[name]) for name, spec in specs.items()}
+    typed = {name: spec.valid.select(*_TYPED[name]) for name, spec in specs.items()}
     file_columns = {
-        name: spec.t.select("_line", *(c for c in COLUMNS[name] if c in spec.present)) for name, spec in specs.items()
+        name: spec.valid.select("_line", *(c for c in COLUMNS[name] if c in spec.present)) for name, spec in specs.items()
     }
     mbi_cols = specs["mbi_gs"].present
     return Cohort(
@@ -326,7 +326,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
     try:
         for name in TABLES:
             if name in raw.tables:
-                parsed, _text, _screens = _parsed_table(con, name, raw.tables[name], token, views, tables)
+                parsed = _parsed_table(con, name, raw.tables[name], token, views, tables).valid
                 typed[name] = parsed.select(*_TYPED[name])
                 present = [c for c in COLUMNS[name] if c in raw.tables[name].columns]
                 file_columns[name] = parsed.select("_line", *present)
@@ -401,6 +401,9 @@ class _Parsed:
     # typed cells: (expression, lo, hi) such that the cell is bad exactly when the
     # expression is outside lo..hi; a column's min and max then decide whether any is
     screen: tuple[ir.Value, int | None, int | None] | None = None
+    # typed cells: the value of a cell known to be valid (after validation passed), which
+    # saves every later query the range test
+    valid: ir.Value | None = None
 
 
 # Every cast runs only inside a CASE branch whose condition proves the text well
@@ -508,7 +511,7 @@ def _native_int(col: ir.Value, lo: int, hi: int | None) -> _Parsed | None:
         return None
     ok = col >= lo if hi is None else col.between(lo, hi)
     value = ibis.cases((ok, col.cast("int64")), else_=_NULL_INT)
-    return _Parsed(value, ~ok, (col, lo, hi))
+    return _Parsed(value, ~ok, (col, lo, hi), col.cast("int64"))
 
 
 def _native_units(col: ir.Value, hi: int) -> _Parsed | None:
@@ -516,7 +519,7 @@ def _native_units(col: ir.Value, hi: int) -> _Parsed | None:
         return None  # a float is printed and parsed as a decimal, exactly as in CSV
     ok = col.between(0, hi)
     value = ibis.cases((ok, col.cast("int64") * SCALE), else_=_NULL_INT)
-    return _Parsed(value, ~ok, (col, 0, hi))
+    return _Parsed(value, ~ok, (col, 0, hi), col.cast("int64") * SCALE)
 
 
 def _native_positive(col: ir.Value) -> _Parsed | None:
@@ -525,7 +528,7 @@ def _native_positive(col: ir.Value) -> _Parsed | None:
     if not col.type().is_integer():
         return None
     value = ibis.cases((col > 0, col.cast("float64")), else_=ibis.null("float64"))
-    return _Parsed(value, col <= 0, (col, 1, None))
+    return _Parsed(value, col <= 0, (col, 1, None), col.cast("float64"))
 
 
 def _native_date(col: ir.Value) -> _Parsed | None:
@@ -534,16 +537,16 @@ def _native_date(col: ir.Value) -> _Parsed | None:
     year = col.year()
     ok = year.between(1, 9999)
     value = ibis.cases((ok, col), else_=ibis.null("date"))
-    return _Parsed(value, ~ok, (year, 1, 9999))
+    return _Parsed(value, ~ok, (year, 1, 9999), col)
 
 
 def _native_bool(col: ir.Value) -> _Parsed | None:
     typ = col.type()
     if typ.is_boolean():
-        return _Parsed(col, ibis.literal(False))
+        return _Parsed(col, ibis.literal(False), None, col)
     if typ.is_integer():
         value = ibis.cases((col == 1, True), (col == 0, False), else_=ibis.null("boolean"))
-        return _Parsed(value, ~col.isin([0, 1]), (col, 0, 1))
+        return _Parsed(value, ~col.isin([0, 1]), (col, 0, 1), col == 1)
     return None
 
 
@@ -638,6 +641,7 @@ class _TableSpec:
     fmt: str
     t: ir.Table  # materialised: _line, typed columns, <col>__b flags
     text: ir.Table  # view: _line and each documented column as written
+    valid: ir.Table  # the typed columns once every cell has passed (no range tests)
     present: frozenset[str]
     checks: list[_Check] = field(default_factory=list)
     column_problems: list[Problem] = field(default_factory=list)
@@ -656,13 +660,21 @@ def _file_problem(display: str, allowed: str, *, column: str | None = None) -> P
     return Problem(file=display, line=None, patient_id=None, column=column, value=None, allowed=allowed)
 
 
+@dataclass(frozen=True)
+class _ParsedTable:
+    t: ir.Table  # _line, typed columns, a <col>__b flag per column present
+    text: ir.Table  # view: _line, each column as written, <col>__t trimmed text
+    screens: dict[str, tuple[ir.Value, int | None, int | None]]  # see _Parsed.screen
+    valid: ir.Table  # _line and the typed columns, for use once every cell has passed
+
+
 def _parsed_table(
     con: ibis.BaseBackend, name: str, t: ir.Table, token: str, views: list[str], tables: list[ir.Table]
-) -> tuple[ir.Table, ir.Table, dict[str, tuple[ir.Value, int | None, int | None]]]:
-    """Materialise (``Table.cache``) the parse of one table; return (parsed table, text view, screens).
+) -> _ParsedTable:
+    """Materialise (``Table.cache``) the parse of one table.
 
-    The parsed table has ``_line``, the typed columns and a ``<col>__b`` flag per column
-    present; it is a selection of the one materialised table (which ``tables`` gets).
+    Every table returned is a selection of the one materialised table (which
+    ``tables`` gets).
 
     The text view (trimmed cells as ``<col>__t``) is a view so that Ibis does not
     inline it into every parser, which would make the SQL grow with each use.
@@ -720,7 +732,16 @@ def _parsed_table(
         screen = natives[col](out[f"{col}__n"]).screen
         if screen is not None:
             screens[col] = screen
-    return out, text, screens
+    valid = cached.select(
+        **{
+            c: (natives[c](cached[f"{c}__n"]).valid if c in direct else v)
+            for c, v in cols.items()
+            if not c.endswith("__b")
+        }
+    )
+    if "serious_adverse_event" in direct:
+        valid = valid.mutate(serious_adverse_event=valid.serious_adverse_event.fill_null(False))
+    return _ParsedTable(t=out, text=text, screens=screens, valid=valid)
 
 
 def _spec(
@@ -735,8 +756,11 @@ def _spec(
 ) -> _TableSpec:
     display = raw.files[name]
     present = frozenset(c for c in COLUMNS[name] if c in raw.tables[name].columns)
-    t, text, screens = _parsed_table(con, name, raw.tables[name], token, views, tables)
-    spec = _TableSpec(name=name, display=display, fmt=raw.formats.get(name, "csv"), t=t, text=text, present=present)
+    parsed = _parsed_table(con, name, raw.tables[name], token, views, tables)
+    t, screens = parsed.t, parsed.screens
+    spec = _TableSpec(
+        name=name, display=display, fmt=raw.formats.get(name, "csv"), t=t, text=parsed.text, valid=parsed.valid, present=present
+    )
 
     def require(cols: Sequence[str]) -> bool:
         missing = [c for c in cols if c not in present]
