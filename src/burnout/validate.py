@@ -6,17 +6,21 @@ one :class:`~burnout.errors.DataError` holding every problem found in every file
 
 How it stays fast on millions of rows (Python never loops over rows):
 
-1. Per table, one cached (materialised) query parses every cell once: the typed value of
-   each column (null when blank or invalid) and a boolean flag per column that is
-   true when the cell is filled in but invalid. The typed tables of the
-   :class:`Cohort` are column selections of this table, so later stages never
-   re-parse text.
-2. One aggregate query per table counts the violations of every rule (cell flags,
-   duplicates, unknown patient ids, items vs subscales) and the rows behind every
-   warning, in a single scan.
+1. Per table, one cached (materialised) query parses every text cell once: its typed
+   value (null when blank or invalid) and a boolean flag that is true when the cell
+   is filled in but invalid. Cells a Parquet or database source already holds as
+   integers, booleans or dates are stored as read: their rule is a range test,
+   evaluated where it is used (see "typed sources" below).
+2. One aggregate query per table counts the violations of every rule and the rows
+   behind every warning; typed cells are screened by their column's min and max (a
+   count runs only for a column outside its range). Rules that compare neighbouring
+   rows (duplicates, the date-order screen) share one global sort in a second, narrow
+   query: a window carries every column of its query through the sort.
 3. Only for rules with violations, one more query fetches the first 100 offending
    rows per rule (ordered by line) and the cells as written; the rest of each rule
    is summarised as "... and N more like this".
+4. Once every cell has passed, the typed tables of the :class:`Cohort` are plain casts
+   of the stored cells, so later stages neither re-parse text nor repeat range tests.
 
 Cell rules (cells are trimmed first; an empty cell is blank):
 
