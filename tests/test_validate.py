@@ -344,7 +344,11 @@ def test_typed_parquet_problems_match_csv(tmp_path: Path) -> None:
     table = table.set_column(table.schema.get_field_index("dose_mg"), "dose_mg", pa.array(dose, pa.float64()))
     pq.write_table(table, folder / "sessions.parquet")
     in_pq = problems_of(folder, max_missing_items=5)
-    types = {f.name: str(f.type) for name in ("patients", "mbi_gs", "sessions") for f in pq.read_schema(tmp_path / "pq" / f"{name}.parquet")}
+    types = {
+        f.name: str(f.type)
+        for name in ("patients", "mbi_gs", "sessions")
+        for f in pq.read_schema(folder / f"{name}.parquet")
+    }
     assert (types["age"], types["item_7"], types["cynicism"], types["dose_mg"], types["monitor_present"]) == (
         "int64", "int64", "int64", "double", "int64"
     )
