@@ -567,7 +567,9 @@ def _sample(table: ir.Table, *, rows: int, limit: int, seed: int) -> ir.Table:
     if rows <= limit:
         return table
     ranked = table.mutate(_h=content_hash(table, seed=seed))
-    return ranked.order_by([ranked._h, *table.columns]).limit(limit).drop("_h")
+    # nulls as -2 (below every value): engines differ in where they sort nulls
+    ties = [ranked[c].fill_null(-2) for c in table.columns]
+    return ranked.order_by([ranked._h, *ties]).limit(limit).drop("_h")
 
 
 def collect_phq9(
