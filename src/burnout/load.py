@@ -168,13 +168,10 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
             tables={},
             files={},
             problems=(
-                Problem(
-                    file=str(source),
-                    line=None,
-                    patient_id=None,
-                    column=None,
-                    value=None,
-                    allowed=f"a cohort folder holding patients, mbi_gs and sessions as .csv or .parquet; this path {what}",
+                _problem(
+                    str(source),
+                    None,
+                    f"a cohort folder holding patients, mbi_gs and sessions as .csv or .parquet; this path {what}",
                 ),
             ),
             source=str(source),
@@ -197,14 +194,7 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
         has_csv, has_pq = csv_path.is_file(), pq_path.is_file()
         if has_csv and has_pq:
             problems.append(
-                Problem(
-                    file=f"{name}.csv",
-                    line=None,
-                    patient_id=None,
-                    column=None,
-                    value=None,
-                    allowed=f"one file per table: both {name}.csv and {name}.parquet are present; remove one",
-                )
+                _problem(f"{name}.csv", None, f"one file per table: both {name}.csv and {name}.parquet are present; remove one")
             )
             for p in (csv_path, pq_path):
                 digests.append(f"{p.name} {_csvcheck.scan_file(p, hash_only=True).sha256}\n")
@@ -217,14 +207,7 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
                     if found:
                         hint = f" (found {found!r}: file names are lower case)"
                 problems.append(
-                    Problem(
-                        file=f"{name}.csv",
-                        line=None,
-                        patient_id=None,
-                        column=None,
-                        value=None,
-                        allowed=f"a required file: put {name}.csv or {name}.parquet in {folder}{hint}",
-                    )
+                    _problem(f"{name}.csv", None, f"a required file: put {name}.csv or {name}.parquet in {folder}{hint}")
                 )
             continue
         path = csv_path if has_csv else pq_path
