@@ -134,6 +134,22 @@ def pattern_key(flags: tuple[bool, bool, bool]) -> str:
     return "".join("T" if f else "F" for f in flags)
 
 
+def fold_profile_rows(rows: list[tuple[Any, ...]], assessments: tuple[int, ...], out: dict[str, Any]) -> None:
+    """Fill ``out``'s profiles, transitions and response patterns from grouped completer rows:
+    (profile at each assessment..., response per subscale..., count)."""
+    nt = len(assessments)
+    out["profiles"] = {str(t): dict.fromkeys(PROFILES, 0) for t in assessments}
+    out["transitions"], out["patterns"] = {}, {}
+    for r in rows:
+        n = r[-1]
+        for i, t in enumerate(assessments):
+            out["profiles"][str(t)][r[i]] += n
+        tr = f"{r[0]}>{r[nt - 1]}"
+        out["transitions"][tr] = out["transitions"].get(tr, 0) + n
+        pk = pattern_key(tuple(r[nt : nt + 3]))
+        out["patterns"][pk] = out["patterns"].get(pk, 0) + n
+
+
 def from_measures(m: Any) -> dict[str, Any]:
     """burnout's ``Measures`` in the canonical form."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, PROFILES, REASONS, SCALE, SUBSCALES, cli_main, pattern_key, profile_cutoffs
+from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, REASONS, SCALE, SUBSCALES, cli_main, fold_profile_rows, profile_cutoffs
 
 
 def _answered(items: list[str]) -> pl.Expr:
@@ -181,17 +181,7 @@ def run(folder: Path) -> dict[str, Any]:
 
     keys = [profile(tp).alias(f"p{tp}") for tp in p.assessments] + [pl.col(f"response_{s}") for s in SUBSCALES]
     rows = pt.lazy().filter(comp).group_by(keys).len().collect().rows()
-    nt = len(p.assessments)
-    out["profiles"] = {str(tp): dict.fromkeys(PROFILES, 0) for tp in p.assessments}
-    out["transitions"], out["patterns"] = {}, {}
-    for r in rows:
-        n = r[-1]
-        for i, tp in enumerate(p.assessments):
-            out["profiles"][str(tp)][r[i]] += n
-        tr = f"{r[0]}>{r[nt - 1]}"
-        out["transitions"][tr] = out["transitions"].get(tr, 0) + n
-        pk = pattern_key(tuple(r[nt : nt + 3]))
-        out["patterns"][pk] = out["patterns"].get(pk, 0) + n
+    fold_profile_rows(rows, tuple(p.assessments), out)
 
     out["subgroups"] = {v: {} for v in p.subgroups}
     completion: dict[str, dict[str, list[int]]] = {v: {} for v in p.subgroups}

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, PROFILES, REASONS, SCALE, SUBSCALES, cli_main, pattern_key, profile_cutoffs
+from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, REASONS, SCALE, SUBSCALES, cli_main, fold_profile_rows, profile_cutoffs
 
 
 def _q(path: Path) -> str:
@@ -180,17 +180,7 @@ def run(folder: Path, *, con: duckdb.DuckDBPyConnection | None = None) -> dict[s
 
     keys = [f"{profile(t)} AS p{t}" for t in p.assessments] + [f"response_{s}" for s in SUBSCALES]
     rows = db.execute(f"SELECT {', '.join(keys)}, count(*) FROM pt WHERE completer GROUP BY ALL").fetchall()
-    nt = len(p.assessments)
-    out["profiles"] = {str(t): dict.fromkeys(PROFILES, 0) for t in p.assessments}
-    out["transitions"], out["patterns"] = {}, {}
-    for r in rows:
-        n = r[-1]
-        for i, t in enumerate(p.assessments):
-            out["profiles"][str(t)][r[i]] += n
-        tr = f"{r[0]}>{r[nt - 1]}"
-        out["transitions"][tr] = out["transitions"].get(tr, 0) + n
-        pk = pattern_key(tuple(r[nt : nt + 3]))
-        out["patterns"][pk] = out["patterns"].get(pk, 0) + n
+    fold_profile_rows(rows, tuple(p.assessments), out)
 
     # 4. subgroups and completion by subgroup: grouping sets over the threshold-met patients
     sets = ", ".join(f"({v})" for v in p.subgroups)

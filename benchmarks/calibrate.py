@@ -146,12 +146,7 @@ def cut_profiles(u: np.ndarray, cuts: tuple[float, float, float]) -> np.ndarray:
     ce = u[..., 0] >= math.ceil(cuts[0] * SCALE - 1e-6)
     cc = u[..., 1] >= math.ceil(cuts[1] * SCALE - 1e-6)
     cp = u[..., 2] <= math.floor(cuts[2] * SCALE + 1e-6)
-    code = np.full(ce.shape, 4)
-    code[~ce & ~cc & cp] = 3
-    code[~ce & cc] = 2
-    code[ce & ~cc] = 1
-    code[ce & cc] = 0
-    return code
+    return cal.codes_from_flags(ce, cc, cp)
 
 
 def expected_figures(a: dict[str, np.ndarray], cuts: tuple[float, float, float]) -> dict[str, float]:

@@ -368,3 +368,15 @@ def test_subscale_only_cohort_decides_decimal_boundaries_exactly(tmp_path):
     assert res["profiles"]["0"]["burnout"]["count"] == 2
     assert res["profiles"]["6"]["engaged"]["count"] == 1
     assert res["profiles"]["6"]["ineffective"]["count"] == 1
+
+
+def test_a_handful_meeting_the_threshold_is_analysed_with_every_count_hidden(tmp_path: Path) -> None:
+    """1..k-1 patients over the threshold: the chains under that small top are hidden, not a crash."""
+    from burnout.simulate import simulate_cohort, write_cohort
+
+    folder = tmp_path / "few"
+    write_cohort(simulate_cohort(threshold_met=6, seed=3), folder, fmt="parquet")
+    result = analyze(folder)
+    assert result.results["flow"]["threshold_met"] is None
+    reach = result.results["attrition"]["reach"]
+    assert reach and all(step["suppressed"] and step["count"] is None for step in reach.values())

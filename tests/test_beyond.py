@@ -259,9 +259,22 @@ def test_deterministic_and_checked_against_the_main_flow(run: dict[str, Any]) ->
     assert repr(bm).startswith(f"<BeyondMeasures: {bm.completers:,} completers of {bm.threshold_met:,}")
 
 
+def _content_hash_in_python(rows: list[dict[str, int | None]], *, seed: int) -> list[int]:
+    """The documented hash written out on Python integers: per value v (null = -1),
+    h = ((h + (v + 2) mod p) * a) mod p from h = seed mod p; then (h * h mod p + seed) mod p."""
+    p, a = 2_147_483_629, 1_103_515_245
+    out = []
+    for row in rows:
+        h = seed % p
+        for v in row.values():
+            h = ((h + ((-1 if v is None else v) + 2) % p) * a) % p
+        out.append(((h * h) % p + seed % p) % p)
+    return out
+
+
 def test_content_hash_matches_python_integers() -> None:
     """The engine's sampling hash equals the same arithmetic on Python ints (exact), nulls included."""
-    from burnout.beyond import content_hash, content_hash_reference
+    from burnout.beyond import content_hash
 
     rows = [
         {"a": 3_600_000, "b": None, "c": -1},
@@ -272,11 +285,11 @@ def test_content_hash_matches_python_integers() -> None:
     t = ibis.memtable(rows, schema={"a": "int64", "b": "int64", "c": "int64"})
     for seed in (0, 20240601, 2**40 + 7):
         got = t.select(h=content_hash(t, seed=seed)).to_pyarrow().column("h").to_pylist()
-        assert got == content_hash_reference(rows, seed=seed)
+        assert got == _content_hash_in_python(rows, seed=seed)
         assert all(0 <= h < 2**31 for h in got)
     # nearby rows are scattered
     near = [{"a": v, "b": 1, "c": 0} for v in range(1000)]
-    hashes = content_hash_reference(near, seed=1)
+    hashes = _content_hash_in_python(near, seed=1)
     assert len(set(hashes)) == 1000
     assert np.corrcoef(np.arange(1000), hashes)[0, 1] ** 2 < 0.02
 
@@ -302,9 +315,13 @@ def test_mi_sample_is_drawn_in_the_engine_by_content(monkeypatch, tmp_path: Path
         t = pq.read_table(path)
         pq.write_table(t.take(rng.permutation(t.num_rows)), shuffled / path.name)
     plan = load_protocol()
+    full = _beyond_of(folder, plan)
     monkeypatch.setattr(beyond_module, "MI_MAX_PATIENTS", 150)
     first = _beyond_of(folder, plan)
-    assert first.imputation is not None and first.imputation.n == 150 < first.threshold_met
+    assert first.imputation is not None and first.imputation.n == 150 < first.threshold_met == full.imputation.n
+    for s in SUBSCALES:  # same estimand: the sample's rate is within sampling error of the full one
+        p = np.mean(full.imputation.rates(s))
+        assert abs(np.mean(first.imputation.rates(s)) - p) < 4 * np.sqrt(p * (1 - p) / 150)
     again = _beyond_of(shuffled, plan)
     assert again.imputation == first.imputation
     other_seed = _beyond_of(folder, plan.replace({"analysis.seed": 99}))

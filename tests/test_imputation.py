@@ -207,17 +207,3 @@ def test_engine_run_keeps_observed_decisions_and_is_deterministic(engine_run) ->
     assert dumps(beyond_results(again, plan, **kw)) == dumps(beyond_results(bm, plan, **kw))
     other = collect_beyond(table, cohort, plan.replace({"analysis.seed": 1}), imputations=2, iterations=1)
     assert other.imputation.seed == 1 and other.imputation.imputations == 2
-
-
-def test_patient_cap_samples_reproducibly_and_keeps_the_rate() -> None:
-    observed, covariates, decided, truth, direction = _mar_data(13, n=1200)
-    kw = dict(subscales=SUBSCALES, good_direction=direction, min_change=1.0, imputations=4, iterations=2, seed=3)
-    full = impute_responses(observed, covariates, decided, **kw)
-    capped = impute_responses(observed, covariates, decided, max_patients=600, **kw)
-    perm = np.random.default_rng(1).permutation(len(observed))
-    again = impute_responses(observed[perm], covariates[perm], decided[perm], max_patients=600, **kw)
-    assert capped.n == 600 and full.n == 1200
-    assert capped == again  # the sample is drawn after the canonical ordering
-    for s in SUBSCALES:  # same estimand: the sample's rate is within sampling error of the full one
-        p = np.mean(full.rates(s))
-        assert abs(np.mean(capped.rates(s)) - p) < 4 * np.sqrt(p * (1 - p) / 600)

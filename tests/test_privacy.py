@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 import burnout.privacy as privacy
 from burnout.estimates import Proportion, proportion
 from burnout.privacy import (
+    hide_jointly,
     is_small_count,
+    safe_chain,
     suppress_matrix,
     suppress_proportion,
     suppress_proportions,
@@ -313,6 +315,45 @@ def test_suppress_proportions_property(pairs: list[tuple[int, int]], k: int) -> 
             assert (p.count, p.rate, p.ci) == (None, None, None) and p.n == props[key].n
         else:
             assert p == props[key]
+
+
+# --------------------------------------------------------------------------- chains and joint families
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=6), st.integers(0, 60), st.sampled_from([1, 5, 11]))
+def test_safe_chain_property_every_revealed_difference_is_safe(drops: list[int], top: int, k: int) -> None:
+    """Published chain values (with top above and 0 below) differ by 0 or >= k; a small top hides all."""
+    counts, level = {}, top
+    for i, d in enumerate(drops):  # a non-increasing chain under top
+        level = max(level - d, 0)
+        counts[str(i)] = level
+    shown = safe_chain(top, counts, min_cell_count=k)
+    if 1 <= top < k:
+        assert shown == frozenset()
+        return
+    chain = [top, *(counts[key] for key in counts if key in shown), 0]
+    assert all(not 1 <= a - b < k for a, b in zip(chain, chain[1:], strict=False)), (chain, counts)
+    assert all(not 1 <= counts[key] < k for key in shown)
+
+
+def test_safe_chain_small_top_hides_everything_instead_of_failing() -> None:
+    assert safe_chain(5, {"1": 0, "2": 0}, min_cell_count=K) == frozenset()
+    assert safe_chain(5, {"1": 5, "2": 3}, min_cell_count=K) == frozenset()
+    assert safe_chain(0, {"1": 0}, min_cell_count=K) == frozenset({"1"})
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=6),
+    st.sampled_from([1, 5, 11]),
+)
+def test_hide_jointly_property_attacker_learns_no_small_count(pairs: list[tuple[int, int]], k: int) -> None:
+    """Levels hidden at once in every vector: each vector alone passes the vector attacker."""
+    met = {f"level{i}": a + b for i, (a, b) in enumerate(pairs)}
+    completers = {f"level{i}": a for i, (a, _) in enumerate(pairs)}
+    non_completers = {key: met[key] - completers[key] for key in met}
+    hidden = hide_jointly([met, completers, non_completers], min_cell_count=k)
+    for vector in (met, completers, non_completers):
+        _vector_attack(vector, {key: (None if key in hidden else v) for key, v in vector.items()}, k)
 
 
 # --------------------------------------------------------------------------- matrices

@@ -90,7 +90,11 @@ def completer_arrays(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def profile_codes(units: np.ndarray, ref_mean: np.ndarray, ref_sd: np.ndarray, b: tuple[float, float, float]) -> np.ndarray:
     """Profile index (PROFILES order) from z-scores against the reference."""
     z = (units / SCALE - ref_mean) / ref_sd
-    ce, cc, cp = z[..., 0] >= b[0], z[..., 1] >= b[1], z[..., 2] <= b[2]
+    return codes_from_flags(z[..., 0] >= b[0], z[..., 1] >= b[1], z[..., 2] <= b[2])
+
+
+def codes_from_flags(ce: np.ndarray, cc: np.ndarray, cp: np.ndarray) -> np.ndarray:
+    """Profile index (PROFILES order) from high exhaustion, high cynicism and low efficacy flags."""
     code = np.full(ce.shape, 4)
     code[~ce & ~cc & cp] = 3
     code[~ce & cc] = 2

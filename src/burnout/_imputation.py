@@ -128,20 +128,6 @@ def draw_from_cross_products(
     return beta, sigma
 
 
-def _content_hash(keys: np.ndarray, seed: int) -> np.ndarray:
-    """A seeded 64-bit hash of each row's values (FNV-1a over the float64 bit patterns)."""
-    bits = np.ascontiguousarray(keys, dtype=np.float64).view(np.uint64)
-    prime = np.uint64(1099511628211)
-    h = np.full(len(keys), np.uint64(14695981039346656037) ^ np.uint64(seed % 2**64), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(bits.shape[1]):
-            h = (h ^ bits[:, j]) * prime
-        h ^= h >> np.uint64(33)  # final avalanche so the low bits of every field count
-        h *= np.uint64(0xFF51AFD7ED558CCD)
-        h ^= h >> np.uint64(33)
-    return h
-
-
 def impute_responses(
     scores: np.ndarray,
     covariates: np.ndarray,
@@ -153,7 +139,6 @@ def impute_responses(
     imputations: int = 20,
     iterations: int = 10,
     seed: int,
-    max_patients: int | None = None,
 ) -> ImputationSummary:
     """Impute the missing scores ``imputations`` times and count responders in each completed set.
 
@@ -175,12 +160,9 @@ def impute_responses(
         m (>= 2) and FCS sweeps per imputation (>= 1).
     seed : int
         Seed of ``np.random.default_rng``.
-    max_patients : int, optional
-        Impute at most this many patients: above it, a pseudo-random sample of the
-        rows stands for the cohort: those with the smallest seeded hash of their
-        content (linear time, reproducible, independent of row order). The rates then estimate the same
-        quantity with the sample's precision, which Rubin's rules carry into the CI.
-        This keeps the one per-patient computation of the analysis bounded at any size.
+
+    Every row given is imputed; a caller that caps the cost samples the rows first
+    (``beyond`` draws at most ``MI_MAX_PATIENTS`` in the engine).
 
     Raises
     ------
@@ -209,13 +191,6 @@ def impute_responses(
 
     flat = y.reshape(n, n_s * n_t)
     keys = np.concatenate([np.where(np.isnan(flat), -1e300, flat), cov, dec.astype(float)], axis=1)
-    if max_patients is not None and n > max_patients:
-        # A seeded sample chosen by content alone, in linear time: the rows whose seeded
-        # hash of their values is smallest (rows with equal content are interchangeable,
-        # so ties cannot make the result depend on the engine's row order).
-        chosen = np.argpartition(_content_hash(keys, seed), max_patients - 1)[:max_patients]
-        flat, cov, dec, keys = flat[chosen], cov[chosen], dec[chosen], keys[chosen]
-        n = max_patients
     # Canonical row order from the content alone (NaN sorts as a sentinel below any score).
     order = np.lexsort(keys.T[::-1])
     flat, cov, dec = flat[order], cov[order], dec[order]

@@ -523,11 +523,10 @@ def _impute(
         imputations=imputations,
         iterations=iterations,
         seed=protocol.analysis.seed,
-        max_patients=MI_MAX_PATIENTS,
     )
 
 
-_HASH_PRIME: Final[int] = 2_147_483_629  # the largest prime below 2**31: every product fits in int64
+_HASH_PRIME: Final[int] = 2_147_483_629  # a prime below 2**31: (h + v) * a < 2**63, so every step fits int64
 _HASH_MULTIPLIER: Final[int] = 1_103_515_245
 
 
@@ -536,9 +535,8 @@ def content_hash(table: ir.Table, *, seed: int) -> ir.IntegerValue:
 
     Every column must be an integer (null allowed, values >= -1). Each value enters a
     polynomial hash modulo a prime and the result is squared once more so that nearby
-    rows land far apart. Only +, * and % on non-negative int64 values below 2**62 are
-    used, so DuckDB, Spark and PostgreSQL give the same numbers (see
-    :func:`content_hash_reference`).
+    rows land far apart. Only +, * and % on non-negative int64 values below 2**63 are
+    used, so DuckDB, Spark and PostgreSQL give the same numbers.
     """
     p, a = _HASH_PRIME, _HASH_MULTIPLIER
     h: ir.IntegerValue = ibis.literal(seed % p, "int64")
@@ -546,18 +544,6 @@ def content_hash(table: ir.Table, *, seed: int) -> ir.IntegerValue:
         value = (table[name].cast("int64").fill_null(-1) + 2) % p
         h = ((h + value) * a) % p
     return ((h * h) % p + seed % p) % p
-
-
-def content_hash_reference(rows: list[dict[str, int | None]], *, seed: int) -> list[int]:
-    """:func:`content_hash` in Python integers (the reference the tests compare with)."""
-    p, a = _HASH_PRIME, _HASH_MULTIPLIER
-    out = []
-    for row in rows:
-        h = seed % p
-        for v in row.values():
-            h = ((h + ((-1 if v is None else v) + 2) % p) * a) % p
-        out.append(((h * h) % p + seed % p) % p)
-    return out
 
 
 def _sample(table: ir.Table, *, rows: int, limit: int, seed: int) -> ir.Table:

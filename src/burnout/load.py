@@ -34,9 +34,11 @@ from typing import Literal
 
 import duckdb
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+from ibis.backends.sql.datatypes import DuckDBType
 
 from burnout import _csvcheck
 from burnout._schema import COLUMNS, REQUIRED_TABLES, TABLES
@@ -388,18 +390,29 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
 
 
 def keep_type(col: ir.Value) -> ir.Value:
-    """A source column as validation receives it: as typed when it checks that type
-    directly (integers up to 32 bits unsigned, floats, booleans, dates, text), else as
-    the text a CSV export would hold."""
-    typ = col.type()
-    native = (
+    """A source column as validation receives it: as typed when :func:`_typed_for_validation`
+    says so, else as the text a CSV export would hold."""
+    return col if _typed_for_validation(col.type()) else _as_text(col)
+
+
+def _duckdb_type_kept(name: str) -> bool:
+    """:func:`_typed_for_validation` for a DuckDB type name; a type Ibis cannot read is text."""
+    try:
+        return _typed_for_validation(DuckDBType.from_string(name))
+    except Exception:  # noqa: BLE001 - e.g. UNION or VARINT: turned into text like any other
+        return False
+
+
+def _typed_for_validation(typ: dt.DataType) -> bool:
+    """Types validation reads as they are: text, booleans, dates, floats and integers that
+    fit int64 (the rest become text first)."""
+    return (
         typ.is_string()
         or typ.is_boolean()
         or typ.is_date()
         or typ.is_floating()
         or (typ.is_integer() and not (typ.is_unsigned_integer() and typ.nbytes == 8))
     )
-    return col if native else _as_text(col)
 
 
 def _as_text(col: ir.Value) -> ir.StringValue:
@@ -613,14 +626,6 @@ def _line_end_problems(rmap: _csvcheck.RecordMap, display: str, out: _Loaded) ->
     return bad
 
 
-# Parquet columns of these types reach validation as they are (it parses them
-# without a round trip through text); any other type is turned into the text a CSV
-# export would hold.
-_PARQUET_NATIVE = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "FLOAT", "DOUBLE", "BOOLEAN", "DATE", "VARCHAR"}
-)
-
-
 def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str, rel: str) -> _Loaded:
     out = _Loaded()
     scan = _csvcheck.scan_file(path, hash_only=True)
@@ -644,7 +649,7 @@ def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name:
     for col in keep.values():
         c = f'"{col}"'
         typ = types[col].upper()
-        if typ in _PARQUET_NATIVE:
+        if _duckdb_type_kept(types[col]):
             e = c
         elif typ.startswith("TIMESTAMP"):
             # a timestamp at midnight is a date; anything else is shown as written

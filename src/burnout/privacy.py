@@ -351,6 +351,8 @@ def safe_chain(top: int, counts: Mapping[str, int], *, min_cell_count: int) -> f
     ['1', '3']
     """
     k = _check_k(min_cell_count)
+    if 1 <= top < k:  # a small top is itself hidden, and every count under it with it
+        return frozenset()
     keys = list(counts)
     shown = [key for key in keys if not (1 <= counts[key] < k or 1 <= top - counts[key] < k)]
     while True:

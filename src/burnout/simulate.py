@@ -547,17 +547,20 @@ def _tables(a: dict[str, np.ndarray], p: ModelParams, id_start: int) -> dict[str
         }
     )
 
-    # mbi_gs: one row per assessment returned, patient-major
-    pi, ti = np.nonzero(a["present"])
-    items, blank = a["items"][pi, ti], a["blank"][pi, ti]
-    cols: dict[str, Any] = {
-        "patient_id": pc.take(ids, pa.array(pi)),
-        "after_session": pa.array(np.asarray(TIMEPOINTS)[ti], type=pa.int64()),
-        "completed_on": _dates(a["completed_on"][pi, ti], p.first_enrolment),
-    }
-    for j in range(MBI_ITEMS):
-        cols[f"item_{j + 1}"] = pa.array(items[:, j], mask=blank[:, j], type=pa.int8())
-    tables["mbi_gs"] = pa.table(cols)
+    def forms(present: np.ndarray, items: np.ndarray, blank: np.ndarray) -> pa.Table:
+        """One row per form returned (patient-major): id, timepoint, date and the items."""
+        pi, ti = np.nonzero(present)
+        answered, unanswered = items[pi, ti], blank[pi, ti]
+        cols: dict[str, Any] = {
+            "patient_id": pc.take(ids, pa.array(pi)),
+            "after_session": pa.array(np.asarray(TIMEPOINTS)[ti], type=pa.int64()),
+            "completed_on": _dates(a["completed_on"][pi, ti], p.first_enrolment),
+        }
+        for j in range(items.shape[-1]):
+            cols[f"item_{j + 1}"] = pa.array(answered[:, j], mask=unanswered[:, j], type=pa.int8())
+        return pa.table(cols)
+
+    tables["mbi_gs"] = forms(a["present"], a["items"], a["blank"])
 
     # sessions: one row per session delivered
     k = np.arange(1, SESSIONS + 1)
@@ -575,16 +578,7 @@ def _tables(a: dict[str, np.ndarray], p: ModelParams, id_start: int) -> dict[str
     )
 
     # phq9: at the assessments returned, unless the form was missed
-    pi, ti = np.nonzero(a["phq_present"])
-    items, blank = a["phq_items"][pi, ti], a["phq_blank"][pi, ti]
-    cols = {
-        "patient_id": pc.take(ids, pa.array(pi)),
-        "after_session": pa.array(np.asarray(TIMEPOINTS)[ti], type=pa.int64()),
-        "completed_on": _dates(a["completed_on"][pi, ti], p.first_enrolment),
-    }
-    for j in range(PHQ9_ITEMS):
-        cols[f"item_{j + 1}"] = pa.array(items[:, j], mask=blank[:, j], type=pa.int8())
-    tables["phq9"] = pa.table(cols)
+    tables["phq9"] = forms(a["phq_present"], a["phq_items"], a["phq_blank"])
 
     tables["latent"] = pa.table(
         {

@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -248,18 +249,13 @@ def validate_cohort(
     problems: list[Problem] = list(raw.problems)
     summaries: list[Problem] = []
     warnings: list[str] = list(raw.warnings)
-    con = raw.con
-    token = uuid.uuid4().hex[:10]
-    views: list[str] = []
-    tables: list[ir.Table] = []  # cached (materialised) parse results
     specs: dict[str, _TableSpec] = {}
-    ok = False
-    try:
+    with _scratch(raw.con) as scratch:
         patient_ids: ir.Column | None = None
         for name in TABLES:
             if name not in raw.tables:
                 continue
-            spec = _spec(con, name, raw, token, views, tables, patient_ids, int(max_missing_items))
+            spec = _spec(scratch, name, raw, patient_ids, int(max_missing_items))
             specs[name] = spec
             problems.extend(spec.column_problems)
             if name == "patients" and "patient_id" in spec.present:
@@ -283,21 +279,12 @@ def validate_cohort(
             ordered = sorted(problems, key=_sort_key) + sorted(summaries, key=_sort_key)
             ordered.sort(key=lambda p: p.file)  # stable: each file's summaries stay after its problems
             raise DataError(ordered, warnings=tuple(warnings))
-        ok = True
-    finally:
-        for view in reversed(views):
-            con.drop_view(view, force=True)
-        if not ok:
-            for table in tables:
-                table.release()
 
-    typed = {name: spec.valid.select(*_TYPED[name]) for name, spec in specs.items()}
-    file_columns = {
-        name: spec.valid.select("_line", *(c for c in COLUMNS[name] if c in spec.present)) for name, spec in specs.items()
-    }
+    typed = {name: spec.parsed.typed() for name, spec in specs.items()}
+    file_columns = {name: spec.parsed.file_columns() for name, spec in specs.items()}
     mbi_cols = specs["mbi_gs"].present
     return Cohort(
-        con=con,
+        con=raw.con,
         patients=typed["patients"],
         mbi_gs=typed["mbi_gs"],
         sessions=typed["sessions"],
@@ -314,26 +301,21 @@ def validate_cohort(
 
 
 def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
-    """``checked`` (validated elsewhere) rebuilt in ``raw.con`` from ``raw``'s text tables.
+    """``checked`` (validated elsewhere) rebuilt in ``raw.con`` from ``raw``'s tables.
 
     The same parsers make the typed tables; no rule is checked again. One query counts
-    the rows of every table (it also materialises the parses) and must find the rows
-    the validation found, else the engine read the files differently.
+    the rows of every table and must find the rows the validation found, else the
+    engine read the files differently.
     """
     con = raw.con
-    token = uuid.uuid4().hex[:10]
-    views: list[str] = []
-    tables: list[ir.Table] = []
     typed: dict[str, ir.Table] = {}
     file_columns: dict[str, ir.Table] = {}
-    ok = False
-    try:
+    with _scratch(con) as scratch:
         for name in TABLES:
             if name in raw.tables:
-                parsed = _parsed_table(con, name, raw.tables[name], token, views, tables).valid
-                typed[name] = parsed.select(*_TYPED[name])
-                present = [c for c in COLUMNS[name] if c in raw.tables[name].columns]
-                file_columns[name] = parsed.select("_line", *present)
+                parsed = _parsed_table(scratch, name, raw.tables[name])
+                typed[name] = parsed.typed()
+                file_columns[name] = parsed.file_columns()
         counts = ibis.union(
             *(t.aggregate(_table=ibis.literal(name), _n=t.count()) for name, t in typed.items()), distinct=False
         )
@@ -351,13 +333,6 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
                 ],
                 warnings=checked.warnings,
             )
-        ok = True
-    finally:
-        for view in reversed(views):
-            con.drop_view(view, force=True)
-        if not ok:
-            for table in tables:
-                table.release()
     return Cohort(
         con=con,
         patients=typed["patients"],
@@ -554,73 +529,63 @@ def _native_bool(col: ir.Value) -> _Parsed | None:
     return None
 
 
-def _native_parsers(name: str) -> dict[str, Callable[[ir.Value], _Parsed | None]]:
-    """Column -> parser of a typed source column, or None when that type goes through text."""
-    out: dict[str, Callable[[ir.Value], _Parsed | None]] = {}
-    if name == "patients":
-        out["age"] = lambda c: _native_int(c, 18, 120)
-    elif name == "sessions":
-        out["session"] = lambda c: _native_int(c, 1, None)
-        out["held_on"] = _native_date
-        out["dose_mg"] = _native_positive
-        for col in ("monitor_present", "side_effects", "serious_adverse_event"):
-            out[col] = _native_bool
-    else:
-        items, item_max = (MBI_ITEM_COLUMNS, MBI_ITEM_MAX) if name == "mbi_gs" else (PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX)
-        out["after_session"] = lambda c: _native_int(c, 0, None)
-        out["completed_on"] = _native_date
-        for col in items:
-            out[col] = lambda c, m=item_max: _native_int(c, 0, m)
-        if name == "mbi_gs":
-            for s in SUBSCALES:
-                out[s] = lambda c: _native_units(c, MBI_ITEM_MAX)
-    return out
-
-
 _DATE_ALLOWED = "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)"
-# (parser of (trimmed text, text as written), what is allowed)
-_Parser = tuple[Callable[[ir.StringValue, ir.StringValue], _Parsed], str]
 _REQUIRED_CELLS = frozenset({"after_session", "session"})
 
 
-def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Parser]:
-    """Column -> (parser of the trimmed text, what is allowed) for one table.
+class _Rule(NamedTuple):
+    """How one column is read and what it allows."""
+
+    text: Callable[[ir.StringValue, ir.StringValue], _Parsed]  # parser of (trimmed text, text as written)
+    allowed: str
+    typed: Callable[[ir.Value], _Parsed | None] | None = None  # parser of a typed source cell (None: text only)
+
+
+def _int_rule(lo: int, hi: int | None, allowed: str, *, try_cast: bool) -> _Rule:
+    return _Rule(lambda s, r: _int(s, r, lo, hi, try_cast=try_cast), allowed, lambda c: _native_int(c, lo, hi))
+
+
+def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
+    """Column -> its rule (text parser, what is allowed, typed parser) for one table.
 
     ``try_cast``: the engine returns null for a failed cast (DuckDB, Spark; not PostgreSQL).
     """
-    def date(s: ir.StringValue, r: ir.StringValue) -> _Parsed:
-        return _date(s, try_cast=try_cast)
+    date = _Rule(lambda s, r: _date(s, try_cast=try_cast), _DATE_ALLOWED, _native_date)
 
     if name == "patients":
         return {
-            "age": (lambda s, r: _int(s, r, 18, 120, try_cast=try_cast), "an integer 18-120 (years at baseline; blank = unknown)"),
-            "sex": (lambda s, r: _vocab(s, _SEX), "female, male, other or unknown (any case; blank = unknown)"),
-            "route": (lambda s, r: _vocab(s, _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)"),
-            "pathway": (lambda s, r: _free_text(s), "free text"),
+            "age": _int_rule(18, 120, "an integer 18-120 (years at baseline; blank = unknown)", try_cast=try_cast),
+            "sex": _Rule(lambda s, r: _vocab(s, _SEX), "female, male, other or unknown (any case; blank = unknown)"),
+            "route": _Rule(lambda s, r: _vocab(s, _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)"),
+            "pathway": _Rule(lambda s, r: _free_text(s), "free text"),
         }
     if name == "sessions":
-        out: dict[str, _Parser] = {
-            "session": (lambda s, r: _int(s, r, 1, try_cast=try_cast), "an integer >= 1, required (the session number)"),
-            "held_on": (date, _DATE_ALLOWED),
-            "dose_mg": (lambda s, r: _positive(s), "a decimal > 0, e.g. 2.5 (blank = not recorded)"),
+        out: dict[str, _Rule] = {
+            "session": _int_rule(1, None, "an integer >= 1, required (the session number)", try_cast=try_cast),
+            "held_on": date,
+            "dose_mg": _Rule(lambda s, r: _positive(s), "a decimal > 0, e.g. 2.5 (blank = not recorded)", _native_positive),
         }
         for col, blank in (
             ("monitor_present", "not recorded"),
             ("side_effects", "not asked"),
             ("serious_adverse_event", "none reported"),
         ):
-            out[col] = (_bool, f"true or false (also 1/0, yes/no, any case; blank = {blank})")
+            out[col] = _Rule(_bool, f"true or false (also 1/0, yes/no, any case; blank = {blank})", _native_bool)
         return out
     items, item_max = (MBI_ITEM_COLUMNS, MBI_ITEM_MAX) if name == "mbi_gs" else (PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX)
     out = {
-        "after_session": (lambda s, r: _int(s, r, 0, try_cast=try_cast), "an integer >= 0, required (0 = baseline, k = after session k)"),
-        "completed_on": (date, _DATE_ALLOWED),
+        "after_session": _int_rule(0, None, "an integer >= 0, required (0 = baseline, k = after session k)", try_cast=try_cast),
+        "completed_on": date,
     }
     for col in items:
-        out[col] = (lambda s, r, m=item_max: _int(s, r, 0, m, try_cast=try_cast), f"an integer 0-{item_max} (blank = not answered)")
+        out[col] = _int_rule(0, item_max, f"an integer 0-{item_max} (blank = not answered)", try_cast=try_cast)
     if name == "mbi_gs":
         for s in SUBSCALES:
-            out[s] = (lambda x, r: _units(x, MBI_ITEM_MAX), f"a decimal 0-{MBI_ITEM_MAX}, e.g. 3.4 (blank = not scored)")
+            out[s] = _Rule(
+                lambda x, r: _units(x, MBI_ITEM_MAX),
+                f"a decimal 0-{MBI_ITEM_MAX}, e.g. 3.4 (blank = not scored)",
+                lambda c: _native_units(c, MBI_ITEM_MAX),
+            )
     return out
 
 
@@ -643,12 +608,21 @@ class _TableSpec:
     name: str
     display: str
     fmt: str
-    t: ir.Table  # materialised: _line, typed columns, <col>__b flags
-    text: ir.Table  # view: _line and each documented column as written
-    valid: ir.Table  # the typed columns once every cell has passed (no range tests)
-    present: frozenset[str]
+    parsed: _ParsedTable
     checks: list[_Check] = field(default_factory=list)
     column_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def t(self) -> ir.Table:
+        return self.parsed.t
+
+    @property
+    def text(self) -> ir.Table:
+        return self.parsed.text
+
+    @property
+    def present(self) -> frozenset[str]:
+        return self.parsed.present
 
     @property
     def where(self) -> str:
@@ -664,27 +638,62 @@ def _file_problem(display: str, allowed: str, *, column: str | None = None) -> P
     return Problem(file=display, line=None, patient_id=None, column=column, value=None, allowed=allowed)
 
 
+@dataclass
+class _Scratch:
+    """Engine objects made while validating: views to drop at the end, cached tables to
+    release if validation fails (a valid cohort's typed tables select from them)."""
+
+    con: ibis.BaseBackend
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    views: list[str] = field(default_factory=list)
+    tables: list[ir.Table] = field(default_factory=list)
+
+
+@contextmanager
+def _scratch(con: ibis.BaseBackend) -> Iterator[_Scratch]:
+    scratch = _Scratch(con)
+    try:
+        yield scratch
+    except BaseException:
+        for table in scratch.tables:
+            table.release()
+        raise
+    finally:
+        for view in reversed(scratch.views):
+            con.drop_view(view, force=True)
+
+
 @dataclass(frozen=True)
 class _ParsedTable:
+    name: str
+    present: frozenset[str]  # documented columns in the source
     t: ir.Table  # _line, typed columns, a <col>__b flag per column present
     text: ir.Table  # view: _line, each column as written, <col>__t trimmed text
     screens: dict[str, tuple[ir.Value, int | None, int | None]]  # see _Parsed.screen
     valid: ir.Table  # _line and the typed columns, for use once every cell has passed
 
+    def typed(self) -> ir.Table:
+        """The Cohort table: the typed columns of docs/architecture.md."""
+        return self.valid.select(*_TYPED[self.name])
 
-def _parsed_table(
-    con: ibis.BaseBackend, name: str, t: ir.Table, token: str, views: list[str], tables: list[ir.Table]
-) -> _ParsedTable:
+    def file_columns(self) -> ir.Table:
+        """``_line`` and every documented column present in the source, typed."""
+        return self.valid.select("_line", *(c for c in COLUMNS[self.name] if c in self.present))
+
+
+def _parsed_table(scratch: _Scratch, name: str, t: ir.Table) -> _ParsedTable:
     """Materialise (``Table.cache``) the parse of one table.
 
     Every table returned is a selection of the one materialised table (which
-    ``tables`` gets).
+    ``scratch.tables`` gets).
 
     The text view (trimmed cells as ``<col>__t``) is a view so that Ibis does not
     inline it into every parser, which would make the SQL grow with each use.
     """
+    con = scratch.con
     present = [c for c in COLUMNS[name] if c in t.columns]
-    natives = _native_parsers(name)
+    parsers = _parsers(name, try_cast=con.name != "postgres")
+    natives = {c: rule.typed for c, rule in parsers.items() if rule.typed is not None}
     direct = {c for c in present if c in natives and natives[c](t[c]) is not None}
     written = {c: (t[c] if t[c].type().is_string() else _as_text(t[c])) for c in present}
     text = t.select(
@@ -693,31 +702,30 @@ def _parsed_table(
         **{f"{c}__t": _trim(written[c], engine=con.name) for c in present if c not in direct},
         **{f"{c}__n": t[c] for c in direct},
     )
-    views.append(f"burnout_text_{token}_{name}")
-    text = con.create_view(views[-1], text)
+    scratch.views.append(f"burnout_text_{scratch.token}_{name}")
+    text = con.create_view(scratch.views[-1], text)
     # What is stored: line, trimmed id, the value and flag of each text cell, and the
     # typed cell itself where the source had the type (its value and flag are cheap
     # range tests, recomputed on read instead of stored: ~40% less to materialise).
     stored: dict[str, ir.Value] = {"_line": text._line}
     if "patient_id" in present:
         stored["patient_id"] = text["patient_id__t"]
-    parsers = _parsers(name, try_cast=con.name != "postgres")
-    for col, (parse, _allowed) in parsers.items():
+    for col, rule in parsers.items():
         if col in direct:
             stored[f"{col}__n"] = text[f"{col}__n"]
         elif col in present:
-            parsed = parse(text[f"{col}__t"], text[col])
+            parsed = rule.text(text[f"{col}__t"], text[col])
             stored[col] = parsed.value
             blank = text[f"{col}__t"].isnull()
             stored[f"{col}__b"] = (blank | parsed.bad) if col in _REQUIRED_CELLS else parsed.bad.fill_null(False)
     cached = text.select(**stored).cache()
-    tables.append(cached)
+    scratch.tables.append(cached)
 
     cols: dict[str, ir.Value] = {
         "_line": cached._line,
         "patient_id": cached.patient_id if "patient_id" in present else ibis.null("string"),
     }
-    for col, (parse, _allowed) in parsers.items():
+    for col, rule in parsers.items():
         if col in direct:
             cell = cached[f"{col}__n"]
             parsed = natives[col](cell)
@@ -726,7 +734,7 @@ def _parsed_table(
         elif col in present:
             value, bad = cached[col], cached[f"{col}__b"]
         else:
-            value, bad = ibis.null(parse(ibis.null("string"), ibis.null("string")).value.type()), None
+            value, bad = ibis.null(rule.text(ibis.null("string"), ibis.null("string")).value.type()), None
         cols[col] = value.fill_null(False) if col == "serious_adverse_event" else value
         if bad is not None:
             cols[f"{col}__b"] = bad
@@ -745,26 +753,14 @@ def _parsed_table(
     )
     if "serious_adverse_event" in direct:
         valid = valid.mutate(serious_adverse_event=valid.serious_adverse_event.fill_null(False))
-    return _ParsedTable(t=out, text=text, screens=screens, valid=valid)
+    return _ParsedTable(name=name, present=frozenset(present), t=out, text=text, screens=screens, valid=valid)
 
 
-def _spec(
-    con: ibis.BaseBackend,
-    name: str,
-    raw: RawCohort,
-    token: str,
-    views: list[str],
-    tables: list[ir.Table],
-    patient_ids: ir.Column | None,
-    max_missing: int,
-) -> _TableSpec:
+def _spec(scratch: _Scratch, name: str, raw: RawCohort, patient_ids: ir.Column | None, max_missing: int) -> _TableSpec:
     display = raw.files[name]
-    present = frozenset(c for c in COLUMNS[name] if c in raw.tables[name].columns)
-    parsed = _parsed_table(con, name, raw.tables[name], token, views, tables)
-    t, screens = parsed.t, parsed.screens
-    spec = _TableSpec(
-        name=name, display=display, fmt=raw.formats.get(name, "csv"), t=t, text=parsed.text, valid=parsed.valid, present=present
-    )
+    parsed = _parsed_table(scratch, name, raw.tables[name])
+    t, screens, present = parsed.t, parsed.screens, parsed.present
+    spec = _TableSpec(name=name, display=display, fmt=raw.formats.get(name, "csv"), parsed=parsed)
 
     def require(cols: Sequence[str]) -> bool:
         missing = [c for c in cols if c not in present]
@@ -784,9 +780,9 @@ def _spec(
 
     if has_pid:
         _id_checks(spec, raw, patient_ids)
-    for col, (_parse, allowed) in _parsers(name).items():
+    for col, rule in _parsers(name).items():
         if col in present:
-            spec.checks.append(_Check(col, t[f"{col}__b"], allowed, screen=screens.get(col)))
+            spec.checks.append(_Check(col, t[f"{col}__b"], rule.allowed, screen=screens.get(col)))
     if has_pid and has_key and key is not None:
         _duplicates(spec, key)
     if name == "mbi_gs" and set(MBI_ITEM_COLUMNS) | set(SUBSCALES) <= present:
