@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cohortfactory import write_cohort
+from services import fresh_database, unavailable
 
 
 @pytest.fixture
@@ -26,24 +26,12 @@ def postgres_url() -> str:
     """
     url = os.environ.get("BURNOUT_TEST_POSTGRES_URL")
     if not url:
-        reason = "BURNOUT_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:55432/postgres)"
-        if os.environ.get("BURNOUT_CI"):
-            pytest.fail(f"BURNOUT_CI is set but {reason}")
-        pytest.skip(reason)
+        unavailable("BURNOUT_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:55432/postgres)")
     return url
 
 
 @pytest.fixture
 def postgres_db(postgres_url: str) -> Iterator[str]:
     """URL of a fresh, empty database on the test server, dropped afterwards."""
-    import psycopg
-
-    name = f"burnout_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = postgres_url.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(postgres_url) as url:
+        yield url

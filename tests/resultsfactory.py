@@ -23,6 +23,8 @@ from typing import Any
 
 from scipy import stats
 
+from burnout.privacy import hide_jointly
+
 __all__ = ["SECRET_VALUES", "Secret", "make_results"]
 
 SECRET_VALUES = (7, 8)
@@ -359,18 +361,25 @@ def make_results(
         attrition["reach"] = {
             k: (_prop(None, 1642) if 1642 - c < K else _prop(c, 1642)) for k, c in reach_counts.items()
         }
-        # completers / threshold met per level; the age band "unknown" has 8 completers (hidden,
-        # and not complementary on purpose: 395 minus the other levels would reveal it)
+        # completers / threshold met per level; the age band "unknown" has 8 completers and 4
+        # non-completers, so it is hidden whole, with a complementary level, as results.py does
         completion = {
             "age_band": {"18-34": (99, 400), "35-49": (170, 790), "50+": (118, 440), "unknown": (8, 12)},
             "sex": {"female": (214, 880), "male": (170, 730), "unknown": (11, 32)},
             "route": {"sublingual": (250, 1150), "subcutaneous": (145, 492)},
             "pathway": {"burnout": (180, 800), "depression": (120, 500), "general": (95, 342)},
         }
-        attrition["completion_by_subgroup"] = {
-            var: {level: (_prop(None, ln) if 0 < c < K else _prop(c, ln)) for level, (c, ln) in levels.items()}
-            for var, levels in completion.items()
-        }
+        hidden_whole = {"count": None, "n": None, "rate": None, "ci": None, "suppressed": True}
+        attrition["completion_by_subgroup"] = {}
+        for var, levels in completion.items():
+            hidden_levels = hide_jointly(
+                [{lv: n for lv, (_, n) in levels.items()}, {lv: c for lv, (c, _) in levels.items()},
+                 {lv: n - c for lv, (c, n) in levels.items()}],
+                min_cell_count=K,
+            )
+            attrition["completion_by_subgroup"][var] = {
+                level: (dict(hidden_whole) if level in hidden_levels else _prop(c, ln)) for level, (c, ln) in levels.items()
+            }
         hide(("attrition", "completion_by_subgroup", "age_band", "unknown", "count"), 8)
         mi_rates = {"exhaustion": 0.49, "cynicism": 0.43, "professional_efficacy": 0.24, "at_least_1": 0.66}
         mi = {

@@ -12,7 +12,6 @@ BURNOUT_CI is set: CI provides both, so there a missing engine is a failure.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from cohortfactory import to_csv_bytes
+from services import fresh_database, unavailable
 
 from burnout.analysis import analyze
 from burnout.cohort import build_patient_table
@@ -39,12 +39,6 @@ PATIENTS = 400  # about 60 completers: every branch of results.json is populated
 SEED = 31
 REL = 1e-9  # floats in results.json: relative tolerance (they are in fact identical)
 ABS = 1e-12
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("BURNOUT_CI"):
-        pytest.fail(f"BURNOUT_CI is set but {reason}")
-    pytest.skip(reason)
 
 
 # --------------------------------------------------------------------------- cohorts
@@ -179,7 +173,7 @@ def spark() -> Iterator[Any]:
 
     reason = spark_available()
     if reason is not None:
-        _unavailable(reason)
+        unavailable(reason)
     con = spark_connect()
     yield con
     con._session.stop()
@@ -226,31 +220,14 @@ def test_spark_reports_bad_rows_with_file_lines(spark: Any, csv_dir: Path, tmp_p
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def imported(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The quirky CSV cohort imported into a fresh database: (URL, folder)."""
-    import uuid
-
-    import psycopg
-
     from burnout.importer import import_cohort
 
-    url = os.environ.get("BURNOUT_TEST_POSTGRES_URL")
-    if not url:
-        _unavailable("BURNOUT_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:55432/postgres)")
-    name = f"burnout_backends_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    db_url = f"{url.rpartition('/')[0]}/{name}"
     folder = _quirky_csv_cohort(tmp_path_factory.mktemp("pg") / "cohort")
-    try:
+    with fresh_database(postgres_url, prefix="burnout_backends") as db_url:
         import_cohort(folder, db_url)
         yield db_url, folder
-    finally:
-        import gc
-
-        gc.collect()  # close Ibis connections before dropping the database
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.postgres

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
 
@@ -35,8 +34,6 @@ def as_int(value: Any) -> int:
     """An engine's integer or DECIMAL result as a Python int (null = 0, an empty sum)."""
     if value is None:
         return 0
-    if isinstance(value, Decimal):
-        return int(value)
     return int(value)
 
 

@@ -49,14 +49,10 @@ def postgres_connect(url: str) -> ibis.BaseBackend:
     """
     import ibis
 
-    from burnout.errors import BurnoutError
-    from burnout.load import _redact
+    from burnout.errors import connect_error
 
     _fix_boolean_casts()
     try:
         return ibis.connect(url)
     except Exception as exc:  # psycopg.OperationalError and friends
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BurnoutError(
-            f"cannot connect to {_redact(url)}: {first}; check the host, port, user, password and database"
-        ) from exc
+        raise connect_error(url, exc) from exc

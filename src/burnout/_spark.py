@@ -12,7 +12,7 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
-from burnout.errors import BurnoutError
+from burnout.errors import BurnoutError, first_line
 
 if TYPE_CHECKING:
     import ibis
@@ -120,9 +120,8 @@ def spark_connect(master: str | None = None) -> ibis.BaseBackend:
         try:
             session = builder.getOrCreate()
         except Exception as exc:  # the JVM failed to start: say why, briefly
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BurnoutError(
-                f"cannot start Spark on master {master or DEFAULT_MASTER!r}: {first}; "
+                f"cannot start Spark on master {master or DEFAULT_MASTER!r}: {first_line(exc)}; "
                 "check JAVA_HOME and the master URL"
             ) from exc
         session.sparkContext.setLogLevel("ERROR")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["BurnoutError", "DataError", "Problem", "ProtocolError"]
+__all__ = ["BurnoutError", "DataError", "Problem", "ProtocolError", "connect_error", "first_line", "redact_url"]
 
 
 class BurnoutError(Exception):
@@ -58,3 +59,21 @@ class ProtocolError(ValueError, BurnoutError):
         self.messages = tuple(messages)
         self.source = source
         super().__init__(f"invalid analysis plan {source}:\n" + "\n".join(f"  {m}" for m in self.messages))
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type's name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def connect_error(url: str, exc: BaseException) -> BurnoutError:
+    """The error for a database that cannot be reached; ``url`` is shown without its password."""
+    return BurnoutError(
+        f"cannot connect to {redact_url(url)}: {first_line(exc)}; check the host, port, user, password and database"
+    )
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password: ``postgresql://me:secret@host/db`` -> ``postgresql://me:***@host/db``."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from burnout.errors import BurnoutError
+from burnout.errors import BurnoutError, first_line, redact_url
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -142,7 +142,6 @@ def import_cohort(
     of 1/600,000 point, rounded to 10 places, which reads back to the same units.
     """
     from burnout._schema import TABLES
-    from burnout.load import _redact
     from burnout.protocol import Protocol, load_protocol
     from burnout.validate import load_cohort
 
@@ -157,7 +156,7 @@ def import_cohort(
         existing = _existing_tables(conn)
         if existing and not replace:
             raise BurnoutError(
-                f"the database {_redact(url)} already has cohort table{'s' if len(existing) > 1 else ''} "
+                f"the database {redact_url(url)} already has cohort table{'s' if len(existing) > 1 else ''} "
                 f"{', '.join(existing)}; pass replace=True (burnout import --replace) to replace them, "
                 "or import into another database"
             )
@@ -171,7 +170,7 @@ def import_cohort(
     finally:
         conn.close()
     return ImportSummary(
-        url=_redact(url),
+        url=redact_url(url),
         rows={name: cohort.rows[name] for name in TABLES if name in cohort.rows},
         warnings=cohort.warnings,
         fingerprint=cohort.fingerprint,
@@ -232,19 +231,12 @@ def _batches(t: ir.Table) -> Iterator[bytes]:
 def _connect(url: str) -> Any:
     import psycopg
 
-    from burnout.load import _redact
+    from burnout.errors import connect_error
 
     try:
         return psycopg.connect(url)
     except psycopg.Error as exc:
-        raise BurnoutError(
-            f"cannot connect to {_redact(url)}: {_first_line(exc)}; check the host, port, user, password and database"
-        ) from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        raise connect_error(url, exc) from exc
 
 
 def _existing_tables(conn: Any) -> tuple[str, ...]:
@@ -264,8 +256,6 @@ def _write(conn: Any, tables: Mapping[str, ir.Table], *, url: str) -> tuple[str,
     """Drop any cohort tables, then create and fill ``tables``, in one transaction; return those dropped."""
     import psycopg
 
-    from burnout.load import _redact
-
     try:
         with conn.transaction():
             existing = _existing_tables(conn)
@@ -280,5 +270,5 @@ def _write(conn: Any, tables: Mapping[str, ir.Table], *, url: str) -> tuple[str,
             for name in tables:
                 conn.execute(f"ANALYZE {_q(name)}")
     except psycopg.Error as exc:
-        raise BurnoutError(f"writing the cohort to {_redact(url)} failed, nothing was changed: {_first_line(exc)}") from exc
+        raise BurnoutError(f"writing the cohort to {redact_url(url)} failed, nothing was changed: {first_line(exc)}") from exc
     return existing

@@ -42,7 +42,7 @@ from ibis.backends.sql.datatypes import DuckDBType
 
 from burnout import _csvcheck
 from burnout._schema import COLUMNS, REQUIRED_TABLES, TABLES
-from burnout.errors import Problem
+from burnout.errors import Problem, first_line, redact_url
 
 __all__ = ["RawCohort", "keep_type", "read_checked_files", "read_cohort"]
 
@@ -331,11 +331,6 @@ def _is_url(source: str | os.PathLike[str]) -> bool:
     return isinstance(source, str) and re.match(r"^[a-z][a-z0-9+.-]*://", source) is not None
 
 
-def _redact(url: str) -> str:
-    """The URL without a password."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
-
-
 def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
     """Tables ``patients``, ``mbi_gs``, ``sessions`` (and ``phq9``) of a database.
 
@@ -356,7 +351,7 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
     for name in TABLES:
         if name not in existing:
             if name in REQUIRED_TABLES:
-                problems.append(_problem(name, None, f"a required table {name!r} in the database {_redact(url)}"))
+                problems.append(_problem(name, None, f"a required table {name!r} in the database {redact_url(url)}"))
             continue
         t = con.table(name)
         out = _Loaded()
@@ -382,7 +377,7 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
         files=files,
         problems=tuple(problems),
         warnings=tuple(warnings),
-        source=_redact(url),
+        source=redact_url(url),
         fingerprint=hashlib.sha256("".join(digests).encode()).hexdigest(),
         formats=formats,
         columns=columns,
@@ -524,7 +519,7 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
             db, f"SELECT line, min(error_type), min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
         )
     except duckdb.Error as e:
-        msg = str(e).strip().splitlines()[0]
+        msg = first_line(e)
         out.problems.append(_problem(display, None, f"a comma-separated file with a header row; the reader failed: {msg}"))
         _run(db, f"DROP TABLE IF EXISTS {tmp}")
         return out
@@ -638,7 +633,7 @@ def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name:
         schema = _run(db, f"DESCRIBE SELECT * FROM read_parquet({_sql_str(path)})")
         _run(db, f"SELECT count(*) FROM {src}")
     except duckdb.Error as e:
-        msg = str(e).strip().splitlines()[0]
+        msg = first_line(e)
         out.problems.append(_problem(display, None, f"a readable Parquet file; reading failed ({msg}): re-export it"))
         return out
     names = [row[0] for row in schema]

@@ -85,8 +85,9 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
 
     Notes
     -----
-    Queries: flow (1), completer moments and counts (1), response patterns (1),
-    profiles and transitions (2), subgroups (one per variable). The z-score profile
+    Queries: flow (1), completer moments and counts (1), profiles, transitions and
+    response patterns (1, grouped), subgroups (1, a union over the variables), and for
+    attrition its aggregates (1) and completion by subgroup (1). The z-score profile
     cut-offs depend on the completers' baseline mean and SD, so profiles run after
     the moments query.
     """

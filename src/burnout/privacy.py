@@ -287,20 +287,14 @@ def suppress_proportions(
                 "complementary suppression can see every count."
             )
         _check_small_n(p, k, small_n, f"proportions[{key!r}]: ")
-    counts = [proportions[key].count for key in keys]
-    complements = [proportions[key].n - c for key, c in zip(keys, counts, strict=True)]  # type: ignore[operator]
-    forced = set(hidden)
-    unknown = forced - set(keys)
+    counts = {key: int(proportions[key].count) for key in keys}  # type: ignore[arg-type]
+    complements = {key: proportions[key].n - c for key, c in counts.items()}
+    hidden = tuple(hidden)
+    unknown = set(hidden) - set(keys)
     if unknown:
         raise ValueError(f"`hidden` names {sorted(unknown)!r}, which are not among the proportions {keys!r}.")
-    suppressed = {
-        i
-        for i, (c, d) in enumerate(zip(counts, complements, strict=True))
-        if 1 <= c < k or 1 <= d < k or keys[i] in forced  # type: ignore[operator]
-    }
-    while _close_vector(counts, suppressed, k) | _close_vector(complements, suppressed, k):  # type: ignore[arg-type]
-        pass
-    return {key: (_suppressed(proportions[key]) if i in suppressed else proportions[key]) for i, key in enumerate(keys)}
+    suppressed = hide_jointly([counts, complements], min_cell_count=k, hidden=hidden)
+    return {key: (_suppressed(p) if key in suppressed else p) for key, p in proportions.items()}
 
 
 def hide_jointly(vectors: Sequence[Mapping[str, int]], *, min_cell_count: int, hidden: Iterable[str] = ()) -> frozenset[str]:

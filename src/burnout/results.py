@@ -234,7 +234,7 @@ def build_results(
         for level in levels:
             if level in present and level not in hidden_levels:
                 var_out[level] = {"n": levels[level]["n"], **{o: per_outcome[o][level].to_json() for o in outcomes}}
-            elif level in hidden_by_variable[variable] or levels[level]["n"] > 0:
+            elif level in hidden_by_variable[variable]:
                 # a small (or complementary-suppressed) group: nothing about it is published
                 var_out[level] = {"n": None, **{o: _hidden() for o in outcomes}}
             else:
@@ -333,13 +333,8 @@ def _attrition(m: Measures, protocol: Protocol, prop: Any, hidden_levels: dict[s
             d = (p1 - p2) / pooled**0.5 if pooled > 0 else None
         smd[name] = d
         table1[name] = {"label": TABLE1_LABELS[name], "kind": "binary", **groups, "smd": d}
-    itt_n = m.threshold_met
-    counts = {str(j): c for j, c in a.reach.items() if j > 0}
     # consecutive differences are patients who stopped after exactly j sessions
-    shown = privacy.safe_chain(itt_n, counts, min_cell_count=protocol.privacy.min_cell_count)
-    reach = {
-        j: (prop(c, itt_n) if j in shown else _hidden() | {"n": prop(c, itt_n)["n"]}) for j, c in counts.items()
-    }
+    reach = _chain({str(j): c for j, c in a.reach.items() if j > 0}, m.threshold_met, prop, protocol.privacy.min_cell_count)
     completion = {
         var: {
             level: (_hidden() if level in hidden_levels.get(var, ()) else prop(c, n))
@@ -351,12 +346,18 @@ def _attrition(m: Measures, protocol: Protocol, prop: Any, hidden_levels: dict[s
 
 
 def _responder_chain(counts: dict[int, int], n: int, prop: Any, k: int) -> dict[str, Any]:
-    """Responders on at least 1 / 2 / all 3 subscales, safe against subtraction (privacy.safe_chain)."""
+    """Responders on at least 1 / 2 / all 3 subscales."""
     keys = {1: "at_least_1", 2: "at_least_2", 3: "all_3"}
-    shown = privacy.safe_chain(n, {keys[j]: counts[j] for j in keys}, min_cell_count=k)
+    return _chain({keys[j]: counts[j] for j in keys}, n, prop, k)
+
+
+def _chain(counts: dict[str, int], n: int, prop: Any, k: int) -> dict[str, Any]:
+    """Proportions of a non-increasing chain of counts under ``n``, safe against subtraction
+    (privacy.safe_chain): a withheld step keeps its denominator."""
+    shown = privacy.safe_chain(n, counts, min_cell_count=k)
     out = {}
-    for j, key in keys.items():
-        p = prop(counts[j], n)
+    for key, c in counts.items():
+        p = prop(c, n)
         if key not in shown and p["n"] is not None:
             p = _hidden() | {"n": p["n"]}
         out[key] = p
