@@ -86,8 +86,8 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
     Notes
     -----
     Queries: flow (1), completer moments and counts (1), profiles, transitions and
-    response patterns (1, grouped), subgroups (1, a union over the variables), and for
-    attrition its aggregates (1) and completion by subgroup (1). The z-score profile
+    response patterns (1, grouped), subgroups with completion by subgroup (1, a union
+    over the variables), and the attrition aggregates (1). The z-score profile
     cut-offs depend on the completers' baseline mean and SD, so profiles run after
     the moments query.
     """
@@ -154,17 +154,29 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         pattern = tuple(bool(r[f"r_{s}"]) for s in SUBSCALES)
         patterns[pattern] = patterns.get(pattern, 0) + n
 
-    subgroups: dict[str, dict[str, dict[str, int]]] = {}
-    for variable, rows in _by_variable(
-        comp,
+    # one query per level of every variable, over the threshold-met patients (completers
+    # are among them): the completers' subgroups and completion by subgroup
+    itt = table.filter(table.threshold_met)
+    done = itt.completer
+    by_level = _by_variable(
+        itt,
         protocol.subgroups.by,
-        n=comp.count(),
-        at_least_1=(comp.responses >= 1).cast("int64").sum(),
-        **{s: comp[f"response_{s}"].cast("int64").sum() for s in SUBSCALES},
-    ).items():
-        subgroups[variable] = {level: {k: _int(v) for k, v in r.items()} for level, r in rows.items()}
-
-    attrition = _collect_attrition(table, protocol)
+        itt_n=itt.count(),
+        n=done.cast("int64").sum(),
+        at_least_1=(done & (itt.responses >= 1)).cast("int64").sum(),
+        **{s: (done & itt[f"response_{s}"]).cast("int64").sum() for s in SUBSCALES},
+    )
+    subgroups = {
+        variable: {
+            level: {k: _int(v) for k, v in r.items() if k != "itt_n"} for level, r in rows.items() if _int(r["n"]) > 0
+        }
+        for variable, rows in by_level.items()
+    }
+    completion = {
+        variable: {level: (_int(r["n"]), _int(r["itt_n"])) for level, r in rows.items()}
+        for variable, rows in by_level.items()
+    }
+    attrition = _collect_attrition(table, protocol, completion=completion)
 
     return Measures(
         patients=patients,
@@ -189,8 +201,11 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
     )
 
 
-def _collect_attrition(table: ir.Table, protocol: Protocol) -> Attrition:
-    """Baseline characteristics by completion, reach per session, completion by subgroup.
+def _collect_attrition(
+    table: ir.Table, protocol: Protocol, *, completion: dict[str, dict[str, tuple[int, int]]]
+) -> Attrition:
+    """Baseline characteristics by completion and reach per session, with ``completion``
+    by subgroup (counted with the subgroups).
 
     All among patients who met the threshold at baseline (the intention-to-treat set).
     """
@@ -227,12 +242,6 @@ def _collect_attrition(table: ir.Table, protocol: Protocol) -> Attrition:
     binary = {
         group: {name: (_int(row[f"{group}_{name}__yes"]), _int(row[f"{group}_{name}__n"])) for name in binaries}
         for group in ("completers", "non_completers")
-    }
-    completion = {
-        variable: {level: (_int(r["completers"]), _int(r["n"])) for level, r in rows.items()}
-        for variable, rows in _by_variable(
-            itt, protocol.subgroups.by, n=itt.count(), completers=itt.completer.cast("int64").sum()
-        ).items()
     }
     return Attrition(
         continuous=continuous,
