@@ -110,16 +110,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _write_readme(lines: list[str]) -> None:
-    path = HERE / "README.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = HEADING + "\n\n" + "\n".join(lines) + "\n"
-    start = text.find(HEADING + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + ("" if nxt == -1 else text[nxt:])
-    path.write_text(text, encoding="utf-8")
+    from bench_common import replace_section
+
+    replace_section(HEADING, HEADING + "\n\n" + "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+import re
 from pathlib import Path
 from typing import Any
 
@@ -228,24 +229,44 @@ def generate(folder: Path, *, patients: int, seed: int) -> Path:
     if done_marker.exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    params = sim.ModelParams()
     writers: dict[str, pq.ParquetWriter] = {}
-    start = 0
     try:
-        # the simulator's own chunk stream (simulate_cohort concatenates the same tables)
-        for arr in sim._arrays(seed, params, patients=patients, threshold_met=None):
-            for name, table in sim._tables(arr, params, start).items():
+        for chunk in sim.simulate_chunks(patients=patients, seed=seed):
+            for name, table in chunk.items():
                 if name == "latent":
                     continue
                 if name not in writers:
                     writers[name] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema, compression="zstd")
                 writers[name].write_table(table)
-            start += arr["n_sessions"].shape[0]
     finally:
         for w in writers.values():
             w.close()
     done_marker.write_text(f"{patients} patients, seed {seed}\n")
     return folder
+
+
+README = Path(__file__).resolve().parent / "README.md"
+
+
+def _section_pattern(heading: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+
+
+def read_section(heading: str) -> str:
+    """The section of benchmarks/README.md under ``heading`` (to the next "## "), or ""."""
+    text = README.read_text(encoding="utf-8") if README.exists() else ""
+    found = _section_pattern(heading).search(text)
+    return found.group(0) if found else ""
+
+
+def replace_section(heading: str, section: str) -> None:
+    """Put ``section`` (starting with ``heading``) in place of that section of
+    benchmarks/README.md, or append it; every other section is kept."""
+    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
+    section = section.rstrip("\n") + "\n\n"
+    pattern = _section_pattern(heading)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    README.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def cli_main(run: Any) -> None:

@@ -5,10 +5,10 @@ with vectorised numpy + pyarrow: 1,000,000 patients, 4 MBI-GS assessments each
 (4,000,000 rows, 16 items, some blank) and 6 sessions each (6,000,000 rows), as
 Parquet (or CSV with --format csv). Then times, in one fresh process:
 
-1. ``read_cohort``    files into the engine as text with line/row numbers
+1. ``read_cohort``    files into the engine with line/row numbers (CSV as text,
+                       Parquet as typed)
 2. ``validate_cohort`` every data-contract rule; typed tables materialised
-3. ``score_mbi``       subscale scores for every assessment, materialised (if
-                       src/burnout/scoring.py provides it)
+3. ``score_mbi``       subscale scores for every assessment, materialised
 
 and prints rows per second and the peak resident memory of the process
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``: Python, Arrow and DuckDB together).
@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import resource
 import sys
 import time
@@ -125,12 +124,8 @@ def main() -> int:
     import ibis
 
     from burnout.load import read_cohort
+    from burnout.scoring import score_mbi
     from burnout.validate import validate_cohort
-
-    try:
-        from burnout.scoring import score_mbi
-    except ImportError:
-        score_mbi = None
 
     runs: list[dict[str, float]] = []
     for _ in range(args.repeat):
@@ -142,13 +137,12 @@ def main() -> int:
         cohort = validate_cohort(raw)
         timings["validate"] = time.perf_counter() - t1
         raw.close()
-        if score_mbi is not None:
-            t2 = time.perf_counter()
-            scores = score_mbi(cohort.mbi_gs, max_missing_items=1, has_items=cohort.mbi_has_items).cache()
-            n_scored = scores.count().to_pyarrow().as_py()
-            timings["score"] = time.perf_counter() - t2
-            assert n_scored == cohort.rows["mbi_gs"]
-            del scores
+        t2 = time.perf_counter()
+        scores = score_mbi(cohort.mbi_gs, max_missing_items=1, has_items=cohort.mbi_has_items).cache()
+        n_scored = scores.count().to_pyarrow().as_py()
+        timings["score"] = time.perf_counter() - t2
+        assert n_scored == cohort.rows["mbi_gs"]
+        del scores
         timings["total"] = time.perf_counter() - t0
         runs.append(timings)
         if len(runs) < args.repeat:
@@ -197,12 +191,10 @@ def main() -> int:
                 "",
             ]
         )
-        readme = HERE / "README.md"
-        text = readme.read_text() if readme.exists() else "# Benchmarks\n\n"
-        pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-        text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-        readme.write_text(text)
-        print(f"wrote {readme}")
+        from bench_common import README, replace_section
+
+        replace_section(HEADING, section)
+        print(f"wrote {README}")
     return 0
 
 

@@ -324,17 +324,12 @@ def write_readme(*, main: str | None = None, memory: str | None = None) -> None:
     The section is the scale table (``main``) followed by the large-cohort memory
     check (``memory``); a run that produces one part keeps the other as it was.
     """
-    path = HERE / "README.md"
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    found = pattern.search(old)
-    current = found.group(0) if found else ""
-    old_main, _, old_memory = current.partition(MEMORY_HEADING)
+    from bench_common import read_section, replace_section
+
+    old_main, _, old_memory = read_section(HEADING).partition(MEMORY_HEADING)
     main_text = (main or old_main or HEADING).rstrip()
     memory_text = memory.rstrip() if memory else (MEMORY_HEADING + old_memory).rstrip() if old_memory else ""
-    section = main_text + ("\n\n" + memory_text if memory_text else "") + "\n\n"
-    new = pattern.sub(lambda _: section, old) if found else old.rstrip() + "\n\n" + section
-    path.write_text(new.rstrip() + "\n")
+    replace_section(HEADING, main_text + ("\n\n" + memory_text if memory_text else ""))
 
 
 def memory_check(n: int, *, seed: int, data: Path, timeout: float) -> str:

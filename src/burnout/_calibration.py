@@ -177,15 +177,3 @@ def label_ok(f: dict[str, float]) -> bool:
     """Effect sizes carry the published labels and efficacy plateaus by session 4."""
     ok = all(lo <= f[k] < hi for k, (lo, hi) in DZ_RANGES.items())
     return ok and abs(f["mean_PE_6"] - f["mean_PE_4"]) < 0.05
-
-
-def misses(f: dict[str, float]) -> dict[str, float]:
-    """Figures outside their tolerance: name -> achieved - target (or dz outside its label)."""
-    out = {}
-    for key, (target, tol) in TARGETS.items():
-        if key in f and abs(f[key] - target) > tol + 1e-12:
-            out[key] = f[key] - target
-    for key, (lo, hi) in DZ_RANGES.items():
-        if key in f and not lo <= f[key] < hi:
-            out[key] = f[key]
-    return out

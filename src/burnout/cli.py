@@ -9,6 +9,7 @@ modules (ibis, scipy, the report) are imported inside the commands so that
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
 
@@ -37,6 +38,11 @@ ProtocolOption = Annotated[
 Backend = Literal["duckdb", "spark"]
 
 
+def _print_warnings(warnings: Sequence[str]) -> None:
+    for w in warnings:
+        err_console.print(f"warning: {w}", markup=False, highlight=False)
+
+
 def _fail(message: str, *, code: int = 2) -> NoReturn:
     err_console.print(message, markup=False, highlight=False)
     raise typer.Exit(code)
@@ -49,8 +55,7 @@ def _run_guarded(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
     try:
         return func(*args, **kwargs)
     except DataError as exc:
-        for w in exc.warnings:
-            err_console.print(f"warning: {w}", markup=False, highlight=False)
+        _print_warnings(exc.warnings)
         _fail(f"error: {exc}\nNothing was written. Fix the rows above and run again.")
     except BurnoutError as exc:
         _fail(f"error: {exc}")
@@ -65,8 +70,7 @@ def validate(
     from burnout.summary import validate_and_summarize
 
     summary = _run_guarded(validate_and_summarize, source, protocol=protocol, progress=console)
-    for w in summary.warnings:
-        err_console.print(f"warning: {w}", markup=False, highlight=False)
+    _print_warnings(summary.warnings)
     console.print(summary.to_rich())
 
 
@@ -86,8 +90,7 @@ def analyze(
     result = _run_guarded(
         run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=console
     )
-    for w in result.warnings:
-        err_console.print(f"warning: {w}", markup=False, highlight=False)
+    _print_warnings(result.warnings)
     console.print(result.summary_table())
     console.print(f"Results: {out / 'results.json'}\nReport:  {out / 'report.html'}")
 
@@ -103,8 +106,7 @@ def import_(
     from burnout.importer import import_cohort
 
     summary = _run_guarded(import_cohort, source, url, replace=replace, protocol=protocol)
-    for w in summary.warnings:
-        err_console.print(f"warning: {w}", markup=False, highlight=False)
+    _print_warnings(summary.warnings)
     rows = ", ".join(f"{name} {n:,} rows" for name, n in summary.rows.items())
     replaced = f" (replaced {', '.join(summary.replaced)})" if summary.replaced else ""
     console.print(f"Imported {rows} into {summary.url}{replaced}", markup=False, highlight=False)

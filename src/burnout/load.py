@@ -86,6 +86,10 @@ class RawCohort:
         Table name to ``"csv"`` or ``"parquet"``.
     columns : Mapping[str, tuple[str, ...]]
         Table name to every column name in the file's header, as written.
+    quoted : Mapping[str, bool]
+        CSV table name to whether a quote character occurs after the header line
+        (found by the scan that hashes the file), so an engine reading the file again
+        knows whether a cell may span lines.
     """
 
     con: ibis.BaseBackend
@@ -98,6 +102,7 @@ class RawCohort:
     formats: Mapping[str, Literal["csv", "parquet", "table"]] = field(default_factory=dict)
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     owned: tuple[tuple[str, str], ...] = ()  # (kind, name) of engine objects the loader created
+    quoted: Mapping[str, bool] = field(default_factory=dict)  # CSV tables with a quote after the header
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{self.files[n]}" for n in TABLES if n in self.tables)
@@ -126,6 +131,7 @@ class _Loaded:
     warnings: list[str] = field(default_factory=list)
     sha256: str = ""
     header: tuple[str, ...] = ()
+    quoted: bool = False  # CSV: a quote character after the header line
     owned: list[tuple[str, str]] = field(default_factory=list)  # (kind, name), in creation order
 
 
@@ -191,6 +197,7 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
     warnings: list[str] = []
     digests: list[str] = []
     owned: list[tuple[str, str]] = []
+    quoted: dict[str, bool] = {}
     for name in TABLES:
         csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
         has_csv, has_pq = csv_path.is_file(), pq_path.is_file()
@@ -222,6 +229,8 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
         warnings.extend(loaded.warnings)
         digests.append(f"{display} {loaded.sha256}\n")
         columns[name] = loaded.header
+        if has_csv:
+            quoted[name] = loaded.quoted
         if loaded.table is None:
             continue
         if engine is con:
@@ -244,6 +253,7 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
         formats=formats,
         columns=columns,
         owned=tuple(owned),
+        quoted=quoted,
     )
 
 
@@ -257,31 +267,31 @@ def _copy_to(con: ibis.BaseBackend, name: str, data: pa.Table) -> ir.Table:
     return con.create_view(name, ibis.memtable(data))
 
 
-def read_checked_files(source: str | os.PathLike[str], *, con: ibis.BaseBackend, files: Mapping[str, str]) -> RawCohort:
-    """The cohort files of a folder that has passed validation, read by the engine ``con`` itself.
+def read_checked_files(checked: RawCohort, *, con: ibis.BaseBackend) -> RawCohort:
+    """The cohort files that DuckDB read as ``checked`` and validated, read again by the engine ``con``.
 
-    For engines that read files (Spark): the same text tables as :func:`read_cohort`
-    (documented columns typed as :func:`keep_type` says), parsed by the engine from the same
-    files, so no row passes through Python. ``_line`` is null: line numbers come from
-    the DuckDB validation that must precede this. Other engines get
-    :func:`read_cohort`'s copy. ``files`` is the validated table -> file name map.
-    On a Spark cluster the folder must be readable at the same path by every
-    executor (a shared file system); ``local[*]`` needs nothing more.
+    For engines that read files (Spark): the same tables as :func:`read_cohort`
+    (documented columns typed as :func:`keep_type` says), parsed by the engine from the
+    same files, so no row passes through Python; the headers and whether a CSV holds
+    quotes come from ``checked`` (the files are not scanned again). ``_line`` is null:
+    line numbers come from the DuckDB validation that must precede this. Other
+    engines get :func:`read_cohort`'s copy. On a Spark cluster the folder must be
+    readable at the same path by every executor (a shared file system); ``local[*]``
+    needs nothing more.
     """
     if getattr(con, "name", None) != "pyspark":
-        return read_cohort(source, con=con)
-    folder = Path(source)
+        return read_cohort(checked.source, con=con)
+    folder = Path(checked.source)
     session = con._session
     token = uuid.uuid4().hex[:10]
     tables: dict[str, ir.Table] = {}
     owned: list[tuple[str, str]] = []
-    for name, display in files.items():
+    for name, display in checked.files.items():
         path = folder / display
-        out = _Loaded()
         view = f"burnout_raw_{token}_{name}"
         if display.endswith(".csv"):
-            header = _csvcheck.read_header(path) or []
-            keep = _check_header(header, display, name, out, line=1)
+            header = list(checked.columns[name])
+            keep = _check_header(header, display, name, _Loaded(), line=1)  # reported already
             schema = ", ".join(f"`c{i}` STRING" for i in range(len(header)))
             df = session.read.csv(
                 str(path.resolve()),
@@ -294,7 +304,7 @@ def read_checked_files(source: str | os.PathLike[str], *, con: ibis.BaseBackend,
                 encoding="UTF-8",
                 # a quoted cell may hold a line break only when the file has quotes;
                 # otherwise the file is read in parallel pieces
-                multiLine=_quotes_after_header(path),
+                multiLine=checked.quoted.get(name, True),
                 mode="FAILFAST",
             )
             df.select(*(df[f"c{i}"].alias(col) for i, col in keep.items())).createOrReplaceTempView(view)
@@ -303,28 +313,18 @@ def read_checked_files(source: str | os.PathLike[str], *, con: ibis.BaseBackend,
         else:
             session.read.parquet(str(path.resolve())).createOrReplaceTempView(view)
             t = con.table(view)
-            keep = _check_header(list(t.columns), display, name, out, line=None)
+            keep = _check_header(list(t.columns), display, name, _Loaded(), line=None)  # reported already
             cols = {col: keep_type(t[col]) for col in keep.values()}
         owned.append(("VIEW", view))
         tables[name] = t.select(_line=ibis.null("int64"), **cols)
     return RawCohort(
         con=con,
         tables=tables,
-        files=dict(files),
-        source=str(source),
-        formats={n: ("csv" if f.endswith(".csv") else "parquet") for n, f in files.items()},
+        files=dict(checked.files),
+        source=checked.source,
+        formats=dict(checked.formats),
         owned=tuple(owned),
     )
-
-
-def _quotes_after_header(path: Path) -> bool:
-    """True when a quote character occurs after the first line (streamed, 16 MiB at a time)."""
-    with open(path, "rb") as f:
-        f.readline()
-        while block := f.read(1 << 24):
-            if b'"' in block:
-                return True
-    return False
 
 
 def _is_url(source: str | os.PathLike[str]) -> bool:
@@ -477,6 +477,7 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
     out = _Loaded()
     scan = _csvcheck.scan_file(path)
     out.sha256 = scan.sha256
+    out.quoted = scan.has_quote
     empty = f"file is empty: needs a header row naming the columns ({', '.join(COLUMNS[name][:3])}, ...)"
     if scan.size == 0:
         out.problems.append(_problem(display, None, empty))

@@ -53,6 +53,7 @@ __all__ = [
     "PROFILE_BOUNDARIES",
     "ModelParams",
     "SimulatedCohort",
+    "simulate_chunks",
     "simulate_cohort",
     "write_cohort",
 ]
@@ -304,10 +305,7 @@ def _block_noise(seed: int, block: int) -> dict[str, np.ndarray]:
 
 
 def _draw_noise(seed: int, first_block: int, n_blocks: int) -> dict[str, np.ndarray]:
-    parts = [_block_noise(seed, first_block + i) for i in range(n_blocks)]
-    if len(parts) == 1:
-        return parts[0]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return _concat(_block_noise(seed, first_block + i) for i in range(n_blocks))
 
 
 def _take(noise: dict[str, np.ndarray], stop: int) -> dict[str, np.ndarray]:
@@ -495,7 +493,7 @@ def _arrays(
         met = np.cumsum(arr["threshold_met"])
         if met[-1] >= need:
             stop = int(np.searchsorted(met, need)) + 1
-            yield {k: v[:stop] for k, v in arr.items()}
+            yield _take(arr, stop)
             return
         if block >= 1000 and threshold_met - need == 0:
             raise ValueError(
@@ -638,6 +636,25 @@ def simulate_cohort(
     >>> cohort.threshold_met
     1642
     """
+    parts: dict[str, list[pa.Table]] = {}
+    for chunk in simulate_chunks(patients=patients, threshold_met=threshold_met, seed=seed, params=params):
+        for name, t in chunk.items():
+            parts.setdefault(name, []).append(t)
+    done = {name: _join(ts) for name, ts in parts.items()}
+    return SimulatedCohort(seed=seed, params=params or ModelParams(), **done)
+
+
+def simulate_chunks(
+    *,
+    patients: int | None = None,
+    threshold_met: int | None = None,
+    seed: int = DEFAULT_SEED,
+    params: ModelParams | None = None,
+) -> Iterator[dict[str, pa.Table]]:
+    """:func:`simulate_cohort` as a stream: its tables (and ``latent``) one chunk of
+    patients at a time, for writing cohorts too large to hold. Concatenated in order,
+    the chunks are ``simulate_cohort``'s tables. Arguments are checked at the call.
+    """
     if patients is not None and threshold_met is not None:
         raise ValueError(
             f"give patients or threshold_met, not both (got patients={patients!r}, "
@@ -654,15 +671,16 @@ def simulate_cohort(
         raise TypeError(f"params must be a ModelParams, got {type(params).__name__}")
     if patients is None and threshold_met is None:
         threshold_met = DEFAULT_THRESHOLD_MET
+    return _chunks(seed, params, patients=patients, threshold_met=threshold_met)
 
-    parts: dict[str, list[pa.Table]] = {}
+
+def _chunks(
+    seed: int, params: ModelParams, *, patients: int | None, threshold_met: int | None
+) -> Iterator[dict[str, pa.Table]]:
     start = 0
     for arr in _arrays(seed, params, patients=patients, threshold_met=threshold_met):
-        for name, t in _tables(arr, params, start).items():
-            parts.setdefault(name, []).append(t)
+        yield _tables(arr, params, start)
         start += arr["n_sessions"].shape[0]
-    done = {name: _join(ts) for name, ts in parts.items()}
-    return SimulatedCohort(seed=seed, params=params, **done)
 
 
 def _join(tables: list[pa.Table]) -> pa.Table:

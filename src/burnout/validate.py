@@ -176,13 +176,17 @@ def load_cohort(
     the same parsers, without running the rules again.
     """
     if con is not None and getattr(con, "name", None) != "duckdb" and not _is_url(source):
-        checked = load_cohort(
-            source,
-            scheduled_assessments=scheduled_assessments,
-            scheduled_sessions=scheduled_sessions,
-            max_missing_items=max_missing_items,
-        )
-        raw = read_checked_files(source, con=con, files=checked.files)
+        first = read_cohort(source)
+        try:
+            checked = validate_cohort(
+                first,
+                scheduled_assessments=scheduled_assessments,
+                scheduled_sessions=scheduled_sessions,
+                max_missing_items=max_missing_items,
+            )
+        finally:
+            first.close()
+        raw = read_checked_files(first, con=con)
         try:
             return _retype(raw, checked)
         finally:
