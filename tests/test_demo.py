@@ -44,41 +44,43 @@ def test_demo_outputs_say_synthetic(default_demo):
 def test_another_seed_is_another_cohort_within_sampling_error(default_demo, tmp_path):
     """The model, not the seed, carries the calibration: seed 7 differs but stays close.
 
-    Counts must lie within 3 binomial SDs of the published count (n = 395 completers,
-    or the 71 burnout-profile patients for the two figures among them); means within
-    3 standard errors (SD / sqrt(n) from this run); the completer count itself within
-    3 SDs of 395 out of 1,642.
+    Counts must lie within 3 binomial SDs of the published share of this run's
+    completers (or of its burnout-profile patients, for the two figures among them);
+    means within 3 standard errors (SD / sqrt(n) from this run); the completer count
+    itself within 3 SDs of 395 out of 1,642.
     """
     other = run_demo(out=tmp_path / "other", seed=7).analysis.results
     base = default_demo.analysis.results
     assert other["meta"]["data_fingerprint"] != base["meta"]["data_fingerprint"]
-    n_comp = 395
+    n_comp = other["flow"]["completers"]
     for fig in PUBLISHED:
         ours = fig.get(other)
         if ours is None:  # suppressed: the hidden count is below 11, which must be plausible
             expected = fig.value * n_comp if fig.kind == "rate" else fig.value
             assert expected - 3 * math.sqrt(expected) <= 11, fig.label
             continue
-        if fig.label.startswith("met the threshold"):
+        if fig.key == "threshold_met":
             assert ours == 1642  # the generator fixes the number who meet the threshold
             continue
         if fig.kind == "count":
-            if fig.label.startswith("completers"):
-                p, n = 395 / 1642, 1642
-            elif fig.label.startswith("  of those"):
-                p, n = fig.value / 71, 71
-            else:
-                p, n = fig.value / n_comp, n_comp
-            assert abs(ours - fig.value) <= 3 * math.sqrt(n * p * (1 - p)) + 1, (fig.label, ours)
+            if fig.key == "completers":
+                p, n, expected = 395 / 1642, 1642, fig.value
+            elif fig.key in ("burnout_resolved", "burnout_to_engaged"):  # among the burnout profile at baseline
+                p, n = fig.value / 71, other["profiles"]["burnout_at_baseline"]
+                expected = p * n
+            else:  # among this cohort's completers, at the published share
+                p, n = fig.value / 395, n_comp
+                expected = p * n
+            assert abs(ours - expected) <= 3 * math.sqrt(n * p * (1 - p)) + 1, (fig.label, ours, expected)
         elif fig.kind == "mean":
-            s, t = _subscale_and_time(fig.label)
-            se = other["subscales"][s]["timepoints"][t]["sd"] / math.sqrt(other["flow"]["completers"])
+            s, t = _subscale_and_time(fig.key)
+            se = other["subscales"][s]["timepoints"][t]["sd"] / math.sqrt(n_comp)
             assert abs(ours - fig.value) <= 3 * se + 0.03, (fig.label, ours)
         else:
             assert abs(ours - fig.value) <= 3 * math.sqrt(fig.value * (1 - fig.value) / n_comp) + 0.006, (fig.label, ours)
 
 
-def _subscale_and_time(label: str) -> tuple[str, str]:
-    names = {"Exhaustion": "exhaustion", "Cynicism": "cynicism", "Professional Efficacy": "professional_efficacy"}
-    name, when = label.split(" mean, ")
-    return names[name], "0" if when == "baseline" else when.rsplit(" ", 1)[1]
+def _subscale_and_time(key: str) -> tuple[str, str]:
+    """("exhaustion", "2") from a calibration key like "mean_E_2"."""
+    _, short, t = key.split("_")
+    return {"E": "exhaustion", "C": "cynicism", "PE": "professional_efficacy"}[short], t

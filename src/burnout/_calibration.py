@@ -15,54 +15,26 @@ from typing import Final
 
 import numpy as np
 
+from burnout.estimates import EFFECT_SIZE_BOUNDS
 from burnout.instrument import SCALE
+from burnout.published import EFFECT_SIZE_LABELS, PUBLISHED
 from burnout.simulate import _meets_threshold, _subscale_units
 
 __all__: list[str] = []
 
 SUBSCALE_KEYS: Final[tuple[str, ...]] = ("E", "C", "PE")
 
-# The published figures and the tolerance the default seed must meet.
-TARGETS: Final[dict[str, tuple[float, float]]] = {
-    "threshold_met": (1642, 0),
-    "completers": (395, 0),
-    "respond_E": (219, 3),
-    "respond_C": (193, 3),
-    "respond_PE": (104, 3),
-    "at_least_1": (275, 3),
-    "at_least_2": (182, 3),
-    "all_3": (59, 3),
-    "below_threshold_6": (235, 4),
-    "mean_E_0": (5.57, 0.03),
-    "mean_C_0": (4.89, 0.03),
-    "mean_PE_0": (3.78, 0.03),
-    "mean_E_2": (4.95, 0.03),
-    "mean_C_2": (4.38, 0.03),
-    "mean_PE_2": (3.98, 0.03),
-    "mean_E_4": (4.32, 0.03),
-    "mean_C_4": (3.98, 0.03),
-    "mean_PE_4": (4.06, 0.03),
-    "mean_E_6": (4.09, 0.03),
-    "mean_C_6": (3.82, 0.03),
-    "mean_PE_6": (4.03, 0.03),
-    "side_effects_2": (0.043, 0.006),
-    "side_effects_4": (0.035, 0.006),
-    "side_effects_6": (0.041, 0.006),
-    "burnout_0": (71, 2),
-    "burnout_resolved": (54, 2),
-    "burnout_to_engaged": (23, 2),
-    "engaged_0": (67, 5),
-    "engaged_6": (193, 5),
-    "ineffective_0": (22, 5),
-    "ineffective_6": (68, 5),
-}
+# The published figures (burnout.published) and the tolerance the default seed must meet.
+TARGETS: Final[dict[str, tuple[float, float]]] = {f.key: (f.value, f.tolerance) for f in PUBLISHED}
 
-# Effect-size labels (Cohen: 0.2 / 0.5 / 0.8): allowed dz range per (subscale, session).
+# The published effect-size labels as dz ranges (Cohen's bands): key -> [low, high).
+_SUBSCALE_KEY: Final[dict[str, str]] = dict(zip(("exhaustion", "cynicism", "professional_efficacy"), SUBSCALE_KEYS, strict=True))
 DZ_RANGES: Final[dict[str, tuple[float, float]]] = {
-    "dz_E_2": (0.5, 0.8),  # medium
-    "dz_E_6": (0.8, np.inf),  # large
-    "dz_C_2": (0.2, 0.8),  # small-to-medium
-    "dz_C_6": (0.5, np.inf),  # medium-to-large
+    f"dz_{_SUBSCALE_KEY[s]}_{t}": (
+        min(EFFECT_SIZE_BOUNDS[label][0] for label in labels),
+        max(EFFECT_SIZE_BOUNDS[label][1] for label in labels),
+    )
+    for (s, t), labels in EFFECT_SIZE_LABELS.items()
 }
 
 PROFILES: Final[tuple[str, ...]] = ("burnout", "overextended", "disengaged", "ineffective", "engaged")

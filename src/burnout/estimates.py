@@ -36,12 +36,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 from scipy import optimize, special, stats
 
 __all__ = [
+    "EFFECT_SIZE_BOUNDS",
     "EffectSizeLabel",
     "HypothesisTest",
     "LinearFit",
@@ -429,13 +430,16 @@ def effect_size_label(dz: float) -> EffectSizeLabel:
     if not isinstance(dz, numbers.Real) or isinstance(dz, bool) or math.isnan(float(dz)):
         raise ValueError(f"`dz` must be a real number, got {dz!r}.")
     a = abs(float(dz))
-    if a < 0.2:
-        return "negligible"
-    if a < 0.5:
-        return "small"
-    if a < 0.8:
-        return "medium"
-    return "large"
+    return next(label for label, (_lo, hi) in EFFECT_SIZE_BOUNDS.items() if a < hi)
+
+
+# Cohen's bands of |dz|: label -> [low, high)
+EFFECT_SIZE_BOUNDS: Final[dict[EffectSizeLabel, tuple[float, float]]] = {
+    "negligible": (0.0, 0.2),
+    "small": (0.2, 0.5),
+    "medium": (0.5, 0.8),
+    "large": (0.8, math.inf),
+}
 
 
 def _quiet(fn: Any, *args: float) -> float:
