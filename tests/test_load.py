@@ -298,3 +298,32 @@ def test_parquet_types_kept_or_become_text(tmp_path: Path) -> None:
     assert [r["age"] for r in got] == ["30.0", None]
     assert [r["pathway"] for r in got] == [1.5, None]
     assert [r["_line"] for r in got] == [1, 2]
+
+
+def test_parquet_timestamps_at_midnight_are_dates(tmp_path: Path) -> None:
+    """A timestamp column becomes the text a CSV export would hold: the date at midnight,
+    the whole timestamp otherwise (which validation then reports as not a date)."""
+    import datetime as dt
+
+    from burnout.errors import DataError
+    from burnout.validate import load_cohort
+
+    write_cohort(tmp_path)
+    import pyarrow.csv as pacsv
+
+    sessions = pacsv.read_csv(
+        tmp_path / "sessions.csv", convert_options=pacsv.ConvertOptions(column_types={"patient_id": pa.string()})
+    )
+    (tmp_path / "sessions.csv").unlink()
+    held = [dt.datetime(2024, 1, 9) + dt.timedelta(days=i) for i in range(sessions.num_rows)]
+    held[3] = dt.datetime(2024, 1, 12, 13, 30)
+    sessions = sessions.set_column(sessions.schema.get_field_index("held_on"), "held_on", pa.array(held, pa.timestamp("us")))
+    pq.write_table(sessions, tmp_path / "sessions.parquet")
+    raw = read_cohort(tmp_path)
+    got = raw.tables["sessions"].order_by("_line").select("held_on").to_pyarrow().column(0).to_pylist()
+    assert got[:5] == ["2024-01-09", "2024-01-10", "2024-01-11", "2024-01-12 13:30:00", "2024-01-13"]
+    with pytest.raises(DataError) as info:
+        load_cohort(tmp_path)
+    assert [(p.file, p.line, p.column, p.value) for p in info.value.problems] == [
+        ("sessions.parquet", 4, "held_on", "2024-01-12 13:30:00")
+    ]

@@ -38,7 +38,6 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
-from ibis.backends.sql.datatypes import DuckDBType
 
 from burnout import _csvcheck
 from burnout._schema import COLUMNS, REQUIRED_TABLES, TABLES
@@ -233,13 +232,18 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
             quoted[name] = loaded.quoted
         if loaded.table is None:
             continue
+        read = engine.table(loaded.table)
+        if all(_typed_for_validation(typ) for typ in read.schema().types):
+            kept = read  # the table itself (CSV text, typical Parquet): no projection on top
+        else:
+            kept = read.select("_line", *(keep_type(read[c]).name(c) for c in read.columns if c != "_line"))
         if engine is con:
             owned.extend(loaded.owned)
-            tables[name] = con.table(loaded.table)
+            tables[name] = kept
         else:
             # another backend (Spark, PostgreSQL): DuckDB stays the file parser and the
-            # parsed text table is handed over through Arrow
-            tables[name] = _copy_to(con, rel, engine.table(loaded.table).to_pyarrow())
+            # parsed table is handed over through Arrow
+            tables[name] = _copy_to(con, rel, kept.to_pyarrow())
             owned.append(("VIEW", rel))
     fingerprint = hashlib.sha256("".join(digests).encode()).hexdigest()
     return RawCohort(
@@ -388,14 +392,6 @@ def keep_type(col: ir.Value) -> ir.Value:
     """A source column as validation receives it: as typed when :func:`_typed_for_validation`
     says so, else as the text a CSV export would hold."""
     return col if _typed_for_validation(col.type()) else _as_text(col)
-
-
-def _duckdb_type_kept(name: str) -> bool:
-    """:func:`_typed_for_validation` for a DuckDB type name; a type Ibis cannot read is text."""
-    try:
-        return _typed_for_validation(DuckDBType.from_string(name))
-    except Exception:  # noqa: BLE001 - e.g. UNION or VARINT: turned into text like any other
-        return False
 
 
 def _typed_for_validation(typ: dt.DataType) -> bool:
@@ -638,22 +634,10 @@ def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name:
         out.problems.append(_problem(display, None, f"a readable Parquet file; reading failed ({msg}): re-export it"))
         return out
     names = [row[0] for row in schema]
-    types = {row[0]: str(row[1]) for row in schema}
     out.header = tuple(names)
     keep = _check_header(names, display, name, out, line=None)
-    exprs = []
-    for col in keep.values():
-        c = f'"{col}"'
-        typ = types[col].upper()
-        if _duckdb_type_kept(types[col]):
-            e = c
-        elif typ.startswith("TIMESTAMP"):
-            # a timestamp at midnight is a date; anything else is shown as written
-            e = f"CASE WHEN CAST({c} AS DATE) = {c} THEN CAST(CAST({c} AS DATE) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END"
-        else:
-            e = f"CAST({c} AS VARCHAR)"
-        exprs.append(f'{e} AS "{col}"')
-    select = ", ".join(["CAST(file_row_number AS BIGINT) + 1 AS _line", *exprs])
+    # columns as stored; read_cohort applies keep_type
+    select = ", ".join(["CAST(file_row_number AS BIGINT) + 1 AS _line", *(f'"{col}"' for col in keep.values())])
     _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT {select} FROM {src}")
     out.owned.append(("VIEW", rel))
     out.table = rel
