@@ -44,7 +44,8 @@ import pyarrow.compute as pc
 from scipy.special import expit, ndtr, ndtri
 
 from burnout.instrument import MBI_ITEMS, PHQ9_ITEMS, SCALE, SUBSCALE_ITEMS, SUBSCALES
-from burnout.protocol import DEFAULT_PROFILE_BOUNDARIES
+from burnout.protocol import DEFAULT_PROFILE_BOUNDARIES, EligibilitySection, ScoringSection
+from burnout.scoring import to_units_ceil, to_units_floor
 
 __all__ = [
     "DEFAULT_SEED",
@@ -315,7 +316,9 @@ def _take(noise: dict[str, np.ndarray], stop: int) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- model
 
 
-def _subscale_units(items: np.ndarray, blank: np.ndarray, max_missing: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def _subscale_units(
+    items: np.ndarray, blank: np.ndarray, max_missing: int = ScoringSection().max_missing_items
+) -> tuple[np.ndarray, np.ndarray]:
     """Subscale scores in integer units of 1/SCALE (..., 3) and whether each is scored."""
     answered = ~blank
     vals = np.where(answered, items, 0).astype(np.int64)
@@ -331,14 +334,21 @@ def _subscale_units(items: np.ndarray, blank: np.ndarray, max_missing: int = 1) 
     return units, scored
 
 
+# The default plan's eligibility rule (E >= 4.8 and (C >= 3.8 or PE <= 4.3)) as integer units.
+_ELIGIBILITY: Final = EligibilitySection()
+_E_MIN: Final[int] = to_units_ceil(_ELIGIBILITY.exhaustion_min_exact)
+_C_MIN: Final[int] = to_units_ceil(_ELIGIBILITY.cynicism_min_exact)
+_PE_MAX: Final[int] = to_units_floor(_ELIGIBILITY.efficacy_max_exact)
+
+
 def _meets_threshold(units: np.ndarray, scored: np.ndarray) -> np.ndarray:
-    """Default eligibility rule E >= 4.8 and (C >= 3.8 or PE <= 4.3), in integer units.
+    """The default plan's eligibility rule, in integer units.
 
     A blank subscale is unknown: SQL three-valued logic (unknown OR true = true).
     """
-    e = scored[..., 0] & (units[..., 0] >= 48 * SCALE // 10)
-    c = scored[..., 1] & (units[..., 1] >= 38 * SCALE // 10)
-    p = scored[..., 2] & (units[..., 2] <= 43 * SCALE // 10)
+    e = scored[..., 0] & (units[..., 0] >= _E_MIN)
+    c = scored[..., 1] & (units[..., 1] >= _C_MIN)
+    p = scored[..., 2] & (units[..., 2] <= _PE_MAX)
     return e & (c | p)
 
 
