@@ -85,9 +85,15 @@ def svg_comments(svg: str) -> list[str]:
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Comment lines (there must be none) and rows, each hidden count's reason put back in its (empty) cell."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     comments = [line for line in lines if line.startswith("#")]
     rows = list(csv.DictReader(io.StringIO("".join(line for line in lines if not line.startswith("#")))))
+    for row in rows:
+        for item in filter(None, (row.get("hidden") or "").split("; ")):
+            column, _, reason = item.partition(": ")
+            assert row[column] == "", (path.name, column, row[column])  # a hidden count is an empty cell
+            row[column] = reason
     return comments, rows
 
 
@@ -291,13 +297,16 @@ def test_synthetic_labelled_against_every_output(factory: tuple[Any, Any, Path])
     for svg in (out / "figures").glob("*.svg"):
         assert "SYNTHETIC DATA" in svg_comments(svg.read_text(encoding="utf-8")), svg.name
     for path in (out / "tables").glob("*.csv"):
-        assert path.read_text(encoding="utf-8").startswith("# SYNTHETIC DATA"), path.name
+        comments, rows = read_csv(path)
+        assert not comments and rows and all(r["synthetic_data"] == "true" for r in rows), path.name
 
 
 def test_real_data_not_labelled_synthetic(plain: Path) -> None:
     assert "SYNTHETIC" not in (plain / "report.html").read_text(encoding="utf-8")
     for path in [*(plain / "figures").glob("*.svg"), *(plain / "tables").glob("*.csv")]:
         assert "SYNTHETIC" not in path.read_text(encoding="utf-8"), path.name
+    for path in (plain / "tables").glob("*.csv"):
+        assert all(r["synthetic_data"] == "false" for r in read_csv(path)[1]), path.name
 
 
 def test_rounding_at_display_only_against_the_tree(factory: tuple[Any, Any, Path]) -> None:
@@ -466,7 +475,7 @@ def test_beyond_completers_csv_against_the_tree(factory: tuple[Any, Any, Path]) 
     """The CSV keeps every digit: rates, pooled rates with their imputations, model means and changes."""
     tree, _, out = factory
     comments, rows = read_csv(out / "tables" / "beyond_completers.csv")
-    assert comments == ["# SYNTHETIC DATA: simulated patients, not real outcomes\n"]
+    assert comments == [] and {r["synthetic_data"] for r in rows} == {"true"}
     by = {(r["measure"], r["outcome"], r["analysis"]): r for r in rows}
     assert by[("response", "exhaustion", "worst_case")]["estimate"] == repr(219 / 1642)
     mi = by[("response", "at_least_1", "multiple_imputation")]
@@ -648,4 +657,197 @@ def test_pipeline_report_complete_against_the_tree(pipeline: tuple[dict[str, Any
     for key in FIGURE_KEYS:
         assert (out / "figures" / f"{key}.svg").is_file() and (out / "figures" / f"{key}.png").is_file()
     for path in (out / "tables").glob("*.csv"):
-        assert path.read_text(encoding="utf-8").startswith("# SYNTHETIC DATA")
+        assert {r["synthetic_data"] for r in read_csv(path)[1]} == {"true"}, path.name
+
+
+# --------------------------------------------------- plain, safe outputs (the report issue)
+
+
+def _count_like(column: str) -> bool:
+    return column in ("count", "n") or column.endswith(("_count", "_n")) or column.startswith("to_")
+
+
+def test_csv_tables_read_by_pandas_with_numeric_counts(factory: tuple[Any, Any, Path]) -> None:
+    """Every CSV reads with ``pandas.read_csv(path)`` and no options; its count columns are numbers, a hidden one empty.
+
+    The fixture hides counts in profile_transitions, profiles, subgroups, participant_flow,
+    reach and completion_by_subgroup, so a word in a count column would make it ``object``.
+    """
+    import pandas as pd
+
+    _, _, out = factory
+    paths = sorted((out / "tables").glob("*.csv"))
+    count_columns = 0
+    for path in paths:
+        df = pd.read_csv(path)
+        assert df.columns[0] == "synthetic_data" and df["synthetic_data"].dtype == bool and df["synthetic_data"].all(), path.name
+        for column in [c for c in df.columns if _count_like(c)]:
+            count_columns += 1
+            assert pd.api.types.is_numeric_dtype(df[column]), (path.name, column, df[column].tolist())
+    assert count_columns >= 20
+    flow = pd.read_csv(out / "tables" / "participant_flow.csv").set_index("step")
+    assert pd.isna(flow.loc["excluded_no_baseline", "count"])
+    assert flow.loc["excluded_no_baseline", "hidden"] == MARK.join(["count: ", ""])
+    assert flow.loc["completers", "count"] == 395 and flow.loc["completers", "rate"] == 395 / 1642
+    transitions = pd.read_csv(out / "tables" / "profile_transitions.csv").set_index("from_profile")
+    assert pd.isna(transitions.loc["burnout", "to_ineffective"]) and transitions.loc["burnout", "to_burnout"] == 17
+    assert transitions.loc["burnout", "hidden"] == f"to_ineffective: {MARK}"
+
+
+FORMULAS = ["=hyperlink(\"http://example.invalid\",\"x\")", "=1+1", "@sum(1)", "+cmd|' /c calc'!a0", "-2+3", "\tx", "\rx"]
+
+
+def _with_pathways(levels: list[str], **protocol: Any) -> dict[str, Any]:
+    """The factory tree with its three program pathways renamed (subgroups and completion by subgroup)."""
+    tree, _ = make_results()
+    for section_ in (tree["subgroups"], tree["attrition"]["completion_by_subgroup"]):
+        old = section_["pathway"]
+        names = [k for k in old if k != "heterogeneity"]
+        renamed = {new: old[name] for new, name in zip(levels, names * len(levels), strict=False)}
+        section_["pathway"] = renamed | ({"heterogeneity": old["heterogeneity"]} if "heterogeneity" in old else {})
+    tree["protocol"] |= protocol
+    return tree
+
+
+def test_csv_formula_cells_neutralised_against_owasp(tmp_path: Path) -> None:
+    """Text cells starting with = + - @ tab or CR get a leading ' (OWASP); numbers, negative ones too, stay numbers."""
+    import pandas as pd
+
+    title = '=HYPERLINK("http://example.invalid","report")'
+    write_report(_with_pathways(FORMULAS, title=title), tmp_path)
+    for path in sorted((tmp_path / "tables").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+                        float(cell)  # only a plain number may start so
+    sub = pd.read_csv(tmp_path / "tables" / "subgroups.csv", keep_default_na=False)
+    # tab and CR are written as their escapes (as on the page), so they lead no cell and pandas keeps the rows whole
+    assert {f"'{f}" for f in FORMULAS[:5]} | {"\\x09x", "\\x0dx"} <= set(sub["level"])
+    comp = pd.read_csv(tmp_path / "tables" / "completion_by_subgroup.csv", keep_default_na=False)
+    assert {f"'{f}" for f in FORMULAS[:3]} <= set(comp["level"])
+    plan = pd.read_csv(tmp_path / "tables" / "analysis_plan.csv", keep_default_na=False)
+    assert plan.set_index("setting").loc["title", "value"] == "'" + title
+    assert plan.set_index("setting").loc["professional_efficacy", "value"] == "-0.5"  # a number, not a formula
+    effects = pd.read_csv(tmp_path / "tables" / "effect_sizes.csv")
+    assert effects["dz"].dtype == float and (effects["dz"] < 0).sum() == 6  # Exhaustion and Cynicism fall: negative numbers
+
+
+def test_user_text_literal_in_svg_html_and_csv(tmp_path: Path) -> None:
+    """A NUL byte, HTML markup or matplotlib math in a pathway name is shown as typed and leaves every file well formed."""
+    import xml.etree.ElementTree as ET
+
+    levels = ["a\x00b", "<b>bold</b> & <script>x</script>", "$x^2$"]
+    write_report(_with_pathways(levels), tmp_path)
+    for svg in sorted((tmp_path / "figures").glob("*.svg")):
+        ET.fromstring(svg.read_bytes())  # NUL or an unescaped "<" would raise
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "\x00" not in html and "<b>bold</b>" not in html and "<script" not in html.lower()
+    text = " ".join(parse(html).text)
+    assert "a\\x00b" in text and "<b>bold</b> & <script>x</script>" in text  # the literal text, visible
+    for fig in (svg for svg in html.split("<svg")[1:]):
+        assert "\x00" not in fig
+    drawn = svg_comments((tmp_path / "figures" / "subgroups.svg").read_text(encoding="utf-8"))
+    assert any(c.startswith("\\$x^2\\$ (") or c.startswith("$x^2$ (") for c in drawn), [c for c in drawn if "x" in c][:5]
+    assert not any("x^2" in c and "$" not in c for c in drawn)  # not typeset as math (which drops the dollars)
+
+
+def _wilson_upper_for_zero(n: int) -> float:
+    from scipy import stats
+
+    z = stats.norm.ppf(0.975)
+    return z * z / (n + z * z)  # Wilson's upper bound at 0 events (Wilson 1927; Newcombe 1998, method 3)
+
+
+def test_serious_adverse_events_one_unit_against_wilson(tmp_path: Path) -> None:
+    """0 events in 180 sessions: per 1,000 sessions, CI 0.00-20.90, alike in key findings, the table and the terminal."""
+    from rich.console import Console
+
+    from burnout.render_text import summary_table
+
+    tree, _ = make_results()
+    upper = _wilson_upper_for_zero(180)
+    assert abs(upper - 0.020896) < 5e-6
+    tree["side_effects"]["serious_adverse_events"] = {"count": 0, "n": 180, "rate": 0.0, "ci": [0.0, upper], "suppressed": False}
+    write_report(tree, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    expected = "0 in 180 sessions (0.00 per 1,000 sessions; 95% CI 0.00\u201320.90)"
+    summary = " ".join(" ".join(parse(section(html, "summary")).text).split())
+    assert f"Serious adverse events: {expected}." in summary
+    rows = {r[0]: r for r in table_grid(section(html, "safety"), "side_effects") if len(r) == 4}
+    assert rows["Serious adverse events, per 1,000 sessions delivered"][1:] == ["0/180", "0.00 per 1,000", "0.00\u201320.90 per 1,000"]
+    console = Console(width=200, record=True)
+    console.print(summary_table(tree))
+    assert expected in console.export_text()
+
+
+def test_trajectories_axis_shows_the_whole_scale(factory: tuple[Any, Any, Path]) -> None:
+    """Figure 2's y axis runs 0-6, the scale its label names, not from 3.5."""
+    import matplotlib as mpl
+
+    from burnout.report import _figures
+    from burnout.report._text import Ctx
+
+    with mpl.rc_context(_figures.RC):
+        made = _figures._trajectories(Ctx(factory[0]))
+    assert made is not None
+    ax = made[0].axes[0]
+    assert ax.get_ylim() == (0.0, 6.0) and ax.get_ylabel() == "Mean score (0\u20136)"
+    assert list(ax.get_yticks()) == [0, 1, 2, 3, 4, 5, 6]
+
+
+def test_plateau_of_exactly_zero_change_is_said(tmp_path: Path) -> None:
+    """No change at all between the last two assessments (no t test: SD 0) reads "yes (no change at all)", not a dash."""
+    tree, _ = make_results()
+    tree["subscales"]["professional_efficacy"]["plateau"] |= {
+        "mean_difference": 0.0, "ci": [0.0, 0.0], "t": None, "df": 394, "p": None, "plateaued": None,
+    }
+    write_report(tree, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    rows = {r[0]: r for r in table_grid(html, "plateau") if len(r) == 4}
+    assert rows["Professional Efficacy"][1:] == ["0.00 (0.00 to 0.00)", "\u2013", "yes (no change at all)"]
+
+
+def _h1(html: str) -> str:
+    return re.search(r"<h1>(.*?)</h1>", html).group(1)  # type: ignore[union-attr]
+
+
+def test_title_neutral_for_real_data_against_the_plan(plain: Path, factory: tuple[Any, Any, Path], tmp_path: Path) -> None:
+    """The demo's title only on synthetic output; real data get a neutral title unless the plan sets its own."""
+    from burnout.protocol import DEFAULT_TITLE
+
+    assert _h1((factory[2] / "report.html").read_text(encoding="utf-8")) == DEFAULT_TITLE
+    real = (plain / "report.html").read_text(encoding="utf-8")
+    assert _h1(real) == "Burnout program outcomes" and DEFAULT_TITLE not in re.search(r"<title>.*?</title>", real).group(0)  # type: ignore[union-attr]
+    tree, _ = make_results(synthetic=False)
+    tree["protocol"]["title"] = "St Elsewhere <burnout> clinic"
+    write_report(tree, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert _h1(html) == "St Elsewhere &lt;burnout&gt; clinic"
+    assert "<title>St Elsewhere &lt;burnout&gt; clinic: outcomes report</title>" in html
+
+
+def test_published_comparison_labelled_with_tolerances(factory: tuple[Any, Any, Path]) -> None:
+    """published-vs-this-run: named columns (no bare "ok"), each row's tolerance in its own unit, pandas-readable."""
+    import pandas as pd
+    from rich.console import Console
+
+    from burnout.demo import comparison_csv, comparison_table
+    from burnout.published import PUBLISHED, compare
+
+    rows = compare(factory[0])
+    df = pd.read_csv(io.StringIO(comparison_csv(rows)))
+    assert list(df.columns) == ["synthetic_data", "figure", "published", "this_run", "tolerance", "within_tolerance"]
+    assert df["synthetic_data"].all() and df["tolerance"].notna().all()
+    by = df.set_index("figure")["tolerance"]
+    assert by["completers (analysed)"] == "exact"
+    assert by["responded on Exhaustion"] == "\u00b1 3 patients"
+    assert by["Exhaustion mean, baseline"] == "\u00b1 0.03 points"
+    assert by["side effects after session 2"] == "\u00b1 0.6 percentage points"
+    assert len(df) == len(rows) > len(PUBLISHED)
+    table = comparison_table(rows)
+    headers = [c.header for c in table.columns]
+    assert headers == ["figure", "published", "this run", "tolerance", "within tolerance"]
+    console = Console(width=200, record=True)
+    console.print(table)
+    assert "\u00b1 3 patients" in console.export_text()

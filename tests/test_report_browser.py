@@ -77,7 +77,7 @@ def test_report_opens_offline_without_errors_in_chromium(report: Path) -> None:
             page.goto(url, wait_until="load")
             page.wait_for_timeout(200)
             title = page.title()
-            figures = page.locator("figure svg").count()
+            figures = page.locator("figure").count()  # two figures also carry a phone-width drawing
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "report.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -88,6 +88,43 @@ def test_report_opens_offline_without_errors_in_chromium(report: Path) -> None:
     assert "SYNTHETIC" in title
     assert figures == 7
     assert shot.stat().st_size > 50_000
+
+
+PHONE_WIDTH = 390  # CSS px: a common phone viewport
+MIN_TEXT_PX = 9.0  # the figures' 8 pt text must render at least this large
+
+
+def test_figures_legible_at_phone_width(report: Path) -> None:
+    """At 390 px every figure's 8 pt text renders at >= 9 CSS px and the page needs no sideways scrolling.
+
+    matplotlib's viewBox is in points, so the drawn size of 8 pt text is 8 x (rendered
+    width / viewBox width). The flow diagram (6.2 in) and the forest plot (7 in) would
+    shrink to ~6 px; the page shows their one-column drawings instead.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 800}, device_scale_factor=2).new_page()
+            page.route("**/*", lambda r: r.continue_() if r.request.url == report.resolve().as_uri() else r.abort())
+            page.goto(report.resolve().as_uri(), wait_until="load")
+            sizes = page.evaluate(
+                """() => [...document.querySelectorAll("figure")].map(f => {
+                    const svg = [...f.querySelectorAll("svg")].find(s => s.getBoundingClientRect().width > 0);
+                    return [f.id, svg.getBoundingClientRect().width / svg.viewBox.baseVal.width * 8];
+                })"""
+            )
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            ARTIFACTS.mkdir(exist_ok=True)
+            for key in ("flow", "subgroups"):
+                page.locator(f"#figure-{key}").screenshot(path=str(ARTIFACTS / f"phone-{key}.png"))
+        finally:
+            browser.close()
+    assert len(sizes) == 7
+    small = [(fid, round(px, 1)) for fid, px in sizes if px < MIN_TEXT_PX]
+    assert not small, small
+    assert scroll_width <= PHONE_WIDTH
 
 
 def test_chromium_skip_reason_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

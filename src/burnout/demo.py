@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,28 +37,53 @@ class DemoResult:
         return f"<DemoResult: {ok} of {len(self.comparison)} published figures reproduced, SYNTHETIC data, {self.out}>"
 
 
+COMPARISON_COLUMNS: Final[tuple[tuple[str, str], ...]] = (  # (CSV column, terminal header)
+    ("figure", "figure"),
+    ("published", "published"),
+    ("this_run", "this run"),
+    ("tolerance", "tolerance"),
+    ("within_tolerance", "within tolerance"),
+)
+
+
+def tolerance_text(row: dict[str, Any]) -> str:
+    """How close this run must be to the published figure, in the figure's own unit: "± 3 patients"."""
+    from burnout.published import PUBLISHED
+
+    fig = next((f for f in PUBLISHED if f.label == row["label"]), None)
+    if fig is None:  # effect-size labels and plateau conclusions are compared as words
+        return "one of the published labels" if "effect size" in row["label"] else "same conclusion"
+    if fig.kind == "count":
+        return "exact" if fig.tolerance == 0 else f"± {fig.tolerance:g} patients"
+    if fig.kind == "rate":
+        return f"± {100 * fig.tolerance:.1f} percentage points"
+    return f"± {fig.tolerance:.2f} points"
+
+
+def _comparison_cells(r: dict[str, Any]) -> list[str]:
+    return [r["label"].strip(), r["published"], r["this_run"], tolerance_text(r), "yes" if r["within_tolerance"] else "no"]
+
+
 def comparison_csv(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> str:
-    """The comparison as CSV text, its first line saying the data are synthetic."""
+    """The comparison as CSV text that ``pandas.read_csv`` reads: a ``synthetic_data`` column says the data are synthetic."""
     buf = io.StringIO()
-    buf.write("# SYNTHETIC DATA: this run analysed a simulated cohort calibrated to the published figures\n")
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["figure", "published", "this_run", "within_tolerance"])
+    writer.writerow(["synthetic_data", *(c for c, _ in COMPARISON_COLUMNS)])
     for r in rows:
-        writer.writerow([r["label"].strip(), r["published"], r["this_run"], "yes" if r["within_tolerance"] else "no"])
+        writer.writerow(["true", *_comparison_cells(r)])
     return buf.getvalue()
 
 
 def comparison_table(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]):  # noqa: ANN201 (rich import is lazy)
-    """Published | this run, as a Rich table."""
+    """Published | this run | tolerance | within tolerance, as a Rich table."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="Published study | this run (SYNTHETIC cohort)")
-    table.add_column("figure")
-    table.add_column("published", justify="right")
-    table.add_column("this run", justify="right")
-    table.add_column("", justify="center")
+    for _, header in COMPARISON_COLUMNS:
+        table.add_column(header, justify="left" if header == "figure" else "right")
     for r in rows:
-        table.add_row(r["label"], r["published"], r["this_run"], "ok" if r["within_tolerance"] else "off")
+        table.add_row(*(Text(cell) for cell in _comparison_cells(r)))  # Text: never read as Rich markup
     return table
 
 

@@ -45,4 +45,9 @@ def summary_table(results: dict[str, Any]) -> Table:
         table.add_row(f"responded on {label} subscale(s)", fmt_proportion(results["responders"][key]))
     last = list(results["below_threshold"])[-1]
     table.add_row(f"below threshold after session {last}", fmt_proportion(results["below_threshold"][last]))
+    sae = results.get("side_effects", {}).get("serious_adverse_events")
+    if sae:
+        from burnout.report._text import Ctx, fmt_sae  # the report's formatter: one unit on the page and here
+
+        table.add_row("serious adverse events", fmt_sae(sae, Ctx(results)))
     return table

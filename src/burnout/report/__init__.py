@@ -12,12 +12,20 @@ results.md); it never sees a patient row. It writes:
   and carries no patient identifier.
 - ``figures/<name>.svg`` and ``figures/<name>.png``: each figure as vector and as a
   200 dpi raster at its print size (3.5 or 7 in wide), byte-identical for the same results.
-- ``tables/<name>.csv``: each table, unrounded (rounding is for display only); a
-  suppressed count is written as ``suppressed (<k)``.
+- ``tables/<name>.csv``: each table, unrounded (rounding is for display only), that
+  ``pandas.read_csv(path)`` reads with no options: one header line, then rows. The
+  first column, ``synthetic_data``, is true or false on every row (so a file copied on
+  its own still says where it came from). Count columns hold only numbers: a hidden
+  count is an empty cell, and the last column, ``hidden``, names it and says why
+  (``count: suppressed (<11)``). Text cells a spreadsheet would run as a formula
+  (starting with = + - @, tab or CR) begin with ``'`` (OWASP's rule); numbers, negative
+  ones included, stay numbers. Control characters in text from data are written as
+  ``\xNN`` here, on the page and in the figures.
 
 When ``results["meta"]["synthetic"]`` is true, the page title, a banner, every
-figure (and its caption), every table note and the first line of every CSV say
-SYNTHETIC DATA.
+figure (and its caption), every table note and the ``synthetic_data`` column of every
+CSV say so. The page is titled by the plan's ``title``; real data whose plan kept the
+default (the reference study's title) get a neutral title instead.
 """
 
 from __future__ import annotations

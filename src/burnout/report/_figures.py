@@ -38,6 +38,7 @@ from burnout.report._text import (
     fmt_p,
     get,
     level_label,
+    literal,
 )
 
 __all__ = ["FIGURE_KEYS", "Figure", "build_figures"]
@@ -116,7 +117,7 @@ RC: Final[dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Figure:
-    """One rendered figure: file stem, title, caption (plain text) and both encodings."""
+    """One rendered figure: file stem, title, caption (plain text), both encodings, and a phone-width SVG if it has one."""
 
     key: str
     title: str
@@ -125,6 +126,7 @@ class Figure:
     svg: str
     png: bytes
     width_in: float
+    narrow_svg: str | None = None  # the page shows it instead of `svg` on narrow screens; figures/ keeps `svg`
 
 
 FIGURE_KEYS: Final[tuple[str, ...]] = ("flow", "trajectories", "response", "profiles", "transitions", "subgroups", "reach")
@@ -141,6 +143,8 @@ def build_figures(ctx: Ctx) -> dict[str, Figure]:
         "subgroups": _subgroups,
         "reach": _reach,
     }
+    # two-column figures whose 8 pt text would shrink to ~4 px on a phone: drawn again one column wide
+    narrow_builders: dict[str, Callable[[Ctx], MplFigure | None]] = {"flow": _flow_narrow, "subgroups": _subgroups_narrow}
     out: dict[str, Figure] = {}
     with mpl.rc_context(RC):
         for key, build in builders.items():
@@ -148,13 +152,17 @@ def build_figures(ctx: Ctx) -> dict[str, Figure]:
             if made is None:
                 continue
             fig, title, caption, alt = made
+            narrow = narrow_builders[key](ctx) if key in narrow_builders else None
             if ctx.synthetic:
-                fig.text(
-                    0.995, 0.995, "SYNTHETIC DATA", ha="right", va="top",
-                    fontsize=FONT_PT, fontweight="bold", color=OKABE_ITO["vermillion"],
-                )
+                for f in (fig, narrow):
+                    if f is not None:
+                        f.text(
+                            0.995, 0.995, "SYNTHETIC DATA", ha="right", va="top",
+                            fontsize=FONT_PT, fontweight="bold", color=OKABE_ITO["vermillion"],
+                        )
                 caption = f"{caption} SYNTHETIC DATA: simulated patients, not real outcomes."
             out[key] = Figure(
+                narrow_svg=None if narrow is None else _svg(narrow, f"{key}-narrow", title),
                 key=key,
                 title=title,
                 caption=caption,
@@ -226,6 +234,11 @@ def _text_width_in(texts: list[str], *, weight: str = "normal") -> float:
     return max(widths, default=0.0) / 72
 
 
+def _drawn_literally(text: str) -> str:
+    """Text from data for matplotlib: its dollar signs escaped, so "$x^2$" is drawn as typed, not as mathtext."""
+    return text.replace("$", r"\$")
+
+
 def _luminance(colour: str) -> float:
     r, g, b = to_rgb(colour)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -239,6 +252,28 @@ def _tick_label(ctx: Ctx, t: str) -> str:
 
 
 def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    boxes = _flow_boxes(ctx)
+    if boxes is None:
+        return None
+    fig = _draw_flow(ctx, *boxes, narrow=False)
+    title = "Participant flow"
+    caption = (
+        "Patients in the cohort files to the analysed completers. Exclusions are applied in sequence; each patient "
+        f"is counted once, at the first reason that applies. {ctx.suppression_note} A box that could only be "
+        "derived from a suppressed count is not shown."
+    )
+    alt = "Flow diagram from patients in the cohort files to analysed completers, with the number excluded at each step."
+    return fig, title, caption, alt
+
+
+def _flow_narrow(ctx: Ctx) -> MplFigure | None:
+    """The flow diagram one column wide (phones): each exclusion box under the step it leaves, not beside it."""
+    boxes = _flow_boxes(ctx)
+    return None if boxes is None else _draw_flow(ctx, *boxes, narrow=True)
+
+
+def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]] | None:
+    """The main steps (label, count text) and the exclusions between them (label, count)."""
     flow = ctx.results.get("flow")
     if not flow:
         return None
@@ -281,18 +316,32 @@ def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     if not ex:
         main = [main[0], main[2], main[4]]
         side = []
+    return main, side
 
-    width, box_h, gap = 6.2, 0.46, 0.52
-    height = 0.15 + len(main) * box_h + (len(main) - 1) * gap + 0.1
+
+def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, Any]], *, narrow: bool) -> MplFigure:
+    """Boxes and arrows: exclusions to the right of the trunk (6.2 in) or, when ``narrow``, under it (3.5 in)."""
+    side_h = [0.14 * (label.count("\n") + 2) + 0.1 for label, _ in side]
+    box_h = 0.46
+    if narrow:
+        width, gap = ONE_COLUMN_IN, max(side_h, default=0.3) + 0.26
+        main_x, main_w = 0.08, width - 0.16
+        side_x, side_w = 0.5, width - 0.58
+        centre = main_x + main_w / 2  # the boxes' text
+        trunk = 0.3  # the arrows run down the left edge, past the exclusion boxes
+    else:
+        width, gap = 6.2, 0.52
+        main_x, main_w = 0.15, 2.95
+        side_x, side_w = 3.55, 2.55
+        centre = trunk = main_x + main_w / 2
+    top = 0.24 if narrow else 0.15  # narrow: room for the SYNTHETIC DATA stamp above the first box
+    height = top + len(main) * box_h + (len(main) - 1) * gap + 0.1
     fig = _new(width, height)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.axis("off")
-    main_x, main_w = 0.15, 2.95
-    side_x, side_w = 3.55, 2.55
-    centre = main_x + main_w / 2
-    y = height - 0.15
+    y = height - top
     tops = []
     for i, (label, count) in enumerate(main):
         bottom = y - box_h
@@ -311,14 +360,13 @@ def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         top_of_next = tops[i + 1][0]
         bottom = tops[i][1]
         ax.annotate(
-            "", xy=(centre, top_of_next), xytext=(centre, bottom),
+            "", xy=(trunk, top_of_next), xytext=(trunk, bottom),
             arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.8, "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8},
         )
         if i < len(side):
             label, count = side[i]
             mid = (bottom + top_of_next) / 2
-            lines = label.count("\n") + 2
-            h = 0.14 * lines + 0.1
+            h = side_h[i]
             ax.add_patch(
                 FancyBboxPatch(
                     (side_x, mid - h / 2), side_w, h, boxstyle="round,pad=0,rounding_size=0.04",
@@ -327,17 +375,10 @@ def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             )
             ax.text(side_x + 0.08, mid, f"{label}\nn = {ctx.count(count)}", ha="left", va="center", linespacing=1.25)
             ax.annotate(
-                "", xy=(side_x, mid), xytext=(centre, mid),
+                "", xy=(side_x, mid), xytext=(trunk, mid),
                 arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.6, "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7},
             )
-    title = "Participant flow"
-    caption = (
-        "Patients in the cohort files to the analysed completers. Exclusions are applied in sequence; each patient "
-        f"is counted once, at the first reason that applies. {ctx.suppression_note} A box that could only be "
-        "derived from a suppressed count is not shown."
-    )
-    alt = "Flow diagram from patients in the cohort files to analysed completers, with the number excluded at each step."
-    return fig, title, caption, alt
+    return fig
 
 
 # ---------------------------------------------------------------------- trajectories
@@ -387,7 +428,7 @@ def _trajectories(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     fig = _new(ONE_COLUMN_IN, 2.75)
     ax = fig.add_axes((0.15, 0.17, 0.55, 0.78))
     offsets = dict(zip(present, [(i - (len(present) - 1) / 2) * 0.09 for i in range(len(present))], strict=True))
-    lows, highs, ends = [], [], []
+    ends = []
     for s in present:
         xs, ys, lo, hi = [], [], [], []
         for i, t in enumerate(tps):
@@ -399,9 +440,6 @@ def _trajectories(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             ys.append(e["mean"])
             lo.append(e["mean"] - ci[0] if ci else 0.0)
             hi.append(ci[1] - e["mean"] if ci else 0.0)
-            if ci:
-                lows.append(ci[0])
-                highs.append(ci[1])
         if not xs:
             continue
         ax.errorbar(
@@ -413,9 +451,9 @@ def _trajectories(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     ax.set_xlim(-0.35, len(tps) - 0.65)
     ax.set_xlabel("Assessment (after session)")
     ax.set_ylabel("Mean score (0\u20136)")
-    if lows:
-        span = max(highs) - min(lows)
-        ax.set_ylim(max(0.0, min(lows) - 0.12 * span), min(6.0, max(highs) + 0.08 * span))
+    # the whole 0-6 scale: a truncated axis would make a change of half a point look like a collapse
+    ax.set_ylim(0.0, 6.0)
+    ax.set_yticks(range(7))
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
     ax.set_axisbelow(True)
     lo_y, hi_y = ax.get_ylim()
@@ -640,6 +678,25 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
 
 
 def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
+    fig = _draw_subgroups(ctx, narrow=False)
+    if fig is None:
+        return None
+    title = "Response by subgroup"
+    caption = (
+        "Percentage of completers responding within each subgroup level (squares, sized by subgroup size) with 95% "
+        "Wilson intervals; dashed lines mark the whole completer cohort. The p value on each variable's row is its "
+        f"heterogeneity test (not adjusted for multiplicity). {ctx.suppression_note}"
+    )
+    alt = "Forest plot of response rates by age band, sex, route and program pathway for each subscale and for response on at least one subscale."
+    return fig, title, caption, alt
+
+
+def _subgroups_narrow(ctx: Ctx) -> MplFigure | None:
+    """The forest plot one column wide (phones): the four panels one under another, each with its labels."""
+    return _draw_subgroups(ctx, narrow=True)
+
+
+def _draw_subgroups(ctx: Ctx, *, narrow: bool) -> MplFigure | None:
     subgroups = ctx.results.get("subgroups") or {}
     if not subgroups:
         return None
@@ -652,26 +709,35 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
                 continue
             n = entry.get("n")
             n_txt = "suppressed" if n is None else f"{n:,}"
-            shown = str(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
-            rows.append(("level", f"{shown} ({n_txt})", entry, var))
+            shown = literal(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
+            rows.append(("level", _drawn_literally(f"{shown} ({n_txt})"), entry, var))
     n_rows = len(rows)
     row_h = 0.165
     top_in, bottom_in = 0.42, 0.45
-    height = top_in + bottom_in + row_h * n_rows
-    fig = _new(TWO_COLUMN_IN, height)
+    block_gap = 0.62  # narrow: between one panel's x axis and the next panel's title
+    panels_h = row_h * n_rows
+    width = ONE_COLUMN_IN if narrow else TWO_COLUMN_IN
+    height = top_in + bottom_in + (len(outcomes) * panels_h + (len(outcomes) - 1) * block_gap if narrow else panels_h)
+    fig = _new(width, height)
     label_in = max(
         _text_width_in([label for kind, label, _, _ in rows if kind == "level"]),
         _text_width_in([label for kind, label, _, _ in rows if kind == "header"], weight="bold"),
     )
-    left, right, gap = (label_in + 0.12) / TWO_COLUMN_IN, 0.985, 0.036
-    panel_w = (right - left - gap * (len(outcomes) - 1)) / len(outcomes)
+    left, right, gap = (label_in + 0.12) / width, 0.985 if not narrow else 1 - 0.12 / width, 0.036
+    panel_w = right - left if narrow else (right - left - gap * (len(outcomes) - 1)) / len(outcomes)
     ax0 = None
+    labelled = []
     overall = {s: get(ctx.results, "subscales", s, "response", "rate") for s in SUBSCALES}
     overall["at_least_1"] = get(ctx.results, "responders", "at_least_1", "rate")
     for k, o in enumerate(outcomes):
         # not sharey: the panels only need the same limits, and shared axes would build every
         # row's tick (and measure every label) in all four panels
-        ax = fig.add_axes((left + k * (panel_w + gap), bottom_in / height, panel_w, (row_h * n_rows) / height))
+        if narrow:
+            bottom = bottom_in + (len(outcomes) - 1 - k) * (panels_h + block_gap)
+            ax = fig.add_axes((left, bottom / height, panel_w, panels_h / height))
+            labelled.append(ax)
+        else:
+            ax = fig.add_axes((left + k * (panel_w + gap), bottom_in / height, panel_w, panels_h / height))
         ax0 = ax0 or ax
         ax.set_xlim(0, 100)
         ax.set_ylim(n_rows - 0.5, -0.5)
@@ -724,22 +790,17 @@ def _subgroups(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             )
         if xs:
             ax.scatter(xs, ys, s=sizes, marker="s", color=INK, linewidths=0, zorder=2.1)
-        if k:
+        if k and not narrow:
             ax.set_yticks([])
-    ax0.set_yticks(range(n_rows), [label for _kind, label, _, _ in rows])
-    for tick, (kind, *_rest) in zip(ax0.get_yticklabels(), rows, strict=True):
-        if kind == "header":
-            tick.set_fontweight("bold")
-    fig.text((left + right) / 2, 0.06 / height * 1.2, "Responders, % of subgroup (95% Wilson CI)", ha="center", va="bottom")
+    for ax in labelled or [ax0]:  # wide: the first panel's labels serve all four
+        ax.set_yticks(range(n_rows), [label for _kind, label, _, _ in rows])
+        for tick, (kind, *_rest) in zip(ax.get_yticklabels(), rows, strict=True):
+            if kind == "header":
+                tick.set_fontweight("bold")
+    x_label_at = 0.5 if narrow else (left + right) / 2  # narrow: the label is wider than the panel
+    fig.text(x_label_at, 0.06 / height * 1.2, "Responders, % of subgroup (95% Wilson CI)", ha="center", va="bottom")
     fig.text(0.01, 1 - 0.12 / height, "Subgroup (n)", ha="left", va="top", fontweight="bold")
-    title = "Response by subgroup"
-    caption = (
-        "Percentage of completers responding within each subgroup level (squares, sized by subgroup size) with 95% "
-        "Wilson intervals; dashed lines mark the whole completer cohort. The p value on each variable's row is its "
-        f"heterogeneity test (not adjusted for multiplicity). {ctx.suppression_note}"
-    )
-    alt = "Forest plot of response rates by age band, sex, route and program pathway for each subscale and for response on at least one subscale."
-    return fig, title, caption, alt
+    return fig
 
 
 # ------------------------------------------------------------------------------ reach

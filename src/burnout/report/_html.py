@@ -99,7 +99,9 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
         )
         return (
             f'<figure class="{size}" id="figure-{esc(key)}">'
-            f'<div class="fig-body">{inline_svg(f.svg, f"f{num.figures}-", label=f.alt)}</div>'
+            f'<div class="fig-body{" has-narrow" if f.narrow_svg else ""}">{inline_svg(f.svg, f"f{num.figures}-", label=f.alt)}'
+            + (inline_svg(f.narrow_svg, f"f{num.figures}n-", label=f.alt) if f.narrow_svg else "")
+            + "</div>"
             f"<figcaption><strong>Figure {num.figures}.</strong> <strong>{esc(f.title)}.</strong> {caption}</figcaption>"
             "</figure>"
         )

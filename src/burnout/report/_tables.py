@@ -2,8 +2,9 @@
 
 Each builder returns a `Table`: display strings (rounded here, at display time) for the
 HTML table made with great_tables, and unrounded values for the CSV. A suppressed count
-is None in the tree and is written as ``suppressed (<k)`` in both; its rate and interval
-are left blank. Nothing is derived from a hidden cell.
+is None in the tree and is written as ``suppressed (<k)`` in the HTML; in the CSV its cell
+is empty and the ``hidden`` column says why (`to_csv`). Its rate and interval are left
+blank. Nothing is derived from a hidden cell.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -36,6 +38,8 @@ from burnout.report._text import (
     fmt_signed,
     get,
     level_label,
+    literal,
+    sae_rate_cells,
     severe_profile,
 )
 
@@ -185,7 +189,7 @@ def _flow(ctx: Ctx) -> Table | None:
         key="participant_flow",
         title="Participant flow",
         columns=[],
-        csv_columns=["step", "count"],
+        csv_columns=["step", "count", "rate"],
         html=False,  # shown as the flow diagram
     )
     steps: list[tuple[str, Any]] = [("patients", flow.get("patients"))]
@@ -203,11 +207,11 @@ def _flow(ctx: Ctx) -> Table | None:
             ("excluded_missed_assessment", ex.get("missed_assessment")),
         ]
     steps.append(("completers", flow.get("completers")))
+    rate = get(flow, "completion", "rate")  # completers / threshold_met, on the completers' row
     for step, count in steps:
-        t.csv_rows.append({"step": step, "count": ctx.suppressed if count is None else count})
-    rate = get(flow, "completion", "rate")
-    if rate is not None:
-        t.csv_rows.append({"step": "completion_rate", "count": rate})
+        t.csv_rows.append(
+            {"step": step, "count": ctx.suppressed if count is None else count, "rate": rate if step == "completers" else None}
+        )
     return t
 
 
@@ -423,7 +427,7 @@ def _plateau(ctx: Ctx) -> Table | None:
                 "subscale": SUBSCALE_LABELS[s],
                 "diff": f"{fmt_signed(pl.get('mean_difference'))} ({fmt_ci(pl.get('ci'))})",
                 "p": fmt_p(pl.get("p")),
-                "plateau": NDASH if plat is None else ("yes" if plat else "no, still improving"),
+                "plateau": _plateau_cell(plat, pl.get("mean_difference")),
             }
         )
         t.csv_rows.append(
@@ -438,6 +442,19 @@ def _plateau(ctx: Ctx) -> Table | None:
         "improvement (p \u2265 0.05, or a change in the worse direction)."
     )
     return t
+
+
+def _plateau_cell(plateaued: bool | None, mean_difference: Any) -> str:
+    """"yes", "no, still improving", or why there is no test.
+
+    With every patient's change exactly 0 the paired t test is undefined (SD 0), so the
+    tree's ``plateaued`` is None; a zero mean change is still no further improvement.
+    """
+    if plateaued is not None:
+        return "yes" if plateaued else "no, still improving"
+    if mean_difference == 0:
+        return "yes (no change at all)"
+    return "not tested" if mean_difference is None else "not tested (too few completers)"
 
 
 # ------------------------------------------------------------------------ response
@@ -652,11 +669,16 @@ def _safety(ctx: Ctx) -> Table | None:
         t.csv_rows.append({"event": "side_effects", "session": k} | _prop_raw(p, ctx))
     sae = se.get("serious_adverse_events")
     if sae:
-        t.rows.append({"label": "Serious adverse events, per session delivered"} | _prop_cells(sae, ctx))
+        cells = _prop_cells(sae, ctx)
+        if cells["pct"] != NDASH:  # the same unit as the key findings and the terminal: per 1,000 sessions
+            rate, ci = sae_rate_cells(sae)
+            cells |= {"pct": f"{rate} per 1,000", "ci": f"{ci} per 1,000"}
+        t.rows.append({"label": "Serious adverse events, per 1,000 sessions delivered"} | cells)
         t.csv_rows.append({"event": "serious_adverse_events", "session": "all"} | _prop_raw(sae, ctx))
     t.notes.append(
         "Side effects: completers reporting any side effect at that session (denominator: those asked). Serious "
-        "adverse events: events per session delivered to completers. 95% Wilson intervals."
+        "adverse events: events per 1,000 sessions delivered to completers (n/N: events/sessions). 95% Wilson "
+        "intervals."
     )
     return t
 
@@ -733,7 +755,7 @@ def _heterogeneity_csv(ctx: Ctx, sub: Table | None) -> Table | None:
 def _esc_cell(text: str) -> str:
     import html as _html
 
-    return _html.escape(text, quote=False)
+    return _html.escape(literal(text), quote=False)
 
 
 NOT_ESTIMATED: Final[str] = "\u2014"
@@ -1187,19 +1209,57 @@ def _csv_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return "" if not math.isfinite(v) else repr(v)
-    return str(v)
+        return "" if not math.isfinite(v) else repr(float(v))  # float(): numpy scalars repr as "np.float64(...)"
+    if isinstance(v, int):
+        return str(v)
+    return neutralise_formula(literal(v))  # control characters as \xNN: a quoted CR splits the rows pandas reads
+
+
+SYNTHETIC_COLUMN: Final[str] = "synthetic_data"
+HIDDEN_COLUMN: Final[str] = "hidden"
+_FORMULA_START: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_formula(text: str) -> str:
+    """A text cell a spreadsheet cannot run: a leading ``'`` when it starts with = + - @, tab or CR (OWASP).
+
+    Applied to text cells only; a number written as text ("-0.5", a plan's cut-off) is
+    left alone, since a spreadsheet reads it as the number it is, not as a formula.
+    """
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _count_column(name: str) -> bool:
+    """Columns that hold counts of patients (or sessions): numeric, blank when hidden."""
+    return name in ("count", "n") or name.endswith(("_count", "_n")) or name.startswith("to_")
 
 
 def to_csv(table: Table, ctx: Ctx) -> str:
-    """CSV text: unrounded values, a hidden count as its suppression mark, a SYNTHETIC first line when so."""
+    """CSV text that ``pandas.read_csv`` reads with no options: one header line, numeric count columns.
+
+    Columns: ``synthetic_data`` (true on every row of a synthetic run, so a file copied
+    on its own still says so), the table's own columns with unrounded values, then
+    ``hidden`` (every table but the plan): a hidden count is an empty cell and
+    ``hidden`` names it and why ("count: suppressed (<11)"). Text cells that a
+    spreadsheet would run as a formula are neutralised (`neutralise_formula`).
+    """
     buf = io.StringIO()
-    if ctx.synthetic:
-        buf.write("# SYNTHETIC DATA: simulated patients, not real outcomes\n")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(table.csv_columns)
+    with_hidden = table.key != "analysis_plan"
+    w.writerow([SYNTHETIC_COLUMN, *table.csv_columns, *([HIDDEN_COLUMN] if with_hidden else [])])
+    synthetic = _csv_value(ctx.synthetic)
     for row in table.csv_rows:
-        w.writerow([_csv_value(row.get(c)) for c in table.csv_columns])
+        cells, hidden = [], []
+        for c in table.csv_columns:
+            v = row.get(c)
+            if _count_column(c) and isinstance(v, str):  # a suppression mark, never a number
+                hidden.append(f"{c}: {v}")
+                v = None
+            cells.append(_csv_value(v))
+        w.writerow([synthetic, *cells, *([_csv_value("; ".join(hidden))] if with_hidden else [])])
     return buf.getvalue()
 
 
@@ -1218,7 +1278,8 @@ def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
 
     keys = [c.key for c in table.columns]
     cols = ([table.group] if table.group else []) + keys
-    df = _frame({k: [str(row.get(k, "")) for row in table.rows] for k in cols})
+    shown = str if table.rich else literal  # rich cells were made printable when built (_esc_cell)
+    df = _frame({k: [shown(row.get(k, "")) for row in table.rows] for k in cols})
     gid = f"tbl-{table.key.replace('_', '-')}"
     gt = GT(df, rowname_col=table.stub, groupname_col=table.group, id=gid)
     if table.rich:

@@ -31,7 +31,10 @@ __all__ = [
     "fmt_pct_ci",
     "fmt_pooled",
     "fmt_prop",
+    "fmt_sae",
     "fmt_signed",
+    "literal",
+    "sae_rate_cells",
 ]
 
 MINUS: Final[str] = "\u2212"
@@ -71,7 +74,22 @@ TEST_LABELS: Final[dict[str, str]] = {
 
 def esc(text: object) -> str:
     """HTML-escape any text that came from data or the plan."""
-    return html.escape(str(text), quote=True)
+    return html.escape(literal(str(text)), quote=True)
+
+
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def literal(text: object) -> str:
+    """Text from data or the plan made printable as itself: each control character written as ``\\xNN``.
+
+    A NUL, escape or form feed in a cell value is not allowed in XML (so in SVG) and is
+    a parse error in HTML; newlines and tabs would break a label's layout. Each becomes
+    its escape (NUL -> ``\\x00``), visible in any font (the figures' DejaVu Sans has no
+    control pictures), so the reader sees that the value holds it. Escaping for HTML is
+    `esc`'s job, not this one's.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 def _finite(x: Any) -> bool:
@@ -142,7 +160,7 @@ class Ctx:
         self.first: str = self.timepoints[0]
         self.last: str = self.timepoints[-1]
         self.sessions: int | None = schedule.get("sessions")
-        self.title: str = str(protocol.get("title") or "Burnout program outcomes")
+        self.title: str = report_title(protocol.get("title"), synthetic=self.synthetic)
 
     @property
     def suppressed(self) -> str:
@@ -179,6 +197,55 @@ class Ctx:
 
     def synthetic_note(self) -> str:
         return "SYNTHETIC DATA: simulated patients, not real outcomes." if self.synthetic else ""
+
+
+NEUTRAL_TITLE: Final[str] = "Burnout program outcomes"
+
+
+def report_title(plan_title: Any, *, synthetic: bool) -> str:
+    """The report's title: the plan's own, else a neutral one; the demo's title only on synthetic output.
+
+    The default plan carries the reference study's title (``protocol.DEFAULT_TITLE``), so a
+    plan that never set ``title`` resolves to it; on a user's real data that would put the
+    demo's program name on their report, so it reads as the neutral title instead.
+    """
+    from burnout.protocol import DEFAULT_TITLE
+
+    title = literal(plan_title).strip() if plan_title else ""
+    if not title or (title == DEFAULT_TITLE and not synthetic):
+        return NEUTRAL_TITLE
+    return title
+
+
+SAE_PER: Final[int] = 1000  # serious adverse events are rare: a rate per 1,000 sessions keeps 2 decimals meaningful
+SAE_UNIT: Final[str] = f"per {SAE_PER:,} sessions"
+
+
+def sae_rate_cells(p: Mapping[str, Any] | None) -> tuple[str, str]:
+    """The serious-adverse-event rate and its interval, both per 1,000 sessions: ("0.00", "0.00–1.62").
+
+    One unit for the rate wherever it is shown (key findings, the safety table, the
+    terminal summary); the results tree holds it per session (``rate``, ``ci``).
+    """
+    p = p or {}
+    rate, ci = p.get("rate"), p.get("ci")
+    shown = NDASH if not _finite(rate) else fmt_num(SAE_PER * rate)
+    if not ci or not all(_finite(v) for v in ci):
+        return shown, NDASH
+    return shown, f"{fmt_num(SAE_PER * ci[0])}{NDASH}{fmt_num(SAE_PER * ci[1])}"
+
+
+def fmt_sae(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
+    """Serious adverse events as prose: "0 in 2,370 sessions (0.00 per 1,000 sessions; 95% CI 0.00–1.62)"."""
+    if not p:
+        return NDASH
+    n = p.get("n")
+    sessions = f" in {n:,} sessions" if isinstance(n, int) else ""
+    if p.get("suppressed") or p.get("count") is None:
+        return ctx.suppressed + sessions
+    rate, ci = sae_rate_cells(p)
+    text = f"{p['count']:,}{sessions} ({rate} {SAE_UNIT}"
+    return text + (f"; 95% CI {ci})" if ci != NDASH else ")")
 
 
 HIDDEN: Final[dict[str, Any]] = {"count": None, "n": None, "rate": None, "ci": None, "suppressed": True}
@@ -339,10 +406,7 @@ def summary_points(ctx: Ctx) -> list[str]:
         sae = se.get("serious_adverse_events")
         sae_txt = ""
         if sae:
-            sae_txt = (
-                f" Serious adverse events: {esc(ctx.count(sae.get('count')))} in {sae.get('n') or 0:,} sessions "
-                f"(95% CI {fmt_pct_ci(sae.get('ci'), 2)} per session)."
-            )
+            sae_txt = f" Serious adverse events: {esc(fmt_sae(sae, ctx))}."
         out.append("<strong>Safety.</strong> Side effects reported by " + join_words(se_bits) + "." + sae_txt)
     het = _heterogeneity_findings(ctx)
     if het:
@@ -369,7 +433,7 @@ def summary_points(ctx: Ctx) -> list[str]:
 
 def level_label(level: object) -> str:
     """A subgroup level for display: first letter upper-case, number ranges with an en dash."""
-    text = str(level)
+    text = literal(level)
     if any(ch.isdigit() for ch in text):
         text = text.replace("-", NDASH)
     return text[:1].upper() + text[1:]
