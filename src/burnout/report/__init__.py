@@ -20,7 +20,7 @@ results.md); it never sees a patient row. It writes:
   (``count: suppressed (<11)``). Text cells a spreadsheet would run as a formula
   (starting with = + - @, tab or CR) begin with ``'`` (OWASP's rule); numbers, negative
   ones included, stay numbers. Control characters in text from data are written as
-  ``\xNN`` here, on the page and in the figures.
+  ``\\xNN`` here, on the page and in the figures.
 
 When ``results["meta"]["synthetic"]`` is true, the page title, a banner, every
 figure (and its caption), every table note and the ``synthetic_data`` column of every
