@@ -123,11 +123,11 @@ def test_user_text_in_paths_is_printed_literally(tmp_path):
     folder = write_cohort(tmp_path / "c:100:[bold]x[/bold]")
     result = runner.invoke(app, ["validate", str(folder)])
     assert result.exit_code == 0, result.output
-    assert "c:100:[bold]x[/bold]" in result.output.replace("\n", "")
+    assert "c:100:[bold]x[/bold]" in "".join(result.output.split())  # the path may wrap
     out = tmp_path / "o:100:[red]"
-    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out), "-q"])
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"{out / 'results.json'}" in result.output.replace("\n", "")
+    assert f"{out / 'results.json'}" in "".join(result.output.split())
     assert "\U0001f4af" not in result.output  # the emoji ":100:" would become
 
 
