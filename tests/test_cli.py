@@ -160,3 +160,12 @@ def test_simulate_says_what_it_wrote_in_words(tmp_path):
     assert result.exit_code == 0, result.output
     assert "<" not in result.output and "SimulatedCohort" not in result.output
     assert "40 patients" in result.output and "SYNTHETIC" in result.output
+
+
+def test_error_messages_print_emoji_codes_literally(tmp_path):
+    folder = tmp_path / "export:100:"
+    folder.mkdir()  # no cohort files: the error names this folder
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 2
+    assert "export:100:" in "".join(result.output.split())
+    assert "\U0001f4af" not in result.output

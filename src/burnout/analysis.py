@@ -33,7 +33,9 @@ class Analysis:
 
     ``results`` follows results.md (a public contract); ``to_json()`` is the exact
     text written to results.json. Counts below the plan's min_cell_count are already
-    suppressed in it. Nothing here identifies a patient.
+    suppressed in it. Nothing here identifies a patient. ``results`` is read-only all
+    the way down (dicts and lists that refuse changes, so it still indexes and compares
+    like JSON); ``json.loads(analysis.to_json())`` is a copy you can change.
     """
 
     results: dict[str, Any]

@@ -63,8 +63,9 @@ def check_output_folder(out: str | os.PathLike[str], *, sources: Iterable[str | 
     def refuse(reason: str, fix: str = _NEW_NAME_HINT) -> OutputFolderError:
         return OutputFolderError(f"output folder {str(target)!r} {reason}; nothing was written: {fix}")
 
-    protected = [("the root folder", Path("/")), ("your home folder", Path.home())]
-    protected.append(("the current folder", Path.cwd()))
+    protected = [("the root folder", Path("/")), ("the current folder", Path.cwd())]
+    with contextlib.suppress(RuntimeError, KeyError):  # no home folder known: nothing to protect
+        protected.append(("your home folder", Path.home()))
     protected += [("the cohort folder", Path(s)) for s in sources]
     for what, folder in protected:
         folder = folder.resolve()
