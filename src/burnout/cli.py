@@ -19,6 +19,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 __all__ = ["app", "main"]
 
+
 class _PlainHelp:
     """Help that reads SOURCE and --out FOLDER, not typer's {source}, <str> and <bool> placeholders."""
 

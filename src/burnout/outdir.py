@@ -39,7 +39,7 @@ __all__ = ["MANIFEST_NAME", "TEMP_PREFIX", "OutputFolderError", "check_output_fo
 MANIFEST_NAME = ".burnout-manifest.json"
 TEMP_PREFIX = ".burnout-tmp-"
 _MARKER_NAME = ".burnout-writing"  # inside a temporary folder while it is being written
-_NEW_NAME_HINT = "give --out a new folder name (burnout creates it) or an empty folder"
+_NEW_NAME_HINT = "choose a new folder name (burnout creates it) or an empty folder"
 
 
 class OutputFolderError(ValueError, BurnoutError):
@@ -115,7 +115,7 @@ def _check_replaceable(folder: Path, refuse: Callable[..., OutputFolderError]) -
         shown = ", ".join(repr(p) for p in extra[:3]) + (", ..." if len(extra) > 3 else "")
         raise refuse(
             f"was written by burnout but now also holds {shown}, which burnout did not write",
-            "move those files out of it, or give --out another folder",
+            "move those files out of it, or choose another output folder",
         )
 
 
