@@ -380,3 +380,43 @@ def test_a_handful_meeting_the_threshold_is_analysed_with_every_count_hidden(tmp
     assert result.results["flow"]["threshold_met"] is None
     reach = result.results["attrition"]["reach"]
     assert reach and all(step["suppressed"] and step["count"] is None for step in reach.values())
+
+
+# --------------------------------------------------------------------------- the Python API
+
+
+def test_results_are_deeply_read_only_and_still_json(run):
+    result, _, _ = run
+    tree = result.results
+    with pytest.raises(TypeError, match="read-only"):
+        tree["flow"]["patients"] = 3
+    with pytest.raises(TypeError, match="read-only"):
+        del tree["flow"]
+    with pytest.raises(TypeError, match="read-only"):
+        tree["warnings"].append("mine")
+    lists = [v for v in tree["subscales"]["exhaustion"]["response"].values() if isinstance(v, list)]
+    assert lists, "the response carries its confidence interval as a list"
+    with pytest.raises(TypeError, match="read-only"):
+        lists[0][0] = 0.0
+    # still indexes, compares and serialises like the JSON it is
+    assert json.loads(result.to_json()) == tree
+    assert isinstance(tree["flow"], dict)
+
+
+def test_repr_html_shows_the_flow_and_key_findings(run):
+    result, ref, _ = run
+    page = result._repr_html_()
+    assert page.startswith("<table>")
+    assert f"<td>{len(ref['people'])}</td>" in page  # patients in the flow
+    for label in ("met the threshold at baseline", "completers", "responded: Exhaustion", "below threshold"):
+        assert label in page
+    assert "&lt;Analysis:" in page  # the repr line, escaped
+
+
+def test_dir_shows_the_public_names():
+    import burnout
+
+    names = dir(burnout)
+    for public in burnout.__all__:
+        assert public in names
+    assert "analyze" in names and "Analysis" in names

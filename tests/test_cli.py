@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,80 @@ def test_analyze_rejects_unknown_backend(tmp_path):
     result = runner.invoke(app, ["analyze", str(tmp_path), "--out", str(tmp_path / "o"), "--backend", "oracle"])
     assert result.exit_code == 2
     assert "duckdb or spark" in result.output
+
+
+# --------------------------------------------------------------------------- saying it plainly
+
+
+def test_version():
+    from burnout import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"burnout {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in [*COMMANDS, "import"])])
+def test_help_has_no_type_placeholders(command):
+    text = runner.invoke(app, [*command, "--help"]).output
+    for placeholder in ("<bool>", "<str>", "<path>", "<int>", "{source}", "{url}", "{"):
+        assert placeholder not in text, f"{placeholder} in `burnout {' '.join(command)} --help`"
+
+
+def test_validate_of_a_missing_folder_does_not_talk_of_writing_or_rows(tmp_path):
+    result = runner.invoke(app, ["validate", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "Nothing was written" not in result.output and "rows above" not in result.output
+    assert "Fix the problems above" in result.output
+
+
+def test_user_text_in_paths_is_printed_literally(tmp_path):
+    folder = write_cohort(tmp_path / "c:100:[bold]x[/bold]")
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "c:100:[bold]x[/bold]" in "".join(result.output.split())  # the path may wrap
+    out = tmp_path / "o:100:[red]"
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"{out / 'results.json'}" in "".join(result.output.split())
+    assert "\U0001f4af" not in result.output  # the emoji ":100:" would become
+
+
+def test_progress_numbers_every_stage_with_its_time_and_no_source_location(tmp_path):
+    folder = write_cohort(tmp_path / "c")
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert [line.split("]")[0] + "]" for line in lines] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    assert all(re.search(r"\(\d+\.\d s\)$", line) for line in lines), lines
+    assert ".py:" not in result.output
+    quiet = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "o"), "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert not re.search(r"^\[\d/\d\]", quiet.output, re.M)
+
+
+def test_demo_counts_its_stages_to_the_end(tmp_path, monkeypatch):
+    import burnout.simulate as sim
+
+    real = sim.simulate_cohort
+    monkeypatch.setattr(sim, "simulate_cohort", lambda *, seed: real(patients=150, seed=seed))  # fast
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    stages = re.findall(r"^\[(\d)/(\d)\]", result.output, re.M)
+    assert stages == [(str(i), "5") for i in range(1, 6)]
+
+
+def test_simulate_says_what_it_wrote_in_words(tmp_path):
+    result = runner.invoke(app, ["simulate", "--out", str(tmp_path / "s"), "--patients", "40"])
+    assert result.exit_code == 0, result.output
+    assert "<" not in result.output and "SimulatedCohort" not in result.output
+    assert "40 patients" in result.output and "SYNTHETIC" in result.output
+
+
+def test_error_messages_print_emoji_codes_literally(tmp_path):
+    folder = tmp_path / "export:100:"
+    folder.mkdir()  # no cohort files: the error names this folder
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 2
+    assert "export:100:" in "".join(result.output.split())
+    assert "\U0001f4af" not in result.output

@@ -35,3 +35,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'burnout' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the public names, lazy ones included (they are not in globals() until first used)
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})

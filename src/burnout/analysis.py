@@ -9,11 +9,10 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from burnout import __version__
 
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from burnout._progress import StageProgress
     from burnout.protocol import Protocol
 
 __all__ = ["Analysis", "analyze", "connect", "write_outputs"]
@@ -33,11 +33,19 @@ class Analysis:
 
     ``results`` follows results.md (a public contract); ``to_json()`` is the exact
     text written to results.json. Counts below the plan's min_cell_count are already
-    suppressed in it. Nothing here identifies a patient.
+    suppressed in it. Nothing here identifies a patient. ``results`` is read-only all
+    the way down (dicts and lists that refuse changes, so it still indexes and compares
+    like JSON); ``json.loads(analysis.to_json())`` is a copy you can change.
     """
 
     results: dict[str, Any]
     warnings: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # deeply read-only, yet still dicts and lists: the report, the demo and callers
+        # index and compare the tree like the JSON it is (a tuple would not equal a list)
+        object.__setattr__(self, "results", _freeze(self.results))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def to_json(self) -> str:
         """results.json text: deterministic for the same input, plan and seed."""
@@ -55,6 +63,21 @@ class Analysis:
         return (
             f"<Analysis: {c(f['completers'])} completers of {c(f['threshold_met'])} who met the threshold "
             f"({c(f['patients'])} patients), plan sha256 {sha}...>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The key findings and the patient flow as an HTML table, for a notebook."""
+        from html import escape
+
+        table = self.summary_table()
+        head = "".join(f"<th>{escape(str(c.header))}</th>" for c in table.columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells) + "</tr>"
+            for cells in zip(*(c.cells for c in table.columns), strict=True)
+        )
+        return (
+            f"<table><caption>{escape(str(table.title))}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table><p>{escape(repr(self))}</p>"
         )
 
     def summary_table(self) -> Table:
@@ -87,7 +110,7 @@ def analyze(
     backend: Literal["duckdb", "spark"] = "duckdb",
     spark_master: str | None = None,
     synthetic: bool = False,
-    progress: Console | None = None,
+    progress: StageProgress | Console | None = None,
 ) -> Analysis:
     """Run the analysis plan on a cohort and, when ``out`` is given, write its outputs.
 
@@ -98,17 +121,50 @@ def analyze(
     protocol
         A ``Protocol``, a path to protocol.toml, or None for the reference study's plan.
     out
-        Output folder; written atomically (a failed run leaves nothing behind).
+        Output folder, written atomically (a failed run leaves nothing behind). It
+        must be new, empty or written by burnout before (``burnout.outdir``); it is
+        checked before any work.
     backend
         The relational engine for files: "duckdb" (default) or "spark".
     synthetic
         Mark every output as synthetic data (the demo does).
+    progress
+        Where to show the stages as they run: a Rich console, or a
+        ``burnout._progress.StageProgress`` shared with a larger run; None is silent.
 
     Raises
     ------
     ProtocolError, DataError
         The plan or the cohort is invalid; nothing is written.
+    OutputFolderError
+        ``out`` holds files burnout did not write, contains the cohort, or cannot be written.
     """
+    from burnout._progress import StageProgress
+
+    sources = () if _is_postgres(source) else (source,)
+    if out is not None:
+        from burnout.outdir import check_output_folder
+
+        check_output_folder(out, sources=sources)  # a bad --out fails before any work
+    stages = progress if isinstance(progress, StageProgress) else StageProgress(progress, total=3 + (out is not None))
+    with stages:
+        return _analyze(
+            source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, synthetic=synthetic,
+            stages=stages, sources=sources,
+        )
+
+
+def _analyze(
+    source: str | os.PathLike[str],
+    *,
+    protocol: Protocol | str | os.PathLike[str] | None,
+    out: str | os.PathLike[str] | None,
+    backend: Literal["duckdb", "spark"],
+    spark_master: str | None,
+    synthetic: bool,
+    stages: StageProgress,
+    sources: tuple[str | os.PathLike[str], ...],
+) -> Analysis:
     from burnout._warm import REPORT_MODULES, STATISTICS_MODULES, warm_imports
 
     warm_imports(*STATISTICS_MODULES, *(REPORT_MODULES if out is not None else ()))
@@ -117,13 +173,7 @@ def analyze(
     from burnout.validate import load_cohort
 
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
-    steps = ["Loading and validating", "Scoring and deriving per-patient flags", "Aggregating", "Writing outputs"]
-
-    def step(i: int) -> None:
-        if progress is not None:
-            progress.log(f"[{i + 1}/{len(steps)}] {steps[i]}")
-
-    step(0)
+    stages.next("Loading and validating")
     con = _connect_for(source, backend=backend, spark_master=spark_master)
     cohort = load_cohort(
         source,
@@ -132,9 +182,9 @@ def analyze(
         max_missing_items=plan.scoring.max_missing_items,
         con=con,
     )
-    step(1)
+    stages.next("Scoring and deriving per-patient flags")
     table = build_patient_table(cohort, plan).cache()
-    step(2)
+    stages.next("Aggregating")
     from burnout.beyond import collect_beyond
     from burnout.measures import collect_measures
     from burnout.results import build_results
@@ -152,8 +202,8 @@ def analyze(
     tree = build_results(measures, plan, meta=meta, warnings=warnings, beyond=beyond)
     result = Analysis(results=tree, warnings=tuple(warnings))
     if out is not None:
-        step(3)
-        write_outputs(result, Path(out))
+        stages.next("Writing outputs")
+        write_outputs(result, Path(out), sources=sources)
     return result
 
 
@@ -176,30 +226,70 @@ def _connect_for(source: str | os.PathLike[str], *, backend: str, spark_master: 
     return connect(backend, spark_master=spark_master)  # type: ignore[arg-type]
 
 
-def write_outputs(result: Analysis, out: Path, *, extras: dict[str, str] | None = None) -> None:
+def write_outputs(
+    result: Analysis,
+    out: str | os.PathLike[str],
+    *,
+    extras: Mapping[str, str] | None = None,
+    sources: tuple[str | os.PathLike[str], ...] = (),
+) -> Path:
     """Write results.json, the report and any ``extras`` (name -> text) into ``out`` atomically.
 
-    Everything is written into a temporary sibling folder first, then moved into
-    place with a rename; an existing ``out`` is replaced only after the new one is
-    complete.
+    ``out`` follows the output-folder rule of :mod:`burnout.outdir` (``sources``: the
+    folders this run read, which ``out`` must not be or contain): it is built in a
+    temporary sibling folder with a manifest and swapped in only when complete, and an
+    existing ``out`` is replaced only when burnout wrote it. Returns ``out``.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        (tmp / "results.json").write_text(result.to_json(), encoding="utf-8")
+    from burnout.outdir import write_output_folder
+
+    def write(folder: Path) -> None:
+        (folder / "results.json").write_text(result.to_json(), encoding="utf-8")
         from burnout.report import write_report
 
-        write_report(result.results, tmp)
+        write_report(result.results, folder)
         for name, text in (extras or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            (folder / name).write_text(text, encoding="utf-8")
+
+    return write_output_folder(out, write, sources=sources)
+
+
+_READ_ONLY = "Analysis.results is read-only; for a copy you can change, use json.loads(analysis.to_json())"
+
+
+class _ReadOnlyDict(dict):
+    """A dict that refuses changes (so ``json``, ``==`` and ``isinstance(x, dict)`` still work)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> NoReturn:
+        raise TypeError(_READ_ONLY)
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[dict[Any, Any]]]:
+        return (type(self), (dict(self),))
+
+
+class _ReadOnlyList(list):
+    """A list that refuses changes (equal to the list it was made from, unlike a tuple)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> NoReturn:
+        raise TypeError(_READ_ONLY)
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[list[Any]]]:
+        return (type(self), (list(self),))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _ReadOnlyDict((k, _freeze(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return _ReadOnlyList(_freeze(v) for v in value)
+    if type(value) is tuple:
+        return tuple(_freeze(v) for v in value)
+    return value

@@ -15,11 +15,38 @@ from typing import Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 __all__ = ["app", "main"]
 
+
+class _PlainHelp:
+    """Help that reads SOURCE and --out FOLDER, not typer's {source}, <str> and <bool> placeholders."""
+
+    def get_params(self, ctx):  # noqa: ANN001, ANN201 (typer's own signature)
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if isinstance(param, TyperArgument):
+                name = (param.metavar or param.name or "").upper()
+                param.metavar = name
+                param.get_usage_pieces = lambda ctx, name=name: [name]
+                param.display_type_rich = lambda ctx: None
+            elif param.metavar is None:
+                param.metavar = "" if param.is_flag else (param.name or "").upper()
+        return params
+
+
+class _Command(_PlainHelp, TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, TyperGroup):
+    pass
+
+
 app = typer.Typer(
     name="burnout",
+    cls=_Group,
     help=(
         "Measure a burnout treatment program's real-world outcomes (MBI-GS, PHQ-9) as rigorously "
         "as a published study, on its own data. See README.md for the data format."
@@ -28,13 +55,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
+# Everything printed may hold the user's text (file names, cell values, paths): no Rich
+# markup, emoji codes or highlighting is ever interpreted ("a:100:.csv" stays as typed).
+console = Console(markup=False, emoji=False, highlight=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 
 ProtocolOption = Annotated[
     Path | None,
-    typer.Option("--protocol", "-p", help="Analysis plan (protocol.toml). Default: the reference study's plan."),
+    typer.Option(
+        "--protocol", "-p", metavar="FILE", help="Analysis plan (protocol.toml). Default: the reference study's plan."
+    ),
 ]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show progress (errors and results still print).")]
+SourceArgument = Annotated[
+    str, typer.Argument(metavar="SOURCE", help="Cohort folder (CSV or Parquet files), or a postgresql:// URL.")
+]
+OUT_HELP = (
+    "Output folder: a new or empty folder, or one burnout wrote before (replaced atomically). "
+    "burnout never deletes files it did not write."
+)
 Backend = Literal["duckdb", "spark"]
 
 
@@ -48,76 +87,118 @@ def _fail(message: str, *, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _run_guarded(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-    """Call a core function; our errors become a clean message and exit code 2."""
+def _run_guarded(func, *args, nothing_done: str = "Nothing was written. ", **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    """Call a core function; our errors become a clean message and exit code 2.
+
+    ``nothing_done`` opens the closing line after data problems, per command
+    (``validate`` never writes, so it says nothing of the kind).
+    """
     from burnout.errors import BurnoutError, DataError
 
     try:
         return func(*args, **kwargs)
     except DataError as exc:
         _print_warnings(exc.warnings)
-        _fail(f"error: {exc}\nNothing was written. Fix the rows above and run again.")
+        _fail(f"error: {exc}\n{nothing_done}Fix the problems above and run again.")
     except BurnoutError as exc:
         _fail(f"error: {exc}")
+    except OSError as exc:  # a file or folder the user named cannot be read or written
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"error: {exc.strerror or exc}{where}; check the path and its permissions and run again")
 
 
-@app.command()
-def validate(
-    source: Annotated[str, typer.Argument(help="Cohort folder (CSV or Parquet files), or a postgresql:// URL.")],
-    protocol: ProtocolOption = None,
+def _version(value: bool) -> None:
+    if value:
+        from burnout import __version__
+
+        console.print(f"burnout {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show burnout's version and exit.")
+    ] = False,
 ) -> None:
-    """Check a cohort against the data format and summarise it; report every problem found."""
+    """Options that come before a command (the app's help text above is what --help shows)."""
+
+
+@app.command(cls=_Command)
+def validate(
+    source: SourceArgument,
+    protocol: ProtocolOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Check a cohort against the data format and summarise it; report every problem found. Writes nothing."""
     from burnout.summary import validate_and_summarize
 
-    summary = _run_guarded(validate_and_summarize, source, protocol=protocol, progress=console)
+    progress = None if quiet else err_console
+    summary = _run_guarded(validate_and_summarize, source, protocol=protocol, progress=progress, nothing_done="")
     _print_warnings(summary.warnings)
     console.print(summary.to_rich())
 
 
-@app.command()
+@app.command(cls=_Command)
 def analyze(
-    source: Annotated[str, typer.Argument(help="Cohort folder (CSV or Parquet files), or a postgresql:// URL.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (written atomically).")],
+    source: SourceArgument,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FOLDER", help=OUT_HELP)],
     protocol: ProtocolOption = None,
-    backend: Annotated[str, typer.Option(help="Relational engine: duckdb (default) or spark.")] = "duckdb",
-    spark_master: Annotated[str | None, typer.Option(help="Spark master URL (default local[*]).")] = None,
+    backend: Annotated[str, typer.Option(metavar="ENGINE", help="Relational engine: duckdb (default) or spark.")] = "duckdb",
+    spark_master: Annotated[str | None, typer.Option(metavar="URL", help="Spark master URL (default local[*]).")] = None,
+    quiet: QuietOption = False,
 ) -> None:
-    """Run the whole analysis plan and write results.json and the report to OUT."""
+    """Run the whole analysis plan and write results.json and the report to the --out folder."""
     from burnout.analysis import analyze as run_analysis
 
     if backend not in ("duckdb", "spark"):
         _fail(f"error: --backend must be duckdb or spark, got {backend!r}")
+    progress = None if quiet else err_console
     result = _run_guarded(
-        run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=console
+        run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=progress
     )
     _print_warnings(result.warnings)
     console.print(result.summary_table())
     console.print(f"Results: {out / 'results.json'}\nReport:  {out / 'report.html'}")
 
 
-@app.command("import")
+@app.command("import", cls=_Command)
 def import_(
-    source: Annotated[str, typer.Argument(help="Cohort folder (CSV or Parquet files) to validate and import.")],
-    url: Annotated[str, typer.Argument(help="PostgreSQL database, e.g. postgresql://user@localhost:5432/clinic.")],
+    source: Annotated[
+        str, typer.Argument(metavar="SOURCE", help="Cohort folder (CSV or Parquet files) to validate and import.")
+    ],
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="PostgreSQL database, e.g. postgresql://user@localhost:5432/clinic.")
+    ],
     replace: Annotated[bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")] = False,
     protocol: ProtocolOption = None,
 ) -> None:
     """Validate a cohort folder and load it into PostgreSQL, for `burnout analyze postgresql://...`."""
     from burnout.importer import import_cohort
 
-    summary = _run_guarded(import_cohort, source, url, replace=replace, protocol=protocol)
+    summary = _run_guarded(
+        import_cohort, source, url, replace=replace, protocol=protocol, nothing_done="Nothing was imported. "
+    )
     _print_warnings(summary.warnings)
     rows = ", ".join(f"{name} {n:,} rows" for name, n in summary.rows.items())
     replaced = f" (replaced {', '.join(summary.replaced)})" if summary.replaced else ""
-    console.print(f"Imported {rows} into {summary.url}{replaced}", markup=False, highlight=False)
+    console.print(f"Imported {rows} into {summary.url}{replaced}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def simulate(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the synthetic cohort to.")],
-    patients: Annotated[int | None, typer.Option(help="Patients enrolled (default: sized so 1,642 meet the threshold).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 20240917,
-    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",  # noqa: A002
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="FOLDER",
+            help="Folder to write the synthetic cohort to: new, empty, or written by burnout before.",
+        ),
+    ],
+    patients: Annotated[
+        int | None, typer.Option(metavar="N", help="Patients enrolled (default: sized so 1,642 meet the threshold).")
+    ] = None,
+    seed: Annotated[int, typer.Option(metavar="N", help="Random seed.")] = 20240917,
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="csv or parquet.")] = "csv",  # noqa: A002
 ) -> None:
     """Write a synthetic cohort calibrated to the published study (the data are not real)."""
     from burnout.simulate import simulate_cohort, write_cohort
@@ -126,20 +207,28 @@ def simulate(
         _fail(f"error: --format must be csv or parquet, got {format!r}")
     if patients is not None and patients < 1:
         _fail(f"error: --patients must be at least 1, got {patients}")
+    from burnout.outdir import check_output_folder
+
+    _run_guarded(check_output_folder, out)  # a bad --out fails before the cohort is simulated
     cohort = simulate_cohort(patients=patients, seed=seed)
-    write_cohort(cohort, out, fmt=format)  # type: ignore[arg-type]
-    console.print(f"Wrote a SYNTHETIC cohort ({cohort!r}) to {out}")
+    files = _run_guarded(write_cohort, cohort, out, fmt=format)
+    console.print(
+        f"Wrote a SYNTHETIC cohort (simulated, not real patients) to {out}: {cohort.patients.num_rows:,} patients, "
+        f"{cohort.threshold_met:,} of whom met the burnout threshold at baseline (seed {seed}).\n"
+        f"Files: {', '.join(f.name for f in files)}"
+    )
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("demo-out"),
-    seed: Annotated[int, typer.Option(help="Random seed of the synthetic cohort.")] = 20240917,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FOLDER", help=OUT_HELP)] = Path("demo-out"),
+    seed: Annotated[int, typer.Option(metavar="N", help="Random seed of the synthetic cohort.")] = 20240917,
+    quiet: QuietOption = False,
 ) -> None:
     """Simulate the calibrated synthetic cohort, analyse it, write the report, compare with the study."""
     from burnout.demo import run_demo
 
-    _run_guarded(run_demo, out=out, seed=seed, console=console)
+    _run_guarded(run_demo, out=out, seed=seed, console=console, progress=None if quiet else err_console)
 
 
 def main() -> None:

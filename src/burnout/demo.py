@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from burnout._progress import StageProgress
     from burnout.analysis import Analysis
 
 __all__ = ["DemoResult", "comparison_csv", "comparison_table", "run_demo"]
@@ -87,7 +88,13 @@ def comparison_table(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]):  
     return table
 
 
-def run_demo(*, out: str | Path = "demo-out", seed: int = 20240917, console: Console | None = None) -> DemoResult:
+def run_demo(
+    *,
+    out: str | Path = "demo-out",
+    seed: int = 20240917,
+    console: Console | None = None,
+    progress: StageProgress | Console | None = None,
+) -> DemoResult:
     """Simulate the calibrated cohort, analyse it with the default plan, report, compare.
 
     Parameters
@@ -97,7 +104,22 @@ def run_demo(*, out: str | Path = "demo-out", seed: int = 20240917, console: Con
         published-vs-this-run.csv (written atomically).
     seed
         Seed of the synthetic cohort; the default reproduces the published figures.
+    console
+        Where to print the comparison table and the closing lines (None: nowhere).
+    progress
+        Where to show the five stages as they run (a Rich console or a
+        ``StageProgress``); None is silent.
+
+    Raises
+    ------
+    OutputFolderError
+        ``out`` holds files burnout did not write or cannot be written; checked
+        before the cohort is simulated.
     """
+    from burnout._progress import StageProgress
+    from burnout.outdir import check_output_folder
+
+    check_output_folder(out)  # a bad --out fails before a minute of work
     from burnout._warm import REPORT_MODULES, warm_imports
     from burnout.analysis import analyze, write_outputs
 
@@ -107,24 +129,27 @@ def run_demo(*, out: str | Path = "demo-out", seed: int = 20240917, console: Con
 
     start = time.perf_counter()
     out = Path(out)
-    log = console.log if console is not None else (lambda *_: None)
-    log("Simulating the calibrated SYNTHETIC cohort")
-    cohort = simulate_cohort(seed=seed)
-    with tempfile.TemporaryDirectory(prefix="burnout-demo-") as tmp:
-        folder = Path(tmp) / "cohort"
-        write_cohort(cohort, folder, fmt="parquet")
-        result = analyze(folder, synthetic=True, progress=console)
-    rows = compare(result.results)
-    log("Writing results.json and the report")
-    write_outputs(result, out, extras={"published-vs-this-run.csv": comparison_csv(rows)})
+    with progress if isinstance(progress, StageProgress) else StageProgress(progress, total=5) as stages:
+        stages.next("Simulating the calibrated SYNTHETIC cohort")
+        cohort = simulate_cohort(seed=seed)
+        with tempfile.TemporaryDirectory(prefix="burnout-demo-") as tmp:
+            folder = Path(tmp) / "cohort"
+            write_cohort(cohort, folder, fmt="parquet")
+            result = analyze(folder, synthetic=True, progress=stages)
+        rows = compare(result.results)
+        stages.next("Writing results.json and the report")
+        write_outputs(result, out, extras={"published-vs-this-run.csv": comparison_csv(rows)})
     seconds = time.perf_counter() - start
     demo = DemoResult(analysis=result, comparison=tuple(rows), out=out, seconds=seconds)
     if console is not None:
         console.print(comparison_table(rows))
         ok = sum(r["within_tolerance"] for r in rows)
-        console.print(
+        console.print(  # the folder name is the user's text: printed literally
             f"{ok} of {len(rows)} published figures reproduced within tolerance. "
             f"The data are SYNTHETIC (a calibrated model, docs/synthetic-cohort.md).\n"
-            f"Report: {out / 'report.html'}   Results: {out / 'results.json'}   ({seconds:.1f} s)"
+            f"Report: {out / 'report.html'}   Results: {out / 'results.json'}   ({seconds:.1f} s)",
+            markup=False,
+            highlight=False,
+            emoji=False,
         )
     return demo

@@ -711,8 +711,9 @@ def write_cohort(
     cohort : SimulatedCohort
         From ``simulate_cohort``.
     out_dir : str or Path
-        Folder to write into; created if absent. Existing files of the same names
-        are replaced.
+        Folder to write, atomically: a new or empty folder, or one burnout wrote
+        before (it is replaced). It gets burnout's manifest (``burnout.outdir``),
+        which the cohort loader ignores.
     fmt : {"csv", "parquet"}
         CSV (UTF-8, header row, blank cells for missing values, booleans true/false,
         dates YYYY-MM-DD) or Parquet with the same columns.
@@ -722,27 +723,35 @@ def write_cohort(
     list of Path
         The files written, in the order patients, mbi_gs, sessions, phq9. The bytes
         depend only on the cohort, so the same seed gives identical files.
+
+    Raises
+    ------
+    OutputFolderError
+        ``out_dir`` is a file, holds files burnout did not write, or cannot be written.
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}; fix: pass fmt='csv' or fmt='parquet'")
     if not isinstance(cohort, SimulatedCohort):
         raise TypeError(f"cohort must be a SimulatedCohort from simulate_cohort(), got {type(cohort).__name__}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in ("patients", "mbi_gs", "sessions", "phq9"):
-        table: pa.Table = getattr(cohort, name)
-        path = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            import pyarrow.csv as pacsv
+    from burnout.outdir import write_output_folder
 
-            # plain header line (pyarrow would quote the names); no value ever needs quoting
-            with open(path, "wb") as fh:
-                fh.write((",".join(table.column_names) + "\n").encode())
-                pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
-        else:
-            import pyarrow.parquet as pq
+    names = ("patients", "mbi_gs", "sessions", "phq9")
 
-            pq.write_table(table, path, compression="zstd")
-        written.append(path)
-    return written
+    def write(folder: Path) -> None:
+        for name in names:
+            table: pa.Table = getattr(cohort, name)
+            path = folder / f"{name}.{fmt}"
+            if fmt == "csv":
+                import pyarrow.csv as pacsv
+
+                # plain header line (pyarrow would quote the names); no value ever needs quoting
+                with open(path, "wb") as fh:
+                    fh.write((",".join(table.column_names) + "\n").encode())
+                    pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
+            else:
+                import pyarrow.parquet as pq
+
+                pq.write_table(table, path, compression="zstd")
+
+    out = write_output_folder(out_dir, write)
+    return [out / f"{name}.{fmt}" for name in names]
