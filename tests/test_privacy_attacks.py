@@ -363,3 +363,36 @@ def test_the_attacker_finds_what_main_published() -> None:
     test = est.heterogeneity(table).to_json()
     assert _heterogeneity_search("v", "x", levels, test)  # the p-value pins b = 7
     assert lone_or_small_hidden(395, [224, 164, None, None]) == "the hidden cells hold 7"
+
+
+def test_labels_are_truthful(planted: dict[str, Any]) -> None:
+    """Issue 12 point 11: a complement read "suppressed (<11)", which a reviewer disproves by subtraction."""
+    from burnout.report._tables import _prop_raw
+    from burnout.report._text import Ctx, fmt_prop
+
+    ctx = Ctx(planted)
+    reasons = set()
+    for _, p in proportions(planted):
+        if p["suppressed"]:
+            reasons.add(p["hidden"])
+            label = "hidden to protect a small cell" if p["hidden"] == "complement" else f"suppressed (<{K})"
+            assert _prop_raw(p, ctx)["count"] == label
+            assert fmt_prop(p, ctx).startswith(label)
+    assert reasons == {"small", "complement"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("demo")
+    write_cohort(simulate_cohort(), folder, fmt="parquet")
+    return analyze(folder, synthetic=True).results
+
+
+def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, Any]) -> None:
+    """Issue 12 point 11 on the shipped demo: large cells hidden as complements are published
+    where a cheaper complement exists, and the attacker finds nothing."""
+    assert demo["flow"]["exclusions"]["below_threshold"] == 852
+    assert demo["flow"]["patients"] is None  # the grand total protects the 1 patient without a baseline
+    assert demo["reliable_change"]["cynicism"]["improved"]["count"] == 181
+    assert demo["attrition"]["table1"]["subcutaneous"]["completers"]["suppressed"]  # as in the subgroups
+    assert attack(demo) == []

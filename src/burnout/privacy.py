@@ -50,6 +50,47 @@ A Proportion's ``n`` is an int by contract and cannot be hidden; see
 
 Validated in ``tests/test_privacy.py`` against an independent attacker that finds the
 exact range of every suppressed cell by max-flow feasibility checks.
+
+The publication layer
+---------------------
+:class:`Publisher` is the one place the results tree gets its numbers from
+(``results.build_results`` and every ``beyond``/``phq9`` section share one instance),
+so the same cell gets the same treatment in every section and the tree's ``privacy``
+section can say how many positions each rule hid. Its rules, beyond the cell rules
+above: a denominator is a count of its family (missing/unknown is a cell of it); a
+statistic over fewer than k patients, or over a group whose size is hidden, is
+withheld; a test on a table with a hidden cell is withheld or computed over the
+published levels only. docs/privacy.md lists where each rule applies.
+
+Least-loss complementary suppression
+------------------------------------
+Choosing the complements is the *secondary cell suppression problem* of statistical
+disclosure control: hide a set of extra cells, of least total cost, such that no
+primary cell can be recovered (or bounded to a small range) from the published
+cells and totals. τ-ARGUS (Statistics Netherlands; de Wolf, Hundepool, Giessing,
+Salazar & Castro, *τ-ARGUS 4.1 User's Manual*, 2014) and R's sdcTable (Meindl,
+``protectTable``: "OPT", "HITAS", "HYPERCUBE", "SIMPLEHEURISTIC") solve it with a
+cost per cell; the optimal method is the mixed-integer programme of Fischetti &
+Salazar (2000, *JASA* 95:916-928), the heuristics protect one sub-table at a time
+and then audit the result by solving the attacker's problem (sdcTable's
+SIMPLEHEURISTIC; the audit of :func:`suppress_matrix` here). Hundepool et al. (2012,
+*Statistical Disclosure Control*, Wiley, ch. 4-5) describe both and the usual costs.
+
+Our tables are small one- and two-way frequency tables, so we use the heuristic with
+a lexicographic cost per candidate cell (:func:`_close_vector`):
+
+1. cells that are never published (a residual such as "neither improved nor
+   deteriorated", "not female"): hiding them loses nothing;
+2. unknown/other/missing levels (:data:`UNKNOWN_LEVELS`): least analytic value;
+3. then the smallest count (τ-ARGUS's "frequency" cost: hide as few patients as
+   possible), ties by order, so the result is deterministic.
+
+A structural total is never chosen while a cheaper cell protects the same primary:
+in the flow, a small exclusion before the threshold is protected by the grand total
+of patients, not by the below-threshold exclusion. When the only candidates left are
+whole levels (two routes and a small unknown one under a published total), one level
+must be hidden: no choice of complements can avoid it, since the total minus the
+published levels would give the small one back.
 """
 
 from __future__ import annotations

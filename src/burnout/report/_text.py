@@ -128,6 +128,9 @@ def fmt_p_eq(p: Any) -> str:
     return "p < 0.001" if s == "<0.001" else f"p = {s}"
 
 
+COMPLEMENT_MARK = "hidden to protect a small cell"
+
+
 class Ctx:
     """What every renderer needs besides the numbers: the plan's words and marks."""
 
@@ -148,6 +151,11 @@ class Ctx:
     def suppressed(self) -> str:
         """The mark of a suppressed count."""
         return f"suppressed (<{self.k})"
+
+    def hidden_mark(self, p: Mapping[str, Any] | None) -> str:
+        """The truthful mark of a hidden Proportion: "<k" for a small cell, or that it was
+        hidden to protect one (results.json ``hidden``: "complement"); never computed here."""
+        return COMPLEMENT_MARK if (p or {}).get("hidden") == "complement" else self.suppressed
 
     @property
     def short_suppressed(self) -> str:
@@ -217,7 +225,7 @@ def fmt_prop(p: Mapping[str, Any] | None, ctx: Ctx, *, ci: bool = True) -> str:
         return NDASH
     if p.get("suppressed") or p.get("count") is None:
         n = p.get("n")
-        return ctx.suppressed + ("" if n is None else f" of {n:,}")
+        return ctx.hidden_mark(p) + ("" if n is None else f" of {n:,}")
     if p.get("rate") is None:
         return f"{p['count']:,}/{p['n']:,}"
     text = f"{fmt_pct(p['rate'])} ({p['count']:,}/{p['n']:,}"
