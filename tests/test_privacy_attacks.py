@@ -278,8 +278,13 @@ def test_huge_min_cell_count_publishes_no_statistic(tmp_path_factory) -> None:
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory) -> dict[str, Any]:
-    return _tree(_folder(tmp_path_factory, 1500, plant=True))
+def planted_folder(tmp_path_factory):
+    return _folder(tmp_path_factory, 1500, plant=True)
+
+
+@pytest.fixture(scope="module")
+def planted(planted_folder) -> dict[str, Any]:
+    return _tree(planted_folder)
 
 
 def test_planted_small_categories_are_not_given_away(planted: dict[str, Any]) -> None:
@@ -396,3 +401,27 @@ def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, An
     assert demo["reliable_change"]["cynicism"]["improved"]["count"] == 181
     assert demo["attrition"]["table1"]["subcutaneous"]["completers"]["suppressed"]  # as in the subgroups
     assert attack(demo) == []
+
+
+FREE_TEXT = PLANTED["pathway"][0][0]
+
+
+def test_free_text_is_never_published(planted_folder, tmp_path) -> None:
+    """Issue 12 point 8: a pathway note naming a patient reached results.json keys, the report,
+    subgroups.svg and two CSVs, for a group of one (five here)."""
+    out = tmp_path / "out"
+    tree = analyze(planted_folder, out=out).results
+    assert "other" in tree["subgroups"]["pathway"]
+    assert not any("smith" in level for level in tree["subgroups"]["pathway"])
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", errors="replace").lower()
+            for word in ("dr smith", "jane doe", "1980-01-01"):
+                assert word not in text, (path.name, word)
+
+
+def test_listed_pathway_levels_are_kept(planted_folder) -> None:
+    tree = _tree(planted_folder, **{"subgroups.pathway_levels": [FREE_TEXT.upper()]})
+    level = FREE_TEXT.lower()
+    assert level in tree["subgroups"]["pathway"]  # listed by the plan: its own level, hidden as small
+    assert tree["subgroups"]["pathway"][level]["n"] is None
