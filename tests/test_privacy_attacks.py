@@ -425,3 +425,24 @@ def test_listed_pathway_levels_are_kept(planted_folder) -> None:
     level = FREE_TEXT.lower()
     assert level in tree["subgroups"]["pathway"]  # listed by the plan: its own level, hidden as small
     assert tree["subgroups"]["pathway"][level]["n"] is None
+
+
+def test_warnings_with_counts_and_lines_stay_out_of_results_json(tmp_path) -> None:
+    """Issue 12 point 10: "1 row for 1 patient has session > 6" was published in results.json."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from cohortfactory import mbi_rows, write_cohort as write_test_cohort
+
+    rows = mbi_rows(timepoints=(0, 2, 3, 4, 6))  # an unscheduled assessment: a warning naming rows
+    folder = write_test_cohort(tmp_path / "cohort", mbi_gs=rows)
+    out = tmp_path / "out"
+    result = analyze(folder, out=out)
+    assert result.warnings  # the console still gets them
+    published = (out / "results.json").read_text(encoding="utf-8")
+    for w in result.warnings:
+        assert w not in published
+    assert result.results["warnings"] and all(not any(ch.isdigit() for ch in w) for w in result.results["warnings"])
+    log = (out / "warnings-NOT-FOR-PUBLICATION.txt").read_text(encoding="utf-8")
+    assert log.startswith("NOT FOR PUBLICATION") and all(w in log for w in result.warnings)

@@ -153,7 +153,9 @@ def analyze(
     result = Analysis(results=tree, warnings=tuple(warnings))
     if out is not None:
         step(3)
-        write_outputs(result, Path(out))
+        from burnout.results import warnings_log
+
+        write_outputs(result, Path(out), extras=warnings_log(warnings))  # the log is not for publication
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from burnout import estimates as est
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from burnout.measures import Measures
     from burnout.protocol import Protocol
 
-__all__ = ["SCHEMA_VERSION", "build_results", "dumps"]
+__all__ = ["SCHEMA_VERSION", "WARNINGS_LOG", "build_results", "dumps", "warnings_log"]
 
 SCHEMA_VERSION = 1
 
@@ -319,8 +320,32 @@ def build_results(
         "attrition": attrition,
         **extra,
         "privacy": pub.summary(),
-        "warnings": list(warnings),
+        # the messages themselves can hold counts of a few patients and line numbers (issue
+        # 12 point 10): they go to the console and the local log (warnings_log), not here
+        "warnings": [WARNINGS_PUBLISHED] if warnings else [],
     }
+
+
+WARNINGS_LOG = "warnings-NOT-FOR-PUBLICATION.txt"
+"""The local log of the analysis warnings, in the output folder beside results.json."""
+
+WARNINGS_PUBLISHED = (
+    f"the input data raised warnings; they were printed to the console and written to {WARNINGS_LOG} "
+    "in the output folder, which is not for publication (warnings can hold counts of a few patients "
+    "and line numbers)"
+)
+
+
+def warnings_log(warnings: Sequence[str]) -> dict[str, str]:
+    """``write_outputs`` extras: the warnings with their counts and line numbers, in a file
+    marked as not for publication ({} when there are none)."""
+    if not warnings:
+        return {}
+    head = (
+        "NOT FOR PUBLICATION. These warnings describe the input files and can name line numbers "
+        "and counts of a few patients. Keep this file with the data, not with the results.\n\n"
+    )
+    return {WARNINGS_LOG: head + "".join(f"- {w}\n" for w in warnings)}
 
 
 TABLE1_LABELS = {
