@@ -446,3 +446,77 @@ def test_warnings_with_counts_and_lines_stay_out_of_results_json(tmp_path) -> No
     assert result.results["warnings"] and all(not any(ch.isdigit() for ch in w) for w in result.results["warnings"])
     log = (out / "warnings-NOT-FOR-PUBLICATION.txt").read_text(encoding="utf-8")
     assert log.startswith("NOT FOR PUBLICATION") and all(w in log for w in result.warnings)
+
+
+# --------------------------------------------------------------------------- differencing
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> dict[str, Any]:
+    """The same 300-patient cohort analysed without and with one completer (issue 12 point 7)."""
+    cohort = simulate_cohort(patients=300, seed=3)
+    scratch = tmp_path_factory.mktemp("scratch")
+    one = _completers(cohort, scratch)[0]
+
+    def without(table: pa.Table) -> pa.Table:
+        return table.filter(pc.not_equal(table["patient_id"], one))
+
+    smaller = replace(cohort, patients=without(cohort.patients), mbi_gs=without(cohort.mbi_gs),
+                      sessions=without(cohort.sessions), phq9=without(cohort.phq9))
+    folders = {}
+    for name, c in (("before", smaller), ("after", cohort)):
+        folders[name] = tmp_path_factory.mktemp(name)
+        write_cohort(c, folders[name], fmt="parquet")
+    rows = [r for r in cohort.mbi_gs.to_pylist() if r["patient_id"] == one and r["after_session"] == 0]
+    return {"folders": folders, "baseline_items": rows[0]}
+
+
+def _difference(before: dict[str, Any], after: dict[str, Any]) -> float:
+    """n x mean after minus n x mean before: the added completer's baseline exhaustion score."""
+    a = after["subscales"]["exhaustion"]["timepoints"]["0"]
+    b = before["subscales"]["exhaustion"]["timepoints"]["0"]
+    return a["n"] * a["mean"] - b["n"] * b["mean"]
+
+
+def test_differencing_two_runs_gives_one_patient_without_rounding(two_runs) -> None:
+    """The risk the report's methods now state: exact counts give the added patient's score."""
+    runs = {name: _tree(folder) for name, folder in two_runs["folders"].items()}
+    score = _difference(runs["before"], runs["after"])
+    assert runs["after"]["flow"]["completers"] == runs["before"]["flow"]["completers"] + 1
+    assert score == pytest.approx(round(score * 5) / 5, abs=1e-6)  # a real subscale score (item mean of 5)
+    assert 0 <= score <= 6
+
+
+def test_round_to_blurs_differencing(two_runs) -> None:
+    """``[privacy] round_to = 5``: every published count a multiple of 5, rates from the rounded counts;
+    the same subtraction no longer gives a score (n of one of the runs is not the true n)."""
+    exact = {name: _tree(folder) for name, folder in two_runs["folders"].items()}
+    runs = {name: _tree(folder, **{"privacy.round_to": 5}) for name, folder in two_runs["folders"].items()}
+    true_score = _difference(exact["before"], exact["after"])
+    assert abs(_difference(runs["before"], runs["after"]) - true_score) > 0.01
+    for tree in runs.values():
+        for path, p in proportions(tree):
+            if p["count"] is not None:
+                assert p["count"] % 5 == 0 and p["n"] % 5 == 0, path
+                assert p["rate"] == (p["count"] / p["n"] if p["n"] else None), path
+        for path, value in leaves(tree):
+            if path[-1] in ("n", "patients", "threshold_met", "completers", "observations") and isinstance(value, int):
+                assert value % 5 == 0, path
+        assert tree["privacy"]["round_to"] == 5
+    # off by default: the exact tree
+    assert exact["after"]["flow"]["completers"] % 5 != 0 or exact["before"]["flow"]["completers"] % 5 != 0
+
+
+def test_min_cohort_refuses_a_small_cohort_and_writes_nothing(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from burnout.cli import app
+
+    folder = tmp_path / "cohort"
+    write_cohort(simulate_cohort(patients=40, seed=2), folder, fmt="parquet")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(load_protocol().replace({"privacy.min_cohort": 50}).to_toml(), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["analyze", str(folder), "--protocol", str(plan), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "min_cohort" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    assert analyze(folder, protocol=load_protocol().replace({"privacy.min_cohort": 40})).results["flow"]["patients"] == 40

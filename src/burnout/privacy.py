@@ -103,10 +103,14 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize
 
+from burnout.errors import BurnoutError
 from burnout.estimates import Proportion, proportion
 
 __all__ = [
+    "COUNT_KEYS",
+    "CohortTooSmall",
     "Publisher",
+    "check_cohort_size",
     "RULES",
     "UNKNOWN_LEVELS",
     "hide_jointly",
@@ -577,6 +581,37 @@ def suppress_matrix(counts: Mapping[str, Mapping[str, int]], *, min_cell_count: 
 # --------------------------------------------------------------------------- the publication layer
 HiddenReason = Literal["small", "complement"]
 
+COUNT_KEYS: frozenset[str] = frozenset(
+    {"n", "patients", "threshold_met", "completers", "observations", "patients_imputed", "burnout_at_baseline"}
+)
+"""Keys whose int values are counts of patients (rounded by ``[privacy] round_to``)."""
+
+_ROW_KEYS = frozenset({"burnout", "overextended", "disengaged", "ineffective", "engaged"})  # transition rows
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class CohortTooSmall(ValueError, BurnoutError):
+    """The cohort has fewer patients than the plan's ``[privacy] min_cohort``."""
+
+
+def check_cohort_size(patients: int, *, min_cohort: int) -> None:
+    """Refuse an analysis of fewer than ``min_cohort`` patients (``[privacy] min_cohort``).
+
+    Raises
+    ------
+    CohortTooSmall
+        With what to do. The message is for the console only (it is never published).
+    """
+    if patients < min_cohort:
+        raise CohortTooSmall(
+            f"the cohort has {patients:,} patients and the plan's [privacy] min_cohort is {min_cohort:,}: "
+            "nothing was analysed or written. Analyse a larger cohort, or lower min_cohort in the plan "
+            "if publishing results on so few patients is acceptable."
+        )
+
 RULES: tuple[str, ...] = ("small", "complement", "statistic", "test")
 """What :attr:`Publisher.hidden_counts` counts: cells hidden for being small (primary),
 cells hidden to protect a small cell (complementary), statistics withheld for being over
@@ -617,18 +652,58 @@ class Publisher:
     {'small': 1, 'complement': 1, 'statistic': 0, 'test': 0}
     """
 
-    def __init__(self, *, min_cell_count: int, confidence: float = 0.95) -> None:
+    def __init__(self, *, min_cell_count: int, confidence: float = 0.95, round_to: int = 1) -> None:
         self.k = _check_k(min_cell_count)
         self.conf = confidence
+        self.round_to = _check_k(round_to)
         self.hidden_counts: dict[str, int] = dict.fromkeys(RULES, 0)
 
     @classmethod
     def for_plan(cls, protocol: object) -> Publisher:
-        """A publisher with the plan's ``[privacy] min_cell_count`` and ``[analysis] confidence``."""
+        """A publisher with the plan's ``[privacy] min_cell_count`` and ``round_to`` and ``[analysis] confidence``."""
         return cls(
             min_cell_count=protocol.privacy.min_cell_count,  # type: ignore[attr-defined]
             confidence=protocol.analysis.confidence,  # type: ignore[attr-defined]
+            round_to=protocol.privacy.round_to,  # type: ignore[attr-defined]
         )
+
+    # -- rounding (differencing) -------------------------------------------------------
+    def rounded(self, count: int) -> int:
+        """``count`` to the nearest multiple of ``round_to`` (halves up); 0 stays 0.
+
+        >>> Publisher(min_cell_count=11, round_to=5).rounded(392)
+        390
+        >>> Publisher(min_cell_count=11, round_to=5).rounded(13)
+        15
+        """
+        base = self.round_to
+        return base * ((count + base // 2) // base)
+
+    def round_tree(self, node: Any, *, key: str = "") -> Any:
+        """Every published count of a results (sub)tree rounded to a multiple of ``round_to``.
+
+        Proportions get rounded ``count`` and ``n`` and a rate and CI recomputed from them
+        (as statistics offices publish rounded tables); other counts (keys in
+        :data:`COUNT_KEYS`, the flow's exclusions, the transition cells) are rounded.
+        Means, SDs and tests are left as computed: their df and t still carry the exact
+        n, so rounding limits differencing of counts, not of every statistic (docs/privacy.md).
+        """
+        if self.round_to == 1:
+            return node
+        if isinstance(node, dict):
+            if {"count", "n", "rate", "ci", "suppressed"} <= node.keys() and not node["suppressed"]:
+                if node["count"] is None or node["n"] is None:
+                    return node
+                again = proportion(self.rounded(node["count"]), self.rounded(node["n"]), confidence=self.conf)
+                return {**node, **again.to_json()}
+            counts_below = key in ("exclusions", "counts") or key in _ROW_KEYS
+            return {
+                k: (self.rounded(v) if _is_count(v) and (k in COUNT_KEYS or counts_below) else self.round_tree(v, key=k))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [self.round_tree(v, key=key) for v in node]
+        return node
 
     def __repr__(self) -> str:
         return f"<Publisher: min_cell_count={self.k}, hidden {self.hidden_counts}>"
@@ -738,5 +813,6 @@ class Publisher:
         return {"statistic": None, "df": None, "p": None, "test": test, "withheld": True}
 
     def summary(self) -> dict[str, Any]:
-        """The ``privacy`` section of results.json: the rule's k and how many positions each rule hid."""
-        return {"min_cell_count": self.k, "hidden": dict(self.hidden_counts)}
+        """The ``privacy`` section of results.json: the rule's k, the rounding base and how many
+        positions each rule hid."""
+        return {"min_cell_count": self.k, "round_to": self.round_to, "hidden": dict(self.hidden_counts)}

@@ -60,6 +60,7 @@ def build_results(
     ``beyond`` adds the analyses beyond the reference study (itt, phq9,
     reliable_change, reliability; results.md, second part).
     """
+    privacy.check_cohort_size(m.patients, min_cohort=protocol.privacy.min_cohort)
     k = protocol.privacy.min_cell_count
     conf = protocol.analysis.confidence
     pub = privacy.Publisher.for_plan(protocol)
@@ -305,20 +306,26 @@ def build_results(
             },
         )
 
+    # [privacy] round_to: every published count to a multiple of it, rates from the rounded counts
+    published = pub.round_tree(
+        {
+            "flow": flow,
+            "subscales": subscales,
+            "responders": responders,
+            "comparison": comparison,
+            "below_threshold": below,
+            "profiles": profiles,
+            "side_effects": side_effects,
+            "subgroups": subgroups,
+            "attrition": attrition,
+            **extra,
+        }
+    )
     return {
         "schema_version": SCHEMA_VERSION,
         "meta": meta,
         "protocol": protocol.resolved() | {"sha256": protocol.sha256},
-        "flow": flow,
-        "subscales": subscales,
-        "responders": responders,
-        "comparison": comparison,
-        "below_threshold": below,
-        "profiles": profiles,
-        "side_effects": side_effects,
-        "subgroups": subgroups,
-        "attrition": attrition,
-        **extra,
+        **published,
         "privacy": pub.summary(),
         # the messages themselves can hold counts of a few patients and line numbers (issue
         # 12 point 10): they go to the console and the local log (warnings_log), not here

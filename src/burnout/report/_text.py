@@ -131,6 +131,23 @@ def fmt_p_eq(p: Any) -> str:
 COMPLEMENT_MARK = "hidden to protect a small cell"
 
 
+def differencing_note(ctx: Ctx) -> str:
+    """The differencing risk, stated in the methods (issue 12 point 7)."""
+    rounding = ctx.results.get("privacy", {}).get("round_to", 1)
+    base = (
+        "Differencing: two analyses of cohorts that differ by a few patients (the same program a month "
+        "later, or with one site added) give those patients' values by subtraction (n \u00d7 mean), which "
+        "suppression cannot prevent; publish one analysis per cohort and do not release analyses of "
+        "nested cohorts side by side. "
+    )
+    if rounding and rounding > 1:
+        return base + (
+            f"Every published count here is rounded to a multiple of {rounding} (rates from the rounded "
+            "counts), which blurs such differences."
+        )
+    return base + "The plan's [privacy] round_to = 5 rounds every published count to blur them."
+
+
 class Ctx:
     """What every renderer needs besides the numbers: the plan's words and marks."""
 
@@ -450,7 +467,9 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         f"<strong>Privacy.</strong> Any count from 1 to {ctx.k - 1} is suppressed in every table, figure and file "
         f"(min_cell_count = {ctx.k}), with complementary suppression where a hidden count could be recovered from "
         f"totals; suppressed cells read \u201c{esc(ctx.suppressed)}\u201d and their rates and intervals are not shown. "
-        "No patient identifier appears in any output.",
+        f"Cells hidden only to protect a small cell read \u201c{COMPLEMENT_MARK}\u201d; statistics over fewer than "
+        f"{ctx.k} patients are not shown. No patient identifier appears in any output. "
+        + differencing_note(ctx),
     ]
     extras = []
     r = ctx.results
