@@ -472,7 +472,7 @@ def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         if p is None:
             continue
         if p.get("rate") is None or p.get("suppressed"):
-            ax.text(2, i, ctx.suppressed, va="center", ha="left", color="#555555", style="italic")
+            ax.text(2, i, ctx.hidden_mark(p), va="center", ha="left", color="#555555", style="italic")
             continue
         ci = p.get("ci")
         if ci:
