@@ -45,8 +45,9 @@ suppress it in both: use :attr:`SuppressedMatrix.suppressed`. Test statistics an
 p-values are functions of the counts too: with the margins published, a McNemar
 statistic gives back b and c, and an exact p-value can single out one table, so a test
 on a table with a suppressed cell should be published coarsely rounded or not at all.
-A Proportion's ``n`` is an int by contract and cannot be hidden; see
-:func:`suppress_proportion`.
+These primitives keep a Proportion's ``n`` (see :func:`suppress_proportion`); the
+publication layer below (:class:`Publisher`) hides ``n`` too where it is itself small or
+would give a small cell of its family away, and withholds tests beside hidden cells.
 
 Validated in ``tests/test_privacy.py`` against an independent attacker that finds the
 exact range of every suppressed cell by max-flow feasibility checks.
