@@ -238,7 +238,7 @@ def test_planted_small_counts_are_hidden(run: dict[str, Any]) -> None:
     )
     tree = beyond_results(planted, plan, threshold_met=bm.threshold_met, completers=bm.completers)
     assert tree["itt"]["worst_case"]["exhaustion"]["response"] == {
-        "count": None, "n": bm.threshold_met, "rate": None, "ci": None, "suppressed": True
+        "count": None, "n": bm.threshold_met, "rate": None, "ci": None, "suppressed": True, "hidden": "small"
     }
     pe = tree["reliable_change"]["professional_efficacy"]
     assert pe["deteriorated"]["suppressed"] and pe["deteriorated"]["count"] is None

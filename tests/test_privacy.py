@@ -450,3 +450,27 @@ def test_docstring_examples_run() -> None:
     result = doctest.testmod(privacy, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 5
     assert result.failed == 0
+
+
+# --------------------------------------------------------------------------- the publication layer
+def test_publisher_least_loss_complements() -> None:
+    """Issue 12 point 11: complements are the cheapest cells: never-published residuals, then
+    unknown/other levels, then the smallest count; never a large level when those protect."""
+    pub = privacy.Publisher(min_cell_count=K)
+    # reliable change: deteriorated 4 is protected by "neither" (never published), not by improved 181
+    assert pub.protect({"improved": 181, "deteriorated": 4, "neither": 210}, free=("neither",)) == {"deteriorated", "neither"}
+    # a small level is protected by an unknown level before a smaller real one
+    assert pub.protect({"a": 60, "b": 30, "c": 5, "unknown": 45}) == {"c", "unknown"}
+    fam = pub.family({"improved": 181, "deteriorated": 4, "neither": 210}, 395, free=("neither",))
+    assert fam["improved"]["count"] == 181 and fam["deteriorated"]["hidden"] == "small"
+    # published: improved and n; deteriorated + neither = 214 is all the attacker learns
+
+
+def test_publisher_reasons_and_tally() -> None:
+    pub = privacy.Publisher(min_cell_count=K)
+    assert pub.prop(3, 395)["hidden"] == "small" and pub.prop(3, 395)["n"] == 395
+    assert pub.prop(390, 395)["hidden"] == "complement"
+    assert pub.prop(40, 7) == {"count": None, "n": None, "rate": None, "ci": None, "suppressed": True, "hidden": "small"}
+    assert pub.prop(40, 395, n_published=False)["n"] is None
+    assert pub.withheld_test("chi-square")["p"] is None
+    assert pub.summary()["hidden"] == {"small": 3, "complement": 2, "statistic": 0, "test": 1}

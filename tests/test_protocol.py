@@ -114,8 +114,8 @@ def test_resolved_and_hash_against_independent_json_and_hashlib():
             **{s: DEFAULT_PROFILE_BOUNDARIES[s] for s in SUBSCALES},
             "norms": None,
         },
-        "subgroups": {"age_bands": [18, 35, 50], "by": ["age_band", "sex", "route", "pathway"]},
-        "privacy": {"min_cell_count": 11},
+        "subgroups": {"age_bands": [18, 35, 50], "by": ["age_band", "sex", "route", "pathway"], "pathway_levels": []},
+        "privacy": {"min_cell_count": 11, "round_to": 1, "min_cohort": 0},
         "analysis": {"seed": 20240917, "confidence": 0.95},
     }
     plan = Protocol()

@@ -203,7 +203,10 @@ def _analyze(
     result = Analysis(results=tree, warnings=tuple(warnings))
     if out is not None:
         stages.next("Writing outputs")
-        write_outputs(result, Path(out), sources=sources)
+        from burnout.results import warnings_log
+
+        # the log is not for publication: it names counts and lines the results hide
+        write_outputs(result, Path(out), sources=sources, extras=warnings_log(warnings))
     return result
 
 

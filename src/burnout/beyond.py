@@ -635,44 +635,15 @@ def collect_phq9(
 
 
 # --------------------------------------------------------------------------- results
-class _Publisher:
-    """Proportions and counts through the privacy stage (the same rules as results.py)."""
-
-    def __init__(self, protocol: Protocol) -> None:
-        self.k = protocol.privacy.min_cell_count
-        self.conf = protocol.analysis.confidence
-
-    @staticmethod
-    def hidden() -> dict[str, Any]:
-        return {"count": None, "n": None, "rate": None, "ci": None, "suppressed": True}
-
-    def small(self, count: int) -> bool:
-        return privacy.is_small_count(count, min_cell_count=self.k)
-
-    def count(self, count: int) -> int | None:
-        return privacy.suppress_count(count, min_cell_count=self.k)
-
-    def prop(self, count: int, n: int) -> dict[str, Any]:
-        if self.small(n):  # the denominator is itself a small count: hide it too
-            return self.hidden()
-        p = est.proportion(count, n, confidence=self.conf)
-        return privacy.suppress_proportion(p, min_cell_count=self.k, small_n="keep").to_json()
-
-    def family(self, counts: dict[str, int], n: int) -> dict[str, dict[str, Any]]:
-        """Proportions whose counts add up to the published n (one may be left unpublished)."""
-        if self.small(n):
-            return {key: self.hidden() for key in counts}
-        safe = privacy.suppress_vector(counts, min_cell_count=self.k)
-        out = {}
-        for key, c in counts.items():
-            p = est.proportion(c, n, confidence=self.conf)
-            if safe[key] is None:
-                p = est.Proportion(count=None, n=p.n, rate=None, ci=None, suppressed=True)
-            out[key] = privacy.suppress_proportion(p, min_cell_count=self.k, small_n="keep").to_json()
-        return out
-
-
-def beyond_results(bm: BeyondMeasures, protocol: Protocol, *, threshold_met: int, completers: int) -> dict[str, Any]:
+def beyond_results(
+    bm: BeyondMeasures,
+    protocol: Protocol,
+    *,
+    threshold_met: int,
+    completers: int,
+    publisher: privacy.Publisher | None = None,
+    published: dict[str, bool] | None = None,
+) -> dict[str, Any]:
     """The ``itt``, ``phq9`` (when PHQ-9 data exist), ``reliable_change`` and ``reliability`` branches.
 
     Parameters
@@ -684,6 +655,14 @@ def beyond_results(bm: BeyondMeasures, protocol: Protocol, *, threshold_met: int
     threshold_met, completers
         The flow counts of the main analysis (``Measures``); they must equal those
         the beyond queries counted.
+    publisher
+        The publication layer of the whole results tree (``privacy.Publisher``; one
+        for the plan when None), so its tally covers these sections too.
+    published
+        What the main sections published of the cells these sections share:
+        ``threshold_met``, ``completers`` (their totals), ``response_<subscale>`` and
+        ``at_least_1`` (the completers' responders, which the worst case counts again):
+        a cell hidden there is hidden here. All True when None.
 
     Returns
     -------
@@ -703,28 +682,36 @@ def beyond_results(bm: BeyondMeasures, protocol: Protocol, *, threshold_met: int
             f"but the beyond measures counted {bm.threshold_met} and {bm.completers}; collect both from the "
             "same patient table."
         )
-    pub = _Publisher(protocol)
-    out: dict[str, Any] = {"itt": _itt(bm, protocol, pub)}
+    pub = publisher if publisher is not None else privacy.Publisher.for_plan(protocol)
+    shown = {"threshold_met": True, "completers": True} | dict(published or {})
+    out: dict[str, Any] = {"itt": _itt(bm, protocol, pub, shown)}
     if bm.phq9 is not None:
-        out["phq9"] = phq9_results(bm.phq9, protocol)
-    out["reliable_change"] = _reliable_change(bm, pub)
-    out["reliability"] = _reliability(bm, protocol, pub)
+        out["phq9"] = phq9_results(
+            bm.phq9, protocol, publisher=pub, population=bm.completers, population_published=shown["completers"]
+        )
+    out["reliable_change"] = _reliable_change(bm, pub, completers_published=shown["completers"])
+    out["reliability"] = _reliability(bm, protocol, pub, completers_published=shown["completers"])
     return out
 
 
-def _itt(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dict[str, Any]:
+def _itt(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, shown: dict[str, bool]) -> dict[str, Any]:
     n = bm.threshold_met
-    worst: dict[str, Any] = {s: {"response": pub.prop(bm.worst_case[s], n)} for s in SUBSCALES}
-    worst["responders"] = {"at_least_1": pub.prop(bm.worst_case["at_least_1"], n)}
+    itt_shown = shown["threshold_met"]
+
+    def worst_case(key: str, count: int) -> dict[str, Any]:
+        return pub.prop(count, n, n_published=itt_shown, hide=not shown.get(key, True))
+
+    worst: dict[str, Any] = {s: {"response": worst_case(f"response_{s}", bm.worst_case[s])} for s in SUBSCALES}
+    worst["responders"] = {"at_least_1": worst_case("at_least_1", bm.worst_case["at_least_1"])}
     return {
-        "threshold_met": pub.count(n),
+        "threshold_met": pub.count(n, hide=not itt_shown),
         "worst_case": worst,
-        "multiple_imputation": _multiple_imputation(bm, protocol, pub),
-        "mixed_model": _mixed_model(bm, protocol, pub),
+        "multiple_imputation": _multiple_imputation(bm, protocol, pub, itt_shown),
+        "mixed_model": _mixed_model(bm, protocol, pub, itt_shown),
     }
 
 
-def _multiple_imputation(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dict[str, Any]:
+def _multiple_imputation(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool) -> dict[str, Any]:
     imp = bm.imputation
     method = (
         f"fully conditional specification (chained equations), Bayesian linear regression imputation "
@@ -748,43 +735,58 @@ def _multiple_imputation(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher
         if imp is None:
             entry = empty(0)
         else:
-            entry = _pooled(imp, o, pub)
+            entry = _pooled(imp, o, pub, itt_shown)
         if o == "at_least_1":
             out["responders"] = {"at_least_1": entry}
         else:
             out[o] = {"response": entry}
     out["method"] = method
-    out["patients_imputed"] = None if imp is None else pub.count(imp.n)
+    # all of them when no sample was drawn: then it is threshold_met, hidden with it
+    out["patients_imputed"] = None if imp is None else pub.count(imp.n, hide=not itt_shown)
     if bm.imputation_problem is not None:
         out["problem"] = bm.imputation_problem
     return out
 
 
-def _pooled(imp: ImputationSummary, outcome: str, pub: _Publisher) -> dict[str, Any]:
-    """Rubin-pooled response rate; hidden when the average count (or its complement) is a small count."""
+def _pooled(imp: ImputationSummary, outcome: str, pub: privacy.Publisher, itt_shown: bool) -> dict[str, Any]:
+    """Rubin-pooled response rate; hidden when the average count (or its complement) is a small count,
+    or when the number of patients it is over is hidden."""
     counts = imp.responders[outcome]
     mean_count = sum(counts) / len(counts)
-    if pub.small(imp.n) or 0 < mean_count < pub.k or 0 < imp.n - mean_count < pub.k:
+    if not itt_shown or pub.small(imp.n) or 0 < mean_count < pub.k or 0 < imp.n - mean_count < pub.k:
+        pub.note("statistic")
         return {"rate": None, "ci": None, "imputations": imp.imputations, "suppressed": True}
     pooled = est.pool_proportions(imp.rates(outcome), [imp.n] * imp.imputations, confidence=pub.conf)
     return pooled.to_json() | {"suppressed": False}
 
 
-def _mixed_model(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dict[str, Any]:
+def _mixed_model(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool) -> dict[str, Any]:
+    """Model means per timepoint over every threshold-met patient.
+
+    A timepoint's n (patients with a score there) is a count of the family "with / without
+    a score" under threshold_met: hidden when either is small; its mean and CI are withheld
+    when fewer than k patients were observed there. The observation count is withheld
+    when any n is (it is their sum); with threshold_met hidden or small the whole model
+    (means, variances, counts) is withheld.
+    """
     conf = protocol.analysis.confidence
     first_index = 0
+    n_all = bm.threshold_met
+    whole = itt_shown and pub.enough(n_all)
     out: dict[str, Any] = {}
     for s in SUBSCALES:
         patterns = bm.mixed[s]
         observed = [sum(p.patients for p in patterns if p.pattern[j]) for j in range(len(bm.timepoints))]
+        n_hidden = [not whole or pub.small(o) or pub.small(n_all - o) for o in observed]
+        ns = [None if hidden else o for hidden, o in zip(n_hidden, observed, strict=True)]
+        if any(n_hidden):
+            pub.note("statistic", sum(n_hidden))
         entry: dict[str, Any]
         try:
             model = RandomInterceptModel(method="reml", confidence=conf).fit(patterns, scale=SCALE)
         except ValueError as exc:
             entry = {
-                "timepoints": {
-                    str(t): {"mean": None, "ci": None, "n": pub.count(observed[j])} for j, t in enumerate(bm.timepoints)
-                },
+                "timepoints": {str(t): {"mean": None, "ci": None, "n": ns[j]} for j, t in enumerate(bm.timepoints)},
                 "problem": str(exc),
             }
             out[s] = entry
@@ -792,28 +794,40 @@ def _mixed_model(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dic
         tps: dict[str, Any] = {}
         for j, t in enumerate(bm.timepoints):
             mean = model.means_[j]
+            show = whole and pub.enough(observed[j]) and not np.isnan(mean)
             tp: dict[str, Any] = {
-                "mean": None if np.isnan(mean) else float(mean),
-                "ci": None if np.isnan(mean) else [float(model.ci_[j, 0]), float(model.ci_[j, 1])],
-                "n": pub.count(observed[j]),
+                "mean": float(mean) if show else None,
+                "ci": [float(model.ci_[j, 0]), float(model.ci_[j, 1])] if show else None,
+                "n": ns[j],
             }
             if j != first_index:
-                diff = model.difference(j, first_index)
+                diff = model.difference(j, first_index) if show else None
                 tp["change"] = None if diff is None else diff[0]
                 tp["change_ci"] = None if diff is None else [diff[2][0], diff[2][1]]
             tps[str(t)] = tp
         out[s] = {
             "timepoints": tps,
-            "patients": pub.count(model.patients_),
-            "observations": pub.count(model.observations_),
-            "variance": {"between_patients": model.tau2_, "within_patient": model.sigma2_},
+            "patients": pub.count(model.patients_, hide=not whole or pub.small(n_all - model.patients_)),
+            "observations": pub.count(model.observations_, hide=not whole or any(n_hidden)),
+            "variance": (
+                {"between_patients": model.tau2_, "within_patient": model.sigma2_}
+                if whole
+                else {"between_patients": None, "within_patient": None}
+            ),
             "method": "REML",
         }
     out["assumptions"] = MIXED_MODEL_ASSUMPTIONS
     return out
 
 
-def phq9_results(pm: Phq9Measures, protocol: Protocol) -> dict[str, Any]:
+def phq9_results(
+    pm: Phq9Measures,
+    protocol: Protocol,
+    *,
+    publisher: privacy.Publisher | None = None,
+    population: int | None = None,
+    population_published: bool = True,
+) -> dict[str, Any]:
     """The ``phq9`` branch from :func:`collect_phq9`'s aggregates (totals in points, 0-27).
 
     ``timepoints.<t>``: ``n``, ``mean``, ``sd``, and after the first assessment the
@@ -822,19 +836,33 @@ def phq9_results(pm: Phq9Measures, protocol: Protocol) -> dict[str, Any]:
     and at t. ``response``, ``remission``: Proportions. ``adjusted.<s>``: OLS of the
     subscale change (points) on the PHQ-9 change (points). A count below the plan's
     ``min_cell_count`` hides the statistics computed on it.
+
+    ``population`` is the size of the population (the completers' count) when it is
+    published: an n whose complement in it (patients without the totals) is small is
+    hidden with every statistic beside it (the change's CI and dz would give n back).
+    ``population_published`` False (its size is hidden) withholds every statistic.
     """
-    pub = _Publisher(protocol)
+    pub = publisher if publisher is not None else privacy.Publisher.for_plan(protocol)
     conf = protocol.analysis.confidence
+
+    def shown(n: int) -> bool:
+        return (
+            population_published
+            and pub.enough(n)
+            and (population is None or not pub.small(population - n))
+        )
+
     timepoints: dict[str, Any] = {}
     for t, mo in pm.timepoints.items():
-        if pub.small(mo.n):
+        if not shown(mo.n):
+            pub.note("statistic")
             entry: dict[str, Any] = {"n": None, "mean": None, "sd": None}
         else:
             ms = est.mean_summary(mo.n, mo.total, mo.total_sq, scale=PHQ9_SCALE, confidence=conf)
             entry = {"n": ms.n, "mean": ms.mean, "sd": ms.sd}
         if t != pm.first:
             ch = pm.changes[t]
-            if pub.small(ch.n) or ch.n == 0:
+            if not shown(ch.n) or ch.n == 0:
                 entry |= {"change": None, "change_ci": None, "effect_size": None}
             else:
                 pc = est.paired_change(ch.n, ch.total, ch.total_sq, scale=PHQ9_SCALE, confidence=conf)
@@ -846,7 +874,8 @@ def phq9_results(pm: Phq9Measures, protocol: Protocol) -> dict[str, Any]:
         timepoints[str(t)] = entry
     adjusted: dict[str, Any] = {}
     for s, cm in pm.adjusted.items():
-        if pub.small(cm.n):
+        if not shown(cm.n):
+            pub.note("statistic")
             adjusted[s] = {"intercept": None, "intercept_ci": None, "slope": None, "slope_ci": None, "n": None}
             continue
         fit = est.ols_from_moments(
@@ -856,10 +885,12 @@ def phq9_results(pm: Phq9Measures, protocol: Protocol) -> dict[str, Any]:
     return {
         "population": pm.population,
         "timepoints": timepoints,
-        "response": pub.prop(*pm.response),
-        "remission": pub.prop(*pm.remission),
+        "response": pub.prop(*pm.response, n_published=shown(pm.response[1])),
+        "remission": pub.prop(*pm.remission, n_published=shown(pm.remission[1])),
         "adjusted": adjusted,
-        "subscale_responders_not_phq9_responders": {s: pub.prop(c, n) for s, (c, n) in pm.subscale_not_phq9.items()},
+        "subscale_responders_not_phq9_responders": {
+            s: pub.prop(c, n, n_published=population_published) for s, (c, n) in pm.subscale_not_phq9.items()
+        },
         "definitions": {
             "response": f"PHQ-9 total fell by at least 50% from the first to the last assessment, among "
             f"{pm.population} with a first total >= {PHQ9_RESPONSE_MIN_BASELINE} and a last total",
@@ -870,12 +901,16 @@ def phq9_results(pm: Phq9Measures, protocol: Protocol) -> dict[str, Any]:
     }
 
 
-def _reliable_change(bm: BeyondMeasures, pub: _Publisher) -> dict[str, Any]:
+def _reliable_change(bm: BeyondMeasures, pub: privacy.Publisher, *, completers_published: bool) -> dict[str, Any]:
+    """Improved / deteriorated / neither: one family under n; "neither" is never published, so
+    it is the free complement of a small cell (issue 12: "Cynicism reliably improved" was hidden
+    to protect a small "deteriorated")."""
     out: dict[str, Any] = {}
     for s in SUBSCALES:
         rc = bm.reliable_change[s]
+        n_shown = completers_published and pub.enough(rc.n) and not pub.small(bm.completers - rc.n)
         if rc.cutoff_units is None:
-            none = {"count": None, "n": rc.n, "rate": None, "ci": None, "suppressed": False}
+            none = {"count": None, "n": rc.n if n_shown else None, "rate": None, "ci": None, "suppressed": False}
             out[s] = {"improved": none, "deteriorated": dict(none), "reason": rc.reason}
             continue
         fam = pub.family(
@@ -885,33 +920,46 @@ def _reliable_change(bm: BeyondMeasures, pub: _Publisher) -> dict[str, Any]:
                 "neither": rc.n - rc.improved - rc.deteriorated,
             },
             rc.n,
+            n_published=n_shown,
+            free=("neither",),
         )
+        if not n_shown:
+            pub.note("statistic")
         out[s] = {
             "improved": fam["improved"],
             "deteriorated": fam["deteriorated"],
-            "alpha": rc.alpha,
-            "sd_baseline": rc.sd_baseline,
-            "se_difference": est.rci_se_diff(rc.sd_baseline, rc.alpha),  # type: ignore[arg-type]
-            "critical_change": rc.critical_change,
+            "alpha": rc.alpha if n_shown else None,
+            "sd_baseline": rc.sd_baseline if n_shown else None,
+            "se_difference": est.rci_se_diff(rc.sd_baseline, rc.alpha) if n_shown else None,  # type: ignore[arg-type]
+            "critical_change": rc.critical_change if n_shown else None,
         }
     return out
 
 
-def _reliability(bm: BeyondMeasures, protocol: Protocol, pub: _Publisher) -> dict[str, Any]:
+def _reliability(
+    bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, *, completers_published: bool
+) -> dict[str, Any]:
+    """Cronbach's alpha per subscale and assessment; n is the completers with every item
+    answered, a family with those without: withheld (with alpha) when either is small."""
     conf = protocol.analysis.confidence
     out: dict[str, Any] = {}
     for s in SUBSCALES:
         per_t: dict[str, Any] = {}
         for t in bm.timepoints:
             im = bm.reliability[(s, t)]
-            if pub.small(im.n):
+            if not (completers_published and pub.enough(im.n)):
+                pub.note("statistic")
                 per_t[str(t)] = {"alpha": None, "ci": None, "n": None, "items": len(im.item_sums)}
                 continue
             r = im.reliability(confidence=conf)
+            # n with few completers left out would give those few away; the Feldt CI gives n back
+            n_shown = not pub.small(bm.completers - im.n)
+            if not n_shown:
+                pub.note("statistic", 2)
             per_t[str(t)] = {
                 "alpha": r.alpha,
-                "ci": None if r.ci is None else [r.ci[0], r.ci[1]],
-                "n": r.n,
+                "ci": None if r.ci is None or not n_shown else [r.ci[0], r.ci[1]],
+                "n": r.n if n_shown else None,
                 "items": r.k,
             }
         out[s] = per_t

@@ -157,6 +157,8 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
     # one query per level of every variable, over the threshold-met patients (completers
     # are among them): the completers' subgroups and completion by subgroup
     itt = table.filter(table.threshold_met)
+    if "pathway" in protocol.subgroups.by:
+        itt = _published_pathway(itt, protocol)
     done = itt.completer
     by_level = _by_variable(
         itt,
@@ -249,6 +251,23 @@ def _collect_attrition(
         reach={j: _int(row[f"reach_{j}"]) for j in range(0, n_sessions + 1)},
         completion_by_subgroup=completion,
     )
+
+
+def _published_pathway(itt: ir.Table, protocol: Protocol) -> ir.Table:
+    """``itt`` with pathway replaced by what may be published as a subgroup level.
+
+    Pathway is free text (a referral note can hold a name or a date of birth): a value is
+    a level of its own only when the plan lists it (``[subgroups] pathway_levels``,
+    compared lower-cased and trimmed, as the data are) or when at least
+    ``min_cell_count`` threshold-met patients have it; "unknown" (blank) stays; every
+    other value becomes "other". Decided in the engine: no value is pulled to Python.
+    """
+    k = protocol.privacy.min_cell_count
+    listed = sorted({v.strip().lower() for v in protocol.subgroups.pathway_levels} | {"unknown"})
+    sizes = itt.group_by("pathway").aggregate(_pathway_n=itt.count())
+    joined = itt.join(sizes, "pathway")
+    keep = joined.pathway.isin(listed) | (joined._pathway_n >= k)
+    return joined.mutate(pathway=ibis.cases((keep, joined.pathway), else_="other")).drop("_pathway_n")
 
 
 def _by_variable(t: ir.Table, variables: Sequence[str], **aggs: ir.Value) -> dict[str, dict[str, dict[str, Any]]]:

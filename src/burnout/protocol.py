@@ -366,6 +366,9 @@ class SubgroupsSection(_Section):
         tuple[Annotated[_Int, Field(ge=AGE_MIN, le=AGE_MAX)], ...], Field(min_length=1)
     ] = (18, 35, 50)
     by: tuple[SubgroupVariable, ...] = SUBGROUP_VARIABLES
+    # privacy (issue 12): pathway is free text; only these values, or values seen in at
+    # least min_cell_count threshold-met patients, are published as levels ("other" else)
+    pathway_levels: tuple[Annotated[str, Field(min_length=1, max_length=80)], ...] = ()
 
     @field_validator("age_bands")
     @classmethod
@@ -393,6 +396,10 @@ class PrivacySection(_Section):
     (``min_cell_count = 1`` disables suppression)."""
 
     min_cell_count: Annotated[_Int, Field(ge=1)] = 11
+    # differencing (issue 12): publish every count rounded to a multiple of round_to
+    # (1 = exact counts), and refuse cohorts with fewer than min_cohort patients (0 = any)
+    round_to: Annotated[_Int, Field(ge=1, le=1000)] = 1
+    min_cohort: Annotated[_Int, Field(ge=0)] = 0
 
 
 class AnalysisSection(_Section):
@@ -790,6 +797,10 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     ),
     "subgroups.by[]": ("a string", " or ".join(f'"{v}"' for v in SUBGROUP_VARIABLES)),
     "privacy.min_cell_count": ("an integer", "an integer >= 1 (1 disables suppression)"),
+    "privacy.round_to": ("an integer", "an integer from 1 (exact counts) to 1000, e.g. 5"),
+    "privacy.min_cohort": ("an integer", "an integer >= 0 (0: no minimum)"),
+    "subgroups.pathway_levels": ("an array of strings", "an array of pathway values to publish as levels"),
+    "subgroups.pathway_levels[]": ("a string", "a pathway value of 1 to 80 characters"),
     "analysis.seed": ("an integer", f"an integer from 0 to {_SEED_MAX}"),
     "analysis.confidence": ("a number", "a number strictly between 0.5 and 1"),
 }

@@ -385,15 +385,11 @@ def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, Any]
 
 
 def _mean_ci(entry: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The published CI only: a figure never computes one from n and SD (privacy: a CI the
+    publication layer withheld stays withheld)."""
     ci = entry.get("ci")
     if ci and all(v is not None for v in ci):
         return float(ci[0]), float(ci[1])
-    n, sd, mean = entry.get("n"), entry.get("sd"), entry.get("mean")
-    if n and n > 1 and sd is not None and mean is not None:
-        from scipy import stats
-
-        half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        return mean - half, mean + half
     return None
 
 
@@ -514,7 +510,7 @@ def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         if p is None:
             continue
         if p.get("rate") is None or p.get("suppressed"):
-            ax.text(2, i, ctx.suppressed, va="center", ha="left", color="#555555", style="italic")
+            ax.text(2, i, ctx.hidden_mark(p), va="center", ha="left", color="#555555", style="italic")
             continue
         ci = p.get("ci")
         if ci:

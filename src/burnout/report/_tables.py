@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from burnout.report._text import (
+    COMPLEMENT_MARK,
     NDASH,
     OUTCOME_LABELS,
     PROFILE_LABELS,
@@ -78,7 +79,7 @@ def _prop_cells(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, str]:
     p = p or {}
     n = p.get("n")
     if p.get("suppressed") or p.get("count") is None:
-        return {"nN": ctx.suppressed + ("" if n is None else f" of {n:,}"), "pct": NDASH, "ci": NDASH}
+        return {"nN": ctx.hidden_mark(p) + ("" if n is None else f" of {n:,}"), "pct": NDASH, "ci": NDASH}
     return {
         "nN": f"{p['count']:,}/{n:,}" if n is not None else f"{p['count']:,}",
         "pct": fmt_pct(p.get("rate")),
@@ -92,8 +93,8 @@ def _prop_raw(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, Any]:
     ci = p.get("ci") or [None, None]
     hidden = bool(p.get("suppressed")) or p.get("count") is None
     return {
-        "count": ctx.suppressed if hidden else p.get("count"),
-        "n": ctx.suppressed if p.get("n") is None and hidden else p.get("n"),
+        "count": ctx.hidden_mark(p) if hidden else p.get("count"),
+        "n": ctx.hidden_mark(p) if p.get("n") is None and hidden else p.get("n"),
         "rate": None if hidden else p.get("rate"),
         "ci_low": None if hidden else ci[0],
         "ci_high": None if hidden else ci[1],
@@ -107,7 +108,7 @@ def _pct_ci_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
     """"57.6 (47.7\u201366.8)" or the suppression mark."""
     p = p or {}
     if p.get("suppressed") or p.get("rate") is None:
-        return ctx.suppressed if (p.get("suppressed") or p.get("count") is None) else NDASH
+        return ctx.hidden_mark(p) if (p.get("suppressed") or p.get("count") is None) else NDASH
     return f"{fmt_num(100 * p['rate'], 1)} ({fmt_pct_ci(p.get('ci'))})"
 
 
@@ -252,10 +253,10 @@ def _baseline(ctx: Ctx) -> Table | None:
                     raw |= {f"{g}_n": cell.get("n"), f"{g}_mean": cell.get("mean"), f"{g}_sd": cell.get("sd")}
                 else:
                     hidden = cell.get("suppressed") or cell.get("count") is None
-                    row[g] = ctx.suppressed if hidden else f"{cell['count']:,} ({fmt_pct(cell.get('rate'))})"
+                    row[g] = ctx.hidden_mark(cell) if hidden else f"{cell['count']:,} ({fmt_pct(cell.get('rate'))})"
                     raw |= {
                         f"{g}_n": cell.get("n"),
-                        f"{g}_count": ctx.suppressed if hidden else cell.get("count"),
+                        f"{g}_count": ctx.hidden_mark(cell) if hidden else cell.get("count"),
                         f"{g}_rate": None if hidden else cell.get("rate"),
                     }
             row["smd"] = fmt_num(body.get("smd"))
@@ -592,7 +593,7 @@ def _profiles(ctx: Ctx) -> Table | None:
         for tp in tps:
             cell = prof[tp].get(p) or {}
             hidden = cell.get("suppressed") or cell.get("count") is None
-            row[f"t{tp}"] = ctx.suppressed if hidden else f"{cell['count']:,} ({fmt_pct(cell.get('rate'))})"
+            row[f"t{tp}"] = ctx.hidden_mark(cell) if hidden else f"{cell['count']:,} ({fmt_pct(cell.get('rate'))})"
         t.rows.append(row)
     for tp in tps:
         for p in PROFILES:
@@ -776,7 +777,7 @@ def _rate_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
     if not p:
         return _cell(NDASH)
     if p.get("suppressed") or p.get("count") is None:
-        return _cell(ctx.suppressed)
+        return _cell(ctx.hidden_mark(p))
     if p.get("rate") is None:
         return _cell(f"{p['count']:,}/{p['n']:,}")
     return _cell(f"{fmt_pct(p['rate'])} ({fmt_pct_ci(p.get('ci'))})", f"{p['count']:,}/{p['n']:,}")
@@ -1299,7 +1300,7 @@ def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
     for c in table.columns:
         if c.key != table.stub:
             gt = gt.cols_align(align=c.align, columns=c.key)
-    marks = (ctx.suppressed, _esc(ctx.suppressed))  # plain, and as a rich (escaped) cell starts
+    marks = (ctx.suppressed, _esc(ctx.suppressed), COMPLEMENT_MARK)  # plain, and as a rich (escaped) cell starts
     for c in table.columns:
         rows_hidden = [i for i, row in enumerate(table.rows) if str(row.get(c.key, "")).startswith(marks)]
         if rows_hidden:

@@ -146,6 +146,26 @@ def fmt_p_eq(p: Any) -> str:
     return "p < 0.001" if s == "<0.001" else f"p = {s}"
 
 
+COMPLEMENT_MARK = "hidden to protect a small cell"
+
+
+def differencing_note(ctx: Ctx) -> str:
+    """The differencing risk, stated in the methods (issue 12 point 7)."""
+    rounding = ctx.results.get("privacy", {}).get("round_to", 1)
+    base = (
+        "Differencing: two analyses of cohorts that differ by a few patients (the same program a month "
+        "later, or with one site added) give those patients' values by subtraction (n \u00d7 mean), which "
+        "suppression cannot prevent; publish one analysis per cohort and do not release analyses of "
+        "nested cohorts side by side. "
+    )
+    if rounding and rounding > 1:
+        return base + (
+            f"Every published count here is rounded to a multiple of {rounding} (rates from the rounded "
+            "counts), which blurs such differences."
+        )
+    return base + "The plan's [privacy] round_to = 5 rounds every published count to blur them."
+
+
 class Ctx:
     """What every renderer needs besides the numbers: the plan's words and marks."""
 
@@ -166,6 +186,11 @@ class Ctx:
     def suppressed(self) -> str:
         """The mark of a suppressed count."""
         return f"suppressed (<{self.k})"
+
+    def hidden_mark(self, p: Mapping[str, Any] | None) -> str:
+        """The truthful mark of a hidden Proportion: "<k" for a small cell, or that it was
+        hidden to protect one (results.json ``hidden``: "complement"); never computed here."""
+        return COMPLEMENT_MARK if (p or {}).get("hidden") == "complement" else self.suppressed
 
     @property
     def short_suppressed(self) -> str:
@@ -284,7 +309,7 @@ def fmt_prop(p: Mapping[str, Any] | None, ctx: Ctx, *, ci: bool = True) -> str:
         return NDASH
     if p.get("suppressed") or p.get("count") is None:
         n = p.get("n")
-        return ctx.suppressed + ("" if n is None else f" of {n:,}")
+        return ctx.hidden_mark(p) + ("" if n is None else f" of {n:,}")
     if p.get("rate") is None:
         return f"{p['count']:,}/{p['n']:,}"
     text = f"{fmt_pct(p['rate'])} ({p['count']:,}/{p['n']:,}"
@@ -506,7 +531,9 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         f"<strong>Privacy.</strong> Any count from 1 to {ctx.k - 1} is suppressed in every table, figure and file "
         f"(min_cell_count = {ctx.k}), with complementary suppression where a hidden count could be recovered from "
         f"totals; suppressed cells read \u201c{esc(ctx.suppressed)}\u201d and their rates and intervals are not shown. "
-        "No patient identifier appears in any output.",
+        f"Cells hidden only to protect a small cell read \u201c{COMPLEMENT_MARK}\u201d; statistics over fewer than "
+        f"{ctx.k} patients are not shown. No patient identifier appears in any output. "
+        + differencing_note(ctx),
     ]
     extras = []
     r = ctx.results
