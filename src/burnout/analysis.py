@@ -109,6 +109,7 @@ def analyze(
     ProtocolError, DataError
         The plan or the cohort is invalid; nothing is written.
     """
+    from burnout._engines import connect_source
     from burnout._warm import REPORT_MODULES, STATISTICS_MODULES, warm_imports
 
     warm_imports(*STATISTICS_MODULES, *(REPORT_MODULES if out is not None else ()))
@@ -124,7 +125,7 @@ def analyze(
             progress.log(f"[{i + 1}/{len(steps)}] {steps[i]}")
 
     step(0)
-    con = _connect_for(source, backend=backend, spark_master=spark_master)
+    con = connect_source(source, backend=backend, spark_master=spark_master)
     cohort = load_cohort(
         source,
         scheduled_assessments=tuple(plan.schedule.assessments),
@@ -159,21 +160,6 @@ def analyze(
 
 def _is_postgres(source: str | os.PathLike[str]) -> bool:
     return isinstance(source, str) and source.startswith(("postgresql://", "postgres://"))
-
-
-def _connect_for(source: str | os.PathLike[str], *, backend: str, spark_master: str | None) -> ibis.BaseBackend:
-    if _is_postgres(source):
-        if backend != "duckdb":
-            from burnout.errors import BurnoutError
-
-            raise BurnoutError(
-                f"backend {backend!r} reads cohort folders; a postgresql:// source is analysed in PostgreSQL "
-                "itself: leave out --backend"
-            )
-        from burnout._postgres import postgres_connect
-
-        return postgres_connect(str(source))
-    return connect(backend, spark_master=spark_master)  # type: ignore[arg-type]
 
 
 def write_outputs(result: Analysis, out: Path, *, extras: dict[str, str] | None = None) -> None:

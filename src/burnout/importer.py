@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from burnout.errors import BurnoutError, first_line, redact_url
+from burnout.errors import BurnoutError, ExistingTablesError, first_line, redact_url
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -125,8 +125,9 @@ def import_cohort(
         The folder breaks the data format (every problem, with file and line);
         nothing is written.
     BurnoutError
-        The URL is not a PostgreSQL URL, the database cannot be reached, or it
-        already holds cohort tables and ``replace`` is False.
+        The URL is not a PostgreSQL URL or the database cannot be reached.
+    ExistingTablesError
+        The database already holds cohort tables and ``replace`` is False.
 
     Notes
     -----
@@ -155,11 +156,7 @@ def import_cohort(
     try:
         existing = _existing_tables(conn)
         if existing and not replace:
-            raise BurnoutError(
-                f"the database {redact_url(url)} already has cohort table{'s' if len(existing) > 1 else ''} "
-                f"{', '.join(existing)}; pass replace=True (burnout import --replace) to replace them, "
-                "or import into another database"
-            )
+            raise ExistingTablesError(url, existing)
         cohort = load_cohort(
             source,
             scheduled_assessments=tuple(plan.schedule.assessments),
