@@ -71,7 +71,8 @@ class ImportSummary:
     warnings : tuple[str, ...]
         The validation warnings (unknown columns, dates out of order, ...).
     fingerprint : str
-        SHA-256 of the input files (as in results.json of a folder analysis).
+        SHA-256 of the validated content: results.json's ``data_fingerprint`` of an
+        analysis of the folder, and of the database it was imported into.
     replaced : tuple[str, ...]
         Tables that existed before and were replaced.
     """
