@@ -112,6 +112,8 @@ def test_cli_validate_reads_an_imported_database(tmp_path: Path, postgres_db: st
     assert "Valid cohort" in result.output and SECRET not in result.output
     summary = validate_and_summarize(url)
     assert summary.patients == 12 and summary.source.endswith("?password=***")
+    short_scheme = with_password(postgres_db, query=False).replace("postgresql://", "postgres://", 1)
+    assert validate_and_summarize(short_scheme).source.startswith("postgres://postgres:***@")
     gc.collect()
 
 

@@ -26,6 +26,13 @@ decimal with more significant digits than a double keeps is rejected rather than
 silently rounded. NaN and infinities are rejected; TOML integers are accepted where a
 number is expected (``4 -> 4.0``), booleans and strings are not.
 
+Bounds
+------
+Every number and array has a bound the analysis can honour, stated in its error
+message: scores 0-6, at most `SESSIONS_MAX` sessions and `ASSESSMENTS_MAX`
+assessments, norm SDs up to `NORM_SD_MAX`, z boundaries within `Z_BOUNDARY_MAX`,
+``min_cell_count`` up to `MIN_CELL_COUNT_MAX` (each constant says why).
+
 Errors
 ------
 Every problem in a plan is collected into one `burnout.errors.ProtocolError`, one
@@ -89,11 +96,16 @@ from burnout.instrument import SCALE, SUBSCALES, Subscale
 __all__ = [
     "AGE_MAX",
     "AGE_MIN",
+    "ASSESSMENTS_MAX",
     "DEFAULT_PROFILE_BOUNDARIES",
     "DEFAULT_PROFILE_METHOD",
     "DEFAULT_PROFILE_REFERENCE",
     "DEFAULT_TITLE",
+    "MIN_CELL_COUNT_MAX",
+    "NORM_SD_MAX",
+    "SESSIONS_MAX",
     "SUBGROUP_VARIABLES",
+    "Z_BOUNDARY_MAX",
     "AnalysisSection",
     "EligibilitySection",
     "NormEntry",
