@@ -48,7 +48,7 @@ def fingerprint_of(folder: Path) -> str:
 
 
 def reference_fingerprint(tables: dict[str, Any]) -> str:
-    """The documented canonical form, computed in Python from the typed values."""
+    """The documented canonical form, computed in Python from the typed values (items packed in base 8)."""
 
     def text(value: Any) -> str:
         if value is None:
@@ -69,9 +69,12 @@ def reference_fingerprint(tables: dict[str, Any]) -> str:
         rows = tables[name].to_pyarrow().to_pylist()
         sums = [0, 0, 0, 0]
         for row in rows:
-            digest = hashlib.md5("|".join(text(row.get(c)) for c in sorted(COLUMNS[name])).encode()).hexdigest()
+            items = [c for c in COLUMNS[name] if c.startswith("item_")]
+            fields = [str(sum((7 if row.get(c) is None else row[c]) * 8**k for k, c in enumerate(items)))] if items else []
+            fields += [text(row.get(c)) for c in sorted(COLUMNS[name]) if c not in items]
+            digest = hashlib.md5("|".join(fields).encode()).hexdigest()
             for i in range(4):
-                sums[i] += int(digest[7 * i : 7 * i + 7], 16)
+                sums[i] += int(digest[8 * i : 8 * i + 8], 16)
         present = ",".join(sorted(c for c in COLUMNS[name] if c in tables[name].columns))
         lines.append(" ".join([name, present, str(len(rows)), *map(str, sums)]) + "\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()
@@ -172,11 +175,11 @@ def test_a_row_moved_to_another_table_or_a_missing_phq9_changes_it(base: tuple[P
     assert fingerprint_of(write_cohort(tmp_path / "nophq", **rows)) != base[1]
 
 
-def test_row_hash_sums_do_not_overflow_int64_for_2_to_the_35_rows() -> None:
+def test_row_hash_sums_do_not_overflow_int64_for_2_to_the_31_rows() -> None:
     from burnout.fingerprint import CHUNK_HEX, CHUNKS
 
-    assert CHUNKS * CHUNK_HEX <= 32  # an MD5 has 32 hex digits
-    assert 2**35 * (16**CHUNK_HEX - 1) <= 2**63 - 1
+    assert CHUNKS * CHUNK_HEX == 32  # every hex digit of the MD5 is used
+    assert (2**31 - 1) * (16**CHUNK_HEX - 1) <= 2**63 - 1
 
 
 # --------------------------------------------------------------------------- other engines
@@ -209,3 +212,16 @@ def test_the_same_fingerprint_computed_on_spark(base: tuple[Path, str]) -> None:
     on_spark = load_cohort(folder, con=spark)
     assert on_spark.con.name == "pyspark"
     assert content_fingerprint(on_spark.file_columns) == want
+
+
+def test_hex_pieces_on_every_route_against_python_int() -> None:
+    """DuckDB's 0x cast and the character-code sum (PostgreSQL's route) read the same numbers."""
+    import ibis
+
+    from burnout.fingerprint import _hex_value
+
+    digests = [hashlib.md5(str(i).encode()).hexdigest() for i in range(50)] + ["f" * 32, "0" * 32, "0123456789abcdef" * 2]
+    t = ibis.memtable({"h": digests})
+    for engine in ("duckdb", "postgres"):
+        got = t.select(**{f"p{i}": _hex_value(t.h, 8 * i, 8, engine=engine) for i in range(4)}).to_pyarrow().to_pylist()
+        assert got == [{f"p{i}": int(d[8 * i : 8 * i + 8], 16) for i in range(4)} for d in digests], engine
