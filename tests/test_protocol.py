@@ -194,7 +194,16 @@ def test_wrong_type_suggests_the_default_as_a_fix():
         ("[eligibility]\nefficacy_max = 7\n", "eligibility.efficacy_max", "7", "from 0 to 6"),
         ("[eligibility]\nexhaustion_min = nan\n", "eligibility.exhaustion_min", "nan", "from 0 to 6"),
         ("[eligibility]\nexhaustion_min = inf\n", "eligibility.exhaustion_min", "inf", "from 0 to 6"),
-        ("[schedule]\nsessions = 0\n", "schedule.sessions", "0", ">= 1"),
+        ("[schedule]\nsessions = 0\n", "schedule.sessions", "0", "from 1 to 1,000"),
+        # the issue: 1,000,000 sessions ran past 300 s (20,000 took 139 s and 1.2 GB)
+        ("[schedule]\nsessions = 1000000\n", "schedule.sessions", "1000000", "from 1 to 1,000"),
+        ("[schedule]\nsessions = 1001\n", "schedule.sessions", "1001", "from 1 to 1,000"),
+        (
+            "[schedule]\nsessions = 100\nassessments = [" + ", ".join(map(str, range(64))) + "]\n",
+            "schedule.assessments",
+            "[0, 1, 2",
+            "at most 63 integers",
+        ),
         ("[schedule]\nassessments = []\n", "schedule.assessments", "[]", "non-empty"),
         ("[schedule]\nassessments = [0, -2]\n", "schedule.assessments[1]", "-2", "from 0 (baseline)"),
         ("[response]\nmin_change = -1.0\n", "response.min_change", "-1.0", "> 0 and <= 6"),
@@ -202,7 +211,10 @@ def test_wrong_type_suggests_the_default_as_a_fix():
         ("[response]\nmin_change = 6.01\n", "response.min_change", "6.01", "> 0 and <= 6"),
         ('[profiles]\nmethod = "cluster"\n', "profiles.method", '"cluster"', '"raw" or "zscore"'),
         ('[profiles]\nreference = "population"\n', "profiles.reference", '"population"', '"baseline" or "norms"'),
-        ("[profiles]\nexhaustion = inf\n", "profiles.exhaustion", "inf", "finite"),
+        ("[profiles]\nexhaustion = inf\n", "profiles.exhaustion", "inf", "from -5124095576028 to 5124095576028"),
+        # a larger z boundary crashed the analysis: its raw cut-off overflowed the engine's int64
+        ("[profiles]\ncynicism = 1e14\n", "profiles.cynicism", "1e+14", "from -5124095576028 to 5124095576028"),
+        ("[profiles]\nprofessional_efficacy = -1e300\n", "profiles.professional_efficacy", "-1e+300", "a z-score"),
         ('[profiles]\nmethod = "raw"\nexhaustion = 4.8\ncynicism = 6.5\nprofessional_efficacy = 4\n', "profiles.cynicism", "6.5", "0 to 6"),
         ('[profiles]\nmethod = "raw"\nexhaustion = 4.8\ncynicism = 3.8\nprofessional_efficacy = -0.5\n', "profiles.professional_efficacy", "-0.5", "0 to 6"),
         ("[subgroups]\nage_bands = []\n", "subgroups.age_bands", "[]", "non-empty"),
@@ -212,7 +224,7 @@ def test_wrong_type_suggests_the_default_as_a_fix():
         ("[subgroups]\nage_bands = [18, 35, 35]\n", "subgroups.age_bands", "[18, 35, 35]", "strictly increasing"),
         ('[subgroups]\nby = ["sex", "sex"]\n', "subgroups.by", '["sex", "sex"]', "distinct"),
         ('[subgroups]\nby = ["colour"]\n', "subgroups.by[0]", '"colour"', '"age_band" or "sex"'),
-        ("[privacy]\nmin_cell_count = 0\n", "privacy.min_cell_count", "0", ">= 1"),
+        ("[privacy]\nmin_cell_count = 0\n", "privacy.min_cell_count", "0", "from 1 (no suppression)"),
         ("[analysis]\nseed = -1\n", "analysis.seed", "-1", "from 0 to"),
         ("[analysis]\nconfidence = 0.5\n", "analysis.confidence", "0.5", "strictly between 0.5 and 1"),
         ("[analysis]\nconfidence = 1\n", "analysis.confidence", "1", "strictly between 0.5 and 1"),
@@ -269,12 +281,32 @@ def test_norms_reference_with_norms_is_valid_and_exact():
     }
 
 
-@pytest.mark.parametrize("sd", ["0", "-1.3", "0.0"])
-def test_norms_sd_must_be_positive(sd):
+@pytest.mark.parametrize("sd", ["0", "-1.3", "0.0", "3.01", "1000000"])
+def test_norms_sd_must_be_positive_and_at_most_half_the_scale(sd):
     text = NORMS_TOML.replace("sd = 1.3", f"sd = {sd}")
     message = one_error('[profiles]\nreference = "norms"\n' + text)
     assert message.startswith(f"impossible value for profiles.norms.exhaustion.sd: got {sd}")
-    assert "a number > 0" in message
+    assert "a number > 0 and <= 3" in message
+
+
+def test_plan_bounds_against_what_the_analysis_can_honour():
+    """Each bound is derived, not chosen: recompute it from its reason."""
+    from burnout.instrument import SCALE
+    from burnout.protocol import ASSESSMENTS_MAX, MIN_CELL_COUNT_MAX, NORM_SD_MAX, SESSIONS_MAX, Z_BOUNDARY_MAX
+
+    assert ASSESSMENTS_MAX == 63  # one bit per assessment in a signed 64-bit mask
+    assert NORM_SD_MAX == 3  # the SD of values in [0, 6] is largest (3) with half at each end
+    # the raw cut-off of the largest z boundary, in score units, still fits int64; one more does not
+    assert 6 * SCALE + Z_BOUNDARY_MAX * NORM_SD_MAX * SCALE <= 2**63 - 1 < 6 * SCALE + (Z_BOUNDARY_MAX + 1) * NORM_SD_MAX * SCALE
+    assert MIN_CELL_COUNT_MAX == 2**63 - 1 and SESSIONS_MAX == 1000
+    edge = Protocol.from_dict(
+        {
+            "schedule": {"sessions": SESSIONS_MAX, "assessments": list(range(ASSESSMENTS_MAX))},
+            "profiles": {"exhaustion": Z_BOUNDARY_MAX, "professional_efficacy": -Z_BOUNDARY_MAX},
+            "privacy": {"min_cell_count": MIN_CELL_COUNT_MAX},
+        }
+    )
+    assert edge.schedule.sessions == SESSIONS_MAX and len(edge.schedule.assessments) == ASSESSMENTS_MAX
 
 
 def test_norms_missing_subscale_and_unknown_entry_key():
@@ -508,7 +540,7 @@ def test_repr_says_threshold_schedule_and_hash():
 
 # -------------------------------------------------------------- round trips
 
-finite = st.floats(allow_nan=False, allow_infinity=False)
+finite = st.floats(min_value=-5124095576028, max_value=5124095576028)  # Z_BOUNDARY_MAX
 score = st.floats(min_value=0, max_value=6)
 
 
@@ -523,7 +555,7 @@ def plans(draw) -> dict:
     profiles |= {s: draw(boundary) for s in SUBSCALES}
     if reference == "norms" or draw(st.booleans()):
         profiles["norms"] = {
-            s: {"mean": draw(score), "sd": draw(st.floats(min_value=0, exclude_min=True, allow_infinity=False))}
+            s: {"mean": draw(score), "sd": draw(st.floats(min_value=0, max_value=3, exclude_min=True))}
             for s in SUBSCALES
         }
     return {

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import ibis
 
-__all__ = ["postgres_connect"]
+__all__ = ["check_cohort_privileges", "postgres_connect"]
 
 _PATCHED = "_burnout_bool_to_int"
 
@@ -56,3 +56,43 @@ def postgres_connect(url: str) -> ibis.BaseBackend:
         return ibis.connect(url)
     except Exception as exc:  # psycopg.OperationalError and friends
         raise connect_error(url, exc) from exc
+
+
+def check_cohort_privileges(con: ibis.BaseBackend, url: str) -> None:
+    """Raise when the connection's role may not read a cohort table the database has.
+
+    PostgreSQL lists only the tables a role has some privilege on
+    (``information_schema.tables``), so without this check a table the role may not
+    read would be reported as missing. Tables are looked up in the connection's
+    current schema, where the analysis reads them.
+
+    Raises
+    ------
+    BurnoutError
+        Naming the role, the tables and the ``GRANT`` that fixes it (URL without password).
+    """
+    from burnout._schema import TABLES
+    from burnout.errors import BurnoutError, redact_url
+
+    with con.con.cursor() as cur:  # type: ignore[attr-defined]
+        cur.execute(
+            "SELECT c.relname, current_user, current_schema() FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relname = ANY(%s) "
+            "AND NOT has_table_privilege(c.oid, 'SELECT')",
+            (list(TABLES),),
+        )
+        denied = cur.fetchall()
+    if denied:
+        names = [name for name in TABLES if name in {row[0] for row in denied}]
+        role, schema = denied[0][1], denied[0][2]
+        s = "s" if len(names) > 1 else ""
+        raise BurnoutError(
+            f"the role {role!r} may not read the cohort table{s} {', '.join(names)} in {redact_url(url)} "
+            f"(schema {schema!r}): ask the database owner to run GRANT SELECT ON "
+            f"{', '.join(_q(schema) + '.' + _q(n) for n in names)} TO {_q(role)}, or connect as a role that may"
+        )
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

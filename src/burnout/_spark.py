@@ -12,7 +12,7 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
-from burnout.errors import BurnoutError, first_line
+from burnout.errors import BurnoutError, first_line, redact_url
 
 if TYPE_CHECKING:
     import ibis
@@ -121,7 +121,7 @@ def spark_connect(master: str | None = None) -> ibis.BaseBackend:
             session = builder.getOrCreate()
         except Exception as exc:  # the JVM failed to start: say why, briefly
             raise BurnoutError(
-                f"cannot start Spark on master {master or DEFAULT_MASTER!r}: {first_line(exc)}; "
+                f"cannot start Spark on master {redact_url(master or DEFAULT_MASTER)!r}: {first_line(exc)}; "
                 "check JAVA_HOME and the master URL"
             ) from exc
         session.sparkContext.setLogLevel("ERROR")

@@ -165,6 +165,7 @@ def _analyze(
     stages: StageProgress,
     sources: tuple[str | os.PathLike[str], ...],
 ) -> Analysis:
+    from burnout._engines import connect_source
     from burnout._warm import REPORT_MODULES, STATISTICS_MODULES, warm_imports
 
     warm_imports(*STATISTICS_MODULES, *(REPORT_MODULES if out is not None else ()))
@@ -174,7 +175,7 @@ def _analyze(
 
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     stages.next("Loading and validating")
-    con = _connect_for(source, backend=backend, spark_master=spark_master)
+    con = connect_source(source, backend=backend, spark_master=spark_master)
     cohort = load_cohort(
         source,
         scheduled_assessments=tuple(plan.schedule.assessments),
@@ -212,21 +213,6 @@ def _analyze(
 
 def _is_postgres(source: str | os.PathLike[str]) -> bool:
     return isinstance(source, str) and source.startswith(("postgresql://", "postgres://"))
-
-
-def _connect_for(source: str | os.PathLike[str], *, backend: str, spark_master: str | None) -> ibis.BaseBackend:
-    if _is_postgres(source):
-        if backend != "duckdb":
-            from burnout.errors import BurnoutError
-
-            raise BurnoutError(
-                f"backend {backend!r} reads cohort folders; a postgresql:// source is analysed in PostgreSQL "
-                "itself: leave out --backend"
-            )
-        from burnout._postgres import postgres_connect
-
-        return postgres_connect(str(source))
-    return connect(backend, spark_master=spark_master)  # type: ignore[arg-type]
 
 
 def write_outputs(

@@ -174,11 +174,16 @@ def import_(
     protocol: ProtocolOption = None,
 ) -> None:
     """Validate a cohort folder and load it into PostgreSQL, for `burnout analyze postgresql://...`."""
-    from burnout.importer import import_cohort
+    from burnout.errors import ExistingTablesError
+    from burnout.importer import ImportSummary, import_cohort
 
-    summary = _run_guarded(
-        import_cohort, source, url, replace=replace, protocol=protocol, nothing_done="Nothing was imported. "
-    )
+    def run() -> ImportSummary:
+        try:
+            return import_cohort(source, url, replace=replace, protocol=protocol)
+        except ExistingTablesError as exc:  # the library says replace=True; here the fix is --replace
+            _fail(f"error: {exc.for_cli()}")
+
+    summary = _run_guarded(run, nothing_done="Nothing was imported. ")
     _print_warnings(summary.warnings)
     rows = ", ".join(f"{name} {n:,} rows" for name, n in summary.rows.items())
     replaced = f" (replaced {', '.join(summary.replaced)})" if summary.replaced else ""

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-__all__ = ["BurnoutError", "DataError", "Problem", "ProtocolError", "connect_error", "first_line", "redact_url"]
+__all__ = [
+    "BurnoutError",
+    "DataError",
+    "ExistingTablesError",
+    "Problem",
+    "ProtocolError",
+    "connect_error",
+    "first_line",
+    "redact_url",
+]
 
 
 class BurnoutError(Exception):
@@ -61,6 +69,31 @@ class ProtocolError(ValueError, BurnoutError):
         super().__init__(f"invalid analysis plan {source}:\n" + "\n".join(f"  {m}" for m in self.messages))
 
 
+class ExistingTablesError(BurnoutError):
+    """``burnout import`` found cohort tables in the database and was not told to replace them.
+
+    ``url`` is the database without its password; ``tables`` the cohort tables it
+    holds. The message speaks the library's language (``replace=True``);
+    :meth:`for_cli` says the same in the command line's (``--replace``).
+    """
+
+    def __init__(self, url: str, tables: tuple[str, ...]):
+        self.url = redact_url(url)
+        self.tables = tuple(tables)
+        super().__init__(self._message("pass replace=True to replace them"))
+
+    def for_cli(self) -> str:
+        """The message for ``burnout import``: the fix is its ``--replace`` option."""
+        return self._message("run the same command with --replace to replace them")
+
+    def _message(self, fix: str) -> str:
+        s = "s" if len(self.tables) > 1 else ""
+        return (
+            f"the database {self.url} already has cohort table{s} {', '.join(self.tables)}; "
+            f"{fix}, or import into another database"
+        )
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (or its type's name when it has none)."""
     text = str(exc).strip()
@@ -69,11 +102,72 @@ def first_line(exc: BaseException) -> str:
 
 def connect_error(url: str, exc: BaseException) -> BurnoutError:
     """The error for a database that cannot be reached; ``url`` is shown without its password."""
+    detail = first_line(exc)
+    userinfo, secrets = _credentials(url)
+    if "@" in userinfo:
+        # drivers split at the first @, so their message would hold the rest of the password
+        detail = "the user or password holds an unencoded '@': write it as %40"
+    for secret in sorted(secrets, key=len, reverse=True):
+        detail = detail.replace(secret, "***")
     return BurnoutError(
-        f"cannot connect to {redact_url(url)}: {first_line(exc)}; check the host, port, user, password and database"
+        f"cannot connect to {redact_url(url)}: {detail}; check the host, port, user, password and database"
     )
 
 
+def _credentials(url: str) -> tuple[str, list[str]]:
+    """The user information of ``url`` (before its last ``@``) and every password in it, as written and decoded."""
+    from urllib.parse import parse_qsl, unquote
+
+    _scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "", []
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    userinfo = rest[:end].rpartition("@")[0]
+    secrets = [userinfo.partition(":")[2]]
+    query = rest[end + 1 :].partition("#")[0] if rest[end : end + 1] == "?" else ""
+    secrets += [value for key, value in parse_qsl(query, keep_blank_values=True) if "password" in key.lower()]
+    secrets += [unquote(s) for s in secrets]
+    return userinfo, [s for s in secrets if s]
+
+
 def redact_url(url: str) -> str:
-    """The URL without its password: ``postgresql://me:secret@host/db`` -> ``postgresql://me:***@host/db``."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """The URL as it may be printed or stored: every password replaced by ``***``.
+
+    The URL is parsed, not pattern-matched. Its user information is everything
+    between ``://`` and the LAST ``@`` before the query (``?``) or fragment (``#``),
+    so a password holding an unencoded ``@`` or ``/`` is hidden whole, whichever
+    ``@`` a driver would split at; the user is what precedes the first ``:`` (it may
+    be empty). In the query, the value of every parameter whose name contains
+    ``password`` (libpq's ``password``, ``sslpassword``; any case, percent-encoded
+    or not) is hidden too. Text that is not a URL (no ``scheme://``) is returned
+    unchanged.
+
+    >>> redact_url("postgresql://me:secret@host:5432/db")
+    'postgresql://me:***@host:5432/db'
+    >>> redact_url("postgres://:pw@host/db")
+    'postgres://:***@host/db'
+    >>> redact_url("postgresql://me:p@ss@host/db")
+    'postgresql://me:***@host/db'
+    >>> redact_url("postgresql://me@host/db?sslmode=require&password=secret")
+    'postgresql://me@host/db?sslmode=require&password=***'
+    """
+    from urllib.parse import unquote
+
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme or not all(c.isalnum() or c in "+.-" for c in scheme):
+        return url
+    # the hierarchical part ends at the first ? or #; the fragment is kept as written
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    hier, tail = rest[:end], rest[end:]
+    userinfo, at, hostpath = hier.rpartition("@")
+    if at:
+        user, colon, _password = userinfo.partition(":")
+        hier = f"{user}:***@{hostpath}" if colon else f"{user}@{hostpath}"
+    if tail.startswith("?"):
+        query, hash_, fragment = tail[1:].partition("#")
+        params = []
+        for param in query.split("&"):
+            key, eq, _value = param.partition("=")
+            params.append(f"{key}=***" if eq and "password" in unquote(key).lower() else param)
+        tail = "?" + "&".join(params) + hash_ + fragment
+    return f"{scheme}://{hier}{tail}"

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from burnout.errors import BurnoutError, first_line, redact_url
+from burnout.errors import BurnoutError, ExistingTablesError, first_line, redact_url
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -71,7 +71,8 @@ class ImportSummary:
     warnings : tuple[str, ...]
         The validation warnings (unknown columns, dates out of order, ...).
     fingerprint : str
-        SHA-256 of the input files (as in results.json of a folder analysis).
+        SHA-256 of the validated content: results.json's ``data_fingerprint`` of an
+        analysis of the folder, and of the database it was imported into.
     replaced : tuple[str, ...]
         Tables that existed before and were replaced.
     """
@@ -125,8 +126,9 @@ def import_cohort(
         The folder breaks the data format (every problem, with file and line);
         nothing is written.
     BurnoutError
-        The URL is not a PostgreSQL URL, the database cannot be reached, or it
-        already holds cohort tables and ``replace`` is False.
+        The URL is not a PostgreSQL URL or the database cannot be reached.
+    ExistingTablesError
+        The database already holds cohort tables and ``replace`` is False.
 
     Notes
     -----
@@ -155,11 +157,7 @@ def import_cohort(
     try:
         existing = _existing_tables(conn)
         if existing and not replace:
-            raise BurnoutError(
-                f"the database {redact_url(url)} already has cohort table{'s' if len(existing) > 1 else ''} "
-                f"{', '.join(existing)}; pass replace=True (burnout import --replace) to replace them, "
-                "or import into another database"
-            )
+            raise ExistingTablesError(url, existing)
         cohort = load_cohort(
             source,
             scheduled_assessments=tuple(plan.schedule.assessments),

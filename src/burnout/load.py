@@ -165,7 +165,9 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
     line feed, so each bad byte is reported on its true line.
     """
     if _is_url(source):
-        return _read_database(str(source), con=ibis.connect(str(source)) if con is None else con)
+        from burnout._engines import connect_source  # the connection every command uses
+
+        return _read_database(str(source), con=connect_source(source) if con is None else con)
     folder = Path(source)
     con = ibis.duckdb.connect() if con is None else con
     if not folder.is_dir():

@@ -26,6 +26,13 @@ decimal with more significant digits than a double keeps is rejected rather than
 silently rounded. NaN and infinities are rejected; TOML integers are accepted where a
 number is expected (``4 -> 4.0``), booleans and strings are not.
 
+Bounds
+------
+Every number and array has a bound the analysis can honour, stated in its error
+message: scores 0-6, at most `SESSIONS_MAX` sessions and `ASSESSMENTS_MAX`
+assessments, norm SDs up to `NORM_SD_MAX`, z boundaries within `Z_BOUNDARY_MAX`,
+``min_cell_count`` up to `MIN_CELL_COUNT_MAX` (each constant says why).
+
 Errors
 ------
 Every problem in a plan is collected into one `burnout.errors.ProtocolError`, one
@@ -84,16 +91,21 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from burnout.errors import ProtocolError
-from burnout.instrument import SUBSCALES, Subscale
+from burnout.instrument import SCALE, SUBSCALES, Subscale
 
 __all__ = [
     "AGE_MAX",
     "AGE_MIN",
+    "ASSESSMENTS_MAX",
     "DEFAULT_PROFILE_BOUNDARIES",
     "DEFAULT_PROFILE_METHOD",
     "DEFAULT_PROFILE_REFERENCE",
     "DEFAULT_TITLE",
+    "MIN_CELL_COUNT_MAX",
+    "NORM_SD_MAX",
+    "SESSIONS_MAX",
     "SUBGROUP_VARIABLES",
+    "Z_BOUNDARY_MAX",
     "AnalysisSection",
     "EligibilitySection",
     "NormEntry",
@@ -135,6 +147,22 @@ AGE_MIN: Final[int] = 18  # the data contract's age range (data-format.md)
 AGE_MAX: Final[int] = 120
 _SEED_MAX: Final[int] = 2**63 - 1  # TOML integers are signed 64-bit
 _SCORE_MAX: Final[int] = 6  # MBI-GS items and subscale means are 0..6
+
+# Bounds of the plan: each is what the analysis can honour, and says why.
+# Sessions: the reach curve is one engine aggregate per session in one query and one
+# published count per session (results.json, report). Measured on 400 patients: 6 or
+# 1,000 sessions run in about 11 s; 3,000 in 23 s; 20,000 took 139 s and 1.2 GB.
+SESSIONS_MAX: Final[int] = 1000
+# Assessments: missing-data patterns are an int64 bit mask with one bit per
+# assessment (beyond._collect_patterns), so at most 63 of them.
+ASSESSMENTS_MAX: Final[int] = 63
+# An SD of scores on the 0-6 scale is at most half its range.
+NORM_SD_MAX: Final[int] = _SCORE_MAX // 2
+# A z boundary b becomes the raw cut-off mean + b * sd (sd <= 3) in units of
+# 1/SCALE point, compared in the engine as a 64-bit integer: |b| up to this fits.
+Z_BOUNDARY_MAX: Final[int] = (2**63 - 1 - _SCORE_MAX * SCALE) // (NORM_SD_MAX * SCALE)
+# Counts are 64-bit integers in every engine: a larger threshold could never be met.
+MIN_CELL_COUNT_MAX: Final[int] = 2**63 - 1
 
 
 # --------------------------------------------------------------------------- numbers
@@ -232,11 +260,14 @@ class ScheduleSection(_Section):
 
     ``assessments`` are ``after_session`` values: 0 is baseline, then strictly
     increasing, none after the last session. A completer had every session and
-    every assessment scored.
+    every assessment scored. At most `SESSIONS_MAX` sessions and `ASSESSMENTS_MAX`
+    assessments (the reasons are at their definitions).
     """
 
-    sessions: Annotated[_Int, Field(ge=1)] = 6
-    assessments: Annotated[tuple[Annotated[_Int, Field(ge=0)], ...], Field(min_length=1)] = (0, 2, 4, 6)
+    sessions: Annotated[_Int, Field(ge=1, le=SESSIONS_MAX)] = 6
+    assessments: Annotated[
+        tuple[Annotated[_Int, Field(ge=0, le=SESSIONS_MAX)], ...], Field(min_length=1, max_length=ASSESSMENTS_MAX)
+    ] = (0, 2, 4, 6)
 
     @field_validator("assessments")
     @classmethod
@@ -276,10 +307,10 @@ class ResponseSection(_Section):
 
 
 class NormEntry(_Section):
-    """Population norms of one subscale: ``{mean, sd}`` on the 0-6 scale."""
+    """Population norms of one subscale: ``{mean, sd}`` on the 0-6 scale (so 0 < sd <= 3)."""
 
     mean: Annotated[_Number, Field(ge=0, le=_SCORE_MAX)]
-    sd: Annotated[_Number, Field(gt=0)]
+    sd: Annotated[_Number, Field(gt=0, le=NORM_SD_MAX)]
 
     @property
     def mean_exact(self) -> Fraction:
@@ -314,9 +345,13 @@ class ProfilesSection(_Section):
 
     method: ProfileMethod = DEFAULT_PROFILE_METHOD
     reference: ProfileReference = DEFAULT_PROFILE_REFERENCE
-    exhaustion: _Number = DEFAULT_PROFILE_BOUNDARIES["exhaustion"]
-    cynicism: _Number = DEFAULT_PROFILE_BOUNDARIES["cynicism"]
-    professional_efficacy: _Number = DEFAULT_PROFILE_BOUNDARIES["professional_efficacy"]
+    exhaustion: Annotated[_Number, Field(ge=-Z_BOUNDARY_MAX, le=Z_BOUNDARY_MAX)] = DEFAULT_PROFILE_BOUNDARIES[
+        "exhaustion"
+    ]
+    cynicism: Annotated[_Number, Field(ge=-Z_BOUNDARY_MAX, le=Z_BOUNDARY_MAX)] = DEFAULT_PROFILE_BOUNDARIES["cynicism"]
+    professional_efficacy: Annotated[_Number, Field(ge=-Z_BOUNDARY_MAX, le=Z_BOUNDARY_MAX)] = (
+        DEFAULT_PROFILE_BOUNDARIES["professional_efficacy"]
+    )
     norms: Norms | None = None
 
     @field_validator("exhaustion", "cynicism", "professional_efficacy")
@@ -395,7 +430,7 @@ class PrivacySection(_Section):
     """``[privacy]``: counts 1..``min_cell_count - 1`` are suppressed in every output
     (``min_cell_count = 1`` disables suppression)."""
 
-    min_cell_count: Annotated[_Int, Field(ge=1)] = 11
+    min_cell_count: Annotated[_Int, Field(ge=1, le=MIN_CELL_COUNT_MAX)] = 11
     # differencing (issue 12): publish every count rounded to a multiple of round_to
     # (1 = exact counts), and refuse cohorts with fewer than min_cohort patients (0 = any)
     round_to: Annotated[_Int, Field(ge=1, le=1000)] = 1
@@ -770,11 +805,14 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "eligibility.exhaustion_min": _NUMBER_0_6,
     "eligibility.cynicism_min": _NUMBER_0_6,
     "eligibility.efficacy_max": _NUMBER_0_6,
-    "schedule.sessions": ("an integer", "an integer >= 1"),
+    "schedule.sessions": (
+        "an integer",
+        f"an integer from 1 to {SESSIONS_MAX:,} (the reach curve costs one engine aggregate per session)",
+    ),
     "schedule.assessments": (
         "an array of integers",
-        "a non-empty, strictly increasing array of integers starting with 0 (baseline), "
-        "none greater than schedule.sessions",
+        f"a non-empty, strictly increasing array of at most {ASSESSMENTS_MAX} integers starting with 0 (baseline), "
+        f"none greater than schedule.sessions (missing-data patterns are a {ASSESSMENTS_MAX}-bit mask)",
     ),
     "schedule.assessments[]": ("an integer", "an integer from 0 (baseline) to schedule.sessions"),
     "response.min_change": ("a number", "a number > 0 and <= 6 (points)"),
@@ -783,7 +821,7 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "profiles.norms": (
         "a table",
         "a table [profiles.norms] with exhaustion, cynicism and professional_efficacy, "
-        'each {mean = <0 to 6>, sd = <above 0>}; required when reference = "norms"',
+        f'each {{mean = <0 to 6>, sd = <above 0, at most {NORM_SD_MAX}>}}; required when reference = "norms"',
     ),
     "subgroups.age_bands": (
         "an array of integers",
@@ -796,7 +834,10 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
         "distinct values among " + ", ".join(f'"{v}"' for v in SUBGROUP_VARIABLES),
     ),
     "subgroups.by[]": ("a string", " or ".join(f'"{v}"' for v in SUBGROUP_VARIABLES)),
-    "privacy.min_cell_count": ("an integer", "an integer >= 1 (1 disables suppression)"),
+    "privacy.min_cell_count": (
+        "an integer",
+        f"an integer from 1 (no suppression) to {MIN_CELL_COUNT_MAX} (counts are 64-bit integers)",
+    ),
     "privacy.round_to": ("an integer", "an integer from 1 (exact counts) to 1000, e.g. 5"),
     "privacy.min_cohort": ("an integer", "an integer >= 0 (0: no minimum)"),
     "subgroups.pathway_levels": ("an array of strings", "an array of pathway values to publish as levels"),
@@ -807,11 +848,15 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
 for _s in SUBSCALES:
     _KEYS[f"profiles.{_s}"] = (
         "a number",
-        'a finite number (a z-score; with method = "raw" a score from 0 to 6)',
+        f"a number from -{Z_BOUNDARY_MAX} to {Z_BOUNDARY_MAX} (a z-score; its raw cut-off must fit a 64-bit "
+        'integer of score units); with method = "raw" a score from 0 to 6',
     )
-    _KEYS[f"profiles.norms.{_s}"] = ("a table", "{mean = <0 to 6>, sd = <above 0>}")
+    _KEYS[f"profiles.norms.{_s}"] = ("a table", f"{{mean = <0 to 6>, sd = <above 0, at most {NORM_SD_MAX}>}}")
     _KEYS[f"profiles.norms.{_s}.mean"] = _NUMBER_0_6
-    _KEYS[f"profiles.norms.{_s}.sd"] = ("a number", "a number > 0")
+    _KEYS[f"profiles.norms.{_s}.sd"] = (
+        "a number",
+        f"a number > 0 and <= {NORM_SD_MAX} (the largest SD of scores on the 0-6 scale)",
+    )
 
 # section path -> the model whose keys are allowed there
 _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {

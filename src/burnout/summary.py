@@ -46,8 +46,10 @@ class ValidationSummary:
     def to_rich(self) -> Table:
         """A two-column table for the terminal."""
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=f"Valid cohort: {self.source}", show_header=False)
+        # the source is the user's folder name or URL: shown literally, never as Rich markup
+        table = Table(title=Text(f"Valid cohort: {self.source}"), show_header=False)
         table.add_column("measure")
         table.add_column("value", justify="right")
         table.add_row("patients", f"{self.patients:,}")
@@ -108,7 +110,10 @@ def validate_and_summarize(
         The plan is invalid.
     DataError
         The cohort breaks the data format; ``problems`` lists every violation.
+    BurnoutError
+        The database cannot be reached or read (see :func:`burnout._engines.connect_source`).
     """
+    from burnout._engines import connect_source
     from burnout.protocol import load_protocol
     from burnout.validate import load_cohort
 
@@ -119,6 +124,7 @@ def validate_and_summarize(
     try:
         cohort = load_cohort(
             source,
+            con=connect_source(source),  # the connection `analyze` makes: same fixes, same errors
             scheduled_assessments=tuple(plan.schedule.assessments),
             scheduled_sessions=plan.schedule.sessions,
             max_missing_items=plan.scoring.max_missing_items,

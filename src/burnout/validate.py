@@ -111,7 +111,7 @@ class Cohort:
     files : Mapping[str, str]
         Table name to file name, e.g. ``{"mbi_gs": "mbi_gs.csv", ...}``.
     fingerprint : str
-        SHA-256 of the input files (see :class:`burnout.load.RawCohort`).
+        SHA-256 of the validated content (see :func:`burnout.fingerprint.content_fingerprint`).
     rows : Mapping[str, int]
         Rows per table.
     file_columns : Mapping[str, ibis.Table]
@@ -284,6 +284,8 @@ def validate_cohort(
             ordered.sort(key=lambda p: p.file)  # stable: each file's summaries stay after its problems
             raise DataError(ordered, warnings=tuple(warnings))
 
+    from burnout.fingerprint import content_fingerprint
+
     typed = {name: spec.parsed.typed() for name, spec in specs.items()}
     file_columns = {name: spec.parsed.file_columns() for name, spec in specs.items()}
     mbi_cols = specs["mbi_gs"].present
@@ -298,7 +300,7 @@ def validate_cohort(
         warnings=tuple(warnings),
         source=raw.source,
         files=dict(raw.files),
-        fingerprint=raw.fingerprint,
+        fingerprint=content_fingerprint(file_columns),  # the same content from any source or engine
         rows=rows,
         file_columns=file_columns,
     )

@@ -120,7 +120,7 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
     plan_body = (
         "<p>The analysis is fully determined by the cohort data and this plan. Re-running the same tool version on "
         "the same files with the same plan gives the same results. The plan's sha256 identifies it; the data "
-        "fingerprint identifies the input files.</p>"
+        "fingerprint identifies the validated data, the same from CSV, Parquet or PostgreSQL.</p>"
         + table("analysis_plan", numbered=False)
     )
     parts.append(("plan", "Analysis plan", plan_body))
