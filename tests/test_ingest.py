@@ -235,3 +235,33 @@ def test_assessments_after_sessions_never_recorded_warn(tmp_path: Path) -> None:
     cohort = load_cohort(folder)
     (w,) = [w for w in cohort.warnings if "sessions.csv" in w and "mbi_gs.csv" in w]
     assert "12 patients" in w and "no session" in w
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_max_line_size_reports_then_reads(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from burnout.cli import app
+
+    rows = patients_rows()
+    rows[2]["pathway"] = "p" * 5000  # line 4
+    folder = write_cohort(tmp_path, patients=rows)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["validate", str(folder), "--max-line-size", "1000"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "patients.csv:4" in refused.output and "--max-line-size" in refused.output
+    read = runner.invoke(app, ["validate", str(folder), "--max-line-size", "10000"])
+    assert read.exit_code == 0, read.output
+
+
+def test_cli_fifo_exits_2_without_blocking(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from burnout.cli import app
+
+    folder = write_cohort(tmp_path)
+    os.mkfifo(folder / "phq9.csv")
+    result = CliRunner().invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 2 and "phq9.csv" in result.output and "named pipe" in result.output

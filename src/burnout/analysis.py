@@ -88,6 +88,7 @@ def analyze(
     spark_master: str | None = None,
     synthetic: bool = False,
     progress: Console | None = None,
+    max_line_bytes: int | None = None,
 ) -> Analysis:
     """Run the analysis plan on a cohort and, when ``out`` is given, write its outputs.
 
@@ -131,6 +132,7 @@ def analyze(
         scheduled_sessions=plan.schedule.sessions,
         max_missing_items=plan.scoring.max_missing_items,
         con=con,
+        max_line_bytes=max_line_bytes,
     )
     step(1)
     table = build_patient_table(cohort, plan).cache()

@@ -36,6 +36,14 @@ ProtocolOption = Annotated[
     typer.Option("--protocol", "-p", help="Analysis plan (protocol.toml). Default: the reference study's plan."),
 ]
 Backend = Literal["duckdb", "spark"]
+MaxLineSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-line-size",
+        min=1,
+        help="Longest CSV line read, in bytes (default 2,000,000); a longer line is reported, never skipped.",
+    ),
+]
 
 
 def _print_warnings(warnings: Sequence[str]) -> None:
@@ -65,11 +73,14 @@ def _run_guarded(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
 def validate(
     source: Annotated[str, typer.Argument(help="Cohort folder (CSV or Parquet files), or a postgresql:// URL.")],
     protocol: ProtocolOption = None,
+    max_line_size: MaxLineSizeOption = None,
 ) -> None:
     """Check a cohort against the data format and summarise it; report every problem found."""
     from burnout.summary import validate_and_summarize
 
-    summary = _run_guarded(validate_and_summarize, source, protocol=protocol, progress=console)
+    summary = _run_guarded(
+        validate_and_summarize, source, protocol=protocol, progress=console, max_line_bytes=max_line_size
+    )
     _print_warnings(summary.warnings)
     console.print(summary.to_rich())
 
@@ -81,6 +92,7 @@ def analyze(
     protocol: ProtocolOption = None,
     backend: Annotated[str, typer.Option(help="Relational engine: duckdb (default) or spark.")] = "duckdb",
     spark_master: Annotated[str | None, typer.Option(help="Spark master URL (default local[*]).")] = None,
+    max_line_size: MaxLineSizeOption = None,
 ) -> None:
     """Run the whole analysis plan and write results.json and the report to OUT."""
     from burnout.analysis import analyze as run_analysis
@@ -88,7 +100,14 @@ def analyze(
     if backend not in ("duckdb", "spark"):
         _fail(f"error: --backend must be duckdb or spark, got {backend!r}")
     result = _run_guarded(
-        run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=console
+        run_analysis,
+        source,
+        protocol=protocol,
+        out=out,
+        backend=backend,
+        spark_master=spark_master,
+        progress=console,
+        max_line_bytes=max_line_size,
     )
     _print_warnings(result.warnings)
     console.print(result.summary_table())
@@ -101,11 +120,12 @@ def import_(
     url: Annotated[str, typer.Argument(help="PostgreSQL database, e.g. postgresql://user@localhost:5432/clinic.")],
     replace: Annotated[bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")] = False,
     protocol: ProtocolOption = None,
+    max_line_size: MaxLineSizeOption = None,
 ) -> None:
     """Validate a cohort folder and load it into PostgreSQL, for `burnout analyze postgresql://...`."""
     from burnout.importer import import_cohort
 
-    summary = _run_guarded(import_cohort, source, url, replace=replace, protocol=protocol)
+    summary = _run_guarded(import_cohort, source, url, replace=replace, protocol=protocol, max_line_bytes=max_line_size)
     _print_warnings(summary.warnings)
     rows = ", ".join(f"{name} {n:,} rows" for name, n in summary.rows.items())
     replaced = f" (replaced {', '.join(summary.replaced)})" if summary.replaced else ""

@@ -142,7 +142,7 @@ def read_cohort(
     source: str | os.PathLike[str],
     *,
     con: ibis.BaseBackend | None = None,
-    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    max_line_bytes: int | None = None,
 ) -> RawCohort:
     """Read a cohort folder into the engine as raw text tables with line numbers.
 
@@ -155,10 +155,11 @@ def read_cohort(
     con : ibis.BaseBackend, optional
         Engine to load into; default a new in-memory DuckDB. Files are parsed by
         DuckDB; for another backend the parsed tables are copied into ``con``.
-    max_line_bytes : int
-        Longest CSV line (and quoted record) read, in bytes without the line end.
-        A longer one is a problem naming its line (never skipped in silence); the
-        CLI option ``--max-line-size`` sets this.
+    max_line_bytes : int, optional
+        Longest CSV line (and quoted record) read, in bytes without the line end;
+        None: :data:`DEFAULT_MAX_LINE_BYTES` (2,000,000). A longer one is a problem
+        naming its line (never skipped in silence); the CLI option ``--max-line-size``
+        sets this.
 
     Returns
     -------
@@ -177,7 +178,8 @@ def read_cohort(
     Non-UTF-8 bytes are found by decoding the file in 16 MiB pieces that end at a
     line feed, so each bad byte is reported on its true line.
     """
-    if int(max_line_bytes) < 1:
+    max_line_bytes = DEFAULT_MAX_LINE_BYTES if max_line_bytes is None else int(max_line_bytes)
+    if max_line_bytes < 1:
         raise ValueError(f"max_line_bytes must be a positive number of bytes, got {max_line_bytes!r}")
     if _is_url(source):
         return _read_database(str(source), con=ibis.connect(str(source)) if con is None else con)
@@ -238,7 +240,7 @@ def read_cohort(
         rel = f"burnout_raw_{token}_{name}"
         try:
             if has_csv:
-                loaded = _load_csv(db, path, display, name, rel, max_line_bytes=int(max_line_bytes))
+                loaded = _load_csv(db, path, display, name, rel, max_line_bytes=max_line_bytes)
             else:
                 loaded = _load_parquet(db, path, display, name, rel)
         except OSError as e:

@@ -165,11 +165,14 @@ def load_cohort(
     scheduled_sessions: int = 6,
     max_missing_items: int = 1,
     con: ibis.BaseBackend | None = None,
+    max_line_bytes: int | None = None,
 ) -> Cohort:
     """Read and validate a cohort folder: :func:`~burnout.load.read_cohort` then :func:`validate_cohort`.
 
     The raw text tables are dropped from the engine afterwards; only the typed
-    tables of the returned :class:`Cohort` remain.
+    tables of the returned :class:`Cohort` remain. ``max_line_bytes`` is the longest
+    CSV line read (see :func:`~burnout.load.read_cohort`; None: 2,000,000); a longer
+    one is a problem.
 
     Raises
     ------
@@ -184,7 +187,7 @@ def load_cohort(
     the same parsers, without running the rules again.
     """
     if con is not None and getattr(con, "name", None) != "duckdb" and not _is_url(source):
-        first = read_cohort(source)
+        first = read_cohort(source, max_line_bytes=max_line_bytes)
         try:
             checked = validate_cohort(
                 first,
@@ -199,7 +202,7 @@ def load_cohort(
             return _retype(raw, checked)
         finally:
             raw.close()
-    raw = read_cohort(source, con=con)
+    raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes)
     try:
         return validate_cohort(
             raw,
