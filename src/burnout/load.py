@@ -17,8 +17,14 @@ can say exactly where a bad cell is:
 
 Nothing here judges cell values; that is :mod:`burnout.validate`. What the loader
 reports are problems with the files themselves: a missing required file, a table
-present as both CSV and Parquet, an empty file, bytes that are not UTF-8 (with the
-line), rows with the wrong number of fields, an unreadable Parquet file.
+present as both CSV and Parquet, a name that is not a regular file (a named pipe,
+which is never opened; a dangling link; a folder), a file that cannot be read, an
+empty file, bytes that are not UTF-8 (with the line), a line longer than
+``max_line_bytes`` (with the line), a file separated by semicolons or tabs, rows with
+the wrong number of fields, an unclosed quote (the table is then left out, so that
+what it caused elsewhere does not bury it), a Parquet column whose type cannot hold
+the column's values, an unreadable Parquet file. Every CSV record is either a row
+or a problem: the rows read are counted against the records found.
 """
 
 from __future__ import annotations

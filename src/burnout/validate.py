@@ -32,7 +32,9 @@ Cell rules (cells are trimmed first; an empty cell is blank):
   a float, multiplied by SCALE and rounded to the nearest unit (exact up to 5 places);
 - dates: ``YYYY-MM-DD`` and a real date (``2024-02-30`` is an error);
 - booleans: true/false, 1/0, yes/no in any case;
-- sex and route: matched case-insensitively; blank = unknown.
+- sex and route: matched case-insensitively; blank = unknown;
+- pathway (free text) and patients' ``patient_id``: no control characters (C0 but
+  tab, and DEL), which would break the SVG figures' XML and the tables.
 """
 
 from __future__ import annotations
