@@ -13,8 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from cohortfactory import mbi_rows, patients_rows, sessions_rows, to_csv_bytes, write_cohort
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from burnout import load
+from burnout import _csvcheck, load
 from burnout.errors import DataError, Problem
 from burnout.load import read_cohort
 from burnout.validate import load_cohort
@@ -69,6 +71,23 @@ def test_every_row_read_or_reported_against_line_count(tmp_path: Path) -> None:
     assert problems[0].line == 6
     assert "--max-line-size" in problems[0].allowed
     assert raw.tables["patients"].count().execute() == 11  # the other rows, read
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lengths=st.lists(st.integers(0, 40), max_size=30),
+    final_lf=st.booleans(),
+    limit=st.integers(1, 12),
+    chunk=st.sampled_from([1, 2, 3, 7, 16, 64, 4096]),
+)
+def test_long_lines_against_bytes_split(tmp_path_factory, lengths, final_lf, limit, chunk) -> None:
+    data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if final_lf and lengths else b"")
+    path = tmp_path_factory.mktemp("long") / "f.csv"
+    path.write_bytes(data)
+    scan = _csvcheck.scan_file(path, chunk=chunk, max_line_bytes=limit)
+    lines = data.split(b"\n")[: -1 if data.endswith(b"\n") else None]
+    expected = {i + 1: len(line) for i, line in enumerate(lines) if len(line) > limit}
+    assert scan.long_lines == expected and scan.long_line_count == len(expected)
 
 
 # --------------------------------------------------------------------------- control characters
