@@ -632,6 +632,8 @@ def _load_csv(
 
     if rejects and rmap is None:
         rmap = _csvcheck.record_lines(path)
+    # data records in the file: each is a row or a reported problem
+    n_records = len(rmap.start_line) - 1 if rmap is not None else scan.lf + (0 if scan.ends_with_lf else 1) - 1
     if rmap is not None and not rejects and rmap.one_line_records:
         rmap = None  # e.g. quoted cells without line breaks: row order gives the lines
     n_rejected = 0
@@ -671,10 +673,8 @@ def _load_csv(
         return out
     n_rows = _run(db, f"SELECT count(*) FROM {tmp}")[0][0]
     if rmap is None:
-        # every line is one record here: the rows read must be every line after the header
-        expected = scan.lf + (0 if scan.ends_with_lf else 1) - 1
-        if n_rows != expected:
-            out.problems.append(_unread_records(display, n_rows, expected, max_line_bytes))
+        if n_rows != n_records:  # no rejects and no blank lines here: every record is a row
+            out.problems.append(_unread_records(display, n_rows, n_records, max_line_bytes))
             _run(db, f"DROP TABLE IF EXISTS {tmp}")
             return out
         _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
