@@ -69,6 +69,7 @@ _AGREE_UNITS = SCALE // 100  # 0.01 point
 # line breaks in a level name break tables. Escapes, not the characters, so the SQL
 # text holds none of them (DuckDB, PostgreSQL and Spark regexes all read \xNN).
 _CONTROL_RE = r"[\x00-\x08\x0a-\x1f\x7f]"
+_CONTROL_RE_NO_NUL = r"[\x01-\x08\x0a-\x1f\x7f]"  # PostgreSQL: text cannot hold NUL, nor its regex name it
 _NO_CONTROL = (
     "no control characters (tab is allowed; NUL, line breaks, other characters below U+0020 and DEL "
     "are not): remove them from the cell"
@@ -498,8 +499,8 @@ def _vocab(text: ir.StringValue, words: tuple[str, ...]) -> _Parsed:
     return _Parsed(value, value.isnull())
 
 
-def _free_text(text: ir.StringValue, raw: ir.StringValue) -> _Parsed:
-    return _Parsed(text.lower().fill_null("unknown"), raw.re_search(_CONTROL_RE))
+def _free_text(text: ir.StringValue, raw: ir.StringValue, *, control: str = _CONTROL_RE) -> _Parsed:
+    return _Parsed(text.lower().fill_null("unknown"), raw.re_search(control))
 
 
 # --------------------------------------------------------------------------- typed sources
@@ -583,7 +584,10 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
             "age": _int_rule(18, 120, "an integer 18-120 (years at baseline; blank = unknown)", try_cast=try_cast),
             "sex": _Rule(lambda s, r: _vocab(s, _SEX), "female, male, other or unknown (any case; blank = unknown)"),
             "route": _Rule(lambda s, r: _vocab(s, _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)"),
-            "pathway": _Rule(_free_text, f"free text with {_NO_CONTROL}"),
+            "pathway": _Rule(
+                lambda s, r: _free_text(s, r, control=_CONTROL_RE if try_cast else _CONTROL_RE_NO_NUL),
+                f"free text with {_NO_CONTROL}",
+            ),
         }
     if name == "sessions":
         out: dict[str, _Rule] = {
@@ -848,7 +852,8 @@ def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) 
     spec.checks.append(_Check("patient_id", pid.isnull(), "a patient_id (a non-empty pseudonymous id); this cell is blank"))
     if spec.name == "patients":
         # the other files' ids must be among these, so checking them here covers all
-        spec.checks.append(_Check("patient_id", pid.re_search(_CONTROL_RE), f"a patient_id with {_NO_CONTROL}"))
+        control = _CONTROL_RE_NO_NUL if raw.con.name == "postgres" else _CONTROL_RE
+        spec.checks.append(_Check("patient_id", pid.re_search(control), f"a patient_id with {_NO_CONTROL}"))
         w = ibis.window(group_by=pid)
         n = t._line.count().over(w)
         first = t._line.min().over(w)
