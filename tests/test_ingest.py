@@ -284,3 +284,25 @@ def test_cli_fifo_exits_2_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(folder / "phq9.csv")
     result = CliRunner().invoke(app, ["validate", str(folder)])
     assert result.exit_code == 2 and "phq9.csv" in result.output and "named pipe" in result.output
+
+
+@pytest.mark.postgres
+def test_control_character_in_a_database_pathway_is_a_problem(tmp_path: Path, postgres_db: str) -> None:
+    import gc
+
+    import ibis
+
+    folder = write_cohort(tmp_path, fmt="parquet")
+    pg = ibis.connect(postgres_db)
+    for name in ("patients", "mbi_gs", "sessions"):
+        pg.create_table(name, pq.read_table(folder / f"{name}.parquet"))
+    rows = patients_rows()
+    rows[3]["pathway"] = "burn\x07out"  # PostgreSQL text cannot hold NUL; BEL it can
+    pg.create_table("patients", pa.Table.from_pylist(rows), overwrite=True)
+    with pytest.raises(DataError) as info:
+        load_cohort(postgres_db)
+    assert [(p.file, p.patient_id, p.column, p.value) for p in info.value.problems] == [
+        ("patients", "P04", "pathway", "burn\x07out")
+    ]
+    del info, pg
+    gc.collect()
