@@ -529,9 +529,8 @@ def _check_header(names: list[str], display: str, name: str, out: _Loaded, *, li
         numbered = re.fullmatch(r"(?:q|item)_?0*([1-9][0-9]?)", norm)  # Q1, ITEM1, item01: item_1
         norm = f"item_{numbered.group(1)}" if numbered else norm
         if norm in known and norm not in names:
-            out.problems.append(
-                _problem(display, line, f"column names are lower case without spaces: rename {raw!r} to {norm!r}", column=raw, value=raw)
-            )
+            rule = "item columns are named by position" if numbered else "column names are lower case without spaces"
+            out.problems.append(_problem(display, line, f"{rule}: rename {raw!r} to {norm!r}", column=raw, value=raw))
         elif not raw.strip():
             out.warnings.append(f"{display}: column {i + 1} has no name in the header; it is ignored")
         else:

@@ -1100,9 +1100,10 @@ def _unrecorded_sessions(
         after = [a for a in sched if a > recorded]
         n = t.filter(t.after_session.isin(after)).patient_id.nunique().to_pyarrow().as_py()
         what = "no session at all" if recorded == 0 else f"no session after session {recorded}"
+        sessions = ", ".join(map(str, after[:-1])) + (" or " if len(after) > 1 else "") + str(after[-1])
         out.append(
             f"{specs[name].display}: {_plural(n, 'patient')} {'has' if n == 1 else 'have'} assessments after session "
-            f"{' or '.join(map(str, after))}, but {specs['sessions'].display} records {what}; "
+            f"{sessions}, but {specs['sessions'].display} records {what}; "
             "check that it is complete (treatment exposure and completion are counted from it)"
         )
     return out
