@@ -306,3 +306,13 @@ def test_control_character_in_a_database_pathway_is_a_problem(tmp_path: Path, po
     ]
     del info, pg
     gc.collect()
+
+
+def test_unclosed_quote_after_many_ragged_rows_is_still_reported(tmp_path: Path) -> None:
+    head = b"patient_id,age,sex,route,pathway\n"
+    ragged = b"".join(b"R%03d,40\n" % i for i in range(150))  # lines 2-151: 2 fields of 5
+    rest = b'P01,"40,female,sublingual,burnout\n' + b"P02,41,male,sublingual,burnout\n"  # line 152 opens a quote
+    raw = read_cohort(write_cohort(tmp_path, patients=head + ragged + rest))
+    unclosed = [p for p in raw.problems if "never closed" in p.allowed]
+    assert [(p.file, p.line) for p in unclosed] == [("patients.csv", 152)]
+    assert "patients" not in raw.tables

@@ -618,7 +618,8 @@ def _load_csv(
             f"store_rejects = true, rejects_table = '{rej}', rejects_scan = '{rej_scan}')"
         )
         rejects = _run(
-            db, f"SELECT line, min(error_type), min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
+            db, "SELECT line, CASE WHEN bool_or(error_type = 'UNQUOTED VALUE') THEN 'UNQUOTED VALUE' ELSE min(error_type) END, "
+            f"min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
         )
     except duckdb.Error as e:
         msg = first_line(e)
@@ -635,14 +636,14 @@ def _load_csv(
     n_records = len(rmap.start_line) - 1 if rmap is not None else scan.lf + (0 if scan.ends_with_lf else 1) - 1
     if rmap is not None and not rejects and rmap.one_line_records:
         rmap = None  # e.g. quoted cells without line breaks: row order gives the lines
-    n_rejected = 0
+    n_rejected = n_shown = 0
     rejected_records: list[int] = []
     unclosed = False
     for line, etype, csv_line, message in rejects:
         rec = int(line) - 1  # the reader counts records (blank lines included), header = 1
         rejected_records.append(rec)
         n_rejected += 1
-        if n_rejected > MAX_PER_RULE:
+        if n_rejected > MAX_PER_RULE and etype != "UNQUOTED VALUE":  # the cause of the rest: always shown
             continue
         true_line = int(rmap.start_line[rec]) if rmap is not None and rec < len(rmap.start_line) else int(line)
         shown = _shown((csv_line or "").split("\n")[0].rstrip("\r"))
@@ -661,9 +662,10 @@ def _load_csv(
             allowed = "a quoted field closed by a matching quote (\"): the quote opened here is never closed, so the rest of the file could not be read"
         else:
             allowed = f"a well-formed CSV row ({message})"
+        n_shown += 1
         out.problems.append(_problem(display, true_line, allowed, value=shown))
-    if n_rejected > MAX_PER_RULE:
-        out.problems.append(_problem(display, None, f"... and {n_rejected - MAX_PER_RULE:,} more rows like this that could not be read"))
+    if n_rejected > n_shown:
+        out.problems.append(_problem(display, None, f"... and {n_rejected - n_shown:,} more rows like this that could not be read"))
 
     if unclosed:
         # the rows after the quote were not read: checking the rest against them would
