@@ -78,9 +78,7 @@ def validate(
     """Check a cohort against the data format and summarise it; report every problem found."""
     from burnout.summary import validate_and_summarize
 
-    summary = _run_guarded(
-        validate_and_summarize, source, protocol=protocol, progress=console, max_line_bytes=max_line_size
-    )
+    summary = _run_guarded(validate_and_summarize, source, protocol=protocol, progress=console, max_line_bytes=max_line_size)
     _print_warnings(summary.warnings)
     console.print(summary.to_rich())
 
@@ -100,13 +98,7 @@ def analyze(
     if backend not in ("duckdb", "spark"):
         _fail(f"error: --backend must be duckdb or spark, got {backend!r}")
     result = _run_guarded(
-        run_analysis,
-        source,
-        protocol=protocol,
-        out=out,
-        backend=backend,
-        spark_master=spark_master,
-        progress=console,
+        run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=console,
         max_line_bytes=max_line_size,
     )
     _print_warnings(result.warnings)
