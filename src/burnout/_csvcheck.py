@@ -45,6 +45,9 @@ class ByteScan:
     bad_utf8_lines: list[int] = field(default_factory=list)  # first MAX_REPORTED lines with a bad byte
     bad_utf8_line_count: int = 0  # all lines with a bad byte
     bad_utf8_example: dict[int, str] = field(default_factory=dict)  # line -> the bad bytes, hex
+    long_lines: dict[int, int] = field(default_factory=dict)  # first MAX_REPORTED lines over the limit -> bytes
+    long_line_count: int = 0  # all lines over the limit
+    open_line: int = 0  # bytes of the line still open at the end of the last piece
 
     @property
     def irregular(self) -> bool:
@@ -53,13 +56,17 @@ class ByteScan:
         return self.has_quote or self.has_blank_line or mixed or self.lone_cr > 0
 
 
-def scan_file(path: str | os.PathLike[str], *, hash_only: bool = False, chunk: int = CHUNK) -> ByteScan:
+def scan_file(
+    path: str | os.PathLike[str], *, hash_only: bool = False, chunk: int = CHUNK, max_line_bytes: int | None = None
+) -> ByteScan:
     """Stream ``path`` once: hash, UTF-8 check with line numbers, structure flags.
 
     Pieces handed to the decoder always end just after a line feed (a line feed is
     never part of a multi-byte UTF-8 sequence), so a line's bytes are never split
     between two decodes and each bad byte's line is ``1 + line feeds before it``.
     With ``hash_only`` (Parquet files) only the size and SHA-256 are computed.
+    With ``max_line_bytes``, lines longer than that (line end not counted) are
+    recorded in ``long_lines``: the engine's reader may skip such a line without a word.
     """
     scan = ByteScan()
     h = hashlib.sha256()
@@ -85,6 +92,8 @@ def scan_file(path: str | os.PathLike[str], *, hash_only: bool = False, chunk: i
                 piece, carry = buf, b""
             if piece:
                 _scan_piece(scan, piece, lines_before, prev_last)
+                if max_line_bytes is not None:
+                    _find_long_lines(scan, piece, lines_before, max_line_bytes)
                 lines_before = scan.lf
                 prev_last = piece[-1:]
             if not block:
@@ -121,6 +130,49 @@ def _scan_piece(scan: ByteScan, piece: bytes, lines_before: int, prev_last: byte
         piece.decode("utf-8")
     except UnicodeDecodeError:
         _locate_bad_utf8(scan, piece, lines_before)
+
+
+def _find_long_lines(scan: ByteScan, piece: bytes, lines_before: int, limit: int) -> None:
+    """Record lines of ``piece`` longer than ``limit`` bytes (without their line feed).
+
+    Jumps ``limit`` bytes at a time and looks back for a line feed, so a piece of short
+    lines costs a few ``rfind`` calls, not a pass over its bytes. A piece ends just
+    after a line feed unless a line is longer than a whole chunk: then the line goes on
+    in the next piece (``scan.open_line`` bytes of it so far).
+    """
+    n = len(piece)
+    first = piece.find(b"\n")
+    head = scan.open_line + (n if first == -1 else first)  # the line that started earlier
+    if head > limit:
+        line = lines_before + 1
+        if scan.open_line > limit:  # noted in an earlier piece: now its size so far
+            if line in scan.long_lines:
+                scan.long_lines[line] = head
+        else:
+            _note_long_line(scan, line, head)
+    if first == -1:
+        scan.open_line = head
+        return
+    p = first + 1
+    while n - p > limit:
+        q = piece.rfind(b"\n", p, p + limit + 1)
+        if q != -1:
+            p = q + 1
+            continue
+        end = piece.find(b"\n", p + limit)
+        size = (n if end == -1 else end) - p
+        _note_long_line(scan, lines_before + 1 + piece.count(b"\n", 0, p), size)
+        if end == -1:
+            scan.open_line = size  # the rest of the piece is this line; it may go on
+            return
+        p = end + 1
+    scan.open_line = n - piece.rfind(b"\n") - 1
+
+
+def _note_long_line(scan: ByteScan, line: int, size: int) -> None:
+    scan.long_line_count += 1
+    if len(scan.long_lines) < MAX_REPORTED or line in scan.long_lines:
+        scan.long_lines[line] = size
 
 
 def _locate_bad_utf8(scan: ByteScan, piece: bytes, lines_before: int) -> None:

@@ -111,6 +111,7 @@ def analyze(
     spark_master: str | None = None,
     synthetic: bool = False,
     progress: StageProgress | Console | None = None,
+    max_line_bytes: int | None = None,
 ) -> Analysis:
     """Run the analysis plan on a cohort and, when ``out`` is given, write its outputs.
 
@@ -131,6 +132,9 @@ def analyze(
     progress
         Where to show the stages as they run: a Rich console, or a
         ``burnout._progress.StageProgress`` shared with a larger run; None is silent.
+    max_line_bytes
+        The longest CSV line read (default 2,000,000 bytes, DuckDB's); a longer line
+        is reported as a problem, never skipped.
 
     Raises
     ------
@@ -150,7 +154,7 @@ def analyze(
     with stages:
         return _analyze(
             source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, synthetic=synthetic,
-            stages=stages, sources=sources,
+            stages=stages, sources=sources, max_line_bytes=max_line_bytes,
         )
 
 
@@ -164,6 +168,7 @@ def _analyze(
     synthetic: bool,
     stages: StageProgress,
     sources: tuple[str | os.PathLike[str], ...],
+    max_line_bytes: int | None,
 ) -> Analysis:
     from burnout._engines import connect_source
     from burnout._warm import REPORT_MODULES, STATISTICS_MODULES, warm_imports
@@ -182,6 +187,7 @@ def _analyze(
         scheduled_sessions=plan.schedule.sessions,
         max_missing_items=plan.scoring.max_missing_items,
         con=con,
+        max_line_bytes=max_line_bytes,
     )
     stages.next("Scoring and deriving per-patient flags")
     table = build_patient_table(cohort, plan).cache()

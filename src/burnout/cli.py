@@ -75,6 +75,14 @@ OUT_HELP = (
     "burnout never deletes files it did not write."
 )
 Backend = Literal["duckdb", "spark"]
+MaxLineSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-line-size",
+        min=1,
+        help="Longest CSV line read, in bytes (default 2,000,000); a longer line is reported, never skipped.",
+    ),
+]
 
 
 def _print_warnings(warnings: Sequence[str]) -> None:
@@ -129,12 +137,16 @@ def validate(
     source: SourceArgument,
     protocol: ProtocolOption = None,
     quiet: QuietOption = False,
+    max_line_size: MaxLineSizeOption = None,
 ) -> None:
     """Check a cohort against the data format and summarise it; report every problem found. Writes nothing."""
     from burnout.summary import validate_and_summarize
 
     progress = None if quiet else err_console
-    summary = _run_guarded(validate_and_summarize, source, protocol=protocol, progress=progress, nothing_done="")
+    summary = _run_guarded(
+        validate_and_summarize, source, protocol=protocol, progress=progress, nothing_done="",
+        max_line_bytes=max_line_size,
+    )
     _print_warnings(summary.warnings)
     console.print(summary.to_rich())
 
@@ -147,6 +159,7 @@ def analyze(
     backend: Annotated[str, typer.Option(metavar="ENGINE", help="Relational engine: duckdb (default) or spark.")] = "duckdb",
     spark_master: Annotated[str | None, typer.Option(metavar="URL", help="Spark master URL (default local[*]).")] = None,
     quiet: QuietOption = False,
+    max_line_size: MaxLineSizeOption = None,
 ) -> None:
     """Run the whole analysis plan and write results.json and the report to the --out folder."""
     from burnout.analysis import analyze as run_analysis
@@ -155,7 +168,8 @@ def analyze(
         _fail(f"error: --backend must be duckdb or spark, got {backend!r}")
     progress = None if quiet else err_console
     result = _run_guarded(
-        run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=progress
+        run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=progress,
+        max_line_bytes=max_line_size,
     )
     _print_warnings(result.warnings)
     console.print(result.summary_table())
@@ -172,6 +186,7 @@ def import_(
     ],
     replace: Annotated[bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")] = False,
     protocol: ProtocolOption = None,
+    max_line_size: MaxLineSizeOption = None,
 ) -> None:
     """Validate a cohort folder and load it into PostgreSQL, for `burnout analyze postgresql://...`."""
     from burnout.errors import ExistingTablesError
@@ -179,7 +194,7 @@ def import_(
 
     def run() -> ImportSummary:
         try:
-            return import_cohort(source, url, replace=replace, protocol=protocol)
+            return import_cohort(source, url, replace=replace, protocol=protocol, max_line_bytes=max_line_size)
         except ExistingTablesError as exc:  # the library says replace=True; here the fix is --replace
             _fail(f"error: {exc.for_cli()}")
 

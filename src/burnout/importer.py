@@ -98,6 +98,7 @@ def import_cohort(
     *,
     replace: bool = False,
     protocol: Protocol | str | os.PathLike[str] | None = None,
+    max_line_bytes: int | None = None,
 ) -> ImportSummary:
     """Validate a cohort folder and load it into a PostgreSQL database, in one transaction.
 
@@ -163,6 +164,7 @@ def import_cohort(
             scheduled_assessments=tuple(plan.schedule.assessments),
             scheduled_sessions=plan.schedule.sessions,
             max_missing_items=plan.scoring.max_missing_items,
+            max_line_bytes=max_line_bytes,
         )
         replaced = _write(conn, _typed_tables(cohort), url=url)
     finally:

@@ -17,8 +17,14 @@ can say exactly where a bad cell is:
 
 Nothing here judges cell values; that is :mod:`burnout.validate`. What the loader
 reports are problems with the files themselves: a missing required file, a table
-present as both CSV and Parquet, an empty file, bytes that are not UTF-8 (with the
-line), rows with the wrong number of fields, an unreadable Parquet file.
+present as both CSV and Parquet, a name that is not a regular file (a named pipe,
+which is never opened; a dangling link; a folder), a file that cannot be read, an
+empty file, bytes that are not UTF-8 (with the line), a line longer than
+``max_line_bytes`` (with the line), a file separated by semicolons or tabs, rows with
+the wrong number of fields, an unclosed quote (the table is then left out, so that
+what it caused elsewhere does not bury it), a Parquet column whose type cannot hold
+the column's values, an unreadable Parquet file. Every CSV record is either a row
+or a problem: the rows read are counted against the records found.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,14 +45,17 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from burnout import _csvcheck
 from burnout._schema import COLUMNS, REQUIRED_TABLES, TABLES
 from burnout.errors import Problem, first_line, redact_url
 
-__all__ = ["RawCohort", "keep_type", "read_checked_files", "read_cohort"]
+__all__ = ["DEFAULT_MAX_LINE_BYTES", "RawCohort", "keep_type", "read_checked_files", "read_cohort"]
 
 MAX_PER_RULE = 100  # problems reported per file and rule before a summary line
+DEFAULT_MAX_LINE_BYTES = 2_000_000  # DuckDB's own default; the CSV reader gets the same limit
+_RAISE_LIMIT = "raise the limit with --max-line-size (validate, analyze, import) or max_line_bytes= (Python)"
 _UTF8_ALLOWED = (
     "UTF-8 text; this byte is not UTF-8 (the file may be Latin-1/Windows-1252): "
     "re-save it as UTF-8, e.g. Excel 'CSV UTF-8'"
@@ -134,7 +144,12 @@ class _Loaded:
     owned: list[tuple[str, str]] = field(default_factory=list)  # (kind, name), in creation order
 
 
-def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None = None) -> RawCohort:
+def read_cohort(
+    source: str | os.PathLike[str],
+    *,
+    con: ibis.BaseBackend | None = None,
+    max_line_bytes: int | None = None,
+) -> RawCohort:
     """Read a cohort folder into the engine as raw text tables with line numbers.
 
     Parameters
@@ -146,6 +161,11 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
     con : ibis.BaseBackend, optional
         Engine to load into; default a new in-memory DuckDB. Files are parsed by
         DuckDB; for another backend the parsed tables are copied into ``con``.
+    max_line_bytes : int, optional
+        Longest CSV line (and quoted record) read, in bytes without the line end;
+        None: :data:`DEFAULT_MAX_LINE_BYTES` (2,000,000). A longer one is a problem
+        naming its line (never skipped in silence); the CLI option ``--max-line-size``
+        sets this.
 
     Returns
     -------
@@ -164,32 +184,27 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
     Non-UTF-8 bytes are found by decoding the file in 16 MiB pieces that end at a
     line feed, so each bad byte is reported on its true line.
     """
+    max_line_bytes = DEFAULT_MAX_LINE_BYTES if max_line_bytes is None else int(max_line_bytes)
+    if max_line_bytes < 1:
+        raise ValueError(f"max_line_bytes must be a positive number of bytes, got {max_line_bytes!r}")
     if _is_url(source):
         from burnout._engines import connect_source  # the connection every command uses
 
         return _read_database(str(source), con=connect_source(source) if con is None else con)
     folder = Path(source)
     con = ibis.duckdb.connect() if con is None else con
-    if not folder.is_dir():
-        what = "does not exist" if not folder.exists() else "is a file, not a folder"
-        return RawCohort(
-            con=con,
-            tables={},
-            files={},
-            problems=(
-                _problem(
-                    str(source),
-                    None,
-                    f"a cohort folder holding patients, mbi_gs and sessions as .csv or .parquet; this path {what}",
-                ),
-            ),
-            source=str(source),
-        )
+    listing: dict[str, str] = {}
+    why = None if folder.is_dir() else _not_a_folder(folder)
+    try:
+        listing = {p.name.lower(): p.name for p in folder.iterdir()} if why is None else {}
+    except OSError as e:
+        why = f"a cohort folder burnout can list; listing it failed ({e.strerror or e}): check its permissions (read and execute)"
+    if why is not None:
+        return RawCohort(con=con, tables={}, files={}, problems=(_problem(str(source), None, why),), source=str(source))
 
     engine = con if _is_duckdb(con) else ibis.duckdb.connect()
     db: duckdb.DuckDBPyConnection = engine.con
     token = uuid.uuid4().hex[:10]
-    listing = {p.name.lower(): p.name for p in folder.iterdir()}
     tables: dict[str, ir.Table] = {}
     files: dict[str, str] = {}
     formats: dict[str, Literal["csv", "parquet", "table"]] = {}
@@ -201,13 +216,15 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
     quoted: dict[str, bool] = {}
     for name in TABLES:
         csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
-        has_csv, has_pq = csv_path.is_file(), pq_path.is_file()
+        # present = any directory entry, so a link or a pipe under the name is named as such
+        has_csv, has_pq = os.path.lexists(csv_path), os.path.lexists(pq_path)
         if has_csv and has_pq:
             problems.append(
                 _problem(f"{name}.csv", None, f"one file per table: both {name}.csv and {name}.parquet are present; remove one")
             )
             for p in (csv_path, pq_path):
-                digests.append(f"{p.name} {_csvcheck.scan_file(p, hash_only=True).sha256}\n")
+                if _not_a_file(p) is None:
+                    digests.append(f"{p.name} {_hash_or_problem(p, problems)}\n")
             continue
         if not (has_csv or has_pq):
             if name in REQUIRED_TABLES:
@@ -222,10 +239,20 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
             continue
         path = csv_path if has_csv else pq_path
         display = path.name
+        why = _not_a_file(path)
+        if why is not None:  # never opened: a pipe would block, a folder cannot be read
+            problems.append(_problem(display, None, why))
+            continue
         files[name] = display
         formats[name] = "csv" if has_csv else "parquet"
         rel = f"burnout_raw_{token}_{name}"
-        loaded = _load_csv(db, path, display, name, rel) if has_csv else _load_parquet(db, path, display, name, rel)
+        try:
+            if has_csv:
+                loaded = _load_csv(db, path, display, name, rel, max_line_bytes=max_line_bytes)
+            else:
+                loaded = _load_parquet(db, path, display, name, rel)
+        except OSError as e:
+            loaded = _Loaded(problems=[_problem(display, None, _unreadable(e))])
         problems.extend(loaded.problems)
         warnings.extend(loaded.warnings)
         digests.append(f"{display} {loaded.sha256}\n")
@@ -261,6 +288,53 @@ def read_cohort(source: str | os.PathLike[str], *, con: ibis.BaseBackend | None 
         owned=tuple(owned),
         quoted=quoted,
     )
+
+
+def _not_a_folder(folder: Path) -> str:
+    """What is wrong with a cohort path that is not a folder (said as what is allowed)."""
+    want = "a cohort folder holding patients, mbi_gs and sessions (.csv or .parquet)"
+    if folder.is_symlink() and not folder.exists():
+        return f"{want}; this path is a symbolic link to {os.readlink(folder)}, which does not exist: fix or remove the link"
+    if not folder.exists():
+        return f"{want}; this folder does not exist: check the path, or create the folder and put the files in it"
+    return f"{want}; this path is a file, not a folder: give the folder that holds the cohort files"
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a table file (said as what is allowed), or None for a regular file.
+
+    Only metadata is looked at: a named pipe is never opened (a read would wait for a writer).
+    """
+    target = os.readlink(path) if path.is_symlink() else None
+    link = "" if target is None else f"a symbolic link to {target}, which is "
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if target is not None:
+            return f"a readable file; this is a symbolic link to {target}, which does not exist: fix or remove the link"
+        return "a readable file; it was removed while being read: run again"
+    except OSError as e:
+        return _unreadable(e)
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return f"a regular file; this is {link}a folder: put the table's file here under this name"
+    kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or socket"
+    return f"a regular file; this is {link}{kind}, which burnout does not read: save the table to a regular file"
+
+
+def _unreadable(e: OSError) -> str:
+    if isinstance(e, PermissionError):
+        return "a file burnout can read; permission to read it was denied: give this user read permission (chmod +r)"
+    return f"a file burnout can read; reading it failed ({e.strerror or e}): check the file"
+
+
+def _hash_or_problem(path: Path, problems: list[Problem]) -> str:
+    try:
+        return _csvcheck.scan_file(path, hash_only=True).sha256
+    except OSError as e:
+        problems.append(_problem(path.name, None, _unreadable(e)))
+        return ""
 
 
 def _copy_to(con: ibis.BaseBackend, name: str, data: pa.Table) -> ir.Table:
@@ -454,10 +528,11 @@ def _check_header(names: list[str], display: str, name: str, out: _Loaded, *, li
             continue
         norm = re.sub(r"[\s\-]+", "_", raw.strip().lower())
         norm = norm[1:] if norm.startswith("\ufeff") else norm
+        numbered = re.fullmatch(r"(?:q|item)_?0*([1-9][0-9]?)", norm)  # Q1, ITEM1, item01: item_1
+        norm = f"item_{numbered.group(1)}" if numbered else norm
         if norm in known and norm not in names:
-            out.problems.append(
-                _problem(display, line, f"column names are lower case without spaces: rename {raw!r} to {norm!r}", column=raw, value=raw)
-            )
+            rule = "item columns are named by position" if numbered else "column names are lower case without spaces"
+            out.problems.append(_problem(display, line, f"{rule}: rename {raw!r} to {norm!r}", column=raw, value=raw))
         elif not raw.strip():
             out.warnings.append(f"{display}: column {i + 1} has no name in the header; it is ignored")
         else:
@@ -471,9 +546,11 @@ def _check_header(names: list[str], display: str, name: str, out: _Loaded, *, li
     return keep
 
 
-def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str, rel: str) -> _Loaded:
+def _load_csv(
+    db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str, rel: str, *, max_line_bytes: int
+) -> _Loaded:
     out = _Loaded()
-    scan = _csvcheck.scan_file(path)
+    scan = _csvcheck.scan_file(path, max_line_bytes=max_line_bytes)
     out.sha256 = scan.sha256
     out.quoted = scan.has_quote
     empty = f"file is empty: needs a header row naming the columns ({', '.join(COLUMNS[name][:3])}, ...)"
@@ -486,6 +563,21 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
         more = scan.bad_utf8_line_count - len(scan.bad_utf8_lines)
         if more > 0:
             out.problems.append(_problem(display, None, f"... and {more:,} more lines with bytes that are not UTF-8"))
+    if scan.long_line_count:
+        # the CSV reader may drop such a line without a word: the file is not read
+        for line, size in scan.long_lines.items():
+            out.problems.append(
+                _problem(
+                    display,
+                    line,
+                    f"a line of at most {max_line_bytes:,} bytes; this line has {size:,} bytes, so the file "
+                    f"was not read: fix the line, or if it is meant to be this long {_RAISE_LIMIT}",
+                )
+            )
+        more = scan.long_line_count - len(scan.long_lines)
+        if more > 0:
+            out.problems.append(_problem(display, None, f"... and {more:,} more lines longer than {max_line_bytes:,} bytes"))
+    if scan.bad_utf8_line_count or scan.long_line_count:
         return out
     header = _csvcheck.read_header(path)
     if header is None:
@@ -496,6 +588,18 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
         )
         return out
     out.header = tuple(header)
+    separator = _other_separator(header, name)
+    if separator is not None:
+        out.problems.append(
+            _problem(
+                display,
+                1,
+                f"a comma-separated file; this file is separated by {separator} (as Excel writes it in some "
+                "languages): save it as comma-separated, e.g. Excel 'CSV UTF-8 (Comma delimited)'",
+                value=_shown(",".join(header)),
+            )
+        )
+        return out
     keep = _check_header(header, display, name, out, line=1)
 
     rmap: _csvcheck.RecordMap | None = None
@@ -512,10 +616,12 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
         _run(db, 
             f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT {select} FROM read_csv({_sql_str(path)}, "
             f"header = true, auto_detect = false, columns = {colspec}, delim = ',', quote = '\"', "
-            f"escape = '\"', store_rejects = true, rejects_table = '{rej}', rejects_scan = '{rej_scan}')"
+            f"escape = '\"', max_line_size = {max_line_bytes + 2}, "  # + 2: the limit leaves out the line end
+            f"store_rejects = true, rejects_table = '{rej}', rejects_scan = '{rej_scan}')"
         )
         rejects = _run(
-            db, f"SELECT line, min(error_type), min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
+            db, "SELECT line, CASE WHEN bool_or(error_type = 'UNQUOTED VALUE') THEN 'UNQUOTED VALUE' ELSE min(error_type) END, "
+            f"min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
         )
     except duckdb.Error as e:
         msg = first_line(e)
@@ -528,32 +634,52 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
 
     if rejects and rmap is None:
         rmap = _csvcheck.record_lines(path)
+    # data records in the file: each is a row or a reported problem
+    n_records = len(rmap.start_line) - 1 if rmap is not None else scan.lf + (0 if scan.ends_with_lf else 1) - 1
     if rmap is not None and not rejects and rmap.one_line_records:
         rmap = None  # e.g. quoted cells without line breaks: row order gives the lines
-    n_rejected = 0
+    n_rejected = n_shown = 0
     rejected_records: list[int] = []
+    unclosed = False
     for line, etype, csv_line, message in rejects:
         rec = int(line) - 1  # the reader counts records (blank lines included), header = 1
         rejected_records.append(rec)
         n_rejected += 1
-        if n_rejected > MAX_PER_RULE:
+        if n_rejected > MAX_PER_RULE and etype != "UNQUOTED VALUE":  # the cause of the rest: always shown
             continue
         true_line = int(rmap.start_line[rec]) if rmap is not None and rec < len(rmap.start_line) else int(line)
-        shown = (csv_line or "").split("\n")[0].rstrip("\r")
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        if etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        shown = _shown((csv_line or "").split("\n")[0].rstrip("\r"))
+        if etype == "LINE SIZE OVER MAXIMUM":
+            size = re.search(r"Actual Size:\s*(\d+)", message or "")
+            has = f"this record has {int(size.group(1)):,} bytes" if size else "this record is longer"
+            allowed = (
+                f"a record of at most {max_line_bytes:,} bytes; {has} (a quoted cell with line breaks?), so it "
+                f"was not read: check for an unclosed quote, or if it is meant to be this long {_RAISE_LIMIT}"
+            )
+        elif etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             found = re.search(r"Found:\s*(\d+)", message or "")
             allowed = f"a row of {ncols} comma-separated fields like the header" + (f" (found {found.group(1)})" if found else "")
         elif etype == "UNQUOTED VALUE":
+            unclosed = True
             allowed = "a quoted field closed by a matching quote (\"): the quote opened here is never closed, so the rest of the file could not be read"
         else:
             allowed = f"a well-formed CSV row ({message})"
+        n_shown += 1
         out.problems.append(_problem(display, true_line, allowed, value=shown))
-    if n_rejected > MAX_PER_RULE:
-        out.problems.append(_problem(display, None, f"... and {n_rejected - MAX_PER_RULE:,} more rows like this that could not be read"))
+    if n_rejected > n_shown:
+        out.problems.append(_problem(display, None, f"... and {n_rejected - n_shown:,} more rows like this that could not be read"))
 
+    if unclosed:
+        # the rows after the quote were not read: checking the rest against them would
+        # bury this cause under errors it caused (ids "not in patients.csv", ...)
+        _run(db, f"DROP TABLE IF EXISTS {tmp}")
+        return out
     n_rows = _run(db, f"SELECT count(*) FROM {tmp}")[0][0]
     if rmap is None:
+        if n_rows != n_records:  # no rejects and no blank lines here: every record is a row
+            out.problems.append(_unread_records(display, n_rows, n_records, max_line_bytes))
+            _run(db, f"DROP TABLE IF EXISTS {tmp}")
+            return out
         _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
         out.owned += [("TABLE", tmp), ("VIEW", rel)]
         out.table = rel
@@ -571,12 +697,9 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
     lines = rmap.start_line[keep_mask]
     drop = rmap.blank[keep_mask] if ncols == 1 else np.zeros(len(lines), dtype=bool)
     if len(lines) != n_rows:
-        out.warnings.append(
-            f"{display}: could not match {n_rows:,} rows to {len(lines):,} records; line numbers in messages about this file are row numbers + 1"
-        )
-        _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
-        out.owned += [("TABLE", tmp), ("VIEW", rel)]
-        out.table = rel
+        # the reader returned fewer (or more) rows than the file has records, without saying which
+        out.problems.append(_unread_records(display, n_rows, len(lines), max_line_bytes))
+        _run(db, f"DROP TABLE IF EXISTS {tmp}")
         return out
     mapping = pa.table({"rid": np.arange(n_rows, dtype=np.int64), "_line": lines.astype(np.int64), "_drop": drop})
     map_name = f"{rel}_map"
@@ -592,6 +715,80 @@ def _load_csv(db: duckdb.DuckDBPyConnection, path: Path, display: str, name: str
     out.owned.append(("TABLE", rel))
     out.table = rel
     return out
+
+
+# What each kind of column may hold in Parquet: types whose cells validation reads
+# directly or as the text a CSV export would hold. Other types (lists, structs, binary,
+# times) would be printed as something no one wrote, e.g. "[burnout]".
+_TEXT_COLUMNS = frozenset({"patient_id", "sex", "route", "pathway"})
+_DATE_COLUMNS = frozenset({"held_on", "completed_on"})
+_FLAG_COLUMNS = frozenset({"monitor_present", "side_effects", "serious_adverse_event"})
+
+
+def _refused_parquet_type(col: str, typ: pa.DataType) -> str | None:
+    """What is allowed, when a Parquet column's type cannot hold this column's values; else None."""
+    if pa.types.is_dictionary(typ):
+        typ = typ.value_type
+    text = pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ)
+    if text or pa.types.is_null(typ):
+        return None
+    if col in _TEXT_COLUMNS:
+        # any one value a CSV cell could hold is read as that text (a number too)
+        if any(
+            is_(typ)
+            for is_ in (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_boolean)
+        ):
+            return None
+        need = "a text (string) column"
+    elif col in _DATE_COLUMNS:
+        if pa.types.is_date(typ) or pa.types.is_timestamp(typ):
+            return None
+        need = "a date column (or text YYYY-MM-DD)"
+    elif col in _FLAG_COLUMNS:
+        if pa.types.is_boolean(typ) or pa.types.is_integer(typ):
+            return None
+        # a float flag is refused, not read as 0.0/1.0: "1.0" is not a spelling the contract allows
+        need = "a boolean column (or integers 1/0, or text true/false)"
+    else:  # numbers: integers, items, sessions, scores, doses
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+            return None
+        need = "a numeric column (integer, float or decimal; or text)"
+    return f"{need}; this column is {_arrow_name(typ)}: re-export it with that type"
+
+
+def _arrow_name(typ: pa.DataType) -> str:
+    """An Arrow type as people write it: ``list<string>``, not ``list<item: string>``."""
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+        return f"list<{_arrow_name(typ.value_type)}>"
+    if pa.types.is_dictionary(typ):
+        return _arrow_name(typ.value_type)
+    return str(typ)
+
+
+def _unread_records(display: str, n_rows: int, expected: int, max_line_bytes: int) -> Problem:
+    return _problem(
+        display,
+        None,
+        f"every record read or reported; the CSV reader returned {n_rows:,} rows of the {expected:,} records after "
+        f"the header without naming the rest, so the file was not used: check for an unclosed quote or a very "
+        f"long record, or {_RAISE_LIMIT}",
+    )
+
+
+def _shown(text: str) -> str:
+    """A cell or line as shown in a message: at most 80 characters."""
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _other_separator(header: list[str], name: str) -> str | None:
+    """"semicolons" or "tabs" when the header is one field that splits into documented column names."""
+    if len(header) != 1:
+        return None
+    for sep, what in ((";", "semicolons"), ("\t", "tabs")):
+        parts = [p.strip().strip('"').lower() for p in header[0].split(sep)]
+        if len(parts) > 1 and any(p in COLUMNS[name] for p in parts):
+            return what
+    return None
 
 
 def _line_end_problems(rmap: _csvcheck.RecordMap, display: str, out: _Loaded) -> bool:
@@ -638,6 +835,12 @@ def _load_parquet(db: duckdb.DuckDBPyConnection, path: Path, display: str, name:
     names = [row[0] for row in schema]
     out.header = tuple(names)
     keep = _check_header(names, display, name, out, line=None)
+    arrow = pq.read_schema(path)
+    for i, col in list(keep.items()):
+        refused = _refused_parquet_type(col, arrow.field(i).type)
+        if refused is not None:
+            out.problems.append(_problem(display, None, refused, column=col))
+            del keep[i]  # left out, so that its cells are not judged as another type
     # columns as stored; read_cohort applies keep_type
     select = ", ".join(["CAST(file_row_number AS BIGINT) + 1 AS _line", *(f'"{col}"' for col in keep.values())])
     _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT {select} FROM {src}")

@@ -101,6 +101,7 @@ def validate_and_summarize(
     *,
     protocol: str | os.PathLike[str] | None = None,
     progress: Console | None = None,
+    max_line_bytes: int | None = None,
 ) -> ValidationSummary:
     """Load the plan and the cohort, validate every rule, and summarise.
 
@@ -128,6 +129,7 @@ def validate_and_summarize(
             scheduled_assessments=tuple(plan.schedule.assessments),
             scheduled_sessions=plan.schedule.sessions,
             max_missing_items=plan.scoring.max_missing_items,
+            max_line_bytes=max_line_bytes,
         )
         return summarize(cohort, plan)
     finally:

@@ -32,7 +32,9 @@ Cell rules (cells are trimmed first; an empty cell is blank):
   a float, multiplied by SCALE and rounded to the nearest unit (exact up to 5 places);
 - dates: ``YYYY-MM-DD`` and a real date (``2024-02-30`` is an error);
 - booleans: true/false, 1/0, yes/no in any case;
-- sex and route: matched case-insensitively; blank = unknown.
+- sex and route: matched case-insensitively; blank = unknown;
+- pathway (free text) and patients' ``patient_id``: no control characters (C0 but
+  tab, and DEL), which would break the SVG figures' XML and the tables.
 """
 
 from __future__ import annotations
@@ -63,6 +65,15 @@ _FALSE = ("false", "0", "no")
 _SEX = ("female", "male", "other", "unknown")
 _ROUTE = ("sublingual", "subcutaneous", "unknown")
 _AGREE_UNITS = SCALE // 100  # 0.01 point
+# C0 controls but tab, and DEL: a NUL in a label made the SVG figures ill-formed XML;
+# line breaks in a level name break tables. Escapes, not the characters, so the SQL
+# text holds none of them (DuckDB, PostgreSQL and Spark regexes all read \xNN).
+_CONTROL_RE = r"[\x00-\x08\x0a-\x1f\x7f]"
+_CONTROL_RE_NO_NUL = r"[\x01-\x08\x0a-\x1f\x7f]"  # PostgreSQL: text cannot hold NUL, nor its regex name it
+_NO_CONTROL = (
+    "no control characters (tab is allowed; NUL, line breaks, other characters below U+0020 and DEL "
+    "are not): remove them from the cell"
+)
 _NULL_INT = ibis.null("int64")
 
 # The typed columns of docs/architecture.md, in order.
@@ -157,11 +168,14 @@ def load_cohort(
     scheduled_sessions: int = 6,
     max_missing_items: int = 1,
     con: ibis.BaseBackend | None = None,
+    max_line_bytes: int | None = None,
 ) -> Cohort:
     """Read and validate a cohort folder: :func:`~burnout.load.read_cohort` then :func:`validate_cohort`.
 
     The raw text tables are dropped from the engine afterwards; only the typed
-    tables of the returned :class:`Cohort` remain.
+    tables of the returned :class:`Cohort` remain. ``max_line_bytes`` is the longest
+    CSV line read (see :func:`~burnout.load.read_cohort`; None: 2,000,000); a longer
+    one is a problem.
 
     Raises
     ------
@@ -176,7 +190,7 @@ def load_cohort(
     the same parsers, without running the rules again.
     """
     if con is not None and getattr(con, "name", None) != "duckdb" and not _is_url(source):
-        first = read_cohort(source)
+        first = read_cohort(source, max_line_bytes=max_line_bytes)
         try:
             checked = validate_cohort(
                 first,
@@ -191,7 +205,7 @@ def load_cohort(
             return _retype(raw, checked)
         finally:
             raw.close()
-    raw = read_cohort(source, con=con)
+    raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes)
     try:
         return validate_cohort(
             raw,
@@ -266,8 +280,12 @@ def validate_cohort(
                 patient_ids = spec.t.filter(spec.t.patient_id.notnull()).patient_id
 
         rows: dict[str, int] = {}
+        latest: dict[str, int | None] = {}  # the latest (scheduled) session, or assessment's session
         for name, spec in specs.items():
-            found, summary, n_rows, counts = _run_checks(spec, _warning_flags(spec, sched, n_sessions))
+            found, summary, n_rows, counts = _run_checks(
+                spec, _warning_flags(spec, sched, n_sessions), extra=_latest_metric(spec, sched)
+            )
+            latest[name] = counts.get("latest")
             if counts.get("order_suspect_rows"):
                 key, date = ("session", "held_on") if name == "sessions" else ("after_session", "completed_on")
                 counts.update(_date_order(spec, key, date))
@@ -278,10 +296,15 @@ def validate_cohort(
                 what = "one row per patient" if name == "patients" else "one row per patient and assessment"
                 problems.append(_file_problem(spec.display, f"the file has a header but no rows: needs {what}"))
             warnings.extend(_warnings(spec, counts, sched, n_sessions))
+        if not problems and not summaries:
+            warnings.extend(_unrecorded_sessions(specs, latest, sched))
 
         if problems or summaries:
             ordered = sorted(problems, key=_sort_key) + sorted(summaries, key=_sort_key)
             ordered.sort(key=lambda p: p.file)  # stable: each file's summaries stay after its problems
+            # problems with the files themselves first: they often cause the rest
+            of_files = set(raw.problems)
+            ordered.sort(key=lambda p: p not in of_files)
             raise DataError(ordered, warnings=tuple(warnings))
 
     from burnout.fingerprint import content_fingerprint
@@ -478,8 +501,8 @@ def _vocab(text: ir.StringValue, words: tuple[str, ...]) -> _Parsed:
     return _Parsed(value, value.isnull())
 
 
-def _free_text(text: ir.StringValue) -> _Parsed:
-    return _Parsed(text.lower().fill_null("unknown"), ibis.literal(False))
+def _free_text(text: ir.StringValue, raw: ir.StringValue, *, control: str = _CONTROL_RE) -> _Parsed:
+    return _Parsed(text.lower().fill_null("unknown"), raw.re_search(control))
 
 
 # --------------------------------------------------------------------------- typed sources
@@ -563,7 +586,10 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
             "age": _int_rule(18, 120, "an integer 18-120 (years at baseline; blank = unknown)", try_cast=try_cast),
             "sex": _Rule(lambda s, r: _vocab(s, _SEX), "female, male, other or unknown (any case; blank = unknown)"),
             "route": _Rule(lambda s, r: _vocab(s, _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)"),
-            "pathway": _Rule(lambda s, r: _free_text(s), "free text"),
+            "pathway": _Rule(
+                lambda s, r: _free_text(s, r, control=_CONTROL_RE if try_cast else _CONTROL_RE_NO_NUL),
+                f"free text with {_NO_CONTROL}",
+            ),
         }
     if name == "sessions":
         out: dict[str, _Rule] = {
@@ -827,6 +853,9 @@ def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) 
     pid = t.patient_id
     spec.checks.append(_Check("patient_id", pid.isnull(), "a patient_id (a non-empty pseudonymous id); this cell is blank"))
     if spec.name == "patients":
+        # the other files' ids must be among these, so checking them here covers all
+        control = _CONTROL_RE_NO_NUL if raw.con.name == "postgres" else _CONTROL_RE
+        spec.checks.append(_Check("patient_id", pid.re_search(control), f"a patient_id with {_NO_CONTROL}"))
         w = ibis.window(group_by=pid)
         n = t._line.count().over(w)
         first = t._line.min().over(w)
@@ -951,7 +980,7 @@ def _date_order(spec: _TableSpec, key: str, date: str) -> dict[str, Any]:
 
 
 def _run_checks(
-    spec: _TableSpec, warn_flags: Mapping[str, ir.BooleanValue]
+    spec: _TableSpec, warn_flags: Mapping[str, ir.BooleanValue], *, extra: Mapping[str, ir.Scalar] | None = None
 ) -> tuple[list[Problem], list[Problem], int, dict[str, Any]]:
     """Count every rule and warning in two scans; fetch the first rows only of rules that fail.
 
@@ -970,7 +999,7 @@ def _run_checks(
             **{f"_b{i}": c.bad.fill_null(False) for i, c in checks.items()},
             **{f"_w_{k}": f for k, f in warns.items()},
         )
-        metrics: dict[str, ir.Scalar] = {} if windowed else {"_rows": flags.count()}
+        metrics: dict[str, ir.Scalar] = {} if windowed else {"_rows": flags.count(), **(extra or {})}
         for i, c in checks.items():
             if c.screen is None:
                 metrics[f"_n{i}"] = _count(flags[f"_b{i}"]).sum()
@@ -1043,6 +1072,43 @@ def _outside(counts: Mapping[str, Any], i: int, screen: tuple[ir.Value, int | No
     _expr, lo, hi = screen
     low, high = counts[f"_lo{i}"], counts[f"_hi{i}"]
     return (lo is not None and low is not None and low < lo) or (hi is not None and high is not None and high > hi)
+
+
+def _latest_metric(spec: _TableSpec, sched: tuple[int, ...]) -> dict[str, ir.Scalar]:
+    """``latest``: the highest session number (sessions) or scheduled assessment (mbi_gs,
+    phq9), counted in the table's one aggregate query."""
+    t = spec.t
+    if spec.name == "sessions" and "session" in spec.present:
+        return {"latest": t.session.max()}
+    if spec.name in ("mbi_gs", "phq9") and "after_session" in spec.present:
+        return {"latest": t.after_session.max(where=t.after_session.isin(sched))}
+    return {}
+
+
+def _unrecorded_sessions(
+    specs: Mapping[str, _TableSpec], latest: Mapping[str, int | None], sched: tuple[int, ...]
+) -> list[str]:
+    """Warnings for assessments after sessions that sessions has no row for (e.g. an empty or
+    truncated export). Screened by the maxima; patients are counted only when it fires."""
+    if "sessions" not in specs or "session" not in specs["sessions"].present:
+        return []
+    recorded = latest.get("sessions") or 0
+    out: list[str] = []
+    for name in ("mbi_gs", "phq9"):
+        assessed = latest.get(name)
+        if name not in specs or assessed is None or assessed <= recorded:
+            continue
+        t = specs[name].t
+        after = [a for a in sched if a > recorded]
+        n = t.filter(t.after_session.isin(after)).patient_id.nunique().to_pyarrow().as_py()
+        what = "no session at all" if recorded == 0 else f"no session after session {recorded}"
+        sessions = ", ".join(map(str, after[:-1])) + (" or " if len(after) > 1 else "") + str(after[-1])
+        out.append(
+            f"{specs[name].display}: {_plural(n, 'patient')} {'has' if n == 1 else 'have'} assessments after session "
+            f"{sessions}, but {specs['sessions'].display} records {what}; "
+            "check that it is complete (treatment exposure and completion are counted from it)"
+        )
+    return out
 
 
 def _plural(n: int, word: str) -> str:
