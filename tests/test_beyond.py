@@ -17,22 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from cohortfactory import patient_ids, write_cohort as write_small_cohort
 from scipy import stats
 
-from burnout.beyond import (
-    MIXED_MODEL_ASSUMPTIONS,
-    ItemMoments,
-    beyond_results,
-    collect_beyond,
-)
 from burnout.cohort import build_patient_table
+from burnout.ingest import load_cohort
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALE_ITEMS, SUBSCALES
-from burnout.protocol import load_protocol
-from burnout.results import dumps
+from burnout.measures import ItemMoments, collect_beyond
+from burnout.plan import load_protocol
+from burnout.results import MIXED_MODEL_ASSUMPTIONS, beyond_results, dumps
 from burnout.scoring import PHQ9_SCALE
 from burnout.simulate import simulate_cohort, write_cohort
-from burnout.validate import load_cohort
+from cohortfactory import patient_ids
+from cohortfactory import write_cohort as write_small_cohort
 
 TIMES = (0, 2, 4, 6)
 
@@ -274,7 +270,7 @@ def _content_hash_in_python(rows: list[dict[str, int | None]], *, seed: int) -> 
 
 def test_content_hash_matches_python_integers() -> None:
     """The engine's sampling hash equals the same arithmetic on Python ints (exact), nulls included."""
-    from burnout.beyond import content_hash
+    from burnout.measures import content_hash
 
     rows = [
         {"a": 3_600_000, "b": None, "c": -1},
@@ -304,7 +300,8 @@ def test_mi_sample_is_drawn_in_the_engine_by_content(monkeypatch, tmp_path: Path
     """Above the cap the engine sends only the sample; the same rows in any row order."""
     import pyarrow.parquet as pq
 
-    import burnout.beyond as beyond_module
+    import burnout.measures.extended as extended_measures
+    import burnout.results.itt as itt_results
 
     folder = tmp_path / "a"
     write_cohort(simulate_cohort(threshold_met=400, seed=5), folder, fmt="parquet")
@@ -316,7 +313,8 @@ def test_mi_sample_is_drawn_in_the_engine_by_content(monkeypatch, tmp_path: Path
         pq.write_table(t.take(rng.permutation(t.num_rows)), shuffled / path.name)
     plan = load_protocol()
     full = _beyond_of(folder, plan)
-    monkeypatch.setattr(beyond_module, "MI_MAX_PATIENTS", 150)
+    monkeypatch.setattr(extended_measures, "MI_MAX_PATIENTS", 150)  # the draw
+    monkeypatch.setattr(itt_results, "MI_MAX_PATIENTS", 150)  # the note that names the cap
     first = _beyond_of(folder, plan)
     assert first.imputation is not None and first.imputation.n == 150 < first.threshold_met == full.imputation.n
     for s in SUBSCALES:  # same estimand: the sample's rate is within sampling error of the full one

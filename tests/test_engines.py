@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cohortfactory import write_cohort
 from typer.testing import CliRunner
 
 from burnout.cli import app
 from burnout.errors import BurnoutError, redact_url
 from burnout.importer import import_cohort
+from burnout.ingest import load_cohort
 from burnout.summary import validate_and_summarize
-from burnout.validate import load_cohort
+from cohortfactory import write_cohort
 
 SECRET = "s3cret"
 

@@ -24,8 +24,10 @@ from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-import burnout.estimates as est
-from burnout.estimates import (
+import burnout.stats as est
+import burnout.stats.contingency as contingency
+from burnout.instrument import SCALE
+from burnout.stats import (
     cochran_q,
     cronbach_alpha,
     effect_size_label,
@@ -43,7 +45,6 @@ from burnout.estimates import (
     rubin_pool,
     wilson_interval,
 )
-from burnout.instrument import SCALE
 
 
 def _moments(values: list[int]) -> tuple[int, int, int]:
@@ -375,10 +376,10 @@ def test_heterogeneity_monte_carlo_fallback_agrees_with_exact(monkeypatch: pytes
     counts = [(1, 4), (40, 80), (30, 80), (45, 80), (35, 80)]
     exact = heterogeneity(counts)
     assert exact.test == "freeman-halton-exact"
-    monkeypatch.setattr(est, "_EXACT_MAX_NODES", 10)
+    monkeypatch.setattr(contingency, "_EXACT_MAX_NODES", 10)
     mc = heterogeneity(counts)
     assert mc.test == "freeman-halton-monte-carlo"
-    se = math.sqrt(exact.p * (1 - exact.p) / est._MONTE_CARLO_SAMPLES)
+    se = math.sqrt(exact.p * (1 - exact.p) / contingency._MONTE_CARLO_SAMPLES)
     assert abs(mc.p - exact.p) < 4 * se
     assert heterogeneity(counts) == mc  # fixed seed: reproducible
 
@@ -514,6 +515,11 @@ def test_pool_proportions_handles_zero_rates() -> None:
 
 # --------------------------------------------------------------------------- docs
 def test_docstring_examples_run() -> None:
-    result = doctest.testmod(est, optionflags=doctest.NORMALIZE_WHITESPACE)
+    import importlib
+    import pkgutil
+
+    modules = [est, *(importlib.import_module(f"{est.__name__}.{m.name}") for m in pkgutil.iter_modules(est.__path__))]
+    runs = [doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE) for m in modules]  # the package's examples live in its modules
+    result = doctest.TestResults(sum(r.failed for r in runs), sum(r.attempted for r in runs))
     assert result.attempted > 10
     assert result.failed == 0

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cohortfactory import mbi_rows, patients_rows, phq9_rows, sessions_rows, write_cohort
 
-from burnout._schema import COLUMNS, TABLES
-from burnout.fingerprint import content_fingerprint
-from burnout.validate import load_cohort
+from burnout.ingest import load_cohort
+from burnout.ingest.fingerprint import content_fingerprint
+from burnout.schema import COLUMNS, TABLES
+from cohortfactory import mbi_rows, patients_rows, phq9_rows, sessions_rows, write_cohort
 
 # ids that need quoting in CSV, hold the separator and the escape, or are not ASCII
 IDS = ["P01", "a,b", 'q"uote', "pipe|x", "back\\slash", "épuisé", "P07", "P08", "line\\N", "P10", "x|\\|y", "P12"]
@@ -176,7 +176,7 @@ def test_a_row_moved_to_another_table_or_a_missing_phq9_changes_it(base: tuple[P
 
 
 def test_row_hash_sums_do_not_overflow_int64_for_2_to_the_31_rows() -> None:
-    from burnout.fingerprint import CHUNK_HEX, CHUNKS
+    from burnout.ingest.fingerprint import CHUNK_HEX, CHUNKS
 
     assert CHUNKS * CHUNK_HEX == 32  # every hex digit of the MD5 is used
     assert (2**31 - 1) * (16**CHUNK_HEX - 1) <= 2**63 - 1
@@ -200,8 +200,7 @@ def test_the_same_fingerprint_after_import_into_postgresql(base: tuple[Path, str
 
 @pytest.mark.spark
 def test_the_same_fingerprint_computed_on_spark(base: tuple[Path, str]) -> None:
-    from burnout._spark import spark_available, spark_connect
-
+    from burnout.engines.spark import spark_available, spark_connect
     from services import unavailable
 
     reason = spark_available()
@@ -218,7 +217,7 @@ def test_hex_pieces_on_every_route_against_python_int() -> None:
     """DuckDB's 0x cast and the character-code sum (PostgreSQL's route) read the same numbers."""
     import ibis
 
-    from burnout.fingerprint import _hex_value
+    from burnout.ingest.fingerprint import _hex_value
 
     digests = [hashlib.md5(str(i).encode()).hexdigest() for i in range(50)] + ["f" * 32, "0" * 32, "0123456789abcdef" * 2]
     t = ibis.memtable({"h": digests})

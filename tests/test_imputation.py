@@ -17,14 +17,15 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from burnout._imputation import draw_regression, impute_responses
-from burnout.beyond import beyond_results, collect_beyond
 from burnout.cohort import build_patient_table
+from burnout.ingest import load_cohort
 from burnout.instrument import SUBSCALES
-from burnout.protocol import load_protocol
-from burnout.results import dumps
+from burnout.measures import collect_beyond
+from burnout.plan import load_protocol
+from burnout.results import beyond_results, dumps
 from burnout.simulate import simulate_cohort, write_cohort
-from burnout.validate import load_cohort
+from burnout.stats import impute_responses
+from burnout.stats.imputation import draw_regression
 
 
 # --------------------------------------------------------------------------- the posterior draw

@@ -12,14 +12,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from cohortfactory import mbi_rows, patients_rows, sessions_rows, to_csv_bytes, write_cohort
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from burnout import _csvcheck, load
 from burnout.errors import DataError, Problem
-from burnout.load import read_cohort
-from burnout.validate import load_cohort
+from burnout.ingest import csvcheck as _csvcheck
+from burnout.ingest import load_cohort, read_cohort
+from cohortfactory import mbi_rows, patients_rows, sessions_rows, to_csv_bytes, write_cohort
 
 
 def problems_of(folder: Path, **kw) -> tuple[Problem, ...]:
@@ -184,14 +183,14 @@ def test_symlink_to_a_folder_is_named_as_such(tmp_path: Path) -> None:
 
 def test_unreadable_file_is_a_problem_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = write_cohort(tmp_path)
-    real = load._csvcheck.scan_file
+    real = _csvcheck.scan_file
 
-    def scan(path, **kw):  # noqa: ANN001, ANN003, ANN202  (tests run as root: chmod cannot deny)
+    def scan(path, **kw):
         if Path(path).name == "mbi_gs.csv":
             raise PermissionError(13, "Permission denied", str(path))
         return real(path, **kw)
 
-    monkeypatch.setattr(load._csvcheck, "scan_file", scan)
+    monkeypatch.setattr(_csvcheck, "scan_file", scan)  # read.py and csvload.py both call it through the module
     (p,) = read_cohort(folder).problems
     assert p.file == "mbi_gs.csv" and "permission" in p.allowed.lower() and "read" in p.allowed
 
@@ -199,7 +198,7 @@ def test_unreadable_file_is_a_problem_not_a_traceback(tmp_path: Path, monkeypatc
 def test_unreadable_folder_is_a_problem_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = write_cohort(tmp_path)
 
-    def iterdir(self):  # noqa: ANN001, ANN202
+    def iterdir(self):
         raise PermissionError(13, "Permission denied", str(self))
 
     monkeypatch.setattr(Path, "iterdir", iterdir)

@@ -12,12 +12,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from cohortfactory import mbi_rows, patients_rows, to_csv_bytes, write_cohort
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from burnout import _csvcheck
-from burnout.load import RawCohort, read_cohort
+from burnout.ingest import RawCohort, read_cohort
+from burnout.ingest import csvcheck as _csvcheck
+from cohortfactory import mbi_rows, patients_rows, to_csv_bytes, write_cohort
 
 
 def lines_of(raw: RawCohort, name: str) -> list[int]:
@@ -306,7 +306,7 @@ def test_parquet_timestamps_at_midnight_are_dates(tmp_path: Path) -> None:
     import datetime as dt
 
     from burnout.errors import DataError
-    from burnout.validate import load_cohort
+    from burnout.ingest import load_cohort
 
     write_cohort(tmp_path)
     import pyarrow.csv as pacsv

@@ -11,7 +11,6 @@ from __future__ import annotations
 import doctest
 import math
 import warnings
-from pathlib import Path
 
 import ibis
 import numpy as np
@@ -19,14 +18,16 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-import burnout._mixed
-from burnout._mixed import PatternStats, RandomInterceptModel, pattern_stats_from_long
-from burnout.beyond import beyond_results, collect_beyond
+import burnout.stats.mixed
 from burnout.cohort import build_patient_table
+from burnout.ingest import load_cohort
 from burnout.instrument import SCALE, SUBSCALES
-from burnout.protocol import load_protocol
+from burnout.measures import collect_beyond
+from burnout.plan import load_protocol
+from burnout.results import beyond_results
 from burnout.simulate import simulate_cohort, write_cohort
-from burnout.validate import load_cohort
+from burnout.stats import PatternStats, RandomInterceptModel
+from burnout.stats.mixed import pattern_stats_from_long
 
 
 def _long_data(seed: int, *, n: int = 300, n_t: int = 4, tau: float = 0.8, sigma: float = 0.6) -> pd.DataFrame:
@@ -135,7 +136,7 @@ def test_invalid_inputs_name_the_problem() -> None:
 
 
 def test_docstring_examples_run() -> None:
-    result = doctest.testmod(burnout._mixed, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(burnout.stats.mixed, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 3 and result.failed == 0
 
 

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import burnout.privacy as privacy
-from burnout.estimates import Proportion, proportion
+import burnout.privacy.matrix as privacy_matrix
 from burnout.privacy import (
     hide_jointly,
     is_small_count,
@@ -28,6 +28,7 @@ from burnout.privacy import (
     suppress_proportions,
     suppress_vector,
 )
+from burnout.stats import Proportion, proportion
 
 K = 11
 
@@ -393,7 +394,7 @@ def test_suppress_matrix_audit_is_needed(monkeypatch: pytest.MonkeyPatch) -> Non
     values = np.array([[0, 12, 20, 7, 10], [6, 10, 19, 5, 1], [0, 0, 11, 9, 7], [7, 6, 21, 12, 17]])
     row_tot, col_tot = list(values.sum(axis=1)), list(values.sum(axis=0))
     with monkeypatch.context() as mp:
-        mp.setattr(privacy, "_cell_range", lambda cell, suppressed, values: (0, 10**9))  # no audit
+        mp.setattr(privacy_matrix, "_cell_range", lambda cell, suppressed, values: (0, 10**9))  # no audit
         rules_only = suppress_matrix(_matrix(values), min_cell_count=K)
     ranges = attacker_ranges(_published(rules_only), row_tot, col_tot)
     assert ranges[(1, 3)] == (0, 6) and ranges[(1, 4)] == (0, 6)
@@ -447,7 +448,12 @@ def test_suppress_matrix_property_attacker_cannot_pin_small_cells(rows: list[lis
 
 
 def test_docstring_examples_run() -> None:
-    result = doctest.testmod(privacy, optionflags=doctest.NORMALIZE_WHITESPACE)
+    import importlib
+    import pkgutil
+
+    modules = [privacy, *(importlib.import_module(f"{privacy.__name__}.{m.name}") for m in pkgutil.iter_modules(privacy.__path__))]
+    runs = [doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE) for m in modules]  # the package's examples live in its modules
+    result = doctest.TestResults(sum(r.failed for r in runs), sum(r.attempted for r in runs))
     assert result.attempted > 5
     assert result.failed == 0
 

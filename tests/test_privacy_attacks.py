@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from burnout import estimates as est
+from burnout import stats as est
 from burnout.analysis import analyze
 from burnout.instrument import SUBSCALES
-from burnout.protocol import load_protocol
+from burnout.plan import load_protocol
 from burnout.simulate import simulate_cohort, write_cohort
 
 K = 11
@@ -217,7 +217,7 @@ def _folder(tmp_path_factory: pytest.TempPathFactory, patients: int, *, plant: b
 
 def _completers(cohort, folder) -> list[str]:
     from burnout.cohort import build_patient_table
-    from burnout.validate import load_cohort
+    from burnout.ingest import load_cohort
 
     write_cohort(cohort, folder, fmt="parquet")
     plan = load_protocol()
@@ -304,10 +304,9 @@ def test_planted_cells_are_hidden_with_truthful_reasons(planted: dict[str, Any])
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
-    from burnout.beyond import collect_beyond
     from burnout.cohort import build_patient_table
-    from burnout.measures import collect_measures
-    from burnout.validate import load_cohort
+    from burnout.ingest import load_cohort
+    from burnout.measures import collect_beyond, collect_measures
 
     folder = _folder(tmp_path_factory, 1500, seed=5)
     plan = load_protocol()
@@ -326,7 +325,7 @@ def _build(plan, m, bm=None) -> dict[str, Any]:
 def test_flow_arithmetic_does_not_give_non_completers_away(measured) -> None:
     """Issue 12 point 6: completion 45/50 hidden while threshold_met 50 and completers 45 were published."""
     from burnout.privacy import Publisher
-    from burnout.results import _flow
+    from burnout.results.flow import _flow
 
     plan, m, _ = measured
     m = replace(m, patients=80, threshold_met=50, completers=45,
@@ -340,9 +339,9 @@ def test_flow_arithmetic_does_not_give_non_completers_away(measured) -> None:
     real = _build(plan, measured[1])
     assert real["flow"]["completers"] is not None  # the real cohort: published
     with pytest.MonkeyPatch.context() as mp:
-        import burnout.results as results
+        import burnout.results.build as results_build
 
-        mp.setattr(results, "_flow", lambda m, pub: _flow(m, pub) | {"completers": None})
+        mp.setattr(results_build, "_flow", lambda m, pub: _flow(m, pub) | {"completers": None})
         tree = _build(plan, measured[1])
     assert tree["attrition"]["table1"]["age"]["non_completers"] == {"n": None, "mean": None, "sd": None}
     assert tree["subscales"]["exhaustion"]["timepoints"]["0"]["mean"] is None
@@ -372,8 +371,8 @@ def test_the_attacker_finds_what_main_published() -> None:
 
 def test_labels_are_truthful(planted: dict[str, Any]) -> None:
     """Issue 12 point 11: a complement read "suppressed (<11)", which a reviewer disproves by subtraction."""
-    from burnout.report._tables import _prop_raw
-    from burnout.report._text import Ctx, fmt_prop
+    from burnout.report.format import Ctx, fmt_prop
+    from burnout.report.tables.model import _prop_raw
 
     ctx = Ctx(planted)
     reasons = set()
@@ -433,7 +432,8 @@ def test_warnings_with_counts_and_lines_stay_out_of_results_json(tmp_path) -> No
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from cohortfactory import mbi_rows, write_cohort as write_test_cohort
+    from cohortfactory import mbi_rows
+    from cohortfactory import write_cohort as write_test_cohort
 
     rows = mbi_rows(timepoints=(0, 2, 3, 4, 6))  # an unscheduled assessment: a warning naming rows
     folder = write_test_cohort(tmp_path / "cohort", mbi_gs=rows)

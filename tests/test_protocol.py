@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burnout.errors import ProtocolError
-from burnout.protocol import (
+from burnout.plan import (
     DEFAULT_PROFILE_BOUNDARIES,
     DEFAULT_PROFILE_METHOD,
     DEFAULT_PROFILE_REFERENCE,
@@ -292,7 +292,7 @@ def test_norms_sd_must_be_positive_and_at_most_half_the_scale(sd):
 def test_plan_bounds_against_what_the_analysis_can_honour():
     """Each bound is derived, not chosen: recompute it from its reason."""
     from burnout.instrument import SCALE
-    from burnout.protocol import ASSESSMENTS_MAX, MIN_CELL_COUNT_MAX, NORM_SD_MAX, SESSIONS_MAX, Z_BOUNDARY_MAX
+    from burnout.plan import ASSESSMENTS_MAX, MIN_CELL_COUNT_MAX, NORM_SD_MAX, SESSIONS_MAX, Z_BOUNDARY_MAX
 
     assert ASSESSMENTS_MAX == 63  # one bit per assessment in a signed 64-bit mask
     assert NORM_SD_MAX == 3  # the SD of values in [0, 6] is largest (3) with half at each end
@@ -653,8 +653,12 @@ def test_raw_method_with_default_z_boundaries_is_an_error():
 
 def test_docstring_examples_run():
     import doctest
+    import importlib
+    import pkgutil
 
-    import burnout.protocol
+    import burnout.plan as plan
 
-    result = doctest.testmod(burnout.protocol, optionflags=doctest.ELLIPSIS)
+    modules = [plan, *(importlib.import_module(f"{plan.__name__}.{m.name}") for m in pkgutil.iter_modules(plan.__path__))]
+    runs = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in modules]  # the package's examples live in its modules
+    result = doctest.TestResults(sum(r.failed for r in runs), sum(r.attempted for r in runs))
     assert result.failed == 0 and result.attempted >= 5

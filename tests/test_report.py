@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from resultsfactory import SECRET_VALUES, make_results, pipeline_results
 
 from burnout.report import write_report
-from burnout.report._figures import FIGURE_KEYS
+from burnout.report.figures import FIGURE_KEYS
+from resultsfactory import SECRET_VALUES, make_results, pipeline_results
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 MARK = "suppressed (<11)"
@@ -589,19 +589,20 @@ def test_gt_html_against_both_frame_backends(factory: tuple[Any, Any, Path]) -> 
     """great_tables renders the same HTML from a polars and a pandas frame (the report uses polars when installed)."""
     import functools
 
-    from burnout.report import _tables
-    from burnout.report._text import Ctx
+    from burnout.report import tables as report_tables
+    from burnout.report.format import Ctx
+    from burnout.report.tables import render
 
     pytest.importorskip("polars")
     tree, _, _ = factory
     ctx = Ctx(tree)
-    tables = _tables.build_tables(ctx)
+    tables = report_tables.build_tables(ctx)
     rendered = {}
     for backend in ("polars", "pandas"):
-        frame = functools.partial(_tables._frame, backend=backend)
+        frame = functools.partial(render._frame, backend=backend)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(_tables, "_frame", frame)
-            rendered[backend] = [_tables.to_gt_html(tables[k], ctx, 3) for k in ("beyond_completers", "subgroups")]
+            mp.setattr(render, "_frame", frame)
+            rendered[backend] = [render.to_gt_html(tables[k], ctx, 3) for k in ("beyond_completers", "subgroups")]
     assert rendered["polars"] == rendered["pandas"]
 
 
@@ -768,7 +769,7 @@ def test_serious_adverse_events_one_unit_against_wilson(tmp_path: Path) -> None:
     """0 events in 180 sessions: per 1,000 sessions, CI 0.00-20.90, alike in key findings, the table and the terminal."""
     from rich.console import Console
 
-    from burnout.render_text import summary_table
+    from burnout.report.terminal import summary_table
 
     tree, _ = make_results()
     upper = _wilson_upper_for_zero(180)
@@ -790,11 +791,12 @@ def test_trajectories_axis_shows_the_whole_scale(factory: tuple[Any, Any, Path])
     """Figure 2's y axis runs 0-6, the scale its label names, not from 3.5."""
     import matplotlib as mpl
 
-    from burnout.report import _figures
-    from burnout.report._text import Ctx
+    from burnout.report.figures.outcomes import _trajectories
+    from burnout.report.figures.style import RC
+    from burnout.report.format import Ctx
 
-    with mpl.rc_context(_figures.RC):
-        made = _figures._trajectories(Ctx(factory[0]))
+    with mpl.rc_context(RC):
+        made = _trajectories(Ctx(factory[0]))
     assert made is not None
     ax = made[0].axes[0]
     assert ax.get_ylim() == (0.0, 6.0) and ax.get_ylabel() == "Mean score (0\u20136)"
@@ -819,7 +821,7 @@ def _h1(html: str) -> str:
 
 def test_title_neutral_for_real_data_against_the_plan(plain: Path, factory: tuple[Any, Any, Path], tmp_path: Path) -> None:
     """The demo's title only on synthetic output; real data get a neutral title unless the plan sets its own."""
-    from burnout.protocol import DEFAULT_TITLE
+    from burnout.plan import DEFAULT_TITLE
 
     assert _h1((factory[2] / "report.html").read_text(encoding="utf-8")) == DEFAULT_TITLE
     real = (plain / "report.html").read_text(encoding="utf-8")
@@ -838,7 +840,7 @@ def test_published_comparison_labelled_with_tolerances(factory: tuple[Any, Any, 
     from rich.console import Console
 
     from burnout.demo import comparison_csv, comparison_table
-    from burnout.published import PUBLISHED, compare
+    from burnout.simulate.published import PUBLISHED, compare
 
     rows = compare(factory[0])
     df = pd.read_csv(io.StringIO(comparison_csv(rows)))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from resultsfactory import pipeline_results
 from services import unavailable
 

@@ -227,7 +227,7 @@ def test_files_against_data_format(default_dir: Path) -> None:
 
 def test_files_against_validator(default_dir: Path, default_cohort: SimulatedCohort) -> None:
     """The product's own validator accepts the cohort without problems or warnings."""
-    validate = pytest.importorskip("burnout.validate")
+    validate = pytest.importorskip("burnout.ingest")
     cohort = validate.load_cohort(default_dir)
     assert cohort.warnings == ()
     assert cohort.mbi_has_items
@@ -244,7 +244,7 @@ def test_parquet_matches_csv(default_cohort: SimulatedCohort, default_dir: Path,
     assert pd.read_parquet(tmp_path / "mbi_gs.parquet")["item_3"].isna().sum() == (
         pd.read_csv(default_dir / "mbi_gs.csv", dtype=str, keep_default_na=False)["item_3"] == ""
     ).sum()
-    validate = pytest.importorskip("burnout.validate")
+    validate = pytest.importorskip("burnout.ingest")
     cohort = validate.load_cohort(tmp_path)
     assert cohort.warnings == () and cohort.rows["sessions"] == default_cohort.sessions.num_rows
 
@@ -299,8 +299,8 @@ def test_side_effects_against_seed_study(default_figures: dict) -> None:
 
 def test_calibration_evaluator_against_independent_evaluator(default_figures: dict) -> None:
     """The numpy evaluator used to calibrate agrees with this file's pandas/fractions one."""
-    from burnout import _calibration as cal
-    from burnout.simulate import _arrays, _concat
+    from burnout.simulate import calibration as cal
+    from burnout.simulate.draw import _arrays, _concat
 
     a = _concat(_arrays(DEFAULT_SEED, ModelParams(), patients=None, threshold_met=1642))
     f = cal.figures(cal.completer_arrays(a), PROFILE_BOUNDARIES)

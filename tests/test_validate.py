@@ -13,6 +13,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from burnout.errors import DataError, Problem
+from burnout.ingest import Cohort, load_cohort, read_cohort, validate_cohort
+from burnout.ingest.parsers import _date, _int, _trim, _units
+from burnout.instrument import SCALE, SUBSCALE_ITEMS
 from cohortfactory import (
     mbi_rows,
     patients_rows,
@@ -21,13 +28,6 @@ from cohortfactory import (
     to_csv_bytes,
     write_cohort,
 )
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
-
-from burnout.errors import DataError, Problem
-from burnout.instrument import SCALE, SUBSCALE_ITEMS
-from burnout.load import read_cohort
-from burnout.validate import Cohort, _date, _int, _trim, _units, load_cohort, validate_cohort
 
 
 def problems_of(folder: Path, **kw) -> tuple[Problem, ...]:

@@ -23,8 +23,8 @@ __all__ = ["app", "main"]
 class _PlainHelp:
     """Help that reads SOURCE and --out FOLDER, not typer's {source}, <str> and <bool> placeholders."""
 
-    def get_params(self, ctx):  # noqa: ANN001, ANN201 (typer's own signature)
-        params = super().get_params(ctx)  # type: ignore[misc]
+    def get_params(self, ctx):
+        params = super().get_params(ctx)  # type: ignore[misc]  # a mixin: super() is typer's command class, unknown to mypy here
         for param in params:
             if isinstance(param, TyperArgument):
                 name = (param.metavar or param.name or "").upper()
@@ -95,7 +95,7 @@ def _fail(message: str, *, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _run_guarded(func, *args, nothing_done: str = "Nothing was written. ", **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+def _run_guarded(func, *args, nothing_done: str = "Nothing was written. ", **kwargs):
     """Call a core function; our errors become a clean message and exit code 2.
 
     ``nothing_done`` opens the closing line after data problems, per command
@@ -117,7 +117,7 @@ def _run_guarded(func, *args, nothing_done: str = "Nothing was written. ", **kwa
 
 def _version(value: bool) -> None:
     if value:
-        from burnout import __version__
+        from burnout._version import __version__
 
         console.print(f"burnout {__version__}")
         raise typer.Exit()

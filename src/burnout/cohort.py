@@ -20,8 +20,8 @@ from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
 from burnout.scoring import at_least, at_most, score_mbi, score_phq9, to_units_ceil, to_units_floor
 
 if TYPE_CHECKING:
-    from burnout.protocol import Protocol
-    from burnout.validate import Cohort
+    from burnout.ingest import Cohort
+    from burnout.plan import Protocol
 
 __all__ = [
     "EXCLUSION_REASONS",
@@ -60,7 +60,7 @@ def age_band_expr(age: ir.IntegerValue, bands: list[int]) -> ir.StringValue:
     Ages from 18 up to a first lower bound above 18 form a band of their own, as in
     ``Protocol.age_band_labels`` (the reference the tests compare with).
     """
-    from burnout.protocol import AGE_MIN
+    from burnout.plan import AGE_MIN
 
     lowers = list(bands) if bands[0] == AGE_MIN else [AGE_MIN, *bands]
     cases = []
@@ -247,7 +247,7 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
     min_change = to_units_ceil(exact(protocol.response.min_change))
     responses = {
         f"response_{s}": (
-            (table[col(s, last)] - table[col(s, first)]) * GOOD_DIRECTION[s] >= min_change  # type: ignore[index]
+            (table[col(s, last)] - table[col(s, first)]) * GOOD_DIRECTION[s] >= min_change  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
         ).fill_null(False)
         for s in SUBSCALES
     }

@@ -165,7 +165,7 @@ def write_output_folder(
         ``out`` is refused, or writing failed (permission denied, disk full, ...):
         the message names the path and what to do.
     """
-    from burnout import __version__
+    from burnout._version import __version__
 
     sources = tuple(sources)
     target = check_output_folder(out, sources=sources)

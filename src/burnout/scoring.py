@@ -124,7 +124,7 @@ def _sum_and_answered(t: ir.Table, columns: Sequence[str]) -> tuple[ir.IntegerVa
 
 def subscale_units_expr(t: ir.Table, subscale: str, *, max_missing_items: int) -> ir.IntegerValue:
     """Integer units of one subscale from item columns; null when not scored."""
-    columns = [f"item_{i}" for i in SUBSCALE_ITEMS[subscale]]  # type: ignore[index]
+    columns = [f"item_{i}" for i in SUBSCALE_ITEMS[subscale]]  # type: ignore[index]  # callers pass a Subscale; the public signature keeps str
     total, answered = _sum_and_answered(t, columns)
     scored = (answered >= 1) & ((len(columns) - answered) <= max_missing_items)
     # SCALE is divisible by every answered count 1..6, so this division is exact.
