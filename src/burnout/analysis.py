@@ -153,8 +153,15 @@ def analyze(
     stages = progress if isinstance(progress, StageProgress) else StageProgress(progress, total=3 + (out is not None))
     with stages:
         return _analyze(
-            source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, synthetic=synthetic,
-            stages=stages, sources=sources, max_line_bytes=max_line_bytes,
+            source,
+            protocol=protocol,
+            out=out,
+            backend=backend,
+            spark_master=spark_master,
+            synthetic=synthetic,
+            stages=stages,
+            sources=sources,
+            max_line_bytes=max_line_bytes,
         )
 
 

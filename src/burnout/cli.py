@@ -66,7 +66,9 @@ ProtocolOption = Annotated[
         "--protocol", "-p", metavar="FILE", help="Analysis plan (protocol.toml). Default: the reference study's plan."
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show progress (errors and results still print).")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Do not show progress (errors and results still print).")
+]
 SourceArgument = Annotated[
     str, typer.Argument(metavar="SOURCE", help="Cohort folder (CSV or Parquet files), or a postgresql:// URL.")
 ]
@@ -144,7 +146,11 @@ def validate(
 
     progress = None if quiet else err_console
     summary = _run_guarded(
-        validate_and_summarize, source, protocol=protocol, progress=progress, nothing_done="",
+        validate_and_summarize,
+        source,
+        protocol=protocol,
+        progress=progress,
+        nothing_done="",
         max_line_bytes=max_line_size,
     )
     _print_warnings(summary.warnings)
@@ -156,8 +162,12 @@ def analyze(
     source: SourceArgument,
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FOLDER", help=OUT_HELP)],
     protocol: ProtocolOption = None,
-    backend: Annotated[str, typer.Option(metavar="ENGINE", help="Relational engine: duckdb (default) or spark.")] = "duckdb",
-    spark_master: Annotated[str | None, typer.Option(metavar="URL", help="Spark master URL (default local[*]).")] = None,
+    backend: Annotated[
+        str, typer.Option(metavar="ENGINE", help="Relational engine: duckdb (default) or spark.")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None, typer.Option(metavar="URL", help="Spark master URL (default local[*]).")
+    ] = None,
     quiet: QuietOption = False,
     max_line_size: MaxLineSizeOption = None,
 ) -> None:
@@ -168,7 +178,13 @@ def analyze(
         _fail(f"error: --backend must be duckdb or spark, got {backend!r}")
     progress = None if quiet else err_console
     result = _run_guarded(
-        run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=progress,
+        run_analysis,
+        source,
+        protocol=protocol,
+        out=out,
+        backend=backend,
+        spark_master=spark_master,
+        progress=progress,
         max_line_bytes=max_line_size,
     )
     _print_warnings(result.warnings)
@@ -184,7 +200,9 @@ def import_(
     url: Annotated[
         str, typer.Argument(metavar="URL", help="PostgreSQL database, e.g. postgresql://user@localhost:5432/clinic.")
     ],
-    replace: Annotated[bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")
+    ] = False,
     protocol: ProtocolOption = None,
     max_line_size: MaxLineSizeOption = None,
 ) -> None:
@@ -210,7 +228,9 @@ def simulate(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", "-o", metavar="FOLDER",
+            "--out",
+            "-o",
+            metavar="FOLDER",
             help="Folder to write the synthetic cohort to: new, empty, or written by burnout before.",
         ),
     ],

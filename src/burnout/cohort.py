@@ -113,7 +113,9 @@ class ProfileCutoffs:
         }
         if p.method == "raw":
             raw = bounds
-            desc = ", ".join(f"{s} {'<=' if s == 'professional_efficacy' else '>='} {float(v):g}" for s, v in raw.items())
+            desc = ", ".join(
+                f"{s} {'<=' if s == 'professional_efficacy' else '>='} {float(v):g}" for s, v in raw.items()
+            )
         else:
             if reference is None:
                 raise ValueError("z-score profiles need a reference (mean, sd) per subscale")
@@ -178,11 +180,7 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
     )
     scored = scored.filter(scored.after_session.isin(assessments))
     mbi_wide = scored.group_by("patient_id").aggregate(
-        **{
-            col(s, t): scored[s].max(where=scored.after_session == t)
-            for t in assessments
-            for s in SUBSCALES
-        },
+        **{col(s, t): scored[s].max(where=scored.after_session == t) for t in assessments for s in SUBSCALES},
     )
 
     sessions = cohort.sessions
@@ -253,7 +251,10 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
     }
     table = table.mutate(**responses)
     table = table.mutate(
-        responses=sum((table[f"response_{s}"].cast("int64") for s in SUBSCALES[1:]), table[f"response_{SUBSCALES[0]}"].cast("int64")),
+        responses=sum(
+            (table[f"response_{s}"].cast("int64") for s in SUBSCALES[1:]),
+            table[f"response_{SUBSCALES[0]}"].cast("int64"),
+        ),
         **{f"threshold_{t}": threshold_expr(table, t, protocol) for t in assessments},
     )
     return table

@@ -62,7 +62,13 @@ def tolerance_text(row: dict[str, Any]) -> str:
 
 
 def _comparison_cells(r: dict[str, Any]) -> list[str]:
-    return [r["label"].strip(), r["published"], r["this_run"], tolerance_text(r), "yes" if r["within_tolerance"] else "no"]
+    return [
+        r["label"].strip(),
+        r["published"],
+        r["this_run"],
+        tolerance_text(r),
+        "yes" if r["within_tolerance"] else "no",
+    ]
 
 
 def comparison_csv(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> str:

@@ -150,8 +150,7 @@ def import_cohort(
 
     if not isinstance(url, str) or not re.match(r"^postgres(ql)?://", url):
         raise BurnoutError(
-            f"the database URL must start with postgresql://, got {url!r}; "
-            "e.g. postgresql://user@localhost:5432/clinic"
+            f"the database URL must start with postgresql://, got {url!r}; e.g. postgresql://user@localhost:5432/clinic"
         )
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     conn = _connect(url)  # before validating: a wrong URL fails at once
@@ -269,5 +268,7 @@ def _write(conn: Any, tables: Mapping[str, ir.Table], *, url: str) -> tuple[str,
             for name in tables:
                 conn.execute(f"ANALYZE {_q(name)}")
     except psycopg.Error as exc:
-        raise BurnoutError(f"writing the cohort to {redact_url(url)} failed, nothing was changed: {first_line(exc)}") from exc
+        raise BurnoutError(
+            f"writing the cohort to {redact_url(url)} failed, nothing was changed: {first_line(exc)}"
+        ) from exc
     return existing

@@ -98,7 +98,8 @@ def _probe_writable(folder: Path, refuse: Callable[..., OutputFolderError]) -> N
         os.rmdir(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.probe.", dir=folder))
     except OSError as exc:
         raise refuse(
-            f"cannot be created in {str(folder)!r} ({exc.strerror or type(exc).__name__})", "choose a folder you can write to"
+            f"cannot be created in {str(folder)!r} ({exc.strerror or type(exc).__name__})",
+            "choose a folder you can write to",
         ) from None
 
 

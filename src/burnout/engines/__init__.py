@@ -2,4 +2,4 @@
 
 from burnout.engines.connect import connect_source, is_database_url, is_postgres_url
 
-__all__ = ['connect_source', 'is_database_url', 'is_postgres_url']
+__all__ = ["connect_source", "is_database_url", "is_postgres_url"]

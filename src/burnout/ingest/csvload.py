@@ -44,7 +44,9 @@ def _sql_str(s: str | os.PathLike[str]) -> str:
     return "'" + str(s).replace("'", "''") + "'"
 
 
-def _problem(display: str, line: int | None, allowed: str, *, column: str | None = None, value: str | None = None) -> Problem:
+def _problem(
+    display: str, line: int | None, allowed: str, *, column: str | None = None, value: str | None = None
+) -> Problem:
     return Problem(file=display, line=line, patient_id=None, column=column, value=value, allowed=allowed)
 
 
@@ -58,7 +60,13 @@ def _check_header(names: list[str], display: str, name: str, out: _Loaded, *, li
         if raw in known:
             if raw in seen:
                 out.problems.append(
-                    _problem(display, line, f"each column name once in the header: remove or rename the second {raw!r}", column=raw, value=raw)
+                    _problem(
+                        display,
+                        line,
+                        f"each column name once in the header: remove or rename the second {raw!r}",
+                        column=raw,
+                        value=raw,
+                    )
                 )
             else:
                 seen.add(raw)
@@ -114,7 +122,9 @@ def _load_csv(
             )
         more = scan.long_line_count - len(scan.long_lines)
         if more > 0:
-            out.problems.append(_problem(display, None, f"... and {more:,} more lines longer than {max_line_bytes:,} bytes"))
+            out.problems.append(
+                _problem(display, None, f"... and {more:,} more lines longer than {max_line_bytes:,} bytes")
+            )
     if scan.bad_utf8_line_count or scan.long_line_count:
         return out
     header = _csvcheck.read_header(path)
@@ -122,7 +132,11 @@ def _load_csv(
         with open(path, "rb") as f:
             only_space = not f.read(1 << 16).lstrip(b"\xef\xbb\xbf").strip()
         out.problems.append(
-            _problem(display, None if only_space else 1, empty if only_space else "line 1 must be the header row naming the columns; it is blank")
+            _problem(
+                display,
+                None if only_space else 1,
+                empty if only_space else "line 1 must be the header row naming the columns; it is blank",
+            )
         )
         return out
     out.header = tuple(header)
@@ -151,19 +165,23 @@ def _load_csv(
     select = ", ".join(f'c{i} AS "{col}"' for i, col in keep.items()) or "NULL AS _none"
     tmp, rej, rej_scan = f"{rel}_parse", f"{rel}_rejects", f"{rel}_rejscan"
     try:
-        _run(db, 
+        _run(
+            db,
             f"CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT {select} FROM read_csv({_sql_str(path)}, "
             f"header = true, auto_detect = false, columns = {colspec}, delim = ',', quote = '\"', "
             f"escape = '\"', max_line_size = {max_line_bytes + 2}, "  # + 2: the limit leaves out the line end
-            f"store_rejects = true, rejects_table = '{rej}', rejects_scan = '{rej_scan}')"
+            f"store_rejects = true, rejects_table = '{rej}', rejects_scan = '{rej_scan}')",
         )
         rejects = _run(
-            db, "SELECT line, CASE WHEN bool_or(error_type = 'UNQUOTED VALUE') THEN 'UNQUOTED VALUE' ELSE min(error_type) END, "
-            f"min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line"
+            db,
+            "SELECT line, CASE WHEN bool_or(error_type = 'UNQUOTED VALUE') THEN 'UNQUOTED VALUE' ELSE min(error_type) END, "
+            f"min(csv_line), min(error_message) FROM {rej} GROUP BY line ORDER BY line",
         )
     except duckdb.Error as e:
         msg = first_line(e)
-        out.problems.append(_problem(display, None, f"a comma-separated file with a header row; the reader failed: {msg}"))
+        out.problems.append(
+            _problem(display, None, f"a comma-separated file with a header row; the reader failed: {msg}")
+        )
         _run(db, f"DROP TABLE IF EXISTS {tmp}")
         return out
     finally:
@@ -196,16 +214,20 @@ def _load_csv(
             )
         elif etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             found = re.search(r"Found:\s*(\d+)", message or "")
-            allowed = f"a row of {ncols} comma-separated fields like the header" + (f" (found {found.group(1)})" if found else "")
+            allowed = f"a row of {ncols} comma-separated fields like the header" + (
+                f" (found {found.group(1)})" if found else ""
+            )
         elif etype == "UNQUOTED VALUE":
             unclosed = True
-            allowed = "a quoted field closed by a matching quote (\"): the quote opened here is never closed, so the rest of the file could not be read"
+            allowed = 'a quoted field closed by a matching quote ("): the quote opened here is never closed, so the rest of the file could not be read'
         else:
             allowed = f"a well-formed CSV row ({message})"
         n_shown += 1
         out.problems.append(_problem(display, true_line, allowed, value=shown))
     if n_rejected > n_shown:
-        out.problems.append(_problem(display, None, f"... and {n_rejected - n_shown:,} more rows like this that could not be read"))
+        out.problems.append(
+            _problem(display, None, f"... and {n_rejected - n_shown:,} more rows like this that could not be read")
+        )
 
     if unclosed:
         # the rows after the quote were not read: checking the rest against them would
@@ -243,9 +265,10 @@ def _load_csv(
     map_name = f"{rel}_map"
     db.register(map_name, mapping)
     try:
-        _run(db, 
+        _run(
+            db,
             f"CREATE OR REPLACE TEMP TABLE {rel} AS SELECT m._line, t.* EXCLUDE (rid) FROM "
-            f"(SELECT CAST(rowid AS BIGINT) AS rid, * FROM {tmp}) t JOIN {map_name} m USING (rid) WHERE NOT m._drop"
+            f"(SELECT CAST(rowid AS BIGINT) AS rid, * FROM {tmp}) t JOIN {map_name} m USING (rid) WHERE NOT m._drop",
         )
     finally:
         db.unregister(map_name)
@@ -273,8 +296,7 @@ def _refused_parquet_type(col: str, typ: pa.DataType) -> str | None:
     if col in _TEXT_COLUMNS:
         # any one value a CSV cell could hold is read as that text (a number too)
         if any(
-            is_(typ)
-            for is_ in (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_boolean)
+            is_(typ) for is_ in (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_boolean)
         ):
             return None
         need = "a text (string) column"
@@ -319,7 +341,7 @@ def _shown(text: str) -> str:
 
 
 def _other_separator(header: list[str], name: str) -> str | None:
-    """"semicolons" or "tabs" when the header is one field that splits into documented column names."""
+    """ "semicolons" or "tabs" when the header is one field that splits into documented column names."""
     if len(header) != 1:
         return None
     for sep, what in ((";", "semicolons"), ("\t", "tabs")):
@@ -334,7 +356,11 @@ def _line_end_problems(rmap: _csvcheck.RecordMap, display: str, out: _Loaded) ->
     bad = False
     for line in rmap.lone_cr_lines[:MAX_PER_RULE]:
         out.problems.append(
-            _problem(display, line, "line ends written LF or CRLF; this line has a bare carriage return (CR): re-save the file with LF or CRLF line ends")
+            _problem(
+                display,
+                line,
+                "line ends written LF or CRLF; this line has a bare carriage return (CR): re-save the file with LF or CRLF line ends",
+            )
         )
         bad = True
     n_ended = len(rmap.start_line) - (1 if rmap.last_open else 0)
@@ -349,7 +375,11 @@ def _line_end_problems(rmap: _csvcheck.RecordMap, display: str, out: _Loaded) ->
             line = int(rmap.start_line[rec])
             want, got = ("CRLF", "LF") if first_style else ("LF", "CRLF")
             out.problems.append(
-                _problem(display, line, f"one kind of line end throughout: line 1 ends with {want} but this line with {got}; re-save the file")
+                _problem(
+                    display,
+                    line,
+                    f"one kind of line end throughout: line 1 ends with {want} but this line with {got}; re-save the file",
+                )
             )
             bad = True
     return bad

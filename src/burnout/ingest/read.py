@@ -50,7 +50,7 @@ from burnout.ingest import csvcheck as _csvcheck
 from burnout.ingest.csvload import _check_header, _load_csv, _load_parquet, _Loaded, _problem, _run
 from burnout.schema import COLUMNS, REQUIRED_TABLES, TABLES
 
-__all__ = ['DEFAULT_MAX_LINE_BYTES', 'RawCohort', 'keep_type', 'read_checked_files', 'read_cohort']
+__all__ = ["DEFAULT_MAX_LINE_BYTES", "RawCohort", "keep_type", "read_checked_files", "read_cohort"]
 DEFAULT_MAX_LINE_BYTES = 2_000_000  # DuckDB's own default; the CSV reader gets the same limit
 
 
@@ -201,7 +201,11 @@ def read_cohort(
         has_csv, has_pq = os.path.lexists(csv_path), os.path.lexists(pq_path)
         if has_csv and has_pq:
             problems.append(
-                _problem(f"{name}.csv", None, f"one file per table: both {name}.csv and {name}.parquet are present; remove one")
+                _problem(
+                    f"{name}.csv",
+                    None,
+                    f"one file per table: both {name}.csv and {name}.parquet are present; remove one",
+                )
             )
             for p in (csv_path, pq_path):
                 if _not_a_file(p) is None:
@@ -215,7 +219,9 @@ def read_cohort(
                     if found:
                         hint = f" (found {found!r}: file names are lower case)"
                 problems.append(
-                    _problem(f"{name}.csv", None, f"a required file: put {name}.csv or {name}.parquet in {folder}{hint}")
+                    _problem(
+                        f"{name}.csv", None, f"a required file: put {name}.csv or {name}.parquet in {folder}{hint}"
+                    )
                 )
             continue
         path = csv_path if has_csv else pq_path

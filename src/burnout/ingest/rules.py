@@ -77,7 +77,9 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
         out: dict[str, _Rule] = {
             "session": _int_rule(1, None, "an integer >= 1, required (the session number)", try_cast=try_cast),
             "held_on": date,
-            "dose_mg": _Rule(lambda s, r: _positive(s), "a decimal > 0, e.g. 2.5 (blank = not recorded)", _native_positive),
+            "dose_mg": _Rule(
+                lambda s, r: _positive(s), "a decimal > 0, e.g. 2.5 (blank = not recorded)", _native_positive
+            ),
         }
         for col, blank in (
             ("monitor_present", "not recorded"),
@@ -88,7 +90,9 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
         return out
     items, item_max = (MBI_ITEM_COLUMNS, MBI_ITEM_MAX) if name == "mbi_gs" else (PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX)
     out = {
-        "after_session": _int_rule(0, None, "an integer >= 0, required (0 = baseline, k = after session k)", try_cast=try_cast),
+        "after_session": _int_rule(
+            0, None, "an integer >= 0, required (0 = baseline, k = after session k)", try_cast=try_cast
+        ),
         "completed_on": date,
     }
     for col in items:
@@ -280,7 +284,9 @@ def _spec(scratch: _Scratch, name: str, raw: RawCohort, patient_ids: ir.Column |
         missing = [c for c in cols if c not in present]
         for c in missing:
             spec.column_problems.append(
-                _file_problem(display, f"a required column {c!r} in the header (documented: {', '.join(COLUMNS[name])})", column=c)
+                _file_problem(
+                    display, f"a required column {c!r} in the header (documented: {', '.join(COLUMNS[name])})", column=c
+                )
             )
         return not missing
 
@@ -321,19 +327,25 @@ def _mbi_columns(spec: _TableSpec) -> None:
     elif has_items and not full_items:
         missing = [c for c in MBI_ITEM_COLUMNS if c not in present]
         spec.column_problems.append(
-            _file_problem(spec.display, f"all 16 item columns or none; missing: {', '.join(missing)}", column=missing[0])
+            _file_problem(
+                spec.display, f"all 16 item columns or none; missing: {', '.join(missing)}", column=missing[0]
+            )
         )
     elif has_subs and not full_subs:
         missing = [s for s in SUBSCALES if s not in present]
         spec.column_problems.append(
-            _file_problem(spec.display, f"all three subscale columns or none; missing: {', '.join(missing)}", column=missing[0])
+            _file_problem(
+                spec.display, f"all three subscale columns or none; missing: {', '.join(missing)}", column=missing[0]
+            )
         )
 
 
 def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) -> None:
     t = spec.t
     pid = t.patient_id
-    spec.checks.append(_Check("patient_id", pid.isnull(), "a patient_id (a non-empty pseudonymous id); this cell is blank"))
+    spec.checks.append(
+        _Check("patient_id", pid.isnull(), "a patient_id (a non-empty pseudonymous id); this cell is blank")
+    )
     if spec.name == "patients":
         # the other files' ids must be among these, so checking them here covers all
         control = _CONTROL_RE_NO_NUL if raw.con.name == "postgres" else _CONTROL_RE
@@ -354,7 +366,11 @@ def _id_checks(spec: _TableSpec, raw: RawCohort, patient_ids: ir.Column | None) 
     elif patient_ids is not None:
         known = raw.files.get("patients", "patients.csv")
         spec.checks.append(
-            _Check("patient_id", pid.notnull() & ~pid.isin(patient_ids), f"a patient_id listed in {known}; this id is not there")
+            _Check(
+                "patient_id",
+                pid.notnull() & ~pid.isin(patient_ids),
+                f"a patient_id listed in {known}; this id is not there",
+            )
         )
 
 
@@ -447,11 +463,15 @@ def _date_order(spec: _TableSpec, key: str, date: str) -> dict[str, Any]:
     k, d = t[key], t[date]
     w = ibis.window(group_by=t.patient_id, order_by=[k, t._line], rows=(None, -1))
     flagged = t.mutate(_f=(t.patient_id.notnull() & k.notnull() & (d < d.max().over(w))).fill_null(False))
-    row: dict[str, Any] = flagged.aggregate(
-        order_rows=_count(flagged._f).sum(),
-        order_patients=flagged.patient_id.nunique(where=flagged._f),
-        order_line=flagged._line.min(where=flagged._f),
-    ).to_pyarrow().to_pylist()[0]
+    row: dict[str, Any] = (
+        flagged.aggregate(
+            order_rows=_count(flagged._f).sum(),
+            order_patients=flagged.patient_id.nunique(where=flagged._f),
+            order_line=flagged._line.min(where=flagged._f),
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
     return row
 
 

@@ -17,7 +17,7 @@ from burnout.ingest.rules import _date_order, _file_problem, _parsed_table, _scr
 from burnout.instrument import SUBSCALES
 from burnout.schema import MBI_ITEM_COLUMNS, TABLES
 
-__all__ = ['Cohort', 'load_cohort', 'validate_cohort']
+__all__ = ["Cohort", "load_cohort", "validate_cohort"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -14,4 +14,20 @@ from burnout.measures.extended import (
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
 from burnout.measures.study import Attrition, Measures, Moments, collect_measures
 
-__all__ = ['Attrition', 'BeyondMeasures', 'CrossMoments', 'IMPUTATIONS', 'ITERATIONS', 'ItemMoments', 'MI_MAX_PATIENTS', 'Measures', 'Moments', 'Phq9Measures', 'ReliableChangeCounts', 'collect_beyond', 'collect_measures', 'collect_phq9', 'content_hash']
+__all__ = [
+    "Attrition",
+    "BeyondMeasures",
+    "CrossMoments",
+    "IMPUTATIONS",
+    "ITERATIONS",
+    "ItemMoments",
+    "MI_MAX_PATIENTS",
+    "Measures",
+    "Moments",
+    "Phq9Measures",
+    "ReliableChangeCounts",
+    "collect_beyond",
+    "collect_measures",
+    "collect_phq9",
+    "content_hash",
+]

@@ -49,7 +49,9 @@ def moment_aggs(prefix: str, expr: ir.IntegerValue, where: ir.BooleanValue | Non
 
 def moments(row: dict[str, Any], prefix: str) -> Moments:
     """The Moments that ``moment_aggs(prefix, ...)`` computed, read from a result row."""
-    return Moments(n=as_int(row[f"{prefix}__n"]), total=as_int(row[f"{prefix}__s"]), total_sq=as_int(row[f"{prefix}__ss"]))
+    return Moments(
+        n=as_int(row[f"{prefix}__n"]), total=as_int(row[f"{prefix}__s"]), total_sq=as_int(row[f"{prefix}__ss"])
+    )
 
 
 def one_row(expr: ir.Table) -> dict[str, Any]:

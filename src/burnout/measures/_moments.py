@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import ibis.expr.types as ir
 
-__all__ = ['CrossMoments']
+__all__ = ["CrossMoments"]
 
 
 # --------------------------------------------------------------------------- aggregates

@@ -72,7 +72,15 @@ if TYPE_CHECKING:
 from burnout.measures._moments import _flag
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
 
-__all__ = ['IMPUTATIONS', 'ITERATIONS', 'MI_MAX_PATIENTS', 'BeyondMeasures', 'ItemMoments', 'ReliableChangeCounts', 'collect_beyond']
+__all__ = [
+    "IMPUTATIONS",
+    "ITERATIONS",
+    "MI_MAX_PATIENTS",
+    "BeyondMeasures",
+    "ItemMoments",
+    "ReliableChangeCounts",
+    "collect_beyond",
+]
 
 IMPUTATIONS: Final[int] = 20
 """Imputations m (the default of :func:`collect_beyond`).
@@ -343,13 +351,24 @@ def _collect_reliable_change(
         if s in cutoffs:
             alpha, sd, critical, cut = cutoffs[s]
             out[s] = ReliableChangeCounts(
-                n=n, improved=_int(row[f"imp_{s}"]), deteriorated=_int(row[f"det_{s}"]),
-                alpha=alpha, sd_baseline=sd, critical_change=critical, cutoff_units=cut,
+                n=n,
+                improved=_int(row[f"imp_{s}"]),
+                deteriorated=_int(row[f"det_{s}"]),
+                alpha=alpha,
+                sd_baseline=sd,
+                critical_change=critical,
+                cutoff_units=cut,
             )
         else:
             out[s] = ReliableChangeCounts(
-                n=n, improved=0, deteriorated=0, alpha=None, sd_baseline=None, critical_change=None,
-                cutoff_units=None, reason=reasons[s],
+                n=n,
+                improved=0,
+                deteriorated=0,
+                alpha=None,
+                sd_baseline=None,
+                critical_change=None,
+                cutoff_units=None,
+                reason=reasons[s],
             )
     return out
 
@@ -357,7 +376,9 @@ def _collect_reliable_change(
 def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]) -> tuple[PatternStats, ...]:
     """Per missingness pattern of one subscale: patients, sums per timepoint, sum of squares, sum of squared totals."""
     ys = [itt[col(subscale, t)] for t in assessments]
-    mask = sum((y.notnull().cast("int64") * (1 << k) for k, y in enumerate(ys[1:], start=1)), ys[0].notnull().cast("int64"))
+    mask = sum(
+        (y.notnull().cast("int64") * (1 << k) for k, y in enumerate(ys[1:], start=1)), ys[0].notnull().cast("int64")
+    )
     filled = [y.fill_null(0).cast(_BIG) for y in ys]
     total = sum(filled[1:], filled[0])
     sq = sum((f * f for f in filled[1:]), filled[0] * filled[0])
@@ -437,7 +458,8 @@ def _impute(
     age_missing = np.isnan(age)
     age_filled = np.where(age_missing, np.nanmean(age) if (~age_missing).any() else 0.0, age)
     covariates = np.column_stack(
-        [age_filled, age_missing.astype(float)] + [column(c) for c in ("c_male", "c_sex_other", "c_subcutaneous", "c_route_unknown")]
+        [age_filled, age_missing.astype(float)]
+        + [column(c) for c in ("c_male", "c_sex_other", "c_subcutaneous", "c_route_unknown")]
     )
     return impute_responses(
         scores,

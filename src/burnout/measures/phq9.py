@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures._moments import CrossMoments, _flag
 
-__all__ = ['Phq9Measures', 'collect_phq9']
+__all__ = ["Phq9Measures", "collect_phq9"]
 
 PHQ9_RESPONSE_MIN_BASELINE: Final[int] = 10
 PHQ9_REMISSION_BELOW: Final[int] = 5

@@ -98,7 +98,10 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
     flow_rows = _rows(table.group_by("exclusion").aggregate(n=table.count()))
     by_reason = {r["exclusion"]: int(r["n"]) for r in flow_rows}
     patients = sum(by_reason.values())
-    exclusions = {reason: by_reason.get(reason, 0) for reason in ("no_baseline", "below_threshold", "missed_sessions", "missed_assessment")}
+    exclusions = {
+        reason: by_reason.get(reason, 0)
+        for reason in ("no_baseline", "below_threshold", "missed_sessions", "missed_assessment")
+    }
     completers = by_reason.get(None, 0)
     threshold_met = patients - exclusions["no_baseline"] - exclusions["below_threshold"]
 
@@ -112,7 +115,9 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
             aggs |= _moment_aggs(f"plateau_{s}", comp[col(s, last)] - comp[col(s, assessments[-2])])
         aggs[f"resp_{s}"] = comp[f"response_{s}"].cast("int64").sum()
     for k in (1, 2, 3):
-        aggs[f"resp_n_{k}"] = (comp.responses >= k).cast("int64").sum() if k < 3 else (comp.responses == 3).cast("int64").sum()
+        aggs[f"resp_n_{k}"] = (
+            (comp.responses >= k).cast("int64").sum() if k < 3 else (comp.responses == 3).cast("int64").sum()
+        )
     for t in assessments:
         aggs[f"below_{t}"] = (~comp[f"threshold_{t}"]).cast("int64").sum()
     for k in assessments:
@@ -134,7 +139,7 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         # cut-offs that nobody reaches, and the plan's z boundaries are reported unused.
         warnings.append(
             "z-score profiles need at least 2 completers with varying baseline scores; "
-            "profiles were not classified (set [profiles] method = \"raw\" for small cohorts)"
+            'profiles were not classified (set [profiles] method = "raw" for small cohorts)'
         )
         cutoffs = ProfileCutoffs.unclassifiable()
     else:
@@ -275,9 +280,7 @@ def _by_variable(t: ir.Table, variables: Sequence[str], **aggs: ir.Value) -> dic
     out: dict[str, dict[str, dict[str, Any]]] = {v: {} for v in variables}
     if not variables:
         return out
-    branches = [
-        t.group_by(_level=t[v].cast("string")).aggregate(_variable=ibis.literal(v), **aggs) for v in variables
-    ]
+    branches = [t.group_by(_level=t[v].cast("string")).aggregate(_variable=ibis.literal(v), **aggs) for v in variables]
     rows = _rows(ibis.union(*branches, distinct=False))
     for r in sorted(rows, key=lambda r: (r["_variable"], str(r["_level"]))):
         out[r["_variable"]][str(r["_level"])] = {k: v for k, v in r.items() if not k.startswith("_")}
@@ -302,4 +305,3 @@ def _profile_reference(
         sd = (m.centered_ss() / (m.n - 1)) ** 0.5 / SCALE
         ref[s] = (mean, sd)
     return ref
-

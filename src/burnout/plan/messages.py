@@ -252,14 +252,20 @@ def _messages(exc: ValidationError) -> list[str]:
                 'for every subscale, or set reference = "baseline"'
             )
         elif kind in {
-            "int_type", "float_type", "string_type", "tuple_type", "list_type", "model_type",
-            "dict_type", "bool_type", "wrong_type", "model_attributes_type",
+            "int_type",
+            "float_type",
+            "string_type",
+            "tuple_type",
+            "list_type",
+            "model_type",
+            "dict_type",
+            "bool_type",
+            "wrong_type",
+            "model_attributes_type",
         } or (kind == "literal_error" and not isinstance(value, str)):
             example = _default_example(_spec_key(loc).removesuffix("[]"))
             fix = f"; e.g. {example}" if example else ""
-            messages.append(
-                f"wrong type for {key}: got {_show(value)} ({_kind(value)}), expected {expected}{fix}"
-            )
+            messages.append(f"wrong type for {key}: got {_show(value)} ({_kind(value)}), expected {expected}{fix}")
         elif kind == "literal_error":
             close = difflib.get_close_matches(value, _literal_choices(allowed), n=1, cutoff=0.6)
             hint = f"; did you mean {json.dumps(close[0])}?" if close else ""
@@ -268,7 +274,12 @@ def _messages(exc: ValidationError) -> list[str]:
             for reason in ctx.get("reasons") or (ctx.get("reason", ""),):
                 messages.append(f"impossible value for {key}: got {_show(value)} ({reason}); allowed: {allowed}")
         elif kind in {
-            "greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_short", "too_long",
+            "greater_than",
+            "greater_than_equal",
+            "less_than",
+            "less_than_equal",
+            "too_short",
+            "too_long",
             "finite_number",
         }:
             messages.append(f"impossible value for {key}: got {_show(value)}; allowed: {allowed}")

@@ -32,7 +32,7 @@ from burnout.plan.sections import (
 )
 from burnout.plan.toml import _toml_value
 
-__all__ = ['Protocol', 'age_band_label', 'load_protocol', 'parse_protocol']
+__all__ = ["Protocol", "age_band_label", "load_protocol", "parse_protocol"]
 
 
 # --------------------------------------------------------------------------- the plan
@@ -144,9 +144,7 @@ class Protocol(BaseModel):
 
     def canonical_json(self) -> str:
         """`resolved` as canonical JSON: sorted keys, no spaces, UTF-8 text."""
-        return json.dumps(
-            self.resolved(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        return json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
     @property
     def sha256(self) -> str:
@@ -259,8 +257,10 @@ def load_protocol(path: str | os.PathLike[str] | None = None) -> Protocol:
             raw = file.read()
     except FileNotFoundError:
         raise ProtocolError(
-            [f"file not found: {source!r}; give the path of an existing protocol.toml, "
-             "or none for the reference study's plan"],
+            [
+                f"file not found: {source!r}; give the path of an existing protocol.toml, "
+                "or none for the reference study's plan"
+            ],
             source=source,
         ) from None
     except OSError as exc:

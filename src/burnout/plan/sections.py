@@ -14,7 +14,33 @@ from pydantic_core import PydanticCustomError
 from burnout.instrument import SCALE, SUBSCALES, Subscale
 from burnout.plan.exact import _SCORE_MAX, _exact, _Int, _Number
 
-__all__ = ['AGE_MAX', 'AGE_MIN', 'ASSESSMENTS_MAX', 'DEFAULT_PROFILE_BOUNDARIES', 'DEFAULT_PROFILE_METHOD', 'DEFAULT_PROFILE_REFERENCE', 'DEFAULT_TITLE', 'MIN_CELL_COUNT_MAX', 'NORM_SD_MAX', 'SESSIONS_MAX', 'SUBGROUP_VARIABLES', 'Z_BOUNDARY_MAX', 'AnalysisSection', 'EligibilitySection', 'NormEntry', 'Norms', 'PrivacySection', 'ProfileMethod', 'ProfileReference', 'ProfilesSection', 'ResponseSection', 'ScheduleSection', 'ScoringSection', 'SubgroupVariable', 'SubgroupsSection']
+__all__ = [
+    "AGE_MAX",
+    "AGE_MIN",
+    "ASSESSMENTS_MAX",
+    "DEFAULT_PROFILE_BOUNDARIES",
+    "DEFAULT_PROFILE_METHOD",
+    "DEFAULT_PROFILE_REFERENCE",
+    "DEFAULT_TITLE",
+    "MIN_CELL_COUNT_MAX",
+    "NORM_SD_MAX",
+    "SESSIONS_MAX",
+    "SUBGROUP_VARIABLES",
+    "Z_BOUNDARY_MAX",
+    "AnalysisSection",
+    "EligibilitySection",
+    "NormEntry",
+    "Norms",
+    "PrivacySection",
+    "ProfileMethod",
+    "ProfileReference",
+    "ProfilesSection",
+    "ResponseSection",
+    "ScheduleSection",
+    "ScoringSection",
+    "SubgroupVariable",
+    "SubgroupsSection",
+]
 
 ProfileMethod = Literal["raw", "zscore"]
 ProfileReference = Literal["baseline", "norms"]
@@ -249,9 +275,7 @@ class SubgroupsSection(_Section):
     """``[subgroups]``: age bands (lower bounds, strictly increasing, 18-120) and the
     variables whose levels form subgroups (distinct, among `SUBGROUP_VARIABLES`)."""
 
-    age_bands: Annotated[
-        tuple[Annotated[_Int, Field(ge=AGE_MIN, le=AGE_MAX)], ...], Field(min_length=1)
-    ] = (18, 35, 50)
+    age_bands: Annotated[tuple[Annotated[_Int, Field(ge=AGE_MIN, le=AGE_MAX)], ...], Field(min_length=1)] = (18, 35, 50)
     by: tuple[SubgroupVariable, ...] = SUBGROUP_VARIABLES
     # privacy (issue 12): pathway is free text; only these values, or values seen in at
     # least min_cell_count threshold-met patients, are published as levels ("other" else)

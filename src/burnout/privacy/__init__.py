@@ -95,7 +95,7 @@ published levels would give the small one back.
 """
 
 from burnout.privacy.matrix import SuppressedMatrix, suppress_matrix
-from burnout.privacy.publish import COUNT_KEYS, HiddenReason, RULES, UNKNOWN_LEVELS, Publisher
+from burnout.privacy.publish import COUNT_KEYS, RULES, UNKNOWN_LEVELS, HiddenReason, Publisher
 from burnout.privacy.suppress import (
     CohortTooSmall,
     check_cohort_size,
@@ -108,4 +108,21 @@ from burnout.privacy.suppress import (
     suppress_vector,
 )
 
-__all__ = ['COUNT_KEYS', 'CohortTooSmall', 'HiddenReason', 'Publisher', 'RULES', 'SuppressedMatrix', 'UNKNOWN_LEVELS', 'check_cohort_size', 'hide_jointly', 'is_small_count', 'safe_chain', 'suppress_count', 'suppress_matrix', 'suppress_proportion', 'suppress_proportions', 'suppress_vector']
+__all__ = [
+    "COUNT_KEYS",
+    "CohortTooSmall",
+    "HiddenReason",
+    "Publisher",
+    "RULES",
+    "SuppressedMatrix",
+    "UNKNOWN_LEVELS",
+    "check_cohort_size",
+    "hide_jointly",
+    "is_small_count",
+    "safe_chain",
+    "suppress_count",
+    "suppress_matrix",
+    "suppress_proportion",
+    "suppress_proportions",
+    "suppress_vector",
+]

@@ -10,7 +10,7 @@ from scipy import optimize
 
 from burnout.privacy.suppress import _check_count, _check_k, _close_vector
 
-__all__ = ['SuppressedMatrix', 'suppress_matrix']
+__all__ = ["SuppressedMatrix", "suppress_matrix"]
 
 
 # --------------------------------------------------------------------------- matrices
@@ -46,12 +46,12 @@ def _cell_range(
     b_eq = np.zeros(len(rows) + len(cols))
     for r_pos, i in enumerate(rows):
         b_eq[r_pos] = sum(values[i, j] for (ii, j) in cells if ii == i)  # = row total - published part
-        for (ii, j) in cells:
+        for ii, j in cells:
             if ii == i:
                 a_eq[r_pos, index[(ii, j)]] = 1.0
     for c_pos, j in enumerate(cols):
         b_eq[len(rows) + c_pos] = sum(values[i, jj] for (i, jj) in cells if jj == j)
-        for (i, jj) in cells:
+        for i, jj in cells:
             if jj == j:
                 a_eq[len(rows) + c_pos, index[(i, jj)]] = 1.0
     objective = np.zeros(len(cells))

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from burnout.privacy.suppress import _check_count, _check_k, _close_vector
 from burnout.stats import proportion
 
-__all__ = ['COUNT_KEYS', 'Publisher', 'RULES', 'UNKNOWN_LEVELS']
+__all__ = ["COUNT_KEYS", "Publisher", "RULES", "UNKNOWN_LEVELS"]
 
 
 # --------------------------------------------------------------------------- the publication layer
@@ -24,6 +24,7 @@ _ROW_KEYS = frozenset({"burnout", "overextended", "disengaged", "ineffective", "
 
 def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
 
 RULES: tuple[str, ...] = ("small", "complement", "statistic", "test")
 """What :attr:`Publisher.hidden_counts` counts: cells hidden for being small (primary),
@@ -111,7 +112,9 @@ class Publisher:
                 return {**node, **again.to_json()}
             counts_below = key in ("exclusions", "counts") or key in _ROW_KEYS
             return {
-                k: (self.rounded(v) if _is_count(v) and (k in COUNT_KEYS or counts_below) else self.round_tree(v, key=k))
+                k: (
+                    self.rounded(v) if _is_count(v) and (k in COUNT_KEYS or counts_below) else self.round_tree(v, key=k)
+                )
                 for k, v in node.items()
             }
         if isinstance(node, list):
@@ -216,7 +219,9 @@ class Publisher:
         free = set(free)
         shown = [key for key in counts if key not in free]
         if not n_published or self.small(n):
-            return {key: self.hidden("small" if self.small(counts[key]) or self.small(n) else "complement") for key in shown}
+            return {
+                key: self.hidden("small" if self.small(counts[key]) or self.small(n) else "complement") for key in shown
+            }
         hide = self.protect(counts, free=free, prefer=prefer)
         return {key: self.prop(counts[key], n, hide=key in hide) for key in shown}
 

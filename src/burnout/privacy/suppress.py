@@ -9,7 +9,17 @@ from typing import Literal
 from burnout.errors import BurnoutError
 from burnout.stats import Proportion
 
-__all__ = ['CohortTooSmall', 'check_cohort_size', 'hide_jointly', 'safe_chain', 'is_small_count', 'suppress_count', 'suppress_proportion', 'suppress_proportions', 'suppress_vector']
+__all__ = [
+    "CohortTooSmall",
+    "check_cohort_size",
+    "hide_jointly",
+    "safe_chain",
+    "is_small_count",
+    "suppress_count",
+    "suppress_proportion",
+    "suppress_proportions",
+    "suppress_vector",
+]
 
 SmallN = Literal["raise", "keep"]
 
@@ -235,7 +245,9 @@ def suppress_proportions(
     return {key: (_suppressed(p) if key in suppressed else p) for key, p in proportions.items()}
 
 
-def hide_jointly(vectors: Sequence[Mapping[str, int]], *, min_cell_count: int, hidden: Iterable[str] = ()) -> frozenset[str]:
+def hide_jointly(
+    vectors: Sequence[Mapping[str, int]], *, min_cell_count: int, hidden: Iterable[str] = ()
+) -> frozenset[str]:
     """Keys to hide in several count vectors over the same keys, each with a published total.
 
     For the levels of a subgroup variable, several counts are published per level

@@ -10,7 +10,22 @@ from typing import Any, Final
 
 from burnout.report.labels import COMPLEMENT_MARK, HIDDEN, MINUS, NDASH, NEUTRAL_TITLE, SAE_PER, SAE_UNIT, SUBSCALES
 
-__all__ = ['Ctx', 'esc', 'fmt_ci', 'fmt_count', 'fmt_num', 'fmt_p', 'fmt_pct', 'fmt_pct_ci', 'fmt_pooled', 'fmt_prop', 'fmt_sae', 'fmt_signed', 'literal', 'sae_rate_cells']
+__all__ = [
+    "Ctx",
+    "esc",
+    "fmt_ci",
+    "fmt_count",
+    "fmt_num",
+    "fmt_p",
+    "fmt_pct",
+    "fmt_pct_ci",
+    "fmt_pooled",
+    "fmt_prop",
+    "fmt_sae",
+    "fmt_signed",
+    "literal",
+    "sae_rate_cells",
+]
 
 
 def esc(text: object) -> str:
@@ -146,7 +161,7 @@ class Ctx:
         return self.suppressed if c is None else f"{c:,}"
 
     def prop(self, p: Mapping[str, Any] | None, *, ci: bool = True) -> str:
-        """"55.4% (219/395; 95% CI 50.5\u201360.2)" or the suppression mark."""
+        """ "55.4% (219/395; 95% CI 50.5\u201360.2)" or the suppression mark."""
         return fmt_prop(p, self, ci=ci)
 
     @property
@@ -271,7 +286,7 @@ def get(tree: Any, *path: str, default: Any = None) -> Any:
 
 
 def join_words(items: Iterable[str]) -> str:
-    """"a, b and c"."""
+    """ "a, b and c"."""
     items = list(items)
     if len(items) <= 1:
         return "".join(items)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ['MINUS', 'OUTCOME_LABELS', 'PROFILE_LABELS', 'SUBSCALE_LABELS', 'SUBSCALES', 'PROFILES']
+__all__ = ["MINUS", "OUTCOME_LABELS", "PROFILE_LABELS", "SUBSCALE_LABELS", "SUBSCALES", "PROFILES"]
 
 MINUS: Final[str] = "\u2212"
 NDASH: Final[str] = "\u2013"

@@ -84,7 +84,9 @@ def summary_points(ctx: Ctx) -> list[str]:
         )
     below = get(r, "below_threshold", ctx.last)
     if below:
-        out.append(f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}.")
+        out.append(
+            f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}."
+        )
     prof = r.get("profiles") or {}
     if "burnout_at_baseline" in prof:
         base, sev = severe_profile(ctx)
@@ -108,9 +110,7 @@ def summary_points(ctx: Ctx) -> list[str]:
     itt = r.get("itt")
     if itt and get(itt, "worst_case", "responders", "at_least_1"):
         mi = get(itt, "multiple_imputation", "responders", "at_least_1")
-        mi_txt = (
-            f" and {esc(fmt_pooled(mi, ctx))} with multiple imputation of the missing scores" if mi else ""
-        )
+        mi_txt = f" and {esc(fmt_pooled(mi, ctx))} with multiple imputation of the missing scores" if mi else ""
         comp = get(r, "responders", "at_least_1")
         comp_txt = f", against {esc(fmt_prop(comp, ctx))} among completers" if comp else ""
         out.append(
@@ -134,7 +134,9 @@ def _heterogeneity_findings(ctx: Ctx) -> str:
                 continue
             tested.append((var, outcome))
             if h["p"] < 0.05:
-                flagged.append(f"{VARIABLE_LABELS.get(var, var)} on {OUTCOME_LABELS.get(outcome, outcome)} ({fmt_p_eq(h['p'])})")
+                flagged.append(
+                    f"{VARIABLE_LABELS.get(var, var)} on {OUTCOME_LABELS.get(outcome, outcome)} ({fmt_p_eq(h['p'])})"
+                )
     if not tested:
         return ""
     if not flagged:
@@ -193,8 +195,7 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         f"(min_cell_count = {ctx.k}), with complementary suppression where a hidden count could be recovered from "
         f"totals; suppressed cells read \u201c{esc(ctx.suppressed)}\u201d and their rates and intervals are not shown. "
         f"Cells hidden only to protect a small cell read \u201c{COMPLEMENT_MARK}\u201d; statistics over fewer than "
-        f"{ctx.k} patients are not shown. No patient identifier appears in any output. "
-        + differencing_note(ctx),
+        f"{ctx.k} patients are not shown. No patient identifier appears in any output. " + differencing_note(ctx),
     ]
     extras = []
     r = ctx.results
@@ -236,7 +237,9 @@ def profiles_method(ctx: Ctx) -> str:
     ops = {"exhaustion": "\u2265", "cynicism": "\u2265", "professional_efficacy": "\u2264"}
     if method == "zscore":
         ref = (
-            "the analysed cohort (completers) at baseline" if reference == "baseline" else "the population norms given in the plan"
+            "the analysed cohort (completers) at baseline"
+            if reference == "baseline"
+            else "the population norms given in the plan"
         )
         bounds = join_words(
             f"{SUBSCALE_LABELS[s]} z {ops[s]} {fmt_plain(p.get(s))}"
@@ -294,8 +297,5 @@ def limitations(ctx: Ctx) -> list[str]:
     ]
     warnings = r.get("warnings") or []
     if warnings:
-        out.append(
-            "<strong>Data warnings.</strong> "
-            + " ".join(esc(scrub_ids(w).rstrip(".")) + "." for w in warnings)
-        )
+        out.append("<strong>Data warnings.</strong> " + " ".join(esc(scrub_ids(w).rstrip(".")) + "." for w in warnings))
     return out

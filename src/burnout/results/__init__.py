@@ -12,4 +12,14 @@ from burnout.results.extended import beyond_results
 from burnout.results.itt import MIXED_MODEL_ASSUMPTIONS
 from burnout.results.phq9 import phq9_results
 
-__all__ = ['MIXED_MODEL_ASSUMPTIONS', 'SCHEMA_VERSION', 'TABLE1_LABELS', 'WARNINGS_LOG', 'beyond_results', 'build_results', 'dumps', 'phq9_results', 'warnings_log']
+__all__ = [
+    "MIXED_MODEL_ASSUMPTIONS",
+    "SCHEMA_VERSION",
+    "TABLE1_LABELS",
+    "WARNINGS_LOG",
+    "beyond_results",
+    "build_results",
+    "dumps",
+    "phq9_results",
+    "warnings_log",
+]

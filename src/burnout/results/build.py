@@ -19,7 +19,7 @@ from burnout.results._common import _pair, _responder_chain, _withheld
 from burnout.results.attrition import _attrition
 from burnout.results.flow import _flow, _hidden_levels
 
-__all__ = ['SCHEMA_VERSION', 'WARNINGS_LOG', 'build_results', 'dumps', 'warnings_log']
+__all__ = ["SCHEMA_VERSION", "WARNINGS_LOG", "build_results", "dumps", "warnings_log"]
 
 SCHEMA_VERSION = 1
 
@@ -155,8 +155,10 @@ def build_results(
     holm = est.holm([None if hidden else r.p for _, _, r, hidden in mcn])
     # Cochran's Q is a function of its margins only (each subscale's responders and the
     # responder chain): with one of them hidden, Q pins it (issue 12), so Q is withheld.
-    q_hidden = not comp_pub or any(subscales[s]["response"]["suppressed"] for s in SUBSCALES) or any(
-        p["suppressed"] for p in responders.values()
+    q_hidden = (
+        not comp_pub
+        or any(subscales[s]["response"]["suppressed"] for s in SUBSCALES)
+        or any(p["suppressed"] for p in responders.values())
     )
     comparison = {
         "cochran_q": (
@@ -182,7 +184,9 @@ def build_results(
             profiles[str(t)] = family(dict(m.profiles[t]), m.completers)
         else:
             n_shown = m.completers if comp_pub else None
-            profiles[str(t)] = {p: {"count": None, "n": n_shown, "rate": None, "ci": None, "suppressed": False} for p in PROFILES}
+            profiles[str(t)] = {
+                p: {"count": None, "n": n_shown, "rate": None, "ci": None, "suppressed": False} for p in PROFILES
+            }
     safe_matrix = privacy.suppress_matrix(m.transitions, min_cell_count=k)
     matrix_json: dict[str, Any] | None = safe_matrix.to_json() if classified else None
     if matrix_json is not None and not comp_pub:  # its grand total is the completers
@@ -254,7 +258,10 @@ def build_results(
             if level in present and level not in hidden_levels:
                 var_out[level] = {
                     "n": levels[level]["n"],
-                    **{o: pub.prop(levels[level][o], levels[level]["n"], hide=level in per_outcome[o]) for o in outcomes},
+                    **{
+                        o: pub.prop(levels[level][o], levels[level]["n"], hide=level in per_outcome[o])
+                        for o in outcomes
+                    },
                 }
             elif level in hidden_by_variable[variable]:
                 # a small (or complementary-suppressed) group: nothing about it is published

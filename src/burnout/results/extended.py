@@ -13,7 +13,7 @@ from burnout.results.itt import _itt
 from burnout.results.phq9 import phq9_results
 from burnout.results.reliability import _reliability, _reliable_change
 
-__all__ = ['beyond_results']
+__all__ = ["beyond_results"]
 
 
 # --------------------------------------------------------------------------- results

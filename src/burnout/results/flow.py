@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from burnout.measures import Measures
 
 
-
 def _hidden_levels(
     m: Measures, pub: privacy.Publisher, *, itt_published: bool, completers_published: bool
 ) -> dict[str, dict[str, privacy.HiddenReason]]:
@@ -58,13 +57,21 @@ def _flow(m: Measures, pub: privacy.Publisher) -> dict[str, Any]:
             "completion": pub.hidden("small"),
             "exclusions": {r: pub.count(ex[r], hide=not pub.small(ex[r])) for r in EXCLUSION_REASONS},
         }
-    after_family = {"missed_sessions": ex["missed_sessions"], "missed_assessment": ex["missed_assessment"], "completers": m.completers}
+    after_family = {
+        "missed_sessions": ex["missed_sessions"],
+        "missed_assessment": ex["missed_assessment"],
+        "completers": m.completers,
+    }
     after = (
         frozenset(after_family) | {"threshold_met"}
         if pub.small(m.threshold_met)
         else pub.protect(after_family, prefer=("missed_sessions", "missed_assessment"))
     )
-    before_family = {"no_baseline": ex["no_baseline"], "below_threshold": ex["below_threshold"], "threshold_met": m.threshold_met}
+    before_family = {
+        "no_baseline": ex["no_baseline"],
+        "below_threshold": ex["below_threshold"],
+        "threshold_met": m.threshold_met,
+    }
     # primary cells of the first family; when they do not protect each other (one alone, or
     # together a small count), the grand total is the complement: the other cells stay published
     before = {key for key, v in before_family.items() if pub.small(v)} | ({"threshold_met"} & set(after))

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures.extended import IMPUTATIONS, ITERATIONS, MI_MAX_PATIENTS, BeyondMeasures
 
-__all__ = ['MIXED_MODEL_ASSUMPTIONS']
+__all__ = ["MIXED_MODEL_ASSUMPTIONS"]
 
 MIXED_MODEL_ASSUMPTIONS: Final[str] = (
     "Linear mixed model per subscale on every scheduled assessment of every patient who met the "
@@ -49,7 +49,9 @@ def _itt(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, shown: 
     }
 
 
-def _multiple_imputation(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool) -> dict[str, Any]:
+def _multiple_imputation(
+    bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool
+) -> dict[str, Any]:
     imp = bm.imputation
     method = (
         f"fully conditional specification (chained equations), Bayesian linear regression imputation "

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures.phq9 import PHQ9_REMISSION_BELOW, PHQ9_RESPONSE_MIN_BASELINE, Phq9Measures
 
-__all__ = ['phq9_results']
+__all__ = ["phq9_results"]
 
 
 def phq9_results(
@@ -42,11 +42,7 @@ def phq9_results(
     conf = protocol.analysis.confidence
 
     def shown(n: int) -> bool:
-        return (
-            population_published
-            and pub.enough(n)
-            and (population is None or not pub.small(population - n))
-        )
+        return population_published and pub.enough(n) and (population is None or not pub.small(population - n))
 
     timepoints: dict[str, Any] = {}
     for t, mo in pm.timepoints.items():

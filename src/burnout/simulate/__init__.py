@@ -40,4 +40,14 @@ from burnout.simulate.model import (
 )
 from burnout.simulate.tables import simulate_chunks, simulate_cohort, write_cohort
 
-__all__ = ['DEFAULT_SEED', 'DEFAULT_THRESHOLD_MET', 'LATENT_CLASSES', 'ModelParams', 'PROFILE_BOUNDARIES', 'SimulatedCohort', 'simulate_chunks', 'simulate_cohort', 'write_cohort']
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_THRESHOLD_MET",
+    "LATENT_CLASSES",
+    "ModelParams",
+    "PROFILE_BOUNDARIES",
+    "SimulatedCohort",
+    "simulate_chunks",
+    "simulate_cohort",
+    "write_cohort",
+]

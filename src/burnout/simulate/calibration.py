@@ -28,7 +28,9 @@ SUBSCALE_KEYS: Final[tuple[str, ...]] = ("E", "C", "PE")
 TARGETS: Final[dict[str, tuple[float, float]]] = {f.key: (f.value, f.tolerance) for f in PUBLISHED}
 
 # The published effect-size labels as dz ranges (Cohen's bands): key -> [low, high).
-_SUBSCALE_KEY: Final[dict[str, str]] = dict(zip(("exhaustion", "cynicism", "professional_efficacy"), SUBSCALE_KEYS, strict=True))
+_SUBSCALE_KEY: Final[dict[str, str]] = dict(
+    zip(("exhaustion", "cynicism", "professional_efficacy"), SUBSCALE_KEYS, strict=True)
+)
 DZ_RANGES: Final[dict[str, tuple[float, float]]] = {
     f"dz_{_SUBSCALE_KEY[s]}_{t}": (
         min(EFFECT_SIZE_BOUNDS[label][0] for label in labels),
@@ -43,12 +45,7 @@ PROFILES: Final[tuple[str, ...]] = ("burnout", "overextended", "disengaged", "in
 def completer_arrays(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Scores (units, shape (n, 4, 3)) and side effects of the completers."""
     units, scored = _subscale_units(a["items"], a["blank"])
-    complete = (
-        a["threshold_met"]
-        & (a["n_sessions"] == 6)
-        & a["present"].all(axis=1)
-        & scored.all(axis=(1, 2))
-    )
+    complete = a["threshold_met"] & (a["n_sessions"] == 6) & a["present"].all(axis=1) & scored.all(axis=(1, 2))
     return {
         "units": units[complete],
         "scored": scored[complete],
@@ -59,7 +56,9 @@ def completer_arrays(a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def profile_codes(units: np.ndarray, ref_mean: np.ndarray, ref_sd: np.ndarray, b: tuple[float, float, float]) -> np.ndarray:
+def profile_codes(
+    units: np.ndarray, ref_mean: np.ndarray, ref_sd: np.ndarray, b: tuple[float, float, float]
+) -> np.ndarray:
     """Profile index (PROFILES order) from z-scores against the reference."""
     z = (units / SCALE - ref_mean) / ref_sd
     return codes_from_flags(z[..., 0] >= b[0], z[..., 1] >= b[1], z[..., 2] <= b[2])

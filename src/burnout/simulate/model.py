@@ -13,7 +13,14 @@ import pyarrow.compute as pc
 from burnout.instrument import MBI_ITEMS, SUBSCALES
 from burnout.plan import DEFAULT_PROFILE_BOUNDARIES
 
-__all__ = ['DEFAULT_SEED', 'DEFAULT_THRESHOLD_MET', 'LATENT_CLASSES', 'PROFILE_BOUNDARIES', 'ModelParams', 'SimulatedCohort']
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_THRESHOLD_MET",
+    "LATENT_CLASSES",
+    "PROFILE_BOUNDARIES",
+    "ModelParams",
+    "SimulatedCohort",
+]
 
 DEFAULT_SEED: Final[int] = 20240917
 DEFAULT_THRESHOLD_MET: Final[int] = 1642
@@ -182,7 +189,11 @@ class ModelParams:
         if len(self.side_effect_logit) != SESSIONS:
             problems.append(f"side_effect_logit needs {SESSIONS} values, got {len(self.side_effect_logit)}")
         if problems:
-            raise ValueError("invalid ModelParams: " + "; ".join(problems) + ". Fix: start from ModelParams() and dataclasses.replace() the fields you change.")
+            raise ValueError(
+                "invalid ModelParams: "
+                + "; ".join(problems)
+                + ". Fix: start from ModelParams() and dataclasses.replace() the fields you change."
+            )
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -72,25 +72,68 @@ _MEANS = {
 }
 
 PUBLISHED: Final[tuple[PublishedFigure, ...]] = (
-    PublishedFigure("met the threshold at baseline", 1642, "count", 0, lambda t: t["flow"]["threshold_met"], "threshold_met"),
+    PublishedFigure(
+        "met the threshold at baseline", 1642, "count", 0, lambda t: t["flow"]["threshold_met"], "threshold_met"
+    ),
     PublishedFigure("completers (analysed)", 395, "count", 0, lambda t: t["flow"]["completers"], "completers"),
-    PublishedFigure("responded on Exhaustion", 219, "count", 3, _count("subscales", "exhaustion", "response"), "respond_E"),
+    PublishedFigure(
+        "responded on Exhaustion", 219, "count", 3, _count("subscales", "exhaustion", "response"), "respond_E"
+    ),
     PublishedFigure("responded on Cynicism", 193, "count", 3, _count("subscales", "cynicism", "response"), "respond_C"),
-    PublishedFigure("responded on Professional Efficacy", 104, "count", 3, _count("subscales", "professional_efficacy", "response"), "respond_PE"),
-    PublishedFigure("responded on at least 1 subscale", 275, "count", 3, _count("responders", "at_least_1"), "at_least_1"),
-    PublishedFigure("responded on at least 2 subscales", 182, "count", 3, _count("responders", "at_least_2"), "at_least_2"),
+    PublishedFigure(
+        "responded on Professional Efficacy",
+        104,
+        "count",
+        3,
+        _count("subscales", "professional_efficacy", "response"),
+        "respond_PE",
+    ),
+    PublishedFigure(
+        "responded on at least 1 subscale", 275, "count", 3, _count("responders", "at_least_1"), "at_least_1"
+    ),
+    PublishedFigure(
+        "responded on at least 2 subscales", 182, "count", 3, _count("responders", "at_least_2"), "at_least_2"
+    ),
     PublishedFigure("responded on all 3 subscales", 59, "count", 3, _count("responders", "all_3"), "all_3"),
-    PublishedFigure("below the threshold after session 6", 235, "count", 4, _count("below_threshold", "6"), "below_threshold_6"),
-    PublishedFigure("Burnout profile at baseline", 71, "count", 2, lambda t: t["profiles"]["burnout_at_baseline"], "burnout_0"),
-    PublishedFigure("  of those, no longer Burnout after session 6", 54, "count", 2, _count("profiles", "burnout_resolved"), "burnout_resolved"),
-    PublishedFigure("  of those, Engaged after session 6", 23, "count", 2, _count("profiles", "burnout_to_engaged"), "burnout_to_engaged"),
+    PublishedFigure(
+        "below the threshold after session 6", 235, "count", 4, _count("below_threshold", "6"), "below_threshold_6"
+    ),
+    PublishedFigure(
+        "Burnout profile at baseline", 71, "count", 2, lambda t: t["profiles"]["burnout_at_baseline"], "burnout_0"
+    ),
+    PublishedFigure(
+        "  of those, no longer Burnout after session 6",
+        54,
+        "count",
+        2,
+        _count("profiles", "burnout_resolved"),
+        "burnout_resolved",
+    ),
+    PublishedFigure(
+        "  of those, Engaged after session 6",
+        23,
+        "count",
+        2,
+        _count("profiles", "burnout_to_engaged"),
+        "burnout_to_engaged",
+    ),
     PublishedFigure("Engaged profile at baseline", 67, "count", 5, _count("profiles", "0", "engaged"), "engaged_0"),
-    PublishedFigure("Engaged profile after session 6", 193, "count", 5, _count("profiles", "6", "engaged"), "engaged_6"),
-    PublishedFigure("Ineffective profile at baseline", 22, "count", 5, _count("profiles", "0", "ineffective"), "ineffective_0"),
-    PublishedFigure("Ineffective profile after session 6", 68, "count", 5, _count("profiles", "6", "ineffective"), "ineffective_6"),
+    PublishedFigure(
+        "Engaged profile after session 6", 193, "count", 5, _count("profiles", "6", "engaged"), "engaged_6"
+    ),
+    PublishedFigure(
+        "Ineffective profile at baseline", 22, "count", 5, _count("profiles", "0", "ineffective"), "ineffective_0"
+    ),
+    PublishedFigure(
+        "Ineffective profile after session 6", 68, "count", 5, _count("profiles", "6", "ineffective"), "ineffective_6"
+    ),
     *(
         PublishedFigure(
-            f"{_S[s]} mean, {'baseline' if t == '0' else 'after session ' + t}", v, "mean", 0.03, _mean(s, t),
+            f"{_S[s]} mean, {'baseline' if t == '0' else 'after session ' + t}",
+            v,
+            "mean",
+            0.03,
+            _mean(s, t),
             f"mean_{_KEY[s]}_{t}",
         )
         for s, values in _MEANS.items()

@@ -25,7 +25,7 @@ from burnout.simulate.model import (
     SimulatedCohort,
 )
 
-__all__ = ['simulate_chunks', 'simulate_cohort', 'write_cohort']
+__all__ = ["simulate_chunks", "simulate_cohort", "write_cohort"]
 _EPOCH: Final[_dt.date] = _dt.date(1970, 1, 1)
 
 
@@ -255,7 +255,9 @@ def write_cohort(
                 # plain header line (pyarrow would quote the names); no value ever needs quoting
                 with open(path, "wb") as fh:
                     fh.write((",".join(table.column_names) + "\n").encode())
-                    pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
+                    pacsv.write_csv(
+                        table, fh, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none")
+                    )
             else:
                 import pyarrow.parquet as pq
 

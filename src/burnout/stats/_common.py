@@ -43,8 +43,7 @@ def _as_count(name: str, value: Any) -> int:
             out = int(value)
         else:
             raise ValueError(
-                f"`{name}` must be a non-negative integer count, got {value!r}; "
-                "pass the engine's integer count."
+                f"`{name}` must be a non-negative integer count, got {value!r}; pass the engine's integer count."
             ) from None
     if out < 0:
         raise ValueError(f"`{name}` must be a non-negative integer count, got {out}.")

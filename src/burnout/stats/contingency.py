@@ -12,7 +12,7 @@ from scipy import special, stats
 from burnout.stats._common import _as_count
 from burnout.stats.paired_tests import HypothesisTest
 
-__all__ = ['heterogeneity']
+__all__ = ["heterogeneity"]
 
 # R's fisher.test: tables whose probability is within a relative 1e-7 of the
 # observed table's count as "no more probable" (guards against float ties).
@@ -26,8 +26,10 @@ _MONTE_CARLO_SEED = 20_240_601
 
 # --------------------------------------------------------------------------- heterogeneity
 def _log_comb(n: int | np.ndarray, x: int | np.ndarray) -> Any:
-    return special.gammaln(np.asarray(n) + 1) - special.gammaln(np.asarray(x) + 1) - special.gammaln(
-        np.asarray(n) - np.asarray(x) + 1
+    return (
+        special.gammaln(np.asarray(n) + 1)
+        - special.gammaln(np.asarray(x) + 1)
+        - special.gammaln(np.asarray(n) - np.asarray(x) + 1)
     )
 
 

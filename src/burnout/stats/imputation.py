@@ -215,7 +215,10 @@ def impute_responses(
     # the regression of score column j uses every column but its own (as mice's
     # predictor matrix), on the rows where j is observed.
     n_y = flat.shape[1]
-    others = {j: np.array([0, *(1 + k for k in range(n_y) if k != j), *range(1 + n_y, 1 + n_y + cov.shape[1])]) for j in incomplete}
+    others = {
+        j: np.array([0, *(1 + k for k in range(n_y) if k != j), *range(1 + n_y, 1 + n_y + cov.shape[1])])
+        for j in incomplete
+    }
     obs_idx = {j: np.flatnonzero(~missing[:, j]) for j in incomplete}
     mis_idx = {j: np.flatnonzero(missing[:, j]) for j in incomplete}
     for rng in children:

@@ -14,7 +14,15 @@ from scipy import optimize, stats
 
 from burnout.stats._common import _as_count, _as_exact, _as_scale, _check_confidence, _sqrt, _t_quantile
 
-__all__ = ['EFFECT_SIZE_BOUNDS', 'EffectSizeLabel', 'MeanSummary', 'PairedChange', 'effect_size_label', 'mean_summary', 'paired_change']
+__all__ = [
+    "EFFECT_SIZE_BOUNDS",
+    "EffectSizeLabel",
+    "MeanSummary",
+    "PairedChange",
+    "effect_size_label",
+    "mean_summary",
+    "paired_change",
+]
 
 EffectSizeLabel = Literal["negligible", "small", "medium", "large"]
 
@@ -126,9 +134,7 @@ def mean_summary(
     sd = _sqrt(var)
     se = _sqrt(var / m)
     tq = _t_quantile(conf, m - 1)
-    return MeanSummary(
-        n=m, mean=mean, sd=sd, se=se, ci=(mean - tq * se, mean + tq * se), df=m - 1, confidence=conf
-    )
+    return MeanSummary(n=m, mean=mean, sd=sd, se=se, ci=(mean - tq * se, mean + tq * se), df=m - 1, confidence=conf)
 
 
 # --------------------------------------------------------------------------- paired change
@@ -314,8 +320,18 @@ def paired_change(
     ci = (mean - tq * se, mean + tq * se)
     if m2 == 0:
         return PairedChange(
-            n=m, mean=mean, sd=sd, se=se, ci=ci, t=None, df=df, p=None, dz=None, dz_ci=None,
-            dz_label=None, confidence=conf,
+            n=m,
+            mean=mean,
+            sd=sd,
+            se=se,
+            ci=ci,
+            t=None,
+            df=df,
+            p=None,
+            dz=None,
+            dz_ci=None,
+            dz_label=None,
+            confidence=conf,
         )
     s_points = s / sc
     # t^2 = n * mean^2 / var, exactly: S^2 (n - 1) / (n * M2)
@@ -328,6 +344,16 @@ def paired_change(
     hi = _ncp_bound(t, df, alpha / 2.0)
     dz_ci = None if lo is None or hi is None else (lo / math.sqrt(m), hi / math.sqrt(m))
     return PairedChange(
-        n=m, mean=mean, sd=sd, se=se, ci=ci, t=t, df=df, p=p, dz=dz, dz_ci=dz_ci,
-        dz_label=effect_size_label(dz), confidence=conf,
+        n=m,
+        mean=mean,
+        sd=sd,
+        se=se,
+        ci=ci,
+        t=t,
+        df=df,
+        p=p,
+        dz=dz,
+        dz_ci=dz_ci,
+        dz_label=effect_size_label(dz),
+        confidence=conf,
     )

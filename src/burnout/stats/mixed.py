@@ -115,7 +115,11 @@ class PatternStats:
 
 
 def pattern_stats_from_long(
-    patient: Sequence[Any] | np.ndarray, timepoint: Sequence[int] | np.ndarray, y: Sequence[int] | np.ndarray, *, n_timepoints: int
+    patient: Sequence[Any] | np.ndarray,
+    timepoint: Sequence[int] | np.ndarray,
+    y: Sequence[int] | np.ndarray,
+    *,
+    n_timepoints: int,
 ) -> list[PatternStats]:
     """The per-pattern statistics of long data (one row per patient x timepoint), in Python.
 

@@ -14,7 +14,7 @@ from scipy import stats
 
 from burnout.stats._common import _as_count
 
-__all__ = ['HypothesisTest', 'cochran_q', 'holm', 'mcnemar']
+__all__ = ["HypothesisTest", "cochran_q", "holm", "mcnemar"]
 
 
 # --------------------------------------------------------------------------- tests
@@ -78,8 +78,7 @@ def cochran_q(pattern_counts: Mapping[tuple[bool, ...], int]) -> HypothesisTest:
     """
     if not isinstance(pattern_counts, Mapping) or not pattern_counts:
         raise ValueError(
-            "`pattern_counts` must be a non-empty mapping {(bool, ...): count}, "
-            f"got {pattern_counts!r}."
+            f"`pattern_counts` must be a non-empty mapping {{(bool, ...): count}}, got {pattern_counts!r}."
         )
     k: int | None = None
     col = []
@@ -88,8 +87,7 @@ def cochran_q(pattern_counts: Mapping[tuple[bool, ...], int]) -> HypothesisTest:
     sum_r2 = 0
     for pattern, count in pattern_counts.items():
         if not isinstance(pattern, tuple) or not all(
-            isinstance(v, (bool, np.bool_)) or (isinstance(v, numbers.Integral) and int(v) in (0, 1))
-            for v in pattern
+            isinstance(v, (bool, np.bool_)) or (isinstance(v, numbers.Integral) and int(v) in (0, 1)) for v in pattern
         ):
             raise ValueError(f"each pattern must be a tuple of bools, got {pattern!r}.")
         if k is None:

@@ -12,7 +12,7 @@ from scipy import special
 
 from burnout.stats._common import _as_count, _as_exact, _check_confidence, _sqrt, _t_quantile
 
-__all__ = ['PooledEstimate', 'PooledProportion', 'pool_proportions', 'rubin_pool']
+__all__ = ["PooledEstimate", "PooledProportion", "pool_proportions", "rubin_pool"]
 
 
 # --------------------------------------------------------------------------- multiple imputation
@@ -103,8 +103,14 @@ def rubin_pool(
     se = _sqrt(t_var)
     tq = _t_quantile(conf, df)
     return PooledEstimate(
-        estimate=est, variance=float(t_var), within=float(w), between=float(b), df=df,
-        ci=(est - tq * se, est + tq * se), m=m, confidence=conf,
+        estimate=est,
+        variance=float(t_var),
+        within=float(w),
+        between=float(b),
+        df=df,
+        ci=(est - tq * se, est + tq * se),
+        m=m,
+        confidence=conf,
     )
 
 

@@ -10,7 +10,7 @@ from scipy import stats
 
 from burnout.stats._common import _as_count, _check_confidence
 
-__all__ = ['Proportion', 'proportion', 'wilson_interval']
+__all__ = ["Proportion", "proportion", "wilson_interval"]
 
 
 # --------------------------------------------------------------------------- proportions

@@ -8,7 +8,7 @@ from typing import Any
 
 from burnout.stats._common import _as_count, _as_exact, _as_scale, _check_confidence, _sqrt, _t_quantile
 
-__all__ = ['LinearFit', 'ols_from_moments']
+__all__ = ["LinearFit", "ols_from_moments"]
 
 
 # --------------------------------------------------------------------------- regression
@@ -88,8 +88,16 @@ def ols_from_moments(
     xs_ = _as_scale("x_scale", x_scale)
     ys_ = _as_scale("y_scale", y_scale)
     empty = LinearFit(
-        n=m, intercept=None, slope=None, intercept_se=None, slope_se=None, intercept_ci=None, slope_ci=None,
-        df=None, residual_sd=None, confidence=conf,
+        n=m,
+        intercept=None,
+        slope=None,
+        intercept_se=None,
+        slope_se=None,
+        intercept_ci=None,
+        slope_ci=None,
+        df=None,
+        residual_sd=None,
+        confidence=conf,
     )
     if m < 2:
         return empty
@@ -117,8 +125,16 @@ def ols_from_moments(
     intercept = float(intercept_q)
     if m == 2:
         return LinearFit(
-            n=m, intercept=intercept, slope=slope, intercept_se=None, slope_se=None, intercept_ci=None,
-            slope_ci=None, df=0, residual_sd=None, confidence=conf,
+            n=m,
+            intercept=intercept,
+            slope=slope,
+            intercept_se=None,
+            slope_se=None,
+            intercept_ci=None,
+            slope_ci=None,
+            df=0,
+            residual_sd=None,
+            confidence=conf,
         )
     rss = max(cyy - slope_q * cxy, Fraction(0))
     sigma2 = rss / (m - 2)

@@ -11,7 +11,7 @@ from scipy import stats
 
 from burnout.stats._common import _as_count, _as_exact, _check_confidence
 
-__all__ = ['Reliability', 'cronbach_alpha', 'rci_critical_change', 'rci_se_diff', 'reliable_change_index']
+__all__ = ["Reliability", "cronbach_alpha", "rci_critical_change", "rci_se_diff", "reliable_change_index"]
 
 
 # --------------------------------------------------------------------------- reliability

@@ -15,4 +15,4 @@ Determinism: ``svg.hashsalt`` is fixed and metadata carries no date or software.
 from burnout.report.figures.build import build_figures
 from burnout.report.figures.style import FIGURE_KEYS, RC, Figure
 
-__all__ = ['FIGURE_KEYS', 'Figure', 'RC', 'build_figures']
+__all__ = ["FIGURE_KEYS", "Figure", "RC", "build_figures"]

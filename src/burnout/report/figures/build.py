@@ -13,7 +13,7 @@ from burnout.report.figures.style import FONT_PT, OKABE_ITO, RC, Figure, _png, _
 from burnout.report.figures.subgroups import _reach, _subgroups, _subgroups_narrow
 from burnout.report.format import Ctx
 
-__all__ = ['build_figures']
+__all__ = ["build_figures"]
 
 
 def build_figures(ctx: Ctx) -> dict[str, Figure]:
@@ -28,7 +28,10 @@ def build_figures(ctx: Ctx) -> dict[str, Figure]:
         "reach": _reach,
     }
     # two-column figures whose 8 pt text would shrink to ~4 px on a phone: drawn again one column wide
-    narrow_builders: dict[str, Callable[[Ctx], MplFigure | None]] = {"flow": _flow_narrow, "subgroups": _subgroups_narrow}
+    narrow_builders: dict[str, Callable[[Ctx], MplFigure | None]] = {
+        "flow": _flow_narrow,
+        "subgroups": _subgroups_narrow,
+    }
     out: dict[str, Figure] = {}
     with mpl.rc_context(RC):
         for key, build in builders.items():
@@ -41,8 +44,14 @@ def build_figures(ctx: Ctx) -> dict[str, Figure]:
                 for f in (fig, narrow):
                     if f is not None:
                         f.text(
-                            0.995, 0.995, "SYNTHETIC DATA", ha="right", va="top",
-                            fontsize=FONT_PT, fontweight="bold", color=OKABE_ITO["vermillion"],
+                            0.995,
+                            0.995,
+                            "SYNTHETIC DATA",
+                            ha="right",
+                            va="top",
+                            fontsize=FONT_PT,
+                            fontweight="bold",
+                            color=OKABE_ITO["vermillion"],
                         )
                 caption = f"{caption} SYNTHETIC DATA: simulated patients, not real outcomes."
             out[key] = Figure(

@@ -24,7 +24,9 @@ def _flow(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         f"is counted once, at the first reason that applies. {ctx.suppression_note} A box that could only be "
         "derived from a suppressed count is not shown."
     )
-    alt = "Flow diagram from patients in the cohort files to analysed completers, with the number excluded at each step."
+    alt = (
+        "Flow diagram from patients in the cohort files to analysed completers, with the number excluded at each step."
+    )
     return fig, title, caption, alt
 
 
@@ -67,7 +69,10 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]
     side = [
         ("Excluded: no scored baseline assessment", ex.get("no_baseline")),
         ("Excluded: below the burnout threshold", ex.get("below_threshold")),
-        (f"Excluded: missed \u2265 1 of the {sessions} sessions" if sessions else "Excluded: missed a session", ex.get("missed_sessions")),
+        (
+            f"Excluded: missed \u2265 1 of the {sessions} sessions" if sessions else "Excluded: missed a session",
+            ex.get("missed_sessions"),
+        ),
         (
             "Excluded: missed \u2265 1 MBI-GS assessment\n(after session " + ", ".join(follow) + ")"
             if follow
@@ -110,11 +115,18 @@ def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, Any]
         strong = i in (0, len(main) - 1)
         ax.add_patch(
             FancyBboxPatch(
-                (main_x, bottom), main_w, box_h, boxstyle="round,pad=0,rounding_size=0.04",
-                facecolor="#F2F2F2" if strong else "white", edgecolor=INK, linewidth=0.8,
+                (main_x, bottom),
+                main_w,
+                box_h,
+                boxstyle="round,pad=0,rounding_size=0.04",
+                facecolor="#F2F2F2" if strong else "white",
+                edgecolor=INK,
+                linewidth=0.8,
             )
         )
-        ax.text(centre, bottom + box_h * 0.64, label, ha="center", va="center", fontweight="bold" if strong else "normal")
+        ax.text(
+            centre, bottom + box_h * 0.64, label, ha="center", va="center", fontweight="bold" if strong else "normal"
+        )
         ax.text(centre, bottom + box_h * 0.3, count, ha="center", va="center")
         tops.append((y, bottom))
         y = bottom - gap
@@ -122,7 +134,9 @@ def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, Any]
         top_of_next = tops[i + 1][0]
         bottom = tops[i][1]
         ax.annotate(
-            "", xy=(trunk, top_of_next), xytext=(trunk, bottom),
+            "",
+            xy=(trunk, top_of_next),
+            xytext=(trunk, bottom),
             arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.8, "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8},
         )
         if i < len(side):
@@ -131,13 +145,27 @@ def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, Any]
             h = side_h[i]
             ax.add_patch(
                 FancyBboxPatch(
-                    (side_x, mid - h / 2), side_w, h, boxstyle="round,pad=0,rounding_size=0.04",
-                    facecolor="white", edgecolor=INK, linewidth=0.6,
+                    (side_x, mid - h / 2),
+                    side_w,
+                    h,
+                    boxstyle="round,pad=0,rounding_size=0.04",
+                    facecolor="white",
+                    edgecolor=INK,
+                    linewidth=0.6,
                 )
             )
             ax.text(side_x + 0.08, mid, f"{label}\nn = {ctx.count(count)}", ha="left", va="center", linespacing=1.25)
             ax.annotate(
-                "", xy=(side_x, mid), xytext=(trunk, mid),
-                arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.6, "shrinkA": 0, "shrinkB": 0, "mutation_scale": 7},
+                "",
+                xy=(side_x, mid),
+                xytext=(trunk, mid),
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": INK,
+                    "lw": 0.6,
+                    "shrinkA": 0,
+                    "shrinkB": 0,
+                    "mutation_scale": 7,
+                },
             )
     return fig

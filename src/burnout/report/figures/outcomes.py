@@ -86,8 +86,18 @@ def _trajectories(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         if not xs:
             continue
         ax.errorbar(
-            xs, ys, yerr=[lo, hi], color=SUBSCALE_COLOURS[s], marker=SUBSCALE_MARKERS[s], markersize=4,
-            capsize=2, elinewidth=0.8, capthick=0.8, linewidth=1.2, markeredgecolor="white", markeredgewidth=0.4,
+            xs,
+            ys,
+            yerr=[lo, hi],
+            color=SUBSCALE_COLOURS[s],
+            marker=SUBSCALE_MARKERS[s],
+            markersize=4,
+            capsize=2,
+            elinewidth=0.8,
+            capthick=0.8,
+            linewidth=1.2,
+            markeredgecolor="white",
+            markeredgewidth=0.4,
         )
         ends.append((s, xs[-1], ys[-1]))
     ax.set_xticks(range(len(tps)), [_tick_label(ctx, t) for t in tps])
@@ -105,9 +115,17 @@ def _trajectories(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     label_ys = _spread_labels([y for _, _, y in ends], [line * (t.count("\n") + 1) + line * 0.3 for t in texts])
     for (s, x, _), ly, text in zip(ends, label_ys, texts, strict=True):
         ax.annotate(
-            text, xy=(1.0, ly), xycoords=("axes fraction", "data"),
-            xytext=(6, 0), textcoords="offset points", ha="left", va="center", color=SUBSCALE_COLOURS[s],
-            fontweight="bold", annotation_clip=False, linespacing=1.05,
+            text,
+            xy=(1.0, ly),
+            xycoords=("axes fraction", "data"),
+            xytext=(6, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            color=SUBSCALE_COLOURS[s],
+            fontweight="bold",
+            annotation_clip=False,
+            linespacing=1.05,
         )
     title = "Mean MBI-GS subscale scores by assessment"
     n_text = _n_text(ctx)
@@ -165,7 +183,15 @@ def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             ax.plot([lo, hi], [i, i], color=colour, linewidth=1.2, solid_capstyle="butt")
             ax.plot([lo, lo], [i - 0.22, i + 0.22], color=colour, linewidth=0.8)
             ax.plot([hi, hi], [i - 0.22, i + 0.22], color=colour, linewidth=0.8)
-        ax.plot([100 * p["rate"]], [i], marker=marker, color=colour, markersize=4.5, markeredgecolor="white", markeredgewidth=0.4)
+        ax.plot(
+            [100 * p["rate"]],
+            [i],
+            marker=marker,
+            color=colour,
+            markersize=4.5,
+            markeredgecolor="white",
+            markeredgewidth=0.4,
+        )
     ax.set_yticks(range(len(rows)), [label for label, *_ in rows])
     for tick, (_, p, _, _) in zip(ax.get_yticklabels(), rows, strict=True):
         if p is None:
@@ -179,7 +205,11 @@ def _response(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     min_change = get(r, "protocol", "response", "min_change")
-    rule = f"an improvement of \u2265 {min_change:g} point" if isinstance(min_change, int | float) else "the plan's minimum change"
+    rule = (
+        f"an improvement of \u2265 {min_change:g} point"
+        if isinstance(min_change, int | float)
+        else "the plan's minimum change"
+    )
     title = "Response by subscale and number of subscales"
     caption = (
         f"Completers{_n_text(ctx)} with {rule} from {ctx.tp(ctx.first).lower()} to {ctx.tp(ctx.last).lower()}; "
@@ -215,7 +245,11 @@ def _profiles(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             ax.bar(i, h, bottom=bottom, width=0.62, color=colour, edgecolor="white", linewidth=0.5)
             if h >= 6:
                 ax.text(
-                    i, bottom + h / 2, f"{h:.1f}", ha="center", va="center",
+                    i,
+                    bottom + h / 2,
+                    f"{h:.1f}",
+                    ha="center",
+                    va="center",
                     color="white" if _luminance(colour) < 0.45 else INK,
                 )
             bottom += h
@@ -223,8 +257,14 @@ def _profiles(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             # the remainder is n minus the shown counts: the sum of the hidden cells, never one of them
             any_suppressed = True
             ax.bar(
-                i, 100 - bottom, bottom=bottom, width=0.62, color=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE,
-                hatch="////", linewidth=0.5,
+                i,
+                100 - bottom,
+                bottom=bottom,
+                width=0.62,
+                color=SUPPRESSED_FACE,
+                edgecolor=SUPPRESSED_EDGE,
+                hatch="////",
+                linewidth=0.5,
             )
     ax.set_xticks(range(len(tps)), [_tick_label(ctx, t) for t in tps])
     ax.set_xlabel("Assessment (after session)")
@@ -233,10 +273,19 @@ def _profiles(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     ax.set_xlim(-0.5, len(tps) - 0.5)
     handles = [Patch(facecolor=PROFILE_COLOURS[p], edgecolor="white", label=PROFILE_LABELS[p]) for p in PROFILES]
     if any_suppressed:
-        handles.append(Patch(facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", label=f"Suppressed (<{ctx.k})"))
+        handles.append(
+            Patch(facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", label=f"Suppressed (<{ctx.k})")
+        )
     ax.legend(
-        handles=handles, loc="upper center", bbox_to_anchor=(0.45, -0.24), ncol=3, handlelength=1.2,
-        handleheight=1.0, borderaxespad=0, columnspacing=1.0, handletextpad=0.5,
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.45, -0.24),
+        ncol=3,
+        handlelength=1.2,
+        handleheight=1.0,
+        borderaxespad=0,
+        columnspacing=1.0,
+        handletextpad=0.5,
     )
     title = "Burnout profiles at each assessment"
     caption = (
@@ -279,10 +328,23 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
             v = counts[r].get(c)
             if v is None:
                 ax.add_patch(
-                    Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", linewidth=0.4)
+                    Rectangle(
+                        (j - 0.5, i - 0.5),
+                        1,
+                        1,
+                        facecolor=SUPPRESSED_FACE,
+                        edgecolor=SUPPRESSED_EDGE,
+                        hatch="////",
+                        linewidth=0.4,
+                    )
                 )
                 ax.text(
-                    j, i, f"<{ctx.k}", ha="center", va="center", color=INK,
+                    j,
+                    i,
+                    f"<{ctx.k}",
+                    ha="center",
+                    va="center",
+                    color=INK,
                     bbox={"boxstyle": "square,pad=0.12", "facecolor": SUPPRESSED_FACE, "edgecolor": "none"},
                 )
                 continue

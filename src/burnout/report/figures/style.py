@@ -12,7 +12,7 @@ from matplotlib.figure import Figure as MplFigure
 
 from burnout.report.format import Ctx
 
-__all__ = ['FIGURE_KEYS', 'Figure']
+__all__ = ["FIGURE_KEYS", "Figure"]
 
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO: Final[dict[str, str]] = {
@@ -100,7 +100,15 @@ class Figure:
     narrow_svg: str | None = None  # the page shows it instead of `svg` on narrow screens; figures/ keeps `svg`
 
 
-FIGURE_KEYS: Final[tuple[str, ...]] = ("flow", "trajectories", "response", "profiles", "transitions", "subgroups", "reach")
+FIGURE_KEYS: Final[tuple[str, ...]] = (
+    "flow",
+    "trajectories",
+    "response",
+    "profiles",
+    "transitions",
+    "subgroups",
+    "reach",
+)
 
 
 def _svg(fig: MplFigure, key: str, title: str) -> str:

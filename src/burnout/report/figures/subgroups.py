@@ -102,8 +102,15 @@ def _draw_subgroups(ctx: Ctx, *, narrow: bool) -> MplFigure | None:
         ax.tick_params(axis="y", length=0)
         # placed like set_title(pad=4) but without the title auto-positioning, which measures every tick label
         ax.annotate(
-            OUTCOME_LABELS[o], xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, 4), textcoords="offset points",
-            ha="center", va="baseline", fontsize=FONT_PT, fontweight=mpl.rcParams["axes.titleweight"],
+            OUTCOME_LABELS[o],
+            xy=(0.5, 1.0),
+            xycoords="axes fraction",
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="baseline",
+            fontsize=FONT_PT,
+            fontweight=mpl.rcParams["axes.titleweight"],
             annotation_clip=False,
         )
         ref = overall.get(o)
@@ -117,21 +124,34 @@ def _draw_subgroups(ctx: Ctx, *, narrow: bool) -> MplFigure | None:
                 p_txt = fmt_p(h.get("p"))
                 if p_txt != "\u2013":
                     ax.text(
-                        98, i, f"p {'' if p_txt.startswith('<') else '= '}{p_txt}", ha="right", va="center", style="italic",
+                        98,
+                        i,
+                        f"p {'' if p_txt.startswith('<') else '= '}{p_txt}",
+                        ha="right",
+                        va="center",
+                        style="italic",
                         bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
                     )
                 continue
             p = (entry or {}).get(o) or {}
             if p.get("rate") is None:
                 ax.text(
-                    3, i, "suppressed", ha="left", va="center", color="#555555", style="italic",
+                    3,
+                    i,
+                    "suppressed",
+                    ha="left",
+                    va="center",
+                    color="#555555",
+                    style="italic",
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"},
                 )
                 continue
             ci = p.get("ci")
             if ci:
                 ci_segments.append([(100 * ci[0], i), (100 * ci[1], i)])
-            size = 3.0 + 3.0 * math.sqrt(min(1.0, (p.get("n") or 0) / max(1, get(ctx.results, "flow", "completers") or 1)))
+            size = 3.0 + 3.0 * math.sqrt(
+                min(1.0, (p.get("n") or 0) / max(1, get(ctx.results, "flow", "completers") or 1))
+            )
             xs.append(100 * p["rate"])
             ys.append(i)
             sizes.append(size * size)  # scatter sizes are areas (points squared); the square's side is `size`
@@ -182,7 +202,15 @@ def _reach(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         if p.get("rate") is None:
             hidden.append(j)
             ax.add_patch(
-                Rectangle((j - 0.22, 0), 0.44, 100, facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", linewidth=0.4)
+                Rectangle(
+                    (j - 0.22, 0),
+                    0.44,
+                    100,
+                    facecolor=SUPPRESSED_FACE,
+                    edgecolor=SUPPRESSED_EDGE,
+                    hatch="////",
+                    linewidth=0.4,
+                )
             )
             continue
         y = 100 * p["rate"]
@@ -191,19 +219,37 @@ def _reach(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         lo.append(y - 100 * ci[0])
         hi.append(100 * ci[1] - y)
         ax.annotate(
-            f"{y:.1f}", xy=(j, y), xytext=(3, 3), textcoords="offset points", ha="left", va="bottom", fontsize=FONT_PT - 1,
+            f"{y:.1f}",
+            xy=(j, y),
+            xytext=(3, 3),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=FONT_PT - 1,
             color=INK,
         )
     if shown:  # one artist for every point and interval
         ax.errorbar(
-            [j for j, _ in shown], [y for _, y in shown], yerr=[lo, hi], color=colour, capsize=2, elinewidth=0.8,
-            capthick=0.8, linestyle="none", marker="o", markersize=4, markeredgecolor="white", markeredgewidth=0.4,
+            [j for j, _ in shown],
+            [y for _, y in shown],
+            yerr=[lo, hi],
+            color=colour,
+            capsize=2,
+            elinewidth=0.8,
+            capthick=0.8,
+            linestyle="none",
+            marker="o",
+            markersize=4,
+            markeredgecolor="white",
+            markeredgewidth=0.4,
         )
     completion = get(ctx.results, "flow", "completion") or {}
     if completion.get("rate") is not None:
         c = 100 * completion["rate"]
         ax.axhline(c, color=OKABE_ITO["grey"], linestyle=(0, (3, 2)), linewidth=0.8)
-        ax.text(last + 0.5, c - 2.5, f"Completers {c:.1f}%", ha="right", va="top", fontsize=FONT_PT - 1, color="#555555")
+        ax.text(
+            last + 0.5, c - 2.5, f"Completers {c:.1f}%", ha="right", va="top", fontsize=FONT_PT - 1, color="#555555"
+        )
     ax.set_xlim(-0.3, last + 0.5)
     ax.set_ylim(0, 105)
     ax.set_xticks(range(0, last + 1))
@@ -214,8 +260,15 @@ def _reach(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     ax.set_axisbelow(True)
     if hidden:
         ax.legend(
-            handles=[Patch(facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", label=f"Suppressed (<{ctx.k})")],
-            loc="upper right", handlelength=1.2, handleheight=1.0, borderaxespad=0.2,
+            handles=[
+                Patch(
+                    facecolor=SUPPRESSED_FACE, edgecolor=SUPPRESSED_EDGE, hatch="////", label=f"Suppressed (<{ctx.k})"
+                )
+            ],
+            loc="upper right",
+            handlelength=1.2,
+            handleheight=1.0,
+            borderaxespad=0.2,
         )
     title = "How far patients got"
     n_txt = "" if met is None else f" ({met:,})"

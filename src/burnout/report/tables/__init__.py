@@ -11,4 +11,4 @@ from burnout.report.tables.build import BUILDERS, build_tables
 from burnout.report.tables.model import Column, Table
 from burnout.report.tables.render import neutralise_formula, to_csv, to_gt_html
 
-__all__ = ['BUILDERS', 'Column', 'Table', 'build_tables', 'neutralise_formula', 'to_csv', 'to_gt_html']
+__all__ = ["BUILDERS", "Column", "Table", "build_tables", "neutralise_formula", "to_csv", "to_gt_html"]

@@ -30,7 +30,7 @@ from burnout.report.tables.outcomes import (
 )
 from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _plateau, _trajectories
 
-__all__ = ['build_tables']
+__all__ = ["build_tables"]
 
 
 BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {

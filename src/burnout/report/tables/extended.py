@@ -42,8 +42,19 @@ def _beyond(ctx: Ctx) -> Table | None:
             Column("mm", f"Mixed model\n(n = {ctx.count(met)})", "center", spanner=itt_span),
         ],
         csv_columns=[
-            "measure", "outcome", "analysis", "timepoint", "count", "n", "estimate", "ci_low", "ci_high",
-            "change", "change_ci_low", "change_ci_high", "imputations",
+            "measure",
+            "outcome",
+            "analysis",
+            "timepoint",
+            "count",
+            "n",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "change",
+            "change_ci_low",
+            "change_ci_high",
+            "imputations",
         ],
         group="group",
         stub="label",
@@ -54,7 +65,8 @@ def _beyond(ctx: Ctx) -> Table | None:
     last = ctx.last
     last_session = ctx.sessions is not None and str(ctx.sessions) == last
     mean_group = (
-        "Mean after the last session (change from baseline)" if last_session
+        "Mean after the last session (change from baseline)"
+        if last_session
         else f"Mean {ctx.tp(last).lower()} (change from baseline)"
     )
     period = f"{ctx.first}-{last}"
@@ -78,17 +90,34 @@ def _beyond(ctx: Ctx) -> Table | None:
             if p:
                 raw = _prop_raw(p, ctx)
                 t.csv_rows.append(
-                    {"measure": "response", "outcome": o, "analysis": name, "timepoint": period, "count": raw["count"],
-                     "n": raw["n"], "estimate": raw["rate"], "ci_low": raw["ci_low"], "ci_high": raw["ci_high"]}
+                    {
+                        "measure": "response",
+                        "outcome": o,
+                        "analysis": name,
+                        "timepoint": period,
+                        "count": raw["count"],
+                        "n": raw["n"],
+                        "estimate": raw["rate"],
+                        "ci_low": raw["ci_low"],
+                        "ci_high": raw["ci_high"],
+                    }
                 )
         if pooled:
             hidden = bool(pooled.get("suppressed"))
             ci = (None if hidden else pooled.get("ci")) or [None, None]
             t.csv_rows.append(
-                {"measure": "response", "outcome": o, "analysis": "multiple_imputation", "timepoint": period,
-                 "count": ctx.suppressed if hidden else None, "n": met if met is not None else ctx.suppressed,
-                 "estimate": None if hidden else pooled.get("rate"), "ci_low": ci[0], "ci_high": ci[1],
-                 "imputations": pooled.get("imputations")}
+                {
+                    "measure": "response",
+                    "outcome": o,
+                    "analysis": "multiple_imputation",
+                    "timepoint": period,
+                    "count": ctx.suppressed if hidden else None,
+                    "n": met if met is not None else ctx.suppressed,
+                    "estimate": None if hidden else pooled.get("rate"),
+                    "ci_low": ci[0],
+                    "ci_high": ci[1],
+                    "imputations": pooled.get("imputations"),
+                }
             )
     for s in SUBSCALES:
         c = get(r, "subscales", s, "timepoints", last)
@@ -110,14 +139,27 @@ def _beyond(ctx: Ctx) -> Table | None:
                 continue
             ci, cci = e.get("ci") or [None, None], e.get("change_ci") or [None, None]
             t.csv_rows.append(
-                {"measure": "mean", "outcome": s, "analysis": name, "timepoint": last,
-                 "n": ctx.suppressed if n is None else n, "estimate": e.get("mean"), "ci_low": ci[0], "ci_high": ci[1],
-                 "change": e.get("change"), "change_ci_low": cci[0], "change_ci_high": cci[1]}
+                {
+                    "measure": "mean",
+                    "outcome": s,
+                    "analysis": name,
+                    "timepoint": last,
+                    "n": ctx.suppressed if n is None else n,
+                    "estimate": e.get("mean"),
+                    "ci_low": ci[0],
+                    "ci_high": ci[1],
+                    "change": e.get("change"),
+                    "change_ci_low": cci[0],
+                    "change_ci_high": cci[1],
+                }
             )
     if not t.rows:
         return None
-    imps = {p.get("imputations") for o in (*SUBSCALES, "at_least_1")
-            if (p := (get(mi, o, "response") if o in SUBSCALES else get(mi, "responders", o)))} - {None, 0}
+    imps = {
+        p.get("imputations")
+        for o in (*SUBSCALES, "at_least_1")
+        if (p := (get(mi, o, "response") if o in SUBSCALES else get(mi, "responders", o)))
+    } - {None, 0}
     m_txt = f" (m = {join_ints(imps)})" if imps else ""
     t.notes.append(
         "Response rows: % of the column's n (95% Wilson CI; multiple imputation: pooled estimate and CI), with "
@@ -204,8 +246,18 @@ def _mixed(ctx: Ctx) -> Table | None:
             Column("change", "Change from baseline (95% CI)", spanner="Mixed model"),
         ],
         csv_columns=[
-            "subscale", "timepoint", "completers_mean", "completers_ci_low", "completers_ci_high", "model_n",
-            "model_mean", "model_ci_low", "model_ci_high", "model_change", "model_change_ci_low", "model_change_ci_high",
+            "subscale",
+            "timepoint",
+            "completers_mean",
+            "completers_ci_low",
+            "completers_ci_high",
+            "model_n",
+            "model_mean",
+            "model_ci_low",
+            "model_ci_high",
+            "model_change",
+            "model_change_ci_low",
+            "model_change_ci_high",
         ],
         group="subscale",
         stub="tp",
@@ -217,11 +269,16 @@ def _mixed(ctx: Ctx) -> Table | None:
             if not m and not c:
                 continue
             m, c = m or {}, c or {}
-            mci, cci, chci = m.get("ci") or [None, None], c.get("ci") or [None, None], m.get("change_ci") or [None, None]
+            mci, cci, chci = (
+                m.get("ci") or [None, None],
+                c.get("ci") or [None, None],
+                m.get("change_ci") or [None, None],
+            )
             has_change = m.get("change") is not None
             t.rows.append(
                 {
-                    "subscale": SUBSCALE_LABELS[s], "tp": ctx.tp(tp),
+                    "subscale": SUBSCALE_LABELS[s],
+                    "tp": ctx.tp(tp),
                     "completers": f"{fmt_num(c.get('mean'))} ({fmt_ci(c.get('ci'))})",
                     "n": ctx.count(m.get("n")) if "n" in m else NDASH,
                     "model": f"{fmt_num(m.get('mean'))} ({fmt_ci(m.get('ci'))})",
@@ -229,10 +286,20 @@ def _mixed(ctx: Ctx) -> Table | None:
                 }
             )
             t.csv_rows.append(
-                {"subscale": s, "timepoint": tp, "completers_mean": c.get("mean"), "completers_ci_low": cci[0],
-                 "completers_ci_high": cci[1], "model_n": ctx.suppressed if "n" in m and m["n"] is None else m.get("n"),
-                 "model_mean": m.get("mean"), "model_ci_low": mci[0], "model_ci_high": mci[1],
-                 "model_change": m.get("change"), "model_change_ci_low": chci[0], "model_change_ci_high": chci[1]}
+                {
+                    "subscale": s,
+                    "timepoint": tp,
+                    "completers_mean": c.get("mean"),
+                    "completers_ci_low": cci[0],
+                    "completers_ci_high": cci[1],
+                    "model_n": ctx.suppressed if "n" in m and m["n"] is None else m.get("n"),
+                    "model_mean": m.get("mean"),
+                    "model_ci_low": mci[0],
+                    "model_ci_high": mci[1],
+                    "model_change": m.get("change"),
+                    "model_change_ci_low": chci[0],
+                    "model_change_ci_high": chci[1],
+                }
             )
     if not t.rows:
         return None
@@ -250,7 +317,12 @@ def _phq9(ctx: Ctx) -> Table | None:
     t = Table(
         key="phq9",
         title="Depressive symptoms (PHQ-9) among completers",
-        columns=[Column("label", "Measure", "left"), Column("n", "n"), Column("value", "Value"), Column("ci", "95% CI")],
+        columns=[
+            Column("label", "Measure", "left"),
+            Column("n", "n"),
+            Column("value", "Value"),
+            Column("ci", "95% CI"),
+        ],
         csv_columns=["measure", "timepoint", "n", "mean", "sd", "count", "rate", "ci_low", "ci_high"],
         group="group",
         stub="label",
@@ -260,22 +332,48 @@ def _phq9(ctx: Ctx) -> Table | None:
         if not e:
             continue
         t.rows.append(
-            {"group": "PHQ-9 total, mean (SD)", "label": ctx.tp(tp), "n": ctx.count(e.get("n")),
-             "value": f"{fmt_num(e.get('mean'))} ({fmt_num(e.get('sd'))})", "ci": NDASH}
+            {
+                "group": "PHQ-9 total, mean (SD)",
+                "label": ctx.tp(tp),
+                "n": ctx.count(e.get("n")),
+                "value": f"{fmt_num(e.get('mean'))} ({fmt_num(e.get('sd'))})",
+                "ci": NDASH,
+            }
         )
-        t.csv_rows.append({"measure": "total", "timepoint": tp, "n": e.get("n"), "mean": e.get("mean"), "sd": e.get("sd")})
+        t.csv_rows.append(
+            {"measure": "total", "timepoint": tp, "n": e.get("n"), "mean": e.get("mean"), "sd": e.get("sd")}
+        )
     for key, label in (("response", "Response (\u2265 50% fall)"), ("remission", "Remission (last total < 5)")):
         p = ph.get(key)
         if not p:
             continue
         cells = _prop_cells(p, ctx)
-        t.rows.append({"group": "Among baseline total \u2265 10", "label": label, "n": cells["nN"], "value": cells["pct"], "ci": cells["ci"]})
+        t.rows.append(
+            {
+                "group": "Among baseline total \u2265 10",
+                "label": label,
+                "n": cells["nN"],
+                "value": cells["pct"],
+                "ci": cells["ci"],
+            }
+        )
         raw = _prop_raw(p, ctx)
-        t.csv_rows.append({"measure": key, "timepoint": f"{ctx.first}-{ctx.last}", "n": raw["n"], "count": raw["count"],
-                           "rate": raw["rate"], "ci_low": raw["ci_low"], "ci_high": raw["ci_high"]})
+        t.csv_rows.append(
+            {
+                "measure": key,
+                "timepoint": f"{ctx.first}-{ctx.last}",
+                "n": raw["n"],
+                "count": raw["count"],
+                "rate": raw["rate"],
+                "ci_low": raw["ci_low"],
+                "ci_high": raw["ci_high"],
+            }
+        )
     if not t.rows:
         return None
-    t.notes.append("PHQ-9 totals range 0\u201327. Response and remission: n is responders/denominator; 95% Wilson intervals.")
+    t.notes.append(
+        "PHQ-9 totals range 0\u201327. Response and remission: n is responders/denominator; 95% Wilson intervals."
+    )
     return t
 
 
@@ -292,7 +390,16 @@ def _phq9_adjusted(ctx: Ctx) -> Table | None:
             Column("intercept", "Change at no PHQ-9 change (95% CI)"),
             Column("slope", "Per 1-point PHQ-9 change (95% CI)"),
         ],
-        csv_columns=["subscale", "n", "intercept", "intercept_ci_low", "intercept_ci_high", "slope", "slope_ci_low", "slope_ci_high"],
+        csv_columns=[
+            "subscale",
+            "n",
+            "intercept",
+            "intercept_ci_low",
+            "intercept_ci_high",
+            "slope",
+            "slope_ci_low",
+            "slope_ci_high",
+        ],
         stub="subscale",
     )
     for s in SUBSCALES:
@@ -301,13 +408,24 @@ def _phq9_adjusted(ctx: Ctx) -> Table | None:
             continue
         ic, sc = a.get("intercept_ci") or [None, None], a.get("slope_ci") or [None, None]
         t.rows.append(
-            {"subscale": SUBSCALE_LABELS[s], "n": ctx.count(a.get("n")),
-             "intercept": f"{fmt_signed(a.get('intercept'))} ({fmt_ci(a.get('intercept_ci'))})",
-             "slope": f"{fmt_signed(a.get('slope'), 3)} ({fmt_ci(a.get('slope_ci'), 3)})"}
+            {
+                "subscale": SUBSCALE_LABELS[s],
+                "n": ctx.count(a.get("n")),
+                "intercept": f"{fmt_signed(a.get('intercept'))} ({fmt_ci(a.get('intercept_ci'))})",
+                "slope": f"{fmt_signed(a.get('slope'), 3)} ({fmt_ci(a.get('slope_ci'), 3)})",
+            }
         )
         t.csv_rows.append(
-            {"subscale": s, "n": a.get("n"), "intercept": a.get("intercept"), "intercept_ci_low": ic[0], "intercept_ci_high": ic[1],
-             "slope": a.get("slope"), "slope_ci_low": sc[0], "slope_ci_high": sc[1]}
+            {
+                "subscale": s,
+                "n": a.get("n"),
+                "intercept": a.get("intercept"),
+                "intercept_ci_low": ic[0],
+                "intercept_ci_high": ic[1],
+                "slope": a.get("slope"),
+                "slope_ci_low": sc[0],
+                "slope_ci_high": sc[1],
+            }
         )
     t.notes.append(
         "Ordinary least squares of the change in each subscale on the change in PHQ-9 total, first to last assessment. "

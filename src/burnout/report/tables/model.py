@@ -9,7 +9,7 @@ from typing import Any, Final
 from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_pct, fmt_pct_ci, fmt_signed, literal
 from burnout.report.labels import NDASH, SUBSCALE_LABELS
 
-__all__ = ['Column', 'Table']
+__all__ = ["Column", "Table"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ PROP_CSV: Final[list[str]] = ["count", "n", "rate", "ci_low", "ci_high"]
 
 
 def _pct_ci_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
-    """"57.6 (47.7\u201366.8)" or the suppression mark."""
+    """ "57.6 (47.7\u201366.8)" or the suppression mark."""
     p = p or {}
     if p.get("suppressed") or p.get("rate") is None:
         return ctx.hidden_mark(p) if (p.get("suppressed") or p.get("count") is None) else NDASH
@@ -96,7 +96,9 @@ def _var_label(var: str) -> str:
 
 
 def _test_short(test: str | None) -> str:
-    return {"chi-square": "\u03c7\u00b2", "fisher-exact": "exact", "freeman-halton-exact": "exact"}.get(test or "", test or NDASH)
+    return {"chi-square": "\u03c7\u00b2", "fisher-exact": "exact", "freeman-halton-exact": "exact"}.get(
+        test or "", test or NDASH
+    )
 
 
 # ---------------------------------------------------------------------- extensions
@@ -144,7 +146,7 @@ def _pooled_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
 
 
 def _mean_cell(e: Mapping[str, Any] | None) -> str:
-    """"4.09 (\u22121.48)" over "3.95 to 4.23 (\u22121.62 to \u22121.34)": mean (change) and their CIs."""
+    """ "4.09 (\u22121.48)" over "3.95 to 4.23 (\u22121.62 to \u22121.34)": mean (change) and their CIs."""
     if not e or e.get("mean") is None:
         return _cell(NDASH)
     if e.get("change") is None:

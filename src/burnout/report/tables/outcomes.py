@@ -79,12 +79,23 @@ def _comparison(ctx: Ctx) -> Table | None:
     if q:
         t.rows.append(
             {
-                "comparison": "All three subscales", "test": "Cochran Q", "stat": fmt_num(q.get("statistic")),
-                "df": NDASH if q.get("df") is None else str(q["df"]), "p": fmt_p(q.get("p")), "p_holm": NDASH,
+                "comparison": "All three subscales",
+                "test": "Cochran Q",
+                "stat": fmt_num(q.get("statistic")),
+                "df": NDASH if q.get("df") is None else str(q["df"]),
+                "p": fmt_p(q.get("p")),
+                "p_holm": NDASH,
             }
         )
         t.csv_rows.append(
-            {"comparison": "all", "test": "cochran-q", "statistic": q.get("statistic"), "df": q.get("df"), "p": q.get("p"), "p_holm": None}
+            {
+                "comparison": "all",
+                "test": "cochran-q",
+                "statistic": q.get("statistic"),
+                "df": q.get("df"),
+                "p": q.get("p"),
+                "p_holm": None,
+            }
         )
     for pair, m in (cmp_.get("mcnemar") or {}).items():
         a, _, b = pair.partition("|")
@@ -100,8 +111,14 @@ def _comparison(ctx: Ctx) -> Table | None:
             }
         )
         t.csv_rows.append(
-            {"comparison": pair, "test": test, "statistic": m.get("statistic"), "df": 1 if m.get("statistic") is not None else None,
-             "p": m.get("p"), "p_holm": m.get("p_holm")}
+            {
+                "comparison": pair,
+                "test": test,
+                "statistic": m.get("statistic"),
+                "df": 1 if m.get("statistic") is not None else None,
+                "p": m.get("p"),
+                "p_holm": m.get("p_holm"),
+            }
         )
     t.notes.append(
         "The same completers answered every subscale, so rates are compared with paired tests: Cochran's Q across all "
@@ -117,7 +134,12 @@ def _below(ctx: Ctx) -> Table | None:
     t = Table(
         key="below_threshold",
         title="Completers below the burnout threshold at each assessment",
-        columns=[Column("tp", "Assessment", "left"), Column("nN", "Below threshold/completers"), Column("pct", "%"), Column("ci", "95% CI")],
+        columns=[
+            Column("tp", "Assessment", "left"),
+            Column("nN", "Below threshold/completers"),
+            Column("pct", "%"),
+            Column("ci", "95% CI"),
+        ],
         csv_columns=["timepoint", *PROP_CSV],
         stub="tp",
     )
@@ -202,11 +224,16 @@ def _severe(ctx: Ctx) -> Table | None:
     base, sev = severe_profile(ctx)
     t.rows.append({"label": "In the Burnout profile at baseline", "nN": ctx.count(base), "pct": NDASH, "ci": NDASH})
     t.csv_rows.append({"outcome": "burnout_at_baseline", "count": ctx.suppressed if base is None else base})
-    for key, label in (("burnout_resolved", f"No longer in the Burnout profile {last}"), ("burnout_to_engaged", f"Engaged {last}")):
+    for key, label in (
+        ("burnout_resolved", f"No longer in the Burnout profile {last}"),
+        ("burnout_to_engaged", f"Engaged {last}"),
+    ):
         if key in sev:
             t.rows.append({"label": label} | _prop_cells(sev[key], ctx))
             t.csv_rows.append({"outcome": key} | _prop_raw(sev[key], ctx))
-    t.notes.append("Denominator: completers in the Burnout profile (Exhaustion and Cynicism critical) at baseline. 95% Wilson intervals.")
+    t.notes.append(
+        "Denominator: completers in the Burnout profile (Exhaustion and Cynicism critical) at baseline. 95% Wilson intervals."
+    )
     return t
 
 
@@ -283,7 +310,16 @@ def _subgroups(ctx: Ctx) -> Table | None:
             h = het.get(o) or {}
             test = h.get("test")
             hrow[o] = NDASH if h.get("p") is None else f"{fmt_p(h.get('p'))} ({_test_short(test)})"
-            het_rows.append({"variable": var, "outcome": o, "test": test, "statistic": h.get("statistic"), "df": h.get("df"), "p": h.get("p")})
+            het_rows.append(
+                {
+                    "variable": var,
+                    "outcome": o,
+                    "test": test,
+                    "statistic": h.get("statistic"),
+                    "df": h.get("df"),
+                    "p": h.get("p"),
+                }
+            )
         t.rows.append(hrow)
     t.notes.append(
         "Heterogeneity: \u03c7\u00b2 = Pearson \u03c7\u00b2 test of level \u00d7 response; exact = Fisher or Freeman\u2013Halton "

@@ -12,7 +12,7 @@ from burnout.report.format import Ctx, literal
 from burnout.report.labels import COMPLEMENT_MARK
 from burnout.report.tables.model import Table
 
-__all__ = ['to_csv', 'to_gt_html']
+__all__ = ["to_csv", "to_gt_html"]
 
 
 # ----------------------------------------------------------------------- rendering
@@ -118,7 +118,10 @@ def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
     for c in table.columns:
         rows_hidden = [i for i, row in enumerate(table.rows) if str(row.get(c.key, "")).startswith(marks)]
         if rows_hidden:
-            gt = gt.tab_style(style=[style.text(color="#555555", style="italic"), style.fill(color="#F1F1F1")], locations=loc.body(columns=c.key, rows=rows_hidden))
+            gt = gt.tab_style(
+                style=[style.text(color="#555555", style="italic"), style.fill(color="#F1F1F1")],
+                locations=loc.body(columns=c.key, rows=rows_hidden),
+            )
     notes = list(table.notes) if table.rich else [_rich(n) for n in table.notes]
     if any(str(v).startswith(marks) for row in table.rows for v in row.values()):
         notes.append(_rich(ctx.suppression_note))
@@ -126,42 +129,46 @@ def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
         notes.append("<strong>SYNTHETIC DATA:</strong> simulated patients, not real outcomes.")
     for note in notes:
         gt = gt.tab_source_note(html(note))
-    gt = gt.opt_align_table_header(align="left").tab_options(
-        table_font_names=["Helvetica Neue", "Helvetica", "Arial", "Liberation Sans", "sans-serif"],
-        table_font_size="13px",
-        table_font_color="#1A1A1A",
-        table_width="100%",
-        table_border_top_style="solid",
-        table_border_top_width="0px",
-        table_border_bottom_color="#1A1A1A",
-        table_border_bottom_width="1.5px",
-        heading_title_font_size="14px",
-        heading_padding="2px",
-        heading_border_bottom_color="#1A1A1A",
-        heading_border_bottom_width="1.5px",
-        column_labels_font_weight="bold",
-        column_labels_border_top_color="#1A1A1A",
-        column_labels_border_top_width="1.5px",
-        column_labels_border_bottom_color="#1A1A1A",
-        column_labels_border_bottom_width="1px",
-        column_labels_padding="4px",
-        row_group_font_weight="bold",
-        row_group_border_top_color="#BBBBBB",
-        row_group_border_top_width="1px",
-        row_group_border_bottom_color="#DDDDDD",
-        row_group_border_bottom_width="0px",
-        row_group_padding="4px",
-        table_body_hlines_color="#EEEEEE",
-        table_body_border_bottom_color="#1A1A1A",
-        table_body_border_bottom_width="1.5px",
-        stub_border_color="#FFFFFF",
-        stub_border_width="0px",
-        data_row_padding="3px",
-        source_notes_font_size="12px",
-        source_notes_padding="3px",
-        container_padding_y="0px",
-        quarto_disable_processing=True,
-    ).opt_css(TABLE_CSS.format(id=gid))
+    gt = (
+        gt.opt_align_table_header(align="left")
+        .tab_options(
+            table_font_names=["Helvetica Neue", "Helvetica", "Arial", "Liberation Sans", "sans-serif"],
+            table_font_size="13px",
+            table_font_color="#1A1A1A",
+            table_width="100%",
+            table_border_top_style="solid",
+            table_border_top_width="0px",
+            table_border_bottom_color="#1A1A1A",
+            table_border_bottom_width="1.5px",
+            heading_title_font_size="14px",
+            heading_padding="2px",
+            heading_border_bottom_color="#1A1A1A",
+            heading_border_bottom_width="1.5px",
+            column_labels_font_weight="bold",
+            column_labels_border_top_color="#1A1A1A",
+            column_labels_border_top_width="1.5px",
+            column_labels_border_bottom_color="#1A1A1A",
+            column_labels_border_bottom_width="1px",
+            column_labels_padding="4px",
+            row_group_font_weight="bold",
+            row_group_border_top_color="#BBBBBB",
+            row_group_border_top_width="1px",
+            row_group_border_bottom_color="#DDDDDD",
+            row_group_border_bottom_width="0px",
+            row_group_padding="4px",
+            table_body_hlines_color="#EEEEEE",
+            table_body_border_bottom_color="#1A1A1A",
+            table_body_border_bottom_width="1.5px",
+            stub_border_color="#FFFFFF",
+            stub_border_width="0px",
+            data_row_padding="3px",
+            source_notes_font_size="12px",
+            source_notes_padding="3px",
+            container_padding_y="0px",
+            quarto_disable_processing=True,
+        )
+        .opt_css(TABLE_CSS.format(id=gid))
+    )
     return gt.as_raw_html()
 
 

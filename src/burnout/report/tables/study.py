@@ -50,9 +50,17 @@ def _plan(ctx: Ctx) -> Table | None:
                 else:
                     shown.append(f"{key} = {_plain_value(value)}")
                     t.csv_rows.append({"section": section, "setting": key, "value": _plain_value(value)})
-            t.rows.append({"section": "Plan (protocol.toml, resolved)", "setting": f"[{section}]", "value": " \u00b7 ".join(shown)})
+            t.rows.append(
+                {
+                    "section": "Plan (protocol.toml, resolved)",
+                    "setting": f"[{section}]",
+                    "value": " \u00b7 ".join(shown),
+                }
+            )
         else:
-            t.rows.append({"section": "Plan (protocol.toml, resolved)", "setting": section, "value": _plain_value(body)})
+            t.rows.append(
+                {"section": "Plan (protocol.toml, resolved)", "setting": section, "value": _plain_value(body)}
+            )
             t.csv_rows.append({"section": "plan", "setting": section, "value": _plain_value(body)})
     t.notes.append("The resolved plan: every setting, with defaults filled in, as protocol.toml keys.")
     return t
@@ -96,7 +104,11 @@ def _flow(ctx: Ctx) -> Table | None:
     rate = get(flow, "completion", "rate")  # completers / threshold_met, on the completers' row
     for step, count in steps:
         t.csv_rows.append(
-            {"step": step, "count": ctx.suppressed if count is None else count, "rate": rate if step == "completers" else None}
+            {
+                "step": step,
+                "count": ctx.suppressed if count is None else count,
+                "rate": rate if step == "completers" else None,
+            }
         )
     return t
 
@@ -121,7 +133,9 @@ def _baseline(ctx: Ctx) -> Table | None:
                 Column("smd", "SMD"),
             ],
             csv_columns=[
-                "variable", "label", "kind",
+                "variable",
+                "label",
+                "kind",
                 *[f"{g}_{c}" for g in ("completers", "non_completers") for c in ("n", "mean", "sd", "count", "rate")],
                 "smd",
             ],
@@ -191,8 +205,21 @@ def _trajectories(ctx: Ctx) -> Table | None:
             Column("p", "p", spanner="Change from baseline"),
         ],
         csv_columns=[
-            "subscale", "timepoint", "n", "mean", "sd", "ci_low", "ci_high",
-            "change", "change_sd", "change_ci_low", "change_ci_high", "percent_change", "t", "df", "p",
+            "subscale",
+            "timepoint",
+            "n",
+            "mean",
+            "sd",
+            "ci_low",
+            "ci_high",
+            "change",
+            "change_sd",
+            "change_ci_low",
+            "change_ci_high",
+            "percent_change",
+            "t",
+            "df",
+            "p",
         ],
         group="subscale",
         stub="tp",
@@ -214,17 +241,29 @@ def _trajectories(ctx: Ctx) -> Table | None:
                     "mean_sd": f"{fmt_num(e.get('mean'))} ({fmt_num(e.get('sd'))})",
                     "ci": fmt_ci(e.get("ci")),
                     "change": f"{fmt_signed(e['change'])} ({fmt_ci(e.get('change_ci'))})" if has_change else NDASH,
-                    "pct": (fmt_signed(e.get("percent_change"), 1) + "%") if e.get("percent_change") is not None else NDASH,
+                    "pct": (fmt_signed(e.get("percent_change"), 1) + "%")
+                    if e.get("percent_change") is not None
+                    else NDASH,
                     "p": fmt_p(e.get("p")) if has_change else NDASH,
                 }
             )
             t.csv_rows.append(
                 {
-                    "subscale": s, "timepoint": tp, "n": ctx.suppressed if e.get("n") is None else e.get("n"),
-                    "mean": e.get("mean"), "sd": e.get("sd"), "ci_low": ci[0], "ci_high": ci[1],
-                    "change": e.get("change"), "change_sd": e.get("change_sd"),
-                    "change_ci_low": cci[0], "change_ci_high": cci[1],
-                    "percent_change": e.get("percent_change"), "t": e.get("t"), "df": e.get("df"), "p": e.get("p"),
+                    "subscale": s,
+                    "timepoint": tp,
+                    "n": ctx.suppressed if e.get("n") is None else e.get("n"),
+                    "mean": e.get("mean"),
+                    "sd": e.get("sd"),
+                    "ci_low": ci[0],
+                    "ci_high": ci[1],
+                    "change": e.get("change"),
+                    "change_sd": e.get("change_sd"),
+                    "change_ci_low": cci[0],
+                    "change_ci_high": cci[1],
+                    "percent_change": e.get("percent_change"),
+                    "t": e.get("t"),
+                    "df": e.get("df"),
+                    "p": e.get("p"),
                 }
             )
     t.notes.append(
@@ -267,8 +306,13 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
             )
             t.csv_rows.append(
                 {
-                    "subscale": s, "timepoint": tp, "dz": es.get("dz"), "ci_low": ci[0], "ci_high": ci[1],
-                    "label": es.get("label"), "method": es.get("method", "noncentral t"),
+                    "subscale": s,
+                    "timepoint": tp,
+                    "dz": es.get("dz"),
+                    "ci_low": ci[0],
+                    "ci_high": ci[1],
+                    "label": es.get("label"),
+                    "method": es.get("method", "noncentral t"),
                 }
             )
     if not t.rows:
@@ -296,7 +340,19 @@ def _plateau(ctx: Ctx) -> Table | None:
             Column("p", "p"),
             Column("plateau", "Plateaued", "left"),
         ],
-        csv_columns=["subscale", "from", "to", "mean_difference", "ci_low", "ci_high", "t", "df", "p", "test", "plateaued"],
+        csv_columns=[
+            "subscale",
+            "from",
+            "to",
+            "mean_difference",
+            "ci_low",
+            "ci_high",
+            "t",
+            "df",
+            "p",
+            "test",
+            "plateaued",
+        ],
         stub="subscale",
     )
     for s, pl in rows:
@@ -312,9 +368,17 @@ def _plateau(ctx: Ctx) -> Table | None:
         )
         t.csv_rows.append(
             {
-                "subscale": s, "from": pl.get("from"), "to": pl.get("to"), "mean_difference": pl.get("mean_difference"),
-                "ci_low": ci[0], "ci_high": ci[1], "t": pl.get("t"), "df": pl.get("df"), "p": pl.get("p"),
-                "test": pl.get("test"), "plateaued": plat,
+                "subscale": s,
+                "from": pl.get("from"),
+                "to": pl.get("to"),
+                "mean_difference": pl.get("mean_difference"),
+                "ci_low": ci[0],
+                "ci_high": ci[1],
+                "t": pl.get("t"),
+                "df": pl.get("df"),
+                "p": pl.get("p"),
+                "test": pl.get("test"),
+                "plateaued": plat,
             }
         )
     t.notes.append(
@@ -325,7 +389,7 @@ def _plateau(ctx: Ctx) -> Table | None:
 
 
 def _plateau_cell(plateaued: bool | None, mean_difference: Any) -> str:
-    """"yes", "no, still improving", or why there is no test.
+    """ "yes", "no, still improving", or why there is no test.
 
     With every patient's change exactly 0 the paired t test is undefined (SD 0), so the
     tree's ``plateaued`` is None; a zero mean change is still no further improvement.
