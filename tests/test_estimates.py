@@ -6,7 +6,6 @@ each comparison is written in the test.
 
 from __future__ import annotations
 
-import doctest
 import itertools
 import math
 import re
@@ -511,15 +510,3 @@ def test_pool_proportions_against_hand_logit_pooling() -> None:
 def test_pool_proportions_handles_zero_rates() -> None:
     r = pool_proportions([0.0, 0.01, 0.0], [100, 100, 100])
     assert 0.0 < r.ci[0] < r.rate < r.ci[1] < 1.0
-
-
-# --------------------------------------------------------------------------- docs
-def test_docstring_examples_run() -> None:
-    import importlib
-    import pkgutil
-
-    modules = [est, *(importlib.import_module(f"{est.__name__}.{m.name}") for m in pkgutil.iter_modules(est.__path__))]
-    runs = [doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE) for m in modules]  # the package's examples live in its modules
-    result = doctest.TestResults(sum(r.failed for r in runs), sum(r.attempted for r in runs))
-    assert result.attempted > 10
-    assert result.failed == 0
