@@ -49,7 +49,7 @@ These primitives keep a Proportion's ``n`` (see :func:`suppress_proportion`); th
 publication layer below (:class:`Publisher`) hides ``n`` too where it is itself small or
 would give a small cell of its family away, and withholds tests beside hidden cells.
 
-Validated in ``tests/test_privacy.py`` against an independent attacker that finds the
+Validated in ``tests/privacy/test_privacy.py`` against an independent attacker that finds the
 exact range of every suppressed cell by max-flow feasibility checks.
 
 The publication layer

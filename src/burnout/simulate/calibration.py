@@ -5,7 +5,7 @@ evaluator works on the simulator's internal arrays (no tables, no engine) so tha
 one evaluation of the default-size cohort takes milliseconds. It follows the
 default analysis plan: completers met the threshold at baseline, had sessions 1-6,
 and have all three subscales scored (at most one blank item each) at 0, 2, 4 and 6.
-tests/test_simulate.py checks the same figures with an evaluator written separately
+tests/simulate/test_simulate.py checks the same figures with an evaluator written separately
 (pandas and fractions on the written tables).
 """
 

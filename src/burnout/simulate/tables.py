@@ -144,7 +144,7 @@ def simulate_cohort(
     With the defaults, analysing the cohort with the default plan gives 1,642
     patients meeting the threshold and 395 completers, and reproduces the published
     figures within the tolerances listed in docs/synthetic-cohort.md (checked by
-    tests/test_simulate.py with an independent evaluator). Other seeds land within
+    tests/simulate/test_simulate.py with an independent evaluator). Other seeds land within
     sampling error of them. The same seed always gives the same cohort; a smaller
     cohort is a prefix of a larger one with the same seed and parameters.
 

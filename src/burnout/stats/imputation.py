@@ -36,7 +36,7 @@ result does not depend on the order in which the engine returned them (nor on pa
 ids, which are never read); the cross-products are formed with ``np.einsum`` (not a
 multithreaded BLAS call) so the floating-point summation order is fixed.
 
-Validated in ``tests/test_imputation.py``: the parameter draws against the analytic
+Validated in ``tests/stats/test_imputation.py``: the parameter draws against the analytic
 posterior moments, recovery of a known response rate under MAR dropout where the
 complete-case rate is biased, reproducibility from the seed, and that observed
 decisions are never changed.

@@ -46,7 +46,7 @@ The covariance of the means is ``sigma^2 A^{-1}`` at the estimate (the GLS covar
 given the variance components, as ``vcov()`` of R's lme4 and the usual Wald
 intervals); CIs are ``mean +/- z_{1 - a/2} SE``.
 
-Validated in ``tests/test_mixed.py`` against statsmodels ``MixedLM`` fitted on the raw
+Validated in ``tests/stats/test_mixed.py`` against statsmodels ``MixedLM`` fitted on the raw
 long data (means to 1e-6, variance components to 1e-4 relative) and the standard
 errors against the dense GLS computation ``sigma^2 (sum X_i' V_i^{-1} X_i)^{-1}`` with
 explicit per-patient matrices.

@@ -1,6 +1,6 @@
 """The whole results tree against an attacker (issue 12): one publication layer.
 
-tests/test_privacy.py attacks the suppression primitives one table at a time; here the
+tests/privacy/test_privacy.py attacks the suppression primitives one table at a time; here the
 attacker reads a complete results.json, as a reader of a published report would, and
 tries what the audit of issue 12 tried: subtract published cells from published totals
 across every family (flow, profiles, subgroup levels, completion by subgroup), read a
@@ -431,7 +431,7 @@ def test_warnings_with_counts_and_lines_stay_out_of_results_json(tmp_path) -> No
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, where cohortfactory lives
     from cohortfactory import mbi_rows
     from cohortfactory import write_cohort as write_test_cohort
 

@@ -30,7 +30,7 @@ from burnout.plan import (
     parse_protocol,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "protocol.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "protocol.toml"
 SUBSCALES = ("exhaustion", "cynicism", "professional_efficacy")
 NORMS_TOML = """
 [profiles.norms]
