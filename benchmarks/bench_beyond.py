@@ -52,13 +52,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import ibis
 
-    from burnout._mixed import RandomInterceptModel
-    from burnout.beyond import IMPUTATIONS, ITERATIONS, _collect_patterns, _impute, beyond_results, collect_beyond
     from burnout.cohort import build_patient_table
+    from burnout.ingest import load_cohort
     from burnout.instrument import SCALE, SUBSCALES
-    from burnout.protocol import load_protocol
+    from burnout.measures import IMPUTATIONS, ITERATIONS, collect_beyond
+    from burnout.measures.extended import _collect_patterns, _impute
+    from burnout.plan import load_protocol
+    from burnout.results import beyond_results
     from burnout.simulate import simulate_cohort, write_cohort
-    from burnout.validate import load_cohort
+    from burnout.stats import RandomInterceptModel
 
     plan = load_protocol()
     assessments = tuple(plan.schedule.assessments)

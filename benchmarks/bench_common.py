@@ -22,9 +22,9 @@ The canonical form (JSON-able, every number an exact integer)::
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
-import re
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ class Plan:
 
         Only the numbers come from burnout; the references compute with them on their own.
         """
-        from burnout.protocol import load_protocol
+        from burnout.plan import load_protocol
 
         p = load_protocol(None)
         if p.profiles.method != "zscore" or p.profiles.reference != "baseline":

@@ -123,9 +123,8 @@ def main() -> int:
     import duckdb
     import ibis
 
-    from burnout.load import read_cohort
+    from burnout.ingest import read_cohort, validate_cohort
     from burnout.scoring import score_mbi
-    from burnout.validate import validate_cohort
 
     runs: list[dict[str, float]] = []
     for _ in range(args.repeat):

@@ -15,7 +15,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, PROFILES, REASONS, SCALE, SUBSCALES, cli_main, pattern_key, profile_cutoffs
+from bench_common import (
+    DIRECTION,
+    ITEMS,
+    PHQ9_SCALE,
+    PLAN,
+    PROFILES,
+    REASONS,
+    SCALE,
+    SUBSCALES,
+    cli_main,
+    pattern_key,
+    profile_cutoffs,
+)
 
 
 def _score(frame: pd.DataFrame, items: list[str], ok_min: int, unit: int) -> pd.Series:

@@ -13,7 +13,18 @@ from typing import Any
 
 import polars as pl
 
-from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, REASONS, SCALE, SUBSCALES, cli_main, fold_profile_rows, profile_cutoffs
+from bench_common import (
+    DIRECTION,
+    ITEMS,
+    PHQ9_SCALE,
+    PLAN,
+    REASONS,
+    SCALE,
+    SUBSCALES,
+    cli_main,
+    fold_profile_rows,
+    profile_cutoffs,
+)
 
 
 def _answered(items: list[str]) -> pl.Expr:

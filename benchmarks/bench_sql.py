@@ -16,7 +16,18 @@ from typing import Any
 
 import duckdb
 
-from bench_common import DIRECTION, ITEMS, PHQ9_SCALE, PLAN, REASONS, SCALE, SUBSCALES, cli_main, fold_profile_rows, profile_cutoffs
+from bench_common import (
+    DIRECTION,
+    ITEMS,
+    PHQ9_SCALE,
+    PLAN,
+    REASONS,
+    SCALE,
+    SUBSCALES,
+    cli_main,
+    fold_profile_rows,
+    profile_cutoffs,
+)
 
 
 def _q(path: Path) -> str:

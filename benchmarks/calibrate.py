@@ -50,18 +50,10 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.special import expit
 
-from burnout import _calibration as cal
 from burnout.instrument import SCALE
-from burnout.simulate import (
-    DEFAULT_SEED,
-    PROFILE_BOUNDARIES,
-    ModelParams,
-    _arrays,
-    _concat,
-    _draw_noise,
-    _model,
-    _subscale_units,
-)
+from burnout.simulate import DEFAULT_SEED, PROFILE_BOUNDARIES, ModelParams
+from burnout.simulate import calibration as cal
+from burnout.simulate.draw import _arrays, _concat, _draw_noise, _model, _subscale_units
 
 # (field, index, lower, upper): the parameters calibrated in stage 1 and 2, with
 # plausibility bounds.

@@ -41,7 +41,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -141,11 +140,10 @@ def _timed_once(cmd: list[str], *, timeout: float, log: Path) -> Measured:
 def relational_measures(folder: Path, out: Path) -> None:
     """(Child process) burnout's load + validate + patient table + measures; canonical JSON to ``out``."""
     from bench_common import from_measures
-
     from burnout.cohort import build_patient_table
+    from burnout.ingest import load_cohort
     from burnout.measures import collect_measures
-    from burnout.protocol import load_protocol
-    from burnout.validate import load_cohort
+    from burnout.plan import load_protocol
 
     t0 = time.perf_counter()
     plan = load_protocol(None)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from cohortfactory import write_cohort
 from services import fresh_database, unavailable
 

@@ -16,7 +16,6 @@ from statistics import mean, stdev
 
 import numpy as np
 import pytest
-from cohortfactory import write_cohort
 from scipy import optimize, stats
 from statsmodels.stats.contingency_tables import cochrans_q, mcnemar
 from statsmodels.stats.multitest import multipletests
@@ -24,7 +23,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from burnout.analysis import analyze
 from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES
-from burnout.protocol import load_protocol
+from burnout.plan import load_protocol
+from cohortfactory import write_cohort
 
 ABS_TOL = 1e-6
 TIMEPOINTS = (0, 2, 4, 6)

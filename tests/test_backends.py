@@ -20,17 +20,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from cohortfactory import to_csv_bytes
-from services import fresh_database, unavailable
 
 from burnout.analysis import analyze
 from burnout.cohort import build_patient_table
 from burnout.errors import DataError
+from burnout.ingest import load_cohort
 from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES
 from burnout.measures import Measures, collect_measures
-from burnout.protocol import load_protocol
+from burnout.plan import load_protocol
 from burnout.simulate import simulate_cohort
-from burnout.validate import load_cohort
+from cohortfactory import to_csv_bytes
+from services import fresh_database, unavailable
 
 # pyspark 4.0 calls a pandas 3 method with a deprecated keyword; harmless, not ours
 pytestmark = pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning")
@@ -169,7 +169,7 @@ def without_engine(tree: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from burnout._spark import spark_available, spark_connect
+    from burnout.engines.spark import spark_available, spark_connect
 
     reason = spark_available()
     if reason is not None:
@@ -262,7 +262,7 @@ def test_postgres_boolean_to_bigint_cast_goes_through_int() -> None:
     """PostgreSQL has no boolean -> bigint cast; Ibis 12 writes one for flag.cast("int64")."""
     import ibis
 
-    from burnout._postgres import _fix_boolean_casts
+    from burnout.engines.postgres import _fix_boolean_casts
 
     _fix_boolean_casts()
     t = ibis.table({"flag": "boolean", "n": "int32"}, name="t")
@@ -275,7 +275,7 @@ def test_spark_string_literals_escape_vertical_tab_and_form_feed() -> None:
     """Spark SQL reads '\\v' and '\\f' as the letters v and f: strip() ate them from "female"."""
     import ibis
 
-    from burnout._spark import _fix_string_escapes
+    from burnout.engines.spark import _fix_string_escapes
 
     _fix_string_escapes()
     t = ibis.table({"s": "string"}, name="t")

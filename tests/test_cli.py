@@ -6,13 +6,12 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from cohortfactory import mbi_rows, write_cohort
 from typer.testing import CliRunner
 
 from burnout.cli import app
+from cohortfactory import mbi_rows, write_cohort
 
 runner = CliRunner()
 COMMANDS = ["validate", "analyze", "simulate", "demo"]

@@ -1,6 +1,6 @@
 """The demo: the calibrated synthetic cohort through the real analysis reproduces the study.
 
-References: the published figures of seed-study.md, held in burnout.published with
+References: the published figures of seed-study.md, held in burnout.simulate.published with
 the tolerances of the issue (counts within 3/4/2/5 patients, means within 0.03,
 side-effect rates within 0.6 percentage points, the published effect-size labels).
 """
@@ -13,7 +13,7 @@ import math
 import pytest
 
 from burnout.demo import run_demo
-from burnout.published import PUBLISHED, compare
+from burnout.simulate.published import PUBLISHED, compare
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cohortfactory import mbi_rows, patient_ids, phq9_rows, write_cohort
 from typer.testing import CliRunner
 
 from burnout.cli import app
 from burnout.errors import BurnoutError, DataError
 from burnout.importer import ImportSummary, import_cohort
-from burnout.validate import load_cohort
+from burnout.ingest import load_cohort
+from cohortfactory import mbi_rows, patient_ids, phq9_rows, write_cohort
 
 KEYS = {"patients": ["patient_id"], "mbi_gs": ["patient_id", "after_session"], "sessions": ["patient_id", "session"], "phq9": ["patient_id", "after_session"]}
 

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
-from cohortfactory import write_cohort
 from typer.testing import CliRunner
 
 from burnout.cli import app
+from cohortfactory import write_cohort
 
 runner = CliRunner()
 MANIFEST = ".burnout-manifest.json"

@@ -3,7 +3,7 @@
 The data (``../shared/data/external/phq9_gad7_two_waves``, see its SOURCE.txt) are a
 panel, not a treatment cohort, and are never copied into this repository. A small
 adapter turns them into a cohort folder in ``tmp_path``; the product's own loader
-(``burnout.validate.load_cohort``), patient table and PHQ-9 code then have to
+(``burnout.ingest.load_cohort``), patient table and PHQ-9 code then have to
 reproduce the published-in-the-data means (7.48 at wave 1, 6.29 at wave 2) and the
 paired effect size computed independently here with scipy on the raw totals.
 
@@ -20,7 +20,7 @@ Adapter decisions (the least invention the data format allows):
 - The plan's schedule becomes ``assessments = [0, 2]``, ``sessions = 2``.
 
 Because nobody can be a completer without MBI-GS scores, the test calls the
-lower-level :func:`burnout.beyond.collect_phq9` with ``population="all"``: the same
+lower-level :func:`burnout.measures.collect_phq9` with ``population="all"``: the same
 queries over every patient with the totals needed instead of over completers.
 """
 
@@ -35,10 +35,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from burnout.beyond import collect_phq9, phq9_results
 from burnout.cohort import build_patient_table
-from burnout.protocol import load_protocol
-from burnout.validate import load_cohort
+from burnout.ingest import load_cohort
+from burnout.measures import collect_phq9
+from burnout.plan import load_protocol
+from burnout.results import phq9_results
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "phq9_gad7_two_waves"
 WAVES = {0: "depression_anxiety_t1.csv", 2: "depression_anxiety_t2.csv"}

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from burnout._version import __version__
 
 __all__ = ["Analysis", "__version__", "analyze", "load_cohort", "load_protocol", "simulate_cohort"]
 
 if TYPE_CHECKING:
     from burnout.analysis import Analysis, analyze
-    from burnout.protocol import load_protocol
+    from burnout.ingest import load_cohort
+    from burnout.plan import load_protocol
     from burnout.simulate import simulate_cohort
-    from burnout.validate import load_cohort
 
 _LAZY = {
     "Analysis": "burnout.analysis",
     "analyze": "burnout.analysis",
-    "load_cohort": "burnout.validate",
-    "load_protocol": "burnout.protocol",
+    "load_cohort": "burnout.ingest",
+    "load_protocol": "burnout.plan",
     "simulate_cohort": "burnout.simulate",
 }
 

@@ -16,15 +16,17 @@ import threading
 
 __all__ = ["REPORT_MODULES", "STATISTICS_MODULES", "warm_imports"]
 
-STATISTICS_MODULES = ("burnout.beyond", "burnout.measures", "burnout.results")
-REPORT_MODULES = ("burnout.report._figures", "burnout.report._tables", "burnout.report._html")
+STATISTICS_MODULES = ("burnout.measures", "burnout.results", "burnout.stats")
+REPORT_MODULES = ("burnout.report.figures", "burnout.report.tables", "burnout.report.html")
 
 
 def warm_imports(*modules: str) -> threading.Thread:
     """Start importing ``modules`` in a daemon thread; return the thread (already started)."""
 
     def run() -> None:
-        for name in modules:
+        # ibis first, whole: a thread that starts at a submodule (ibis.expr.types) while the
+        # main thread runs ibis/__init__ deadlocks on the two module locks.
+        for name in ("ibis", *modules):
             try:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - re-raised by the main thread's own import

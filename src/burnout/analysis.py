@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
-from burnout import __version__
+from burnout._version import __version__
 
 if TYPE_CHECKING:
     import ibis
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from burnout._progress import StageProgress
-    from burnout.protocol import Protocol
+    from burnout.plan import Protocol
 
 __all__ = ["Analysis", "analyze", "connect", "write_outputs"]
 
@@ -82,7 +82,7 @@ class Analysis:
 
     def summary_table(self) -> Table:
         """The headline figures as a terminal table."""
-        from burnout.render_text import summary_table
+        from burnout.report.terminal import summary_table
 
         return summary_table(self.results)
 
@@ -94,7 +94,7 @@ def connect(backend: Literal["duckdb", "spark"] = "duckdb", *, spark_master: str
     if backend == "duckdb":
         return ibis.duckdb.connect()
     if backend == "spark":
-        from burnout._spark import spark_connect
+        from burnout.engines.spark import spark_connect
 
         return spark_connect(master=spark_master)
     from burnout.errors import BurnoutError
@@ -153,8 +153,15 @@ def analyze(
     stages = progress if isinstance(progress, StageProgress) else StageProgress(progress, total=3 + (out is not None))
     with stages:
         return _analyze(
-            source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, synthetic=synthetic,
-            stages=stages, sources=sources, max_line_bytes=max_line_bytes,
+            source,
+            protocol=protocol,
+            out=out,
+            backend=backend,
+            spark_master=spark_master,
+            synthetic=synthetic,
+            stages=stages,
+            sources=sources,
+            max_line_bytes=max_line_bytes,
         )
 
 
@@ -170,13 +177,13 @@ def _analyze(
     sources: tuple[str | os.PathLike[str], ...],
     max_line_bytes: int | None,
 ) -> Analysis:
-    from burnout._engines import connect_source
     from burnout._warm import REPORT_MODULES, STATISTICS_MODULES, warm_imports
+    from burnout.engines import connect_source
 
     warm_imports(*STATISTICS_MODULES, *(REPORT_MODULES if out is not None else ()))
     from burnout.cohort import build_patient_table
-    from burnout.protocol import Protocol, load_protocol
-    from burnout.validate import load_cohort
+    from burnout.ingest import load_cohort
+    from burnout.plan import Protocol, load_protocol
 
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     stages.next("Loading and validating")
@@ -192,8 +199,7 @@ def _analyze(
     stages.next("Scoring and deriving per-patient flags")
     table = build_patient_table(cohort, plan).cache()
     stages.next("Aggregating")
-    from burnout.beyond import collect_beyond
-    from burnout.measures import collect_measures
+    from burnout.measures import collect_beyond, collect_measures
     from burnout.results import build_results
 
     measures = collect_measures(table, plan)
@@ -259,7 +265,7 @@ class _ReadOnlyDict(dict):
     def _refuse(self, *_args: object, **_kwargs: object) -> NoReturn:
         raise TypeError(_READ_ONLY)
 
-    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]  # read-only view: every mutator refuses
 
     def __reduce__(self) -> tuple[type, tuple[dict[Any, Any]]]:
         return (type(self), (dict(self),))
@@ -273,8 +279,8 @@ class _ReadOnlyList(list):
     def _refuse(self, *_args: object, **_kwargs: object) -> NoReturn:
         raise TypeError(_READ_ONLY)
 
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
-    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]  # read-only view: every mutator refuses
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]  # read-only view: every mutator refuses
 
     def __reduce__(self) -> tuple[type, tuple[list[Any]]]:
         return (type(self), (list(self),))

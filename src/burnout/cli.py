@@ -23,8 +23,8 @@ __all__ = ["app", "main"]
 class _PlainHelp:
     """Help that reads SOURCE and --out FOLDER, not typer's {source}, <str> and <bool> placeholders."""
 
-    def get_params(self, ctx):  # noqa: ANN001, ANN201 (typer's own signature)
-        params = super().get_params(ctx)  # type: ignore[misc]
+    def get_params(self, ctx):
+        params = super().get_params(ctx)  # type: ignore[misc]  # a mixin: super() is typer's command class, unknown to mypy here
         for param in params:
             if isinstance(param, TyperArgument):
                 name = (param.metavar or param.name or "").upper()
@@ -66,7 +66,9 @@ ProtocolOption = Annotated[
         "--protocol", "-p", metavar="FILE", help="Analysis plan (protocol.toml). Default: the reference study's plan."
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not show progress (errors and results still print).")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Do not show progress (errors and results still print).")
+]
 SourceArgument = Annotated[
     str, typer.Argument(metavar="SOURCE", help="Cohort folder (CSV or Parquet files), or a postgresql:// URL.")
 ]
@@ -95,7 +97,7 @@ def _fail(message: str, *, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _run_guarded(func, *args, nothing_done: str = "Nothing was written. ", **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+def _run_guarded(func, *args, nothing_done: str = "Nothing was written. ", **kwargs):
     """Call a core function; our errors become a clean message and exit code 2.
 
     ``nothing_done`` opens the closing line after data problems, per command
@@ -117,7 +119,7 @@ def _run_guarded(func, *args, nothing_done: str = "Nothing was written. ", **kwa
 
 def _version(value: bool) -> None:
     if value:
-        from burnout import __version__
+        from burnout._version import __version__
 
         console.print(f"burnout {__version__}")
         raise typer.Exit()
@@ -144,7 +146,11 @@ def validate(
 
     progress = None if quiet else err_console
     summary = _run_guarded(
-        validate_and_summarize, source, protocol=protocol, progress=progress, nothing_done="",
+        validate_and_summarize,
+        source,
+        protocol=protocol,
+        progress=progress,
+        nothing_done="",
         max_line_bytes=max_line_size,
     )
     _print_warnings(summary.warnings)
@@ -156,8 +162,12 @@ def analyze(
     source: SourceArgument,
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FOLDER", help=OUT_HELP)],
     protocol: ProtocolOption = None,
-    backend: Annotated[str, typer.Option(metavar="ENGINE", help="Relational engine: duckdb (default) or spark.")] = "duckdb",
-    spark_master: Annotated[str | None, typer.Option(metavar="URL", help="Spark master URL (default local[*]).")] = None,
+    backend: Annotated[
+        str, typer.Option(metavar="ENGINE", help="Relational engine: duckdb (default) or spark.")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None, typer.Option(metavar="URL", help="Spark master URL (default local[*]).")
+    ] = None,
     quiet: QuietOption = False,
     max_line_size: MaxLineSizeOption = None,
 ) -> None:
@@ -168,7 +178,13 @@ def analyze(
         _fail(f"error: --backend must be duckdb or spark, got {backend!r}")
     progress = None if quiet else err_console
     result = _run_guarded(
-        run_analysis, source, protocol=protocol, out=out, backend=backend, spark_master=spark_master, progress=progress,
+        run_analysis,
+        source,
+        protocol=protocol,
+        out=out,
+        backend=backend,
+        spark_master=spark_master,
+        progress=progress,
         max_line_bytes=max_line_size,
     )
     _print_warnings(result.warnings)
@@ -184,7 +200,9 @@ def import_(
     url: Annotated[
         str, typer.Argument(metavar="URL", help="PostgreSQL database, e.g. postgresql://user@localhost:5432/clinic.")
     ],
-    replace: Annotated[bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")
+    ] = False,
     protocol: ProtocolOption = None,
     max_line_size: MaxLineSizeOption = None,
 ) -> None:
@@ -210,7 +228,9 @@ def simulate(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", "-o", metavar="FOLDER",
+            "--out",
+            "-o",
+            metavar="FOLDER",
             help="Folder to write the synthetic cohort to: new, empty, or written by burnout before.",
         ),
     ],

@@ -20,8 +20,8 @@ from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
 from burnout.scoring import at_least, at_most, score_mbi, score_phq9, to_units_ceil, to_units_floor
 
 if TYPE_CHECKING:
-    from burnout.protocol import Protocol
-    from burnout.validate import Cohort
+    from burnout.ingest import Cohort
+    from burnout.plan import Protocol
 
 __all__ = [
     "EXCLUSION_REASONS",
@@ -60,7 +60,7 @@ def age_band_expr(age: ir.IntegerValue, bands: list[int]) -> ir.StringValue:
     Ages from 18 up to a first lower bound above 18 form a band of their own, as in
     ``Protocol.age_band_labels`` (the reference the tests compare with).
     """
-    from burnout.protocol import AGE_MIN
+    from burnout.plan import AGE_MIN
 
     lowers = list(bands) if bands[0] == AGE_MIN else [AGE_MIN, *bands]
     cases = []
@@ -113,7 +113,9 @@ class ProfileCutoffs:
         }
         if p.method == "raw":
             raw = bounds
-            desc = ", ".join(f"{s} {'<=' if s == 'professional_efficacy' else '>='} {float(v):g}" for s, v in raw.items())
+            desc = ", ".join(
+                f"{s} {'<=' if s == 'professional_efficacy' else '>='} {float(v):g}" for s, v in raw.items()
+            )
         else:
             if reference is None:
                 raise ValueError("z-score profiles need a reference (mean, sd) per subscale")
@@ -178,11 +180,7 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
     )
     scored = scored.filter(scored.after_session.isin(assessments))
     mbi_wide = scored.group_by("patient_id").aggregate(
-        **{
-            col(s, t): scored[s].max(where=scored.after_session == t)
-            for t in assessments
-            for s in SUBSCALES
-        },
+        **{col(s, t): scored[s].max(where=scored.after_session == t) for t in assessments for s in SUBSCALES},
     )
 
     sessions = cohort.sessions
@@ -247,13 +245,16 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
     min_change = to_units_ceil(exact(protocol.response.min_change))
     responses = {
         f"response_{s}": (
-            (table[col(s, last)] - table[col(s, first)]) * GOOD_DIRECTION[s] >= min_change  # type: ignore[index]
+            (table[col(s, last)] - table[col(s, first)]) * GOOD_DIRECTION[s] >= min_change  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
         ).fill_null(False)
         for s in SUBSCALES
     }
     table = table.mutate(**responses)
     table = table.mutate(
-        responses=sum((table[f"response_{s}"].cast("int64") for s in SUBSCALES[1:]), table[f"response_{SUBSCALES[0]}"].cast("int64")),
+        responses=sum(
+            (table[f"response_{s}"].cast("int64") for s in SUBSCALES[1:]),
+            table[f"response_{SUBSCALES[0]}"].cast("int64"),
+        ),
         **{f"threshold_{t}": threshold_expr(table, t, protocol) for t in assessments},
     )
     return table

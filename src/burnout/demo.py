@@ -49,7 +49,7 @@ COMPARISON_COLUMNS: Final[tuple[tuple[str, str], ...]] = (  # (CSV column, termi
 
 def tolerance_text(row: dict[str, Any]) -> str:
     """How close this run must be to the published figure, in the figure's own unit: "± 3 patients"."""
-    from burnout.published import PUBLISHED
+    from burnout.simulate.published import PUBLISHED
 
     fig = next((f for f in PUBLISHED if f.label == row["label"]), None)
     if fig is None:  # effect-size labels and plateau conclusions are compared as words
@@ -62,7 +62,13 @@ def tolerance_text(row: dict[str, Any]) -> str:
 
 
 def _comparison_cells(r: dict[str, Any]) -> list[str]:
-    return [r["label"].strip(), r["published"], r["this_run"], tolerance_text(r), "yes" if r["within_tolerance"] else "no"]
+    return [
+        r["label"].strip(),
+        r["published"],
+        r["this_run"],
+        tolerance_text(r),
+        "yes" if r["within_tolerance"] else "no",
+    ]
 
 
 def comparison_csv(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> str:
@@ -75,7 +81,7 @@ def comparison_csv(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> s
     return buf.getvalue()
 
 
-def comparison_table(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]):  # noqa: ANN201 (rich import is lazy)
+def comparison_table(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]):
     """Published | this run | tolerance | within tolerance, as a Rich table."""
     from rich.table import Table
     from rich.text import Text
@@ -124,8 +130,8 @@ def run_demo(
     from burnout.analysis import analyze, write_outputs
 
     warm_imports(*REPORT_MODULES)  # the report is written after the analysis
-    from burnout.published import compare
     from burnout.simulate import simulate_cohort, write_cohort
+    from burnout.simulate.published import compare
 
     start = time.perf_counter()
     out = Path(out)

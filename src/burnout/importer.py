@@ -23,8 +23,8 @@ from burnout.errors import BurnoutError, ExistingTablesError, first_line, redact
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from burnout.protocol import Protocol
-    from burnout.validate import Cohort
+    from burnout.ingest import Cohort
+    from burnout.plan import Protocol
 
 __all__ = ["ImportSummary", "import_cohort"]
 
@@ -144,14 +144,13 @@ def import_cohort(
     subscale score is stored as the exact decimal of its validated value in units
     of 1/600,000 point, rounded to 10 places, which reads back to the same units.
     """
-    from burnout._schema import TABLES
-    from burnout.protocol import Protocol, load_protocol
-    from burnout.validate import load_cohort
+    from burnout.ingest import load_cohort
+    from burnout.plan import Protocol, load_protocol
+    from burnout.schema import TABLES
 
     if not isinstance(url, str) or not re.match(r"^postgres(ql)?://", url):
         raise BurnoutError(
-            f"the database URL must start with postgresql://, got {url!r}; "
-            "e.g. postgresql://user@localhost:5432/clinic"
+            f"the database URL must start with postgresql://, got {url!r}; e.g. postgresql://user@localhost:5432/clinic"
         )
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     conn = _connect(url)  # before validating: a wrong URL fails at once
@@ -215,9 +214,8 @@ def _batches(t: ir.Table) -> Iterator[bytes]:
     """The table as CSV text (no header) in batches: null = empty, text quoted."""
     import io
 
-    import pyarrow.csv as pacsv
-
     import ibis
+    import pyarrow.csv as pacsv
 
     # straight from DuckDB's cursor: Ibis 12's to_pyarrow_batches calls a method DuckDB 2 removed
     db = t._find_backend().con  # the connection itself: the parsed tables are its temp tables
@@ -241,7 +239,7 @@ def _connect(url: str) -> Any:
 
 def _existing_tables(conn: Any) -> tuple[str, ...]:
     """The cohort tables already in the connection's schema, in canonical order."""
-    from burnout._schema import TABLES
+    from burnout.schema import TABLES
 
     with conn.transaction():
         found = conn.execute(
@@ -270,5 +268,7 @@ def _write(conn: Any, tables: Mapping[str, ir.Table], *, url: str) -> tuple[str,
             for name in tables:
                 conn.execute(f"ANALYZE {_q(name)}")
     except psycopg.Error as exc:
-        raise BurnoutError(f"writing the cohort to {redact_url(url)} failed, nothing was changed: {first_line(exc)}") from exc
+        raise BurnoutError(
+            f"writing the cohort to {redact_url(url)} failed, nothing was changed: {first_line(exc)}"
+        ) from exc
     return existing

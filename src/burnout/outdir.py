@@ -98,7 +98,8 @@ def _probe_writable(folder: Path, refuse: Callable[..., OutputFolderError]) -> N
         os.rmdir(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.probe.", dir=folder))
     except OSError as exc:
         raise refuse(
-            f"cannot be created in {str(folder)!r} ({exc.strerror or type(exc).__name__})", "choose a folder you can write to"
+            f"cannot be created in {str(folder)!r} ({exc.strerror or type(exc).__name__})",
+            "choose a folder you can write to",
         ) from None
 
 
@@ -165,7 +166,7 @@ def write_output_folder(
         ``out`` is refused, or writing failed (permission denied, disk full, ...):
         the message names the path and what to do.
     """
-    from burnout import __version__
+    from burnout._version import __version__
 
     sources = tuple(sources)
     target = check_output_folder(out, sources=sources)

@@ -116,15 +116,13 @@ def at_most(units: ir.IntegerValue, cutoff: Fraction | float | str, *, scale: in
 
 def _sum_and_answered(t: ir.Table, columns: Sequence[str]) -> tuple[ir.IntegerValue, ir.IntegerValue]:
     total = sum((t[c].fill_null(0) for c in columns[1:]), t[columns[0]].fill_null(0))
-    answered = sum(
-        (t[c].notnull().cast("int64") for c in columns[1:]), t[columns[0]].notnull().cast("int64")
-    )
+    answered = sum((t[c].notnull().cast("int64") for c in columns[1:]), t[columns[0]].notnull().cast("int64"))
     return total.cast("int64"), answered
 
 
 def subscale_units_expr(t: ir.Table, subscale: str, *, max_missing_items: int) -> ir.IntegerValue:
     """Integer units of one subscale from item columns; null when not scored."""
-    columns = [f"item_{i}" for i in SUBSCALE_ITEMS[subscale]]  # type: ignore[index]
+    columns = [f"item_{i}" for i in SUBSCALE_ITEMS[subscale]]  # type: ignore[index]  # callers pass a Subscale; the public signature keeps str
     total, answered = _sum_and_answered(t, columns)
     scored = (answered >= 1) & ((len(columns) - answered) <= max_missing_items)
     # SCALE is divisible by every answered count 1..6, so this division is exact.
@@ -139,9 +137,7 @@ def score_mbi(mbi_gs: ir.Table, *, max_missing_items: int, has_items: bool = Tru
     A subscale is null when more than ``max_missing_items`` of its items are blank.
     """
     if has_items:
-        scores = {
-            s: subscale_units_expr(mbi_gs, s, max_missing_items=max_missing_items).name(s) for s in SUBSCALES
-        }
+        scores = {s: subscale_units_expr(mbi_gs, s, max_missing_items=max_missing_items).name(s) for s in SUBSCALES}
     else:
         scores = {s: mbi_gs[s].cast("int64").name(s) for s in SUBSCALES}
     return mbi_gs.select("patient_id", "after_session", **scores)
@@ -151,7 +147,6 @@ def score_phq9(phq9: ir.Table) -> ir.Table:
     """One row per (patient_id, after_session) with ``phq9`` in units of 1/PHQ9_SCALE (null if unscored)."""
     columns = [f"item_{i}" for i in range(1, PHQ9_ITEMS + 1)]
     total, answered = _sum_and_answered(phq9, columns)
-    scored = (answered >= PHQ9_ITEMS - PHQ9_MAX_MISSING)
+    scored = answered >= PHQ9_ITEMS - PHQ9_MAX_MISSING
     units = ibis.ifelse(scored, total * (PHQ9_ITEMS * PHQ9_SCALE) // answered.nullif(0), ibis.null("int64"))
     return phq9.select("patient_id", "after_session", phq9=units)
-

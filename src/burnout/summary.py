@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from burnout.protocol import Protocol
-    from burnout.validate import Cohort
+    from burnout.ingest import Cohort
+    from burnout.plan import Protocol
 
 __all__ = ["ValidationSummary", "summarize", "validate_and_summarize"]
 
@@ -112,11 +112,11 @@ def validate_and_summarize(
     DataError
         The cohort breaks the data format; ``problems`` lists every violation.
     BurnoutError
-        The database cannot be reached or read (see :func:`burnout._engines.connect_source`).
+        The database cannot be reached or read (see :func:`burnout.engines.connect_source`).
     """
-    from burnout._engines import connect_source
-    from burnout.protocol import load_protocol
-    from burnout.validate import load_cohort
+    from burnout.engines import connect_source
+    from burnout.ingest import load_cohort
+    from burnout.plan import load_protocol
 
     plan = load_protocol(protocol)
     status = progress.status("Validating the cohort...") if progress is not None else None

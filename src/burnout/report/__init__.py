@@ -61,10 +61,10 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> Path:
     ValueError
         ``results`` is not a results tree (it lacks ``flow`` or ``subscales``).
     """
-    from burnout.report._figures import build_figures
-    from burnout.report._html import render_html
-    from burnout.report._tables import build_tables, to_csv
-    from burnout.report._text import Ctx
+    from burnout.report.figures import build_figures
+    from burnout.report.format import Ctx
+    from burnout.report.html import render_html
+    from burnout.report.tables import build_tables, to_csv
 
     if not isinstance(results, Mapping) or "flow" not in results or "subscales" not in results:
         got = sorted(results)[:8] if isinstance(results, Mapping) else type(results).__name__

@@ -1,0 +1,17 @@
+"""Reading and checking a cohort: files or a database in, a typed, validated Cohort out."""
+
+from burnout.ingest.csvload import MAX_PER_RULE
+from burnout.ingest.read import DEFAULT_MAX_LINE_BYTES, RawCohort, keep_type, read_checked_files, read_cohort
+from burnout.ingest.validate import Cohort, load_cohort, validate_cohort
+
+__all__ = [
+    "Cohort",
+    "DEFAULT_MAX_LINE_BYTES",
+    "MAX_PER_RULE",
+    "RawCohort",
+    "keep_type",
+    "load_cohort",
+    "read_checked_files",
+    "read_cohort",
+    "validate_cohort",
+]

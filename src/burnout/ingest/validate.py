@@ -1,0 +1,318 @@
+"""Validate stage: every data-contract rule as engine queries; typed tables out. (validate)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from burnout.errors import DataError, Problem
+from burnout.ingest.checks import _latest_metric, _run_checks, _unrecorded_sessions, _warnings
+from burnout.ingest.read import RawCohort, _is_url, read_checked_files, read_cohort
+from burnout.ingest.rules import _date_order, _file_problem, _parsed_table, _scratch, _spec, _TableSpec, _warning_flags
+from burnout.instrument import SUBSCALES
+from burnout.schema import MBI_ITEM_COLUMNS, TABLES
+
+__all__ = ["Cohort", "load_cohort", "validate_cohort"]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Cohort:
+    """A validated cohort: typed tables in the engine, parsed once.
+
+    Attributes
+    ----------
+    con : ibis.BaseBackend
+        The engine holding the tables.
+    patients : ibis.Table
+        ``patient_id`` string, ``age`` int64 (null = blank), ``sex`` string
+        (female|male|other|unknown), ``route`` string (sublingual|subcutaneous|unknown),
+        ``pathway`` string (lower-cased, trimmed; blank = "unknown").
+    mbi_gs : ibis.Table
+        ``patient_id``, ``after_session`` int64, ``item_1`` .. ``item_16`` int64
+        (null = blank or column absent), ``exhaustion``, ``cynicism``,
+        ``professional_efficacy`` int64 in units of ``1/instrument.SCALE`` (null
+        when blank or the column is absent). All rows, also at unscheduled timepoints.
+    sessions : ibis.Table
+        ``patient_id``, ``session`` int64, ``dose_mg`` float64, ``monitor_present``
+        bool, ``side_effects`` bool (null = not asked), ``serious_adverse_event``
+        bool (blank = false).
+    phq9 : ibis.Table or None
+        ``patient_id``, ``after_session`` int64, ``item_1`` .. ``item_9`` int64;
+        None when the folder has no phq9 file.
+    mbi_has_items : bool
+        mbi_gs carries all 16 item columns (subscales are scored from items).
+    mbi_has_subscales : bool
+        mbi_gs carries the three subscale columns.
+    warnings : tuple[str, ...]
+        Things that do not make the data wrong (unknown columns, dates out of
+        order, unscheduled timepoints, sessions beyond the schedule). They go into
+        the results, so they name files, columns and lines, never a patient id.
+    source : str
+        Where the cohort was read from.
+    files : Mapping[str, str]
+        Table name to file name, e.g. ``{"mbi_gs": "mbi_gs.csv", ...}``.
+    fingerprint : str
+        SHA-256 of the validated content (see :func:`burnout.ingest.fingerprint.content_fingerprint`).
+    rows : Mapping[str, int]
+        Rows per table.
+    file_columns : Mapping[str, ibis.Table]
+        Per table, ``_line`` and every documented column present in its file, typed
+        as above (dates as ``date``; ``patient_id`` trimmed): for consumers that need
+        the columns the analysis tables leave out, e.g. a database import.
+
+    Notes
+    -----
+    Each table is a column selection of one materialised engine table (which also
+    holds the line numbers and validation flags), so using it never re-reads or
+    re-parses the input files.
+    """
+
+    con: ibis.BaseBackend
+    patients: ir.Table
+    mbi_gs: ir.Table
+    sessions: ir.Table
+    phq9: ir.Table | None
+    mbi_has_items: bool
+    mbi_has_subscales: bool
+    warnings: tuple[str, ...]
+    source: str
+    files: Mapping[str, str]
+    fingerprint: str
+    rows: Mapping[str, int] = field(default_factory=dict)
+    file_columns: Mapping[str, ir.Table] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        r = self.rows
+        phq = f"{r.get('phq9', 0):,} PHQ-9 assessments" if self.phq9 is not None else "no PHQ-9"
+        warn = f", {len(self.warnings)} warnings" if self.warnings else ""
+        return (
+            f"<Cohort: {r.get('patients', 0):,} patients, {r.get('mbi_gs', 0):,} assessments, "
+            f"{r.get('sessions', 0):,} sessions, {phq}{warn} from {self.source}>"
+        )
+
+
+def load_cohort(
+    source: str | os.PathLike[str],
+    *,
+    scheduled_assessments: Sequence[int] = (0, 2, 4, 6),
+    scheduled_sessions: int = 6,
+    max_missing_items: int = 1,
+    con: ibis.BaseBackend | None = None,
+    max_line_bytes: int | None = None,
+) -> Cohort:
+    """Read and validate a cohort folder: :func:`~burnout.ingest.read_cohort` then :func:`validate_cohort`.
+
+    The raw text tables are dropped from the engine afterwards; only the typed
+    tables of the returned :class:`Cohort` remain. ``max_line_bytes`` is the longest
+    CSV line read (see :func:`~burnout.ingest.read_cohort`; None: 2,000,000); a longer
+    one is a problem.
+
+    Raises
+    ------
+    DataError
+        With every problem in every file (and the warnings found so far).
+
+    Notes
+    -----
+    A folder to be analysed on another engine (Spark, PostgreSQL) is validated by an
+    in-memory DuckDB first, so every problem carries its true file line; the engine
+    then reads the same files (Spark itself; others through Arrow) and types them with
+    the same parsers, without running the rules again.
+    """
+    if con is not None and getattr(con, "name", None) != "duckdb" and not _is_url(source):
+        first = read_cohort(source, max_line_bytes=max_line_bytes)
+        try:
+            checked = validate_cohort(
+                first,
+                scheduled_assessments=scheduled_assessments,
+                scheduled_sessions=scheduled_sessions,
+                max_missing_items=max_missing_items,
+            )
+        finally:
+            first.close()
+        raw = read_checked_files(first, con=con)
+        try:
+            return _retype(raw, checked)
+        finally:
+            raw.close()
+    raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes)
+    try:
+        return validate_cohort(
+            raw,
+            scheduled_assessments=scheduled_assessments,
+            scheduled_sessions=scheduled_sessions,
+            max_missing_items=max_missing_items,
+        )
+    finally:
+        raw.close()
+
+
+def validate_cohort(
+    raw: RawCohort,
+    *,
+    scheduled_assessments: Sequence[int] = (0, 2, 4, 6),
+    scheduled_sessions: int = 6,
+    max_missing_items: int = 1,
+) -> Cohort:
+    """Check every rule of the data contract; return typed tables or raise with all problems.
+
+    Parameters
+    ----------
+    raw : RawCohort
+        From :func:`burnout.ingest.read_cohort`.
+    scheduled_assessments : sequence of int
+        ``after_session`` values of the protocol's assessments; rows at other values
+        are kept but produce a warning (they are not analysed).
+    scheduled_sessions : int
+        Sessions in the protocol; sessions numbered higher produce a warning.
+    max_missing_items : int
+        Used only to decide when items and subscale columns must agree: the item
+        score of a subscale exists when at most this many of its items are blank
+        (the scoring rule); when it does not exist, agreement is not checked.
+
+    Returns
+    -------
+    Cohort
+        Typed tables in ``raw.con`` (see :class:`Cohort`).
+
+    Raises
+    ------
+    DataError
+        Listing every problem, sorted by file, line and column: file, line (row
+        number for Parquet), patient_id, column, the value found and what is
+        allowed. At most 100 problems per file, column and rule are listed, then one
+        "... and N more like this" line. ``DataError.warnings`` holds the warnings.
+    ValueError
+        If an option is out of range.
+    """
+    sched = tuple(int(a) for a in scheduled_assessments)
+    if not sched or any(a < 0 for a in sched):
+        raise ValueError(f"scheduled_assessments must be non-negative integers, got {scheduled_assessments!r}")
+    n_sessions = int(scheduled_sessions)
+    if n_sessions < 1:
+        raise ValueError(f"scheduled_sessions must be >= 1, got {scheduled_sessions!r}")
+    if not 0 <= int(max_missing_items) <= 5:
+        raise ValueError(f"max_missing_items must be 0-5, got {max_missing_items!r}")
+
+    problems: list[Problem] = list(raw.problems)
+    summaries: list[Problem] = []
+    warnings: list[str] = list(raw.warnings)
+    specs: dict[str, _TableSpec] = {}
+    with _scratch(raw.con) as scratch:
+        patient_ids: ir.Column | None = None
+        for name in TABLES:
+            if name not in raw.tables:
+                continue
+            spec = _spec(scratch, name, raw, patient_ids, int(max_missing_items))
+            specs[name] = spec
+            problems.extend(spec.column_problems)
+            if name == "patients" and "patient_id" in spec.present:
+                patient_ids = spec.t.filter(spec.t.patient_id.notnull()).patient_id
+
+        rows: dict[str, int] = {}
+        latest: dict[str, int | None] = {}  # the latest (scheduled) session, or assessment's session
+        for name, spec in specs.items():
+            found, summary, n_rows, counts = _run_checks(
+                spec, _warning_flags(spec, sched, n_sessions), extra=_latest_metric(spec, sched)
+            )
+            latest[name] = counts.get("latest")
+            if counts.get("order_suspect_rows"):
+                key, date = ("session", "held_on") if name == "sessions" else ("after_session", "completed_on")
+                counts.update(_date_order(spec, key, date))
+            problems.extend(found)
+            summaries.extend(summary)
+            rows[name] = n_rows
+            if n_rows == 0 and name in ("patients", "mbi_gs"):
+                what = "one row per patient" if name == "patients" else "one row per patient and assessment"
+                problems.append(_file_problem(spec.display, f"the file has a header but no rows: needs {what}"))
+            warnings.extend(_warnings(spec, counts, sched, n_sessions))
+        if not problems and not summaries:
+            warnings.extend(_unrecorded_sessions(specs, latest, sched))
+
+        if problems or summaries:
+            ordered = sorted(problems, key=_sort_key) + sorted(summaries, key=_sort_key)
+            ordered.sort(key=lambda p: p.file)  # stable: each file's summaries stay after its problems
+            # problems with the files themselves first: they often cause the rest
+            of_files = set(raw.problems)
+            ordered.sort(key=lambda p: p not in of_files)
+            raise DataError(ordered, warnings=tuple(warnings))
+
+    from burnout.ingest.fingerprint import content_fingerprint
+
+    typed = {name: spec.parsed.typed() for name, spec in specs.items()}
+    file_columns = {name: spec.parsed.file_columns() for name, spec in specs.items()}
+    mbi_cols = specs["mbi_gs"].present
+    return Cohort(
+        con=raw.con,
+        patients=typed["patients"],
+        mbi_gs=typed["mbi_gs"],
+        sessions=typed["sessions"],
+        phq9=typed.get("phq9"),
+        mbi_has_items=set(MBI_ITEM_COLUMNS) <= mbi_cols,
+        mbi_has_subscales=set(SUBSCALES) <= mbi_cols,
+        warnings=tuple(warnings),
+        source=raw.source,
+        files=dict(raw.files),
+        fingerprint=content_fingerprint(file_columns),  # the same content from any source or engine
+        rows=rows,
+        file_columns=file_columns,
+    )
+
+
+def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
+    """``checked`` (validated elsewhere) rebuilt in ``raw.con`` from ``raw``'s tables.
+
+    The same parsers make the typed tables; no rule is checked again. One query counts
+    the rows of every table and must find the rows the validation found, else the
+    engine read the files differently.
+    """
+    con = raw.con
+    typed: dict[str, ir.Table] = {}
+    file_columns: dict[str, ir.Table] = {}
+    with _scratch(con) as scratch:
+        for name in TABLES:
+            if name in raw.tables:
+                parsed = _parsed_table(scratch, name, raw.tables[name])
+                typed[name] = parsed.typed()
+                file_columns[name] = parsed.file_columns()
+        counts = ibis.union(
+            *(t.aggregate(_table=ibis.literal(name), _n=t.count()) for name, t in typed.items()), distinct=False
+        )
+        rows = {r["_table"]: int(r["_n"]) for r in counts.to_pyarrow().to_pylist()}
+        if rows != dict(checked.rows):
+            raise DataError(
+                [
+                    _file_problem(
+                        raw.files.get(name, name),
+                        f"the rows the validation read ({checked.rows.get(name, 0):,}); the {con.name} engine "
+                        f"read {rows.get(name, 0):,} from the same file: re-save it as plain CSV or Parquet",
+                    )
+                    for name in typed
+                    if rows.get(name) != checked.rows.get(name)
+                ],
+                warnings=checked.warnings,
+            )
+    return Cohort(
+        con=con,
+        patients=typed["patients"],
+        mbi_gs=typed["mbi_gs"],
+        sessions=typed["sessions"],
+        phq9=typed.get("phq9"),
+        mbi_has_items=checked.mbi_has_items,
+        mbi_has_subscales=checked.mbi_has_subscales,
+        warnings=checked.warnings,
+        source=checked.source,
+        files=dict(checked.files),
+        fingerprint=checked.fingerprint,
+        rows=dict(checked.rows),
+        file_columns=file_columns,
+    )
+
+
+def _sort_key(p: Problem) -> tuple[Any, ...]:
+    return (p.file, p.line is not None, p.line or 0, p.column or "", p.allowed)

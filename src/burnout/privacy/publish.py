@@ -1,0 +1,236 @@
+"""Small-cell suppression with complementary suppression: the privacy stage. (publish)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from burnout.privacy.suppress import _check_count, _check_k, _close_vector
+from burnout.stats import proportion
+
+__all__ = ["COUNT_KEYS", "Publisher", "RULES", "UNKNOWN_LEVELS"]
+
+
+# --------------------------------------------------------------------------- the publication layer
+HiddenReason = Literal["small", "complement"]
+
+COUNT_KEYS: frozenset[str] = frozenset(
+    {"n", "patients", "threshold_met", "completers", "observations", "patients_imputed", "burnout_at_baseline"}
+)
+"""Keys whose int values are counts of patients (rounded by ``[privacy] round_to``)."""
+
+_ROW_KEYS = frozenset({"burnout", "overextended", "disengaged", "ineffective", "engaged"})  # transition rows
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+RULES: tuple[str, ...] = ("small", "complement", "statistic", "test")
+"""What :attr:`Publisher.hidden_counts` counts: cells hidden for being small (primary),
+cells hidden to protect a small cell (complementary), statistics withheld for being over
+fewer than k patients (or over a group whose size is hidden), and tests withheld for
+resting on a table with a hidden cell."""
+
+UNKNOWN_LEVELS: frozenset[str] = frozenset({"unknown", "other", "missing", "none", "null", "", "nan"})
+"""Level names that are preferred as complements (they carry the least analytic value)."""
+
+
+class Publisher:
+    """The one publication layer: every count and statistic of the results tree passes it.
+
+    Rules (``k = min_cell_count``):
+
+    - a count in 1..k-1 is hidden (primary, ``"hidden": "small"``, read "<k");
+    - counts that add up to a published total form a *family*; a hidden cell is never
+      alone in its family and the hidden cells together hold 0 or >= k. Complements
+      are chosen to lose least (:func:`_close_vector`): first cells that are never
+      published anyway (a residual such as "neither improved nor deteriorated", or
+      "not female"), then unknown/other/missing levels, then the smallest count; they
+      read ``"hidden": "complement"`` ("hidden to protect a small cell");
+    - a denominator is a count of its family (missing/unknown is a cell of it): a
+      Proportion whose ``n`` is hidden or small is hidden whole;
+    - a statistic (mean, SD, CI, dz, test, model summary, observation count) over
+      fewer than k patients, or over a group whose size is hidden, is withheld;
+    - a test on a table with a hidden cell is withheld (never computed on part of it).
+
+    :attr:`hidden_counts` tallies how many published positions each rule hid (the
+    ``privacy`` section of results.json).
+
+    Examples
+    --------
+    >>> pub = Publisher(min_cell_count=11)
+    >>> pub.prop(4, 395)["hidden"], pub.prop(390, 395)["hidden"], pub.prop(40, 395)["count"]
+    ('small', 'complement', 40)
+    >>> pub.hidden_counts
+    {'small': 1, 'complement': 1, 'statistic': 0, 'test': 0}
+    """
+
+    def __init__(self, *, min_cell_count: int, confidence: float = 0.95, round_to: int = 1) -> None:
+        self.k = _check_k(min_cell_count)
+        self.conf = confidence
+        self.round_to = _check_k(round_to)
+        self.hidden_counts: dict[str, int] = dict.fromkeys(RULES, 0)
+
+    @classmethod
+    def for_plan(cls, protocol: object) -> Publisher:
+        """A publisher with the plan's ``[privacy] min_cell_count`` and ``round_to`` and ``[analysis] confidence``."""
+        return cls(
+            min_cell_count=protocol.privacy.min_cell_count,  # type: ignore[attr-defined]  # protocol is typed object so privacy need not import plan
+            confidence=protocol.analysis.confidence,  # type: ignore[attr-defined]  # protocol is typed object so privacy need not import plan
+            round_to=protocol.privacy.round_to,  # type: ignore[attr-defined]  # protocol is typed object so privacy need not import plan
+        )
+
+    # -- rounding (differencing) -------------------------------------------------------
+    def rounded(self, count: int) -> int:
+        """``count`` to the nearest multiple of ``round_to`` (halves up); 0 stays 0.
+
+        >>> Publisher(min_cell_count=11, round_to=5).rounded(392)
+        390
+        >>> Publisher(min_cell_count=11, round_to=5).rounded(13)
+        15
+        """
+        base = self.round_to
+        return base * ((count + base // 2) // base)
+
+    def round_tree(self, node: Any, *, key: str = "") -> Any:
+        """Every published count of a results (sub)tree rounded to a multiple of ``round_to``.
+
+        Proportions get rounded ``count`` and ``n`` and a rate and CI recomputed from them
+        (as statistics offices publish rounded tables); other counts (keys in
+        :data:`COUNT_KEYS`, the flow's exclusions, the transition cells) are rounded.
+        Means, SDs and tests are left as computed: their df and t still carry the exact
+        n, so rounding limits differencing of counts, not of every statistic (docs/privacy.md).
+        """
+        if self.round_to == 1:
+            return node
+        if isinstance(node, dict):
+            if {"count", "n", "rate", "ci", "suppressed"} <= node.keys() and not node["suppressed"]:
+                if node["count"] is None or node["n"] is None:
+                    return node
+                again = proportion(self.rounded(node["count"]), self.rounded(node["n"]), confidence=self.conf)
+                return {**node, **again.to_json()}
+            counts_below = key in ("exclusions", "counts") or key in _ROW_KEYS
+            return {
+                k: (
+                    self.rounded(v) if _is_count(v) and (k in COUNT_KEYS or counts_below) else self.round_tree(v, key=k)
+                )
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [self.round_tree(v, key=key) for v in node]
+        return node
+
+    def __repr__(self) -> str:
+        return f"<Publisher: min_cell_count={self.k}, hidden {self.hidden_counts}>"
+
+    # -- single numbers --------------------------------------------------------------
+    def small(self, count: int | None) -> bool:
+        """A count in 1..k-1 (None, a hidden count, is not small: it is already hidden)."""
+        return count is not None and 1 <= count < self.k
+
+    def enough(self, n: int | None) -> bool:
+        """Whether a statistic over ``n`` patients may be published (n known and not in 1..k-1)."""
+        return n is not None and not 1 <= n < self.k
+
+    def note(self, rule: str, cells: int = 1) -> None:
+        """Count ``cells`` positions hidden by ``rule`` (one of :data:`RULES`)."""
+        self.hidden_counts[rule] += cells
+
+    def count(self, count: int, *, hide: bool = False) -> int | None:
+        """A count on its own: None when small (or when ``hide``: a complement)."""
+        if self.small(count):
+            self.note("small")
+            return None
+        if hide:
+            self.note("complement")
+            return None
+        return count
+
+    def hidden(self, reason: HiddenReason, *, n: int | None = None) -> dict[str, Any]:
+        """A hidden Proportion: count, rate and CI blank together, with the reason."""
+        self.note(reason)
+        return {"count": None, "n": n, "rate": None, "ci": None, "suppressed": True, "hidden": reason}
+
+    def prop(self, count: int, n: int, *, n_published: bool = True, hide: bool = False) -> dict[str, Any]:
+        """A Proportion ``count / n`` through the rules.
+
+        Hidden whole (n too) when ``n`` is small or not published; hidden with ``n`` kept
+        when ``count`` or ``n - count`` is small, or when ``hide`` (a complement chosen
+        by the caller's family).
+        """
+        if not n_published or self.small(n):
+            return self.hidden("small" if self.small(count) or self.small(n) else "complement")
+        if self.small(count):
+            return self.hidden("small", n=n)
+        if hide or self.small(n - count):
+            return self.hidden("complement", n=n)
+        return proportion(count, n, confidence=self.conf).to_json()
+
+    # -- families --------------------------------------------------------------------
+    def protect(
+        self,
+        counts: Mapping[str, int],
+        *,
+        free: Iterable[str] = (),
+        prefer: Iterable[str] = (),
+        hidden: Iterable[str] = (),
+    ) -> frozenset[str]:
+        """Keys to hide in a family of counts whose total is published (least-loss complements).
+
+        ``free`` keys are never published (hiding them costs nothing, so they are the
+        first complements); ``prefer`` keys (unknown/other/missing) come next; then
+        the smallest count. ``hidden`` keys start hidden.
+        """
+        return self.protect_jointly([counts], free=free, prefer=prefer, hidden=hidden)
+
+    def protect_jointly(
+        self,
+        vectors: Sequence[Mapping[str, int]],
+        *,
+        free: Iterable[str] = (),
+        prefer: Iterable[str] = (),
+        hidden: Iterable[str] = (),
+    ) -> frozenset[str]:
+        """:meth:`protect` over several families with the same keys (a level hidden in all)."""
+        keys = list(vectors[0])
+        free, prefer = set(free), set(prefer) | {key for key in keys if key.strip().lower() in UNKNOWN_LEVELS}
+        cost = [0 if key in free else 1 if key in prefer else 2 for key in keys]
+        values = [[_check_count(f"counts[{key!r}]", v[key]) for key in keys] for v in vectors]
+        forced = set(hidden)
+        suppressed = {i for i, key in enumerate(keys) if key in forced or any(1 <= row[i] < self.k for row in values)}
+        while any([_close_vector(row, suppressed, self.k, cost) for row in values]):
+            pass
+        return frozenset(keys[i] for i in suppressed)
+
+    def family(
+        self,
+        counts: Mapping[str, int],
+        n: int,
+        *,
+        n_published: bool = True,
+        free: Iterable[str] = (),
+        prefer: Iterable[str] = (),
+    ) -> dict[str, dict[str, Any]]:
+        """Proportions sharing the denominator ``n`` whose counts (with ``free`` ones) add up to it.
+
+        Returns the non-free keys only.
+        """
+        free = set(free)
+        shown = [key for key in counts if key not in free]
+        if not n_published or self.small(n):
+            return {
+                key: self.hidden("small" if self.small(counts[key]) or self.small(n) else "complement") for key in shown
+            }
+        hide = self.protect(counts, free=free, prefer=prefer)
+        return {key: self.prop(counts[key], n, hide=key in hide) for key in shown}
+
+    def withheld_test(self, test: str) -> dict[str, Any]:
+        """A test withheld because its table has a hidden cell (or too few patients)."""
+        self.note("test")
+        return {"statistic": None, "df": None, "p": None, "test": test, "withheld": True}
+
+    def summary(self) -> dict[str, Any]:
+        """The ``privacy`` section of results.json: the rule's k, the rounding base and how many
+        positions each rule hid."""
+        return {"min_cell_count": self.k, "round_to": self.round_to, "hidden": dict(self.hidden_counts)}

@@ -1,0 +1,326 @@
+"""Display formatting and generated prose for the report. (format)."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from burnout.report.labels import COMPLEMENT_MARK, HIDDEN, MINUS, NDASH, NEUTRAL_TITLE, SAE_PER, SAE_UNIT, SUBSCALES
+
+__all__ = [
+    "Ctx",
+    "esc",
+    "fmt_ci",
+    "fmt_count",
+    "fmt_num",
+    "fmt_p",
+    "fmt_pct",
+    "fmt_pct_ci",
+    "fmt_pooled",
+    "fmt_prop",
+    "fmt_sae",
+    "fmt_signed",
+    "literal",
+    "sae_rate_cells",
+]
+
+
+def esc(text: object) -> str:
+    """HTML-escape any text that came from data or the plan."""
+    return html.escape(literal(str(text)), quote=True)
+
+
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def literal(text: object) -> str:
+    """Text from data or the plan made printable as itself: each control character written as ``\\xNN``.
+
+    A NUL, escape or form feed in a cell value is not allowed in XML (so in SVG) and is
+    a parse error in HTML; newlines and tabs would break a label's layout. Each becomes
+    its escape (NUL -> ``\\x00``), visible in any font (the figures' DejaVu Sans has no
+    control pictures), so the reader sees that the value holds it. Escaping for HTML is
+    `esc`'s job, not this one's.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def fmt_num(x: Any, digits: int = 2) -> str:
+    """A number to ``digits`` decimals with a true minus sign; "-0.00" becomes "0.00"."""
+    if not _finite(x):
+        return NDASH
+    s = f"{x:.{digits}f}"
+    if s.startswith("-"):
+        s = s[1:] if float(s) == 0 else MINUS + s[1:]
+    return s
+
+
+def fmt_signed(x: Any, digits: int = 2) -> str:
+    """Like `fmt_num` with an explicit "+" on positive values (changes)."""
+    s = fmt_num(x, digits)
+    if _finite(x) and not s.startswith(MINUS) and float(s.replace(",", "")) != 0:
+        s = "+" + s
+    return s
+
+
+def fmt_pct(rate: Any, digits: int = 1) -> str:
+    """A 0-1 rate as a percentage: 0.5544 -> "55.4%"."""
+    return NDASH if not _finite(rate) else fmt_num(100 * rate, digits) + "%"
+
+
+def fmt_pct_ci(ci: Any, digits: int = 1) -> str:
+    """A 0-1 interval as percentages: "50.5\u201360.2"."""
+    if not ci or not all(_finite(v) for v in ci):
+        return NDASH
+    return f"{fmt_num(100 * ci[0], digits)}{NDASH}{fmt_num(100 * ci[1], digits)}"
+
+
+def fmt_ci(ci: Any, digits: int = 2) -> str:
+    """A signed interval: "\u22121.62 to \u22121.34"."""
+    if not ci or not all(_finite(v) for v in ci):
+        return NDASH
+    return f"{fmt_num(ci[0], digits)} to {fmt_num(ci[1], digits)}"
+
+
+def fmt_p(p: Any) -> str:
+    """A p value: "<0.001" or 3 decimals."""
+    if not _finite(p):
+        return NDASH
+    return "<0.001" if p < 0.0005 else f"{p:.3f}"
+
+
+def fmt_p_eq(p: Any) -> str:
+    """A p value for prose: "p < 0.001" or "p = 0.043"."""
+    s = fmt_p(p)
+    return "p < 0.001" if s == "<0.001" else f"p = {s}"
+
+
+def differencing_note(ctx: Ctx) -> str:
+    """The differencing risk, stated in the methods (issue 12 point 7)."""
+    rounding = ctx.results.get("privacy", {}).get("round_to", 1)
+    base = (
+        "Differencing: two analyses of cohorts that differ by a few patients (the same program a month "
+        "later, or with one site added) give those patients' values by subtraction (n \u00d7 mean), which "
+        "suppression cannot prevent; publish one analysis per cohort and do not release analyses of "
+        "nested cohorts side by side. "
+    )
+    if rounding and rounding > 1:
+        return base + (
+            f"Every published count here is rounded to a multiple of {rounding} (rates from the rounded "
+            "counts), which blurs such differences."
+        )
+    return base + "The plan's [privacy] round_to = 5 rounds every published count to blur them."
+
+
+class Ctx:
+    """What every renderer needs besides the numbers: the plan's words and marks."""
+
+    def __init__(self, results: Mapping[str, Any]) -> None:
+        self.results = results
+        protocol = results.get("protocol", {})
+        self.k: int = int(protocol.get("privacy", {}).get("min_cell_count", 11))
+        self.synthetic: bool = bool(results.get("meta", {}).get("synthetic"))
+        schedule = protocol.get("schedule", {})
+        assessments = schedule.get("assessments") or _timepoints_from(results)
+        self.timepoints: list[str] = [str(t) for t in assessments]
+        self.first: str = self.timepoints[0]
+        self.last: str = self.timepoints[-1]
+        self.sessions: int | None = schedule.get("sessions")
+        self.title: str = report_title(protocol.get("title"), synthetic=self.synthetic)
+
+    @property
+    def suppressed(self) -> str:
+        """The mark of a suppressed count."""
+        return f"suppressed (<{self.k})"
+
+    def hidden_mark(self, p: Mapping[str, Any] | None) -> str:
+        """The truthful mark of a hidden Proportion: "<k" for a small cell, or that it was
+        hidden to protect one (results.json ``hidden``: "complement"); never computed here."""
+        return COMPLEMENT_MARK if (p or {}).get("hidden") == "complement" else self.suppressed
+
+    @property
+    def short_suppressed(self) -> str:
+        return f"<{self.k}"
+
+    def tp(self, t: str) -> str:
+        """Timepoint label: "Baseline" or "After session 6"."""
+        return "Baseline" if str(t) == "0" else f"After session {t}"
+
+    def tp_short(self, t: str) -> str:
+        return "Baseline" if str(t) == "0" else f"Session {t}"
+
+    def count(self, c: Any) -> str:
+        """A count with thousands separators, or the suppression mark."""
+        return self.suppressed if c is None else f"{c:,}"
+
+    def prop(self, p: Mapping[str, Any] | None, *, ci: bool = True) -> str:
+        """ "55.4% (219/395; 95% CI 50.5\u201360.2)" or the suppression mark."""
+        return fmt_prop(p, self, ci=ci)
+
+    @property
+    def suppression_note(self) -> str:
+        """What the suppression mark means: small, or hidden so that a small count cannot be recovered."""
+        return (
+            f"\u201c{self.suppressed}\u201d: a count of 1 to {self.k - 1} patients, or a count hidden so that such "
+            "a count cannot be recovered from totals (complementary suppression); its percentage and interval are "
+            "not shown."
+        )
+
+    def synthetic_note(self) -> str:
+        return "SYNTHETIC DATA: simulated patients, not real outcomes." if self.synthetic else ""
+
+
+def report_title(plan_title: Any, *, synthetic: bool) -> str:
+    """The report's title: the plan's own, else a neutral one; the demo's title only on synthetic output.
+
+    The default plan carries the reference study's title (``protocol.DEFAULT_TITLE``), so a
+    plan that never set ``title`` resolves to it; on a user's real data that would put the
+    demo's program name on their report, so it reads as the neutral title instead.
+    """
+    from burnout.plan import DEFAULT_TITLE
+
+    title = literal(plan_title).strip() if plan_title else ""
+    if not title or (title == DEFAULT_TITLE and not synthetic):
+        return NEUTRAL_TITLE
+    return title
+
+
+def sae_rate_cells(p: Mapping[str, Any] | None) -> tuple[str, str]:
+    """The serious-adverse-event rate and its interval, both per 1,000 sessions: ("0.00", "0.00–1.62").
+
+    One unit for the rate wherever it is shown (key findings, the safety table, the
+    terminal summary); the results tree holds it per session (``rate``, ``ci``).
+    """
+    p = p or {}
+    rate, ci = p.get("rate"), p.get("ci")
+    shown = NDASH if not _finite(rate) else fmt_num(SAE_PER * rate)
+    if not ci or not all(_finite(v) for v in ci):
+        return shown, NDASH
+    return shown, f"{fmt_num(SAE_PER * ci[0])}{NDASH}{fmt_num(SAE_PER * ci[1])}"
+
+
+def fmt_sae(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
+    """Serious adverse events as prose: "0 in 2,370 sessions (0.00 per 1,000 sessions; 95% CI 0.00–1.62)"."""
+    if not p:
+        return NDASH
+    n = p.get("n")
+    sessions = f" in {n:,} sessions" if isinstance(n, int) else ""
+    if p.get("suppressed") or p.get("count") is None:
+        return ctx.suppressed + sessions
+    rate, ci = sae_rate_cells(p)
+    text = f"{p['count']:,}{sessions} ({rate} {SAE_UNIT}"
+    return text + (f"; 95% CI {ci})" if ci != NDASH else ")")
+
+
+def severe_profile(ctx: Ctx) -> tuple[Any, dict[str, Any]]:
+    """``burnout_at_baseline`` and its two Proportions, hidden whole when their denominator is suppressed.
+
+    The Proportions' ``n`` is ``burnout_at_baseline``; showing it (or a rate) beside a
+    suppressed ``burnout_at_baseline`` would reveal the hidden count.
+    """
+    prof = ctx.results.get("profiles") or {}
+    base = prof.get("burnout_at_baseline")
+    props = {k: prof[k] for k in ("burnout_resolved", "burnout_to_engaged") if k in prof}
+    if base is None:
+        props = {k: dict(HIDDEN) for k in props}
+    return base, props
+
+
+def _timepoints_from(results: Mapping[str, Any]) -> list[str]:
+    for s in SUBSCALES:
+        tps = results.get("subscales", {}).get(s, {}).get("timepoints")
+        if tps:
+            return list(tps)
+    return ["0"]
+
+
+def fmt_count(c: Any, k: int) -> str:
+    """A count, or ``suppressed (<k)``."""
+    return f"suppressed (<{k})" if c is None else f"{c:,}"
+
+
+def fmt_prop(p: Mapping[str, Any] | None, ctx: Ctx, *, ci: bool = True) -> str:
+    """A Proportion as prose text."""
+    if not p:
+        return NDASH
+    if p.get("suppressed") or p.get("count") is None:
+        n = p.get("n")
+        return ctx.hidden_mark(p) + ("" if n is None else f" of {n:,}")
+    if p.get("rate") is None:
+        return f"{p['count']:,}/{p['n']:,}"
+    text = f"{fmt_pct(p['rate'])} ({p['count']:,}/{p['n']:,}"
+    if ci and p.get("ci"):
+        text += f"; 95% CI {fmt_pct_ci(p['ci'])}"
+    return text + ")"
+
+
+def fmt_pooled(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
+    """A pooled (multiple-imputation) rate as prose: "69.0% (95% CI 65.4\u201372.3)"; it has no count."""
+    if not p:
+        return NDASH
+    if p.get("suppressed"):
+        return ctx.suppressed
+    if p.get("rate") is None:
+        return NDASH
+    text = fmt_pct(p["rate"])
+    if p.get("ci"):
+        text += f" (95% CI {fmt_pct_ci(p['ci'])})"
+    return text
+
+
+def get(tree: Any, *path: str, default: Any = None) -> Any:
+    """``tree[path[0]][path[1]]...`` or ``default`` when any step is missing."""
+    node = tree
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
+def join_words(items: Iterable[str]) -> str:
+    """ "a, b and c"."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def conf_label(ctx: Ctx) -> str:
+    c = get(ctx.results, "protocol", "analysis", "confidence", default=0.95)
+    return f"{fmt_num(100 * c, 0 if float(100 * c).is_integer() else 1)}%"
+
+
+def level_label(level: object) -> str:
+    """A subgroup level for display: first letter upper-case, number ranges with an en dash."""
+    text = literal(level)
+    if any(ch.isdigit() for ch in text):
+        text = text.replace("-", NDASH)
+    return text[:1].upper() + text[1:]
+
+
+def fmt_plain(x: Any) -> str:
+    """A plan value as written (4.8, 1.0, -0.5), no rounding."""
+    if not _finite(x):
+        return NDASH
+    text = repr(float(x)) if isinstance(x, float) else str(x)
+    return text.replace("-", MINUS)
+
+
+_QUOTED_ID = re.compile(r"""\b(patient(?:_id)?s?)\s*(?:=\s*)?(['"])(?:(?!\2).)*\2""", re.I)
+
+
+def scrub_ids(text: str) -> str:
+    """Drop a quoted patient id from a validation warning ("patient 'P0042'" -> "patient [id withheld]").
+
+    Validation warnings are written for the person fixing the files and may name a
+    patient; the report is shared, so no identifier may appear in it.
+    """
+    return _QUOTED_ID.sub(lambda m: f"{m.group(1)} [id withheld]", text)

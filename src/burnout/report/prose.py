@@ -1,0 +1,301 @@
+"""Display formatting and generated prose for the report. (prose)."""
+
+from __future__ import annotations
+
+from burnout.report.format import (
+    Ctx,
+    _finite,
+    conf_label,
+    differencing_note,
+    esc,
+    fmt_ci,
+    fmt_num,
+    fmt_p_eq,
+    fmt_pct,
+    fmt_plain,
+    fmt_pooled,
+    fmt_prop,
+    fmt_sae,
+    fmt_signed,
+    get,
+    join_words,
+    scrub_ids,
+    severe_profile,
+)
+from burnout.report.labels import COMPLEMENT_MARK, NDASH, OUTCOME_LABELS, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
+
+# ---------------------------------------------------------------------------- prose
+
+
+def summary_points(ctx: Ctx) -> list[str]:
+    """Key findings, one HTML sentence each, generated from the numbers."""
+    r = ctx.results
+    out: list[str] = []
+    flow = r.get("flow", {})
+    completion = flow.get("completion")
+    out.append(
+        "<strong>Participants.</strong> "
+        f"Of {esc(ctx.count(flow.get('patients')))} patients in the cohort, {esc(ctx.count(flow.get('threshold_met')))} "
+        f"met the burnout threshold at baseline; {esc(fmt_prop(completion, ctx))} completed every session and every "
+        f"assessment and form the analysed (completer) cohort. All other figures below are among completers unless stated."
+    )
+    change_bits = []
+    for s in SUBSCALES:
+        tps = get(r, "subscales", s, "timepoints", default={})
+        b, e = tps.get(ctx.first), tps.get(ctx.last)
+        if not b or not e or e.get("change") is None:
+            continue
+        es = e.get("effect_size") or {}
+        change_bits.append(
+            f"{SUBSCALE_LABELS[s]} {fmt_num(b.get('mean'))} \u2192 {fmt_num(e.get('mean'))} "
+            f"(change {fmt_signed(e.get('change'))}, 95% CI {fmt_ci(e.get('change_ci'))}; "
+            f"d<sub>z</sub> {fmt_num(es.get('dz'))}, 95% CI {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)})"
+        )
+    if change_bits:
+        out.append(
+            f"<strong>Scores.</strong> Mean, {ctx.tp(ctx.first).lower()} \u2192 {ctx.tp(ctx.last).lower()}: "
+            + "; ".join(change_bits)
+            + "."
+        )
+    resp = [
+        f"{SUBSCALE_LABELS[s]} {esc(fmt_prop(get(r, 'subscales', s, 'response'), ctx))}"
+        for s in SUBSCALES
+        if get(r, "subscales", s, "response")
+    ]
+    if resp:
+        q = get(r, "comparison", "cochran_q") or {}
+        qtxt = ""
+        if q.get("p") is not None:
+            differ = "differed" if q["p"] < 0.05 else "did not differ detectably"
+            qtxt = (
+                f" Response rates {differ} across subscales (Cochran's Q = {fmt_num(q.get('statistic'))}, "
+                f"df = {q.get('df')}, {fmt_p_eq(q.get('p'))})."
+            )
+        mc = get(r, "protocol", "response", "min_change")
+        rule = f"improved by \u2265 {fmt_plain(mc)} point" if _finite(mc) else "improved by the plan's minimum change"
+        out.append(f"<strong>Response</strong> ({rule}): " + "; ".join(resp) + "." + qtxt)
+    rs = r.get("responders") or {}
+    short = {"at_least_1": "\u2265 1", "at_least_2": "\u2265 2", "all_3": "all 3"}
+    if rs:
+        out.append(
+            "<strong>Responded on how many subscales.</strong> "
+            + "; ".join(f"{short[k]}: {esc(fmt_prop(v, ctx))}" for k, v in rs.items() if k in short)
+            + "."
+        )
+    below = get(r, "below_threshold", ctx.last)
+    if below:
+        out.append(
+            f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}."
+        )
+    prof = r.get("profiles") or {}
+    if "burnout_at_baseline" in prof:
+        base, sev = severe_profile(ctx)
+        out.append(
+            "<strong>Burnout profile.</strong> "
+            f"Of {esc(ctx.count(base))} completers in the Burnout profile at baseline, "
+            f"{esc(fmt_prop(sev.get('burnout_resolved'), ctx))} had left it {ctx.tp(ctx.last).lower()} and "
+            f"{esc(fmt_prop(sev.get('burnout_to_engaged'), ctx))} were Engaged."
+        )
+    se = r.get("side_effects") or {}
+    se_bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in se.items() if k.isdigit()]
+    if se_bits:
+        sae = se.get("serious_adverse_events")
+        sae_txt = ""
+        if sae:
+            sae_txt = f" Serious adverse events: {esc(fmt_sae(sae, ctx))}."
+        out.append("<strong>Safety.</strong> Side effects reported by " + join_words(se_bits) + "." + sae_txt)
+    het = _heterogeneity_findings(ctx)
+    if het:
+        out.append("<strong>Subgroups.</strong> " + het)
+    itt = r.get("itt")
+    if itt and get(itt, "worst_case", "responders", "at_least_1"):
+        mi = get(itt, "multiple_imputation", "responders", "at_least_1")
+        mi_txt = f" and {esc(fmt_pooled(mi, ctx))} with multiple imputation of the missing scores" if mi else ""
+        comp = get(r, "responders", "at_least_1")
+        comp_txt = f", against {esc(fmt_prop(comp, ctx))} among completers" if comp else ""
+        out.append(
+            f"<strong>Beyond completers.</strong> Counting all {esc(ctx.count(itt.get('threshold_met')))} who met the "
+            f"threshold, responders on at least 1 subscale were {esc(fmt_prop(get(itt, 'worst_case', 'responders', 'at_least_1'), ctx))} "
+            f"if every non-completer is counted as a non-responder (worst case){mi_txt}{comp_txt}."
+        )
+    out.append(
+        "<strong>Interpretation.</strong> These are observational, completer-only estimates without a control group: they describe what happened to "
+        "patients who finished the program, not what the program caused."
+    )
+    return out
+
+
+def _heterogeneity_findings(ctx: Ctx) -> str:
+    subgroups = ctx.results.get("subgroups") or {}
+    tested, flagged = [], []
+    for var, body in subgroups.items():
+        for outcome, h in (body.get("heterogeneity") or {}).items():
+            if h.get("p") is None:
+                continue
+            tested.append((var, outcome))
+            if h["p"] < 0.05:
+                flagged.append(
+                    f"{VARIABLE_LABELS.get(var, var)} on {OUTCOME_LABELS.get(outcome, outcome)} ({fmt_p_eq(h['p'])})"
+                )
+    if not tested:
+        return ""
+    if not flagged:
+        return (
+            f"Response did not differ detectably between subgroups ({len(tested)} heterogeneity tests across "
+            f"{join_words(VARIABLE_LABELS.get(v, v).lower() for v in subgroups)}, all p \u2265 0.05; not adjusted for multiplicity)."
+        )
+    return (
+        f"Of {len(tested)} subgroup heterogeneity tests (not adjusted for multiplicity), {len(flagged)} had p < 0.05: "
+        + esc("; ".join(flagged))
+        + "."
+    )
+
+
+def methods_paragraphs(ctx: Ctx) -> list[str]:
+    """Methods, generated from the plan: definitions, thresholds, rules and statistics."""
+    p = ctx.results.get("protocol", {})
+    elig = p.get("eligibility", {})
+    sched = p.get("schedule", {})
+    scoring = p.get("scoring", {})
+    resp = p.get("response", {})
+    conf = conf_label(ctx)
+    assessments = [str(a) for a in sched.get("assessments", ctx.timepoints)]
+    follow = [a for a in assessments if a != "0"]
+    out = [
+        "<strong>Design.</strong> Retrospective, observational cohort of patients treated in routine care; there is "
+        "no control group and treatment was not randomised.",
+        "<strong>Instrument.</strong> Maslach Burnout Inventory\u2013General Survey (MBI-GS): 16 items scored 0 (never) "
+        "to 6 (every day). Subscale scores are the mean of their items: Exhaustion (items 1, 2, 3, 4, 6), Cynicism "
+        "(8, 9, 13, 14, 15) and Professional Efficacy (5, 7, 10, 11, 12, 16); higher Exhaustion and Cynicism and lower "
+        f"Professional Efficacy are worse. A subscale with more than {scoring.get('max_missing_items', 1)} blank "
+        "item(s) is not scored; otherwise it is the mean of the answered items. Item wording is licensed and never shown.",
+        f"<strong>Burnout threshold (eligibility).</strong> Exhaustion \u2265 {fmt_plain(elig.get('exhaustion_min'))} and "
+        f"(Cynicism \u2265 {fmt_plain(elig.get('cynicism_min'))} or Professional Efficacy \u2264 "
+        f"{fmt_plain(elig.get('efficacy_max'))}), applied at baseline; the same rule defines being below the threshold "
+        "at later assessments. Cut-offs are compared exactly (no floating-point rounding of a patient's score).",
+        f"<strong>Schedule and completers.</strong> {sched.get('sessions', NDASH)} sessions; MBI-GS at baseline and after "
+        f"session{'s' if len(follow) != 1 else ''} {join_words(follow)}. A completer met the threshold, had every "
+        "session and had every scheduled assessment scored. Exclusions are counted in sequence: no scored baseline, "
+        "below the threshold, missed a session, missed an assessment.",
+        f"<strong>Response.</strong> An improvement of at least {fmt_plain(resp.get('min_change'))} point(s) on a "
+        f"subscale from {ctx.tp(ctx.first).lower()} to {ctx.tp(ctx.last).lower()} (a decrease for Exhaustion and "
+        "Cynicism, an increase for Professional Efficacy). Responders on at least 1, at least 2 and all 3 subscales "
+        "are counted per patient.",
+        f"<strong>Statistics.</strong> Proportions with {conf} Wilson score intervals; means and mean changes with "
+        f"{conf} t intervals (sample SD, n \u2212 1) and paired t tests. Effect size d<sub>z</sub> = mean change / SD of "
+        "the change, with a confidence interval from the noncentral t distribution, labelled by Cohen's convention "
+        "(|d<sub>z</sub>| < 0.2 negligible, < 0.5 small, < 0.8 medium, otherwise large). Because the same patients "
+        "answered all three subscales, response rates are compared with Cochran's Q and pairwise McNemar tests with "
+        "Holm's correction rather than by overlap of intervals. Whether a subscale had plateaued is a paired t test "
+        "of the last two assessments. Subgroup heterogeneity: Pearson's \u03c7\u00b2 test of the level \u00d7 response "
+        "table, or an exact conditional test (Fisher; Freeman\u2013Halton) when expected counts are small; tests are not "
+        "adjusted for multiplicity.",
+        profiles_method(ctx),
+        f"<strong>Privacy.</strong> Any count from 1 to {ctx.k - 1} is suppressed in every table, figure and file "
+        f"(min_cell_count = {ctx.k}), with complementary suppression where a hidden count could be recovered from "
+        f"totals; suppressed cells read \u201c{esc(ctx.suppressed)}\u201d and their rates and intervals are not shown. "
+        f"Cells hidden only to protect a small cell read \u201c{COMPLEMENT_MARK}\u201d; statistics over fewer than "
+        f"{ctx.k} patients are not shown. No patient identifier appears in any output. " + differencing_note(ctx),
+    ]
+    extras = []
+    r = ctx.results
+    if "itt" in r:
+        extras.append(
+            "<strong>Beyond completers (intention to treat).</strong> Everyone who met the threshold forms the "
+            "denominator. The worst case counts every non-completer as a non-responder; multiple imputation imputes "
+            "missing follow-up scores and pools response rates with Rubin's rules; a linear mixed model estimates mean "
+            "scores from every available assessment. The imputation model and the mixed model's assumptions are "
+            "stated in the Beyond completers section."
+        )
+    if get(r, "attrition", "reach") or get(r, "attrition", "completion_by_subgroup"):
+        extras.append(
+            "<strong>Attrition.</strong> Among everyone who met the threshold: the share who attended at least each "
+            "number of sessions, and completion within each subgroup, as proportions with Wilson intervals; completers "
+            "and non-completers are compared at baseline by standardized mean differences."
+        )
+    if "phq9" in r:
+        extras.append(
+            "<strong>Depression (PHQ-9).</strong> Totals 0\u201327 among completers with a total at baseline; response is a "
+            "fall of at least 50%, remission a last total below 5, among those with baseline total \u2265 10. The change in "
+            "each subscale is regressed on the change in PHQ-9 (ordinary least squares); the intercept is the subscale "
+            "change expected with no change in depression."
+        )
+    if "reliable_change" in r:
+        extras.append(
+            "<strong>Reliable change.</strong> Jacobson\u2013Truax reliable change index, |RCI| > 1.96, from the baseline SD "
+            "and Cronbach's \u03b1."
+        )
+    return out + extras
+
+
+def profiles_method(ctx: Ctx) -> str:
+    p = ctx.results.get("protocol", {}).get("profiles", {})
+    cut = get(ctx.results, "profiles", "cutoffs") or {}
+    raw = cut.get("raw") or {}
+    method = cut.get("method", p.get("method"))
+    reference = cut.get("reference", p.get("reference"))
+    ops = {"exhaustion": "\u2265", "cynicism": "\u2265", "professional_efficacy": "\u2264"}
+    if method == "zscore":
+        ref = (
+            "the analysed cohort (completers) at baseline"
+            if reference == "baseline"
+            else "the population norms given in the plan"
+        )
+        bounds = join_words(
+            f"{SUBSCALE_LABELS[s]} z {ops[s]} {fmt_plain(p.get(s))}"
+            + (f" (raw {ops[s]} {fmt_num(raw[s], 3)})" if s in raw else "")
+            for s in SUBSCALES
+        )
+        basis = f"z-scores against {ref}"
+    else:
+        bounds = join_words(f"{SUBSCALE_LABELS[s]} {ops[s]} {fmt_plain(p.get(s))}" for s in SUBSCALES)
+        basis = "raw 0\u20136 scores"
+    return (
+        "<strong>Burnout profiles</strong> (after Leiter &amp; Maslach, 2016). A subscale is critical on "
+        f"{basis}: {bounds}. Burnout = Exhaustion and Cynicism critical; Overextended = Exhaustion only; "
+        "Disengaged = Cynicism only; Ineffective = neither, Professional Efficacy critical; Engaged = none critical. "
+        "The boundaries are an assumption of the plan (the reference study did not publish them)."
+    )
+
+
+def limitations(ctx: Ctx) -> list[str]:
+    """Limitations generated from the numbers and every assumption the plan made."""
+    r = ctx.results
+    flow = r.get("flow", {})
+    completion = flow.get("completion") or {}
+    rate = completion.get("rate")
+    p = r.get("protocol", {})
+    prof = p.get("profiles", {})
+    out = [
+        f"<strong>Completer-only denominator.</strong> The main estimates are among the "
+        f"{esc(ctx.count(flow.get('completers')))} completers, {esc(fmt_pct(rate))} of the "
+        f"{esc(ctx.count(flow.get('threshold_met')))} who met the threshold. Patients who stopped early may have done "
+        "better or worse; completer rates can overstate the program's effect on everyone who starts it"
+        + (" (see Beyond completers)." if "itt" in r else "; no intention-to-treat analysis is reported."),
+        "<strong>Observational design.</strong> Without a control group, improvement cannot be attributed to the "
+        "treatment: regression to the mean (patients were selected for high scores), natural recovery, time off work "
+        "and co-interventions can all produce change.",
+        "<strong>Overlap with depression.</strong> Exhaustion and Cynicism overlap with depressive symptoms; change on "
+        "the MBI-GS may partly reflect change in depression"
+        + (" (see the PHQ-9 analysis)." if "phq9" in r else "; no paired depression measure is reported."),
+        "<strong>Self-report.</strong> Outcomes and side effects are self-reported, unblinded and assessed by the "
+        "treating program; side effects were asked only at assessment sessions.",
+        f"<strong>Assumptions of the plan.</strong> The response threshold ({fmt_plain(get(p, 'response', 'min_change'))} "
+        "point) and the burnout threshold are the reference study's choices, not validated clinical cut-offs. "
+        "Profile boundaries are an assumption: "
+        + (
+            "z-scores against the analysed cohort at baseline, so profiles are relative to this cohort (not to a "
+            "working population) and are not comparable across programs."
+            if prof.get("method") == "zscore" and prof.get("reference") == "baseline"
+            else "z-scores against the norms given in the plan."
+            if prof.get("method") == "zscore"
+            else "raw-score boundaries given in the plan."
+        )
+        + f" A subscale with up to {get(p, 'scoring', 'max_missing_items', default=1)} blank item(s) is scored from "
+        "the answered items, assuming the missing items resemble them. Subgroup tests are exploratory and not adjusted "
+        f"for multiplicity; counts below {ctx.k} are suppressed, which hides some subgroup and profile estimates.",
+    ]
+    warnings = r.get("warnings") or []
+    if warnings:
+        out.append("<strong>Data warnings.</strong> " + " ".join(esc(scrub_ids(w).rstrip(".")) + "." for w in warnings))
+    return out

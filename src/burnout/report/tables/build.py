@@ -1,0 +1,72 @@
+"""The report's tables: one definition, two renderings. (build)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from burnout.report.format import Ctx
+from burnout.report.tables.extended import (
+    _beyond,
+    _completion,
+    _mixed,
+    _phq9,
+    _phq9_adjusted,
+    _reach,
+    _reliability,
+    _reliable,
+)
+from burnout.report.tables.model import Table
+from burnout.report.tables.outcomes import (
+    _below,
+    _comparison,
+    _heterogeneity_csv,
+    _profiles,
+    _response,
+    _safety,
+    _severe,
+    _subgroups,
+    _transitions,
+)
+from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _plateau, _trajectories
+
+__all__ = ["build_tables"]
+
+
+BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
+    "analysis_plan": _plan,
+    "participant_flow": _flow,
+    "baseline_characteristics": _baseline,
+    "trajectories": _trajectories,
+    "effect_sizes": _effect_sizes,
+    "plateau": _plateau,
+    "response": _response,
+    "response_comparison": _comparison,
+    "below_threshold": _below,
+    "profiles": _profiles,
+    "profile_transitions": _transitions,
+    "burnout_profile_resolution": _severe,
+    "side_effects": _safety,
+    "subgroups": _subgroups,
+    "beyond_completers": _beyond,
+    "itt_mixed_model": _mixed,
+    "completion_by_subgroup": _completion,
+    "reach": _reach,
+    "phq9": _phq9,
+    "phq9_adjusted": _phq9_adjusted,
+    "reliable_change": _reliable,
+    "reliability": _reliability,
+}
+
+
+def build_tables(ctx: Ctx) -> dict[str, Table]:
+    """Every table whose numbers are present, keyed by CSV file stem."""
+    out: dict[str, Table] = {}
+    for key, build in BUILDERS.items():
+        table = build(ctx)
+        if table is not None:
+            out[key] = table
+    het = _heterogeneity_csv(ctx, out.get("subgroups"))
+    if het is not None:
+        out[het.key] = het
+    return out

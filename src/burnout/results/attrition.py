@@ -1,0 +1,110 @@
+"""From exact aggregates to the results.json tree (the contract in results.md). (attrition)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from burnout import privacy
+from burnout.instrument import SCALE, SUBSCALES
+
+if TYPE_CHECKING:
+    from burnout.measures import Measures
+    from burnout.plan import Protocol
+from burnout.results._common import _chain
+
+TABLE1_LABELS = {
+    "age": "Age, years",
+    "female": "Female",
+    "subcutaneous": "Subcutaneous route",
+    "exhaustion": "Exhaustion (0-6)",
+    "cynicism": "Cynicism (0-6)",
+    "professional_efficacy": "Professional Efficacy (0-6)",
+    "phq9": "PHQ-9 total (0-27)",
+}
+
+
+TABLE1_LEVELS = {"female": ("sex", "female"), "subcutaneous": ("route", "subcutaneous")}
+"""The subgroup level each binary Table 1 row counts."""
+
+
+def _attrition(
+    m: Measures,
+    protocol: Protocol,
+    pub: privacy.Publisher,
+    hidden_levels: dict[str, dict[str, privacy.HiddenReason]],
+    *,
+    comp_pub: bool,
+    itt_pub: bool,
+) -> dict[str, Any]:
+    """Table 1 (completers vs non-completers at baseline), reach per session, completion by subgroup.
+
+    A group's size is published only when both flow totals are (non-completers are
+    their difference). A continuous row's n is the group minus those with the value
+    missing, a family: with few missing, n is hidden (mean and SD stay, they do not give
+    n back). A binary row's denominator is the group when few are unknown (unknown is a
+    cell of the family, never published), else those with a known value.
+    """
+    from burnout.scoring import PHQ9_SCALE
+
+    a = m.attrition
+    group_n = {"completers": m.completers, "non_completers": m.threshold_met - m.completers}
+    group_pub = {"completers": comp_pub, "non_completers": comp_pub and itt_pub}
+    scale = {"age": 1, "phq9": PHQ9_SCALE} | {s: SCALE for s in SUBSCALES}
+    table1: dict[str, Any] = {}
+    smd: dict[str, float | None] = {}
+    for name in a.continuous["completers"]:
+        groups = {}
+        stats = []
+        for g in ("completers", "non_completers"):
+            mo = a.continuous[g][name]
+            if not (group_pub[g] and pub.enough(mo.n) and mo.n > 0):
+                pub.note("statistic", 3)
+                groups[g] = {"n": None, "mean": None, "sd": None}
+                stats.append((None, None))
+                continue
+            mean = mo.total / mo.n / scale[name]
+            sd = (mo.centered_ss() / (mo.n - 1)) ** 0.5 / scale[name] if mo.n > 1 else None
+            n_shown = pub.count(mo.n, hide=pub.small(group_n[g] - mo.n))
+            groups[g] = {"n": n_shown, "mean": mean, "sd": sd}
+            stats.append((mean, sd))
+        (m1, s1), (m2, s2) = stats
+        d = None
+        if None not in (m1, m2, s1, s2) and (s1**2 + s2**2) > 0:  # type: ignore[operator]  # the None check above is invisible to mypy
+            d = (m1 - m2) / ((s1**2 + s2**2) / 2) ** 0.5  # type: ignore[operator]  # the None check above is invisible to mypy
+        smd[name] = d
+        table1[name] = {"label": TABLE1_LABELS[name], "kind": "continuous", **groups, "smd": d}
+    for name in a.binary["completers"]:
+        groups = {}
+        rates = []
+        for g in ("completers", "non_completers"):
+            yes, n = a.binary[g][name]
+            denominator = group_n[g] if pub.small(group_n[g] - n) else n
+            # the same cell as a subgroup level (female of sex, subcutaneous of route): the same treatment
+            variable, level = TABLE1_LEVELS[name]
+            if level in hidden_levels.get(variable, {}):
+                groups[g] = pub.hidden(hidden_levels[variable][level], n=denominator if group_pub[g] else None)
+            else:
+                groups[g] = pub.prop(yes, denominator, n_published=group_pub[g])
+            # the SMD comes from the published shares only (issue 12: an SMD beside a hidden count solved it)
+            rates.append(groups[g]["rate"])
+        p1, p2 = rates
+        d = None
+        if p1 is not None and p2 is not None:
+            pooled = (p1 * (1 - p1) + p2 * (1 - p2)) / 2
+            d = (p1 - p2) / pooled**0.5 if pooled > 0 else None
+        smd[name] = d
+        table1[name] = {"label": TABLE1_LABELS[name], "kind": "binary", **groups, "smd": d}
+    # consecutive differences are patients who stopped after exactly j sessions
+    reach = _chain({str(j): c for j, c in a.reach.items() if j > 0}, m.threshold_met, pub, itt_pub)
+    completion = {
+        var: {
+            level: (
+                pub.hidden(hidden_levels[var][level])
+                if level in hidden_levels.get(var, {})
+                else pub.prop(c, n, n_published=itt_pub)
+            )
+            for level, (c, n) in levels.items()
+        }
+        for var, levels in a.completion_by_subgroup.items()
+    }
+    return {"table1": table1, "baseline_smd": smd, "reach": reach, "completion_by_subgroup": completion}

@@ -1,0 +1,358 @@
+"""From exact aggregates to the results.json tree (the contract in results.md). (build)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from burnout import privacy
+from burnout import stats as est
+from burnout.cohort import PROFILES
+from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
+
+if TYPE_CHECKING:
+    from burnout.measures import BeyondMeasures, Measures
+    from burnout.plan import Protocol
+from burnout.results._common import _pair, _responder_chain, _withheld
+from burnout.results.attrition import _attrition
+from burnout.results.flow import _flow, _hidden_levels
+
+__all__ = ["SCHEMA_VERSION", "WARNINGS_LOG", "build_results", "dumps", "warnings_log"]
+
+SCHEMA_VERSION = 1
+
+
+def dumps(tree: dict[str, Any]) -> str:
+    """Canonical JSON text of a results tree (NaN is never written: it becomes null)."""
+    return json.dumps(_clean(tree), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _points(units: float) -> float:
+    return units / SCALE
+
+
+def build_results(
+    m: Measures,
+    protocol: Protocol,
+    *,
+    meta: dict[str, Any],
+    warnings: list[str],
+    beyond: BeyondMeasures | None = None,
+) -> dict[str, Any]:
+    """Assemble the results tree from the aggregates, with privacy suppression applied.
+
+    ``beyond`` adds the analyses beyond the reference study (itt, phq9,
+    reliable_change, reliability; results.md, second part).
+    """
+    privacy.check_cohort_size(m.patients, min_cohort=protocol.privacy.min_cohort)
+    k = protocol.privacy.min_cell_count
+    conf = protocol.analysis.confidence
+    pub = privacy.Publisher.for_plan(protocol)
+    assessments = list(protocol.schedule.assessments)
+    first, last = assessments[0], assessments[-1]
+
+    # -- flow --------------------------------------------------------------------
+    flow = _flow(m, pub)
+    comp_pub = flow["completers"] is not None  # every statistic over the completers needs their n
+    itt_pub = flow["threshold_met"] is not None
+
+    def prop(count: int, n: int, *, n_published: bool = True) -> dict[str, Any]:
+        return pub.prop(count, n, n_published=n_published)
+
+    def family(counts: dict[str, int], n: int) -> dict[str, dict[str, Any]]:
+        """Proportions sharing the completers as denominator whose counts add up to it (profiles)."""
+        return pub.family(counts, n, n_published=comp_pub)
+
+    def stats_ok(n: int) -> bool:
+        """Statistics over n completers: n published with them, so n must be a safe count of its
+        family (completers with vs without the score) and the completers' total published."""
+        return comp_pub and pub.enough(n) and not pub.small(m.completers - n)
+
+    # -- trajectories, effect sizes, response -------------------------------------
+    subscales: dict[str, Any] = {}
+    for s in SUBSCALES:
+        base = m.scores[(s, first)]
+        base_mean = _points(base.total / base.n) if base.n else None
+        timepoints: dict[str, Any] = {}
+        for t in assessments:
+            mo = m.scores[(s, t)]
+            sc = est.mean_summary(mo.n, mo.total, mo.total_sq, scale=SCALE, confidence=conf)
+            entry: dict[str, Any] = {"n": sc.n, "mean": sc.mean, "sd": sc.sd, "ci": _pair(sc.ci)}
+            if t != first:
+                ch = m.changes[(s, t)]
+                pc = est.paired_change(ch.n, ch.total, ch.total_sq, scale=SCALE, confidence=conf)
+                entry |= {
+                    "change": pc.mean,
+                    "change_sd": pc.sd,
+                    "change_ci": _pair(pc.ci),
+                    "percent_change": (100 * pc.mean / base_mean) if (pc.mean is not None and base_mean) else None,
+                    "t": pc.t,
+                    "df": pc.df,
+                    "p": pc.p,
+                    "effect_size": {"dz": pc.dz, "ci": _pair(pc.dz_ci), "label": pc.dz_label, "method": "noncentral t"},
+                    # the good direction, so a reader needn't recall which way each subscale improves
+                    "improved": None if pc.mean is None else (pc.mean * GOOD_DIRECTION[s] > 0),  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
+                }
+            if not stats_ok(mo.n):
+                entry = _withheld(entry, pub)
+            timepoints[str(t)] = entry
+        subscales[s] = {"timepoints": timepoints, "response": prop(m.responders[s], m.completers, n_published=comp_pub)}
+        if s in m.plateau:
+            pl = m.plateau[s]
+            pp = est.paired_change(pl.n, pl.total, pl.total_sq, scale=SCALE, confidence=conf)
+            subscales[s]["plateau"] = {
+                "from": str(assessments[-2]),
+                "to": str(last),
+                "mean_difference": pp.mean,
+                "ci": _pair(pp.ci),
+                "t": pp.t,
+                "df": pp.df,
+                "p": pp.p,
+                "test": "paired t",
+                "plateaued": None if pp.p is None else bool(pp.p >= 0.05 or pp.mean * GOOD_DIRECTION[s] <= 0),  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
+            }
+            if not stats_ok(pl.n):
+                subscales[s]["plateau"] = _withheld(subscales[s]["plateau"], pub, keep=("from", "to", "test"))
+
+    responders = _responder_chain(m.responder_counts, m.completers, pub, comp_pub)
+
+    q = (
+        est.cochran_q(m.response_patterns)
+        if m.response_patterns
+        else est.HypothesisTest(test="not-testable", statistic=None, df=None, p=None, n=0)
+    )
+    pairs = [(a, b) for i, a in enumerate(SUBSCALES) for b in SUBSCALES[i + 1 :]]
+    mcn = []
+    for a, b in pairs:
+        ia, ib = SUBSCALES.index(a), SUBSCALES.index(b)
+        only_a = sum(n for pat, n in m.response_patterns.items() if pat[ia] and not pat[ib])
+        only_b = sum(n for pat, n in m.response_patterns.items() if pat[ib] and not pat[ia])
+        r = est.mcnemar(only_a, only_b)
+        # The discordant counts are not published, but with the margins they could be
+        # solved back from the statistic: withhold the test when either is small.
+        # So are the margins (each subscale's responders): withhold it when one is hidden.
+        hidden = (
+            pub.small(only_a)
+            or pub.small(only_b)
+            or subscales[a]["response"]["suppressed"]
+            or subscales[b]["response"]["suppressed"]
+        )
+        if hidden:
+            pub.note("test")
+        mcn.append((a, b, r, hidden))
+    holm = est.holm([None if hidden else r.p for _, _, r, hidden in mcn])
+    # Cochran's Q is a function of its margins only (each subscale's responders and the
+    # responder chain): with one of them hidden, Q pins it (issue 12), so Q is withheld.
+    q_hidden = (
+        not comp_pub
+        or any(subscales[s]["response"]["suppressed"] for s in SUBSCALES)
+        or any(p["suppressed"] for p in responders.values())
+    )
+    comparison = {
+        "cochran_q": (
+            pub.withheld_test(q.test) if q_hidden else {"statistic": q.statistic, "df": q.df, "p": q.p, "test": q.test}
+        ),
+        "mcnemar": {
+            f"{a}|{b}": (
+                {"statistic": None, "df": None, "p": None, "p_holm": None, "test": r.test, "suppressed": True}
+                if hidden
+                else {"statistic": r.statistic, "df": r.df, "p": r.p, "p_holm": ph, "test": r.test, "suppressed": False}
+            )
+            for (a, b, r, hidden), ph in zip(mcn, holm, strict=True)
+        },
+    }
+
+    below = {str(t): prop(m.below_threshold[t], m.completers, n_published=comp_pub) for t in assessments}
+
+    # -- profiles -----------------------------------------------------------------
+    profiles: dict[str, Any] = {}
+    classified = m.profile_cutoffs.description != "not computed"
+    for t in assessments:
+        if classified:
+            profiles[str(t)] = family(dict(m.profiles[t]), m.completers)
+        else:
+            n_shown = m.completers if comp_pub else None
+            profiles[str(t)] = {
+                p: {"count": None, "n": n_shown, "rate": None, "ci": None, "suppressed": False} for p in PROFILES
+            }
+    safe_matrix = privacy.suppress_matrix(m.transitions, min_cell_count=k)
+    matrix_json: dict[str, Any] | None = safe_matrix.to_json() if classified else None
+    if matrix_json is not None and not comp_pub:  # its grand total is the completers
+        matrix_json = {a: dict.fromkeys(cols) for a, cols in matrix_json.items()}
+        pub.note("complement", sum(len(cols) for cols in matrix_json.values()))
+    elif matrix_json is not None:
+        pub.note("small", len(safe_matrix.primary))
+        pub.note("complement", len(safe_matrix.suppressed - safe_matrix.primary))
+    profiles["transitions"] = {"from": str(first), "to": str(last), "counts": matrix_json}
+    burnout_base = m.profiles[first]["burnout"]
+    row = m.transitions["burnout"]
+    profiles["burnout_at_baseline"] = profiles[str(first)]["burnout"]["count"]
+    base_shown = profiles["burnout_at_baseline"] is not None
+    # Both are cells (or a row total minus a cell) of the transition matrix: hide them
+    # wherever the matrix hides what they are made of.
+    resolved = prop(
+        burnout_base - row["burnout"],
+        burnout_base,
+        n_published=base_shown and ("burnout", "burnout") not in safe_matrix.suppressed,
+    )
+    to_engaged = prop(
+        row["engaged"], burnout_base, n_published=base_shown and ("burnout", "engaged") not in safe_matrix.suppressed
+    )
+    if base_shown:  # the denominator is a published cell: keep it on a hidden share
+        resolved["n"] = to_engaged["n"] = burnout_base
+    profiles["burnout_resolved"] = resolved
+    profiles["burnout_to_engaged"] = to_engaged
+    cut = m.profile_cutoffs
+    profiles["cutoffs"] = {
+        "method": protocol.profiles.method,
+        "reference": protocol.profiles.reference,
+        "raw": cut.raw(),
+        "description": cut.description,
+    }
+
+    # completers who answered form a family with those who did not (a cell of it): when
+    # the non-answers are few, the denominator is every completer so n does not give them away
+    side_effects: dict[str, Any] = {
+        str(s): prop(yes, m.completers if pub.small(m.completers - n) else n, n_published=comp_pub)
+        for s, (yes, n) in m.side_effects.items()
+    }
+    events, sessions = m.sae
+    side_effects["serious_adverse_events"] = prop(events, sessions)
+
+    subgroups: dict[str, Any] = {}
+    outcomes = [*SUBSCALES, "at_least_1"]
+    hidden_by_variable = _hidden_levels(m, pub, itt_published=itt_pub, completers_published=comp_pub)
+    for variable, completer_levels in m.subgroups.items():
+        var_out: dict[str, Any] = {}
+        # every level of the intention-to-treat set, so a hidden level with no
+        # completers still shows as hidden rather than vanishing (which would reveal 0)
+        zero = {"n": 0, "at_least_1": 0, **{sub: 0 for sub in SUBSCALES}}
+        all_levels = sorted(set(completer_levels) | set(m.attrition.completion_by_subgroup.get(variable, {})))
+        levels = {lv: completer_levels.get(lv, zero) for lv in all_levels}
+        present = [lv for lv in levels if levels[lv]["n"] > 0]
+        hidden_levels = [lv for lv in present if lv in hidden_by_variable[variable]]
+        # responders and non-responders of each level add up to published totals (the
+        # outcome's responders and non-responders): one family each, per outcome
+        per_outcome = {
+            o: pub.protect_jointly(
+                [{lv: levels[lv][o] for lv in present}, {lv: levels[lv]["n"] - levels[lv][o] for lv in present}],
+                hidden=hidden_levels,
+            )
+            if present
+            else frozenset()
+            for o in outcomes
+        }
+        for level in levels:
+            if level in present and level not in hidden_levels:
+                var_out[level] = {
+                    "n": levels[level]["n"],
+                    **{
+                        o: pub.prop(levels[level][o], levels[level]["n"], hide=level in per_outcome[o])
+                        for o in outcomes
+                    },
+                }
+            elif level in hidden_by_variable[variable]:
+                # a small (or complementary-suppressed) group: nothing about it is published
+                reason = hidden_by_variable[variable][level]
+                pub.note(reason)  # its n
+                var_out[level] = {"n": None, **{o: pub.hidden(reason) for o in outcomes}}
+            else:
+                var_out[level] = {"n": 0, **{o: prop(0, 0) for o in outcomes}}
+        # A test on a table with a hidden cell is withheld: an exact or chi-square p-value
+        # singles out the hidden cells among the tables consistent with the margins (issue 12).
+        var_out["heterogeneity"] = {}
+        # So the test is computed over the levels whose every cell is published (a function
+        # of published numbers only) and says which levels those are when some are left out.
+        for o in outcomes:
+            shown = [lv for lv in present if lv not in hidden_levels and lv not in per_outcome[o]]
+            if not comp_pub:
+                test = pub.withheld_test("not-testable")
+            elif len(shown) < len(present):
+                test = est.heterogeneity([(levels[lv][o], levels[lv]["n"]) for lv in shown]).to_json()
+                test["levels"] = shown
+                pub.note("test")
+            else:
+                test = est.heterogeneity([(c[o], c["n"]) for c in levels.values()]).to_json()
+            var_out["heterogeneity"][o] = test
+        subgroups[variable] = var_out
+
+    attrition = _attrition(m, protocol, pub, hidden_by_variable, comp_pub=comp_pub, itt_pub=itt_pub)
+    extra: dict[str, Any] = {}
+    if beyond is not None:
+        from burnout.results.extended import beyond_results
+
+        extra = beyond_results(
+            beyond,
+            protocol,
+            threshold_met=m.threshold_met,
+            completers=m.completers,
+            publisher=pub,
+            published={
+                "threshold_met": itt_pub,
+                "completers": comp_pub,
+                # the worst case counts the completers' responders over everyone who met the
+                # threshold: the same cells, so the same treatment (issue 12)
+                **{f"response_{s}": not subscales[s]["response"]["suppressed"] for s in SUBSCALES},
+                "at_least_1": not responders["at_least_1"]["suppressed"],
+            },
+        )
+
+    # [privacy] round_to: every published count to a multiple of it, rates from the rounded counts
+    published = pub.round_tree(
+        {
+            "flow": flow,
+            "subscales": subscales,
+            "responders": responders,
+            "comparison": comparison,
+            "below_threshold": below,
+            "profiles": profiles,
+            "side_effects": side_effects,
+            "subgroups": subgroups,
+            "attrition": attrition,
+            **extra,
+        }
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "meta": meta,
+        "protocol": protocol.resolved() | {"sha256": protocol.sha256},
+        **published,
+        "privacy": pub.summary(),
+        # the messages themselves can hold counts of a few patients and line numbers (issue
+        # 12 point 10): they go to the console and the local log (warnings_log), not here
+        "warnings": [WARNINGS_PUBLISHED] if warnings else [],
+    }
+
+
+WARNINGS_LOG = "warnings-NOT-FOR-PUBLICATION.txt"
+"""The local log of the analysis warnings, in the output folder beside results.json."""
+
+WARNINGS_PUBLISHED = (
+    f"the input data raised warnings; they were printed to the console and written to {WARNINGS_LOG} "
+    "in the output folder, which is not for publication (warnings can hold counts of a few patients "
+    "and line numbers)"
+)
+
+
+def warnings_log(warnings: Sequence[str]) -> dict[str, str]:
+    """``write_outputs`` extras: the warnings with their counts and line numbers, in a file
+    marked as not for publication ({} when there are none)."""
+    if not warnings:
+        return {}
+    head = (
+        "NOT FOR PUBLICATION. These warnings describe the input files and can name line numbers "
+        "and counts of a few patients. Keep this file with the data, not with the results.\n\n"
+    )
+    return {WARNINGS_LOG: head + "".join(f"- {w}\n" for w in warnings)}

@@ -1,0 +1,160 @@
+"""Beyond the reference study: intention to treat, PHQ-9, reliable change and reliability. (results.itt)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from burnout import privacy
+from burnout import stats as est
+from burnout.instrument import SCALE, SUBSCALES
+from burnout.stats import ImputationSummary, RandomInterceptModel
+
+if TYPE_CHECKING:
+    from burnout.plan import Protocol
+from burnout.measures.extended import IMPUTATIONS, ITERATIONS, MI_MAX_PATIENTS, BeyondMeasures
+
+__all__ = ["MIXED_MODEL_ASSUMPTIONS"]
+
+MIXED_MODEL_ASSUMPTIONS: Final[str] = (
+    "Linear mixed model per subscale on every scheduled assessment of every patient who met the "
+    "threshold (completers and non-completers): a fixed mean per timepoint (time as a categorical "
+    "factor), a normal random intercept per patient and independent normal residuals with the same "
+    "variance at every timepoint (so any two assessments of a patient are equally correlated), "
+    "fitted by restricted maximum likelihood (REML). Missing assessments are assumed missing at "
+    "random (MAR): whether a score is missing may depend on the patient's observed scores (and "
+    "the model's terms) but not on the missing score itself; if patients dropped out because they "
+    "were not improving in ways their earlier scores do not show, the means are too optimistic. "
+    "Intervals are Wald intervals given the estimated variance components."
+)
+
+_OUTCOMES = (*SUBSCALES, "at_least_1")
+
+
+def _itt(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, shown: dict[str, bool]) -> dict[str, Any]:
+    n = bm.threshold_met
+    itt_shown = shown["threshold_met"]
+
+    def worst_case(key: str, count: int) -> dict[str, Any]:
+        return pub.prop(count, n, n_published=itt_shown, hide=not shown.get(key, True))
+
+    worst: dict[str, Any] = {s: {"response": worst_case(f"response_{s}", bm.worst_case[s])} for s in SUBSCALES}
+    worst["responders"] = {"at_least_1": worst_case("at_least_1", bm.worst_case["at_least_1"])}
+    return {
+        "threshold_met": pub.count(n, hide=not itt_shown),
+        "worst_case": worst,
+        "multiple_imputation": _multiple_imputation(bm, protocol, pub, itt_shown),
+        "mixed_model": _mixed_model(bm, protocol, pub, itt_shown),
+    }
+
+
+def _multiple_imputation(
+    bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool
+) -> dict[str, Any]:
+    imp = bm.imputation
+    method = (
+        f"fully conditional specification (chained equations), Bayesian linear regression imputation "
+        f"(parameters drawn from their posterior) of every missing subscale score from the other scores, "
+        f"age, sex and route; m = {imp.imputations if imp else IMPUTATIONS} imputations of "
+        f"{imp.iterations if imp else ITERATIONS} iterations, seed {protocol.analysis.seed}; response "
+        "decided on observed integer scores where both were observed, otherwise on the imputed continuous "
+        "scores; rates pooled by Rubin's rules on the logit scale"
+    )
+    if imp is not None and imp.n < bm.threshold_met:
+        method += (
+            f"; imputed on a seeded simple random sample of {imp.n:,} of the {bm.threshold_met:,} "
+            f"threshold-met patients (at most {MI_MAX_PATIENTS:,}), so the CI carries the sample's precision"
+        )
+
+    def empty(imputations: int) -> dict[str, Any]:
+        return {"rate": None, "ci": None, "imputations": imputations, "suppressed": False}
+
+    out: dict[str, Any] = {}
+    for o in _OUTCOMES:
+        if imp is None:
+            entry = empty(0)
+        else:
+            entry = _pooled(imp, o, pub, itt_shown)
+        if o == "at_least_1":
+            out["responders"] = {"at_least_1": entry}
+        else:
+            out[o] = {"response": entry}
+    out["method"] = method
+    # all of them when no sample was drawn: then it is threshold_met, hidden with it
+    out["patients_imputed"] = None if imp is None else pub.count(imp.n, hide=not itt_shown)
+    if bm.imputation_problem is not None:
+        out["problem"] = bm.imputation_problem
+    return out
+
+
+def _pooled(imp: ImputationSummary, outcome: str, pub: privacy.Publisher, itt_shown: bool) -> dict[str, Any]:
+    """Rubin-pooled response rate; hidden when the average count (or its complement) is a small count,
+    or when the number of patients it is over is hidden."""
+    counts = imp.responders[outcome]
+    mean_count = sum(counts) / len(counts)
+    if not itt_shown or pub.small(imp.n) or 0 < mean_count < pub.k or 0 < imp.n - mean_count < pub.k:
+        pub.note("statistic")
+        return {"rate": None, "ci": None, "imputations": imp.imputations, "suppressed": True}
+    pooled = est.pool_proportions(imp.rates(outcome), [imp.n] * imp.imputations, confidence=pub.conf)
+    return pooled.to_json() | {"suppressed": False}
+
+
+def _mixed_model(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool) -> dict[str, Any]:
+    """Model means per timepoint over every threshold-met patient.
+
+    A timepoint's n (patients with a score there) is a count of the family "with / without
+    a score" under threshold_met: hidden when either is small; its mean and CI are withheld
+    when fewer than k patients were observed there. The observation count is withheld
+    when any n is (it is their sum); with threshold_met hidden or small the whole model
+    (means, variances, counts) is withheld.
+    """
+    conf = protocol.analysis.confidence
+    first_index = 0
+    n_all = bm.threshold_met
+    whole = itt_shown and pub.enough(n_all)
+    out: dict[str, Any] = {}
+    for s in SUBSCALES:
+        patterns = bm.mixed[s]
+        observed = [sum(p.patients for p in patterns if p.pattern[j]) for j in range(len(bm.timepoints))]
+        n_hidden = [not whole or pub.small(o) or pub.small(n_all - o) for o in observed]
+        ns = [None if hidden else o for hidden, o in zip(n_hidden, observed, strict=True)]
+        if any(n_hidden):
+            pub.note("statistic", sum(n_hidden))
+        entry: dict[str, Any]
+        try:
+            model = RandomInterceptModel(method="reml", confidence=conf).fit(patterns, scale=SCALE)
+        except ValueError as exc:
+            entry = {
+                "timepoints": {str(t): {"mean": None, "ci": None, "n": ns[j]} for j, t in enumerate(bm.timepoints)},
+                "problem": str(exc),
+            }
+            out[s] = entry
+            continue
+        tps: dict[str, Any] = {}
+        for j, t in enumerate(bm.timepoints):
+            mean = model.means_[j]
+            show = whole and pub.enough(observed[j]) and not np.isnan(mean)
+            tp: dict[str, Any] = {
+                "mean": float(mean) if show else None,
+                "ci": [float(model.ci_[j, 0]), float(model.ci_[j, 1])] if show else None,
+                "n": ns[j],
+            }
+            if j != first_index:
+                diff = model.difference(j, first_index) if show else None
+                tp["change"] = None if diff is None else diff[0]
+                tp["change_ci"] = None if diff is None else [diff[2][0], diff[2][1]]
+            tps[str(t)] = tp
+        out[s] = {
+            "timepoints": tps,
+            "patients": pub.count(model.patients_, hide=not whole or pub.small(n_all - model.patients_)),
+            "observations": pub.count(model.observations_, hide=not whole or any(n_hidden)),
+            "variance": (
+                {"between_patients": model.tau2_, "within_patient": model.sigma2_}
+                if whole
+                else {"between_patients": None, "within_patient": None}
+            ),
+            "method": "REML",
+        }
+    out["assumptions"] = MIXED_MODEL_ASSUMPTIONS
+    return out

@@ -1,0 +1,93 @@
+"""Beyond the reference study: intention to treat, PHQ-9, reliable change and reliability. (results.phq9)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from burnout import privacy
+from burnout import stats as est
+from burnout.instrument import SCALE
+from burnout.scoring import PHQ9_SCALE
+
+if TYPE_CHECKING:
+    from burnout.plan import Protocol
+from burnout.measures.phq9 import PHQ9_REMISSION_BELOW, PHQ9_RESPONSE_MIN_BASELINE, Phq9Measures
+
+__all__ = ["phq9_results"]
+
+
+def phq9_results(
+    pm: Phq9Measures,
+    protocol: Protocol,
+    *,
+    publisher: privacy.Publisher | None = None,
+    population: int | None = None,
+    population_published: bool = True,
+) -> dict[str, Any]:
+    """The ``phq9`` branch from :func:`collect_phq9`'s aggregates (totals in points, 0-27).
+
+    ``timepoints.<t>``: ``n``, ``mean``, ``sd``, and after the first assessment the
+    mean ``change`` with its CI and ``effect_size`` (dz with noncentral-t CI, from
+    ``estimates.paired_change``), among patients with a total at the first assessment
+    and at t. ``response``, ``remission``: Proportions. ``adjusted.<s>``: OLS of the
+    subscale change (points) on the PHQ-9 change (points). A count below the plan's
+    ``min_cell_count`` hides the statistics computed on it.
+
+    ``population`` is the size of the population (the completers' count) when it is
+    published: an n whose complement in it (patients without the totals) is small is
+    hidden with every statistic beside it (the change's CI and dz would give n back).
+    ``population_published`` False (its size is hidden) withholds every statistic.
+    """
+    pub = publisher if publisher is not None else privacy.Publisher.for_plan(protocol)
+    conf = protocol.analysis.confidence
+
+    def shown(n: int) -> bool:
+        return population_published and pub.enough(n) and (population is None or not pub.small(population - n))
+
+    timepoints: dict[str, Any] = {}
+    for t, mo in pm.timepoints.items():
+        if not shown(mo.n):
+            pub.note("statistic")
+            entry: dict[str, Any] = {"n": None, "mean": None, "sd": None}
+        else:
+            ms = est.mean_summary(mo.n, mo.total, mo.total_sq, scale=PHQ9_SCALE, confidence=conf)
+            entry = {"n": ms.n, "mean": ms.mean, "sd": ms.sd}
+        if t != pm.first:
+            ch = pm.changes[t]
+            if not shown(ch.n) or ch.n == 0:
+                entry |= {"change": None, "change_ci": None, "effect_size": None}
+            else:
+                pc = est.paired_change(ch.n, ch.total, ch.total_sq, scale=PHQ9_SCALE, confidence=conf)
+                entry |= {
+                    "change": pc.mean,
+                    "change_ci": None if pc.ci is None else [pc.ci[0], pc.ci[1]],
+                    "effect_size": pc.effect_size_json(),
+                }
+        timepoints[str(t)] = entry
+    adjusted: dict[str, Any] = {}
+    for s, cm in pm.adjusted.items():
+        if not shown(cm.n):
+            pub.note("statistic")
+            adjusted[s] = {"intercept": None, "intercept_ci": None, "slope": None, "slope_ci": None, "n": None}
+            continue
+        fit = est.ols_from_moments(
+            cm.n, cm.sx, cm.sy, cm.sxx, cm.syy, cm.sxy, x_scale=PHQ9_SCALE, y_scale=SCALE, confidence=conf
+        )
+        adjusted[s] = fit.to_json()
+    return {
+        "population": pm.population,
+        "timepoints": timepoints,
+        "response": pub.prop(*pm.response, n_published=shown(pm.response[1])),
+        "remission": pub.prop(*pm.remission, n_published=shown(pm.remission[1])),
+        "adjusted": adjusted,
+        "subscale_responders_not_phq9_responders": {
+            s: pub.prop(c, n, n_published=population_published) for s, (c, n) in pm.subscale_not_phq9.items()
+        },
+        "definitions": {
+            "response": f"PHQ-9 total fell by at least 50% from the first to the last assessment, among "
+            f"{pm.population} with a first total >= {PHQ9_RESPONSE_MIN_BASELINE} and a last total",
+            "remission": f"last PHQ-9 total < {PHQ9_REMISSION_BELOW}, same denominator",
+            "subscale_responders_not_phq9_responders": "share of the subscale's responders who were not PHQ-9 "
+            "responders, within the PHQ-9 response denominator",
+        },
+    }

@@ -1,0 +1,78 @@
+"""Beyond the reference study: intention to treat, PHQ-9, reliable change and reliability. (results.reliability)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from burnout import privacy
+from burnout import stats as est
+from burnout.instrument import SUBSCALES
+
+if TYPE_CHECKING:
+    from burnout.plan import Protocol
+from burnout.measures.extended import BeyondMeasures
+
+
+def _reliable_change(bm: BeyondMeasures, pub: privacy.Publisher, *, completers_published: bool) -> dict[str, Any]:
+    """Improved / deteriorated / neither: one family under n; "neither" is never published, so
+    it is the free complement of a small cell (issue 12: "Cynicism reliably improved" was hidden
+    to protect a small "deteriorated")."""
+    out: dict[str, Any] = {}
+    for s in SUBSCALES:
+        rc = bm.reliable_change[s]
+        n_shown = completers_published and pub.enough(rc.n) and not pub.small(bm.completers - rc.n)
+        if rc.cutoff_units is None:
+            none = {"count": None, "n": rc.n if n_shown else None, "rate": None, "ci": None, "suppressed": False}
+            out[s] = {"improved": none, "deteriorated": dict(none), "reason": rc.reason}
+            continue
+        fam = pub.family(
+            {
+                "improved": rc.improved,
+                "deteriorated": rc.deteriorated,
+                "neither": rc.n - rc.improved - rc.deteriorated,
+            },
+            rc.n,
+            n_published=n_shown,
+            free=("neither",),
+        )
+        if not n_shown:
+            pub.note("statistic")
+        out[s] = {
+            "improved": fam["improved"],
+            "deteriorated": fam["deteriorated"],
+            "alpha": rc.alpha if n_shown else None,
+            "sd_baseline": rc.sd_baseline if n_shown else None,
+            "se_difference": est.rci_se_diff(rc.sd_baseline, rc.alpha) if n_shown else None,  # type: ignore[arg-type]  # n_shown guarantees the values are not None
+            "critical_change": rc.critical_change if n_shown else None,
+        }
+    return out
+
+
+def _reliability(
+    bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, *, completers_published: bool
+) -> dict[str, Any]:
+    """Cronbach's alpha per subscale and assessment; n is the completers with every item
+    answered, a family with those without: withheld (with alpha) when either is small."""
+    conf = protocol.analysis.confidence
+    out: dict[str, Any] = {}
+    for s in SUBSCALES:
+        per_t: dict[str, Any] = {}
+        for t in bm.timepoints:
+            im = bm.reliability[(s, t)]
+            if not (completers_published and pub.enough(im.n)):
+                pub.note("statistic")
+                per_t[str(t)] = {"alpha": None, "ci": None, "n": None, "items": len(im.item_sums)}
+                continue
+            r = im.reliability(confidence=conf)
+            # n with few completers left out would give those few away; the Feldt CI gives n back
+            n_shown = not pub.small(bm.completers - im.n)
+            if not n_shown:
+                pub.note("statistic", 2)
+            per_t[str(t)] = {
+                "alpha": r.alpha,
+                "ci": None if r.ci is None or not n_shown else [r.ci[0], r.ci[1]],
+                "n": r.n if n_shown else None,
+                "items": r.k,
+            }
+        out[s] = per_t
+    return out

@@ -1,0 +1,129 @@
+"""Statistics from aggregates: the estimates stage. (proportions)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from scipy import stats
+
+from burnout.stats._common import _as_count, _check_confidence
+
+__all__ = ["Proportion", "proportion", "wilson_interval"]
+
+
+# --------------------------------------------------------------------------- proportions
+@dataclass(frozen=True, slots=True)
+class Proportion:
+    """A count out of a denominator, its rate and 95% Wilson interval.
+
+    ``count``, ``rate`` and ``ci`` are None when privacy suppression hides the cell
+    (``suppressed`` is True); ``rate`` and ``ci`` are None when ``n`` is 0.
+    ``to_json()`` gives the results.md shape.
+    """
+
+    count: int | None
+    n: int
+    rate: float | None
+    ci: tuple[float, float] | None
+    suppressed: bool
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 0:
+            raise ValueError(f"Proportion.n must be a non-negative int, got {self.n!r}.")
+        if self.count is not None and (
+            isinstance(self.count, bool) or not isinstance(self.count, int) or not 0 <= self.count <= self.n
+        ):
+            raise ValueError(f"Proportion.count must be an int in 0..n = 0..{self.n} or None, got {self.count!r}.")
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"count", "n", "rate", "ci": [low, high] | None, "suppressed"}`` (results.md)."""
+        return {
+            "count": self.count,
+            "n": self.n,
+            "rate": self.rate,
+            "ci": None if self.ci is None else [self.ci[0], self.ci[1]],
+            "suppressed": self.suppressed,
+        }
+
+
+def wilson_interval(count: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    r"""Wilson score interval for a binomial proportion.
+
+    .. math::
+
+        \frac{x + z^2/2}{n + z^2} \pm \frac{z}{n + z^2}\sqrt{\frac{x (n - x)}{n} + \frac{z^2}{4}},
+        \qquad z = \Phi^{-1}\!\left(1 - \tfrac{1 - \text{confidence}}{2}\right)
+
+    The bounds are exactly 0 when ``count == 0`` and exactly 1 when ``count == n``
+    (the formula gives those values; they are set so rounding cannot leave [0, 1]).
+
+    Parameters
+    ----------
+    count, n : int
+        Successes and trials, ``0 <= count <= n`` and ``n >= 1``.
+    confidence : float, keyword-only
+        Coverage, default 0.95.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+
+    Raises
+    ------
+    ValueError
+        For ``n == 0`` (no interval exists; :func:`proportion` returns ``ci=None``) or a bad count.
+
+    Notes
+    -----
+    Validated against ``statsmodels.stats.proportion.proportion_confint(method="wilson")``
+    to 1e-12.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(219, 395)
+    >>> round(low, 4), round(high, 4)
+    (0.5051, 0.6027)
+    """
+    x = _as_count("count", count)
+    m = _as_count("n", n)
+    conf = _check_confidence(confidence)
+    if m == 0:
+        raise ValueError("`n` is 0: a proportion of nothing has no interval; use proportion(), which returns ci=None.")
+    if x > m:
+        raise ValueError(f"`count` ({x}) cannot exceed `n` ({m}).")
+    z = float(stats.norm.isf((1.0 - conf) / 2.0))
+    z2 = z * z
+    denom = m + z2
+    center = (x + z2 / 2.0) / denom
+    half = z * math.sqrt(x * (m - x) / m + z2 / 4.0) / denom
+    low = 0.0 if x == 0 else max(0.0, center - half)
+    high = 1.0 if x == m else min(1.0, center + half)
+    return (low, high)
+
+
+def proportion(count: int, n: int, *, confidence: float = 0.95) -> Proportion:
+    """A :class:`Proportion` with its rate ``count / n`` and Wilson interval.
+
+    ``n == 0`` gives ``rate=None`` and ``ci=None`` (nothing to estimate). The result
+    is never suppressed here; apply :func:`burnout.privacy.suppress_proportion`.
+
+    Validated through :func:`wilson_interval` (statsmodels, 1e-12).
+
+    Examples
+    --------
+    >>> p = proportion(104, 395)
+    >>> p.count, p.n, round(p.rate, 3), p.suppressed
+    (104, 395, 0.263, False)
+    >>> proportion(0, 0).to_json()
+    {'count': 0, 'n': 0, 'rate': None, 'ci': None, 'suppressed': False}
+    """
+    x = _as_count("count", count)
+    m = _as_count("n", n)
+    conf = _check_confidence(confidence)
+    if x > m:
+        raise ValueError(f"`count` ({x}) cannot exceed `n` ({m}).")
+    if m == 0:
+        return Proportion(count=0, n=0, rate=None, ci=None, suppressed=False)
+    return Proportion(count=x, n=m, rate=x / m, ci=wilson_interval(x, m, confidence=conf), suppressed=False)

@@ -1,0 +1,522 @@
+"""The whole results tree against an attacker (issue 12): one publication layer.
+
+tests/privacy/test_privacy.py attacks the suppression primitives one table at a time; here the
+attacker reads a complete results.json, as a reader of a published report would, and
+tries what the audit of issue 12 tried: subtract published cells from published totals
+across every family (flow, profiles, subgroup levels, completion by subgroup), read a
+small count off a (count, n) pair, a Table 1 denominator or a statistic over a handful
+of patients, compare sections that count the same patients (completers and the
+intention-to-treat worst case; Table 1 and the subgroup levels), and search the tables
+consistent with a published heterogeneity p-value for the hidden cells.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import replace
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from burnout import stats as est
+from burnout.analysis import analyze
+from burnout.instrument import SUBSCALES
+from burnout.plan import load_protocol
+from burnout.simulate import simulate_cohort, write_cohort
+
+K = 11
+OUTCOMES = (*SUBSCALES, "at_least_1")
+# ints that are not counts of patients
+NOT_COUNTS = {"items", "imputations", "df", "schema_version", "min_cell_count", "statistic"}
+SKIP = {"protocol", "meta", "privacy", "warnings", "cutoffs"}
+
+
+def small(c: Any, k: int = K) -> bool:
+    return isinstance(c, int) and not isinstance(c, bool) and 1 <= c < k
+
+
+def leaves(node: Any, path: tuple[str, ...] = ()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in SKIP:
+                continue
+            yield from leaves(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from leaves(value, (*path, str(i)))
+    else:
+        yield path, node
+
+
+def proportions(node: Any, path: tuple[str, ...] = ()):
+    if isinstance(node, dict):
+        if {"count", "n", "rate", "ci", "suppressed"} <= node.keys():
+            yield path, node
+        for key, value in node.items():
+            if key not in SKIP:
+                yield from proportions(value, (*path, str(key)))
+
+
+def lone_or_small_hidden(total: int | None, cells: list[int | None], k: int = K) -> str | None:
+    """What subtraction gives: a problem when a published total leaves exactly one hidden cell,
+    or hidden cells summing to a small count."""
+    if total is None:
+        return None
+    hidden = [c for c in cells if c is None]
+    if not hidden:
+        return None
+    held = total - sum(c for c in cells if c is not None)
+    if len(hidden) == 1 and len(cells) > 1:
+        return f"the one hidden cell is {held}"
+    if 1 <= held < k:
+        return f"the hidden cells hold {held}"
+    return None
+
+
+def attack(tree: dict[str, Any], k: int = K) -> list[str]:
+    """Every way the audit of issue 12 got a small count back; [] when none works."""
+    found: list[str] = []
+    # 1. a published count of patients, a (count, n) pair
+    for path, value in leaves(tree):
+        if path and path[-1] not in NOT_COUNTS and small(value, k):
+            found.append(f"{'.'.join(path)} = {value}")
+    for path, p in proportions(tree):
+        if p["count"] is not None and p["n"] is not None and small(p["n"] - p["count"], k):
+            found.append(f"{'.'.join(path)}: n - count = {p['n'] - p['count']}")
+        if p["suppressed"] and (p["count"], p["rate"], p["ci"]) != (None, None, None):
+            found.append(f"{'.'.join(path)}: hidden count with a rate or CI")
+    # 2. families with a published total
+    flow, ex = tree["flow"], tree["flow"]["exclusions"]
+    for name, total, cells in (
+        ("flow before the threshold", flow["patients"], [ex["no_baseline"], ex["below_threshold"], flow["threshold_met"]]),
+        ("flow after the threshold", flow["threshold_met"], [ex["missed_sessions"], ex["missed_assessment"], flow["completers"]]),
+    ):
+        if problem := lone_or_small_hidden(total, cells, k):
+            found.append(f"{name}: {problem}")
+    comp, itt = flow["completers"], flow["threshold_met"]
+    for t, fam in tree["profiles"].items():
+        if t.isdigit():
+            if problem := lone_or_small_hidden(comp, [p["count"] for p in fam.values()], k):
+                found.append(f"profiles.{t}: {problem}")
+    for variable, levels in tree["attrition"]["completion_by_subgroup"].items():
+        for what, total, cells in (
+            ("n", itt, [p["n"] for p in levels.values()]),
+            ("completers", comp, [p["count"] for p in levels.values()]),
+            ("non-completers", None if itt is None or comp is None else itt - comp,
+             [None if p["n"] is None or p["count"] is None else p["n"] - p["count"] for p in levels.values()]),
+        ):
+            if problem := lone_or_small_hidden(total, cells, k):
+                found.append(f"completion_by_subgroup.{variable} {what}: {problem}")
+    totals = {o: tree["subscales"][o]["response"]["count"] for o in SUBSCALES}
+    totals["at_least_1"] = tree["responders"]["at_least_1"]["count"]
+    for variable, body in tree["subgroups"].items():
+        levels = {lv: v for lv, v in body.items() if lv != "heterogeneity"}
+        if problem := lone_or_small_hidden(comp, [v["n"] for v in levels.values()], k):
+            found.append(f"subgroups.{variable} n: {problem}")
+        for o in OUTCOMES:
+            if problem := lone_or_small_hidden(totals[o], [v[o]["count"] for v in levels.values()], k):
+                found.append(f"subgroups.{variable}.{o}: {problem}")
+            non = None if totals[o] is None or comp is None else comp - totals[o]
+            cells = [None if v[o]["count"] is None or v[o]["n"] is None else v[o]["n"] - v[o]["count"] for v in levels.values()]
+            if problem := lone_or_small_hidden(non, cells, k):
+                found.append(f"subgroups.{variable}.{o} non-responders: {problem}")
+            found += _heterogeneity_search(variable, o, levels, body["heterogeneity"][o])
+    # 3. statistics over too few patients, or beside a hidden group size
+    found += _statistics(tree, k)
+    # 4. one cell, one treatment across sections
+    if "itt" in tree:
+        wc = tree["itt"]["worst_case"]
+        for o in SUBSCALES:
+            if tree["subscales"][o]["response"]["suppressed"] and not wc[o]["response"]["suppressed"]:
+                found.append(f"{o}: completers' responders hidden, the worst case publishes them")
+        if tree["responders"]["at_least_1"]["suppressed"] and not wc["responders"]["at_least_1"]["suppressed"]:
+            found.append("at_least_1: completers' responders hidden, the worst case publishes them")
+    margins = [tree["subscales"][o]["response"] for o in SUBSCALES] + list(tree["responders"].values())
+    if any(p["suppressed"] for p in margins) and tree["comparison"]["cochran_q"]["p"] is not None:
+        found.append("Cochran's Q published beside a hidden margin")
+    for binary, (variable, level) in {"female": ("sex", "female"), "subcutaneous": ("route", "subcutaneous")}.items():
+        cell = tree["attrition"]["table1"][binary]["completers"]
+        sub = tree["subgroups"].get(variable, {}).get(level)
+        if sub is not None and sub["n"] is None and cell["count"] is not None:
+            found.append(f"table1.{binary} publishes {cell['count']}, hidden as subgroup {variable}={level}")
+    return found
+
+
+def _statistics(tree: dict[str, Any], k: int) -> list[str]:
+    found = []
+    comp = tree["flow"]["completers"]
+    for t, entry in next(iter(tree["subscales"].values()))["timepoints"].items():
+        if entry["mean"] is not None and (comp is None or entry["n"] is None or entry["n"] < k):
+            found.append(f"subscales timepoint {t}: a mean over {entry['n']} of {comp} completers")
+    groups = {"completers": comp, "non_completers": None if comp is None or tree["flow"]["threshold_met"] is None
+              else tree["flow"]["threshold_met"] - comp}
+    for name, row in tree["attrition"]["table1"].items():
+        for g, total in groups.items():
+            cell = row[g]
+            if row["kind"] == "continuous":
+                if cell["mean"] is not None and total is None:
+                    found.append(f"table1.{name}.{g}: a mean over a group whose size is hidden")
+                if cell["n"] is not None and total is not None and small(total - cell["n"], k):
+                    found.append(f"table1.{name}.{g}: n = {cell['n']} of {total}")
+            elif cell["n"] is not None and total is not None and small(total - cell["n"], k):
+                found.append(f"table1.{name}.{g}: denominator {cell['n']} of {total}")
+        if row["smd"] is not None and any(
+            (row[g].get("count") is None and row["kind"] == "binary") or (row[g].get("mean") is None and row["kind"] == "continuous")
+            for g in groups
+        ):
+            found.append(f"table1.{name}: an SMD beside a hidden cell")
+    if "itt" in tree:
+        itt = tree["flow"]["threshold_met"]
+        for s in SUBSCALES:
+            mm = tree["itt"]["mixed_model"][s]
+            if mm.get("observations") is not None and any(tp["n"] is None for tp in mm["timepoints"].values()):
+                found.append(f"mixed_model.{s}: observations beside a hidden n")
+            for t, tp in mm["timepoints"].items():
+                if tp["mean"] is not None and (itt is None or (tp["n"] is not None and tp["n"] < k)):
+                    found.append(f"mixed_model.{s}.{t}: a mean over too few or an unpublished number")
+    return found
+
+
+def _heterogeneity_search(variable: str, outcome: str, levels: dict[str, Any], test: dict[str, Any]) -> list[str]:
+    """Search the tables consistent with the published cells for the hidden ones the test singles out."""
+    if test.get("p") is None:
+        return []
+    tested = test.get("levels") or [lv for lv, v in levels.items() if v["n"] != 0]
+    hidden = [lv for lv in tested if levels[lv][outcome]["count"] is None]
+    if not hidden:
+        return []
+    if any(levels[lv]["n"] is None for lv in tested):
+        return [f"subgroups.{variable}.{outcome}: a test over a level whose size is hidden"]
+    ranges = [range(levels[lv]["n"] + 1) for lv in hidden]
+    if math.prod(len(r) for r in ranges) > 20_000:
+        return [f"subgroups.{variable}.{outcome}: a test over hidden cells (too many tables to search)"]
+    matches = []
+    for values in itertools.product(*ranges):
+        cells = {lv: (v, levels[lv]["n"]) for lv, v in zip(hidden, values, strict=True)}
+        table = [cells.get(lv) or (levels[lv][outcome]["count"], levels[lv]["n"]) for lv in tested]
+        p = est.heterogeneity(table).p
+        if p is not None and math.isclose(p, test["p"], rel_tol=1e-9, abs_tol=1e-15):
+            matches.append(values)
+    if len(matches) == 1:
+        return [f"subgroups.{variable}.{outcome}: the p-value pins {dict(zip(hidden, matches[0], strict=True))}"]
+    return []
+
+
+# --------------------------------------------------------------------------- cohorts
+def _folder(tmp_path_factory: pytest.TempPathFactory, patients: int, *, plant: bool = False, seed: int = 11):
+    cohort = simulate_cohort(patients=patients, seed=seed)
+    folder = tmp_path_factory.mktemp(f"cohort{patients}")
+    if plant:
+        cohort = replace(cohort, patients=_plant(cohort, folder))
+    write_cohort(cohort, folder, fmt="parquet")
+    return folder
+
+
+def _completers(cohort, folder) -> list[str]:
+    from burnout.cohort import build_patient_table
+    from burnout.ingest import load_cohort
+
+    write_cohort(cohort, folder, fmt="parquet")
+    plan = load_protocol()
+    loaded = load_cohort(folder, scheduled_assessments=tuple(plan.schedule.assessments),
+                         scheduled_sessions=plan.schedule.sessions, max_missing_items=plan.scoring.max_missing_items)
+    table = build_patient_table(loaded, plan)
+    ids = table.filter(table.completer).select("patient_id").to_pyarrow()["patient_id"].to_pylist()
+    return sorted(ids)
+
+
+PLANTED = {"route": [("unknown", 2)], "sex": [("other", 3), ("unknown", 4)], "age": [("", 1)],
+           "pathway": [("Referred by Dr Smith for Jane Doe (DOB 1980-01-01)", 5)]}
+
+
+def _plant(cohort, folder) -> pa.Table:
+    """The small categories of issue 12's "Must show", planted among the completers: route
+    unknown 2, sex other 3 and unknown 4, age blank 1, a free-text pathway of 5."""
+    completers = _completers(cohort, folder)
+    pts = cohort.patients.to_pylist()
+    by_id = {r["patient_id"]: r for r in pts}
+    for r in pts:  # nobody else in those categories
+        if str(r.get("sex") or "").lower() not in ("female", "male"):
+            r["sex"] = "female"
+        if str(r.get("route") or "").lower() not in ("sublingual", "subcutaneous"):
+            r["route"] = "sublingual"
+        if r.get("age") in (None, ""):
+            r["age"] = 40
+    pos = 0
+    for column, plants in PLANTED.items():
+        for value, count in plants:
+            for pid in completers[pos : pos + count]:
+                by_id[pid][column] = None if value in ("", "unknown") and column != "pathway" else value
+            pos += count
+    return pa.Table.from_pylist(pts, schema=cohort.patients.schema)
+
+
+def _tree(folder, **plan: Any) -> dict[str, Any]:
+    return analyze(folder, protocol=load_protocol().replace(plan) if plan else None).results
+
+
+# --------------------------------------------------------------------------- tests
+@pytest.mark.parametrize("patients", [1, 5, 12])
+def test_tiny_cohorts_publish_nothing_about_anyone(tmp_path_factory, patients: int) -> None:
+    """Issue 12 point 4: with fewer than k patients, every statistic is withheld."""
+    tree = _tree(_folder(tmp_path_factory, patients))
+    published = [(p, v) for p, v in leaves(tree) if isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool)
+                 and p[-1] not in NOT_COUNTS and v != 0 and not (p == ("flow", "patients") and v >= K))]
+    assert published == []
+    assert attack(tree) == []
+
+
+def test_huge_min_cell_count_publishes_no_statistic(tmp_path_factory) -> None:
+    """Issue 12 point 4: ``min_cell_count = 10**9`` published n = 27 with means."""
+    tree = _tree(_folder(tmp_path_factory, 300), **{"privacy.min_cell_count": 10**9})
+    published = [(p, v) for p, v in leaves(tree) if isinstance(v, float)
+                 or (isinstance(v, int) and not isinstance(v, bool) and p[-1] not in NOT_COUNTS and v != 0)]
+    assert published == []
+
+
+@pytest.fixture(scope="module")
+def planted_folder(tmp_path_factory):
+    return _folder(tmp_path_factory, 1500, plant=True)
+
+
+@pytest.fixture(scope="module")
+def planted(planted_folder) -> dict[str, Any]:
+    return _tree(planted_folder)
+
+
+def test_planted_small_categories_are_not_given_away(planted: dict[str, Any]) -> None:
+    """Issue 12 "Must show": no (count, n) pair, family, statistic or test gives the planted cells away."""
+    assert attack(planted) == []
+
+
+def test_planted_cells_are_hidden_with_truthful_reasons(planted: dict[str, Any]) -> None:
+    route = planted["subgroups"]["route"]
+    assert route["unknown"]["n"] is None and route["unknown"]["exhaustion"]["hidden"] == "small"
+    t1 = planted["attrition"]["table1"]
+    assert t1["age"]["completers"]["n"] is None  # 1 completer without an age
+    assert t1["age"]["completers"]["mean"] is not None  # over hundreds: published
+    assert t1["female"]["completers"]["n"] == planted["flow"]["completers"]  # unknown sex is a cell, not a gap
+    assert planted["privacy"]["hidden"]["small"] > 0 and planted["privacy"]["hidden"]["complement"] > 0
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    from burnout.cohort import build_patient_table
+    from burnout.ingest import load_cohort
+    from burnout.measures import collect_beyond, collect_measures
+
+    folder = _folder(tmp_path_factory, 1500, seed=5)
+    plan = load_protocol()
+    cohort = load_cohort(folder, scheduled_assessments=tuple(plan.schedule.assessments),
+                         scheduled_sessions=plan.schedule.sessions, max_missing_items=plan.scoring.max_missing_items)
+    table = build_patient_table(cohort, plan).cache()
+    return plan, collect_measures(table, plan), collect_beyond(table, cohort, plan, imputations=2, iterations=1)
+
+
+def _build(plan, m, bm=None) -> dict[str, Any]:
+    from burnout.results import build_results
+
+    return build_results(m, plan, meta={}, warnings=[], beyond=bm)
+
+
+def test_flow_arithmetic_does_not_give_non_completers_away(measured) -> None:
+    """Issue 12 point 6: completion 45/50 hidden while threshold_met 50 and completers 45 were published."""
+    from burnout.privacy import Publisher
+    from burnout.results.flow import _flow
+
+    plan, m, _ = measured
+    m = replace(m, patients=80, threshold_met=50, completers=45,
+                exclusions={"no_baseline": 0, "below_threshold": 30, "missed_sessions": 3, "missed_assessment": 2})
+    flow = _flow(m, Publisher(min_cell_count=K))
+    assert not (flow["threshold_met"] is not None and flow["completers"] is not None)
+    assert flow["completion"]["suppressed"]
+    ex = flow["exclusions"]
+    assert lone_or_small_hidden(flow["threshold_met"], [ex["missed_sessions"], ex["missed_assessment"], flow["completers"]]) is None
+    # and with completers hidden, nothing is published over the completers or the non-completers
+    real = _build(plan, measured[1])
+    assert real["flow"]["completers"] is not None  # the real cohort: published
+    with pytest.MonkeyPatch.context() as mp:
+        import burnout.results.build as results_build
+
+        mp.setattr(results_build, "_flow", lambda m, pub: _flow(m, pub) | {"completers": None})
+        tree = _build(plan, measured[1])
+    assert tree["attrition"]["table1"]["age"]["non_completers"] == {"n": None, "mean": None, "sd": None}
+    assert tree["subscales"]["exhaustion"]["timepoints"]["0"]["mean"] is None
+
+
+def test_one_cell_one_treatment_completers_and_worst_case(measured) -> None:
+    """Issue 12 point 5: responders.at_least_1 hidden, itt.worst_case published the same patients."""
+    plan, m, bm = measured
+    five_short = m.completers - 5
+    m = replace(m, responder_counts={1: five_short, 2: m.responder_counts[2], 3: m.responder_counts[3]})
+    bm = replace(bm, worst_case=bm.worst_case | {"at_least_1": five_short})
+    tree = _build(plan, m, bm)
+    assert tree["responders"]["at_least_1"]["suppressed"]
+    assert tree["itt"]["worst_case"]["responders"]["at_least_1"]["suppressed"]
+    assert tree["comparison"]["cochran_q"]["p"] is None
+    assert attack(tree) == []
+
+
+def test_the_attacker_finds_what_main_published() -> None:
+    """The attacker itself: it must catch the audit's finds (a sanity check that it can fail)."""
+    levels = {"a": {"n": 40, "x": {"count": 30}}, "b": {"n": 21, "x": {"count": None}}, "c": {"n": 50, "x": {"count": 10 + 11}}}
+    table = [(30, 40), (7, 21), (21, 50)]
+    test = est.heterogeneity(table).to_json()
+    assert _heterogeneity_search("v", "x", levels, test)  # the p-value pins b = 7
+    assert lone_or_small_hidden(395, [224, 164, None, None]) == "the hidden cells hold 7"
+
+
+def test_labels_are_truthful(planted: dict[str, Any]) -> None:
+    """Issue 12 point 11: a complement read "suppressed (<11)", which a reviewer disproves by subtraction."""
+    from burnout.report.format import Ctx, fmt_prop
+    from burnout.report.tables.model import _prop_raw
+
+    ctx = Ctx(planted)
+    reasons = set()
+    for _, p in proportions(planted):
+        if p["suppressed"]:
+            reasons.add(p["hidden"])
+            label = "hidden to protect a small cell" if p["hidden"] == "complement" else f"suppressed (<{K})"
+            assert _prop_raw(p, ctx)["count"] == label
+            assert fmt_prop(p, ctx).startswith(label)
+    assert reasons == {"small", "complement"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("demo")
+    write_cohort(simulate_cohort(), folder, fmt="parquet")
+    return analyze(folder, synthetic=True).results
+
+
+def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, Any]) -> None:
+    """Issue 12 point 11 on the shipped demo: large cells hidden as complements are published
+    where a cheaper complement exists, and the attacker finds nothing."""
+    assert demo["flow"]["exclusions"]["below_threshold"] == 852
+    assert demo["flow"]["patients"] is None  # the grand total protects the 1 patient without a baseline
+    assert demo["reliable_change"]["cynicism"]["improved"]["count"] == 181
+    assert demo["attrition"]["table1"]["subcutaneous"]["completers"]["suppressed"]  # as in the subgroups
+    assert attack(demo) == []
+
+
+FREE_TEXT = PLANTED["pathway"][0][0]
+
+
+def test_free_text_is_never_published(planted_folder, tmp_path) -> None:
+    """Issue 12 point 8: a pathway note naming a patient reached results.json keys, the report,
+    subgroups.svg and two CSVs, for a group of one (five here)."""
+    out = tmp_path / "out"
+    tree = analyze(planted_folder, out=out).results
+    assert "other" in tree["subgroups"]["pathway"]
+    assert not any("smith" in level for level in tree["subgroups"]["pathway"])
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", errors="replace").lower()
+            for word in ("dr smith", "jane doe", "1980-01-01"):
+                assert word not in text, (path.name, word)
+
+
+def test_listed_pathway_levels_are_kept(planted_folder) -> None:
+    tree = _tree(planted_folder, **{"subgroups.pathway_levels": [FREE_TEXT.upper()]})
+    level = FREE_TEXT.lower()
+    assert level in tree["subgroups"]["pathway"]  # listed by the plan: its own level, hidden as small
+    assert tree["subgroups"]["pathway"][level]["n"] is None
+
+
+def test_warnings_with_counts_and_lines_stay_out_of_results_json(tmp_path) -> None:
+    """Issue 12 point 10: "1 row for 1 patient has session > 6" was published in results.json."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, where cohortfactory lives
+    from cohortfactory import mbi_rows
+    from cohortfactory import write_cohort as write_test_cohort
+
+    rows = mbi_rows(timepoints=(0, 2, 3, 4, 6))  # an unscheduled assessment: a warning naming rows
+    folder = write_test_cohort(tmp_path / "cohort", mbi_gs=rows)
+    out = tmp_path / "out"
+    result = analyze(folder, out=out)
+    assert result.warnings  # the console still gets them
+    published = (out / "results.json").read_text(encoding="utf-8")
+    for w in result.warnings:
+        assert w not in published
+    assert result.results["warnings"] and all(not any(ch.isdigit() for ch in w) for w in result.results["warnings"])
+    log = (out / "warnings-NOT-FOR-PUBLICATION.txt").read_text(encoding="utf-8")
+    assert log.startswith("NOT FOR PUBLICATION") and all(w in log for w in result.warnings)
+
+
+# --------------------------------------------------------------------------- differencing
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> dict[str, Any]:
+    """The same 300-patient cohort analysed without and with one completer (issue 12 point 7)."""
+    cohort = simulate_cohort(patients=300, seed=3)
+    scratch = tmp_path_factory.mktemp("scratch")
+    one = _completers(cohort, scratch)[0]
+
+    def without(table: pa.Table) -> pa.Table:
+        return table.filter(pc.not_equal(table["patient_id"], one))
+
+    smaller = replace(cohort, patients=without(cohort.patients), mbi_gs=without(cohort.mbi_gs),
+                      sessions=without(cohort.sessions), phq9=without(cohort.phq9))
+    folders = {}
+    for name, c in (("before", smaller), ("after", cohort)):
+        folders[name] = tmp_path_factory.mktemp(name)
+        write_cohort(c, folders[name], fmt="parquet")
+    rows = [r for r in cohort.mbi_gs.to_pylist() if r["patient_id"] == one and r["after_session"] == 0]
+    return {"folders": folders, "baseline_items": rows[0]}
+
+
+def _difference(before: dict[str, Any], after: dict[str, Any]) -> float:
+    """n x mean after minus n x mean before: the added completer's baseline exhaustion score."""
+    a = after["subscales"]["exhaustion"]["timepoints"]["0"]
+    b = before["subscales"]["exhaustion"]["timepoints"]["0"]
+    return a["n"] * a["mean"] - b["n"] * b["mean"]
+
+
+def test_differencing_two_runs_gives_one_patient_without_rounding(two_runs) -> None:
+    """The risk the report's methods now state: exact counts give the added patient's score."""
+    runs = {name: _tree(folder) for name, folder in two_runs["folders"].items()}
+    score = _difference(runs["before"], runs["after"])
+    assert runs["after"]["flow"]["completers"] == runs["before"]["flow"]["completers"] + 1
+    assert score == pytest.approx(round(score * 5) / 5, abs=1e-6)  # a real subscale score (item mean of 5)
+    assert 0 <= score <= 6
+
+
+def test_round_to_blurs_differencing(two_runs) -> None:
+    """``[privacy] round_to = 5``: every published count a multiple of 5, rates from the rounded counts;
+    the same subtraction no longer gives a score (n of one of the runs is not the true n)."""
+    exact = {name: _tree(folder) for name, folder in two_runs["folders"].items()}
+    runs = {name: _tree(folder, **{"privacy.round_to": 5}) for name, folder in two_runs["folders"].items()}
+    true_score = _difference(exact["before"], exact["after"])
+    assert abs(_difference(runs["before"], runs["after"]) - true_score) > 0.01
+    for tree in runs.values():
+        for path, p in proportions(tree):
+            if p["count"] is not None:
+                assert p["count"] % 5 == 0 and p["n"] % 5 == 0, path
+                assert p["rate"] == (p["count"] / p["n"] if p["n"] else None), path
+        for path, value in leaves(tree):
+            if path[-1] in ("n", "patients", "threshold_met", "completers", "observations") and isinstance(value, int):
+                assert value % 5 == 0, path
+        assert tree["privacy"]["round_to"] == 5
+    # off by default: the exact tree
+    assert exact["after"]["flow"]["completers"] % 5 != 0 or exact["before"]["flow"]["completers"] % 5 != 0
+
+
+def test_min_cohort_refuses_a_small_cohort_and_writes_nothing(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from burnout.cli import app
+
+    folder = tmp_path / "cohort"
+    write_cohort(simulate_cohort(patients=40, seed=2), folder, fmt="parquet")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(load_protocol().replace({"privacy.min_cohort": 50}).to_toml(), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["analyze", str(folder), "--protocol", str(plan), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "min_cohort" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    assert analyze(folder, protocol=load_protocol().replace({"privacy.min_cohort": 40})).results["flow"]["patients"] == 40
