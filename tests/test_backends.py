@@ -58,7 +58,8 @@ def _quirky_csv_cohort(folder: Path) -> Path:
     BOM and CRLF line ends; ids that start or end with the letters f and v (which a
     mis-escaped trim would eat) and one with a comma; padded cells; mixed-case
     vocabulary; yes/no/1/0 booleans; integers written "3.0"; a quoted pathway with a
-    line break and a non-ASCII one; blank cells.
+    comma and quotes and a non-ASCII one (a line break is no longer allowed in a pathway;
+    tests/ingest/test_load.py covers quoted line breaks and line numbers); blank cells.
     """
     sim = simulate_cohort(patients=PATIENTS, seed=SEED)
     rng = np.random.default_rng(SEED)
@@ -75,7 +76,7 @@ def _quirky_csv_cohort(folder: Path) -> Path:
     for i, r in enumerate(tables["patients"]):
         r["sex"] = {0: r["sex"].upper(), 1: f"  {r['sex'].title()}"}.get(i % 5, r["sex"])
         r["route"] = r["route"].upper() if i % 3 == 0 else r["route"]
-        r["pathway"] = {0: "Burnout\nprogram", 1: "épuisement"}.get(i % 7, r["pathway"])
+        r["pathway"] = {0: 'Burnout, "program"', 1: "épuisement"}.get(i % 7, r["pathway"])
     spell = {"true": ("yes", "1", "TRUE", "true"), "false": ("no", "0", "False", "false")}
     for r in tables["sessions"]:
         for c in ("monitor_present", "side_effects", "serious_adverse_event"):
