@@ -402,6 +402,25 @@ def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, An
     assert attack(demo) == []
 
 
+def test_flow_total_hidden_as_a_complement_is_labelled_so(demo: dict[str, Any]) -> None:
+    """The demo's grand total (2,495) protects one patient without a baseline: the key
+    findings and the flow diagram said "suppressed (<11)" of it, which subtraction disproves."""
+    from burnout.report.figures.flow import _flow_boxes
+    from burnout.report.format import Ctx
+    from burnout.report.prose import summary_points
+
+    assert demo["flow"]["hidden"] == {"patients": "complement", "exclusions.no_baseline": "small"}
+    ctx = Ctx(demo)
+    assert ctx.flow_count("patients") == "hidden to protect a small cell"
+    assert ctx.flow_count("exclusions.no_baseline") == f"suppressed (<{K})"
+    assert ctx.flow_count("exclusions.below_threshold") == "852"
+    participants = summary_points(ctx)[0]
+    assert "(their number hidden to protect a small cell)" in participants and "suppressed" not in participants
+    main, side = _flow_boxes(ctx)
+    assert main[0][1] == "n = hidden to protect a small cell"
+    assert side[0][1] == f"suppressed (<{K})" and side[1][1] == "852"
+
+
 FREE_TEXT = PLANTED["pathway"][0][0]
 
 

@@ -160,6 +160,15 @@ class Ctx:
         """A count with thousands separators, or the suppression mark."""
         return self.suppressed if c is None else f"{c:,}"
 
+    def flow_count(self, key: str) -> str:
+        """A flow count ("patients", "threshold_met", "completers", "exclusions.<reason>"), or
+        the truthful mark of why it is hidden (results.json ``flow.hidden``)."""
+        flow = self.results.get("flow", {})
+        value = flow.get("exclusions", {}).get(key.split(".", 1)[1]) if key.startswith("exclusions.") else flow.get(key)
+        if value is not None:
+            return f"{value:,}"
+        return COMPLEMENT_MARK if flow.get("hidden", {}).get(key) == "complement" else self.suppressed
+
     def prop(self, p: Mapping[str, Any] | None, *, ci: bool = True) -> str:
         """ "55.4% (219/395; 95% CI 50.5\u201360.2)" or the suppression mark."""
         return fmt_prop(p, self, ci=ci)

@@ -194,8 +194,6 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
             '<div class="banner" role="note">SYNTHETIC DATA <span>\u2013 every number in this report comes from a '
             "simulated cohort, not from real patients. Do not cite it as evidence.</span></div>"
         )
-    completers = get(r, "flow", "completers")
-    met = get(r, "flow", "threshold_met")
     toc = "".join(f'<li><a href="#{pid}">{esc(h)}</a></li>' for pid, h, _ in parts)
     sections = "".join(f'<section id="{pid}"><h2>{esc(h)}</h2>{b}</section>' for pid, h, b in parts)
     files_note = (
@@ -213,8 +211,8 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
         f"{banner}"
         '<header><div class="kicker">Real-world outcomes report</div>'
         f"<h1>{esc(ctx.title)}</h1>"
-        f'<p class="meta">Observational cohort \u00b7 {esc(ctx.count(completers))} completers of '
-        f"{esc(ctx.count(met))} who met the burnout threshold \u00b7 plan sha256 "
+        f'<p class="meta">Observational cohort \u00b7 {esc(ctx.flow_count("completers"))} completers of '
+        f"{esc(ctx.flow_count('threshold_met'))} who met the burnout threshold \u00b7 plan sha256 "
         f"<code>{esc(str(protocol.get('sha256', ''))[:12])}</code> \u00b7 "
         f"{esc(meta.get('tool', 'burnout'))} {esc(meta.get('version', ''))}</p>"
         f'</header>\n<nav class="toc" aria-label="Contents"><ol>{toc}</ol></nav>\n'
@@ -246,8 +244,8 @@ def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int
         completion = get(r, "flow", "completion", "rate")
         share = f" ({esc(fmt_pct(completion))})" if completion is not None else ""
         out += (
-            f"<p>The estimates above are among the {esc(ctx.count(get(r, 'flow', 'completers')))} completers{share} of the "
-            f"{esc(ctx.count(get(r, 'flow', 'threshold_met')))} patients who met the threshold. Here the same outcomes are "
+            f"<p>The estimates above are among the {esc(ctx.flow_count('completers'))} completers{share} of the "
+            f"{esc(ctx.flow_count('threshold_met'))} patients who met the threshold. Here the same outcomes are "
             "estimated for everyone who met it, under three assumptions about the patients who did not complete: that "
             "none of them responded (worst case), that their missing scores resemble those of similar patients who were "
             "assessed (multiple imputation), and that every available assessment informs the mean (mixed model).</p>"

@@ -35,7 +35,12 @@ def summary_points(ctx: Ctx) -> list[str]:
     completion = flow.get("completion")
     out.append(
         "<strong>Participants.</strong> "
-        f"Of {esc(ctx.count(flow.get('patients')))} patients in the cohort, {esc(ctx.count(flow.get('threshold_met')))} "
+        + (
+            f"Of {esc(ctx.flow_count('patients'))} patients in the cohort, "
+            if flow.get("patients") is not None
+            else f"Of the patients in the cohort (their number {esc(ctx.flow_count('patients'))}), "
+        )
+        + f"{esc(ctx.flow_count('threshold_met'))} "
         f"met the burnout threshold at baseline; {esc(fmt_prop(completion, ctx))} completed every session and every "
         f"assessment and form the analysed (completer) cohort. All other figures below are among completers unless stated."
     )
@@ -114,7 +119,7 @@ def summary_points(ctx: Ctx) -> list[str]:
         comp = get(r, "responders", "at_least_1")
         comp_txt = f", against {esc(fmt_prop(comp, ctx))} among completers" if comp else ""
         out.append(
-            f"<strong>Beyond completers.</strong> Counting all {esc(ctx.count(itt.get('threshold_met')))} who met the "
+            f"<strong>Beyond completers.</strong> Counting all {esc(ctx.flow_count('threshold_met'))} who met the "
             f"threshold, responders on at least 1 subscale were {esc(fmt_prop(get(itt, 'worst_case', 'responders', 'at_least_1'), ctx))} "
             f"if every non-completer is counted as a non-responder (worst case){mi_txt}{comp_txt}."
         )
@@ -268,8 +273,8 @@ def limitations(ctx: Ctx) -> list[str]:
     prof = p.get("profiles", {})
     out = [
         f"<strong>Completer-only denominator.</strong> The main estimates are among the "
-        f"{esc(ctx.count(flow.get('completers')))} completers, {esc(fmt_pct(rate))} of the "
-        f"{esc(ctx.count(flow.get('threshold_met')))} who met the threshold. Patients who stopped early may have done "
+        f"{esc(ctx.flow_count('completers'))} completers, {esc(fmt_pct(rate))} of the "
+        f"{esc(ctx.flow_count('threshold_met'))} who met the threshold. Patients who stopped early may have done "
         "better or worse; completer rates can overstate the program's effect on everyone who starts it"
         + (" (see Beyond completers)." if "itt" in r else "; no intention-to-treat analysis is reported."),
         "<strong>Observational design.</strong> Without a control group, improvement cannot be attributed to the "

@@ -50,13 +50,17 @@ def _flow(m: Measures, pub: privacy.Publisher) -> dict[str, Any]:
     """
     ex = m.exclusions
     if pub.small(m.patients):  # a tiny cohort: nothing about it is published
-        return {
-            "patients": pub.count(m.patients),
-            "threshold_met": pub.count(m.threshold_met, hide=not pub.small(m.threshold_met)),
-            "completers": pub.count(m.completers, hide=not pub.small(m.completers)),
-            "completion": pub.hidden("small"),
-            "exclusions": {r: pub.count(ex[r], hide=not pub.small(ex[r])) for r in EXCLUSION_REASONS},
-        }
+        return _with_reasons(
+            {
+                "patients": pub.count(m.patients),
+                "threshold_met": pub.count(m.threshold_met, hide=not pub.small(m.threshold_met)),
+                "completers": pub.count(m.completers, hide=not pub.small(m.completers)),
+                "completion": pub.hidden("small"),
+                "exclusions": {r: pub.count(ex[r], hide=not pub.small(ex[r])) for r in EXCLUSION_REASONS},
+            },
+            m,
+            pub,
+        )
     after_family = {
         "missed_sessions": ex["missed_sessions"],
         "missed_assessment": ex["missed_assessment"],
@@ -83,7 +87,7 @@ def _flow(m: Measures, pub: privacy.Publisher) -> dict[str, Any]:
     def shown(key: str) -> int | None:
         return pub.count(counts[key], hide=key in hidden)
 
-    return {
+    flow = {
         "patients": pub.count(m.patients, hide=hide_total),
         "threshold_met": shown("threshold_met"),
         "completers": shown("completers"),
@@ -92,3 +96,26 @@ def _flow(m: Measures, pub: privacy.Publisher) -> dict[str, Any]:
         ),
         "exclusions": {r: shown(r) for r in EXCLUSION_REASONS},
     }
+    return _with_reasons(flow, m, pub)
+
+
+def _with_reasons(flow: dict[str, Any], m: Measures, pub: privacy.Publisher) -> dict[str, Any]:
+    """``flow.hidden``: why each hidden count of the flow is hidden ("small": 1..k-1, or
+    "complement": hidden to protect a small cell), so renderers label it truthfully
+    (the flow's counts are bare ints, which cannot carry a reason of their own)."""
+    raw = {
+        "patients": m.patients,
+        "threshold_met": m.threshold_met,
+        "completers": m.completers,
+        **{f"exclusions.{r}": m.exclusions[r] for r in EXCLUSION_REASONS},
+    }
+    published = {
+        "patients": flow["patients"],
+        "threshold_met": flow["threshold_met"],
+        "completers": flow["completers"],
+        **{f"exclusions.{r}": flow["exclusions"][r] for r in EXCLUSION_REASONS},
+    }
+    reasons: dict[str, privacy.HiddenReason] = {
+        key: ("small" if pub.small(raw[key]) else "complement") for key, value in published.items() if value is None
+    }
+    return {**flow, "hidden": reasons}

@@ -53,13 +53,13 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]
 
     completion = flow.get("completion") or {}
     pct = completion.get("rate")
-    comp_line = f"n = {ctx.count(flow.get('completers'))}"
+    comp_line = f"n = {ctx.flow_count('completers')}"
     if pct is not None:
         comp_line += f" ({100 * pct:.1f}% of those meeting the threshold)"
     main = [
-        ("Patients in the cohort files", f"n = {ctx.count(flow.get('patients'))}"),
+        ("Patients in the cohort files", f"n = {ctx.flow_count('patients')}"),
         ("Baseline MBI-GS scored", minus(flow.get("patients"), ex.get("no_baseline"))),
-        ("Met the burnout threshold at baseline", f"n = {ctx.count(flow.get('threshold_met'))}"),
+        ("Met the burnout threshold at baseline", f"n = {ctx.flow_count('threshold_met')}"),
         (
             f"Received all {sessions} sessions" if sessions else "Received every session",
             minus(flow.get("threshold_met"), ex.get("missed_sessions")),
@@ -67,17 +67,17 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]
         ("Completers: analysed", comp_line),
     ]
     side = [
-        ("Excluded: no scored baseline assessment", ex.get("no_baseline")),
-        ("Excluded: below the burnout threshold", ex.get("below_threshold")),
+        ("Excluded: no scored baseline assessment", ctx.flow_count("exclusions.no_baseline")),
+        ("Excluded: below the burnout threshold", ctx.flow_count("exclusions.below_threshold")),
         (
             f"Excluded: missed \u2265 1 of the {sessions} sessions" if sessions else "Excluded: missed a session",
-            ex.get("missed_sessions"),
+            ctx.flow_count("exclusions.missed_sessions"),
         ),
         (
             "Excluded: missed \u2265 1 MBI-GS assessment\n(after session " + ", ".join(follow) + ")"
             if follow
             else "Excluded: missed an assessment",
-            ex.get("missed_assessment"),
+            ctx.flow_count("exclusions.missed_assessment"),
         ),
     ]
     if not ex:
@@ -154,7 +154,7 @@ def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, Any]
                     linewidth=0.6,
                 )
             )
-            ax.text(side_x + 0.08, mid, f"{label}\nn = {ctx.count(count)}", ha="left", va="center", linespacing=1.25)
+            ax.text(side_x + 0.08, mid, f"{label}\nn = {count}", ha="left", va="center", linespacing=1.25)
             ax.annotate(
                 "",
                 xy=(side_x, mid),

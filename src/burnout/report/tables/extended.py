@@ -27,7 +27,6 @@ def _beyond(ctx: Ctx) -> Table | None:
     itt = r.get("itt")
     if not itt:
         return None
-    flow = r.get("flow") or {}
     met = itt.get("threshold_met")
     wc, mi, mm = itt.get("worst_case") or {}, itt.get("multiple_imputation") or {}, itt.get("mixed_model") or {}
     itt_span = "Everyone who met the threshold (intention to treat)"
@@ -36,10 +35,10 @@ def _beyond(ctx: Ctx) -> Table | None:
         title="Beyond completers: completer estimates beside three intention-to-treat analyses",
         columns=[
             Column("label", "Outcome", "left"),
-            Column("completers", f"Completers\n(n = {ctx.count(flow.get('completers'))})", "center"),
-            Column("worst", f"Worst case\n(n = {ctx.count(met)})", "center", spanner=itt_span),
-            Column("mi", f"Multiple imputation\n(n = {ctx.count(met)})", "center", spanner=itt_span),
-            Column("mm", f"Mixed model\n(n = {ctx.count(met)})", "center", spanner=itt_span),
+            Column("completers", f"Completers\n(n = {ctx.flow_count('completers')})", "center"),
+            Column("worst", f"Worst case\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
+            Column("mi", f"Multiple imputation\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
+            Column("mm", f"Mixed model\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
         ],
         csv_columns=[
             "measure",
@@ -112,7 +111,7 @@ def _beyond(ctx: Ctx) -> Table | None:
                     "analysis": "multiple_imputation",
                     "timepoint": period,
                     "count": ctx.suppressed if hidden else None,
-                    "n": met if met is not None else ctx.suppressed,
+                    "n": met if met is not None else ctx.flow_count("threshold_met"),
                     "estimate": None if hidden else pooled.get("rate"),
                     "ci_low": ci[0],
                     "ci_high": ci[1],
@@ -234,7 +233,7 @@ def _mixed(ctx: Ctx) -> Table | None:
     mm = get(ctx.results, "itt", "mixed_model")
     if not mm:
         return None
-    comp_n = ctx.count(get(ctx.results, "flow", "completers"))
+    comp_n = ctx.flow_count("completers")
     t = Table(
         key="itt_mixed_model",
         title="Mean scores at each assessment: completers and the mixed model of everyone who met the threshold",
