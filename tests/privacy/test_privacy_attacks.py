@@ -421,6 +421,23 @@ def test_flow_total_hidden_as_a_complement_is_labelled_so(demo: dict[str, Any]) 
     assert side[0][1] == f"suppressed (<{K})" and side[1][1] == "852"
 
 
+def test_hidden_n_cells_are_labelled_with_their_reason(demo: dict[str, Any]) -> None:
+    """A level hidden as a complement (men, 18-34, subcutaneous) and a model n hidden beside a
+    published mean read "hidden to protect a small cell" in the n column, not "suppressed (<11)"."""
+    from burnout.report.format import Ctx
+    from burnout.report.tables.extended import _mixed
+    from burnout.report.tables.outcomes import _subgroups
+
+    ctx = Ctx(demo)
+    complement, small = "hidden to protect a small cell", f"suppressed (<{K})"
+    levels = {(row["variable"], row["level"]): row["n"] for row in _subgroups(ctx).rows}
+    assert levels[("Sex", "Male")] == complement and levels[("Sex", "Other")] == small
+    assert levels[("Route", "Subcutaneous")] == complement and levels[("Route", "Unknown")] == small
+    assert demo["itt"]["mixed_model"]["cynicism"]["timepoints"]["0"]["n"] is None
+    baseline = next(r for r in _mixed(ctx).rows if r["subscale"] == "Cynicism" and r["tp"] == "Baseline")
+    assert baseline["n"] == complement
+
+
 FREE_TEXT = PLANTED["pathway"][0][0]
 
 

@@ -160,6 +160,21 @@ class Ctx:
         """A count with thousands separators, or the suppression mark."""
         return self.suppressed if c is None else f"{c:,}"
 
+    def n_beside(self, n: int | None, *, statistic: Any) -> str:
+        """The n of a statistic, or why it is hidden: a statistic is published only over at
+        least k patients, so a hidden n beside a published one was hidden to protect a
+        small cell (e.g. the few with a missing value), not because it is small."""
+        if n is not None:
+            return f"{n:,}"
+        return COMPLEMENT_MARK if statistic is not None else self.suppressed
+
+    def level_n(self, entry: Mapping[str, Any], outcomes: Iterable[str]) -> str:
+        """A subgroup level's n, or the reason its Proportions give for hiding the level."""
+        if entry.get("n") is not None:
+            return f"{entry['n']:,}"
+        reasons = {(entry.get(o) or {}).get("hidden") for o in outcomes}
+        return COMPLEMENT_MARK if reasons == {"complement"} else self.suppressed
+
     def flow_count(self, key: str) -> str:
         """A flow count ("patients", "threshold_met", "completers", "exclusions.<reason>"), or
         the truthful mark of why it is hidden (results.json ``flow.hidden``)."""

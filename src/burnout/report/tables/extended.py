@@ -279,7 +279,7 @@ def _mixed(ctx: Ctx) -> Table | None:
                     "subscale": SUBSCALE_LABELS[s],
                     "tp": ctx.tp(tp),
                     "completers": f"{fmt_num(c.get('mean'))} ({fmt_ci(c.get('ci'))})",
-                    "n": ctx.count(m.get("n")) if "n" in m else NDASH,
+                    "n": ctx.n_beside(m.get("n"), statistic=m.get("mean")) if "n" in m else NDASH,
                     "model": f"{fmt_num(m.get('mean'))} ({fmt_ci(m.get('ci'))})",
                     "change": f"{fmt_signed(m['change'])} ({fmt_ci(m.get('change_ci'))})" if has_change else NDASH,
                 }
@@ -334,7 +334,7 @@ def _phq9(ctx: Ctx) -> Table | None:
             {
                 "group": "PHQ-9 total, mean (SD)",
                 "label": ctx.tp(tp),
-                "n": ctx.count(e.get("n")),
+                "n": ctx.n_beside(e.get("n"), statistic=e.get("mean")),
                 "value": f"{fmt_num(e.get('mean'))} ({fmt_num(e.get('sd'))})",
                 "ci": NDASH,
             }
@@ -409,7 +409,7 @@ def _phq9_adjusted(ctx: Ctx) -> Table | None:
         t.rows.append(
             {
                 "subscale": SUBSCALE_LABELS[s],
-                "n": ctx.count(a.get("n")),
+                "n": ctx.n_beside(a.get("n"), statistic=a.get("intercept")),
                 "intercept": f"{fmt_signed(a.get('intercept'))} ({fmt_ci(a.get('intercept_ci'))})",
                 "slope": f"{fmt_signed(a.get('slope'), 3)} ({fmt_ci(a.get('slope_ci'), 3)})",
             }

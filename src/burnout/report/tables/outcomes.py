@@ -299,7 +299,7 @@ def _subgroups(ctx: Ctx) -> Table | None:
             if level == "heterogeneity" or not isinstance(entry, Mapping):
                 continue
             shown = str(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
-            row = {"variable": vlabel, "level": shown, "n": ctx.count(entry.get("n"))}
+            row = {"variable": vlabel, "level": shown, "n": ctx.level_n(entry, outcomes)}
             for o in outcomes:
                 row[o] = _pct_ci_cell(entry.get(o), ctx)
                 t.csv_rows.append({"variable": var, "level": level, "outcome": o} | _prop_raw(entry.get(o), ctx))

@@ -237,7 +237,7 @@ def _trajectories(ctx: Ctx) -> Table | None:
                 {
                     "subscale": SUBSCALE_LABELS[s],
                     "tp": ctx.tp(tp),
-                    "n": ctx.count(e.get("n")),
+                    "n": ctx.n_beside(e.get("n"), statistic=e.get("mean")),
                     "mean_sd": f"{fmt_num(e.get('mean'))} ({fmt_num(e.get('sd'))})",
                     "ci": fmt_ci(e.get("ci")),
                     "change": f"{fmt_signed(e['change'])} ({fmt_ci(e.get('change_ci'))})" if has_change else NDASH,
