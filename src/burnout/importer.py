@@ -1,7 +1,7 @@
 """`burnout import`: validate a cohort folder and load it into a PostgreSQL database.
 
 The database then holds tables ``patients``, ``mbi_gs``, ``sessions`` (and ``phq9``)
-with the column names of the data format (shared/spec/data-format.md), so that
+with the column names of the data format (docs/spec/data-format.md), so that
 ``burnout analyze postgresql://...`` reads them as it reads the folder and gives the
 same results.
 
@@ -105,7 +105,7 @@ def import_cohort(
     Parameters
     ----------
     source : str or os.PathLike
-        A cohort folder (CSV or Parquet, shared/spec/data-format.md).
+        A cohort folder (CSV or Parquet, docs/spec/data-format.md).
     url : str
         ``postgresql://user[:password]@host[:port]/database``; tables are created in
         the connection's default schema.

@@ -1,4 +1,4 @@
-"""The cohort file layout from the data contract (shared/spec/data-format.md).
+"""The cohort file layout from the data contract (docs/spec/data-format.md).
 
 Private: the loader uses it to know which columns to keep, the validator to know
 which rules apply. Item wording is never here, only positions.

@@ -1,7 +1,7 @@
 """Validate stage: every data-contract rule as engine queries; typed tables out.
 
 :func:`validate_cohort` checks a :class:`~burnout.ingest.RawCohort` against
-shared/spec/data-format.md and returns a :class:`Cohort` of typed tables, or raises
+docs/spec/data-format.md and returns a :class:`Cohort` of typed tables, or raises
 one :class:`~burnout.errors.DataError` holding every problem found in every file.
 
 How it stays fast on millions of rows (Python never loops over rows):

@@ -2,7 +2,7 @@
 
 A cohort is a folder holding ``patients``, ``mbi_gs`` and ``sessions`` (required)
 and ``phq9`` (optional), each as ``NAME.csv`` or ``NAME.parquet``
-(shared/spec/data-format.md). :func:`read_cohort` puts each table into the engine
+(docs/spec/data-format.md). :func:`read_cohort` puts each table into the engine
 with every documented column (CSV: as text, blank = null; Parquet and database
 tables: as typed in the source when validation can check that type directly, else
 as text) plus ``_line``, the place of the row in its file, so the validation stage

@@ -1,6 +1,6 @@
 """The reference study's published figures, and where each lives in results.json.
 
-Source: ../shared/spec/seed-study.md (the preprint doi 10.21203/rs.3.rs-10020276/v1).
+Source: the preprint, doi 10.21203/rs.3.rs-10020276/v1 (the study docs/synthetic-cohort.md calibrates to).
 Denominator 395 completers unless stated. ``tolerance`` is what the calibrated
 synthetic cohort must meet at its default seed (issue: the demo); it is in the
 figure's own unit (patients, score points, or a rate as a fraction).
