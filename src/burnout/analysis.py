@@ -144,8 +144,9 @@ def analyze(
         ``out`` holds files burnout did not write, contains the cohort, or cannot be written.
     """
     from burnout._progress import StageProgress
+    from burnout.engines import is_postgres_url
 
-    sources = () if _is_postgres(source) else (source,)
+    sources = () if is_postgres_url(source) else (source,)
     if out is not None:
         from burnout.outdir import check_output_folder
 
@@ -178,7 +179,7 @@ def _analyze(
     max_line_bytes: int | None,
 ) -> Analysis:
     from burnout._warm import REPORT_MODULES, STATISTICS_MODULES, warm_imports
-    from burnout.engines import connect_source
+    from burnout.engines import connect_source, is_postgres_url
 
     warm_imports(*STATISTICS_MODULES, *(REPORT_MODULES if out is not None else ()))
     from burnout.cohort import build_patient_table
@@ -209,7 +210,7 @@ def _analyze(
         "version": __version__,
         "synthetic": synthetic,
         "data_fingerprint": cohort.fingerprint,
-        "backend": "postgres" if _is_postgres(source) else backend,
+        "backend": "postgres" if is_postgres_url(source) else backend,
     }
     warnings = [*cohort.warnings, *measures.warnings, *beyond.warnings]
     tree = build_results(measures, plan, meta=meta, warnings=warnings, beyond=beyond)
@@ -221,10 +222,6 @@ def _analyze(
         # the log is not for publication: it names counts and lines the results hide
         write_outputs(result, Path(out), sources=sources, extras=warnings_log(warnings))
     return result
-
-
-def _is_postgres(source: str | os.PathLike[str]) -> bool:
-    return isinstance(source, str) and source.startswith(("postgresql://", "postgres://"))
 
 
 def write_outputs(
