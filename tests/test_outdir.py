@@ -283,6 +283,39 @@ def test_stale_cleanup_removes_only_burnouts_marked_temporary_folders(tmp_path):
     assert users.is_dir() and alive.is_dir() and not stale.exists()
 
 
+def test_a_run_killed_between_the_two_renames_gets_the_old_output_put_back(tmp_path, monkeypatch):
+    from burnout import outdir
+
+    out = tmp_path / "out"
+    outdir.write_output_folder(out, lambda f: (f / "results.json").write_text("old"))
+    rename = Path.rename
+
+    def killed_after_moving_out_aside(self, target):
+        moved = rename(self, target)
+        if self == out.resolve():
+            raise KeyboardInterrupt  # stands for SIGKILL: the new folder never reaches OUT
+        return moved
+
+    monkeypatch.setattr(Path, "rename", killed_after_moving_out_aside)
+    with pytest.raises(KeyboardInterrupt):
+        outdir.write_output_folder(out, lambda f: (f / "results.json").write_text("new"))
+    monkeypatch.undo()
+    (aside,) = tmp_path.iterdir()
+    assert not out.exists() and aside.name.startswith(f"{outdir.TEMP_PREFIX}{os.getpid()}~old.out.")
+
+    monkeypatch.setattr(outdir, "_is_running", lambda pid: False)  # the killed run's PID is gone
+    assert outdir.remove_stale_temporary_folders(tmp_path) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert (out / "results.json").read_text() == "old"
+    assert json.loads((out / MANIFEST).read_text())["files"] == ["results.json"]
+
+    # killed after the new folder is in place: the old one moved aside is removed, OUT kept
+    aside.mkdir()
+    (aside / MANIFEST).write_text((out / MANIFEST).read_text())
+    assert outdir.remove_stale_temporary_folders(tmp_path) == [aside]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
 def test_simulate_twice_into_the_same_folder_replaces_its_own_cohort(tmp_path):
     out = tmp_path / "C"
     for seed in ("1", "2"):

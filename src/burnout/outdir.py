@@ -18,7 +18,8 @@ holding a marker file while it is written; the manifest is written last, then th
 folder is swapped in with renames (the old OUT is moved aside, the new one renamed
 into place, the old one removed). A run killed mid-write leaves only such a temporary
 folder; the next run writing into the same parent removes temporary folders that
-carry the prefix, a dead writer's PID and burnout's marker or manifest, and nothing else.
+carry the prefix, a dead writer's PID and burnout's marker or manifest, and nothing else,
+except that an old OUT a run moved aside and was killed before replacing is put back.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = ["MANIFEST_NAME", "TEMP_PREFIX", "OutputFolderError", "check_output_fo
 MANIFEST_NAME = ".burnout-manifest.json"
 TEMP_PREFIX = ".burnout-tmp-"
 _MARKER_NAME = ".burnout-writing"  # inside a temporary folder while it is being written
+_ASIDE = "~old"  # after the PID: an old OUT moved aside during the swap (``.burnout-tmp-PID~old.NAME.xxxx``)
 _NEW_NAME_HINT = "choose a new folder name (burnout creates it) or an empty folder"
 
 
@@ -186,7 +188,8 @@ def write_output_folder(
         check_output_folder(out, sources=sources)  # the folder may have changed while we computed
         old = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.old.", dir=target.parent))
+            # named for ``out`` so that a run killed before the next rename can be undone
+            old = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}{_ASIDE}.{target.name}.", dir=target.parent))
             old.rmdir()
             target.rename(old)
         tmp.rename(target)
@@ -218,6 +221,8 @@ def remove_stale_temporary_folders(parent: Path) -> list[Path]:
 
     Removed only when all hold: the name has burnout's temporary prefix and the PID of
     a process that no longer runs, and the folder holds burnout's marker or manifest.
+    An old OUT moved aside by a run killed mid-swap is renamed back to OUT instead
+    when nothing took its place (and is not returned).
     """
     removed = []
     try:
@@ -227,9 +232,17 @@ def remove_stale_temporary_folders(parent: Path) -> list[Path]:
     for entry in entries:
         if not entry.name.startswith(TEMP_PREFIX) or entry.is_symlink() or not entry.is_dir():
             continue
-        pid_text = entry.name[len(TEMP_PREFIX) :].split(".", 1)[0]
+        pid_text, _, rest = entry.name[len(TEMP_PREFIX) :].partition(".")
+        aside = pid_text.endswith(_ASIDE)
+        pid_text = pid_text.removesuffix(_ASIDE)
         if not pid_text.isdigit() or _is_running(int(pid_text)):
             continue
+        if aside:
+            original = parent / rest.rsplit(".", 1)[0]  # the name mkdtemp was given, without its suffix
+            if not os.path.lexists(original):
+                with contextlib.suppress(OSError):
+                    entry.rename(original)
+                continue
         if (entry / _MARKER_NAME).is_file() or _read_manifest(entry) is not None:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
