@@ -38,14 +38,14 @@ class StageProgress:
         self.console = None if quiet else console
         self.total = total
         self.seconds: list[tuple[str, float]] = []
-        self._current: tuple[str, float] | None = None
+        self._current: tuple[str, str, float] | None = None  # label, "[i/N] label", start
         self._live: Any = None
 
     def next(self, label: str) -> None:
         """End the running stage (printing its time) and start the stage ``label``."""
         self._end(print_line=True)
         title = f"[{len(self.seconds) + 1}/{self.total}] {label}"
-        self._current = (title, time.perf_counter())
+        self._current = (label, title, time.perf_counter())
         if self.console is not None and self.console.is_terminal:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -65,10 +65,10 @@ class StageProgress:
             self._live = None
         if self._current is None:
             return
-        title, start = self._current
+        label, title, start = self._current
         self._current = None
         seconds = time.perf_counter() - start
-        self.seconds.append((title.split("] ", 1)[1], seconds))
+        self.seconds.append((label, seconds))
         if print_line and self.console is not None:
             self.console.print(f"{title} ({seconds:.1f} s)", markup=False, highlight=False, emoji=False)
 
