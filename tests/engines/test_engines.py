@@ -68,6 +68,24 @@ def test_redact_url_leaves_urls_without_a_password_and_paths_alone(text: str) ->
     assert redact_url(text) == text
 
 
+@pytest.mark.parametrize(
+    ("url", "echoed"),
+    [
+        ("postgresql://me:s3c%2Fret@h/db", "s3c%2Fret"),
+        ("postgresql://me:s3c%2Fret@h/db", "s3c/ret"),
+        ("postgresql://me@h/db?password=s3c%2Fret", "s3c%2Fret"),  # as written in the query
+        ("postgresql://me@h/db?password=s3c%2Fret", "s3c/ret"),
+        ("postgresql://me@h/db?sslpassword=s3c+ret", "s3c ret"),  # + decoded as a space, as in a query
+    ],
+)
+def test_connect_error_hides_a_password_the_driver_echoes(url: str, echoed: str) -> None:
+    """A driver's message may repeat the password as written in the URL or decoded: neither is shown."""
+    from burnout.errors import connect_error
+
+    message = str(connect_error(url, Exception(f"authentication failed for password {echoed!r}")))
+    assert echoed not in message and "***" in message, message
+
+
 @pytest.mark.parametrize("url", UNREACHABLE)
 @pytest.mark.parametrize("command", ["validate", "analyze"])
 def test_cli_unreachable_database_is_a_clean_error_without_the_password(command: str, url: str, tmp_path: Path) -> None:
