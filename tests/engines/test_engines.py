@@ -210,3 +210,9 @@ def test_existing_tables_cli_says_replace_option_library_says_keyword(tmp_path: 
     assert "--replace" not in str(info.value)
     again = CliRunner().invoke(app, ["import", str(folder), postgres_db])
     assert again.exit_code == 2 and "with --replace" in again.output and "replace=True" not in again.output
+
+
+def test_an_upper_case_scheme_is_read_as_the_database_it_connects_to() -> None:
+    """connect_source takes POSTGRESQL:// as PostgreSQL; the loader must not then read it as a folder."""
+    with pytest.raises(BurnoutError, match="cannot connect to POSTGRESQL://"):
+        load_cohort("POSTGRESQL://me:s3cret@127.0.0.1:1/clinic")
