@@ -116,18 +116,42 @@ def connect_error(url: str, exc: BaseException) -> BurnoutError:
 
 def _credentials(url: str) -> tuple[str, list[str]]:
     """The user information of ``url`` (before its last ``@``) and every password in it, as written and decoded."""
-    from urllib.parse import parse_qsl, unquote
+    from urllib.parse import unquote, unquote_plus
 
-    _scheme, sep, rest = url.partition("://")
-    if not sep:
+    parts = _split_url(url)
+    if parts is None:
         return "", []
-    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    userinfo = rest[:end].rpartition("@")[0]
-    secrets = [userinfo.partition(":")[2]]
-    query = rest[end + 1 :].partition("#")[0] if rest[end : end + 1] == "?" else ""
-    secrets += [value for key, value in parse_qsl(query, keep_blank_values=True) if "password" in key.lower()]
+    _scheme, hier, query, _fragment = parts
+    userinfo = hier.rpartition("@")[0]
+    written = [param.partition("=")[2] for param in (query or "").split("&") if _is_password_param(param)]
+    secrets = [userinfo.partition(":")[2], *written, *(unquote_plus(v) for v in written)]  # as a driver decodes a query
     secrets += [unquote(s) for s in secrets]
     return userinfo, [s for s in secrets if s]
+
+
+def _split_url(url: str) -> tuple[str, str, str | None, str] | None:
+    """``scheme://hier?query#fragment`` as (scheme, hier, query or None, ``#fragment`` or ""); None without ``://``.
+
+    The hierarchical part ends at the first ``?`` or ``#``, so a password holding ``@`` or
+    ``/`` stays in it.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    hier, tail = rest[:end], rest[end:]
+    if not tail.startswith("?"):
+        return scheme, hier, None, tail
+    query, hash_, fragment = tail[1:].partition("#")
+    return scheme, hier, query, hash_ + fragment
+
+
+def _is_password_param(param: str) -> bool:
+    """A query parameter ``key=value`` whose (decoded) name contains ``password``, any case."""
+    from urllib.parse import unquote
+
+    key, eq, _value = param.partition("=")
+    return bool(eq) and "password" in unquote(key).lower()
 
 
 def redact_url(url: str) -> str:
@@ -151,23 +175,17 @@ def redact_url(url: str) -> str:
     >>> redact_url("postgresql://me@host/db?sslmode=require&password=secret")
     'postgresql://me@host/db?sslmode=require&password=***'
     """
-    from urllib.parse import unquote
-
-    scheme, sep, rest = url.partition("://")
-    if not sep or not scheme or not all(c.isalnum() or c in "+.-" for c in scheme):
+    parts = _split_url(url)
+    if parts is None:
         return url
-    # the hierarchical part ends at the first ? or #; the fragment is kept as written
-    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    hier, tail = rest[:end], rest[end:]
+    scheme, hier, query, fragment = parts
+    if not scheme or not all(c.isalnum() or c in "+.-" for c in scheme):
+        return url
     userinfo, at, hostpath = hier.rpartition("@")
     if at:
         user, colon, _password = userinfo.partition(":")
         hier = f"{user}:***@{hostpath}" if colon else f"{user}@{hostpath}"
-    if tail.startswith("?"):
-        query, hash_, fragment = tail[1:].partition("#")
-        params = []
-        for param in query.split("&"):
-            key, eq, _value = param.partition("=")
-            params.append(f"{key}=***" if eq and "password" in unquote(key).lower() else param)
-        tail = "?" + "&".join(params) + hash_ + fragment
-    return f"{scheme}://{hier}{tail}"
+    if query is not None:  # the fragment is kept as written
+        params = (f"{p.partition('=')[0]}=***" if _is_password_param(p) else p for p in query.split("&"))
+        hier += "?" + "&".join(params)
+    return f"{scheme}://{hier}{fragment}"

@@ -114,7 +114,6 @@ def validate_and_summarize(
     BurnoutError
         The database cannot be reached or read (see :func:`burnout.engines.connect_source`).
     """
-    from burnout.engines import connect_source
     from burnout.ingest import load_cohort
     from burnout.plan import load_protocol
 
@@ -125,7 +124,6 @@ def validate_and_summarize(
     try:
         cohort = load_cohort(
             source,
-            con=connect_source(source),  # the connection `analyze` makes: same fixes, same errors
             scheduled_assessments=tuple(plan.schedule.assessments),
             scheduled_sessions=plan.schedule.sessions,
             max_missing_items=plan.scoring.max_missing_items,

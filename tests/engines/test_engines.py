@@ -68,6 +68,24 @@ def test_redact_url_leaves_urls_without_a_password_and_paths_alone(text: str) ->
     assert redact_url(text) == text
 
 
+@pytest.mark.parametrize(
+    ("url", "echoed"),
+    [
+        ("postgresql://me:s3c%2Fret@h/db", "s3c%2Fret"),
+        ("postgresql://me:s3c%2Fret@h/db", "s3c/ret"),
+        ("postgresql://me@h/db?password=s3c%2Fret", "s3c%2Fret"),  # as written in the query
+        ("postgresql://me@h/db?password=s3c%2Fret", "s3c/ret"),
+        ("postgresql://me@h/db?sslpassword=s3c+ret", "s3c ret"),  # + decoded as a space, as in a query
+    ],
+)
+def test_connect_error_hides_a_password_the_driver_echoes(url: str, echoed: str) -> None:
+    """A driver's message may repeat the password as written in the URL or decoded: neither is shown."""
+    from burnout.errors import connect_error
+
+    message = str(connect_error(url, Exception(f"authentication failed for password {echoed!r}")))
+    assert echoed not in message and "***" in message, message
+
+
 @pytest.mark.parametrize("url", UNREACHABLE)
 @pytest.mark.parametrize("command", ["validate", "analyze"])
 def test_cli_unreachable_database_is_a_clean_error_without_the_password(command: str, url: str, tmp_path: Path) -> None:
@@ -192,3 +210,9 @@ def test_existing_tables_cli_says_replace_option_library_says_keyword(tmp_path: 
     assert "--replace" not in str(info.value)
     again = CliRunner().invoke(app, ["import", str(folder), postgres_db])
     assert again.exit_code == 2 and "with --replace" in again.output and "replace=True" not in again.output
+
+
+def test_an_upper_case_scheme_is_read_as_the_database_it_connects_to() -> None:
+    """connect_source takes POSTGRESQL:// as PostgreSQL; the loader must not then read it as a folder."""
+    with pytest.raises(BurnoutError, match="cannot connect to POSTGRESQL://"):
+        load_cohort("POSTGRESQL://me:s3cret@127.0.0.1:1/clinic")

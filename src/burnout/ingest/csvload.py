@@ -237,7 +237,7 @@ def _load_csv(
     n_rows = _run(db, f"SELECT count(*) FROM {tmp}")[0][0]
     if rmap is None:
         if n_rows != n_records:  # no rejects and no blank lines here: every record is a row
-            out.problems.append(_unread_records(display, n_rows, n_records, max_line_bytes))
+            out.problems.append(_unread_records(display, n_rows, n_records))
             _run(db, f"DROP TABLE IF EXISTS {tmp}")
             return out
         _run(db, f"CREATE OR REPLACE TEMP VIEW {rel} AS SELECT CAST(rowid AS BIGINT) + 2 AS _line, * FROM {tmp}")
@@ -258,7 +258,7 @@ def _load_csv(
     drop = rmap.blank[keep_mask] if ncols == 1 else np.zeros(len(lines), dtype=bool)
     if len(lines) != n_rows:
         # the reader returned fewer (or more) rows than the file has records, without saying which
-        out.problems.append(_unread_records(display, n_rows, len(lines), max_line_bytes))
+        out.problems.append(_unread_records(display, n_rows, len(lines)))
         _run(db, f"DROP TABLE IF EXISTS {tmp}")
         return out
     mapping = pa.table({"rid": np.arange(n_rows, dtype=np.int64), "_line": lines.astype(np.int64), "_drop": drop})
@@ -325,7 +325,7 @@ def _arrow_name(typ: pa.DataType) -> str:
     return str(typ)
 
 
-def _unread_records(display: str, n_rows: int, expected: int, max_line_bytes: int) -> Problem:
+def _unread_records(display: str, n_rows: int, expected: int) -> Problem:
     return _problem(
         display,
         None,

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 import uuid
 from collections.abc import Mapping
@@ -45,6 +44,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from burnout.engines import connect_source, is_database_url
 from burnout.errors import Problem, redact_url
 from burnout.ingest import csvcheck as _csvcheck
 from burnout.ingest.csvload import _check_header, _load_csv, _load_parquet, _Loaded, _problem, _run
@@ -168,9 +168,7 @@ def read_cohort(
     max_line_bytes = DEFAULT_MAX_LINE_BYTES if max_line_bytes is None else int(max_line_bytes)
     if max_line_bytes < 1:
         raise ValueError(f"max_line_bytes must be a positive number of bytes, got {max_line_bytes!r}")
-    if _is_url(source):
-        from burnout.engines import connect_source
-
+    if is_database_url(source):
         return _read_database(str(source), con=connect_source(source) if con is None else con)
     folder = Path(source)
     con = ibis.duckdb.connect() if con is None else con
@@ -392,10 +390,6 @@ def read_checked_files(checked: RawCohort, *, con: ibis.BaseBackend) -> RawCohor
         formats=dict(checked.formats),
         owned=tuple(owned),
     )
-
-
-def _is_url(source: str | os.PathLike[str]) -> bool:
-    return isinstance(source, str) and re.match(r"^[a-z][a-z0-9+.-]*://", source) is not None
 
 
 def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:

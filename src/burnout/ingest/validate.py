@@ -10,9 +10,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from burnout.engines import is_database_url
 from burnout.errors import DataError, Problem
 from burnout.ingest.checks import _latest_metric, _run_checks, _unrecorded_sessions, _warnings
-from burnout.ingest.read import RawCohort, _is_url, read_checked_files, read_cohort
+from burnout.ingest.read import RawCohort, read_checked_files, read_cohort
 from burnout.ingest.rules import _date_order, _file_problem, _parsed_table, _scratch, _spec, _TableSpec, _warning_flags
 from burnout.instrument import SUBSCALES
 from burnout.schema import MBI_ITEM_COLUMNS, TABLES
@@ -124,7 +125,7 @@ def load_cohort(
     then reads the same files (Spark itself; others through Arrow) and types them with
     the same parsers, without running the rules again.
     """
-    if con is not None and getattr(con, "name", None) != "duckdb" and not _is_url(source):
+    if con is not None and getattr(con, "name", None) != "duckdb" and not is_database_url(source):
         first = read_cohort(source, max_line_bytes=max_line_bytes)
         try:
             checked = validate_cohort(
