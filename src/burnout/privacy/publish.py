@@ -133,6 +133,18 @@ class Publisher:
         """Whether a statistic over ``n`` patients may be published (n known and not in 1..k-1)."""
         return n is not None and not 1 <= n < self.k
 
+    def enough_of(self, n: int, total: int | None, *, total_published: bool = True) -> bool:
+        """Whether a statistic over ``n`` patients of a group of ``total`` may be published with
+        its n: the group's size published, n :meth:`enough`, and the rest of the group
+        (``total - n``, e.g. those without the score) not small, which n would give away.
+        ``total`` None: n is not part of a published group.
+
+        >>> pub = Publisher(min_cell_count=11)
+        >>> pub.enough_of(380, 400), pub.enough_of(390, 400), pub.enough_of(380, 400, total_published=False)
+        (True, False, False)
+        """
+        return total_published and self.enough(n) and (total is None or not self.small(total - n))
+
     def note(self, rule: str, cells: int = 1) -> None:
         """Count ``cells`` positions hidden by ``rule`` (one of :data:`RULES`)."""
         self.hidden_counts[rule] += cells
@@ -218,12 +230,9 @@ class Publisher:
         """
         free = set(free)
         shown = [key for key in counts if key not in free]
-        if not n_published or self.small(n):
-            return {
-                key: self.hidden("small" if self.small(counts[key]) or self.small(n) else "complement") for key in shown
-            }
-        hide = self.protect(counts, free=free, prefer=prefer)
-        return {key: self.prop(counts[key], n, hide=key in hide) for key in shown}
+        # with n hidden, `prop` hides each whole (n too): no complements to choose
+        hide = self.protect(counts, free=free, prefer=prefer) if n_published and not self.small(n) else frozenset()
+        return {key: self.prop(counts[key], n, n_published=n_published, hide=key in hide) for key in shown}
 
     def withheld_test(self, test: str) -> dict[str, Any]:
         """A test withheld because its table has a hidden cell (or too few patients)."""

@@ -14,7 +14,6 @@ __all__ = [
     "Ctx",
     "esc",
     "fmt_ci",
-    "fmt_count",
     "fmt_num",
     "fmt_p",
     "fmt_pct",
@@ -140,10 +139,14 @@ class Ctx:
         """The mark of a suppressed count."""
         return f"suppressed (<{self.k})"
 
+    def mark(self, reason: str | None) -> str:
+        """The truthful mark of a hidden value: the suppression mark for a small cell, or that
+        it was hidden to protect one (reason "complement", as results.json states it)."""
+        return COMPLEMENT_MARK if reason == "complement" else self.suppressed
+
     def hidden_mark(self, p: Mapping[str, Any] | None) -> str:
-        """The truthful mark of a hidden Proportion: "<k" for a small cell, or that it was
-        hidden to protect one (results.json ``hidden``: "complement"); never computed here."""
-        return COMPLEMENT_MARK if (p or {}).get("hidden") == "complement" else self.suppressed
+        """The mark of a hidden Proportion, from its own ``hidden`` reason; never computed here."""
+        return self.mark((p or {}).get("hidden"))
 
     @property
     def short_suppressed(self) -> str:
@@ -156,33 +159,27 @@ class Ctx:
     def tp_short(self, t: str) -> str:
         return "Baseline" if str(t) == "0" else f"Session {t}"
 
-    def count(self, c: Any) -> str:
-        """A count with thousands separators, or the suppression mark."""
-        return self.suppressed if c is None else f"{c:,}"
+    def count(self, c: Any, *, hidden: str | None = None) -> str:
+        """A count with thousands separators, or the mark of why it is hidden (`mark`)."""
+        return self.mark(hidden) if c is None else f"{c:,}"
 
     def n_beside(self, n: int | None, *, statistic: Any) -> str:
         """The n of a statistic, or why it is hidden: a statistic is published only over at
         least k patients, so a hidden n beside a published one was hidden to protect a
         small cell (e.g. the few with a missing value), not because it is small."""
-        if n is not None:
-            return f"{n:,}"
-        return COMPLEMENT_MARK if statistic is not None else self.suppressed
+        return self.count(n, hidden="complement" if statistic is not None else None)
 
     def level_n(self, entry: Mapping[str, Any], outcomes: Iterable[str]) -> str:
         """A subgroup level's n, or the reason its Proportions give for hiding the level."""
-        if entry.get("n") is not None:
-            return f"{entry['n']:,}"
         reasons = {(entry.get(o) or {}).get("hidden") for o in outcomes}
-        return COMPLEMENT_MARK if reasons == {"complement"} else self.suppressed
+        return self.count(entry.get("n"), hidden="complement" if reasons == {"complement"} else None)
 
     def flow_count(self, key: str) -> str:
         """A flow count ("patients", "threshold_met", "completers", "exclusions.<reason>"), or
         the truthful mark of why it is hidden (results.json ``flow.hidden``)."""
         flow = self.results.get("flow", {})
         value = flow.get("exclusions", {}).get(key.split(".", 1)[1]) if key.startswith("exclusions.") else flow.get(key)
-        if value is not None:
-            return f"{value:,}"
-        return COMPLEMENT_MARK if flow.get("hidden", {}).get(key) == "complement" else self.suppressed
+        return self.count(value, hidden=flow.get("hidden", {}).get(key))
 
     def prop(self, p: Mapping[str, Any] | None, *, ci: bool = True) -> str:
         """ "55.4% (219/395; 95% CI 50.5\u201360.2)" or the suppression mark."""
@@ -263,11 +260,6 @@ def _timepoints_from(results: Mapping[str, Any]) -> list[str]:
         if tps:
             return list(tps)
     return ["0"]
-
-
-def fmt_count(c: Any, k: int) -> str:
-    """A count, or ``suppressed (<k)``."""
-    return f"suppressed (<{k})" if c is None else f"{c:,}"
 
 
 def fmt_prop(p: Mapping[str, Any] | None, ctx: Ctx, *, ci: bool = True) -> str:

@@ -78,7 +78,7 @@ def build_results(
     def stats_ok(n: int) -> bool:
         """Statistics over n completers: n published with them, so n must be a safe count of its
         family (completers with vs without the score) and the completers' total published."""
-        return comp_pub and pub.enough(n) and not pub.small(m.completers - n)
+        return pub.enough_of(n, m.completers, total_published=comp_pub)
 
     # -- trajectories, effect sizes, response -------------------------------------
     subscales: dict[str, Any] = {}

@@ -42,7 +42,7 @@ def phq9_results(
     conf = protocol.analysis.confidence
 
     def shown(n: int) -> bool:
-        return population_published and pub.enough(n) and (population is None or not pub.small(population - n))
+        return pub.enough_of(n, population, total_published=population_published)
 
     timepoints: dict[str, Any] = {}
     for t, mo in pm.timepoints.items():

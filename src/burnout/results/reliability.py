@@ -20,7 +20,7 @@ def _reliable_change(bm: BeyondMeasures, pub: privacy.Publisher, *, completers_p
     out: dict[str, Any] = {}
     for s in SUBSCALES:
         rc = bm.reliable_change[s]
-        n_shown = completers_published and pub.enough(rc.n) and not pub.small(bm.completers - rc.n)
+        n_shown = pub.enough_of(rc.n, bm.completers, total_published=completers_published)
         if rc.cutoff_units is None:
             none = {"count": None, "n": rc.n if n_shown else None, "rate": None, "ci": None, "suppressed": False}
             out[s] = {"improved": none, "deteriorated": dict(none), "reason": rc.reason}

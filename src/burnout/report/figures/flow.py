@@ -36,8 +36,8 @@ def _flow_narrow(ctx: Ctx) -> MplFigure | None:
     return None if boxes is None else _draw_flow(ctx, *boxes, narrow=True)
 
 
-def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]] | None:
-    """The main steps (label, count text) and the exclusions between them (label, count)."""
+def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | None:
+    """The main steps (label, "n = ..." text) and the exclusions between them (label, count text)."""
     flow = ctx.results.get("flow")
     if not flow:
         return None
@@ -86,7 +86,7 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]
     return main, side
 
 
-def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, Any]], *, narrow: bool) -> MplFigure:
+def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, str]], *, narrow: bool) -> MplFigure:
     """Boxes and arrows: exclusions to the right of the trunk (6.2 in) or, when ``narrow``, under it (3.5 in)."""
     side_h = [0.14 * (label.count("\n") + 2) + 0.1 for label, _ in side]
     box_h = 0.46
