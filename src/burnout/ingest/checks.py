@@ -9,7 +9,7 @@ import ibis
 import ibis.expr.types as ir
 
 from burnout.errors import Problem
-from burnout.ingest.csvload import MAX_PER_RULE
+from burnout.ingest.loaded import MAX_PER_RULE
 from burnout.ingest.rules import _count, _file_problem, _plural, _TableSpec
 
 _WINDOWED_WARNINGS = frozenset({"order_suspect"})

@@ -33,96 +33,26 @@ import hashlib
 import os
 import stat
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import duckdb
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from burnout.engines import connect_source, is_database_url
-from burnout.errors import Problem, redact_url
+from burnout.errors import Problem
 from burnout.ingest import csvcheck as _csvcheck
-from burnout.ingest.csvload import _check_header, _load_csv, _load_parquet, _Loaded, _problem, _run
-from burnout.schema import COLUMNS, REQUIRED_TABLES, TABLES
+from burnout.ingest.csvload import _load_csv
+from burnout.ingest.database import _read_database
+from burnout.ingest.loaded import _Loaded, _problem
+from burnout.ingest.parquetload import _load_parquet
+from burnout.ingest.raw import RawCohort, _is_duckdb, _typed_for_validation, keep_type
+from burnout.schema import REQUIRED_TABLES, TABLES
 
-__all__ = ["DEFAULT_MAX_LINE_BYTES", "RawCohort", "keep_type", "read_checked_files", "read_cohort"]
+__all__ = ["DEFAULT_MAX_LINE_BYTES", "read_cohort"]
 DEFAULT_MAX_LINE_BYTES = 2_000_000  # DuckDB's own default; the CSV reader gets the same limit
-
-
-@dataclass(frozen=True, eq=False)
-class RawCohort:
-    """A cohort folder as loaded into the engine, before any value is checked.
-
-    Attributes
-    ----------
-    con : ibis.BaseBackend
-        The engine holding the tables.
-    tables : Mapping[str, ibis.Table]
-        Table name (``"patients"``, ``"mbi_gs"``, ``"sessions"``, ``"phq9"``) to a
-        table with the documented columns present in the file, plus ``_line``
-        (int64): the file line for CSV, the 1-based row number for Parquet.
-        CSV columns are text (blank cells null or empty). Parquet and database
-        columns keep their type when it is an integer, float, boolean, date or
-        text (see :func:`keep_type`); other types become the text a CSV export
-        would hold. Undocumented columns are left out. A table whose file could
-        not be read is absent.
-    files : Mapping[str, str]
-        Table name to the file name shown in messages, e.g. ``"mbi_gs.csv"``.
-    problems : tuple[Problem, ...]
-        Problems with the files themselves, found while reading.
-    warnings : tuple[str, ...]
-        Things that do not make the data wrong (e.g. unknown columns, ignored).
-    source : str
-        The folder, as given.
-    fingerprint : str
-        SHA-256 (hex) identifying the input bytes: the hash of the text lines
-        ``"<file name> <sha256 of the file's bytes>\\n"`` for each file present, in
-        the order patients, mbi_gs, sessions, phq9. Each file is hashed streaming.
-    formats : Mapping[str, str]
-        Table name to ``"csv"`` or ``"parquet"``.
-    columns : Mapping[str, tuple[str, ...]]
-        Table name to every column name in the file's header, as written.
-    quoted : Mapping[str, bool]
-        CSV table name to whether a quote character occurs after the header line
-        (found by the scan that hashes the file), so an engine reading the file again
-        knows whether a cell may span lines.
-    """
-
-    con: ibis.BaseBackend
-    tables: Mapping[str, ir.Table]
-    files: Mapping[str, str]
-    problems: tuple[Problem, ...] = ()
-    warnings: tuple[str, ...] = ()
-    source: str = ""
-    fingerprint: str = ""
-    formats: Mapping[str, Literal["csv", "parquet", "table"]] = field(default_factory=dict)
-    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    owned: tuple[tuple[str, str], ...] = ()  # (kind, name) of engine objects the loader created
-    quoted: Mapping[str, bool] = field(default_factory=dict)  # CSV tables with a quote after the header
-
-    def __repr__(self) -> str:
-        parts = ", ".join(f"{self.files[n]}" for n in TABLES if n in self.tables)
-        return f"<RawCohort: {parts or 'no tables'}; {len(self.problems)} problems; from {self.source}>"
-
-    def close(self) -> None:
-        """Drop the engine objects the loader created; ``tables`` is unusable afterwards.
-
-        Tables of a database source belong to the database and are never dropped. A
-        :class:`~burnout.ingest.Cohort` made from this RawCohort keeps working: its
-        typed tables are separate. :func:`burnout.ingest.load_cohort` calls this.
-        """
-        for kind, name in reversed(self.owned):
-            if _is_duckdb(self.con):
-                _run(self.con.con, f'DROP {kind} IF EXISTS "{name}"')
-            elif kind == "VIEW":
-                self.con.drop_view(name, force=True)
-            else:
-                self.con.drop_table(name, force=True)
 
 
 def read_cohort(
@@ -172,107 +102,139 @@ def read_cohort(
         return _read_database(str(source), con=connect_source(source) if con is None else con)
     folder = Path(source)
     con = ibis.duckdb.connect() if con is None else con
-    listing: dict[str, str] = {}
-    why = None if folder.is_dir() else _not_a_folder(folder)
-    try:
-        listing = {p.name.lower(): p.name for p in folder.iterdir()} if why is None else {}
-    except OSError as e:
-        why = f"a cohort folder burnout can list; listing it failed ({e.strerror or e}): check its permissions (read and execute)"
+    listing, why = _list_folder(folder)
     if why is not None:
         return RawCohort(con=con, tables={}, files={}, problems=(_problem(str(source), None, why),), source=str(source))
+    return _read_folder(folder, listing, con, max_line_bytes=max_line_bytes).raw(con, source=str(source))
 
+
+@dataclass
+class _Folder:
+    """What :func:`read_cohort` gathers from a folder, table by table in the order of TABLES."""
+
+    tables: dict[str, ir.Table] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, Literal["csv", "parquet", "table"]] = field(default_factory=dict)
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    owned: list[tuple[str, str]] = field(default_factory=list)
+    quoted: dict[str, bool] = field(default_factory=dict)
+
+    def raw(self, con: ibis.BaseBackend, *, source: str) -> RawCohort:
+        return RawCohort(
+            con=con,
+            tables=self.tables,
+            files=self.files,
+            problems=tuple(self.problems),
+            warnings=tuple(self.warnings),
+            source=source,
+            fingerprint=hashlib.sha256("".join(self.digests).encode()).hexdigest(),
+            formats=self.formats,
+            columns=self.columns,
+            owned=tuple(self.owned),
+            quoted=self.quoted,
+        )
+
+
+def _list_folder(folder: Path) -> tuple[dict[str, str], str | None]:
+    """Lower-cased file name -> file name in the folder, or why the folder cannot be listed."""
+    why = None if folder.is_dir() else _not_a_folder(folder)
+    try:
+        return ({p.name.lower(): p.name for p in folder.iterdir()} if why is None else {}), why
+    except OSError as e:
+        return {}, (
+            f"a cohort folder burnout can list; listing it failed ({e.strerror or e}): "
+            "check its permissions (read and execute)"
+        )
+
+
+def _read_folder(folder: Path, listing: dict[str, str], con: ibis.BaseBackend, *, max_line_bytes: int) -> _Folder:
+    """Each table's file read by DuckDB (the file parser for every engine), then handed to ``con``."""
     engine = con if _is_duckdb(con) else ibis.duckdb.connect()
-    db: duckdb.DuckDBPyConnection = engine.con
     token = uuid.uuid4().hex[:10]
-    tables: dict[str, ir.Table] = {}
-    files: dict[str, str] = {}
-    formats: dict[str, Literal["csv", "parquet", "table"]] = {}
-    columns: dict[str, tuple[str, ...]] = {}
-    problems: list[Problem] = []
-    warnings: list[str] = []
-    digests: list[str] = []
-    owned: list[tuple[str, str]] = []
-    quoted: dict[str, bool] = {}
+    got = _Folder()
     for name in TABLES:
-        csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
-        # present = any directory entry, so a link or a pipe under the name is named as such
-        has_csv, has_pq = os.path.lexists(csv_path), os.path.lexists(pq_path)
-        if has_csv and has_pq:
-            problems.append(
-                _problem(
-                    f"{name}.csv",
-                    None,
-                    f"one file per table: both {name}.csv and {name}.parquet are present; remove one",
-                )
-            )
-            for p in (csv_path, pq_path):
-                if _not_a_file(p) is None:
-                    digests.append(f"{p.name} {_hash_or_problem(p, problems)}\n")
+        path = _table_file(folder, name, listing, got)
+        if path is None:
             continue
-        if not (has_csv or has_pq):
-            if name in REQUIRED_TABLES:
-                hint = ""
-                for ext in ("csv", "parquet"):
-                    found = listing.get(f"{name}.{ext}")
-                    if found:
-                        hint = f" (found {found!r}: file names are lower case)"
-                problems.append(
-                    _problem(
-                        f"{name}.csv", None, f"a required file: put {name}.csv or {name}.parquet in {folder}{hint}"
-                    )
-                )
-            continue
-        path = csv_path if has_csv else pq_path
         display = path.name
-        why = _not_a_file(path)
-        if why is not None:  # never opened: a pipe would block, a folder cannot be read
-            problems.append(_problem(display, None, why))
-            continue
-        files[name] = display
-        formats[name] = "csv" if has_csv else "parquet"
+        is_csv = path.suffix == ".csv"
+        got.files[name] = display
+        got.formats[name] = "csv" if is_csv else "parquet"
         rel = f"burnout_raw_{token}_{name}"
         try:
-            if has_csv:
-                loaded = _load_csv(db, path, display, name, rel, max_line_bytes=max_line_bytes)
+            if is_csv:
+                loaded = _load_csv(engine.con, path, display, name, rel, max_line_bytes=max_line_bytes)
             else:
-                loaded = _load_parquet(db, path, display, name, rel)
+                loaded = _load_parquet(engine.con, path, display, name, rel)
         except OSError as e:
             loaded = _Loaded(problems=[_problem(display, None, _unreadable(e))])
-        problems.extend(loaded.problems)
-        warnings.extend(loaded.warnings)
-        digests.append(f"{display} {loaded.sha256}\n")
-        columns[name] = loaded.header
-        if has_csv:
-            quoted[name] = loaded.quoted
-        if loaded.table is None:
-            continue
-        read = engine.table(loaded.table)
-        if all(_typed_for_validation(typ) for typ in read.schema().types):
-            kept = read  # the table itself (CSV text, typical Parquet): no projection on top
-        else:
-            kept = read.select("_line", *(keep_type(read[c]).name(c) for c in read.columns if c != "_line"))
-        if engine is con:
-            owned.extend(loaded.owned)
-            tables[name] = kept
-        else:
-            # another backend (Spark, PostgreSQL): DuckDB stays the file parser and the
-            # parsed table is handed over through Arrow
-            tables[name] = _copy_to(con, rel, kept.to_pyarrow())
-            owned.append(("VIEW", rel))
-    fingerprint = hashlib.sha256("".join(digests).encode()).hexdigest()
-    return RawCohort(
-        con=con,
-        tables=tables,
-        files=files,
-        problems=tuple(problems),
-        warnings=tuple(warnings),
-        source=str(source),
-        fingerprint=fingerprint,
-        formats=formats,
-        columns=columns,
-        owned=tuple(owned),
-        quoted=quoted,
-    )
+        got.problems.extend(loaded.problems)
+        got.warnings.extend(loaded.warnings)
+        got.digests.append(f"{display} {loaded.sha256}\n")
+        got.columns[name] = loaded.header
+        if is_csv:
+            got.quoted[name] = loaded.quoted
+        if loaded.table is not None:
+            _hand_over(engine, con, name, rel, loaded, got)
+    return got
+
+
+def _table_file(folder: Path, name: str, listing: dict[str, str], got: _Folder) -> Path | None:
+    """The one regular file holding table ``name``; None (with any problem) when there is none."""
+    csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
+    # present = any directory entry, so a link or a pipe under the name is named as such
+    has_csv, has_pq = os.path.lexists(csv_path), os.path.lexists(pq_path)
+    if has_csv and has_pq:
+        got.problems.append(
+            _problem(
+                f"{name}.csv",
+                None,
+                f"one file per table: both {name}.csv and {name}.parquet are present; remove one",
+            )
+        )
+        for p in (csv_path, pq_path):
+            if _not_a_file(p) is None:
+                got.digests.append(f"{p.name} {_hash_or_problem(p, got.problems)}\n")
+        return None
+    if not (has_csv or has_pq):
+        if name in REQUIRED_TABLES:
+            hint = ""
+            for ext in ("csv", "parquet"):
+                found = listing.get(f"{name}.{ext}")
+                if found:
+                    hint = f" (found {found!r}: file names are lower case)"
+            got.problems.append(
+                _problem(f"{name}.csv", None, f"a required file: put {name}.csv or {name}.parquet in {folder}{hint}")
+            )
+        return None
+    path = csv_path if has_csv else pq_path
+    why = _not_a_file(path)
+    if why is not None:  # never opened: a pipe would block, a folder cannot be read
+        got.problems.append(_problem(path.name, None, why))
+        return None
+    return path
+
+
+def _hand_over(
+    engine: ibis.BaseBackend, con: ibis.BaseBackend, name: str, rel: str, loaded: _Loaded, got: _Folder
+) -> None:
+    """The table DuckDB read, typed for validation, as a table of ``con``."""
+    read = engine.table(loaded.table)
+    if all(_typed_for_validation(typ) for typ in read.schema().types):
+        kept = read  # the table itself (CSV text, typical Parquet): no projection on top
+    else:
+        kept = read.select("_line", *(keep_type(read[c]).name(c) for c in read.columns if c != "_line"))
+    if engine is con:
+        got.owned.extend(loaded.owned)
+        got.tables[name] = kept
+    else:
+        # another backend (Spark, PostgreSQL): DuckDB stays the file parser and the
+        # parsed table is handed over through Arrow
+        got.tables[name] = _copy_to(con, rel, kept.to_pyarrow())
+        got.owned.append(("VIEW", rel))
 
 
 def _not_a_folder(folder: Path) -> str:
@@ -330,149 +292,3 @@ def _copy_to(con: ibis.BaseBackend, name: str, data: pa.Table) -> ir.Table:
         con._session.createDataFrame(data).createOrReplaceTempView(name)
         return con.table(name)
     return con.create_view(name, ibis.memtable(data))
-
-
-def read_checked_files(checked: RawCohort, *, con: ibis.BaseBackend) -> RawCohort:
-    """The cohort files that DuckDB read as ``checked`` and validated, read again by the engine ``con``.
-
-    For engines that read files (Spark): the same tables as :func:`read_cohort`
-    (documented columns typed as :func:`keep_type` says), parsed by the engine from the
-    same files, so no row passes through Python; the headers and whether a CSV holds
-    quotes come from ``checked`` (the files are not scanned again). ``_line`` is null:
-    line numbers come from the DuckDB validation that must precede this. Other
-    engines get :func:`read_cohort`'s copy. On a Spark cluster the folder must be
-    readable at the same path by every executor (a shared file system); ``local[*]``
-    needs nothing more.
-    """
-    if getattr(con, "name", None) != "pyspark":
-        return read_cohort(checked.source, con=con)
-    folder = Path(checked.source)
-    session = con._session
-    token = uuid.uuid4().hex[:10]
-    tables: dict[str, ir.Table] = {}
-    owned: list[tuple[str, str]] = []
-    for name, display in checked.files.items():
-        path = folder / display
-        view = f"burnout_raw_{token}_{name}"
-        if display.endswith(".csv"):
-            header = list(checked.columns[name])
-            keep = _check_header(header, display, name, _Loaded(), line=1)  # reported already
-            schema = ", ".join(f"`c{i}` STRING" for i in range(len(header)))
-            df = session.read.csv(
-                str(path.resolve()),
-                schema=schema,
-                header=True,
-                enforceSchema=True,
-                sep=",",
-                quote='"',
-                escape='"',
-                encoding="UTF-8",
-                # a quoted cell may hold a line break only when the file has quotes;
-                # otherwise the file is read in parallel pieces
-                multiLine=checked.quoted.get(name, True),
-                mode="FAILFAST",
-            )
-            df.select(*(df[f"c{i}"].alias(col) for i, col in keep.items())).createOrReplaceTempView(view)
-            t = con.table(view)
-            cols = {col: t[col] for col in keep.values()}
-        else:
-            session.read.parquet(str(path.resolve())).createOrReplaceTempView(view)
-            t = con.table(view)
-            keep = _check_header(list(t.columns), display, name, _Loaded(), line=None)  # reported already
-            cols = {col: keep_type(t[col]) for col in keep.values()}
-        owned.append(("VIEW", view))
-        tables[name] = t.select(_line=ibis.null("int64"), **cols)
-    return RawCohort(
-        con=con,
-        tables=tables,
-        files=dict(checked.files),
-        source=checked.source,
-        formats=dict(checked.formats),
-        owned=tuple(owned),
-    )
-
-
-def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
-    """Tables ``patients``, ``mbi_gs``, ``sessions`` (and ``phq9``) of a database.
-
-    Each documented column is cast to text, as for files. A database table has no
-    lines, so ``_line`` is the 1-based row number when the rows are sorted by all
-    documented columns (patient_id first): deterministic, and with the patient id in
-    every message enough to find the row. The fingerprint covers each table's name,
-    schema and row count, not its contents.
-    """
-    existing = set(con.list_tables())
-    tables: dict[str, ir.Table] = {}
-    files: dict[str, str] = {}
-    formats: dict[str, Literal["csv", "parquet", "table"]] = {}
-    columns: dict[str, tuple[str, ...]] = {}
-    problems: list[Problem] = []
-    warnings: list[str] = []
-    digests: list[str] = []
-    for name in TABLES:
-        if name not in existing:
-            if name in REQUIRED_TABLES:
-                problems.append(_problem(name, None, f"a required table {name!r} in the database {redact_url(url)}"))
-            continue
-        t = con.table(name)
-        out = _Loaded()
-        out.header = tuple(t.columns)
-        keep = _check_header(list(t.columns), name, name, out, line=None)
-        problems.extend(out.problems)
-        warnings.extend(out.warnings)
-        cols = {col: keep_type(t[col]) for col in keep.values()}
-        order = [t[c] for c in COLUMNS[name] if c in cols]
-        if cols:
-            line = ibis.row_number().over(order_by=order) + 1
-            tables[name] = t.select(_line=line.cast("int64"), **cols)
-        else:
-            tables[name] = t.select(_line=ibis.row_number().cast("int64") + 1)
-        files[name] = name
-        formats[name] = "table"
-        columns[name] = out.header
-        n = con.to_pyarrow(t.count()).as_py()
-        digests.append(f"{name} {t.schema()!r} {n}\n")
-    return RawCohort(
-        con=con,
-        tables=tables,
-        files=files,
-        problems=tuple(problems),
-        warnings=tuple(warnings),
-        source=redact_url(url),
-        fingerprint=hashlib.sha256("".join(digests).encode()).hexdigest(),
-        formats=formats,
-        columns=columns,
-    )
-
-
-def keep_type(col: ir.Value) -> ir.Value:
-    """A source column as validation receives it: as typed when :func:`_typed_for_validation`
-    says so, else as the text a CSV export would hold."""
-    return col if _typed_for_validation(col.type()) else _as_text(col)
-
-
-def _typed_for_validation(typ: dt.DataType) -> bool:
-    """Types validation reads as they are: text, booleans, dates, floats and integers that
-    fit int64 (the rest become text first)."""
-    return (
-        typ.is_string()
-        or typ.is_boolean()
-        or typ.is_date()
-        or typ.is_floating()
-        or (typ.is_integer() and not (typ.is_unsigned_integer() and typ.nbytes == 8))
-    )
-
-
-def _as_text(col: ir.Value) -> ir.StringValue:
-    """A database column as the text a CSV export would hold."""
-    typ = col.type()
-    if typ.is_boolean():
-        return ibis.cases((col, "true"), (~col, "false"), else_=ibis.null("string"))
-    if typ.is_timestamp():
-        day = col.date()
-        return ibis.cases((col == day.cast(typ), day.cast("string")), else_=col.cast("string"))
-    return col.cast("string")
-
-
-def _is_duckdb(con: ibis.BaseBackend) -> bool:
-    return getattr(con, "name", None) == "duckdb"

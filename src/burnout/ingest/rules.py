@@ -36,7 +36,7 @@ from burnout.ingest.parsers import (
     _units,
     _vocab,
 )
-from burnout.ingest.read import RawCohort, _as_text
+from burnout.ingest.raw import RawCohort, _as_text
 from burnout.instrument import MBI_ITEM_MAX, PHQ9_ITEM_MAX, SCALE, SUBSCALE_ITEMS, SUBSCALES
 from burnout.schema import COLUMNS, MBI_ITEM_COLUMNS, PHQ9_ITEM_COLUMNS
 

@@ -13,7 +13,9 @@ import ibis.expr.types as ir
 from burnout.engines import is_database_url
 from burnout.errors import DataError, Problem
 from burnout.ingest.checks import _latest_metric, _run_checks, _unrecorded_sessions, _warnings
-from burnout.ingest.read import RawCohort, read_checked_files, read_cohort
+from burnout.ingest.raw import RawCohort
+from burnout.ingest.read import read_cohort
+from burnout.ingest.reread import read_checked_files
 from burnout.ingest.rules import _date_order, _file_problem, _parsed_table, _scratch, _spec, _TableSpec, _warning_flags
 from burnout.instrument import SUBSCALES
 from burnout.schema import MBI_ITEM_COLUMNS, TABLES
