@@ -27,6 +27,20 @@ def _run_checks(
     a query over just the columns they read: a window carries every column of its
     query through the sort. Typed cells are screened by their column's min and max.
     """
+    counts = _counts(spec, warn_flags, extra)
+    n_rows = int(counts["_rows"] or 0)
+    warn = {k: v for k, v in counts.items() if not k.startswith("_")}
+    failing = _failing(spec, counts)
+    if not failing:
+        return [], [], n_rows, warn
+    return _first_problems(spec, failing), _summaries(spec, failing), n_rows, warn
+
+
+def _counts(
+    spec: _TableSpec, warn_flags: Mapping[str, ir.BooleanValue], extra: Mapping[str, ir.Scalar] | None
+) -> dict[str, Any]:
+    """The rows, each rule's bad cells (or its column's min and max) and each warning's
+    rows, patients and first line: a scan without windows, then one with them."""
     t = spec.t
     counts: dict[str, Any] = {}
     for windowed in (False, True):
@@ -51,16 +65,22 @@ def _run_checks(
             metrics[f"{k}_patients"] = flags.patient_id.nunique(where=f)
             metrics[f"{k}_line"] = flags._line.min(where=f)
         counts |= flags.aggregate(**metrics).to_pyarrow().to_pylist()[0]
-    n_rows = int(counts["_rows"] or 0)
-    warn = {k: v for k, v in counts.items() if not k.startswith("_")}
+    return counts
+
+
+def _failing(spec: _TableSpec, counts: Mapping[str, Any]) -> dict[int, int]:
+    """Rule index -> bad cells, for the rules that fail; screened rules counted exactly when their range is left."""
     failing = {int(k[2:]): int(v) for k, v in counts.items() if k.startswith("_n") and v}
     outside = [i for i, c in enumerate(spec.checks) if c.screen is not None and _outside(counts, i, c.screen)]
     if outside:
-        exact = t.aggregate(**{f"_n{i}": _count(spec.checks[i].bad.fill_null(False)).sum() for i in outside})
+        exact = spec.t.aggregate(**{f"_n{i}": _count(spec.checks[i].bad.fill_null(False)).sum() for i in outside})
         failing |= {int(k[2:]): int(v) for k, v in exact.to_pyarrow().to_pylist()[0].items() if v}
-    if not failing:
-        return [], [], n_rows, warn
+    return failing
 
+
+def _first_problems(spec: _TableSpec, failing: Mapping[int, int]) -> list[Problem]:
+    """A problem for each of the first MAX_PER_RULE bad rows of each failing rule, with the cell as written."""
+    t = spec.t
     branches = []
     for i in sorted(failing):
         c = spec.checks[i]
@@ -75,7 +95,6 @@ def _run_checks(
     written = {
         r["_line"]: r for r in text.filter(text._line.isin(lines)).select("_line", *wanted).to_pyarrow().to_pylist()
     }
-
     found: list[Problem] = []
     for r in fetched:
         c = spec.checks[r["_i"]]
@@ -91,6 +110,11 @@ def _run_checks(
                 allowed=allowed,
             )
         )
+    return found
+
+
+def _summaries(spec: _TableSpec, failing: Mapping[int, int]) -> list[Problem]:
+    """One "... and N more" line per rule with more than MAX_PER_RULE bad rows."""
     summaries: list[Problem] = []
     for i, n in sorted(failing.items()):
         if n > MAX_PER_RULE:
@@ -103,7 +127,7 @@ def _run_checks(
                     column=c.column,
                 )
             )
-    return found, summaries, n_rows, warn
+    return summaries
 
 
 def _outside(counts: Mapping[str, Any], i: int, screen: tuple[ir.Value, int | None, int | None]) -> bool:

@@ -19,6 +19,7 @@ import io
 import os
 import re
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import numpy as np
 
@@ -250,20 +251,7 @@ def record_lines(path: str | os.PathLike[str], *, chunk: int = CHUNK) -> RecordM
             blanks.append((length == 0) | ((length == 1) & ends_crlf))
             crlfs.append(ends_crlf)
             starts.append(term_idx.astype(np.int64) + 2)  # the record after line feed #k starts on line k + 2
-            cr = np.flatnonzero(a == 13)
-            if len(cr):
-                nxt = np.where(cr + 1 < len(a), a[np.minimum(cr + 1, len(a) - 1)], -1)
-                # a CR at the very end of the chunk: look at the next byte of the file
-                if len(cr) and cr[-1] == len(a) - 1 and offset + len(a) < size:
-                    pos = f.tell()
-                    nb = f.read(1)
-                    f.seek(pos)
-                    nxt[-1] = nb[0] if nb else -1
-                lone = cr[(nxt != 10) & (((parity + np.searchsorted(q, cr)) & 1) == 0)]
-                if len(lone) and len(lone_cr_lines) < MAX_REPORTED:
-                    lines = np.unique(lf_seen + np.searchsorted(lf, lone) + 1)
-                    new = [int(x) for x in lines if not lone_cr_lines or x > lone_cr_lines[-1]]
-                    lone_cr_lines.extend(new[: MAX_REPORTED - len(lone_cr_lines)])
+            _note_lone_crs(a, q, lf, f, parity=parity, lf_seen=lf_seen, more=offset + len(a) < size, out=lone_cr_lines)
             parity = (parity + len(q)) & 1
             lf_seen += len(lf)
             if len(term):
@@ -283,6 +271,28 @@ def record_lines(path: str | os.PathLike[str], *, chunk: int = CHUNK) -> RecordM
         blank = np.append(blank, last_len == 0)
         crlf = np.append(crlf, False)
     return RecordMap(start_line=start_line, blank=blank, crlf=crlf, lone_cr_lines=lone_cr_lines, last_open=last_open)
+
+
+def _note_lone_crs(
+    a: np.ndarray, q: np.ndarray, lf: np.ndarray, f: BinaryIO, *, parity: int, lf_seen: int, more: bool, out: list[int]
+) -> None:
+    """Add to ``out`` (up to MAX_REPORTED) the lines of the chunk ``a`` with a carriage return
+    outside quotes that no line feed follows; ``more``: the file goes on after the chunk."""
+    cr = np.flatnonzero(a == 13)
+    if not len(cr):
+        return
+    nxt = np.where(cr + 1 < len(a), a[np.minimum(cr + 1, len(a) - 1)], -1)
+    # a CR at the very end of the chunk: look at the next byte of the file
+    if cr[-1] == len(a) - 1 and more:
+        pos = f.tell()
+        nb = f.read(1)
+        f.seek(pos)
+        nxt[-1] = nb[0] if nb else -1
+    lone = cr[(nxt != 10) & (((parity + np.searchsorted(q, cr)) & 1) == 0)]
+    if len(lone) and len(out) < MAX_REPORTED:
+        lines = np.unique(lf_seen + np.searchsorted(lf, lone) + 1)
+        new = [int(x) for x in lines if not out or x > out[-1]]
+        out.extend(new[: MAX_REPORTED - len(out)])
 
 
 def read_header(path: str | os.PathLike[str], *, limit: int = 1 << 20) -> list[str] | None:

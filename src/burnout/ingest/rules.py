@@ -1,113 +1,26 @@
-"""Validate stage: every data-contract rule as engine queries; typed tables out. (rules)."""
+"""Validate stage: every data-contract rule of a table as an engine query. (rules).
+
+A :class:`_TableSpec` holds a table's parse and its rules (:class:`_Check`): the
+columns it must have, its ids, the parsed cells, duplicate keys and item/subscale
+agreement; :mod:`burnout.ingest.checks` counts them all in one scan.
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from burnout.errors import Problem
-from burnout.ingest.parsers import (
-    _AGREE_UNITS,
-    _CONTROL_RE,
-    _CONTROL_RE_NO_NUL,
-    _NO_CONTROL,
-    _NULL_INT,
-    _ROUTE,
-    _SEX,
-    _TYPED,
-    _bool,
-    _date,
-    _free_text,
-    _int,
-    _native_bool,
-    _native_date,
-    _native_int,
-    _native_positive,
-    _native_units,
-    _Parsed,
-    _positive,
-    _trim,
-    _units,
-    _vocab,
-)
-from burnout.ingest.raw import RawCohort, _as_text
-from burnout.instrument import MBI_ITEM_MAX, PHQ9_ITEM_MAX, SCALE, SUBSCALE_ITEMS, SUBSCALES
+from burnout.ingest.columns import _parsers
+from burnout.ingest.parsed import _parsed_table, _ParsedTable, _Scratch
+from burnout.ingest.parsers import _AGREE_UNITS, _CONTROL_RE, _CONTROL_RE_NO_NUL, _NO_CONTROL, _NULL_INT
+from burnout.ingest.raw import RawCohort
+from burnout.instrument import SCALE, SUBSCALE_ITEMS, SUBSCALES
 from burnout.schema import COLUMNS, MBI_ITEM_COLUMNS, PHQ9_ITEM_COLUMNS
-
-_DATE_ALLOWED = "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)"
-_REQUIRED_CELLS = frozenset({"after_session", "session"})
-
-
-class _Rule(NamedTuple):
-    """How one column is read and what it allows."""
-
-    text: Callable[[ir.StringValue, ir.StringValue], _Parsed]  # parser of (trimmed text, text as written)
-    allowed: str
-    typed: Callable[[ir.Value], _Parsed | None] | None = None  # parser of a typed source cell (None: text only)
-
-
-def _int_rule(lo: int, hi: int | None, allowed: str, *, try_cast: bool) -> _Rule:
-    return _Rule(lambda s, r: _int(s, r, lo, hi, try_cast=try_cast), allowed, lambda c: _native_int(c, lo, hi))
-
-
-def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
-    """Column -> its rule (text parser, what is allowed, typed parser) for one table.
-
-    ``try_cast``: the engine returns null for a failed cast (DuckDB, Spark; not PostgreSQL).
-    """
-    date = _Rule(lambda s, r: _date(s, try_cast=try_cast), _DATE_ALLOWED, _native_date)
-
-    if name == "patients":
-        return {
-            "age": _int_rule(18, 120, "an integer 18-120 (years at baseline; blank = unknown)", try_cast=try_cast),
-            "sex": _Rule(lambda s, r: _vocab(s, _SEX), "female, male, other or unknown (any case; blank = unknown)"),
-            "route": _Rule(lambda s, r: _vocab(s, _ROUTE), "sublingual or subcutaneous (any case; blank = unknown)"),
-            "pathway": _Rule(
-                lambda s, r: _free_text(s, r, control=_CONTROL_RE if try_cast else _CONTROL_RE_NO_NUL),
-                f"free text with {_NO_CONTROL}",
-            ),
-        }
-    if name == "sessions":
-        out: dict[str, _Rule] = {
-            "session": _int_rule(1, None, "an integer >= 1, required (the session number)", try_cast=try_cast),
-            "held_on": date,
-            "dose_mg": _Rule(
-                lambda s, r: _positive(s), "a decimal > 0, e.g. 2.5 (blank = not recorded)", _native_positive
-            ),
-        }
-        for col, blank in (
-            ("monitor_present", "not recorded"),
-            ("side_effects", "not asked"),
-            ("serious_adverse_event", "none reported"),
-        ):
-            out[col] = _Rule(_bool, f"true or false (also 1/0, yes/no, any case; blank = {blank})", _native_bool)
-        return out
-    items, item_max = (MBI_ITEM_COLUMNS, MBI_ITEM_MAX) if name == "mbi_gs" else (PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX)
-    out = {
-        "after_session": _int_rule(
-            0, None, "an integer >= 0, required (0 = baseline, k = after session k)", try_cast=try_cast
-        ),
-        "completed_on": date,
-    }
-    for col in items:
-        out[col] = _int_rule(0, item_max, f"an integer 0-{item_max} (blank = not answered)", try_cast=try_cast)
-    if name == "mbi_gs":
-        for s in SUBSCALES:
-            out[s] = _Rule(
-                lambda x, r: _units(x, MBI_ITEM_MAX),
-                f"a decimal 0-{MBI_ITEM_MAX}, e.g. 3.4 (blank = not scored)",
-                lambda c: _native_units(c, MBI_ITEM_MAX),
-            )
-    return out
-
-
-# --------------------------------------------------------------------------- rules
 
 
 @dataclass(frozen=True)
@@ -154,124 +67,6 @@ def _count(flag: ir.BooleanValue) -> ir.IntegerValue:
 
 def _file_problem(display: str, allowed: str, *, column: str | None = None) -> Problem:
     return Problem(file=display, line=None, patient_id=None, column=column, value=None, allowed=allowed)
-
-
-@dataclass
-class _Scratch:
-    """Engine objects made while validating: views to drop at the end, cached tables to
-    release if validation fails (a valid cohort's typed tables select from them)."""
-
-    con: ibis.BaseBackend
-    token: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
-    views: list[str] = field(default_factory=list)
-    tables: list[ir.Table] = field(default_factory=list)
-
-
-@contextmanager
-def _scratch(con: ibis.BaseBackend) -> Iterator[_Scratch]:
-    scratch = _Scratch(con)
-    try:
-        yield scratch
-    except BaseException:
-        for table in scratch.tables:
-            table.release()
-        raise
-    finally:
-        for view in reversed(scratch.views):
-            con.drop_view(view, force=True)
-
-
-@dataclass(frozen=True)
-class _ParsedTable:
-    name: str
-    present: frozenset[str]  # documented columns in the source
-    t: ir.Table  # _line, typed columns, a <col>__b flag per column present
-    text: ir.Table  # view: _line, each column as written, <col>__t trimmed text
-    screens: dict[str, tuple[ir.Value, int | None, int | None]]  # see _Parsed.screen
-    valid: ir.Table  # _line and the typed columns, for use once every cell has passed
-
-    def typed(self) -> ir.Table:
-        """The Cohort table: the typed columns of docs/architecture.md."""
-        return self.valid.select(*_TYPED[self.name])
-
-    def file_columns(self) -> ir.Table:
-        """``_line`` and every documented column present in the source, typed."""
-        return self.valid.select("_line", *(c for c in COLUMNS[self.name] if c in self.present))
-
-
-def _parsed_table(scratch: _Scratch, name: str, t: ir.Table) -> _ParsedTable:
-    """Materialise (``Table.cache``) the parse of one table.
-
-    Every table returned is a selection of the one materialised table (which
-    ``scratch.tables`` gets).
-
-    The text view (trimmed cells as ``<col>__t``) is a view so that Ibis does not
-    inline it into every parser, which would make the SQL grow with each use.
-    """
-    con = scratch.con
-    present = [c for c in COLUMNS[name] if c in t.columns]
-    parsers = _parsers(name, try_cast=con.name != "postgres")
-    natives = {c: rule.typed for c, rule in parsers.items() if rule.typed is not None}
-    direct = {c for c in present if c in natives and natives[c](t[c]) is not None}
-    written = {c: (t[c] if t[c].type().is_string() else _as_text(t[c])) for c in present}
-    text = t.select(
-        _line=t._line.cast("int64"),
-        **written,
-        **{f"{c}__t": _trim(written[c], engine=con.name) for c in present if c not in direct},
-        **{f"{c}__n": t[c] for c in direct},
-    )
-    scratch.views.append(f"burnout_text_{scratch.token}_{name}")
-    text = con.create_view(scratch.views[-1], text)
-    # What is stored: line, trimmed id, the value and flag of each text cell, and the
-    # typed cell itself where the source had the type (its value and flag are cheap
-    # range tests, recomputed on read instead of stored: ~40% less to materialise).
-    stored: dict[str, ir.Value] = {"_line": text._line}
-    if "patient_id" in present:
-        stored["patient_id"] = text["patient_id__t"]
-    for col, rule in parsers.items():
-        if col in direct:
-            stored[f"{col}__n"] = text[f"{col}__n"]
-        elif col in present:
-            parsed = rule.text(text[f"{col}__t"], text[col])
-            stored[col] = parsed.value
-            blank = text[f"{col}__t"].isnull()
-            stored[f"{col}__b"] = (blank | parsed.bad) if col in _REQUIRED_CELLS else parsed.bad.fill_null(False)
-    cached = text.select(**stored).cache()
-    scratch.tables.append(cached)
-
-    cols: dict[str, ir.Value] = {
-        "_line": cached._line,
-        "patient_id": cached.patient_id if "patient_id" in present else ibis.null("string"),
-    }
-    for col, rule in parsers.items():
-        if col in direct:
-            cell = cached[f"{col}__n"]
-            parsed = natives[col](cell)
-            value = parsed.value
-            bad = (cell.isnull() | parsed.bad) if col in _REQUIRED_CELLS else parsed.bad.fill_null(False)
-        elif col in present:
-            value, bad = cached[col], cached[f"{col}__b"]
-        else:
-            value, bad = ibis.null(rule.text(ibis.null("string"), ibis.null("string")).value.type()), None
-        cols[col] = value.fill_null(False) if col == "serious_adverse_event" else value
-        if bad is not None:
-            cols[f"{col}__b"] = bad
-    out = cached.select(**cols, **{f"{c}__n": cached[f"{c}__n"] for c in direct})
-    screens: dict[str, tuple[ir.Value, int | None, int | None]] = {}
-    for col in direct - _REQUIRED_CELLS:
-        screen = natives[col](out[f"{col}__n"]).screen
-        if screen is not None:
-            screens[col] = screen
-    valid = cached.select(
-        **{
-            c: (natives[c](cached[f"{c}__n"]).valid if c in direct else v)
-            for c, v in cols.items()
-            if not c.endswith("__b")
-        }
-    )
-    if "serious_adverse_event" in direct:
-        valid = valid.mutate(serious_adverse_event=valid.serious_adverse_event.fill_null(False))
-    return _ParsedTable(name=name, present=frozenset(present), t=out, text=text, screens=screens, valid=valid)
 
 
 def _spec(scratch: _Scratch, name: str, raw: RawCohort, patient_ids: ir.Column | None, max_missing: int) -> _TableSpec:

@@ -13,10 +13,11 @@ import ibis.expr.types as ir
 from burnout.engines import is_database_url
 from burnout.errors import DataError, Problem
 from burnout.ingest.checks import _latest_metric, _run_checks, _unrecorded_sessions, _warnings
+from burnout.ingest.parsed import _parsed_table, _Scratch, _scratch
 from burnout.ingest.raw import RawCohort
 from burnout.ingest.read import read_cohort
 from burnout.ingest.reread import read_checked_files
-from burnout.ingest.rules import _date_order, _file_problem, _parsed_table, _scratch, _spec, _TableSpec, _warning_flags
+from burnout.ingest.rules import _date_order, _file_problem, _spec, _TableSpec, _warning_flags
 from burnout.instrument import SUBSCALES
 from burnout.schema import MBI_ITEM_COLUMNS, TABLES
 
@@ -193,6 +194,29 @@ def validate_cohort(
     ValueError
         If an option is out of range.
     """
+    sched, n_sessions, max_missing = _options(scheduled_assessments, scheduled_sessions, max_missing_items)
+    with _scratch(raw.con) as scratch:
+        specs = _table_specs(scratch, raw, max_missing)
+        problems: list[Problem] = list(raw.problems)
+        for spec in specs.values():
+            problems.extend(spec.column_problems)
+        summaries: list[Problem] = []
+        warnings: list[str] = list(raw.warnings)
+        rows = _check_tables(specs, sched, n_sessions, problems, summaries, warnings)
+        if problems or summaries:
+            ordered = sorted(problems, key=_sort_key) + sorted(summaries, key=_sort_key)
+            ordered.sort(key=lambda p: p.file)  # stable: each file's summaries stay after its problems
+            # problems with the files themselves first: they often cause the rest
+            of_files = set(raw.problems)
+            ordered.sort(key=lambda p: p not in of_files)
+            raise DataError(ordered, warnings=tuple(warnings))
+    return _cohort(raw, specs, rows, tuple(warnings))
+
+
+def _options(
+    scheduled_assessments: Sequence[int], scheduled_sessions: int, max_missing_items: int
+) -> tuple[tuple[int, ...], int, int]:
+    """The validation options as integers, or ValueError naming the one out of range."""
     sched = tuple(int(a) for a in scheduled_assessments)
     if not sched or any(a < 0 for a in sched):
         raise ValueError(f"scheduled_assessments must be non-negative integers, got {scheduled_assessments!r}")
@@ -201,50 +225,56 @@ def validate_cohort(
         raise ValueError(f"scheduled_sessions must be >= 1, got {scheduled_sessions!r}")
     if not 0 <= int(max_missing_items) <= 5:
         raise ValueError(f"max_missing_items must be 0-5, got {max_missing_items!r}")
+    return sched, n_sessions, int(max_missing_items)
 
-    problems: list[Problem] = list(raw.problems)
-    summaries: list[Problem] = []
-    warnings: list[str] = list(raw.warnings)
+
+def _table_specs(scratch: _Scratch, raw: RawCohort, max_missing: int) -> dict[str, _TableSpec]:
+    """Each table's parse and rules, in the order of TABLES (patients first: the others' ids are checked against it)."""
     specs: dict[str, _TableSpec] = {}
-    with _scratch(raw.con) as scratch:
-        patient_ids: ir.Column | None = None
-        for name in TABLES:
-            if name not in raw.tables:
-                continue
-            spec = _spec(scratch, name, raw, patient_ids, int(max_missing_items))
-            specs[name] = spec
-            problems.extend(spec.column_problems)
-            if name == "patients" and "patient_id" in spec.present:
-                patient_ids = spec.t.filter(spec.t.patient_id.notnull()).patient_id
+    patient_ids: ir.Column | None = None
+    for name in TABLES:
+        if name not in raw.tables:
+            continue
+        spec = _spec(scratch, name, raw, patient_ids, max_missing)
+        specs[name] = spec
+        if name == "patients" and "patient_id" in spec.present:
+            patient_ids = spec.t.filter(spec.t.patient_id.notnull()).patient_id
+    return specs
 
-        rows: dict[str, int] = {}
-        latest: dict[str, int | None] = {}  # the latest (scheduled) session, or assessment's session
-        for name, spec in specs.items():
-            found, summary, n_rows, counts = _run_checks(
-                spec, _warning_flags(spec, sched, n_sessions), extra=_latest_metric(spec, sched)
-            )
-            latest[name] = counts.get("latest")
-            if counts.get("order_suspect_rows"):
-                key, date = ("session", "held_on") if name == "sessions" else ("after_session", "completed_on")
-                counts.update(_date_order(spec, key, date))
-            problems.extend(found)
-            summaries.extend(summary)
-            rows[name] = n_rows
-            if n_rows == 0 and name in ("patients", "mbi_gs"):
-                what = "one row per patient" if name == "patients" else "one row per patient and assessment"
-                problems.append(_file_problem(spec.display, f"the file has a header but no rows: needs {what}"))
-            warnings.extend(_warnings(spec, counts, sched, n_sessions))
-        if not problems and not summaries:
-            warnings.extend(_unrecorded_sessions(specs, latest, sched))
 
-        if problems or summaries:
-            ordered = sorted(problems, key=_sort_key) + sorted(summaries, key=_sort_key)
-            ordered.sort(key=lambda p: p.file)  # stable: each file's summaries stay after its problems
-            # problems with the files themselves first: they often cause the rest
-            of_files = set(raw.problems)
-            ordered.sort(key=lambda p: p not in of_files)
-            raise DataError(ordered, warnings=tuple(warnings))
+def _check_tables(
+    specs: Mapping[str, _TableSpec],
+    sched: tuple[int, ...],
+    n_sessions: int,
+    problems: list[Problem],
+    summaries: list[Problem],
+    warnings: list[str],
+) -> dict[str, int]:
+    """Run every table's rules and warnings, adding to ``problems``, ``summaries`` and ``warnings``; rows per table."""
+    rows: dict[str, int] = {}
+    latest: dict[str, int | None] = {}  # the latest (scheduled) session, or assessment's session
+    for name, spec in specs.items():
+        found, summary, n_rows, counts = _run_checks(
+            spec, _warning_flags(spec, sched, n_sessions), extra=_latest_metric(spec, sched)
+        )
+        latest[name] = counts.get("latest")
+        if counts.get("order_suspect_rows"):
+            key, date = ("session", "held_on") if name == "sessions" else ("after_session", "completed_on")
+            counts.update(_date_order(spec, key, date))
+        problems.extend(found)
+        summaries.extend(summary)
+        rows[name] = n_rows
+        if n_rows == 0 and name in ("patients", "mbi_gs"):
+            what = "one row per patient" if name == "patients" else "one row per patient and assessment"
+            problems.append(_file_problem(spec.display, f"the file has a header but no rows: needs {what}"))
+        warnings.extend(_warnings(spec, counts, sched, n_sessions))
+    if not problems and not summaries:
+        warnings.extend(_unrecorded_sessions(specs, latest, sched))
+    return rows
 
+
+def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int], warnings: tuple[str, ...]) -> Cohort:
+    """The validated Cohort: each table's typed columns, and its content fingerprint."""
     from burnout.ingest.fingerprint import content_fingerprint
 
     typed = {name: spec.parsed.typed() for name, spec in specs.items()}
@@ -258,7 +288,7 @@ def validate_cohort(
         phq9=typed.get("phq9"),
         mbi_has_items=set(MBI_ITEM_COLUMNS) <= mbi_cols,
         mbi_has_subscales=set(SUBSCALES) <= mbi_cols,
-        warnings=tuple(warnings),
+        warnings=warnings,
         source=raw.source,
         files=dict(raw.files),
         fingerprint=content_fingerprint(file_columns),  # the same content from any source or engine
