@@ -52,8 +52,10 @@ from scipy.special import expit
 
 from burnout.instrument import SCALE
 from burnout.simulate import DEFAULT_SEED, PROFILE_BOUNDARIES, ModelParams
-from burnout.simulate import calibration as cal
 from burnout.simulate.draw import _arrays, _concat, _draw_noise, _model, _subscale_units
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # the calibration tooling
+import calibration as cal
 
 # (field, index, lower, upper): the parameters calibrated in stage 1 and 2, with
 # plausibility bounds.
@@ -358,7 +360,7 @@ def table(p: ModelParams, boundaries: tuple[float, float, float], seeds: list[in
 
     At the default seed * marks a figure outside its tolerance; at other seeds !
     marks one more than 3 sampling SDs from the published figure (rescaled to that
-    cohort's completers), see ``_calibration.sampling_sd``.
+    cohort's completers), see ``calibration.sampling_sd`` (tools/calibration.py).
     """
     figs = {s: default_figures(p, boundaries, s) for s in seeds}
     lines = ["| figure | published | tolerance | " + " | ".join(f"seed {s}" for s in seeds) + " |"]

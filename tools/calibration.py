@@ -1,6 +1,7 @@
 """Calibration targets (seed-study.md) and a fast numpy evaluator of the simulator.
 
-Private: used by benchmarks/calibrate.py to fit ``simulate.ModelParams``. The
+Calibration tooling, outside the package (the package draws cohorts; it does not fit
+them): used by benchmarks/calibrate.py to fit ``simulate.ModelParams``. The
 evaluator works on the simulator's internal arrays (no tables, no engine) so that
 one evaluation of the default-size cohort takes milliseconds. It follows the
 default analysis plan: completers met the threshold at baseline, had sessions 1-6,
@@ -19,8 +20,6 @@ from burnout.instrument import SCALE
 from burnout.simulate.draw import _meets_threshold, _subscale_units
 from burnout.simulate.published import EFFECT_SIZE_LABELS, PUBLISHED
 from burnout.stats import EFFECT_SIZE_BOUNDS
-
-__all__: list[str] = []
 
 SUBSCALE_KEYS: Final[tuple[str, ...]] = ("E", "C", "PE")
 

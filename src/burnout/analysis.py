@@ -144,13 +144,8 @@ def analyze(
         ``out`` holds files burnout did not write, contains the cohort, or cannot be written.
     """
     from burnout._progress import StageProgress
-    from burnout.engines import is_postgres_url
 
-    sources = () if is_postgres_url(source) else (source,)
-    if out is not None:
-        from burnout.outdir import check_output_folder
-
-        check_output_folder(out, sources=sources)  # a bad --out fails before any work
+    sources = _checked_sources(source, out)
     stages = progress if isinstance(progress, StageProgress) else StageProgress(progress, total=3 + (out is not None))
     with stages:
         return _analyze(
@@ -164,6 +159,20 @@ def analyze(
             sources=sources,
             max_line_bytes=max_line_bytes,
         )
+
+
+def _checked_sources(
+    source: str | os.PathLike[str], out: str | os.PathLike[str] | None
+) -> tuple[str | os.PathLike[str], ...]:
+    """The cohort's files (none for a database); ``out`` is checked against them before any work."""
+    from burnout.engines import is_postgres_url
+
+    sources = () if is_postgres_url(source) else (source,)
+    if out is not None:
+        from burnout.outdir import check_output_folder
+
+        check_output_folder(out, sources=sources)  # a bad --out fails before any work
+    return sources
 
 
 def _analyze(

@@ -148,14 +148,20 @@ def run_demo(
     seconds = time.perf_counter() - start
     demo = DemoResult(analysis=result, comparison=tuple(rows), out=out, seconds=seconds)
     if console is not None:
-        console.print(comparison_table(rows))
-        ok = sum(r["within_tolerance"] for r in rows)
-        console.print(  # the folder name is the user's text: printed literally
-            f"{ok} of {len(rows)} published figures reproduced within tolerance. "
-            f"The data are SYNTHETIC (a calibrated model, docs/synthetic-cohort.md).\n"
-            f"Report: {out / 'report.html'}   Results: {out / 'results.json'}   ({seconds:.1f} s)",
-            markup=False,
-            highlight=False,
-            emoji=False,
-        )
+        _print_closing(console, demo)
     return demo
+
+
+def _print_closing(console: Console, demo: DemoResult) -> None:
+    """The comparison table and the closing lines: how many figures reproduced, where the outputs are."""
+    rows, out = demo.comparison, demo.out
+    console.print(comparison_table(rows))
+    ok = sum(r["within_tolerance"] for r in rows)
+    console.print(  # the folder name is the user's text: printed literally
+        f"{ok} of {len(rows)} published figures reproduced within tolerance. "
+        f"The data are SYNTHETIC (a calibrated model, docs/synthetic-cohort.md).\n"
+        f"Report: {out / 'report.html'}   Results: {out / 'results.json'}   ({demo.seconds:.1f} s)",
+        markup=False,
+        highlight=False,
+        emoji=False,
+    )

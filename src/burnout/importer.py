@@ -5,6 +5,16 @@ with the column names of the data format (docs/spec/data-format.md), so that
 ``burnout analyze postgresql://...`` reads them as it reads the folder and gives the
 same results.
 
+The folder is validated by DuckDB exactly as ``burnout validate`` does. Each table is
+then written with the validated values of the documented columns the file has (ids
+and text as ``text``, with sex, route and pathway normalised as the analysis reads
+them; items ``smallint``; other integers ``integer``; dates ``date``; flags
+``boolean``; dose_mg ``double precision``; subscale scores ``numeric``) and a primary
+key on (patient_id[, after_session | session]). Rows stream from DuckDB to
+PostgreSQL's ``COPY`` in batches of 200,000, so memory does not grow with the cohort.
+A subscale score is stored as the exact decimal of its validated value in units of
+1/600,000 point, rounded to 10 places, which reads back to the same units.
+
 >>> from burnout.importer import import_cohort                                  # doctest: +SKIP
 >>> import_cohort("cohort/", "postgresql://me@db.example/clinic")               # doctest: +SKIP
 <ImportSummary: 2,710 patients, 10,840 MBI-GS assessments, 16,260 sessions, no PHQ-9 into postgresql://me@db.example/clinic>
@@ -130,41 +140,18 @@ def import_cohort(
         The URL is not a PostgreSQL URL or the database cannot be reached.
     ExistingTablesError
         The database already holds cohort tables and ``replace`` is False.
-
-    Notes
-    -----
-    The folder is validated by DuckDB exactly as ``burnout validate`` does. Each
-    table is then written with the validated values of the documented columns the
-    file has (ids and text as ``text``, with sex, route and pathway normalised as
-    the analysis reads them; items ``smallint``; other integers ``integer``; dates
-    ``date``; flags ``boolean``; dose_mg ``double precision``; subscale scores
-    ``numeric``) and a primary key on
-    (patient_id[, after_session | session]). Rows stream from DuckDB to PostgreSQL's
-    ``COPY`` in batches of 200,000, so memory does not grow with the cohort. A
-    subscale score is stored as the exact decimal of its validated value in units
-    of 1/600,000 point, rounded to 10 places, which reads back to the same units.
     """
-    from burnout.ingest import load_cohort
     from burnout.plan import Protocol, load_protocol
     from burnout.schema import TABLES
 
-    if not isinstance(url, str) or not re.match(r"^postgres(ql)?://", url):
-        raise BurnoutError(
-            f"the database URL must start with postgresql://, got {url!r}; e.g. postgresql://user@localhost:5432/clinic"
-        )
+    _check_url(url)
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     conn = _connect(url)  # before validating: a wrong URL fails at once
     try:
         existing = _existing_tables(conn)
         if existing and not replace:
             raise ExistingTablesError(url, existing)
-        cohort = load_cohort(
-            source,
-            scheduled_assessments=tuple(plan.schedule.assessments),
-            scheduled_sessions=plan.schedule.sessions,
-            max_missing_items=plan.scoring.max_missing_items,
-            max_line_bytes=max_line_bytes,
-        )
+        cohort = _validated(source, plan, max_line_bytes=max_line_bytes)
         replaced = _write(conn, _typed_tables(cohort), url=url)
     finally:
         conn.close()
@@ -175,6 +162,26 @@ def import_cohort(
         fingerprint=cohort.fingerprint,
         replaced=replaced,
     )
+
+
+def _validated(source: str | os.PathLike[str], plan: Protocol, *, max_line_bytes: int | None) -> Cohort:
+    """The folder validated as ``burnout validate`` does, against the plan's schedule."""
+    from burnout.ingest import load_cohort
+
+    return load_cohort(
+        source,
+        scheduled_assessments=tuple(plan.schedule.assessments),
+        scheduled_sessions=plan.schedule.sessions,
+        max_missing_items=plan.scoring.max_missing_items,
+        max_line_bytes=max_line_bytes,
+    )
+
+
+def _check_url(url: object) -> None:
+    if not isinstance(url, str) or not re.match(r"^postgres(ql)?://", url):
+        raise BurnoutError(
+            f"the database URL must start with postgresql://, got {url!r}; e.g. postgresql://user@localhost:5432/clinic"
+        )
 
 
 def _typed_tables(cohort: Cohort) -> dict[str, ir.Table]:

@@ -112,35 +112,50 @@ def _shape_matrix(p: ModelParams) -> np.ndarray:
 
 
 def _model(nz: dict[str, np.ndarray], p: ModelParams) -> dict[str, np.ndarray]:
-    """Apply the model to a block of noise: every latent and observed array."""
-    n = nz["z_base"].shape[0]
+    """Apply the model to a block of noise: every latent and observed array, stage by stage."""
     out: dict[str, np.ndarray] = {}
+    _covariates(nz, p, out)
+    change, g = _latent_change(nz, p, out)
+    level = _mbi_items(nz, p, change, g, out)
+    _attendance(nz, p, change, g, out)
+    _sessions(nz, p, out)
+    _dates(nz, p, out)
+    _phq9(nz, p, level, out)
+    return out
 
-    # 1. covariates
+
+def _covariates(nz: dict[str, np.ndarray], p: ModelParams, out: dict[str, np.ndarray]) -> None:
+    """1. Sex, route, pathway, age (a truncated normal, whole years) and a blank age."""
     u = nz["u_cov"]
     out["sex"] = _categorical(u[:, 0], p.sex_probs)
     out["route"] = _categorical(u[:, 1], p.route_probs)
-    pathway = _categorical(u[:, 2], p.pathway_probs)
-    out["pathway"] = pathway
+    out["pathway"] = _categorical(u[:, 2], p.pathway_probs)
     lo, hi = p.age_range
     a, b = ndtr((lo - p.age_loc) / p.age_scale), ndtr((hi + 1 - p.age_loc) / p.age_scale)
     age = np.floor(p.age_loc + p.age_scale * ndtri(a + u[:, 3] * (b - a)))
     out["age"] = np.clip(age, lo, hi).astype(np.int64)
     out["age_blank"] = u[:, 4] < p.p_age_blank
 
-    # 2. latent baseline: correlated normal, shifted by pathway
-    chol = np.linalg.cholesky(_corr_matrix(p.baseline_corr)) * np.asarray(p.baseline_sd)[:, None]
-    theta0 = np.asarray(p.baseline_mean) + np.asarray(p.pathway_shift)[pathway] + nz["z_base"] @ chol.T
 
-    # 3. latent class and individual change at session 6
+def _latent_change(
+    nz: dict[str, np.ndarray], p: ModelParams, out: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """3. The latent class and each patient's change at session 6 (n, 3); the shape matrix g (3, 7)."""
     cls = _categorical(nz["u_class"], p.class_probs)
     out["latent_class"] = cls
     chol_s = np.linalg.cholesky(_corr_matrix(p.slope_corr)) * np.asarray(p.slope_sd)[:, None]
     change = np.asarray(p.class_change)[cls] + nz["z_slope"] @ chol_s.T  # (n, 3)
-    g = _shape_matrix(p)  # (3, 7)
-    gt = g[:, list(TIMEPOINTS)].T  # (4, 3)
+    return change, _shape_matrix(p)
 
-    # 4. latent level at each assessment, then items
+
+def _mbi_items(
+    nz: dict[str, np.ndarray], p: ModelParams, change: np.ndarray, g: np.ndarray, out: dict[str, np.ndarray]
+) -> np.ndarray:
+    """2 and 4. The latent baseline (correlated normal, shifted by pathway), the latent level
+    at each assessment (n, 4, 3, returned), the items drawn from it and the threshold."""
+    chol = np.linalg.cholesky(_corr_matrix(p.baseline_corr)) * np.asarray(p.baseline_sd)[:, None]
+    theta0 = np.asarray(p.baseline_mean) + np.asarray(p.pathway_shift)[out["pathway"]] + nz["z_base"] @ chol.T
+    gt = g[:, list(TIMEPOINTS)].T  # (4, 3)
     level = theta0[:, None, :] + change[:, None, :] * gt[None] + nz["z_occ"] * np.asarray(p.occasion_sd)
     sub = _ITEM_SUBSCALE
     item_sd = np.asarray(p.item_sd, dtype=np.float32)[sub]
@@ -151,9 +166,16 @@ def _model(nz: dict[str, np.ndarray], p: ModelParams) -> dict[str, np.ndarray]:
     out["items"], out["blank"] = items, blank
     units, scored = _subscale_units(items[:, 0], blank[:, 0])
     out["threshold_met"] = _meets_threshold(units, scored)
+    return level
 
-    # 5. attendance: start, then continue after session k with odds rising with
-    #    the latent improvement so far (mean decrease of exhaustion and cynicism)
+
+def _attendance(
+    nz: dict[str, np.ndarray], p: ModelParams, change: np.ndarray, g: np.ndarray, out: dict[str, np.ndarray]
+) -> None:
+    """5. Start, then continue after session k with odds rising with the latent improvement
+    so far (mean decrease of exhaustion and cynicism); withdrawal after a serious adverse
+    event; which assessments are present."""
+    n = nz["z_base"].shape[0]
     ua = nz["u_attend"]
     improvement = -(change[:, :2, None] * g[None, :2, 1:SESSIONS]).mean(axis=1)  # (n, 5) after sessions 1..5
     p_cont = expit(p.continue_logit + p.continue_per_point * improvement)
@@ -176,7 +198,11 @@ def _model(nz: dict[str, np.ndarray], p: ModelParams) -> dict[str, np.ndarray]:
     )
     out["present"] = present
 
-    # 6. side effects (patient random effect, route), monitor, dose
+
+def _sessions(nz: dict[str, np.ndarray], p: ModelParams, out: dict[str, np.ndarray]) -> None:
+    """6. Side effects (patient random effect, route), not asked, monitor, dose."""
+    n = nz["z_base"].shape[0]
+    us = nz["u_session"]
     subcut = out["route"] == 1
     logit = (
         np.asarray(p.side_effect_logit)[None, :]
@@ -197,8 +223,12 @@ def _model(nz: dict[str, np.ndarray], p: ModelParams) -> dict[str, np.ndarray]:
     dose = np.minimum(start[:, None] + step[:, None] * calm, cap[:, None])
     out["dose"] = np.maximum(np.round(dose / unit[:, None]), 1) * unit[:, None]
 
-    # dates: enrolment, first session 1-7 days later, 4-10 days between sessions,
-    # assessment the day of the session or the next
+
+def _dates(nz: dict[str, np.ndarray], p: ModelParams, out: dict[str, np.ndarray]) -> None:
+    """Enrolment, first session 1-7 days later, 4-10 days between sessions, assessment
+    the day of the session or the next (days since the first enrolment)."""
+    n = nz["z_base"].shape[0]
+    t_follow = np.array(TIMEPOINTS[1:])
     d = nz["days"]
     enrol = d[:, 0] % p.enrolment_days
     first = enrol + 1 + d[:, 1] % 7
@@ -210,7 +240,9 @@ def _model(nz: dict[str, np.ndarray], p: ModelParams) -> dict[str, np.ndarray]:
     done[:, 1:] = held[:, t_follow - 1] + d[:, 2 + SESSIONS - 1 : 2 + SESSIONS] % 2
     out["completed_on"] = done
 
-    # 7. PHQ-9 from the same latent levels (depression overlaps with exhaustion)
+
+def _phq9(nz: dict[str, np.ndarray], p: ModelParams, level: np.ndarray, out: dict[str, np.ndarray]) -> None:
+    """7. PHQ-9 from the same latent levels (depression overlaps with exhaustion)."""
     zp = nz["z_phq"]
     centre = np.array([5.0, 4.5, 4.0])
     dep = (
@@ -218,14 +250,13 @@ def _model(nz: dict[str, np.ndarray], p: ModelParams) -> dict[str, np.ndarray]:
         + ((level - centre) * np.asarray(p.phq_loadings)).sum(axis=-1)
         + p.phq_trait_sd * zp[:, :1]
         + p.phq_occasion_sd * zp[:, 1:]
-        + np.where(pathway == 1, 0.2, 0.0)[:, None]
+        + np.where(out["pathway"] == 1, 0.2, 0.0)[:, None]
     )  # (n, 4)
     y = dep.astype(np.float32)[:, :, None] + np.float32(p.phq_item_sd) * nz["z_phq_item"]
     out["phq_items"] = np.clip(np.floor(y + np.float32(0.5)), 0, 3).astype(np.int8)
     up = nz["u_phq"]
     out["phq_blank"] = up[:, :, :PHQ9_ITEMS] < np.float32(0.004)
-    out["phq_present"] = present & (up[:, :, PHQ9_ITEMS] >= np.float32(0.03))
-    return out
+    out["phq_present"] = out["present"] & (up[:, :, PHQ9_ITEMS] >= np.float32(0.03))
 
 
 def _arrays(

@@ -26,7 +26,7 @@ class PublishedFigure:
     kind: Kind
     tolerance: float
     get: Callable[[dict[str, Any]], float | int | None]
-    key: str  # short name in the simulator's calibration (burnout.simulate.calibration)
+    key: str  # short name in the simulator's calibration (tools/calibration.py)
 
     def display(self, value: float | int | None) -> str:
         """The value formatted as the paper prints it."""
