@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
+from burnout.plan.exact import exact
 from burnout.scoring import at_least, at_most, score_mbi, score_phq9, to_units_ceil, to_units_floor
 
 if TYPE_CHECKING:
@@ -42,11 +43,6 @@ EXCLUSION_REASONS: Final[tuple[str, ...]] = (
     "missed_sessions",
     "missed_assessment",
 )
-
-
-def exact(value: float | int) -> Fraction:
-    """The decimal a plan value was written as: 4.8 -> 24/5 (not the binary float)."""
-    return Fraction(str(value))
 
 
 def col(subscale: str, timepoint: int) -> str:

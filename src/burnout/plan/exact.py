@@ -41,8 +41,18 @@ def _exact_number(value: object) -> float:
     return result if result != 0 else 0.0  # -0.0 -> 0.0: one plan, one hash
 
 
-def _exact(value: float) -> Fraction:
-    """The decimal a stored number stands for, exactly."""
+def exact(value: float | int) -> Fraction:
+    """The decimal a stored plan number stands for, exactly: 4.8 -> 24/5, not the binary float.
+
+    The one decimal -> Fraction conversion: plan numbers are floats whose shortest repr
+    is the decimal the user wrote (:func:`_exact_number` refuses any other), so that
+    repr read as a Fraction is the decimal itself.
+
+    >>> exact(4.8)
+    Fraction(24, 5)
+    >>> exact(3)
+    Fraction(3, 1)
+    """
     return Fraction(repr(value))
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from burnout.errors import ProtocolError
 from burnout.instrument import SUBSCALES
-from burnout.plan.exact import _exact, _Str
+from burnout.plan.exact import _Str, exact
 from burnout.plan.sections import (
     AGE_MAX,
     AGE_MIN,
@@ -202,7 +202,7 @@ class Protocol(BaseModel):
         node: Any = self
         for part in name.split("."):
             node = getattr(node, part)
-        return _exact(node)
+        return exact(node)
 
     def age_band_labels(self) -> list[str]:
         """Labels of the age bands, youngest first (``"unknown"`` is not included).

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from burnout.instrument import SCALE, SUBSCALES, Subscale
-from burnout.plan.exact import _SCORE_MAX, _exact, _Int, _Number
+from burnout.plan.exact import _SCORE_MAX, _Int, _Number, exact
 
 __all__ = [
     "AGE_MAX",
@@ -120,17 +120,17 @@ class EligibilitySection(_Section):
     @property
     def exhaustion_min_exact(self) -> Fraction:
         """``exhaustion_min`` as the exact decimal written in the plan."""
-        return _exact(self.exhaustion_min)
+        return exact(self.exhaustion_min)
 
     @property
     def cynicism_min_exact(self) -> Fraction:
         """``cynicism_min`` as the exact decimal written in the plan."""
-        return _exact(self.cynicism_min)
+        return exact(self.cynicism_min)
 
     @property
     def efficacy_max_exact(self) -> Fraction:
         """``efficacy_max`` as the exact decimal written in the plan."""
-        return _exact(self.efficacy_max)
+        return exact(self.efficacy_max)
 
 
 class ScheduleSection(_Section):
@@ -181,7 +181,7 @@ class ResponseSection(_Section):
     @property
     def min_change_exact(self) -> Fraction:
         """``min_change`` as the exact decimal written in the plan."""
-        return _exact(self.min_change)
+        return exact(self.min_change)
 
 
 class NormEntry(_Section):
@@ -193,12 +193,12 @@ class NormEntry(_Section):
     @property
     def mean_exact(self) -> Fraction:
         """``mean`` as the exact decimal written in the plan."""
-        return _exact(self.mean)
+        return exact(self.mean)
 
     @property
     def sd_exact(self) -> Fraction:
         """``sd`` as the exact decimal written in the plan."""
-        return _exact(self.sd)
+        return exact(self.sd)
 
 
 class Norms(_Section):
@@ -253,22 +253,22 @@ class ProfilesSection(_Section):
         """The critical boundary of ``subscale`` as the exact decimal written in the plan."""
         if subscale not in SUBSCALES:
             raise ValueError(f"subscale must be one of {', '.join(SUBSCALES)}, got {subscale!r}")
-        return _exact(getattr(self, subscale))
+        return exact(getattr(self, subscale))
 
     @property
     def exhaustion_exact(self) -> Fraction:
         """``exhaustion`` boundary as the exact decimal written in the plan."""
-        return _exact(self.exhaustion)
+        return exact(self.exhaustion)
 
     @property
     def cynicism_exact(self) -> Fraction:
         """``cynicism`` boundary as the exact decimal written in the plan."""
-        return _exact(self.cynicism)
+        return exact(self.cynicism)
 
     @property
     def professional_efficacy_exact(self) -> Fraction:
         """``professional_efficacy`` boundary as the exact decimal written in the plan."""
-        return _exact(self.professional_efficacy)
+        return exact(self.professional_efficacy)
 
 
 class SubgroupsSection(_Section):
