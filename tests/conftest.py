@@ -36,3 +36,23 @@ def postgres_db(postgres_url: str) -> Iterator[str]:
     """URL of a fresh, empty database on the test server, dropped afterwards."""
     with fresh_database(postgres_url) as url:
         yield url
+
+
+# The default synthetic cohort, drawn once for the simulate tests (tests/simulate/): a
+# fixture here, not in tests/simulate/conftest.py, because the doctest collection imports
+# every conftest.py under the one name ``conftest``.
+@pytest.fixture(scope="session")
+def default_cohort():
+    from burnout.simulate import simulate_cohort
+
+    return simulate_cohort()
+
+
+@pytest.fixture(scope="session")
+def default_dir(default_cohort, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default synthetic cohort written as CSV files."""
+    from burnout.simulate import write_cohort
+
+    folder = tmp_path_factory.mktemp("default") / "cohort"
+    write_cohort(default_cohort, folder)
+    return folder

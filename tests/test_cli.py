@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from burnout.cli import app
-from cohortfactory import mbi_rows, write_cohort
+from cohortfactory import mbi_rows, patients_rows, write_cohort
 
 runner = CliRunner()
 COMMANDS = ["validate", "analyze", "simulate", "demo"]
@@ -168,3 +170,24 @@ def test_error_messages_print_emoji_codes_literally(tmp_path):
     assert result.exit_code == 2
     assert "export:100:" in "".join(result.output.split())
     assert "\U0001f4af" not in result.output
+
+
+# --------------------------------------------------------------------------- input files (ingest)
+
+
+def test_cli_max_line_size_reports_then_reads(tmp_path: Path) -> None:
+    rows = patients_rows()
+    rows[2]["pathway"] = "p" * 5000  # line 4
+    folder = write_cohort(tmp_path, patients=rows)
+    refused = runner.invoke(app, ["validate", str(folder), "--max-line-size", "1000"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "patients.csv:4" in refused.output and "--max-line-size" in refused.output
+    read = runner.invoke(app, ["validate", str(folder), "--max-line-size", "10000"])
+    assert read.exit_code == 0, read.output
+
+
+def test_cli_fifo_exits_2_without_blocking(tmp_path: Path) -> None:
+    folder = write_cohort(tmp_path)
+    os.mkfifo(folder / "phq9.csv")
+    result = CliRunner().invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 2 and "phq9.csv" in result.output and "named pipe" in result.output
