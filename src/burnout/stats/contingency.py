@@ -221,6 +221,12 @@ def heterogeneity(counts: Sequence[tuple[int, int]]) -> HypothesisTest:
     and a brute-force enumeration of every table with the observed margins in exact
     rational arithmetic (1e-9).
 
+    References
+    ----------
+    - Pearson K (1900). On the criterion that a given system of deviations from the probable ... has arisen from random sampling. Philos Mag (5) 50:157-175 (the chi-square test).
+    - Fisher RA (1935). The logic of inductive inference. J R Stat Soc 98:39-82 (exact test, 2 x 2).
+    - Freeman GH, Halton JH (1951). Note on an exact treatment of contingency, goodness of fit and other problems of significance. Biometrika 38:141-149 (r x c).
+
     Examples
     --------
     >>> heterogeneity([(3, 4), (1, 4)]).test

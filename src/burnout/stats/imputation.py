@@ -169,6 +169,11 @@ def impute_responses(
     ValueError
         On inconsistent shapes, or a score column with fewer than 2 observed values
         (nothing to impute it from).
+
+    References
+    ----------
+    - van Buuren S, Groothuis-Oudshoorn K (2011). mice: multivariate imputation by chained equations in R. J Stat Softw 45(3):1-67 (FCS).
+    - van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. CRC Press, Algorithm 3.1 (the Bayesian regression draws; see the module docstring).
     """
     y = np.asarray(scores, dtype=float)
     cov = np.asarray(covariates, dtype=float)

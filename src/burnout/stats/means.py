@@ -114,6 +114,10 @@ def mean_summary(
     Validated against ``numpy.mean``/``std(ddof=1)`` and
     ``scipy.stats.ttest_1samp(...).confidence_interval()`` on raw simulated data (1e-9).
 
+    References
+    ----------
+    - Student (1908). The probable error of a mean. Biometrika 6:1-25 (the t interval).
+
     Examples
     --------
     >>> s = mean_summary(4, 10, 30)   # values 1, 2, 3, 4
@@ -174,6 +178,10 @@ class PairedChange:
 
 def effect_size_label(dz: float) -> EffectSizeLabel:
     """Cohen's label by |dz|: negligible < 0.2 <= small < 0.5 <= medium < 0.8 <= large.
+
+    References
+    ----------
+    - Cohen J (1988). Statistical Power Analysis for the Behavioral Sciences, 2nd ed. Hillsdale, NJ: Erlbaum (the 0.2/0.5/0.8 bands).
 
     Examples
     --------
@@ -294,6 +302,12 @@ def paired_change(
     Validated against ``scipy.stats.ttest_rel`` (t, p, CI) on raw simulated pairs
     (1e-9), and the dz interval against an independent noncentral-t cdf computed by
     numerical integration over the chi distribution and inverted by bisection (1e-7).
+
+    References
+    ----------
+    - Student (1908). The probable error of a mean. Biometrika 6:1-25 (paired t).
+    - Cohen J (1988). Statistical Power Analysis for the Behavioral Sciences, 2nd ed., sec. 2.3.5 (dz).
+    - Steiger JH, Fouladi RT (1997). Noncentrality interval estimation and the evaluation of statistical models. In: What If There Were No Significance Tests? Erlbaum (the dz interval).
 
     Examples
     --------

@@ -147,6 +147,9 @@ def pattern_stats_from_long(
 class RandomInterceptModel:
     """Random-intercept linear mixed model with categorical time, fitted from pattern statistics.
 
+    ``y_ij = mu_t(j) + b_i + e_ij``, ``b_i ~ N(0, tau^2)``, ``e_ij ~ N(0, sigma^2)``; the
+    (restricted) likelihood is in the module docstring.
+
     Parameters
     ----------
     method : {"reml", "ml"}
@@ -179,6 +182,11 @@ class RandomInterceptModel:
     (MAR); the correlation between any two assessments of a patient is the same
     (compound symmetry, implied by a random intercept only); random intercepts and
     residuals are normal with constant variance over time.
+
+    References
+    ----------
+    - Laird NM, Ware JH (1982). Random-effects models for longitudinal data. Biometrics 38:963-974 (the model).
+    - Patterson HD, Thompson R (1971). Recovery of inter-block information when block sizes are unequal. Biometrika 58:545-554 (REML).
 
     Examples
     --------

@@ -70,6 +70,10 @@ def cochran_q(pattern_counts: Mapping[tuple[bool, ...], int]) -> HypothesisTest:
     Validated against ``statsmodels.stats.contingency_tables.cochrans_q`` on the
     expanded raw 0/1 matrix (1e-9).
 
+    References
+    ----------
+    - Cochran WG (1950). The comparison of percentages in matched samples. Biometrika 37:256-266.
+
     Examples
     --------
     >>> r = cochran_q({(True, True, False): 10, (True, False, False): 5, (False, False, False): 3})
@@ -135,6 +139,11 @@ def mcnemar(b: int, c: int, *, method: Literal["auto", "exact", "chi-square"] = 
     Validated against ``statsmodels.stats.contingency_tables.mcnemar(table,
     exact=(b + c < 25), correction=True)`` (1e-12).
 
+    References
+    ----------
+    - McNemar Q (1947). Note on the sampling error of the difference between correlated proportions or percentages. Psychometrika 12:153-157.
+    - Edwards AL (1948). Note on the "correction for continuity" in testing the significance of the difference between correlated proportions. Psychometrika 13:185-187.
+
     Examples
     --------
     >>> mcnemar(3, 12).test, round(mcnemar(3, 12).p, 6)
@@ -172,6 +181,10 @@ def holm(pvalues: Sequence[float | None]) -> tuple[float | None, ...]:
     -----
     Validated against ``statsmodels.stats.multitest.multipletests(method="holm")``
     (1e-12).
+
+    References
+    ----------
+    - Holm S (1979). A simple sequentially rejective multiple test procedure. Scand J Stat 6:65-70.
 
     Examples
     --------

@@ -151,6 +151,11 @@ def pool_proportions(
     -----
     Validated against :func:`rubin_pool` applied by hand to the logits (1e-12).
 
+    References
+    ----------
+    - Rubin DB (1987). Multiple Imputation for Nonresponse in Surveys. New York: Wiley (the pooling rules).
+    - Marshall A, Altman DG, Holder RL, Royston P (2009). Combining estimates of interest in prognostic modelling studies after multiple imputation. BMC Med Res Methodol 9:57 (pooling on a normalising scale).
+
     Examples
     --------
     >>> r = pool_proportions([0.50, 0.52, 0.48], [100, 100, 100])

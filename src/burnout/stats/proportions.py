@@ -80,6 +80,10 @@ def wilson_interval(count: int, n: int, *, confidence: float = 0.95) -> tuple[fl
     Validated against ``statsmodels.stats.proportion.proportion_confint(method="wilson")``
     to 1e-12.
 
+    References
+    ----------
+    - Wilson EB (1927). Probable inference, the law of succession, and statistical inference. J Am Stat Assoc 22:209-212.
+
     Examples
     --------
     >>> low, high = wilson_interval(219, 395)

@@ -77,6 +77,10 @@ def ols_from_moments(
     Validated against ``statsmodels.api.OLS`` on raw simulated data (params, bse,
     conf_int; 1e-9).
 
+    References
+    ----------
+    - Draper NR, Smith H (1998). Applied Regression Analysis, 3rd ed. New York: Wiley, ch. 1 (straight-line least squares and its standard errors).
+
     Examples
     --------
     >>> f = ols_from_moments(3, 6, 12, 14, 56, 28)   # (1, 2), (2, 4), (3, 6)

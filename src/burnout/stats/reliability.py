@@ -53,6 +53,11 @@ def cronbach_alpha(
     Validated against alpha computed directly on a raw simulated item matrix (1e-12)
     and the Feldt bounds against the formula with ``scipy.stats.f.ppf`` (1e-12).
 
+    References
+    ----------
+    - Cronbach LJ (1951). Coefficient alpha and the internal structure of tests. Psychometrika 16:297-334.
+    - Feldt LS, Woodruff DJ, Salih FA (1987). Statistical inference for coefficient alpha. Appl Psychol Meas 11:93-103 (the interval).
+
     Examples
     --------
     >>> round(cronbach_alpha(5, 100, 10.0, 30.0).alpha, 4)
@@ -113,6 +118,10 @@ def rci_critical_change(sd_baseline: float, alpha: float, *, z: float = 1.96) ->
 
     A patient's change passes when ``|change| >= z * SE_diff`` in the good direction.
 
+    References
+    ----------
+    - Jacobson NS, Truax P (1991). Clinical significance: a statistical approach to defining meaningful change in psychotherapy research. J Consult Clin Psychol 59:12-19.
+
     Examples
     --------
     >>> round(rci_critical_change(1.0, 0.5), 6)
@@ -126,6 +135,10 @@ def rci_critical_change(sd_baseline: float, alpha: float, *, z: float = 1.96) ->
 
 def reliable_change_index(change: float, sd_baseline: float, alpha: float) -> float | None:
     """Jacobson-Truax RCI = change / SE_diff; None when SE_diff is 0 (alpha = 1 or SD = 0).
+
+    References
+    ----------
+    - Jacobson NS, Truax P (1991). Clinical significance: a statistical approach to defining meaningful change in psychotherapy research. J Consult Clin Psychol 59:12-19.
 
     Examples
     --------
