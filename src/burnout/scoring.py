@@ -29,6 +29,7 @@ import ibis
 import ibis.expr.types as ir
 
 from burnout.instrument import PHQ9_ITEMS, SCALE, SUBSCALE_ITEMS, SUBSCALES
+from burnout.instruments import Instrument, load_instrument
 
 __all__ = [
     "PHQ9_MAX_MISSING",
@@ -36,6 +37,7 @@ __all__ = [
     "at_least",
     "at_most",
     "phq9_total_exact",
+    "scale_units_expr",
     "score_mbi",
     "score_phq9",
     "subscale_score_exact",
@@ -45,8 +47,9 @@ __all__ = [
     "units_to_float",
 ]
 
-PHQ9_SCALE: Final[int] = 504  # lcm(7, 8, 9): prorated totals are exact multiples of 1/504
-PHQ9_MAX_MISSING: Final[int] = 2
+_PHQ9 = load_instrument("phq9")
+PHQ9_SCALE: Final[int] = _PHQ9.units_per_point  # 504 = lcm(7, 8, 9): prorated totals are exact multiples of 1/504
+PHQ9_MAX_MISSING: Final[int] = _PHQ9.scales["total"].max_blank
 
 
 def subscale_score_exact(items: Sequence[int | None], *, max_missing_items: int) -> Fraction | None:
@@ -150,3 +153,27 @@ def score_phq9(phq9: ir.Table) -> ir.Table:
     scored = answered >= PHQ9_ITEMS - PHQ9_MAX_MISSING
     units = ibis.ifelse(scored, total * (PHQ9_ITEMS * PHQ9_SCALE) // answered.nullif(0), ibis.null("int64"))
     return phq9.select("patient_id", "after_session", phq9=units)
+
+
+def scale_units_expr(
+    t: ir.Table, inst: Instrument, scale: str, *, columns: dict[int, str], max_blank: int | None = None
+) -> ir.IntegerValue:
+    """One scale of any instrument in integer units of ``1 / inst.units_per_point``; null when not scored.
+
+    ``columns`` maps item positions to the table's integer columns (answers already
+    checked to be in the response range). Reverse-keyed items enter as
+    ``max + min - x``; a mean is ``sum * U // answered``, a prorated sum
+    ``sum * k * U // answered``: exact, because ``U`` is a multiple of every denominator
+    (`Instrument.units_needed`). Same rules as `burnout.instruments.score_exact`.
+    """
+    rule = inst.scales[scale]
+    rev = set(inst.reverse)
+    flip = inst.response.max + inst.response.min
+    keyed = [(flip - t[columns[p]]) if p in rev else t[columns[p]] for p in rule.items]
+    total = sum((v.fill_null(0) for v in keyed[1:]), keyed[0].fill_null(0)).cast("int64")
+    answered = sum((v.notnull().cast("int64") for v in keyed[1:]), keyed[0].notnull().cast("int64"))
+    k = len(rule.items)
+    most = rule.max_blank if max_blank is None else max_blank
+    scored = (answered >= 1) & ((k - answered) <= most)
+    per_point = inst.units_per_point * (1 if rule.scoring == "mean" else k)
+    return ibis.ifelse(scored, total * per_point // answered.nullif(0), ibis.null("int64"))
