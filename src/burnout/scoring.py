@@ -169,7 +169,8 @@ def scale_units_expr(
     rule = inst.scales[scale]
     rev = set(inst.reverse)
     flip = inst.response.max + inst.response.min
-    keyed = [(flip - t[columns[p]]) if p in rev else t[columns[p]] for p in rule.items]
+    answers = {p: t[columns[p]].cast("int64") for p in rule.items}  # narrow integer columns must not overflow
+    keyed = [(flip - answers[p]) if p in rev else answers[p] for p in rule.items]
     total = sum((v.fill_null(0) for v in keyed[1:]), keyed[0].fill_null(0)).cast("int64")
     answered = sum((v.notnull().cast("int64") for v in keyed[1:]), keyed[0].notnull().cast("int64"))
     k = len(rule.items)
