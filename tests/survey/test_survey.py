@@ -202,3 +202,13 @@ def test_survey_help():
     assert result.exit_code == 0 and "--instrument" in result.output and "--na" in result.output
     for placeholder in ("<bool>", "<str>", "<path>", "<int>", "{file}"):
         assert placeholder not in result.output
+
+
+def test_parquet_integer_cells_out_of_range_are_reported_by_row(tmp_path):
+    frame = _phq9_frame(40).drop(columns=["staff_id"])
+    frame.loc[6, "q5"] = 7
+    frame.to_parquet(tmp_path / "phq.parquet", index=False)
+    result = _run(str(tmp_path / "phq.parquet"), "-i", "phq9", "--columns", "q{n}", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "phq.parquet:7, column 'q5', value '7': an answer 0 to 3, or empty (item 5)" in result.output
+    assert not (tmp_path / "o").exists()

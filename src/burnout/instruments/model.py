@@ -35,8 +35,8 @@ class _Frozen(BaseModel):
 class Response(_Frozen):
     """The integer answers an item takes: ``min, min + step, ..., max``."""
 
-    min: int
-    max: int
+    min: Annotated[int, Field(ge=-10_000, le=10_000)]  # answers are held as 16-bit integers
+    max: Annotated[int, Field(ge=-10_000, le=10_000)]
     step: Annotated[int, Field(ge=1)] = 1
 
     @model_validator(mode="after")

@@ -27,6 +27,7 @@ from burnout.instruments import Instrument
 __all__ = ["ColumnsError", "SurveyData", "column_map", "read_survey"]
 
 _PATTERN = re.compile(r"\{n\}")
+_INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"})
 
 
 class ColumnsError(ValueError, BurnoutError):
@@ -125,7 +126,9 @@ def read_survey(
     db: duckdb.DuckDBPyConnection = con.con
     try:
         db.execute(f"CREATE VIEW raw AS SELECT * FROM {_source_sql(file)}")
-        header = [r[0] for r in db.execute("DESCRIBE raw").fetchall()]
+        described = db.execute("DESCRIBE raw").fetchall()
+        header = [r[0] for r in described]
+        integer = {r[0] for r in described if r[1] in _INTEGER_TYPES}
     except duckdb.Error as exc:
         raise DataError(
             [Problem(shown, None, None, None, None, f"a readable CSV or Parquet file ({str(exc).splitlines()[0]})")]
@@ -140,10 +143,11 @@ def read_survey(
                 for p, c in missing
             ]
         )
-    problems = _cell_problems(db, inst, columns, na, shown, line_of=_line_mapper(file) if is_csv else None)
+    line_of = _line_mapper(file) if is_csv else None
+    problems = _cell_problems(db, inst, columns, na, shown, line_of=line_of, integer=integer)
     if problems:
         raise DataError(problems)
-    return _load(con, inst, columns, na, shown)
+    return _load(con, inst, columns, na, shown, integer)
 
 
 def _line_mapper(file: Path):
@@ -151,26 +155,36 @@ def _line_mapper(file: Path):
     return lambda row: int(starts[row]) if row < len(starts) else row + 1
 
 
-def _cell_test(col: str, inst: Instrument, na: tuple[str, ...]) -> tuple[str, str]:
-    answers = ", ".join(f"'{v}'" for v in inst.response.values)
+def _cell_test(col: str, inst: Instrument, na: tuple[str, ...], integer: bool = False) -> tuple[str, str]:
+    if integer:  # a Parquet integer column: a range test, no text
+        r, q = inst.response, _quote(col)
+        step = f" AND ({q} - {r.min}) % {r.step} = 0" if r.step > 1 else ""
+        return f"{q} BETWEEN {r.min} AND {r.max}{step}", f"({q} IS NULL)"
+    # "3.0" is 3, as tools that store integers as floats write it: listed, not parsed (a plain IN is fast)
+    answers = ", ".join(f"'{v}', '{v}.0'" for v in inst.response.values)
     blanks = ", ".join("'" + v.replace("'", "''") + "'" for v in ("", *na))
     text = f"trim(CAST({_quote(col)} AS VARCHAR))"
-    cell = f"regexp_replace({text}, '\\.0$', '')"  # "3.0" is 3, as tools that store integers as floats write it
-    good = f"{cell} IN ({answers})"
+    good = f"{text} IN ({answers})"
     blank = f"({_quote(col)} IS NULL OR {text} IN ({blanks}))"
     return good, blank
 
 
-def _cell_problems(db, inst, columns, na, shown, *, line_of) -> list[Problem]:
+def _cell_problems(db, inst, columns, na, shown, *, line_of, integer: set[str]) -> list[Problem]:
     allowed = (
         f"an answer {inst.response.min} to {inst.response.max}"
         + (f" in steps of {inst.response.step}" if inst.response.step > 1 else "")
         + (f", or blank ({', '.join(repr(v) for v in na)} or empty)" if na else ", or empty")
     )
     problems: list[Problem] = []
-    for pos, col in columns.items():
-        good, blank = _cell_test(col, inst, na)
-        bad = f"NOT ({good}) AND NOT {blank}"
+    tests = {
+        pos: "NOT ({}) AND NOT {}".format(*_cell_test(col, inst, na, col in integer)) for pos, col in columns.items()
+    }
+    # one pass counts the bad cells of every column; only columns with some are searched row by row
+    counts = db.execute("SELECT " + ", ".join(f"count_if({bad})" for bad in tests.values()) + " FROM raw").fetchall()[0]
+    for (pos, col), n_bad in zip(columns.items(), counts):
+        if not n_bad:
+            continue
+        bad = tests[pos]
         rows = db.execute(
             f"SELECT _row, CAST({_quote(col)} AS VARCHAR) FROM (SELECT row_number() OVER () AS _row, * FROM raw) "
             f"WHERE {bad} ORDER BY _row LIMIT {MAX_PER_RULE}"
@@ -178,22 +192,24 @@ def _cell_problems(db, inst, columns, na, shown, *, line_of) -> list[Problem]:
         for row, value in rows:
             line = line_of(row) if line_of else int(row)
             problems.append(Problem(shown, line, None, col, value, f"{allowed} (item {pos})"))
-        if len(rows) == MAX_PER_RULE:
-            (count,) = db.execute(f"SELECT count(*) FROM raw WHERE {bad}").fetchall()[0]
-            if count > MAX_PER_RULE:
-                problems.append(
-                    Problem(shown, None, None, col, None, f"... and {count - MAX_PER_RULE:,} more cells like these")
-                )
+        if n_bad > MAX_PER_RULE:
+            more = f"... and {n_bad - MAX_PER_RULE:,} more cells like these"
+            problems.append(Problem(shown, None, None, col, None, more))
     return problems
 
 
-def _load(con, inst: Instrument, columns: dict[int, str], na: tuple[str, ...], shown: str) -> SurveyData:
+def _load(
+    con, inst: Instrument, columns: dict[int, str], na: tuple[str, ...], shown: str, integer: set[str]
+) -> SurveyData:
     db = con.con
     typed = []
     for pos, col in columns.items():
+        if col in integer:
+            typed.append(f"CAST({_quote(col)} AS SMALLINT) AS item_{pos}")
+            continue
         good, _ = _cell_test(col, inst, na)
         cell = good.rsplit(" IN (", 1)[0]
-        typed.append(f"CASE WHEN {good} THEN CAST({cell} AS SMALLINT) END AS item_{pos}")
+        typed.append(f"CASE WHEN {good} THEN CAST(CAST({cell} AS DECIMAL(18, 1)) AS SMALLINT) END AS item_{pos}")
     db.execute(f"CREATE TABLE answers AS SELECT {', '.join(typed)} FROM raw")
     (rows,) = db.execute("SELECT count(*) FROM answers").fetchall()[0]
     return SurveyData(table=con.table("answers"), columns={p: f"item_{p}" for p in columns}, rows=int(rows), file=shown)

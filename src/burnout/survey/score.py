@@ -64,24 +64,31 @@ def _keyed(t: ir.Table, inst: Instrument, pos: int, columns: dict[int, str]) -> 
     return (inst.response.max + inst.response.min - value) if pos in inst.reverse else value
 
 
-def _scale_metrics(t: ir.Table, inst: Instrument, name: str, columns: dict[int, str]) -> dict[str, ir.Scalar]:
+def _scale_columns(t: ir.Table, inst: Instrument, name: str, columns: dict[int, str]) -> dict[str, ir.Value]:
+    """The scale's score in units and its keyed items, null unless every item is answered."""
+    keyed = [_keyed(t, inst, p, columns) for p in inst.scales[name].items]
+    complete = ibis.and_(*(v.notnull() for v in keyed))
+    out: dict[str, ir.Value] = {f"{name}|units": scale_units_expr(t, inst, name, columns=columns)}
+    out |= {f"{name}|x|{i}": ibis.ifelse(complete, x, ibis.null("int64")) for i, x in enumerate(keyed)}
+    return out
+
+
+def _scale_metrics(base: ir.Table, inst: Instrument, name: str) -> dict[str, ir.Scalar]:
     rule = inst.scales[name]
     u = inst.units_per_point
-    units = scale_units_expr(t, inst, name, columns=columns)
+    units = base[f"{name}|units"]
     metrics: dict[str, ir.Scalar] = {}
     for band in rule.bands:
-        metrics[f"{name}|band|{band.label}"] = (
-            (units >= to_units_ceil(Fraction(band.at_least), scale=u)).cast("int64").sum()
-        )
+        cut = to_units_ceil(Fraction(band.at_least), scale=u)
+        metrics[f"{name}|band|{band.label}"] = (units >= cut).cast("int64").sum()
     for i, edge in enumerate(bin_edges(inst, name)):
         metrics[f"{name}|edge|{i}"] = (units >= to_units_ceil(edge, scale=u)).cast("int64").sum()
-    keyed = [_keyed(t, inst, p, columns) for p in rule.items]
-    complete = ibis.and_(*(v.notnull() for v in keyed))
-    metrics[f"{name}|complete"] = complete.cast("int64").sum()
+    keyed = [base[f"{name}|x|{i}"] for i in range(len(rule.items))]
+    metrics[f"{name}|complete"] = keyed[0].count()
     for i, xi in enumerate(keyed):
-        metrics[f"{name}|sum|{i}"] = ibis.ifelse(complete, xi, 0).sum()
+        metrics[f"{name}|sum|{i}"] = xi.sum()  # nulls (incomplete respondents) are skipped
         for j in range(i, len(keyed)):
-            metrics[f"{name}|cross|{i}|{j}"] = ibis.ifelse(complete, xi * keyed[j], 0).sum()
+            metrics[f"{name}|cross|{i}|{j}"] = (xi * keyed[j]).sum()
     return metrics
 
 
@@ -101,11 +108,15 @@ def _item_metrics(t: ir.Table, inst: Instrument, columns: dict[int, str]) -> dic
 
 def aggregate(t: ir.Table, inst: Instrument, columns: dict[int, str]) -> SurveyAggregates:
     """Every count the survey publishes, computed in the engine (one aggregate pass, one value count per scale)."""
-    metrics = {"rows": t.count()} | _item_metrics(t, inst, columns)
+    derived: dict[str, ir.Value] = {}
     for name in inst.scales:
-        metrics |= _scale_metrics(t, inst, name, columns)
+        derived |= _scale_columns(t, inst, name, columns)
+    base = t.mutate(**derived)  # each score and keyed item computed once, then aggregated
+    metrics = {"rows": base.count()} | _item_metrics(base, inst, columns)
+    for name in inst.scales:
+        metrics |= _scale_metrics(base, inst, name)
     # zero rows: sums come back null; every count here is then 0
-    got = {k: int(v or 0) for k, v in t.aggregate(**metrics).to_pyarrow().to_pylist()[0].items()}
+    got = {k: int(v or 0) for k, v in base.aggregate(**metrics).to_pyarrow().to_pylist()[0].items()}
     scales = {name: _scale_result(t, inst, name, columns, got) for name in inst.scales}
     items = {p: ItemCounts(got[f"item|{p}|blank"], got[f"item|{p}|floor"], got[f"item|{p}|ceiling"]) for p in columns}
     flags = {f.name: (got[f"flag|{f.name}|answered"], got[f"flag|{f.name}|count"]) for f in inst.flags}
