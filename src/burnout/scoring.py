@@ -21,7 +21,7 @@ Fraction(99, 8)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Final
 
@@ -30,12 +30,14 @@ import ibis.expr.types as ir
 
 from burnout.instrument import PHQ9_ITEMS, SCALE, SUBSCALE_ITEMS, SUBSCALES
 from burnout.instruments import Instrument, load_instrument
+from burnout.plan.eligibility import All, Compare, Not, Rule
 
 __all__ = [
     "PHQ9_MAX_MISSING",
     "PHQ9_SCALE",
     "at_least",
     "at_most",
+    "eligibility_expr",
     "phq9_total_exact",
     "scale_units_expr",
     "score_mbi",
@@ -178,3 +180,32 @@ def scale_units_expr(
     scored = (answered >= 1) & ((k - answered) <= most)
     per_point = inst.units_per_point * (1 if rule.scoring == "mean" else k)
     return ibis.ifelse(scored, total * per_point // answered.nullif(0), ibis.null("int64"))
+
+
+def _compare_units(units: ir.IntegerValue, cmp: Compare, scale: int) -> ir.BooleanValue:
+    v = cmp.value
+    if cmp.op == ">=":
+        return units >= to_units_ceil(v, scale=scale)
+    if cmp.op == ">":
+        return units > to_units_floor(v, scale=scale)
+    if cmp.op == "<=":
+        return units <= to_units_floor(v, scale=scale)
+    if cmp.op == "<":
+        return units < to_units_ceil(v, scale=scale)
+    exact = v * scale  # == and != : a cut between two units is never equal to a score
+    same = units == int(exact) if exact.denominator == 1 else ibis.ifelse(units.isnull(), ibis.null("boolean"), False)
+    return same if cmp.op == "==" else ~same
+
+
+def eligibility_expr(rule: Rule, units: Mapping[str, ir.IntegerValue], *, scale: int) -> ir.BooleanValue:
+    """An eligibility rule (`burnout.plan.eligibility`) on integer units of ``1/scale`` point.
+
+    Each comparison is decided on integers (``score >= c`` as ``units >= ceil(c * scale)``);
+    nulls follow SQL's three-valued logic, as `burnout.plan.eligibility.evaluate_exact`.
+    """
+    if isinstance(rule, Compare):
+        return _compare_units(units[rule.name], rule, scale)
+    if isinstance(rule, Not):
+        return ~eligibility_expr(rule.part, units, scale=scale)
+    parts = [eligibility_expr(p, units, scale=scale) for p in rule.parts]
+    return ibis.and_(*parts) if isinstance(rule, All) else ibis.or_(*parts)
