@@ -86,3 +86,23 @@ def test_greek_bat_alphas_equal_an_independent_computation(tmp_path):
     scored = ex[ex.isna().sum(axis=1) <= 1].mean(axis=1)
     assert results["subscales"]["exhaustion"]["mean"] == pytest.approx(scored.mean(), abs=1e-12)
     assert results["subscales"]["exhaustion"]["sd"] == pytest.approx(scored.std(ddof=1), abs=1e-12)
+
+
+PHQ_GAD = EXTERNAL / "phq9_gad7_two_waves" / "depression_anxiety_t1.csv"
+
+
+@pytest.mark.skipif(not PHQ_GAD.is_file(), reason=f"real PHQ-9/GAD-7 data not available at {PHQ_GAD}")
+@pytest.mark.parametrize(("instrument", "pattern", "cuts"), [("phq9", "PHQ{n}", (5, 10, 15, 20)), ("gad7", "GAD{n}", (5, 10, 15))])
+def test_phq9_and_gad7_wave_one_against_pandas(tmp_path, instrument, pattern, cuts):
+    out = tmp_path / "out"
+    results = _survey([str(PHQ_GAD), "--instrument", instrument, "--columns", pattern, "--out", str(out)])
+    frame = pd.read_csv(PHQ_GAD)
+    items = frame[[pattern.replace("{n}", str(i)) for i in range(1, 10 if instrument == "phq9" else 8)]]
+    total = results["subscales"]["total"]
+    assert results["respondents"] == len(frame) == 403
+    assert total["alpha"]["value"] == pytest.approx(_alpha(items), abs=1e-12)
+    sums = items.sum(axis=1)
+    assert total["mean"] == pytest.approx(sums.mean(), abs=1e-12)
+    counts = pd.cut(sums, [-1, *[c - 0.5 for c in cuts], 10**6], labels=list(total["bands"])).value_counts()
+    for label, p in total["bands"].items():
+        assert p["count"] is None or p["count"] == counts[label], label
