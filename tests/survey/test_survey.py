@@ -212,3 +212,13 @@ def test_parquet_integer_cells_out_of_range_are_reported_by_row(tmp_path):
     assert result.exit_code == 2
     assert "phq.parquet:7, column 'q5', value '7': an answer 0 to 3, or empty (item 5)" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_user_text_is_escaped_in_the_report(tmp_path):
+    path = tmp_path / "<b>team & co.csv"
+    _phq9_frame(60).to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert _run(str(path), "-i", "phq9", "--columns", "q{n}", "--out", str(out)).exit_code == 0
+    html = (out / "report.html").read_text()
+    assert "&lt;b&gt;team &amp; co.csv" in html and "<b>team" not in html
+    assert json.loads((out / "results.json").read_text())["input"]["file"] == "<b>team & co.csv"

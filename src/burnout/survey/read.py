@@ -124,6 +124,7 @@ def read_survey(
             raise DataError(bad)
     con = ibis.duckdb.connect()
     db: duckdb.DuckDBPyConnection = con.con
+    db.execute("SET enable_progress_bar = false")  # DuckDB's own bar would print over our output on big files
     try:
         db.execute(f"CREATE VIEW raw AS SELECT * FROM {_source_sql(file)}")
         described = db.execute("DESCRIBE raw").fetchall()
@@ -143,11 +144,11 @@ def read_survey(
                 for p, c in missing
             ]
         )
-    line_of = _line_mapper(file) if is_csv else None
-    problems = _cell_problems(db, inst, columns, na, shown, line_of=line_of, integer=integer)
-    if problems:
-        raise DataError(problems)
-    return _load(con, inst, columns, na, shown, integer)
+    data, n_bad = _load(con, inst, columns, na, shown, integer)
+    if n_bad:  # the slow path, on bad files only: find each bad cell's line
+        line_of = _line_mapper(file) if is_csv else None
+        raise DataError(_cell_problems(db, inst, columns, na, shown, line_of=line_of, integer=integer))
+    return data
 
 
 def _line_mapper(file: Path):
@@ -200,16 +201,16 @@ def _cell_problems(db, inst, columns, na, shown, *, line_of, integer: set[str]) 
 
 def _load(
     con, inst: Instrument, columns: dict[int, str], na: tuple[str, ...], shown: str, integer: set[str]
-) -> SurveyData:
+) -> tuple[SurveyData, int]:
+    """The typed answers in one pass over the file, with the count of rows holding a bad cell."""
     db = con.con
-    typed = []
+    typed, bad = [], []
     for pos, col in columns.items():
-        if col in integer:
-            typed.append(f"CAST({_quote(col)} AS SMALLINT) AS item_{pos}")
-            continue
-        good, _ = _cell_test(col, inst, na)
-        cell = good.rsplit(" IN (", 1)[0]
-        typed.append(f"CASE WHEN {good} THEN CAST(CAST({cell} AS DECIMAL(18, 1)) AS SMALLINT) END AS item_{pos}")
-    db.execute(f"CREATE TABLE answers AS SELECT {', '.join(typed)} FROM raw")
-    (rows,) = db.execute("SELECT count(*) FROM answers").fetchall()[0]
-    return SurveyData(table=con.table("answers"), columns={p: f"item_{p}" for p in columns}, rows=int(rows), file=shown)
+        good, blank = _cell_test(col, inst, na, col in integer)
+        cell = _quote(col) if col in integer else f"CAST({good.rsplit(' IN (', 1)[0]} AS DECIMAL(18, 1))"
+        typed.append(f"CASE WHEN {good} THEN CAST({cell} AS SMALLINT) END AS item_{pos}")
+        bad.append(f"(NOT ({good}) AND NOT {blank})")
+    db.execute(f"CREATE TABLE answers AS SELECT {', '.join(typed)}, ({' OR '.join(bad)}) AS _bad FROM raw")
+    rows, n_bad = db.execute("SELECT count(*), count_if(_bad) FROM answers").fetchall()[0]
+    data = SurveyData(table=con.table("answers"), columns={p: f"item_{p}" for p in columns}, rows=int(rows), file=shown)
+    return data, int(n_bad)
