@@ -222,3 +222,15 @@ def test_user_text_is_escaped_in_the_report(tmp_path):
     html = (out / "report.html").read_text()
     assert "&lt;b&gt;team &amp; co.csv" in html and "<b>team" not in html
     assert json.loads((out / "results.json").read_text())["input"]["file"] == "<b>team & co.csv"
+
+
+def test_item_floor_and_ceiling_never_give_away_a_small_middle(tmp_path):
+    # item 1: 50 at 0, 47 at 3, 3 in between: publishing both ends would reveal the 3
+    frame = _phq9_frame(100)
+    frame["q1"] = [0] * 50 + [3] * 47 + [1, 2, 1]
+    frame.to_csv(tmp_path / "phq.csv", index=False)
+    out = tmp_path / "out"
+    assert _run(str(tmp_path / "phq.csv"), "-i", "phq9", "--columns", "q{n}", "--out", str(out)).exit_code == 0
+    item = json.loads((out / "results.json").read_text())["items"]["1"]
+    shown = [item[k]["count"] for k in ("floor", "ceiling") if item[k]["count"] is not None]
+    assert len(shown) == 1 and item["blank"]["count"] == 0

@@ -122,14 +122,17 @@ def _scale(inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, ro
 
 
 def _items(inst: Instrument, aggs: SurveyAggregates, pub: Publisher) -> dict[str, Any]:
+    """Per item: blanks over every respondent; floor and ceiling over those who answered, one
+    family with the answers in between (never published, so the free complement)."""
     out = {}
     for pos, c in aggs.items.items():
         answered = aggs.rows - c.blank
-        out[str(pos)] = {
-            "blank": pub.prop(c.blank, aggs.rows),
-            "floor": pub.prop(c.floor, answered, n_published=not pub.small(answered) and not pub.small(c.blank)),
-            "ceiling": pub.prop(c.ceiling, answered, n_published=not pub.small(answered) and not pub.small(c.blank)),
-        }
+        middle = answered - c.floor - c.ceiling
+        shown = not pub.small(answered) and not pub.small(c.blank)  # answered gives a small blank count back
+        ends = pub.family(
+            {"floor": c.floor, "ceiling": c.ceiling, "middle": middle}, answered, n_published=shown, free=("middle",)
+        )
+        out[str(pos)] = {"blank": pub.prop(c.blank, aggs.rows), **ends}
     return out
 
 
@@ -143,7 +146,10 @@ def build_results(
             "item": f.item,
             "at_least": f.at_least,
             "note": f.note,
-            **pub.prop(aggs.flags[f.name][1], aggs.flags[f.name][0]),
+            # its n (those who answered the item) would give a small count of blanks back
+            **pub.prop(
+                aggs.flags[f.name][1], aggs.flags[f.name][0], n_published=not pub.small(aggs.items[f.item].blank)
+            ),
         }
         for f in inst.flags
     }
