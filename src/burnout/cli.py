@@ -260,6 +260,57 @@ def simulate(
 
 
 @app.command(cls=_Command)
+def survey(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Survey answers: a CSV or Parquet file, one row per respondent.")
+    ],
+    instrument: Annotated[
+        str,
+        typer.Option(
+            "--instrument",
+            "-i",
+            metavar="NAME|PATH",
+            help="A shipped instrument (mbi_gs, mbi_hss, mbi_es, bat23, bat12, olbi, cbi, phq9, gad7) or a definition .toml file.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FOLDER", help=OUT_HELP)],
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PATTERN|MAP",
+            help='Item columns: a pattern such as "ITEM{n}" or a .toml file with [columns] "1" = "ex01" ... '
+            "(default item_1, item_2, ...).",
+        ),
+    ] = None,
+    na: Annotated[
+        list[str] | None, typer.Option("--na", metavar="TEXT", help="An extra blank marker such as NA (repeatable).")
+    ] = None,
+    min_cell_count: Annotated[
+        int, typer.Option(min=1, metavar="K", help="Hide counts of 1 to K-1 respondents (default 11).")
+    ] = 11,
+) -> None:
+    """Score a staff survey by an instrument: per subscale n, mean, SD, alpha, omega, bands; results.json and report.html."""
+    from burnout.survey import run_survey
+
+    result = _run_guarded(
+        run_survey,
+        file,
+        instrument=instrument,
+        out=out,
+        columns=columns,
+        na=tuple(na or ()),
+        min_cell_count=min_cell_count,
+    )
+    for name, s in result.results["subscales"].items():
+        alpha = s["alpha"]["value"]
+        shown = "hidden" if s["mean"] is None else f"mean {s['mean']:.2f}, SD {s['sd']:.2f}"
+        console.print(
+            f"{name}: n {s['n'] if s['n'] is not None else 'hidden'}, {shown}, alpha {'-' if alpha is None else f'{alpha:.3f}'}"
+        )
+    console.print(f"Results: {out / 'results.json'}\nReport:  {out / 'report.html'}")
+
+
+@app.command(cls=_Command)
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FOLDER", help=OUT_HELP)] = Path("demo-out"),
     seed: Annotated[int, typer.Option(metavar="N", help="Random seed of the synthetic cohort.")] = 20240917,

@@ -21,7 +21,7 @@ Fraction(99, 8)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Final
 
@@ -29,13 +29,17 @@ import ibis
 import ibis.expr.types as ir
 
 from burnout.instrument import PHQ9_ITEMS, SCALE, SUBSCALE_ITEMS, SUBSCALES
+from burnout.instruments import Instrument, load_instrument
+from burnout.plan.eligibility import All, Compare, Not, Rule
 
 __all__ = [
     "PHQ9_MAX_MISSING",
     "PHQ9_SCALE",
     "at_least",
     "at_most",
+    "eligibility_expr",
     "phq9_total_exact",
+    "scale_units_expr",
     "score_mbi",
     "score_phq9",
     "subscale_score_exact",
@@ -45,8 +49,9 @@ __all__ = [
     "units_to_float",
 ]
 
-PHQ9_SCALE: Final[int] = 504  # lcm(7, 8, 9): prorated totals are exact multiples of 1/504
-PHQ9_MAX_MISSING: Final[int] = 2
+_PHQ9 = load_instrument("phq9")
+PHQ9_SCALE: Final[int] = _PHQ9.units_per_point  # 504 = lcm(7, 8, 9): prorated totals are exact multiples of 1/504
+PHQ9_MAX_MISSING: Final[int] = _PHQ9.scales["total"].max_blank
 
 
 def subscale_score_exact(items: Sequence[int | None], *, max_missing_items: int) -> Fraction | None:
@@ -150,3 +155,57 @@ def score_phq9(phq9: ir.Table) -> ir.Table:
     scored = answered >= PHQ9_ITEMS - PHQ9_MAX_MISSING
     units = ibis.ifelse(scored, total * (PHQ9_ITEMS * PHQ9_SCALE) // answered.nullif(0), ibis.null("int64"))
     return phq9.select("patient_id", "after_session", phq9=units)
+
+
+def scale_units_expr(
+    t: ir.Table, inst: Instrument, scale: str, *, columns: dict[int, str], max_blank: int | None = None
+) -> ir.IntegerValue:
+    """One scale of any instrument in integer units of ``1 / inst.units_per_point``; null when not scored.
+
+    ``columns`` maps item positions to the table's integer columns (answers already
+    checked to be in the response range). Reverse-keyed items enter as
+    ``max + min - x``; a mean is ``sum * U // answered``, a prorated sum
+    ``sum * k * U // answered``: exact, because ``U`` is a multiple of every denominator
+    (`Instrument.units_needed`). Same rules as `burnout.instruments.score_exact`.
+    """
+    rule = inst.scales[scale]
+    rev = set(inst.reverse)
+    flip = inst.response.max + inst.response.min
+    answers = {p: t[columns[p]].cast("int64") for p in rule.items}  # narrow integer columns must not overflow
+    keyed = [(flip - answers[p]) if p in rev else answers[p] for p in rule.items]
+    total = sum((v.fill_null(0) for v in keyed[1:]), keyed[0].fill_null(0)).cast("int64")
+    answered = sum((v.notnull().cast("int64") for v in keyed[1:]), keyed[0].notnull().cast("int64"))
+    k = len(rule.items)
+    most = rule.max_blank if max_blank is None else max_blank
+    scored = (answered >= 1) & ((k - answered) <= most)
+    per_point = inst.units_per_point * (1 if rule.scoring == "mean" else k)
+    return ibis.ifelse(scored, total * per_point // answered.nullif(0), ibis.null("int64"))
+
+
+def _compare_units(units: ir.IntegerValue, cmp: Compare, scale: int) -> ir.BooleanValue:
+    v = cmp.value
+    if cmp.op == ">=":
+        return units >= to_units_ceil(v, scale=scale)
+    if cmp.op == ">":
+        return units > to_units_floor(v, scale=scale)
+    if cmp.op == "<=":
+        return units <= to_units_floor(v, scale=scale)
+    if cmp.op == "<":
+        return units < to_units_ceil(v, scale=scale)
+    exact = v * scale  # == and != : a cut between two units is never equal to a score
+    same = units == int(exact) if exact.denominator == 1 else ibis.ifelse(units.isnull(), ibis.null("boolean"), False)
+    return same if cmp.op == "==" else ~same
+
+
+def eligibility_expr(rule: Rule, units: Mapping[str, ir.IntegerValue], *, scale: int) -> ir.BooleanValue:
+    """An eligibility rule (`burnout.plan.eligibility`) on integer units of ``1/scale`` point.
+
+    Each comparison is decided on integers (``score >= c`` as ``units >= ceil(c * scale)``);
+    nulls follow SQL's three-valued logic, as `burnout.plan.eligibility.evaluate_exact`.
+    """
+    if isinstance(rule, Compare):
+        return _compare_units(units[rule.name], rule, scale)
+    if isinstance(rule, Not):
+        return ~eligibility_expr(rule.part, units, scale=scale)
+    parts = [eligibility_expr(p, units, scale=scale) for p in rule.parts]
+    return ibis.and_(*parts) if isinstance(rule, All) else ibis.or_(*parts)
