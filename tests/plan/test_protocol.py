@@ -114,7 +114,13 @@ def test_resolved_and_hash_against_independent_json_and_hashlib():
             **{s: DEFAULT_PROFILE_BOUNDARIES[s] for s in SUBSCALES},
             "norms": None,
         },
-        "subgroups": {"age_bands": [18, 35, 50], "by": ["age_band", "sex", "route", "pathway"], "pathway_levels": []},
+        "subgroups": {
+            "age_bands": [18, 35, 50],
+            "by": ["age_band", "sex", "route", "pathway"],
+            "pathway_levels": [],
+            "merge_small": True,
+            "merge_small_into": {"age_band": None, "sex": None, "route": None, "pathway": None},
+        },
         "privacy": {"min_cell_count": 11, "round_to": 1, "min_cohort": 0},
         "analysis": {"seed": 20240917, "confidence": 0.95},
     }
@@ -649,3 +655,37 @@ def test_raw_method_with_default_z_boundaries_is_an_error():
     assert "give raw ones" in message
     plan = parse_protocol('[profiles]\nmethod = "raw"\nexhaustion = 4.5\ncynicism = 3.5\nprofessional_efficacy = 3.8\n')
     assert plan.profiles.boundary("cynicism") == Fraction(7, 2)
+
+
+# ---------------------------------------------------------------------- global recoding targets
+def test_merge_small_into_accepts_real_levels_and_lists_what_is_allowed(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(
+        '[subgroups]\npathway_levels = ["PTSD"]\n[subgroups.merge_small_into]\n'
+        'sex = "male"\nroute = "subcutaneous"\nage_band = "50+"\npathway = "ptsd"\n'
+    )
+    into = load_protocol(good).subgroups.merge_small_into
+    assert (into.sex, into.route, into.age_band, into.pathway) == ("male", "subcutaneous", "50+", "ptsd")
+    assert load_protocol(good) == parse_protocol(load_protocol(good).to_toml())
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[subgroups]\nmerge_small = "yes"\n[subgroups.merge_small_into]\n'
+        'sex = "nonbinary"\ncolour = "red"\nage_band = "20-30"\npathway = "ptsd"\n'
+    )
+    with pytest.raises(ProtocolError) as info:
+        load_protocol(bad)
+    text = str(info.value)
+    for part in (
+        'subgroups.merge_small: got "yes"',
+        'subgroups.merge_small_into.sex: got "nonbinary"; allowed: "female" or "male"',
+        "unknown key subgroups.merge_small_into.colour",
+        "allows age_band, sex, route, pathway",
+    ):
+        assert part in text, text
+    ok_types = tmp_path / "targets.toml"
+    ok_types.write_text('[subgroups.merge_small_into]\nage_band = "20-30"\npathway = "ptsd"\n')
+    with pytest.raises(ProtocolError) as info:
+        load_protocol(ok_types)
+    text = str(info.value)
+    assert "not one of the age bands ['18-34', '35-49', '50+']" in text
+    assert 'merge_small_into.pathway = "ptsd" is not among pathway_levels []' in text

@@ -96,6 +96,7 @@ published levels would give the small one back.
 
 from burnout.privacy.matrix import SuppressedMatrix, suppress_matrix
 from burnout.privacy.publish import COUNT_KEYS, RULES, UNKNOWN_LEVELS, HiddenReason, Publisher
+from burnout.privacy.recode import is_residual, merged_label, plan_merges
 from burnout.privacy.suppress import (
     CohortTooSmall,
     check_cohort_size,
@@ -118,7 +119,10 @@ __all__ = [
     "UNKNOWN_LEVELS",
     "check_cohort_size",
     "hide_jointly",
+    "is_residual",
     "is_small_count",
+    "merged_label",
+    "plan_merges",
     "safe_chain",
     "suppress_count",
     "suppress_matrix",
