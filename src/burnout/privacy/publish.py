@@ -139,7 +139,7 @@ class Publisher:
         if key in _WITHHELD_WHEN_ROUNDED and isinstance(value, int | float) and not isinstance(value, bool):
             return None
         if key in ("p", "p_holm") and isinstance(value, float):
-            return min(1.0, math.ceil(value * 100 - 1e-9) / 100) if value > 0 else 0.01
+            return min(1.0, max(0.01, math.ceil(value * 100 - 1e-9) / 100))  # never more significant than computed
         if isinstance(value, float):
             return self.coarse(value, n)
         if isinstance(value, list) and value and all(isinstance(v, float) for v in value):
