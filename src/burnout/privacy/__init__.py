@@ -92,6 +92,14 @@ of patients, not by the below-threshold exclusion. When the only candidates left
 whole levels (two routes and a small unknown one under a published total), one level
 must be hidden: no choice of complements can avoid it, since the total minus the
 published levels would give the small one back.
+
+Global recoding
+---------------
+Beside suppression, the other standard remedy (Hundepool et al. 2012, section 3.4;
+sdcMicro's ``globalRecode``): a variable's unknown/other levels that together are small
+in any published population are merged into one real level everywhere, so a whole real
+level (all the men) need not be hidden as their complement (:func:`plan_merges`,
+:mod:`burnout.privacy.recode`; applied to the aggregates by ``results.recode``).
 """
 
 from burnout.privacy.matrix import SuppressedMatrix, suppress_matrix
