@@ -447,6 +447,16 @@ def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, An
     assert demo["attrition"]["table1"]["subcutaneous"]["completers"]["count"] == 108  # as in the subgroups
     assert demo["privacy"]["hidden"] == {"small": 24, "complement": 14, "statistic": 12, "test": 4}
     assert attack(demo) == []
+    # the report says which residual went where, in the table and its footnote
+    from burnout.report.format import Ctx, merged_note
+    from burnout.report.tables.outcomes import _subgroups
+
+    table = _subgroups(Ctx(demo))
+    levels = {(row["variable"], row["level"]): row["n"] for row in table.rows}
+    assert levels[("Sex", "Male")] == "164" and levels[("Sex", "Female, other or not recorded")] == "231"
+    assert levels[("Route", "Subcutaneous")] == "108" and ("Route", "Unknown") not in levels
+    assert "sex: other and not recorded into female" in merged_note(demo)
+    assert any("condition on completion" in note for note in table.notes)
 
 
 def test_flow_total_hidden_as_a_complement_is_labelled_so(demo: dict[str, Any]) -> None:

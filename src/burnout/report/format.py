@@ -328,6 +328,9 @@ def subgroup_label(results: Mapping[str, Any], var: str, level: object) -> str:
     return literal(text) if var == "pathway" else level_label(text)
 
 
+_RESIDUAL: Final[dict[str, str]] = {"unknown": "not recorded", "other": "other"}
+
+
 def merged_note(results: Mapping[str, Any]) -> str:
     """The footnote saying which small residual levels were merged into which level ("" when none)."""
     parts = []
@@ -335,7 +338,12 @@ def merged_note(results: Mapping[str, Any]) -> str:
         het: Any = next(iter((body.get("heterogeneity") or {}).values()), {}) if isinstance(body, Mapping) else {}
         merged = het.get("merged") if isinstance(het, Mapping) else None
         if merged:
-            pairs = ", ".join(f"{literal(r)} into {literal(t)}" for r, t in merged.items())
+            targets = sorted(set(merged.values()))
+            pairs = ", ".join(
+                " and ".join(_RESIDUAL.get(r, literal(r)) for r, to in merged.items() if to == t)
+                + f" into {literal(t)}"
+                for t in targets
+            )
             parts.append(f"{var.replace('_', ' ')}: {pairs}")
     if not parts:
         return ""

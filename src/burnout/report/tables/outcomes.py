@@ -298,7 +298,16 @@ def _subgroups(ctx: Ctx) -> Table | None:
             Column("n", "n"),
             *[Column(o, OUTCOME_LABELS[o], spanner="Responders, % (95% CI)") for o in outcomes],
         ],
-        csv_columns=["variable", "level", "outcome", *PROP_CSV],
+        csv_columns=[
+            "variable",
+            "level",
+            "label",
+            "outcome",
+            *PROP_CSV,
+            "difference_from_rest",
+            "difference_ci_low",
+            "difference_ci_high",
+        ],
         group="variable",
         stub="level",
     )
@@ -312,7 +321,17 @@ def _subgroups(ctx: Ctx) -> Table | None:
             row = {"variable": vlabel, "level": shown, "n": ctx.level_n(entry, outcomes)}
             for o in outcomes:
                 row[o] = _pct_ci_cell(entry.get(o), ctx)
-                t.csv_rows.append({"variable": var, "level": level, "outcome": o} | _prop_raw(entry.get(o), ctx))
+                diff = (entry.get("difference_from_rest") or {}).get(o) or {}
+                low, high = diff.get("ci") or [None, None]
+                t.csv_rows.append(
+                    {"variable": var, "level": level, "label": entry.get("label", level), "outcome": o}
+                    | _prop_raw(entry.get(o), ctx)
+                    | {
+                        "difference_from_rest": diff.get("estimate"),
+                        "difference_ci_low": low,
+                        "difference_ci_high": high,
+                    }
+                )
             t.rows.append(row)
         het = body.get("heterogeneity") or {}
         hrow = {"variable": vlabel, "level": "Heterogeneity, p", "n": ""}
@@ -335,7 +354,8 @@ def _subgroups(ctx: Ctx) -> Table | None:
         "Heterogeneity: \u03c7\u00b2 = Pearson \u03c7\u00b2 test of level \u00d7 response; exact = Fisher or Freeman\u2013Halton "
         "exact test, over the known levels (unknown and other levels left out). Not adjusted for multiplicity. "
         "Subgroups are of completers, so they condition on completion: a difference between levels can reflect who "
-        "completed as much as who responded."
+        "completed as much as who responded. The CSV gives each level's response rate minus that of the rest of the "
+        "completers, with Newcombe's hybrid score interval."
     )
     if note := merged_note(ctx.results):
         t.notes.append(note)
