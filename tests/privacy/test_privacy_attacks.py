@@ -684,3 +684,28 @@ def test_min_cohort_refuses_a_small_cohort_and_writes_nothing(tmp_path) -> None:
     assert "min_cohort" in result.output and "Traceback" not in result.output
     assert not out.exists()
     assert analyze(folder, protocol=load_protocol().replace({"privacy.min_cohort": 40})).results["flow"]["patients"] == 40
+
+
+def test_a_bad_merge_target_exits_2_with_what_is_allowed(tmp_path) -> None:
+    """``[subgroups.merge_small_into]`` names a variable or level that does not exist: exit 2,
+    every problem with what is allowed, nothing written."""
+    from typer.testing import CliRunner
+
+    from burnout.cli import app
+
+    folder = tmp_path / "cohort"
+    write_cohort(simulate_cohort(patients=40, seed=2), folder, fmt="parquet")
+    plan = tmp_path / "plan.toml"
+    out = tmp_path / "out"
+    # the levels of age bands and pathways depend on other keys: checked once the types are right
+    for body, expected in (
+        ('route = "oral"\nsmoker = "yes"\n', ['"sublingual" or "subcutaneous"', "allows age_band, sex, route, pathway"]),
+        ('age_band = "20-30"\npathway = "ptsd"\n', ["is not one of the age bands ['18-34', '35-49', '50+']",
+                                                   "is not among pathway_levels"]),
+    ):
+        plan.write_text("[subgroups.merge_small_into]\n" + body, encoding="utf-8")
+        result = CliRunner().invoke(app, ["analyze", str(folder), "--protocol", str(plan), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert all(part in text for part in expected), text
+        assert not out.exists()
