@@ -127,7 +127,13 @@ def test_resolved_and_hash_against_independent_json_and_hashlib():
             **{s: DEFAULT_PROFILE_BOUNDARIES[s] for s in SUBSCALES},
             "norms": None,
         },
-        "subgroups": {"age_bands": [18, 35, 50], "by": ["age_band", "sex", "route", "pathway"], "pathway_levels": []},
+        "subgroups": {
+            "age_bands": [18, 35, 50],
+            "by": ["age_band", "sex", "route", "pathway"],
+            "pathway_levels": [],
+            "merge_small": True,
+            "merge_small_into": {"age_band": None, "sex": None, "route": None, "pathway": None},
+        },
         "privacy": {"min_cell_count": 11, "round_to": 1, "min_cohort": 0},
         "analysis": {"seed": 20240917, "confidence": 0.95},
     }

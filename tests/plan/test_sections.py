@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from plancase import NORMS_TOML, errors_of, one_error
 
+from burnout.errors import ProtocolError
 from burnout.plan import (
     Protocol,
+    load_protocol,
     parse_protocol,
 )
 
@@ -167,3 +170,37 @@ def test_raw_method_with_default_z_boundaries_is_an_error():
     assert "give raw ones" in message
     plan = parse_protocol('[profiles]\nmethod = "raw"\nexhaustion = 4.5\ncynicism = 3.5\nprofessional_efficacy = 3.8\n')
     assert plan.profiles.boundary("cynicism") == Fraction(7, 2)
+
+
+# ---------------------------------------------------------------------- global recoding targets
+def test_merge_small_into_accepts_real_levels_and_lists_what_is_allowed(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(
+        '[subgroups]\npathway_levels = ["PTSD"]\n[subgroups.merge_small_into]\n'
+        'sex = "male"\nroute = "subcutaneous"\nage_band = "50+"\npathway = "ptsd"\n'
+    )
+    into = load_protocol(good).subgroups.merge_small_into
+    assert (into.sex, into.route, into.age_band, into.pathway) == ("male", "subcutaneous", "50+", "ptsd")
+    assert load_protocol(good) == parse_protocol(load_protocol(good).to_toml())
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[subgroups]\nmerge_small = "yes"\n[subgroups.merge_small_into]\n'
+        'sex = "nonbinary"\ncolour = "red"\nage_band = "20-30"\npathway = "ptsd"\n'
+    )
+    with pytest.raises(ProtocolError) as info:
+        load_protocol(bad)
+    text = str(info.value)
+    for part in (
+        'subgroups.merge_small: got "yes"',
+        'subgroups.merge_small_into.sex: got "nonbinary"; allowed: "female" or "male"',
+        "unknown key subgroups.merge_small_into.colour",
+        "allows age_band, sex, route, pathway",
+    ):
+        assert part in text, text
+    ok_types = tmp_path / "targets.toml"
+    ok_types.write_text('[subgroups.merge_small_into]\nage_band = "20-30"\npathway = "ptsd"\n')
+    with pytest.raises(ProtocolError) as info:
+        load_protocol(ok_types)
+    text = str(info.value)
+    assert "not one of the age bands ['18-34', '35-49', '50+']" in text
+    assert 'merge_small_into.pathway = "ptsd" is not among pathway_levels []' in text

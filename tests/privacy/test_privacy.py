@@ -468,3 +468,55 @@ def test_publisher_reasons_and_tally() -> None:
     assert pub.prop(40, 395, n_published=False)["n"] is None
     assert pub.withheld_test("chi-square")["p"] is None
     assert pub.summary()["hidden"] == {"small": 3, "complement": 2, "statistic": 0, "test": 1}
+
+
+# --------------------------------------------------------------------------- global recoding
+def test_plan_merges_merges_only_a_small_residual_and_into_the_largest_level() -> None:
+    from burnout.privacy import merged_label, plan_merges
+
+    pops = {
+        "threshold_met": {"sublingual": 1156, "subcutaneous": 486, "unknown": 25},
+        "completers": {"sublingual": 285, "subcutaneous": 108, "unknown": 2},
+        "non_completers": {"sublingual": 871, "subcutaneous": 378, "unknown": 23},
+    }
+    # small among the completers only: merged everywhere, into the largest threshold-met level
+    assert plan_merges(pops, min_cell_count=11) == {"unknown": "sublingual"}
+    assert plan_merges(pops, min_cell_count=11, into="subcutaneous") == {"unknown": "subcutaneous"}
+    assert plan_merges(pops, min_cell_count=11, into="oral") == {"unknown": "sublingual"}  # absent: the default
+    assert plan_merges(pops, min_cell_count=2) == {}  # 2 is not small with k = 2
+    zero = {name: dict(p, unknown=0) for name, p in pops.items()}
+    assert plan_merges(zero, min_cell_count=11) == {}  # nothing to protect
+    only = {"completers": {"unknown": 3}}
+    assert plan_merges(only, min_cell_count=11) == {}  # no real level to merge into
+    # the residuals are added up: 5 + 8 = 13 >= 11 protects itself (suppression handles each)
+    both = {"completers": {"female": 200, "male": 150, "other": 5, "unknown": 8}}
+    assert plan_merges(both, min_cell_count=11) == {}
+    assert merged_label("sublingual", ["unknown"]) == "Sublingual or not recorded"
+    assert merged_label("burnout", ["unknown", "other"]) == "Burnout, other or not recorded"
+
+
+def test_recode_adds_residual_levels_into_their_target_everywhere() -> None:
+    from burnout.measures import Attrition, Measures
+    from burnout.results.recode import recode
+
+    completion = {"sex": {"female": (224, 880), "male": (164, 730), "other": (3, 12), "unknown": (4, 20)}}
+    subgroups = {
+        "sex": {
+            "female": {"n": 224, "exhaustion": 131},
+            "male": {"n": 164, "exhaustion": 88},
+            "other": {"n": 3, "exhaustion": 1},
+            "unknown": {"n": 4, "exhaustion": 1},
+        }
+    }
+    binary = {"completers": {"female": (224, 388)}, "non_completers": {"female": (656, 1222)}}
+    attrition = Attrition(continuous={}, binary=binary, reach={}, completion_by_subgroup=completion)
+    fields = {f: None for f in Measures.__dataclass_fields__}
+    m = Measures(**fields | {"threshold_met": 1642, "completers": 395, "subgroups": subgroups, "attrition": attrition})
+    out = recode(m, {"sex": {"other": "female", "unknown": "female"}})
+    assert out.subgroups["sex"] == {"female": {"n": 231, "exhaustion": 133}, "male": {"n": 164, "exhaustion": 88}}
+    assert out.attrition.completion_by_subgroup["sex"] == {"female": (231, 912), "male": (164, 730)}
+    # Table 1's female row counts the merged level over the whole group (395 - 388 = 7 residual)
+    assert out.attrition.binary["completers"]["female"] == (231, 395)
+    assert out.attrition.binary["non_completers"]["female"] == (656 + 1247 - 1222, 1247)
+    into_male = recode(m, {"sex": {"other": "male", "unknown": "male"}})
+    assert into_male.attrition.binary["completers"]["female"] == (224, 395)

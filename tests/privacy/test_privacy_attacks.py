@@ -25,6 +25,7 @@ from burnout import stats as est
 from burnout.analysis import analyze
 from burnout.instrument import SUBSCALES
 from burnout.plan import load_protocol
+from burnout.privacy import Publisher
 from burnout.simulate import simulate_cohort, write_cohort
 
 K = 11
@@ -124,6 +125,10 @@ def attack(tree: dict[str, Any], k: int = K) -> list[str]:
             if problem := lone_or_small_hidden(non, cells, k):
                 found.append(f"subgroups.{variable}.{o} non-responders: {problem}")
             found += _heterogeneity_search(variable, o, levels, body["heterogeneity"][o])
+            for lv, v in levels.items():  # a difference from the rest is published numbers only
+                diff = (v.get("difference_from_rest") or {}).get(o) or {}
+                if diff.get("estimate") is not None and (v[o]["count"] is None or totals[o] is None):
+                    found.append(f"subgroups.{variable}.{lv}.{o}: a difference beside a hidden cell")
     # 3. statistics over too few patients, or beside a hidden group size
     found += _statistics(tree, k)
     # 4. one cell, one treatment across sections
@@ -142,6 +147,10 @@ def attack(tree: dict[str, Any], k: int = K) -> list[str]:
         sub = tree["subgroups"].get(variable, {}).get(level)
         if sub is not None and sub["n"] is None and cell["count"] is not None:
             found.append(f"table1.{binary} publishes {cell['count']}, hidden as subgroup {variable}={level}")
+        # a level with a residual merged into it in one section but not in another differs by the residual
+        if sub is not None and sub["n"] is not None and cell["count"] is not None and cell["n"] == comp:
+            if cell["count"] != sub["n"] and small(abs(cell["count"] - sub["n"]), k):
+                found.append(f"table1.{binary} counts {cell['count']}, subgroup {variable}={level} {sub['n']}")
     return found
 
 
@@ -292,7 +301,40 @@ def test_planted_small_categories_are_not_given_away(planted: dict[str, Any]) ->
     assert attack(planted) == []
 
 
-def test_planted_cells_are_hidden_with_truthful_reasons(planted: dict[str, Any]) -> None:
+def test_planted_residuals_are_merged_with_truthful_labels(planted: dict[str, Any]) -> None:
+    """Global recoding: route unknown (2), sex other + unknown (7) and age blank (1) among the
+    completers are merged into the largest level in every section, which says so."""
+    sub, t1 = planted["subgroups"], planted["attrition"]["table1"]
+    assert "unknown" not in sub["route"] and "other" not in sub["sex"] and "unknown" not in sub["sex"]
+    assert "unknown" not in sub["age_band"]
+    assert sub["route"]["sublingual"]["label"] == "Sublingual or not recorded"
+    assert sub["route"]["sublingual"]["merged"] == ["unknown"]
+    assert sub["sex"]["female"]["label"] == "Female, other or not recorded"
+    assert sub["sex"]["heterogeneity"]["exhaustion"]["merged"] == {"other": "female", "unknown": "female"}
+    assert all(sub[v][lv]["n"] is not None for v in ("route", "sex") for lv in sub[v] if lv != "heterogeneity")
+    # Table 1 counts the same merged level: every completer is female-or-residual or male
+    assert t1["female"]["label"] == "Female, other or not recorded"
+    assert t1["female"]["completers"]["count"] == sub["sex"]["female"]["n"]
+    assert t1["subcutaneous"]["completers"]["count"] == sub["route"]["subcutaneous"]["n"]
+    # the free-text pathway of 5 is "other", a residual: left out of the known-levels test
+    het = sub["pathway"]["heterogeneity"]["exhaustion"]
+    assert het["known_levels_only"] and all(lv not in ("other", "unknown") for lv in het.get("levels", []))
+    assert set(planted["attrition"]["completion_by_subgroup"]["sex"]) == {"female", "male"}
+
+
+@pytest.fixture(scope="module")
+def planted_suppressed(planted_folder) -> dict[str, Any]:
+    return _tree(planted_folder, **{"subgroups.merge_small": False})
+
+
+def test_planted_without_recoding_survives_the_attacker(planted_suppressed: dict[str, Any]) -> None:
+    """``[subgroups] merge_small = false``: the complementary suppression of before, just as safe."""
+    assert attack(planted_suppressed) == []
+    assert "merged" not in planted_suppressed["subgroups"]["sex"]["heterogeneity"]["exhaustion"]
+
+
+def test_planted_cells_are_hidden_with_truthful_reasons(planted_suppressed: dict[str, Any]) -> None:
+    planted = planted_suppressed
     route = planted["subgroups"]["route"]
     assert route["unknown"]["n"] is None and route["unknown"]["exhaustion"]["hidden"] == "small"
     t1 = planted["attrition"]["table1"]
@@ -398,8 +440,23 @@ def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, An
     assert demo["flow"]["exclusions"]["below_threshold"] == 852
     assert demo["flow"]["patients"] is None  # the grand total protects the 1 patient without a baseline
     assert demo["reliable_change"]["cynicism"]["improved"]["count"] == 181
-    assert demo["attrition"]["table1"]["subcutaneous"]["completers"]["suppressed"]  # as in the subgroups
+    # global recoding publishes the levels that complements used to hide (issue 12 point 11)
+    sub = demo["subgroups"]
+    assert (sub["sex"]["male"]["n"], sub["age_band"]["18-34"]["n"], sub["route"]["subcutaneous"]["n"]) == (164, 94, 108)
+    assert sub["sex"]["male"]["label"] == "male" and sub["sex"]["female"]["label"] == "Female, other or not recorded"
+    assert demo["attrition"]["table1"]["subcutaneous"]["completers"]["count"] == 108  # as in the subgroups
+    assert demo["privacy"]["hidden"] == {"small": 24, "complement": 14, "statistic": 12, "test": 4}
     assert attack(demo) == []
+    # the report says which residual went where, in the table and its footnote
+    from burnout.report.format import Ctx, merged_note
+    from burnout.report.tables.outcomes import _subgroups
+
+    table = _subgroups(Ctx(demo))
+    levels = {(row["variable"], row["level"]): row["n"] for row in table.rows}
+    assert levels[("Sex", "Male")] == "164" and levels[("Sex", "Female, other or not recorded")] == "231"
+    assert levels[("Route", "Subcutaneous")] == "108" and ("Route", "Unknown") not in levels
+    assert "sex: other and not recorded into female" in merged_note(demo)
+    assert any("condition on completion" in note for note in table.notes)
 
 
 def test_flow_total_hidden_as_a_complement_is_labelled_so(demo: dict[str, Any]) -> None:
@@ -421,13 +478,29 @@ def test_flow_total_hidden_as_a_complement_is_labelled_so(demo: dict[str, Any]) 
     assert side[0][1] == f"suppressed (<{K})" and side[1][1] == "852"
 
 
-def test_hidden_n_cells_are_labelled_with_their_reason(demo: dict[str, Any]) -> None:
-    """A level hidden as a complement (men, 18-34, subcutaneous) and a model n hidden beside a
-    published mean read "hidden to protect a small cell" in the n column, not "suppressed (<11)"."""
+@pytest.fixture(scope="module")
+def demo_suppressed(tmp_path_factory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("demo_suppressed")
+    write_cohort(simulate_cohort(), folder, fmt="parquet")
+    return analyze(folder, protocol=load_protocol().replace({"subgroups.merge_small": False}), synthetic=True).results
+
+
+def test_demo_without_recoding_hides_more(demo_suppressed: dict[str, Any]) -> None:
+    """The tally before global recoding (the closing note of issue 12): the same demo with
+    ``merge_small = false`` hides the men, 18-34 and subcutaneous as complements."""
+    assert demo_suppressed["privacy"]["hidden"] == {"small": 48, "complement": 34, "statistic": 12, "test": 16}
+    assert attack(demo_suppressed) == []
+
+
+def test_hidden_n_cells_are_labelled_with_their_reason(demo_suppressed: dict[str, Any]) -> None:
+    """A level hidden as a complement (men, 18-34, subcutaneous, without recoding) and a model n
+    hidden beside a published mean read "hidden to protect a small cell" in the n column, not
+    "suppressed (<11)"."""
     from burnout.report.format import Ctx
     from burnout.report.tables.extended import _mixed
     from burnout.report.tables.outcomes import _subgroups
 
+    demo = demo_suppressed
     ctx = Ctx(demo)
     complement, small = "hidden to protect a small cell", f"suppressed (<{K})"
     levels = {(row["variable"], row["level"]): row["n"] for row in _subgroups(ctx).rows}
@@ -541,6 +614,61 @@ def test_round_to_blurs_differencing(two_runs) -> None:
     assert exact["after"]["flow"]["completers"] % 5 != 0 or exact["before"]["flow"]["completers"] % 5 != 0
 
 
+def _candidate_scores(before: dict[str, Any], after: dict[str, Any], *, round_to: int) -> list[float]:
+    """Every baseline exhaustion score of the added completer consistent with two published runs.
+
+    The attacker knows one completer was added. Each run publishes n (exact, or rounded to a
+    multiple of ``round_to``: the true n is within round_to // 2) and a mean (exact, or on a
+    grid g: the true mean is within g / 2). A sum n x mean of scores is a multiple of
+    1/SCALE point; a score is an item mean of 5 or 4 items (0.2 or 0.25 steps) from 0 to 6.
+    """
+    from fractions import Fraction
+
+    from burnout.instrument import SCALE
+
+    a = after["subscales"]["exhaustion"]["timepoints"]["0"]
+    b = before["subscales"]["exhaustion"]["timepoints"]["0"]
+    half = Fraction(0) if round_to == 1 else Fraction(Publisher(min_cell_count=K, round_to=round_to).grid(b["n"])) / 2
+    slack = Fraction(1, 10**6)  # float printing of an exact mean
+    scores = sorted({Fraction(i, 5) for i in range(31)} | {Fraction(i, 4) for i in range(25)})
+    found = set()
+    r = round_to // 2
+    for n1 in range(b["n"] - r, b["n"] + r + 1):
+        n2 = n1 + 1
+        if abs(n2 - a["n"]) > r:
+            continue
+        lo1, hi1 = n1 * (Fraction(b["mean"]) - half - slack), n1 * (Fraction(b["mean"]) + half + slack)
+        lo2, hi2 = n2 * (Fraction(a["mean"]) - half - slack), n2 * (Fraction(a["mean"]) + half + slack)
+        for x in scores:  # S2 = S1 + x with S1 on the 1/SCALE lattice in [lo1, hi1] and S2 in [lo2, hi2]
+            low, high = max(lo1, lo2 - x), min(hi1, hi2 - x)
+            if low <= high and math.floor(high * SCALE) >= math.ceil(low * SCALE):
+                found.add(float(x))
+    return sorted(found)
+
+
+def test_round_to_leaves_the_added_patient_ambiguous(two_runs) -> None:
+    """Issue 12 point 7 with ``round_to = 5``: means on a coarse grid, t and df withheld, so the
+    enumeration of every (n, sum) consistent with the two runs no longer gives one score;
+    without rounding it gives exactly the added patient's score (the risk)."""
+    exact = {name: _tree(folder) for name, folder in two_runs["folders"].items()}
+    rounded = {name: _tree(folder, **{"privacy.round_to": 5}) for name, folder in two_runs["folders"].items()}
+    true_score = _difference(exact["before"], exact["after"])
+    assert _candidate_scores(exact["before"], exact["after"], round_to=1) == [pytest.approx(true_score, abs=1e-6)]
+    candidates = _candidate_scores(rounded["before"], rounded["after"], round_to=5)
+    assert len(candidates) >= 10 and any(abs(c - true_score) < 1e-6 for c in candidates), candidates
+    for tree in rounded.values():
+        for t, entry in tree["subscales"]["exhaustion"]["timepoints"].items():
+            assert entry.get("df") is None and entry.get("t") is None, t  # df = n - 1 would give n back
+            if entry.get("p") is not None:  # rounded up to 0.01: a p of 1e-30 reads 0.01, never 0
+                assert entry["p"] == pytest.approx(round(entry["p"], 2), abs=1e-12) and entry["p"] >= 0.01
+            g = Publisher(min_cell_count=K, round_to=5).grid(entry["n"])
+            for value in (entry["mean"], entry["sd"], *(entry["ci"] or [])):
+                assert value is None or value / g == pytest.approx(round(value / g), abs=1e-6)
+        for path, value in leaves(tree):
+            if path[-1] in ("t", "df", "statistic"):
+                assert value is None, path
+
+
 def test_min_cohort_refuses_a_small_cohort_and_writes_nothing(tmp_path) -> None:
     from typer.testing import CliRunner
 
@@ -556,3 +684,28 @@ def test_min_cohort_refuses_a_small_cohort_and_writes_nothing(tmp_path) -> None:
     assert "min_cohort" in result.output and "Traceback" not in result.output
     assert not out.exists()
     assert analyze(folder, protocol=load_protocol().replace({"privacy.min_cohort": 40})).results["flow"]["patients"] == 40
+
+
+def test_a_bad_merge_target_exits_2_with_what_is_allowed(tmp_path) -> None:
+    """``[subgroups.merge_small_into]`` names a variable or level that does not exist: exit 2,
+    every problem with what is allowed, nothing written."""
+    from typer.testing import CliRunner
+
+    from burnout.cli import app
+
+    folder = tmp_path / "cohort"
+    write_cohort(simulate_cohort(patients=40, seed=2), folder, fmt="parquet")
+    plan = tmp_path / "plan.toml"
+    out = tmp_path / "out"
+    # the levels of age bands and pathways depend on other keys: checked once the types are right
+    for body, expected in (
+        ('route = "oral"\nsmoker = "yes"\n', ['"sublingual" or "subcutaneous"', "allows age_band, sex, route, pathway"]),
+        ('age_band = "20-30"\npathway = "ptsd"\n', ["is not one of the age bands ['18-34', '35-49', '50+']",
+                                                   "is not among pathway_levels"]),
+    ):
+        plan.write_text("[subgroups.merge_small_into]\n" + body, encoding="utf-8")
+        result = CliRunner().invoke(app, ["analyze", str(folder), "--protocol", str(plan), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert all(part in text for part in expected), text
+        assert not out.exists()

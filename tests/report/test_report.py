@@ -632,8 +632,12 @@ def test_pipeline_report_hides_every_suppressed_cell(pipeline: tuple[dict[str, A
             assert row["rate"] == row["ci_low"] == row["ci_high"] == ""
     _, rows = read_csv(out / "tables" / "subgroups.csv")
     for row in rows:
-        cell = tree["subgroups"][row["variable"]][row["level"]][row["outcome"]]
+        entry = tree["subgroups"][row["variable"]][row["level"]]
+        cell = entry[row["outcome"]]
         assert row["count"] == (_mark(cell, mark) if cell["count"] is None else str(cell["count"]))
+        diff = entry["difference_from_rest"][row["outcome"]]  # issue 16: Newcombe difference, blank beside a hidden cell
+        assert row["difference_from_rest"] == ("" if diff["estimate"] is None else repr(diff["estimate"]))
+        assert row["label"] == entry["label"]
     _, rows = read_csv(out / "tables" / "participant_flow.csv")
     steps = {r["step"]: r["count"] for r in rows}
     for reason, v in tree["flow"]["exclusions"].items():

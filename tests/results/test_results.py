@@ -166,3 +166,44 @@ def test_flow_two_families(tree):
         assert sum(c is None for c in cells) != 1
         for value in recoverable(total, cells):
             assert not small(value)
+
+
+def test_subgroup_difference_from_rest_against_statsmodels_newcombe(tree):
+    """Issue 16: each published level's response minus the rest of the completers', with
+    Newcombe's hybrid score interval, recomputed from the published numbers alone by
+    statsmodels (tolerance 1e-10); a hidden cell or total leaves the difference blank."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    comp = tree["flow"]["completers"]
+    totals = {s: tree["subscales"][s]["response"]["count"] for s in SUBSCALES}
+    totals["at_least_1"] = tree["responders"]["at_least_1"]["count"]
+    checked = 0
+    for variable, body in tree["subgroups"].items():
+        for level, entry in body.items():
+            if level == "heterogeneity":
+                continue
+            for o, diff in entry["difference_from_rest"].items():
+                assert diff["method"] == "newcombe-hybrid-score"
+                cell = entry[o]
+                if cell["count"] is None or totals[o] is None:
+                    assert diff["estimate"] is None and diff["ci"] is None, (variable, level, o)
+                    continue
+                if diff["estimate"] is None:
+                    continue
+                rest_x, rest_n = totals[o] - cell["count"], comp - cell["n"]
+                ref = confint_proportions_2indep(cell["count"], cell["n"], rest_x, rest_n, method="newcomb", compare="diff")
+                assert diff["estimate"] == pytest.approx(cell["count"] / cell["n"] - rest_x / rest_n, abs=1e-12)
+                assert diff["ci"] == pytest.approx(list(ref), abs=1e-10)
+                checked += 1
+    assert checked > 0
+
+
+def test_heterogeneity_leaves_unknown_and_other_levels_out(tree):
+    """Issue 16 item 5: a residual level is not a subgroup; a merged one is named in ``merged``."""
+    for variable, body in tree["subgroups"].items():
+        for o, test in body["heterogeneity"].items():
+            assert test["known_levels_only"] is True
+            tested = test.get("levels") or [lv for lv in body if lv != "heterogeneity" and body[lv]["n"]]
+            assert not {"unknown", "other"} & set(tested), (variable, o, tested)
+            for residual, target in (test.get("merged") or {}).items():
+                assert residual not in body and residual in body[target]["merged"]

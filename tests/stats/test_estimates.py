@@ -34,6 +34,7 @@ from burnout.stats import (
     holm,
     mcnemar,
     mean_summary,
+    newcombe_difference,
     ols_from_moments,
     paired_change,
     pool_proportions,
@@ -60,6 +61,31 @@ def test_wilson_against_statsmodels(confidence: float) -> None:
             assert low == pytest.approx(ref_low, abs=1e-12)
             assert high == pytest.approx(ref_high, abs=1e-12)
             assert 0.0 <= low <= count / n <= high <= 1.0
+
+
+# --------------------------------------------------------------------------- Newcombe
+@pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
+def test_newcombe_difference_against_statsmodels(confidence: float) -> None:
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    for x1, n1, x2, n2 in [(56, 70, 48, 80), (9, 10, 3, 10), (0, 10, 0, 20), (10, 10, 0, 20), (131, 224, 95, 171)]:
+        d, (low, high) = newcombe_difference(x1, n1, x2, n2, confidence=confidence)
+        ref = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff", alpha=1 - confidence)
+        assert d == pytest.approx(x1 / n1 - x2 / n2, abs=1e-12)
+        assert (low, high) == pytest.approx(ref, abs=1e-10)
+        assert low <= d <= high
+
+
+def test_newcombe_difference_against_newcombe_1998_table_ii() -> None:
+    """Newcombe (1998) Stat Med 17:873-890, Table II, method 10 (hybrid score), to the 4 decimals printed."""
+    for (x1, n1, x2, n2), expected in {
+        (56, 70, 48, 80): (0.0524, 0.3339),
+        (9, 10, 3, 10): (0.1705, 0.8090),
+        (6, 7, 2, 7): (0.0582, 0.8062),
+        (5, 56, 0, 29): (-0.0381, 0.1926),
+    }.items():
+        _, ci = newcombe_difference(x1, n1, x2, n2)
+        assert ci == pytest.approx(expected, abs=5e-5)
 
 
 def test_wilson_bounds_are_exact_at_zero_and_n() -> None:

@@ -28,6 +28,7 @@ from burnout.plan.sections import (
     ScheduleSection,
     ScoringSection,
     SubgroupsSection,
+    _band_labels,
     _impossible,
 )
 from burnout.plan.toml import _toml_value
@@ -176,7 +177,7 @@ class Protocol(BaseModel):
                     lines.append(f"{key} = {_toml_value(value)}")
             for key, table in tables:
                 lines += ["", f"[{section}.{key}]"]
-                lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+                lines += [f"{k} = {_toml_value(v)}" for k, v in table.items() if v is not None]
         return "\n".join(lines) + "\n"
 
     # -------------------------------------------------------------------- helpers
@@ -314,17 +315,6 @@ def age_band_label(age: int | None, bands: Sequence[int]) -> str:
 
 
 # ------------------------------------------------------------------------- internals
-
-
-def _band_labels(bands: Sequence[int]) -> list[str]:
-    lowers = list(bands) if bands[0] == AGE_MIN else [AGE_MIN, *bands]
-    labels = []
-    for lower, nxt in zip(lowers, [*lowers[1:], None]):
-        if nxt is None:
-            labels.append(f"{lower}+")
-        else:  # "18-18" for a one-year band: the same rule as cohort.age_band_expr
-            labels.append(f"{lower}-{nxt - 1}")
-    return labels
 
 
 def _short(value: float) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from burnout.instrument import SCALE, SUBSCALES, Subscale
@@ -271,6 +271,28 @@ class ProfilesSection(_Section):
         return exact(self.professional_efficacy)
 
 
+def _band_labels(bands: Sequence[int]) -> list[str]:
+    lowers = list(bands) if bands[0] == AGE_MIN else [AGE_MIN, *bands]
+    labels = []
+    for lower, nxt in zip(lowers, [*lowers[1:], None]):
+        if nxt is None:
+            labels.append(f"{lower}+")
+        else:  # "18-18" for a one-year band: the same rule as cohort.age_band_expr
+            labels.append(f"{lower}-{nxt - 1}")
+    return labels
+
+
+class MergeTargets(_Section):
+    """``[subgroups.merge_small_into]``: the real level each variable's small residual
+    (unknown, other, not recorded) is merged into (global recoding, docs/privacy.md);
+    a variable left out gets its largest level among the threshold-met patients."""
+
+    age_band: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    sex: Literal["female", "male"] | None = None
+    route: Literal["sublingual", "subcutaneous"] | None = None
+    pathway: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+
 class SubgroupsSection(_Section):
     """``[subgroups]``: age bands (lower bounds, strictly increasing, 18-120) and the
     variables whose levels form subgroups (distinct, among `SUBGROUP_VARIABLES`)."""
@@ -280,6 +302,31 @@ class SubgroupsSection(_Section):
     # privacy (issue 12): pathway is free text; only these values, or values seen in at
     # least min_cell_count threshold-met patients, are published as levels ("other" else)
     pathway_levels: tuple[Annotated[str, Field(min_length=1, max_length=80)], ...] = ()
+    # privacy (issue 12): a variable's residual levels (unknown/other) that together are
+    # small in any published population are merged into a real level (global recoding)
+    # rather than hidden with a large complement; false: complementary suppression instead
+    merge_small: StrictBool = True
+    merge_small_into: MergeTargets = MergeTargets()
+
+    @model_validator(mode="after")
+    def _check_merge_targets(self) -> SubgroupsSection:
+        """The age band and pathway targets must be levels the analysis publishes."""
+        into = self.merge_small_into
+        reasons = []
+        bands = _band_labels(self.age_bands)
+        if into.age_band is not None and into.age_band not in bands:
+            reasons.append(
+                f"merge_small_into.age_band = {json.dumps(into.age_band)} is not one of the age bands {bands}"
+            )
+        listed = sorted({v.strip().lower() for v in self.pathway_levels})
+        if into.pathway is not None and into.pathway.strip().lower() not in listed:
+            reasons.append(
+                f"merge_small_into.pathway = {json.dumps(into.pathway)} is not among pathway_levels {listed}: "
+                "list it in pathway_levels so it is a published level"
+            )
+        if reasons:
+            raise _impossible(*reasons)
+        return self
 
     @field_validator("age_bands")
     @classmethod

@@ -92,10 +92,19 @@ of patients, not by the below-threshold exclusion. When the only candidates left
 whole levels (two routes and a small unknown one under a published total), one level
 must be hidden: no choice of complements can avoid it, since the total minus the
 published levels would give the small one back.
+
+Global recoding
+---------------
+Beside suppression, the other standard remedy (Hundepool et al. 2012, section 3.4;
+sdcMicro's ``globalRecode``): a variable's unknown/other levels that together are small
+in any published population are merged into one real level everywhere, so a whole real
+level (all the men) need not be hidden as their complement (:func:`plan_merges`,
+:mod:`burnout.privacy.recode`; applied to the aggregates by ``results.recode``).
 """
 
 from burnout.privacy.matrix import SuppressedMatrix, suppress_matrix
 from burnout.privacy.publish import COUNT_KEYS, RULES, UNKNOWN_LEVELS, HiddenReason, Publisher
+from burnout.privacy.recode import is_residual, merged_label, plan_merges
 from burnout.privacy.suppress import (
     CohortTooSmall,
     check_cohort_size,
@@ -118,7 +127,10 @@ __all__ = [
     "UNKNOWN_LEVELS",
     "check_cohort_size",
     "hide_jointly",
+    "is_residual",
     "is_small_count",
+    "merged_label",
+    "plan_merges",
     "safe_chain",
     "suppress_count",
     "suppress_matrix",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -18,6 +19,14 @@ COUNT_KEYS: frozenset[str] = frozenset(
     {"n", "patients", "threshold_met", "completers", "observations", "patients_imputed", "burnout_at_baseline"}
 )
 """Keys whose int values are counts of patients (rounded by ``[privacy] round_to``)."""
+
+_WITHHELD_WHEN_ROUNDED = frozenset({"t", "df", "statistic"})
+"""Numbers withheld with ``round_to`` > 1: a test statistic and its df carry the exact n."""
+
+SUM_SLACK = 6.0
+"""With ``round_to`` > 1, n x (a published mean) is uncertain by at least this much (points)."""
+
+_GRIDS = tuple(m * 10.0**e for e in range(-3, 2) for m in (1, 2, 5))
 
 _ROW_KEYS = frozenset({"burnout", "overextended", "disengaged", "ineffective", "engaged"})  # transition rows
 
@@ -93,14 +102,21 @@ class Publisher:
         base = self.round_to
         return base * ((count + base // 2) // base)
 
-    def round_tree(self, node: Any, *, key: str = "") -> Any:
-        """Every published count of a results (sub)tree rounded to a multiple of ``round_to``.
+    def round_tree(self, node: Any, *, key: str = "", n: int | None = None) -> Any:
+        """Every published number of a results (sub)tree made unable to give back an exact n or sum.
 
-        Proportions get rounded ``count`` and ``n`` and a rate and CI recomputed from them
-        (as statistics offices publish rounded tables); other counts (keys in
-        :data:`COUNT_KEYS`, the flow's exclusions, the transition cells) are rounded.
-        Means, SDs and tests are left as computed: their df and t still carry the exact
-        n, so rounding limits differencing of counts, not of every statistic (docs/privacy.md).
+        With ``round_to`` above 1 (docs/privacy.md, "Differencing"):
+
+        - Proportions get rounded ``count`` and ``n`` and a rate and CI recomputed from them
+          (as statistics offices publish rounded tables); other counts (keys in
+          :data:`COUNT_KEYS`, the flow's exclusions, the transition cells) are rounded;
+        - test statistics and degrees of freedom (``t``, ``df``, ``statistic``: a paired
+          t's df is n - 1) are withheld, and p-values rounded up to a multiple of 0.01;
+        - every other number (means, SDs, CIs, changes, effect sizes, differences, model
+          summaries) is rounded to the grid :meth:`grid` of the nearest group size ``n``
+          above it in the tree (the caller's ``n`` at the top), so n x mean is known only
+          to within at least +/-3 score points and a difference of two runs' sums cannot
+          single out one patient's score.
         """
         if self.round_to == 1:
             return node
@@ -110,16 +126,45 @@ class Publisher:
                     return node
                 again = proportion(self.rounded(node["count"]), self.rounded(node["n"]), confidence=self.conf)
                 return {**node, **again.to_json()}
+            here = node["n"] if _is_count(node.get("n")) and node["n"] > 0 else n
             counts_below = key in ("exclusions", "counts") or key in _ROW_KEYS
-            return {
-                k: (
-                    self.rounded(v) if _is_count(v) and (k in COUNT_KEYS or counts_below) else self.round_tree(v, key=k)
-                )
-                for k, v in node.items()
-            }
+            return {k: self._round_value(k, v, here, counts_below) for k, v in node.items()}
         if isinstance(node, list):
-            return [self.round_tree(v, key=key) for v in node]
+            return [self.round_tree(v, key=key, n=n) for v in node]
         return node
+
+    def _round_value(self, key: str, value: Any, n: int | None, counts_below: bool) -> Any:
+        if _is_count(value) and (key in COUNT_KEYS or counts_below):
+            return self.rounded(value)
+        if key in _WITHHELD_WHEN_ROUNDED and isinstance(value, int | float) and not isinstance(value, bool):
+            return None
+        if key in ("p", "p_holm") and isinstance(value, float):
+            return min(1.0, max(0.01, math.ceil(value * 100 - 1e-9) / 100))  # never more significant than computed
+        if isinstance(value, float):
+            return self.coarse(value, n)
+        if isinstance(value, list) and value and all(isinstance(v, float) for v in value):
+            return [self.coarse(v, n) for v in value]
+        return self.round_tree(value, key=key, n=n)
+
+    def grid(self, n: int | None) -> float:
+        """The rounding grid of a statistic over ``n`` patients when ``round_to`` > 1: the
+        finest of 0.001, 0.002, 0.005, 0.01, ... with (smallest possible true n) x grid >= 6
+        (:data:`SUM_SLACK` points), so n x mean is uncertain by at least +/-3 points.
+
+        >>> pub = Publisher(min_cell_count=11, round_to=5)
+        >>> pub.grid(200), pub.grid(395), pub.grid(1640), pub.grid(20)
+        (0.05, 0.02, 0.005, 0.5)
+        """
+        low = (n if n is not None else 0) - self.round_to // 2
+        for g in _GRIDS:
+            if low > 0 and low * g >= SUM_SLACK:
+                return g
+        return _GRIDS[-1]
+
+    def coarse(self, value: float, n: int | None) -> float:
+        """``value`` rounded to :meth:`grid` of ``n`` (halves away from zero are Python's round)."""
+        g = self.grid(n)
+        return round(round(value / g) * g, 6)
 
     def __repr__(self) -> str:
         return f"<Publisher: min_cell_count={self.k}, hidden {self.hidden_counts}>"

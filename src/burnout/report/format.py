@@ -113,9 +113,15 @@ def differencing_note(ctx: Ctx) -> str:
     if rounding and rounding > 1:
         return base + (
             f"Every published count here is rounded to a multiple of {rounding} (rates from the rounded "
-            "counts), which blurs such differences."
+            "counts); test statistics and degrees of freedom are withheld (a paired t test's df is n \u2212 1), "
+            "p-values are rounded up to a multiple of 0.01, and means, SDs, intervals and effect sizes are rounded "
+            "to a grid coarse enough that n \u00d7 mean is uncertain by at least \u00b13 points over the rounded "
+            "n's range, so a difference of two analyses cannot single out one patient's score."
         )
-    return base + "The plan's [privacy] round_to = 5 rounds every published count to blur them."
+    return base + (
+        "The plan's [privacy] round_to = 5 rounds every published count, withholds test statistics and "
+        "coarsens every other statistic to blur them."
+    )
 
 
 class Ctx:
@@ -312,6 +318,40 @@ def join_words(items: Iterable[str]) -> str:
 def conf_label(ctx: Ctx) -> str:
     c = get(ctx.results, "protocol", "analysis", "confidence", default=0.95)
     return f"{fmt_num(100 * c, 0 if float(100 * c).is_integer() else 1)}%"
+
+
+def subgroup_label(results: Mapping[str, Any], var: str, level: object) -> str:
+    """A subgroup level as the report shows it: its results label (which says what a merged
+    level holds, e.g. "Female, other or not recorded"), pathways as the program's own names."""
+    entry = (results.get("subgroups") or {}).get(var, {}).get(level)
+    text = entry.get("label", level) if isinstance(entry, Mapping) else level
+    return literal(text) if var == "pathway" else level_label(text)
+
+
+_RESIDUAL: Final[dict[str, str]] = {"unknown": "not recorded", "other": "other"}
+
+
+def merged_note(results: Mapping[str, Any]) -> str:
+    """The footnote saying which small residual levels were merged into which level ("" when none)."""
+    parts = []
+    for var, body in (results.get("subgroups") or {}).items():
+        het: Any = next(iter((body.get("heterogeneity") or {}).values()), {}) if isinstance(body, Mapping) else {}
+        merged = het.get("merged") if isinstance(het, Mapping) else None
+        if merged:
+            targets = sorted(set(merged.values()))
+            pairs = ", ".join(
+                " and ".join(_RESIDUAL.get(r, literal(r)) for r, to in merged.items() if to == t)
+                + f" into {literal(t)}"
+                for t in targets
+            )
+            parts.append(f"{var.replace('_', ' ')}: {pairs}")
+    if not parts:
+        return ""
+    return (
+        "Levels too small to publish on their own were merged into another level in every table (global recoding; "
+        + "; ".join(parts)
+        + "); heterogeneity tests use the published levels and leave unknown or other levels out."
+    )
 
 
 def level_label(level: object) -> str:

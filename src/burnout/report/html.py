@@ -9,11 +9,12 @@ mistake in a renderer cannot make the page reach the network. No scripts.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any, Final
 
 from burnout.report.figures import Figure
-from burnout.report.format import Ctx, esc, fmt_num, fmt_pct, get, join_words
+from burnout.report.format import Ctx, esc, fmt_num, fmt_pct, get, join_words, literal
 from burnout.report.labels import SUBSCALE_LABELS
 from burnout.report.prose import limitations, methods_paragraphs, summary_points
 from burnout.report.tables import Table, to_gt_html
@@ -233,6 +234,15 @@ _SMD_LABELS = SUBSCALE_LABELS | {
 }
 
 
+def _smd_label(r: Mapping[str, Any], key: str) -> str:
+    """A Table 1 row in running text; a binary row whose variable had a residual merged into
+    its level says so (its label is "Female, other or not recorded")."""
+    label = get(r, "attrition", "table1", key, "label")
+    if key in ("female", "subcutaneous") and isinstance(label, str) and " or " in label:
+        return literal(label[:1].lower() + label[1:])
+    return _SMD_LABELS.get(key, key)
+
+
 def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int]) -> str:
     """The "Beyond completers" section: the side-by-side table, how its estimates were made, attrition."""
     r = ctx.results
@@ -291,7 +301,7 @@ def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int
             k, v = max(known, key=lambda kv: abs(kv[1]))
             size = "below" if abs(v) < 0.1 else "at or above"
             pointer += (
-                f" The largest absolute difference was {esc(fmt_num(abs(v)))} ({esc(_SMD_LABELS.get(k, k))}), {size} the 0.1 "
+                f" The largest absolute difference was {esc(fmt_num(abs(v)))} ({esc(_smd_label(r, k))}), {size} the 0.1 "
                 "commonly read as a meaningful imbalance."
             )
     if att or pointer:

@@ -19,6 +19,7 @@ from burnout.report.format import (
     fmt_signed,
     get,
     join_words,
+    merged_note,
     scrub_ids,
     severe_profile,
 )
@@ -193,14 +194,18 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         "answered all three subscales, response rates are compared with Cochran's Q and pairwise McNemar tests with "
         "Holm's correction rather than by overlap of intervals. Whether a subscale had plateaued is a paired t test "
         "of the last two assessments. Subgroup heterogeneity: Pearson's \u03c7\u00b2 test of the level \u00d7 response "
-        "table, or an exact conditional test (Fisher; Freeman\u2013Halton) when expected counts are small; tests are not "
-        "adjusted for multiplicity.",
+        "table, or an exact conditional test (Fisher; Freeman\u2013Halton) when expected counts are small, over the known "
+        "levels (unknown and other levels left out); tests are not adjusted for multiplicity. Each level's response "
+        "rate minus that of the rest of the completers has Newcombe's hybrid score interval (results.json). Subgroups "
+        "are of completers and so condition on completion.",
         profiles_method(ctx),
         f"<strong>Privacy.</strong> Any count from 1 to {ctx.k - 1} is suppressed in every table, figure and file "
         f"(min_cell_count = {ctx.k}), with complementary suppression where a hidden count could be recovered from "
         f"totals; suppressed cells read \u201c{esc(ctx.suppressed)}\u201d and their rates and intervals are not shown. "
         f"Cells hidden only to protect a small cell read \u201c{COMPLEMENT_MARK}\u201d; statistics over fewer than "
-        f"{ctx.k} patients are not shown. No patient identifier appears in any output. " + differencing_note(ctx),
+        f"{ctx.k} patients are not shown. No patient identifier appears in any output. "
+        + (merged_note(ctx.results) + " " if merged_note(ctx.results) else "")
+        + differencing_note(ctx),
     ]
     extras = []
     r = ctx.results

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from burnout.measures import Measures
     from burnout.plan import Protocol
 from burnout.results._common import _chain
+from burnout.results.recode import Merges, level_label
 
 TABLE1_LABELS = {
     "age": "Age, years",
@@ -27,11 +28,18 @@ TABLE1_LEVELS = {"female": ("sex", "female"), "subcutaneous": ("route", "subcuta
 """The subgroup level each binary Table 1 row counts."""
 
 
+def _merged_row_label(merges: Merges, variable: str, level: str) -> str:
+    """Table 1's binary row label when the variable's residual was merged: what the row counts."""
+    label = level_label(merges, variable, level)
+    return label if variable != "route" else label.replace(level.capitalize(), "Subcutaneous route", 1)
+
+
 def _attrition(
     m: Measures,
     protocol: Protocol,
     pub: privacy.Publisher,
     hidden_levels: dict[str, dict[str, privacy.HiddenReason]],
+    merges: Merges,
     *,
     comp_pub: bool,
     itt_pub: bool,
@@ -93,7 +101,9 @@ def _attrition(
             pooled = (p1 * (1 - p1) + p2 * (1 - p2)) / 2
             d = (p1 - p2) / pooled**0.5 if pooled > 0 else None
         smd[name] = d
-        table1[name] = {"label": TABLE1_LABELS[name], "kind": "binary", **groups, "smd": d}
+        # a merged residual is counted in its level (results.recode): the label says so
+        label = TABLE1_LABELS[name] if variable not in merges else _merged_row_label(merges, variable, level)
+        table1[name] = {"label": label, "kind": "binary", **groups, "smd": d}
     # consecutive differences are patients who stopped after exactly j sessions
     reach = _chain({str(j): c for j, c in a.reach.items() if j > 0}, m.threshold_met, pub, itt_pub)
     completion = {

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 from burnout.results._common import _pair, _responder_chain, _withheld
 from burnout.results.attrition import _attrition
 from burnout.results.flow import _flow, _hidden_levels
+from burnout.results.recode import plan_recoding, recode
+from burnout.results.subgroups import _subgroups
 
 __all__ = ["SCHEMA_VERSION", "WARNINGS_LOG", "build_results", "dumps", "warnings_log"]
 
@@ -57,6 +59,9 @@ def build_results(
     reliable_change, reliability; results.md, second part).
     """
     privacy.check_cohort_size(m.patients, min_cohort=protocol.privacy.min_cohort)
+    # global recoding: small residual subgroup levels merged into a real level, in every section
+    merges = plan_recoding(m, protocol)
+    m = recode(m, merges)
     k = protocol.privacy.min_cell_count
     conf = protocol.analysis.confidence
     pub = privacy.Publisher.for_plan(protocol)
@@ -231,64 +236,12 @@ def build_results(
     events, sessions = m.sae
     side_effects["serious_adverse_events"] = prop(events, sessions)
 
-    subgroups: dict[str, Any] = {}
-    outcomes = [*SUBSCALES, "at_least_1"]
     hidden_by_variable = _hidden_levels(m, pub, itt_published=itt_pub, completers_published=comp_pub)
-    for variable, completer_levels in m.subgroups.items():
-        var_out: dict[str, Any] = {}
-        # every level of the intention-to-treat set, so a hidden level with no
-        # completers still shows as hidden rather than vanishing (which would reveal 0)
-        zero = {"n": 0, "at_least_1": 0, **{sub: 0 for sub in SUBSCALES}}
-        all_levels = sorted(set(completer_levels) | set(m.attrition.completion_by_subgroup.get(variable, {})))
-        levels = {lv: completer_levels.get(lv, zero) for lv in all_levels}
-        present = [lv for lv in levels if levels[lv]["n"] > 0]
-        hidden_levels = [lv for lv in present if lv in hidden_by_variable[variable]]
-        # responders and non-responders of each level add up to published totals (the
-        # outcome's responders and non-responders): one family each, per outcome
-        per_outcome = {
-            o: pub.protect_jointly(
-                [{lv: levels[lv][o] for lv in present}, {lv: levels[lv]["n"] - levels[lv][o] for lv in present}],
-                hidden=hidden_levels,
-            )
-            if present
-            else frozenset()
-            for o in outcomes
-        }
-        for level in levels:
-            if level in present and level not in hidden_levels:
-                var_out[level] = {
-                    "n": levels[level]["n"],
-                    **{
-                        o: pub.prop(levels[level][o], levels[level]["n"], hide=level in per_outcome[o])
-                        for o in outcomes
-                    },
-                }
-            elif level in hidden_by_variable[variable]:
-                # a small (or complementary-suppressed) group: nothing about it is published
-                reason = hidden_by_variable[variable][level]
-                pub.note(reason)  # its n
-                var_out[level] = {"n": None, **{o: pub.hidden(reason) for o in outcomes}}
-            else:
-                var_out[level] = {"n": 0, **{o: prop(0, 0) for o in outcomes}}
-        # A test on a table with a hidden cell is withheld: an exact or chi-square p-value
-        # singles out the hidden cells among the tables consistent with the margins (issue 12).
-        var_out["heterogeneity"] = {}
-        # So the test is computed over the levels whose every cell is published (a function
-        # of published numbers only) and says which levels those are when some are left out.
-        for o in outcomes:
-            shown = [lv for lv in present if lv not in hidden_levels and lv not in per_outcome[o]]
-            if not comp_pub:
-                test = pub.withheld_test("not-testable")
-            elif len(shown) < len(present):
-                test = est.heterogeneity([(levels[lv][o], levels[lv]["n"]) for lv in shown]).to_json()
-                test["levels"] = shown
-                pub.note("test")
-            else:
-                test = est.heterogeneity([(c[o], c["n"]) for c in levels.values()]).to_json()
-            var_out["heterogeneity"][o] = test
-        subgroups[variable] = var_out
+    totals: dict[str, int | None] = {s: subscales[s]["response"]["count"] for s in SUBSCALES}
+    totals["at_least_1"] = responders["at_least_1"]["count"]
+    subgroups = _subgroups(m, pub, hidden_by_variable, merges, comp_pub=comp_pub, totals=totals)
 
-    attrition = _attrition(m, protocol, pub, hidden_by_variable, comp_pub=comp_pub, itt_pub=itt_pub)
+    attrition = _attrition(m, protocol, pub, hidden_by_variable, merges, comp_pub=comp_pub, itt_pub=itt_pub)
     extra: dict[str, Any] = {}
     if beyond is not None:
         from burnout.results.extended import beyond_results
@@ -322,7 +275,8 @@ def build_results(
             "subgroups": subgroups,
             "attrition": attrition,
             **extra,
-        }
+        },
+        n=m.completers,  # statistics without a group size of their own are over the completers (or more)
     )
     return {
         "schema_version": SCHEMA_VERSION,

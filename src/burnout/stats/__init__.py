@@ -40,7 +40,7 @@ from burnout.stats.means import (
 from burnout.stats.mixed import PatternStats, RandomInterceptModel
 from burnout.stats.paired_tests import HypothesisTest, cochran_q, holm, mcnemar
 from burnout.stats.pooling import PooledEstimate, PooledProportion, pool_proportions, rubin_pool
-from burnout.stats.proportions import Proportion, proportion, wilson_interval
+from burnout.stats.proportions import Proportion, newcombe_difference, proportion, wilson_interval
 from burnout.stats.regression import LinearFit, ols_from_moments
 from burnout.stats.reliability import (
     Reliability,
@@ -72,6 +72,7 @@ __all__ = [
     "impute_responses",
     "mcnemar",
     "mean_summary",
+    "newcombe_difference",
     "ols_from_moments",
     "paired_change",
     "pool_proportions",

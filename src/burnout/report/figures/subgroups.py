@@ -23,7 +23,7 @@ from burnout.report.figures.style import (
     _new,
     _text_width_in,
 )
-from burnout.report.format import Ctx, fmt_p, get, level_label, literal
+from burnout.report.format import Ctx, fmt_p, get, subgroup_label
 from burnout.report.labels import OUTCOME_LABELS, SUBSCALES, VARIABLE_LABELS
 
 # ------------------------------------------------------------------------- subgroups
@@ -61,7 +61,7 @@ def _draw_subgroups(ctx: Ctx, *, narrow: bool) -> MplFigure | None:
                 continue
             n = entry.get("n")
             n_txt = "suppressed" if n is None else f"{n:,}"
-            shown = literal(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
+            shown = subgroup_label(ctx.results, var, level)  # a merged level says what it holds
             rows.append(("level", _drawn_literally(f"{shown} ({n_txt})"), entry, var))
     n_rows = len(rows)
     row_h = 0.165

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_plain, fmt_prop, fmt_signed, get, level_label
+from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_plain, fmt_prop, fmt_signed, get, subgroup_label
 from burnout.report.labels import NDASH, OUTCOME_LABELS, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
 from burnout.report.tables.model import (
     NOT_ESTIMATED,
@@ -200,7 +200,7 @@ def _completion(ctx: Ctx) -> Table | None:
         for level, p in levels.items():
             if not isinstance(p, Mapping):
                 continue
-            shown = str(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
+            shown = subgroup_label(ctx.results, var, level)  # a merged level says what it holds
             t.rows.append({"variable": vlabel, "level": shown} | _prop_cells(p, ctx))
             t.csv_rows.append({"variable": var, "level": level} | _prop_raw(p, ctx))
     if not t.rows:

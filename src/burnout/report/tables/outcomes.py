@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from burnout.report.format import Ctx, fmt_num, fmt_p, fmt_pct, get, level_label, sae_rate_cells, severe_profile
+from burnout.report.format import (
+    Ctx,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    get,
+    merged_note,
+    sae_rate_cells,
+    severe_profile,
+    subgroup_label,
+)
 from burnout.report.labels import (
     NDASH,
     OUTCOME_LABELS,
@@ -288,7 +298,16 @@ def _subgroups(ctx: Ctx) -> Table | None:
             Column("n", "n"),
             *[Column(o, OUTCOME_LABELS[o], spanner="Responders, % (95% CI)") for o in outcomes],
         ],
-        csv_columns=["variable", "level", "outcome", *PROP_CSV],
+        csv_columns=[
+            "variable",
+            "level",
+            "label",
+            "outcome",
+            *PROP_CSV,
+            "difference_from_rest",
+            "difference_ci_low",
+            "difference_ci_high",
+        ],
         group="variable",
         stub="level",
     )
@@ -298,11 +317,21 @@ def _subgroups(ctx: Ctx) -> Table | None:
         for level, entry in body.items():
             if level == "heterogeneity" or not isinstance(entry, Mapping):
                 continue
-            shown = str(level) if var == "pathway" else level_label(level)  # pathways: the program's own names
+            shown = subgroup_label(ctx.results, var, level)  # a merged level says what it holds
             row = {"variable": vlabel, "level": shown, "n": ctx.level_n(entry, outcomes)}
             for o in outcomes:
                 row[o] = _pct_ci_cell(entry.get(o), ctx)
-                t.csv_rows.append({"variable": var, "level": level, "outcome": o} | _prop_raw(entry.get(o), ctx))
+                diff = (entry.get("difference_from_rest") or {}).get(o) or {}
+                low, high = diff.get("ci") or [None, None]
+                t.csv_rows.append(
+                    {"variable": var, "level": level, "label": entry.get("label", level), "outcome": o}
+                    | _prop_raw(entry.get(o), ctx)
+                    | {
+                        "difference_from_rest": diff.get("estimate"),
+                        "difference_ci_low": low,
+                        "difference_ci_high": high,
+                    }
+                )
             t.rows.append(row)
         het = body.get("heterogeneity") or {}
         hrow = {"variable": vlabel, "level": "Heterogeneity, p", "n": ""}
@@ -323,8 +352,13 @@ def _subgroups(ctx: Ctx) -> Table | None:
         t.rows.append(hrow)
     t.notes.append(
         "Heterogeneity: \u03c7\u00b2 = Pearson \u03c7\u00b2 test of level \u00d7 response; exact = Fisher or Freeman\u2013Halton "
-        "exact test. Not adjusted for multiplicity."
+        "exact test, over the known levels (unknown and other levels left out). Not adjusted for multiplicity. "
+        "Subgroups are of completers, so they condition on completion: a difference between levels can reflect who "
+        "completed as much as who responded. The CSV gives each level's response rate minus that of the rest of the "
+        "completers, with Newcombe's hybrid score interval."
     )
+    if note := merged_note(ctx.results):
+        t.notes.append(note)
     t._het_rows = het_rows  # type: ignore[attr-defined]  # the CSV rows ride on the Table until the tables are declared once (issue 13)
     return t
 
