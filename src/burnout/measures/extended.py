@@ -374,7 +374,7 @@ def _collect_reliable_change(
 
 
 def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]) -> tuple[PatternStats, ...]:
-    """Per missingness pattern of one subscale: patients, sums per timepoint, sum of squares, sum of squared totals."""
+    """Per missingness pattern of one subscale: patients, sums, sum of squares, squared totals, cross-products."""
     ys = [itt[col(subscale, t)] for t in assessments]
     mask = sum(
         (y.notnull().cast("int64") * (1 << k) for k, y in enumerate(ys[1:], start=1)), ys[0].notnull().cast("int64")
@@ -391,6 +391,8 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
             q=base._sq.sum(),
             r=(base._total * base._total).sum(),
             **{f"s{k}": base[f"_y{k}"].sum() for k in range(len(ys))},
+            # cross-products for the unstructured MMRM (stats.mmrm); nulls were filled with 0
+            **{f"x{k}_{j}": (base[f"_y{k}"] * base[f"_y{j}"]).sum() for k in range(len(ys)) for j in range(k, len(ys))},
         )
         .to_pyarrow()
         .to_pylist()
@@ -405,6 +407,9 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
                 sums=tuple(_int(r[f"s{k}"]) for k in range(len(ys))),
                 sum_sq=_int(r["q"]),
                 sum_sq_totals=_int(r["r"]),
+                cross=tuple(
+                    tuple(_int(r[f"x{min(k, j)}_{max(k, j)}"]) for j in range(len(ys))) for k in range(len(ys))
+                ),
             )
         )
     return tuple(out)
