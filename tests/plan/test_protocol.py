@@ -117,6 +117,7 @@ def test_resolved_and_hash_against_independent_json_and_hashlib():
         "subgroups": {"age_bands": [18, 35, 50], "by": ["age_band", "sex", "route", "pathway"], "pathway_levels": []},
         "privacy": {"min_cell_count": 11, "round_to": 1, "min_cohort": 0},
         "analysis": {"seed": 20240917, "confidence": 0.95},
+        "sensitivity": {"delta_grid": [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0]},
     }
     plan = Protocol()
     resolved = plan.resolved()
@@ -228,6 +229,9 @@ def test_wrong_type_suggests_the_default_as_a_fix():
         ("[analysis]\nseed = -1\n", "analysis.seed", "-1", "from 0 to"),
         ("[analysis]\nconfidence = 0.5\n", "analysis.confidence", "0.5", "strictly between 0.5 and 1"),
         ("[analysis]\nconfidence = 1\n", "analysis.confidence", "1", "strictly between 0.5 and 1"),
+        ("[sensitivity]\ndelta_grid = []\n", "sensitivity.delta_grid", "[]", "1 to 50 numbers"),
+        ("[sensitivity]\ndelta_grid = [0, 6.5]\n", "sensitivity.delta_grid[1]", "6.5", "from 0 to 6"),
+        ("[sensitivity]\ndelta_grid = [0, 1, 0.5]\n", "sensitivity.delta_grid", "[0, 1, 0.5]", "strictly increasing"),
     ],
 )
 def test_impossible_value_names_key_value_and_allowed_range(text, key, got, allowed):

@@ -33,6 +33,7 @@ from burnout.plan.sections import (
     ResponseSection,
     ScheduleSection,
     ScoringSection,
+    SensitivitySection,
     SubgroupsSection,
 )
 from burnout.plan.toml import _toml_value
@@ -89,6 +90,8 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "subgroups.pathway_levels[]": ("a string", "a pathway value of 1 to 80 characters"),
     "analysis.seed": ("an integer", f"an integer from 0 to {_SEED_MAX}"),
     "analysis.confidence": ("a number", "a number strictly between 0.5 and 1"),
+    "sensitivity.delta_grid": ("an array of numbers", "1 to 50 numbers from 0 to 6, strictly increasing"),
+    "sensitivity.delta_grid[]": ("a number", "a number from 0 to 6 (subscale points)"),
 }
 for _s in SUBSCALES:
     _KEYS[f"profiles.{_s}"] = (
@@ -114,6 +117,7 @@ _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "subgroups": SubgroupsSection,
     "privacy": PrivacySection,
     "analysis": AnalysisSection,
+    "sensitivity": SensitivitySection,
     "profiles.norms": Norms,
     **{f"profiles.norms.{s}": NormEntry for s in SUBSCALES},
 }
