@@ -208,8 +208,10 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         extras.append(
             "<strong>Beyond completers (intention to treat).</strong> Everyone who met the threshold forms the "
             "denominator. The worst case counts every non-completer as a non-responder; multiple imputation imputes "
-            "missing follow-up scores and pools response rates with Rubin's rules; a linear mixed model estimates mean "
-            "scores from every available assessment. The imputation model and the mixed model's assumptions are "
+            "missing follow-up scores and pools response rates with Rubin's rules; a mixed model for repeated measures "
+            "(MMRM: unstructured covariance, REML, Kenward-Roger t intervals) estimates mean scores from every "
+            "available assessment, with a random-intercept model as a sensitivity analysis and a delta-adjusted "
+            "tipping point for data missing not at random. The imputation model and the mixed models' assumptions are "
             "stated in the Beyond completers section."
         )
     if get(r, "attrition", "reach") or get(r, "attrition", "completion_by_subgroup"):
