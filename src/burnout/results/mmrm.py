@@ -141,6 +141,8 @@ def tipping_results(
             and pub.enough(n_base)
             and not pub.small(bm.threshold_met - n_last)
             and last > 0
+            and n_last > 0
+            and n_base > 0
         )
         if not ok or not isinstance(fit, MMRM):
             pub.note("statistic")

@@ -6,6 +6,12 @@ from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_pct, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
 from burnout.report.tables.model import Column, Table
 
+_MMRM_NOTE = (
+    "MMRM: a mean per assessment and an unstructured covariance, REML, on every available assessment of everyone "
+    "who met the threshold, assuming scores are missing at random. 95% t intervals with Kenward-Roger degrees of "
+    "freedom (df, of the change) and small-sample adjusted standard errors."
+)
+
 
 def _mmrm(ctx: Ctx) -> Table | None:
     """Per subscale and assessment: n, the MMRM mean and change from baseline with KR df."""
@@ -63,11 +69,7 @@ def _mmrm(ctx: Ctx) -> Table | None:
             )
     if not t.rows:
         return None
-    t.notes.append(
-        "MMRM: a mean per assessment and an unstructured covariance, REML, on every available assessment of everyone "
-        "who met the threshold, assuming scores are missing at random. 95% t intervals with Kenward-Roger degrees of "
-        "freedom (df, of the change) and small-sample adjusted standard errors."
-    )
+    t.notes.append(_MMRM_NOTE)
     return t
 
 
