@@ -41,9 +41,12 @@ Small-sample inference (Kenward & Roger 1997)
 With ``theta`` the linear parametrisation of ``Sigma`` (its T(T+1)/2 distinct
 elements, as SAS's ``ddfm=kr`` for ``type=un``; second derivatives vanish),
 ``P_i = -sum_P n_P G_P E_i G_P``, ``Q_ij = sum_P n_P G_P E_i G_P E_j G_P`` and ``W`` the
-inverse expected REML information
-``I_ij = 1/2 [sum_P n_P tr(G_P E_i G_P E_j) - 2 tr(Phi Q_ij) + tr(Phi P_i Phi P_j)]``:
-the adjusted covariance is ``Phi_A = Phi + 2 Phi [sum_ij W_ij (Q_ij - P_i Phi P_j)] Phi``.
+inverse REML information of ``theta``: by default the *observed* information (half the
+Hessian of ``-2 l_R``, by central differences of its analytic gradient), as SAS and R's
+``mmrm``, because with data missing at random the expected information misstates the
+precision (Kenward & Molenberghs 1998); ``information="expected"`` uses
+``I_ij = 1/2 [sum_P n_P tr(G_P E_i G_P E_j) - 2 tr(Phi Q_ij) + tr(Phi P_i Phi P_j)]``
+instead. The adjusted covariance is ``Phi_A = Phi + 2 Phi [sum_ij W_ij (Q_ij - P_i Phi P_j)] Phi``.
 For one contrast ``l`` (q = 1) KR's scale factor is 1 and its denominator df reduce to
 ``m = 2 (l'Phi l)^2 / sum_ij W_ij (l'Phi P_i Phi l)(l'Phi P_j Phi l)`` (the Satterthwaite
 df); intervals are ``estimate +/- t_{m, 1-a/2} sqrt(l'Phi_A l)``.
@@ -51,7 +54,9 @@ df); intervals are ``estimate +/- t_{m, 1-a/2} sqrt(l'Phi_A l)``.
 Validated in ``tests/stats/test_mmrm.py``: against a REML fit written independently on
 long data (per-patient blocks, scipy) to 1e-5; with complete data the change equals the
 paired mean difference with the paired-t SE and n - 1 df; the KR df against a
-Satterthwaite df by numerical differentiation of the contrast variance.
+Satterthwaite df by numerical differentiation of the contrast variance (with the observed
+information from a numerical Hessian of the independent REML, and with the expected one
+from dense N x N matrices).
 """
 
 from __future__ import annotations
@@ -59,15 +64,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Self
+from typing import Literal, Self
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
+from burnout.stats._mmrm_reml import _centred, _gls, _kenward_roger, _observed_information, _optimise, _start
 from burnout.stats.mixed import PatternStats
 
 __all__ = ["MMRM", "Contrast"]
+
+Information = Literal["observed", "expected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,45 +91,6 @@ class Contrast:
         """The same contrast moved by a fixed amount (delta adjustment: SE and df unchanged)."""
         lo, hi = self.ci
         return Contrast(self.estimate + shift, self.se, self.df, (lo + shift, hi + shift), self.se_unadjusted)
-
-
-@dataclass(frozen=True, slots=True)
-class _Data:
-    """Centred pattern statistics in points: per pattern its observed index, count, sums, cross-products."""
-
-    obs: tuple[np.ndarray, ...]
-    n: np.ndarray
-    sums: tuple[np.ndarray, ...]
-    cross: tuple[np.ndarray, ...]
-    centre: np.ndarray
-
-
-def _centred(patterns: Sequence[PatternStats], keep: tuple[int, ...], scale: int) -> _Data:
-    """Centre each timepoint exactly (rationals) on a round value near its mean, then go to floats."""
-    sc = Fraction(scale)
-    cen = []
-    for t in keep:
-        n_t = sum(p.patients for p in patterns if p.pattern[t])
-        cen.append(Fraction(round(Fraction(sum(Fraction(p.sums[t]) for p in patterns), n_t))))
-    obs, n, sums, cross = [], [], [], []
-    for p in patterns:
-        if p.cross is None:
-            raise ValueError("MMRM.fit: PatternStats.cross (the cross-product matrix per pattern) is required.")
-        idx = [j for j, t in enumerate(keep) if p.pattern[t]]
-        ts = [keep[j] for j in idx]
-        s = [Fraction(p.sums[t]) - p.patients * cen[j] for j, t in zip(idx, ts, strict=True)]
-        xx = np.empty((len(idx), len(idx)))
-        for a, (ja, ta) in enumerate(zip(idx, ts, strict=True)):
-            for b, (jb, tb) in enumerate(zip(idx, ts, strict=True)):
-                v = Fraction(p.cross[ta][tb]) - cen[ja] * p.sums[tb] - cen[jb] * p.sums[ta]
-                xx[a, b] = float((v + p.patients * cen[ja] * cen[jb]) / (sc * sc))
-        obs.append(np.array(idx, dtype=int))
-        n.append(p.patients)
-        sums.append(np.array([float(v / sc) for v in s]))
-        cross.append(xx)
-    return _Data(
-        tuple(obs), np.array(n, dtype=float), tuple(sums), tuple(cross), np.array([float(c / sc) for c in cen])
-    )
 
 
 class MMRM:
@@ -155,15 +123,18 @@ class MMRM:
     >>> m = MMRM().fit(stats)
     >>> c = m.change(1)
     >>> round(c.estimate, 4), round(c.df, 2)
-    (-1.8, 3.41)
+    (-1.8, 3.74)
     >>> m
     <MMRM (REML, unstructured): fitted on 9 assessments of 5 patients, 2 timepoints>
     """
 
-    def __init__(self, *, confidence: float = 0.95) -> None:
+    def __init__(self, *, confidence: float = 0.95, information: Information = "observed") -> None:
         if not (isinstance(confidence, float | int) and 0.5 < float(confidence) < 1.0):
             raise ValueError(f"`confidence` must be a number in (0.5, 1), got {confidence!r}.")
+        if information not in ("observed", "expected"):
+            raise ValueError(f"`information` must be 'observed' or 'expected', got {information!r}.")
         self.confidence = float(confidence)
+        self.information: Information = information
 
     def __repr__(self) -> str:
         if not hasattr(self, "means_"):
@@ -210,7 +181,8 @@ class MMRM:
         phi, mu = _gls(data, sigma, k)[:2]
         self.sigma_, self.neg2loglik_, self.converged_ = sigma, value, converged
         self.cov_ = phi
-        self.cov_adjusted_, self._w, self._p = _kenward_roger(data, sigma, phi, k)
+        info = _observed_information(data, sigma, k) if self.information == "observed" else None
+        self.cov_adjusted_, self._w, self._p = _kenward_roger(data, sigma, phi, k, info)
         means = np.full(n_t, np.nan)
         means[list(keep)] = mu + data.centre
         self.means_, self.estimable_ = means, keep
@@ -264,127 +236,3 @@ class MMRM:
 def _dropped_before(pattern: tuple[bool, ...], t: int) -> bool:
     """Missing at ``t`` and at every later timepoint, with a score before ``t``."""
     return any(pattern[:t]) and not any(pattern[t:])
-
-
-def _gls(data: _Data, sigma: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], float]:
-    """Phi, mu, the embedded inverses G_P and sum_P n_P log|Sigma_oo| for a given Sigma."""
-    a = np.zeros((k, k))
-    b = np.zeros(k)
-    gs, logdet = [], 0.0
-    for o, n, s in zip(data.obs, data.n, data.sums, strict=True):
-        so = sigma[np.ix_(o, o)]
-        sinv = np.linalg.inv(so)
-        g = np.zeros((k, k))
-        g[np.ix_(o, o)] = sinv
-        gs.append(g)
-        a += n * g
-        b[o] += sinv @ s
-        logdet += n * float(np.linalg.slogdet(so)[1])
-    phi = np.linalg.inv(a)
-    return phi, phi @ b, gs, logdet
-
-
-def _objective(data: _Data, sigma: np.ndarray, k: int, df_resid: int) -> tuple[float, np.ndarray]:
-    """-2 l_R and its gradient ``M`` with respect to Sigma (``d = tr(M dSigma)``)."""
-    phi, mu, gs, logdet = _gls(data, sigma, k)
-    value = logdet + float(-np.linalg.slogdet(phi)[1]) + df_resid * math.log(2.0 * math.pi)
-    m = np.zeros((k, k))
-    for o, n, s, xx, g in zip(data.obs, data.n, data.sums, data.cross, gs, strict=True):
-        mo = mu[o]
-        c = np.zeros((k, k))
-        c[np.ix_(o, o)] = xx - np.outer(s, mo) - np.outer(mo, s) + n * np.outer(mo, mo)
-        value += float(np.sum(g * c))
-        m += n * g - g @ c @ g - n * (g @ phi @ g)
-    return value, m
-
-
-def _to_sigma(x: np.ndarray, k: int) -> np.ndarray:
-    low = np.zeros((k, k))
-    low[np.tril_indices(k)] = x
-    low[np.diag_indices(k)] = np.exp(np.diag(low))
-    return low @ low.T
-
-
-def _start(data: _Data, k: int) -> np.ndarray:
-    """Cholesky start from the available-case covariance (its diagonal when that is not positive definite)."""
-    n, s, xx = np.zeros((k, k)), np.zeros((k, k)), np.zeros((k, k))
-    for o, cnt, sm, cr in zip(data.obs, data.n, data.sums, data.cross, strict=True):
-        ix = np.ix_(o, o)
-        n[ix] += cnt
-        s[ix] += sm[:, None]  # row sums of the first index over co-observed patients
-        xx[ix] += cr
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = (xx - s * s.T / n) / np.maximum(n - 1, 1)
-    if not np.all(np.linalg.eigvalsh(cov) > 1e-8 * max(float(np.max(np.diag(cov))), 1e-12)):
-        cov = np.diag(np.maximum(np.diag(cov), 1e-6))
-    low = np.linalg.cholesky(cov)
-    low[np.diag_indices(k)] = np.log(np.diag(low))
-    return low[np.tril_indices(k)]
-
-
-def _optimise(data: _Data, k: int, x0: np.ndarray, df_resid: int) -> tuple[np.ndarray, float, bool]:
-    rows, cols = np.tril_indices(k)
-    diag = rows == cols
-
-    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
-        sigma = _to_sigma(x, k)
-        value, m = _objective(data, sigma, k, df_resid)
-        low = np.linalg.cholesky(sigma)
-        grad = (2.0 * m @ low)[rows, cols]
-        grad[diag] *= low[rows[diag], cols[diag]]
-        return value, grad
-
-    res = optimize.minimize(fun, x0, jac=True, method="BFGS", options={"gtol": 1e-6, "maxiter": 1000})
-    return _polish(data, _to_sigma(res.x, k), k, df_resid)
-
-
-def _pieces(data: _Data, sigma: np.ndarray, phi: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
-    """Expected REML information in the linear parametrisation, the ``P_i``, ``Q_ij`` and ``Phi P_i``."""
-    gs = np.array(_gls(data, sigma, k)[2])  # (P, k, k)
-    rows, cols = np.triu_indices(k)
-    e = np.zeros((rows.size, k, k))
-    e[np.arange(rows.size), rows, cols] = 1.0
-    e[np.arange(rows.size), cols, rows] = 1.0
-    ge = np.einsum("ptu,iuv->pitv", gs, e)  # G_P E_i
-    geg = np.einsum("pitu,puv->pitv", ge, gs)  # G_P E_i G_P
-    p = -np.einsum("p,pitv->itv", data.n, geg)
-    q = np.einsum("p,pitu,pjuv->ijtv", data.n, ge, geg)
-    tr_v = np.einsum("p,pitu,pjut->ij", data.n, ge, ge)
-    tr_q = np.einsum("tu,ijut->ij", phi, q)
-    phi_p = np.einsum("tu,iuv->itv", phi, p)
-    tr_pp = np.einsum("itu,jut->ij", phi_p, phi_p)
-    info = 0.5 * (tr_v - 2.0 * tr_q + tr_pp)
-    return info, p, q, phi_p
-
-
-def _polish(data: _Data, sigma: np.ndarray, k: int, df_resid: int) -> tuple[np.ndarray, float, bool]:
-    """Fisher scoring in the linear parametrisation from the BFGS optimum (quadratic convergence)."""
-    rows, cols = np.triu_indices(k)
-    value, m = _objective(data, sigma, k, df_resid)
-    for _ in range(8):
-        phi = _gls(data, sigma, k)[0]
-        info = _pieces(data, sigma, phi, k)[0]
-        grad = np.where(rows == cols, 1.0, 2.0) * m[rows, cols]  # d(-2 l_R) / d sigma_st
-        step = -0.5 * np.linalg.solve(info, grad)
-        trial = sigma.copy()
-        trial[rows, cols] += step
-        trial[cols, rows] = trial[rows, cols]
-        if np.linalg.eigvalsh(trial)[0] <= 0:
-            break
-        new_value, new_m = _objective(data, trial, k, df_resid)
-        if new_value > value + 1e-9 * abs(value):
-            break
-        sigma, value, m = trial, new_value, new_m
-        if np.max(np.abs(step)) < 1e-12 * max(1.0, float(np.max(np.abs(sigma)))):
-            break
-    return sigma, value, bool(np.max(np.abs(m)) < 1e-6 * max(1.0, float(data.n.sum())))
-
-
-def _kenward_roger(
-    data: _Data, sigma: np.ndarray, phi: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """KR's adjusted covariance ``Phi_A``, ``W`` (inverse expected REML information) and the ``P_i``."""
-    info, p, q, phi_p = _pieces(data, sigma, phi, k)
-    w = np.linalg.inv(info)
-    inner = np.einsum("ij,ijtv->tv", w, q) - np.einsum("ij,itu,juv->tv", w, p, phi_p)
-    return phi + 2.0 * phi @ inner @ phi, w, p
