@@ -11,9 +11,10 @@ left open (seed-study.md), as the ``itt``, ``phq9``, ``reliable_change`` and
   (Bayesian linear regression on the other scores, age, sex and route;
   ``_imputation``), responders are counted in each completed data set and the rates
   are pooled by Rubin's rules on the logit scale (``estimates.pool_proportions``);
-- **linear mixed model** (``itt.mixed_model``): a random-intercept model with
-  categorical time on every available assessment of every threshold-met patient
-  (``_mixed``), giving model-based means per timepoint under MAR;
+- **MMRM** (``itt.mmrm``, primary) and **random-intercept model** (``itt.mixed_model``,
+  sensitivity): categorical time on every available assessment of every threshold-met
+  patient, giving model-based means per timepoint under MAR, both fitted (``stats.mmrm``,
+  ``stats.mixed``) from the per-missingness-pattern counts, sums and cross-products;
 - **PHQ-9** (``phq9``): depression totals, response (a fall of >= 50%) and remission
   (< 5) among completers, and the change in each subscale regressed on the change in
   PHQ-9 (the burnout change not explained by a change in depression);
