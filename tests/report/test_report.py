@@ -598,6 +598,13 @@ def test_beyond_completers_prose_against_the_tree(factory: tuple[Any, Any, Path]
         "responders on at least 1 subscale were 16.7% (275/1,642; 95% CI 15.0\u201318.6) if every non-completer is counted "
         "as a non-responder (worst case) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation" in summary
     )
+    # the MMRM's change to session 6 and its tipping point, from the tree (factory: -1.39 +- 1.963 x 0.05, tip 1.6)
+    assert tree["itt"]["mmrm"]["assumptions"].rstrip(".") in beyond
+    assert tree["itt"]["mmrm_tipping"]["method"].rstrip(".") in beyond
+    assert (
+        "Mixed model for repeated measures. Change to after session 6 among all who met the threshold, assuming scores "
+        "are missing at random: Exhaustion \u22121.39 (95% CI \u22121.49 to \u22121.29, tipping point 1.60 points)" in summary
+    )
 
 
 def test_gt_html_against_both_frame_backends(factory: tuple[Any, Any, Path]) -> None:
