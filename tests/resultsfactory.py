@@ -31,6 +31,14 @@ SECRET_VALUES = (7, 8)
 SUBSCALES = ("exhaustion", "cynicism", "professional_efficacy")
 PROFILES = ("burnout", "overextended", "disengaged", "ineffective", "engaged")
 TIMEPOINTS = ("0", "2", "4", "6")
+GOOD = {"exhaustion": -1, "cynicism": -1, "professional_efficacy": 1}
+
+
+def _contrast(estimate: float, se: float, df: float) -> dict[str, object]:
+    """An itt.mmrm estimate with a t interval (1.963 ~ t_0.975 at several hundred df)."""
+    return {"estimate": estimate, "se": se, "df": df, "ci": [estimate - 1.963 * se, estimate + 1.963 * se]}
+
+
 K = 11  # min_cell_count
 
 
@@ -430,6 +438,46 @@ def make_results(
                 "assumptions": "Linear mixed model per subscale with a random intercept per patient, fitted by REML; "
                 "missing assessments are assumed missing at random (MAR).",
             },
+        }
+        tree["itt"]["mmrm"] = {
+            **{
+                s: {
+                    "timepoints": {
+                        t: {
+                            "n": observed[t],
+                            "mean": _contrast(MEANS[s][i][0] + 0.03 * i, 0.05, 800.0 - 20 * i),
+                            **({"change": _contrast(MEANS[s][i][0] - MEANS[s][0][0] + 0.03 * i, 0.05, 750.0 - 20 * i)} if i else {}),
+                        }
+                        for i, t in enumerate(TIMEPOINTS)
+                    },
+                    "patients": 1642,
+                    "observations": sum(observed.values()),
+                    "sd": {t: 0.4 + 0.35 * i for i, t in enumerate(TIMEPOINTS)},
+                    "correlation": [[1.0 if a == b else 0.5 for b in range(4)] for a in range(4)],
+                    "converged": True,
+                    "method": "REML, unstructured covariance, Kenward-Roger",
+                }
+                for s in SUBSCALES
+            },
+            "assumptions": "MMRM per subscale: unstructured covariance, REML, Kenward-Roger; missing at random (MAR).",
+        }
+        tree["itt"]["mmrm_tipping"] = {
+            **{
+                s: {
+                    "timepoint": "6",
+                    "dropout_share": 0.72,
+                    "rows": [
+                        {"delta": d, "change": c, "ci": [c - 0.1, c + 0.1], "includes_0": c - 0.1 <= 0 <= c + 0.1}
+                        for d in (0.0, 0.5, 1.0, 1.5, 2.0)
+                        for c in [tree["itt"]["mmrm"][s]["timepoints"]["6"]["change"]["estimate"] + GOOD[s] * -0.72 * d]
+                    ],
+                    "tipping_delta": 1.6,
+                    "tipping_on_grid": 2.0,
+                }
+                for s in SUBSCALES
+            },
+            "delta_grid": [0.0, 0.5, 1.0, 1.5, 2.0],
+            "method": "Delta-adjusted pattern-mixture sensitivity analysis; post-dropout scores delta points worse than MAR.",
         }
         tree["phq9"] = {
             "timepoints": {

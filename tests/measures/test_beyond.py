@@ -51,7 +51,7 @@ def test_tree_has_the_contract_keys(run: dict[str, Any]) -> None:
     tree = run["tree"]
     assert list(tree) == ["itt", "phq9", "reliable_change", "reliability"]
     itt = tree["itt"]
-    assert set(itt) == {"threshold_met", "worst_case", "multiple_imputation", "mixed_model"}
+    assert set(itt) == {"threshold_met", "worst_case", "multiple_imputation", "mmrm", "mmrm_tipping", "mixed_model"}
     for s in SUBSCALES:
         assert set(itt["worst_case"][s]["response"]) == {"count", "n", "rate", "ci", "suppressed"}
         assert set(itt["multiple_imputation"][s]["response"]) >= {"rate", "ci", "imputations"}

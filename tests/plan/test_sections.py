@@ -70,6 +70,9 @@ from burnout.plan import (
         ("[analysis]\nseed = -1\n", "analysis.seed", "-1", "from 0 to"),
         ("[analysis]\nconfidence = 0.5\n", "analysis.confidence", "0.5", "strictly between 0.5 and 1"),
         ("[analysis]\nconfidence = 1\n", "analysis.confidence", "1", "strictly between 0.5 and 1"),
+        ("[sensitivity]\ndelta_grid = []\n", "sensitivity.delta_grid", "[]", "1 to 50 numbers"),
+        ("[sensitivity]\ndelta_grid = [0, 6.5]\n", "sensitivity.delta_grid[1]", "6.5", "from 0 to 6"),
+        ("[sensitivity]\ndelta_grid = [0, 1, 0.5]\n", "sensitivity.delta_grid", "[0, 1, 0.5]", "strictly increasing"),
     ],
 )
 def test_impossible_value_names_key_value_and_allowed_range(text, key, got, allowed):

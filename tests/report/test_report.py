@@ -147,7 +147,7 @@ def test_outputs_against_the_issue_list(factory: tuple[Any, Any, Path]) -> None:
         "analysis_plan", "participant_flow", "baseline_characteristics", "trajectories", "effect_sizes",
         "response", "response_comparison", "below_threshold", "profiles", "profile_transitions",
         "burnout_profile_resolution", "side_effects", "subgroups", "subgroup_heterogeneity",
-        "beyond_completers", "itt_mixed_model", "completion_by_subgroup", "reach",
+        "beyond_completers", "itt_mmrm", "itt_mmrm_tipping", "itt_mixed_model", "completion_by_subgroup", "reach",
         "phq9", "reliable_change", "reliability",
     } <= tables
     assert "itt_response" not in tables  # folded into beyond_completers
@@ -436,28 +436,39 @@ def table_grid(html: str, key: str) -> list[list[str]]:
 
 
 def test_beyond_completers_table_against_the_tree(factory: tuple[Any, Any, Path]) -> None:
-    """Completers | worst case | multiple imputation | mixed model, with their denominators, from the tree."""
+    """Completers | worst case | multiple imputation | MMRM | random intercept, with their denominators, from the tree."""
     tree, _, out = factory
     html = (out / "report.html").read_text(encoding="utf-8")
     grid = table_grid(section(html, "beyond-completers"), "beyond_completers")
-    # two header rows: the completers column spans both; the three ITT columns sit under one spanner
+    # two header rows: the completers column spans both; the four ITT columns sit under one spanner
     assert grid[1] == ["Outcome", "Completers (n = 395)", "Everyone who met the threshold (intention to treat)"]
-    assert grid[2] == ["Worst case (n = 1,642)", "Multiple imputation (n = 1,642)", "Mixed model (n = 1,642)"]
-    rows = {r[0]: r for r in grid if len(r) == 5}
+    assert grid[2] == [
+        "Worst case (n = 1,642)",
+        "Multiple imputation (n = 1,642)",
+        "MMRM, primary (n = 1,642)",
+        "Random intercept, sensitivity",
+    ]
+    rows = {r[0]: r for r in grid if len(r) == 6}
     groups = [r[0] for r in grid[3:] if len(r) == 1]
     assert groups[:2] == ["Response (\u2265 1.0 points, first to last assessment)", "Mean after the last session (change from baseline)"]
     # 219/395 responders among completers, 219/1,642 in the worst case, the pooled MI rate 49.0% +- 4.5
-    exh = [r for r in grid if len(r) == 5 and r[0] == "Exhaustion"]
-    assert exh[0][1:] == ["55.4% (50.5\u201360.3) / 219/395", "13.3% (11.8\u201315.1) / 219/1,642", "49.0% (44.5\u201353.5)", "\u2014a"]
+    exh = [r for r in grid if len(r) == 6 and r[0] == "Exhaustion"]
+    assert exh[0][1:] == ["55.4% (50.5\u201360.3) / 219/395", "13.3% (11.8\u201315.1) / 219/1,642", "49.0% (44.5\u201353.5)", "\u2014a", "\u2014a"]
     assert rows["At least 1 subscale"][1:3] == ["69.6% (64.9\u201373.9) / 275/395", "16.7% (15.0\u201318.6) / 275/1,642"]
     assert rows["At least 1 subscale"][3] == "66.0% (61.5\u201370.5)"
     # means after session 6: completers 4.09 (change -1.48), mixed model 4.24 (change -1.33) with both CIs beneath
     m = tree["itt"]["mixed_model"]["exhaustion"]["timepoints"]["6"]
     assert exh[1][1].startswith("4.09 (\u22121.48) / 3.95 to 4.23 (")
     assert exh[1][2:4] == ["\u2014b", "\u2014b"]
-    assert exh[1][4] == f"4.24 (\u22121.33) / {m['ci'][0]:.2f} to {m['ci'][1]:.2f} (\u22121.39 to \u22121.27)"
+    assert exh[1][5] == f"4.24 (\u22121.33) / {m['ci'][0]:.2f} to {m['ci'][1]:.2f} (\u22121.39 to \u22121.27)"
+    u = tree["itt"]["mmrm"]["exhaustion"]["timepoints"]["6"]
+    mean, change = u["mean"], u["change"]
+    assert exh[1][4] == (
+        f"{mean['estimate']:.2f} (\u2212{-change['estimate']:.2f}) / {mean['ci'][0]:.2f} to {mean['ci'][1]:.2f} "
+        f"(\u2212{-change['ci'][0]:.2f} to \u2212{-change['ci'][1]:.2f})"
+    )
     notes = " ".join(parse(section(html, "beyond-completers")).text)
-    assert "a The mixed model estimates mean scores, not responder rates." in " ".join(notes.split())
+    assert "a The mixed models estimate mean scores, not responder rates." in " ".join(notes.split())
     assert "(m = 50)" in notes
 
 
@@ -484,6 +495,10 @@ def test_beyond_completers_csv_against_the_tree(factory: tuple[Any, Any, Path]) 
     t6 = tree["itt"]["mixed_model"]["cynicism"]["timepoints"]["6"]
     assert float(mm["estimate"]) == t6["mean"] and float(mm["change"]) == t6["change"] and mm["n"] == "1642"
     assert ("response", "exhaustion", "mixed_model") not in by  # not estimated: no row rather than a blank one
+    u = by[("mean", "cynicism", "mmrm")]
+    t6 = tree["itt"]["mmrm"]["cynicism"]["timepoints"]["6"]
+    assert float(u["estimate"]) == t6["mean"]["estimate"] and float(u["change"]) == t6["change"]["estimate"]
+    assert float(u["change_ci_low"]) == t6["change"]["ci"][0] and u["n"] == "1642"
 
 
 def test_beyond_completers_hides_suppressed_cells(tmp_path: Path) -> None:
@@ -496,7 +511,7 @@ def test_beyond_completers_hides_suppressed_cells(tmp_path: Path) -> None:
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     rows: dict[str, list[str]] = {}
     for r in table_grid(html, "beyond_completers"):
-        if len(r) == 5:
+        if len(r) == 6:
             rows.setdefault(r[0], r)  # the response rows come first
     assert rows["Professional Efficacy"][2] == MARK
     assert rows["At least 1 subscale"][1] == MARK and rows["At least 1 subscale"][3] == MARK
@@ -582,6 +597,13 @@ def test_beyond_completers_prose_against_the_tree(factory: tuple[Any, Any, Path]
     assert (
         "responders on at least 1 subscale were 16.7% (275/1,642; 95% CI 15.0\u201318.6) if every non-completer is counted "
         "as a non-responder (worst case) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation" in summary
+    )
+    # the MMRM's change to session 6 and its tipping point, from the tree (factory: -1.39 +- 1.963 x 0.05, tip 1.6)
+    assert tree["itt"]["mmrm"]["assumptions"].rstrip(".") in beyond
+    assert tree["itt"]["mmrm_tipping"]["method"].rstrip(".") in beyond
+    assert (
+        "Mixed model for repeated measures. Change to after session 6 among all who met the threshold, assuming scores "
+        "are missing at random: Exhaustion \u22121.39 (95% CI \u22121.49 to \u22121.29, tipping point 1.60 points)" in summary
     )
 
 

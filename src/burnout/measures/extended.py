@@ -11,9 +11,10 @@ left open (seed-study.md), as the ``itt``, ``phq9``, ``reliable_change`` and
   (Bayesian linear regression on the other scores, age, sex and route;
   ``_imputation``), responders are counted in each completed data set and the rates
   are pooled by Rubin's rules on the logit scale (``estimates.pool_proportions``);
-- **linear mixed model** (``itt.mixed_model``): a random-intercept model with
-  categorical time on every available assessment of every threshold-met patient
-  (``_mixed``), giving model-based means per timepoint under MAR;
+- **MMRM** (``itt.mmrm``, primary) and **random-intercept model** (``itt.mixed_model``,
+  sensitivity): categorical time on every available assessment of every threshold-met
+  patient, giving model-based means per timepoint under MAR, both fitted (``stats.mmrm``,
+  ``stats.mixed``) from the per-missingness-pattern counts, sums and cross-products;
 - **PHQ-9** (``phq9``): depression totals, response (a fall of >= 50%) and remission
   (< 5) among completers, and the change in each subscale regressed on the change in
   PHQ-9 (the burnout change not explained by a change in depression);
@@ -374,7 +375,7 @@ def _collect_reliable_change(
 
 
 def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]) -> tuple[PatternStats, ...]:
-    """Per missingness pattern of one subscale: patients, sums per timepoint, sum of squares, sum of squared totals."""
+    """Per missingness pattern of one subscale: patients, sums, sum of squares, squared totals, cross-products."""
     ys = [itt[col(subscale, t)] for t in assessments]
     mask = sum(
         (y.notnull().cast("int64") * (1 << k) for k, y in enumerate(ys[1:], start=1)), ys[0].notnull().cast("int64")
@@ -391,6 +392,8 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
             q=base._sq.sum(),
             r=(base._total * base._total).sum(),
             **{f"s{k}": base[f"_y{k}"].sum() for k in range(len(ys))},
+            # cross-products for the unstructured MMRM (stats.mmrm); nulls were filled with 0
+            **{f"x{k}_{j}": (base[f"_y{k}"] * base[f"_y{j}"]).sum() for k in range(len(ys)) for j in range(k, len(ys))},
         )
         .to_pyarrow()
         .to_pylist()
@@ -405,6 +408,9 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
                 sums=tuple(_int(r[f"s{k}"]) for k in range(len(ys))),
                 sum_sq=_int(r["q"]),
                 sum_sq_totals=_int(r["r"]),
+                cross=tuple(
+                    tuple(_int(r[f"x{min(k, j)}_{max(k, j)}"]) for j in range(len(ys))) for k in range(len(ys))
+                ),
             )
         )
     return tuple(out)

@@ -34,6 +34,7 @@ from burnout.plan.sections import (
     ResponseSection,
     ScheduleSection,
     ScoringSection,
+    SensitivitySection,
     SubgroupsSection,
 )
 from burnout.plan.toml import _toml_value
@@ -98,6 +99,8 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "subgroups.merge_small_into.pathway": ("a string", "a pathway listed in subgroups.pathway_levels"),
     "analysis.seed": ("an integer", f"an integer from 0 to {_SEED_MAX}"),
     "analysis.confidence": ("a number", "a number strictly between 0.5 and 1"),
+    "sensitivity.delta_grid": ("an array of numbers", "1 to 50 numbers from 0 to 6, strictly increasing"),
+    "sensitivity.delta_grid[]": ("a number", "a number from 0 to 6 (subscale points)"),
 }
 for _s in SUBSCALES:
     _KEYS[f"profiles.{_s}"] = (
@@ -124,6 +127,7 @@ _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "subgroups.merge_small_into": MergeTargets,
     "privacy": PrivacySection,
     "analysis": AnalysisSection,
+    "sensitivity": SensitivitySection,
     "profiles.norms": Norms,
     **{f"profiles.norms.{s}": NormEntry for s in SUBSCALES},
 }

@@ -27,6 +27,7 @@ from burnout.plan.sections import (
     ResponseSection,
     ScheduleSection,
     ScoringSection,
+    SensitivitySection,
     SubgroupsSection,
     _band_labels,
     _impossible,
@@ -62,6 +63,7 @@ class Protocol(BaseModel):
     subgroups: SubgroupsSection = Field(default_factory=SubgroupsSection)
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
+    sensitivity: SensitivitySection = Field(default_factory=SensitivitySection)
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -138,7 +140,7 @@ class Protocol(BaseModel):
         """The full plan, every default filled in, as plain JSON types.
 
         Keys are in the order of protocol.md (title, scoring, eligibility, schedule,
-        response, profiles, subgroups, privacy, analysis); arrays are lists, numbers
+        response, profiles, subgroups, privacy, analysis, sensitivity); arrays are lists, numbers
         that may be fractional are floats, ``profiles.norms`` is ``None`` when not given.
         """
         return self.model_dump(mode="json")

@@ -243,6 +243,22 @@ def _smd_label(r: Mapping[str, Any], key: str) -> str:
     return _SMD_LABELS.get(key, key)
 
 
+def _mmrm_methods(itt: dict[str, Any]) -> list[str]:
+    """The MMRM's assumptions, any subscale it could not fit, and the tipping-point method."""
+    how = []
+    assumptions = get(itt, "mmrm", "assumptions")
+    if assumptions:
+        how.append(f"<strong>MMRM (primary) and its assumptions.</strong> {esc(_sentence(assumptions))}")
+    for s in SUBSCALE_LABELS:
+        problem = get(itt, "mmrm", s, "problem")
+        if problem:
+            how.append(f"<strong>{esc(SUBSCALE_LABELS[s])}: MMRM not fitted.</strong> {esc(_sentence(str(problem)))}")
+    method = get(itt, "mmrm_tipping", "method")
+    if method:
+        how.append(f"<strong>Tipping point (missing not at random).</strong> {esc(_sentence(method))}")
+    return how
+
+
 def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int]) -> str:
     """The "Beyond completers" section: the side-by-side table, how its estimates were made, attrition."""
     r = ctx.results
@@ -258,8 +274,8 @@ def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int
             f"{esc(ctx.flow_count('threshold_met'))} patients who met the threshold. Here the same outcomes are "
             "estimated for everyone who met it, under three assumptions about the patients who did not complete: that "
             "none of them responded (worst case), that their missing scores resemble those of similar patients who were "
-            "assessed (multiple imputation), and that every available assessment informs the mean (mixed model).</p>"
-            + side
+            "assessed (multiple imputation), and that every available assessment informs the mean (mixed models: the "
+            "MMRM, primary, and the random-intercept model as a sensitivity analysis).</p>" + side
         )
     how = []
     method = get(itt, "multiple_imputation", "method")
@@ -268,9 +284,12 @@ def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int
     problem = get(itt, "multiple_imputation", "problem")
     if problem:
         how.append(f"<strong>Imputation problem.</strong> {esc(_sentence(str(problem)))}")
+    how += _mmrm_methods(itt)
     assumptions = get(itt, "mixed_model", "assumptions")
     if assumptions:
-        how.append(f"<strong>Mixed model and its assumptions.</strong> {esc(_sentence(assumptions))}")
+        how.append(
+            f"<strong>Random-intercept model (sensitivity) and its assumptions.</strong> {esc(_sentence(assumptions))}"
+        )
     fits = []
     for s in SUBSCALE_LABELS:
         m = get(itt, "mixed_model", s) or {}
@@ -286,7 +305,7 @@ def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int
             + "".join(f"<p>{h}</p>" for h in how)
             + "</div>"
         )
-    out += table("itt_mixed_model")
+    out += table("itt_mmrm") + table("itt_mmrm_tipping") + table("itt_mixed_model")
     att = figure("reach") + table("completion_by_subgroup")
     smd = attrition.get("baseline_smd") or {}
     pointer = ""

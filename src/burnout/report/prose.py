@@ -124,11 +124,37 @@ def summary_points(ctx: Ctx) -> list[str]:
             f"threshold, responders on at least 1 subscale were {esc(fmt_prop(get(itt, 'worst_case', 'responders', 'at_least_1'), ctx))} "
             f"if every non-completer is counted as a non-responder (worst case){mi_txt}{comp_txt}."
         )
+    mmrm = _mmrm_finding(ctx)
+    if mmrm:
+        out.append(mmrm)
     out.append(
         "<strong>Interpretation.</strong> These are observational, completer-only estimates without a control group: they describe what happened to "
         "patients who finished the program, not what the program caused."
     )
     return out
+
+
+def _mmrm_finding(ctx: Ctx) -> str:
+    """The MMRM's change to the last assessment per subscale and how far from MAR it survives."""
+    r = ctx.results
+    bits = []
+    for s in SUBSCALES:
+        change = get(r, "itt", "mmrm", s, "timepoints", ctx.last, "change")
+        if not change or change.get("estimate") is None:
+            continue
+        tip = get(r, "itt", "mmrm_tipping", s, "tipping_delta")
+        tip_txt = f", tipping point {fmt_num(tip)} points" if tip is not None else ""
+        bits.append(
+            f"{SUBSCALE_LABELS[s]} {fmt_signed(change['estimate'])} (95% CI {fmt_ci(change.get('ci'))}{tip_txt})"
+        )
+    if not bits:
+        return ""
+    return (
+        f"<strong>Mixed model for repeated measures.</strong> Change to {esc(ctx.tp(ctx.last).lower())} among all who "
+        f"met the threshold, assuming scores are missing at random: {esc(join_words(bits))}. The tipping point is how "
+        "much worse than predicted the scores of patients who dropped out would have to be for the interval to "
+        "include no change."
+    )
 
 
 def _heterogeneity_findings(ctx: Ctx) -> str:
@@ -213,8 +239,10 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         extras.append(
             "<strong>Beyond completers (intention to treat).</strong> Everyone who met the threshold forms the "
             "denominator. The worst case counts every non-completer as a non-responder; multiple imputation imputes "
-            "missing follow-up scores and pools response rates with Rubin's rules; a linear mixed model estimates mean "
-            "scores from every available assessment. The imputation model and the mixed model's assumptions are "
+            "missing follow-up scores and pools response rates with Rubin's rules; a mixed model for repeated measures "
+            "(MMRM: unstructured covariance, REML, Kenward-Roger t intervals) estimates mean scores from every "
+            "available assessment, with a random-intercept model as a sensitivity analysis and a delta-adjusted "
+            "tipping point for data missing not at random. The imputation model and the mixed models' assumptions are "
             "stated in the Beyond completers section."
         )
     if get(r, "attrition", "reach") or get(r, "attrition", "completion_by_subgroup"):

@@ -14,6 +14,7 @@ from burnout.stats import ImputationSummary, RandomInterceptModel
 if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures.extended import IMPUTATIONS, ITERATIONS, MI_MAX_PATIENTS, BeyondMeasures
+from burnout.results.mmrm import fit_mmrm, mmrm_results, tipping_results
 
 __all__ = ["MIXED_MODEL_ASSUMPTIONS"]
 
@@ -26,7 +27,8 @@ MIXED_MODEL_ASSUMPTIONS: Final[str] = (
     "random (MAR): whether a score is missing may depend on the patient's observed scores (and "
     "the model's terms) but not on the missing score itself; if patients dropped out because they "
     "were not improving in ways their earlier scores do not show, the means are too optimistic. "
-    "Intervals are Wald intervals given the estimated variance components."
+    "Intervals are Wald intervals given the estimated variance components. A sensitivity analysis: the "
+    "primary longitudinal model is the MMRM with an unstructured covariance (itt.mmrm)."
 )
 
 _OUTCOMES = (*SUBSCALES, "at_least_1")
@@ -41,11 +43,14 @@ def _itt(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, shown: 
 
     worst: dict[str, Any] = {s: {"response": worst_case(f"response_{s}", bm.worst_case[s])} for s in SUBSCALES}
     worst["responders"] = {"at_least_1": worst_case("at_least_1", bm.worst_case["at_least_1"])}
+    fits = fit_mmrm(bm, protocol)
     return {
         "threshold_met": pub.count(n, hide=not itt_shown),
         "worst_case": worst,
         "multiple_imputation": _multiple_imputation(bm, protocol, pub, itt_shown),
-        "mixed_model": _mixed_model(bm, protocol, pub, itt_shown),
+        "mmrm": mmrm_results(bm, fits, pub, itt_shown),  # primary longitudinal model
+        "mmrm_tipping": tipping_results(bm, fits, protocol, pub, itt_shown),
+        "mixed_model": _mixed_model(bm, protocol, pub, itt_shown),  # random intercept: sensitivity
     }
 
 

@@ -38,6 +38,7 @@ from burnout.stats.means import (
     paired_change,
 )
 from burnout.stats.mixed import PatternStats, RandomInterceptModel
+from burnout.stats.mmrm import MMRM, Contrast
 from burnout.stats.paired_tests import HypothesisTest, cochran_q, holm, mcnemar
 from burnout.stats.pooling import PooledEstimate, PooledProportion, pool_proportions, rubin_pool
 from burnout.stats.proportions import Proportion, newcombe_difference, proportion, wilson_interval
@@ -52,10 +53,12 @@ from burnout.stats.reliability import (
 
 __all__ = [
     "EFFECT_SIZE_BOUNDS",
+    "Contrast",
     "EffectSizeLabel",
     "HypothesisTest",
     "ImputationSummary",
     "LinearFit",
+    "MMRM",
     "MeanSummary",
     "PairedChange",
     "PatternStats",

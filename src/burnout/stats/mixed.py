@@ -88,6 +88,9 @@ class PatternStats:
         Sum over the patients and their observed timepoints of the squared scores.
     sum_sq_totals : int or Fraction
         Sum over the patients of the square of their own total score.
+    cross : tuple of tuples, optional
+        The T x T matrix of sums over the patients of ``y_s * y_t`` (0 where unobserved);
+        the unstructured MMRM (``stats.mmrm``) needs it, this model does not.
 
     All in the same units (integers from the engine, or exact fractions).
     """
@@ -97,6 +100,7 @@ class PatternStats:
     sums: tuple[Any, ...]
     sum_sq: Any
     sum_sq_totals: Any
+    cross: tuple[tuple[Any, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.sums) != len(self.pattern):
@@ -132,14 +136,23 @@ def pattern_stats_from_long(
     acc: dict[tuple[bool, ...], list[Any]] = {}
     for scores in by_patient.values():
         pat = tuple(t in scores for t in range(n_timepoints))
-        a = acc.setdefault(pat, [0, [0] * n_timepoints, 0, 0])
+        a = acc.setdefault(pat, [0, [0] * n_timepoints, 0, 0, [[0] * n_timepoints for _ in range(n_timepoints)]])
         a[0] += 1
         for t, v in scores.items():
             a[1][t] += v
+            for u, w in scores.items():
+                a[4][t][u] += v * w
         a[2] += sum(v * v for v in scores.values())
         a[3] += sum(scores.values()) ** 2
     return [
-        PatternStats(pattern=p, patients=a[0], sums=tuple(a[1]), sum_sq=a[2], sum_sq_totals=a[3])
+        PatternStats(
+            pattern=p,
+            patients=a[0],
+            sums=tuple(a[1]),
+            sum_sq=a[2],
+            sum_sq_totals=a[3],
+            cross=tuple(tuple(row) for row in a[4]),
+        )
         for p, a in sorted(acc.items())
     ]
 

@@ -16,6 +16,7 @@ from burnout.report.tables.extended import (
     _reliability,
     _reliable,
 )
+from burnout.report.tables.mmrm import _mmrm, _tipping
 from burnout.report.tables.model import Table
 from burnout.report.tables.outcomes import (
     _below,
@@ -49,6 +50,8 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "side_effects": _safety,
     "subgroups": _subgroups,
     "beyond_completers": _beyond,
+    "itt_mmrm": _mmrm,
+    "itt_mmrm_tipping": _tipping,
     "itt_mixed_model": _mixed,
     "completion_by_subgroup": _completion,
     "reach": _reach,

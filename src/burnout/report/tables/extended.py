@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_plain, fmt_prop, fmt_signed, get, subgroup_label
 from burnout.report.labels import NDASH, OUTCOME_LABELS, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
@@ -22,23 +23,25 @@ from burnout.report.tables.model import (
 
 
 def _beyond(ctx: Ctx) -> Table | None:
-    """Completers | worst case | multiple imputation | mixed model, side by side."""
+    """Completers | worst case | multiple imputation | MMRM (primary) | random intercept (sensitivity)."""
     r = ctx.results
     itt = r.get("itt")
     if not itt:
         return None
     met = itt.get("threshold_met")
     wc, mi, mm = itt.get("worst_case") or {}, itt.get("multiple_imputation") or {}, itt.get("mixed_model") or {}
+    mmrm = itt.get("mmrm") or {}
     itt_span = "Everyone who met the threshold (intention to treat)"
     t = Table(
         key="beyond_completers",
-        title="Beyond completers: completer estimates beside three intention-to-treat analyses",
+        title="Beyond completers: completer estimates beside four intention-to-treat analyses",
         columns=[
             Column("label", "Outcome", "left"),
             Column("completers", f"Completers\n(n = {ctx.flow_count('completers')})", "center"),
             Column("worst", f"Worst case\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
             Column("mi", f"Multiple imputation\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
-            Column("mm", f"Mixed model\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
+            Column("mmrm", f"MMRM, primary\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
+            Column("mm", "Random intercept,\nsensitivity", "center", spanner=itt_span),
         ],
         csv_columns=[
             "measure",
@@ -82,6 +85,7 @@ def _beyond(ctx: Ctx) -> Table | None:
                 "completers": _rate_cell(comp, ctx),
                 "worst": _rate_cell(worst, ctx),
                 "mi": _pooled_cell(pooled, ctx),
+                "mmrm": _cell(NOT_ESTIMATED, mark="a"),
                 "mm": _cell(NOT_ESTIMATED, mark="a"),
             }
         )
@@ -121,7 +125,8 @@ def _beyond(ctx: Ctx) -> Table | None:
     for s in SUBSCALES:
         c = get(r, "subscales", s, "timepoints", last)
         m = get(mm, s, "timepoints", last)
-        if not c and not m:
+        u = mmrm_as_mean(get(mmrm, s, "timepoints", last))
+        if not c and not m and not u:
             continue
         t.rows.append(
             {
@@ -130,10 +135,15 @@ def _beyond(ctx: Ctx) -> Table | None:
                 "completers": _mean_cell(c),
                 "worst": _cell(NOT_ESTIMATED, mark="b"),
                 "mi": _cell(NOT_ESTIMATED, mark="b"),
+                "mmrm": _mean_cell(u),
                 "mm": _mean_cell(m),
             }
         )
-        for name, e, n in (("completers", c, (c or {}).get("n")), ("mixed_model", m, get(mm, s, "patients"))):
+        for name, e, n in (
+            ("completers", c, (c or {}).get("n")),
+            ("mmrm", u, get(mmrm, s, "patients")),
+            ("mixed_model", m, get(mm, s, "patients")),
+        ):
             if not e:
                 continue
             ci, cci = e.get("ci") or [None, None], e.get("change_ci") or [None, None]
@@ -165,15 +175,30 @@ def _beyond(ctx: Ctx) -> Table | None:
         "responders/n beneath. Mean rows: mean score (0\u20136) and, in parentheses, mean change from baseline; "
         "beneath, the 95% CI of each. Completers met the threshold and had every session and every assessment. The "
         "worst case counts every non-completer as a non-responder. Multiple imputation imputes the missing follow-up "
-        f"scores{m_txt} and pools with Rubin's rules. The mixed model estimates means from every available assessment "
-        "of everyone who met the threshold, assuming scores are missing at random (see the model's assumptions below)."
+        f"scores{m_txt} and pools with Rubin's rules. The mixed models estimate means from every available assessment "
+        "of everyone who met the threshold, assuming scores are missing at random (see the models' assumptions "
+        "below): the MMRM (primary) with an unstructured covariance and Kenward-Roger t intervals; the random-intercept "
+        "model (a sensitivity analysis) forces one variance and one correlation on every assessment."
     )
-    t.notes.append("<sup>a</sup> The mixed model estimates mean scores, not responder rates.")
+    t.notes.append("<sup>a</sup> The mixed models estimate mean scores, not responder rates.")
     t.notes.append(
         "<sup>b</sup> Not estimated: the worst case and multiple imputation were applied to response; the mean of "
-        "everyone who met the threshold is the mixed model's."
+        "everyone who met the threshold is the mixed models'."
     )
     return t
+
+
+def mmrm_as_mean(tp: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """An ``itt.mmrm`` visit in the shape of a mean row: mean, ci, change, change_ci."""
+    if not tp:
+        return None
+    mean, change = tp.get("mean") or {}, tp.get("change") or {}
+    return {
+        "mean": mean.get("estimate"),
+        "ci": mean.get("ci"),
+        "change": change.get("estimate"),
+        "change_ci": change.get("ci"),
+    }
 
 
 def _completion(ctx: Ctx) -> Table | None:
@@ -236,7 +261,10 @@ def _mixed(ctx: Ctx) -> Table | None:
     comp_n = ctx.flow_count("completers")
     t = Table(
         key="itt_mixed_model",
-        title="Mean scores at each assessment: completers and the mixed model of everyone who met the threshold",
+        title=(
+            "Mean scores at each assessment: completers and the random-intercept model (a sensitivity analysis) "
+            "of everyone who met the threshold"
+        ),
         columns=[
             Column("tp", "Assessment", "left"),
             Column("completers", "Mean (95% CI)", spanner=f"Completers (n = {comp_n})"),
