@@ -117,6 +117,7 @@ def test_resolved_and_hash_against_independent_json_and_hashlib():
         "subgroups": {"age_bands": [18, 35, 50], "by": ["age_band", "sex", "route", "pathway"], "pathway_levels": []},
         "privacy": {"min_cell_count": 11, "round_to": 1, "min_cohort": 0},
         "analysis": {"seed": 20240917, "confidence": 0.95},
+        "imputation": {"m": 100, "donors": 5},
     }
     plan = Protocol()
     resolved = plan.resolved()
@@ -227,6 +228,7 @@ def test_wrong_type_suggests_the_default_as_a_fix():
         ("[privacy]\nmin_cell_count = 0\n", "privacy.min_cell_count", "0", "from 1 (no suppression)"),
         ("[analysis]\nseed = -1\n", "analysis.seed", "-1", "from 0 to"),
         ("[analysis]\nconfidence = 0.5\n", "analysis.confidence", "0.5", "strictly between 0.5 and 1"),
+        ("[imputation]\nm = 1\n", "imputation.m", "1", "from 2 to 1000"),
         ("[analysis]\nconfidence = 1\n", "analysis.confidence", "1", "strictly between 0.5 and 1"),
     ],
 )

@@ -26,6 +26,7 @@ from burnout.plan.sections import (
     Z_BOUNDARY_MAX,
     AnalysisSection,
     EligibilitySection,
+    ImputationSection,
     NormEntry,
     Norms,
     PrivacySection,
@@ -89,6 +90,8 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "subgroups.pathway_levels[]": ("a string", "a pathway value of 1 to 80 characters"),
     "analysis.seed": ("an integer", f"an integer from 0 to {_SEED_MAX}"),
     "analysis.confidence": ("a number", "a number strictly between 0.5 and 1"),
+    "imputation.m": ("an integer", "an integer from 2 to 1000 (imputations; 100 by default)"),
+    "imputation.donors": ("an integer", "an integer from 1 to 50 (predictive-mean-matching donors; 5 by default)"),
 }
 for _s in SUBSCALES:
     _KEYS[f"profiles.{_s}"] = (
@@ -114,6 +117,7 @@ _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "subgroups": SubgroupsSection,
     "privacy": PrivacySection,
     "analysis": AnalysisSection,
+    "imputation": ImputationSection,
     "profiles.norms": Norms,
     **{f"profiles.norms.{s}": NormEntry for s in SUBSCALES},
 }

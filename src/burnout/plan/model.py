@@ -22,6 +22,7 @@ from burnout.plan.sections import (
     DEFAULT_TITLE,
     AnalysisSection,
     EligibilitySection,
+    ImputationSection,
     PrivacySection,
     ProfilesSection,
     ResponseSection,
@@ -61,6 +62,7 @@ class Protocol(BaseModel):
     subgroups: SubgroupsSection = Field(default_factory=SubgroupsSection)
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
+    imputation: ImputationSection = Field(default_factory=ImputationSection)
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -137,7 +139,7 @@ class Protocol(BaseModel):
         """The full plan, every default filled in, as plain JSON types.
 
         Keys are in the order of protocol.md (title, scoring, eligibility, schedule,
-        response, profiles, subgroups, privacy, analysis); arrays are lists, numbers
+        response, profiles, subgroups, privacy, analysis, imputation); arrays are lists, numbers
         that may be fractional are floats, ``profiles.norms`` is ``None`` when not given.
         """
         return self.model_dump(mode="json")

@@ -319,3 +319,13 @@ class AnalysisSection(_Section):
 
     seed: Annotated[_Int, Field(ge=0, le=_SEED_MAX)] = 20240917
     confidence: Annotated[_Number, Field(gt=0.5, lt=1)] = 0.95
+
+
+class ImputationSection(_Section):
+    """``[imputation]`` (our extension): multiple imputation of the intention-to-treat
+    response (``itt.multiple_imputation``): ``m`` completed data sets (White, Royston &
+    Wood 2011: m >= the percentage of incomplete cases) and the predictive-mean-matching
+    ``donors`` per missing value (mice's default 5; van Buuren 2018, sec. 3.4.3)."""
+
+    m: Annotated[_Int, Field(ge=2, le=1000)] = 100
+    donors: Annotated[_Int, Field(ge=1, le=50)] = 5

@@ -96,6 +96,7 @@ def _tables(a: dict[str, np.ndarray], p: ModelParams, id_start: int) -> dict[str
     # phq9: at the assessments returned, unless the form was missed
     tables["phq9"] = forms(a["phq_present"], a["phq_items"], a["phq_blank"])
 
+    tables["truth"] = _truth(a, ids)
     tables["latent"] = pa.table(
         {
             "patient_id": ids,
@@ -104,6 +105,30 @@ def _tables(a: dict[str, np.ndarray], p: ModelParams, id_start: int) -> dict[str
         }
     )
     return tables
+
+
+def _truth(a: dict[str, np.ndarray], ids: pa.Array) -> pa.Table:
+    """Every patient's MBI-GS items at every assessment, as the model drew them before any
+    form was lost or item left blank: the synthetic truth (``synthetic_truth.csv``).
+
+    One row per patient and scheduled assessment (patient-major): ``patient_id``,
+    ``after_session``, ``threshold_met`` (the baseline as observed met the default
+    threshold), ``returned`` (the form is in mbi_gs) and ``item_1..item_16`` (0-6, none
+    blank). Not cohort data: the loader never reads it.
+    """
+    n, n_t = a["present"].shape
+    pi = np.repeat(np.arange(n), n_t)
+    ti = np.tile(np.arange(n_t), n)
+    cols: dict[str, Any] = {
+        "patient_id": pc.take(ids, pa.array(pi)),
+        "after_session": pa.array(np.asarray(TIMEPOINTS)[ti], type=pa.int64()),
+        "threshold_met": pa.array(a["threshold_met"][pi]),
+        "returned": pa.array(a["present"][pi, ti]),
+    }
+    items = a["items"][pi, ti]
+    for j in range(items.shape[-1]):
+        cols[f"item_{j + 1}"] = pa.array(items[:, j], type=pa.int8())
+    return pa.table(cols)
 
 
 # --------------------------------------------------------------------------- public
@@ -212,7 +237,7 @@ def write_cohort(
     *,
     fmt: Literal["csv", "parquet"] = "csv",
 ) -> list[Path]:
-    """Write the cohort as patients, mbi_gs, sessions and phq9 files.
+    """Write the cohort as patients, mbi_gs, sessions and phq9 files, and the synthetic truth.
 
     Parameters
     ----------
@@ -229,7 +254,9 @@ def write_cohort(
     Returns
     -------
     list of Path
-        The files written, in the order patients, mbi_gs, sessions, phq9. The bytes
+        The files written, in the order patients, mbi_gs, sessions, phq9, then
+        ``synthetic_truth`` (every patient's items at every assessment as drawn, before
+        dropout and blanks; not cohort data, the loader never reads it). The bytes
         depend only on the cohort, so the same seed gives identical files.
 
     Raises
@@ -243,11 +270,11 @@ def write_cohort(
         raise TypeError(f"cohort must be a SimulatedCohort from simulate_cohort(), got {type(cohort).__name__}")
     from burnout.outdir import write_output_folder
 
-    names = ("patients", "mbi_gs", "sessions", "phq9")
+    names = ("patients", "mbi_gs", "sessions", "phq9", "synthetic_truth")
 
     def write(folder: Path) -> None:
         for name in names:
-            table: pa.Table = getattr(cohort, name)
+            table: pa.Table = cohort.truth if name == "synthetic_truth" else getattr(cohort, name)
             path = folder / f"{name}.{fmt}"
             if fmt == "csv":
                 import pyarrow.csv as pacsv

@@ -39,6 +39,7 @@ from burnout.stats.means import (
 )
 from burnout.stats.mixed import PatternStats, RandomInterceptModel
 from burnout.stats.paired_tests import HypothesisTest, cochran_q, holm, mcnemar
+from burnout.stats.pmm import match_donors
 from burnout.stats.pooling import PooledEstimate, PooledProportion, pool_proportions, rubin_pool
 from burnout.stats.proportions import Proportion, proportion, wilson_interval
 from burnout.stats.regression import LinearFit, ols_from_moments
@@ -70,6 +71,7 @@ __all__ = [
     "heterogeneity",
     "holm",
     "impute_responses",
+    "match_donors",
     "mcnemar",
     "mean_summary",
     "ols_from_moments",

@@ -29,6 +29,7 @@ from burnout.report.tables.outcomes import (
     _transitions,
 )
 from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _plateau, _trajectories
+from burnout.report.tables.tipping import _tipping
 
 __all__ = ["build_tables"]
 
@@ -50,6 +51,7 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "subgroups": _subgroups,
     "beyond_completers": _beyond,
     "itt_mixed_model": _mixed,
+    "itt_tipping_point": _tipping,
     "completion_by_subgroup": _completion,
     "reach": _reach,
     "phq9": _phq9,
