@@ -213,3 +213,29 @@ def test_engine_run_keeps_observed_decisions_and_is_deterministic(engine_run) ->
     assert dumps(beyond_results(again, plan, **kw)) == dumps(beyond_results(bm, plan, **kw))
     other = collect_beyond(table, cohort, plan.replace({"analysis.seed": 1}), imputations=2, iterations=1)
     assert other.imputation.seed == 1 and other.imputation.imputations == 2
+
+
+def test_estimand_never_treated_and_tipping_table(engine_run) -> None:
+    plan, _, table, bm = engine_run
+    tree = beyond_results(bm, plan, threshold_met=bm.threshold_met, completers=bm.completers)
+    mi = tree["itt"]["multiple_imputation"]
+    rows = table.filter(table.threshold_met).to_pyarrow().to_pandas()
+    untreated = rows[rows.sessions_delivered == 0]
+    # never treated: counted, not imputed, and (min_change > 0) never responders unless observed
+    assert bm.imputation.fixed == len(untreated) > 0
+    assert mi["never_treated"] == len(untreated) and mi["patients_imputed"] == bm.threshold_met
+    est = mi["estimand"]
+    assert set(est) == {"population", "variable", "intercurrent_events", "summary_measure", "missing_data_assumption"}
+    assert "missing at random" in est["missing_data_assumption"]
+    assert any("never" in e["event"] for e in est["intercurrent_events"])
+    tip = mi["tipping"]
+    assert tip["deltas"][0] == 0.0 and tip["deltas"] == sorted(tip["deltas"])
+    for o in (*SUBSCALES, "at_least_1"):
+        primary = mi["responders"]["at_least_1"] if o == "at_least_1" else mi[o]["response"]
+        rates = tip[o]["rate"]
+        assert rates[0] == pytest.approx(primary["rate"], abs=1e-12)
+        assert all(b <= a + 1e-12 for a, b in zip(rates, rates[1:]))  # monotone in delta
+        below = [d for d, r in zip(tip["deltas"], rates) if r < primary["ci"][0]]
+        assert tip[o]["tipping_point"] == (below[0] if below else None)
+        counts = np.array([d[o] for d in bm.imputation.shifted])
+        assert (np.diff(counts, axis=0) <= 0).all()
