@@ -52,7 +52,8 @@ def test_collect_truth_against_pandas(tmp_path: Path) -> None:
     wide = {}
     for s in SUBSCALES:
         cols = [f"item_{i}" for i in SUBSCALE_ITEMS[s]]
-        score = df[cols].sum(axis=1).map(lambda v, k=len(cols): Fraction(int(v), k))  # exact means
+        k = len(cols)
+        score = [Fraction(int(v), k) for v in df[cols].sum(axis=1)]  # exact means
         wide[s] = pd.DataFrame({"id": df.patient_id, "t": df.after_session, "v": score}).pivot(
             index="id", columns="t", values="v"
         )
