@@ -19,7 +19,7 @@ __all__ = ["MAR_CAVEAT", "TIPPING_METHOD", "mi_estimand"]
 MAR_CAVEAT: Final[str] = (
     "Missing follow-up scores are assumed missing at random given the patient's observed scores, sessions "
     "attended and covariates. If patients stopped because they were not improving in ways their earlier scores "
-    "do not show (missing not at random), this rate is too high: see the tipping-point table."
+    "do not show (missing not at random), this rate is too high; see the tipping-point table."
 )
 
 TIPPING_METHOD: Final[str] = (
@@ -34,13 +34,13 @@ TIPPING_METHOD: Final[str] = (
 
 def mi_estimand(protocol: Protocol) -> dict[str, Any]:
     """``itt.multiple_imputation.estimand``: the ICH E9(R1) attributes of the pooled response rates."""
-    first, last = protocol.schedule.assessments[0], protocol.schedule.assessments[-1]
-    min_change = protocol.response.min_change
+    last = protocol.schedule.assessments[-1]
+    mc = f"{protocol.response.min_change:g}"
     return {
         "population": "every patient who met the burnout threshold at baseline (intention to treat)",
         "variable": (
-            f"response: a change of at least {min_change:g} points in the good direction from the assessment "
-            f"after session {first} (baseline) to the one after session {last}, on each subscale and on at least one"
+            f"response: an improvement of at least {mc} point{'' if mc == '1' else 's'} on the 0-6 scale from the "
+            f"baseline assessment to the one after session {last}, on each subscale and on at least one"
         ),
         "intercurrent_events": [
             {
