@@ -143,6 +143,8 @@ def _tipping(
             "tipping_point": point,
             "suppressed": hidden,
         }
+    if all(out[o]["suppressed"] for o in _OUTCOMES):
+        out["deltas"] = []  # nothing published: not even the grid (no float without a statistic)
     return out
 
 
