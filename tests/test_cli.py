@@ -162,6 +162,10 @@ def test_simulate_says_what_it_wrote_in_words(tmp_path):
     assert result.exit_code == 0, result.output
     assert "<" not in result.output and "SimulatedCohort" not in result.output
     assert "40 patients" in result.output and "SYNTHETIC" in result.output
+    words = " ".join(result.output.split())
+    assert "synthetic_truth.csv: every patient's full follow-up as simulated" in words
+    assert "not cohort data, never read by analyze" in words
+    assert (tmp_path / "s" / "synthetic_truth.csv").is_file()
 
 
 def test_error_messages_print_emoji_codes_literally(tmp_path):

@@ -255,7 +255,8 @@ def simulate(
     console.print(
         f"Wrote a SYNTHETIC cohort (simulated, not real patients) to {out}: {cohort.patients.num_rows:,} patients, "
         f"{cohort.threshold_met:,} of whom met the burnout threshold at baseline (seed {seed}).\n"
-        f"Files: {', '.join(f.name for f in files)}"
+        f"Files: {', '.join(f.name for f in files)} ({files[-1].name}: every patient's full follow-up as simulated, "
+        "for checking methods; not cohort data, never read by analyze)"
     )
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from burnout._progress import StageProgress
     from burnout.analysis import Analysis
 
-__all__ = ["DemoResult", "comparison_csv", "comparison_table", "run_demo"]
+__all__ = ["DemoResult", "comparison_csv", "comparison_table", "run_demo", "with_truth"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,25 @@ def comparison_table(rows: list[dict[str, Any]] | tuple[dict[str, Any], ...]):
     return table
 
 
+def with_truth(result: Analysis, truth: Any) -> Analysis:
+    """The analysis with its ``synthetic_truth`` section (results.md), computed in the engine
+    from the simulator's truth table (``SimulatedCohort.truth``) under the default plan."""
+    import json
+
+    import ibis
+
+    from burnout.analysis import Analysis
+    from burnout.measures.truth import collect_truth
+    from burnout.plan import load_protocol
+    from burnout.results.truth import truth_results
+
+    plan = load_protocol()
+    tree = json.loads(result.to_json())
+    tm = collect_truth(ibis.duckdb.connect().create_table("synthetic_truth", truth), plan)
+    tree["synthetic_truth"] = truth_results(tm, plan, tree)
+    return Analysis(results=tree, warnings=result.warnings)
+
+
 def run_demo(
     *,
     out: str | Path = "demo-out",
@@ -142,6 +161,7 @@ def run_demo(
             folder = Path(tmp) / "cohort"
             write_cohort(cohort, folder, fmt="parquet")
             result = analyze(folder, synthetic=True, progress=stages)
+        result = with_truth(result, cohort.truth)
         rows = compare(result.results)
         stages.next("Writing results.json and the report")
         write_outputs(result, out, extras={"published-vs-this-run.csv": comparison_csv(rows)})

@@ -136,6 +136,7 @@ def test_resolved_and_hash_against_independent_json_and_hashlib():
         },
         "privacy": {"min_cell_count": 11, "round_to": 1, "min_cohort": 0},
         "analysis": {"seed": 20240917, "confidence": 0.95},
+        "imputation": {"m": 100, "donors": 5},
         "sensitivity": {"delta_grid": [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0]},
     }
     plan = Protocol()

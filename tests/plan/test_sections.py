@@ -69,6 +69,7 @@ from burnout.plan import (
         ("[privacy]\nmin_cell_count = 0\n", "privacy.min_cell_count", "0", "from 1 (no suppression)"),
         ("[analysis]\nseed = -1\n", "analysis.seed", "-1", "from 0 to"),
         ("[analysis]\nconfidence = 0.5\n", "analysis.confidence", "0.5", "strictly between 0.5 and 1"),
+        ("[imputation]\nm = 1\n", "imputation.m", "1", "from 2 to 1000"),
         ("[analysis]\nconfidence = 1\n", "analysis.confidence", "1", "strictly between 0.5 and 1"),
         ("[sensitivity]\ndelta_grid = []\n", "sensitivity.delta_grid", "[]", "1 to 50 numbers"),
         ("[sensitivity]\ndelta_grid = [0, 6.5]\n", "sensitivity.delta_grid[1]", "6.5", "from 0 to 6"),

@@ -73,14 +73,15 @@ def _mar_data(seed: int, n: int = 2000):
     full = np.empty((n, n_s, n_t))
     for t in range(n_t):
         full[:, :, t] = base + 0.5 * latent + t * (drift + slope) + rng.normal(scale=0.45, size=(n, n_s))
+    full = np.clip(np.round(full * 5), 0, 30)  # units of 0.2 point on 0-6, as a 5-item subscale mean
     observed = full.copy()
     stay = np.ones(n, dtype=bool)
     for t in range(1, n_t):
-        gain = (observed[:, :2, 0] - observed[:, :2, t - 1]).sum(axis=1) if t > 1 else np.zeros(n)
+        gain = (observed[:, :2, 0] - observed[:, :2, t - 1]).sum(axis=1) / 5 if t > 1 else np.zeros(n)
         p_drop = special.expit(-1.0 - 1.5 * gain) if t > 1 else np.full(n, 0.3)
         stay &= rng.random(n) >= p_drop
         observed[~stay, :, t] = np.nan
-    truth = ((full[:, :, -1] - full[:, :, 0]) * direction >= 1.0)
+    truth = ((full[:, :, -1] - full[:, :, 0]) * direction >= 5)
     both = ~np.isnan(observed[:, :, 0]) & ~np.isnan(observed[:, :, -1])
     decided = np.where(both, truth.astype(int), -1)
     covariates = rng.normal(size=(n, 2))
@@ -90,7 +91,7 @@ def _mar_data(seed: int, n: int = 2000):
 def test_mi_recovers_the_full_data_rate_under_mar_where_completers_are_biased() -> None:
     observed, covariates, decided, truth, direction = _mar_data(2024)
     summary = impute_responses(
-        observed, covariates, decided, subscales=SUBSCALES, good_direction=direction, min_change=1.0,
+        observed, covariates, decided, subscales=SUBSCALES, good_direction=direction, min_change=5, scale=5,
         imputations=20, iterations=5, seed=1,
     )
     n = observed.shape[0]
@@ -118,11 +119,11 @@ def test_observed_decisions_are_never_changed() -> None:
     observed, covariates, decided, truth, direction = _mar_data(7, n=400)
     # first and last observed for everyone; only the middle assessments are missing
     full_ends = observed.copy()
-    full_ends[:, :, 0] = np.where(np.isnan(observed[:, :, 0]), 5.0, observed[:, :, 0])
-    full_ends[:, :, -1] = np.nan_to_num(observed[:, :, -1], nan=4.0)
-    dec = ((full_ends[:, :, -1] - full_ends[:, :, 0]) * direction >= 1.0).astype(int)
+    full_ends[:, :, 0] = np.where(np.isnan(observed[:, :, 0]), 25.0, observed[:, :, 0])
+    full_ends[:, :, -1] = np.nan_to_num(observed[:, :, -1], nan=20.0)
+    dec = ((full_ends[:, :, -1] - full_ends[:, :, 0]) * direction >= 5).astype(int)
     summary = impute_responses(
-        full_ends, covariates, dec, subscales=SUBSCALES, good_direction=direction, min_change=1.0,
+        full_ends, covariates, dec, subscales=SUBSCALES, good_direction=direction, min_change=5, scale=5,
         imputations=3, iterations=2, seed=5,
     )
     for i, s in enumerate(SUBSCALES):
@@ -132,7 +133,7 @@ def test_observed_decisions_are_never_changed() -> None:
 
 def test_reproducible_from_the_seed_and_independent_of_row_order() -> None:
     observed, covariates, decided, _, direction = _mar_data(9, n=300)
-    kw = dict(subscales=SUBSCALES, good_direction=direction, min_change=1.0, imputations=4, iterations=3)
+    kw = dict(subscales=SUBSCALES, good_direction=direction, min_change=5, scale=5, imputations=4, iterations=3)
     a = impute_responses(observed, covariates, decided, seed=11, **kw)
     b = impute_responses(observed, covariates, decided, seed=11, **kw)
     perm = np.random.default_rng(0).permutation(len(observed))
@@ -145,12 +146,12 @@ def test_reproducible_from_the_seed_and_independent_of_row_order() -> None:
 
 def test_invalid_inputs_name_the_problem() -> None:
     observed, covariates, decided, _, direction = _mar_data(9, n=50)
-    kw = dict(subscales=SUBSCALES, good_direction=direction, min_change=1.0, seed=1)
+    kw = dict(subscales=SUBSCALES, good_direction=direction, min_change=5, scale=5, seed=1)
     with pytest.raises(ValueError, match="imputations"):
         impute_responses(observed, covariates, decided, imputations=1, **kw)
     empty = observed.copy()
     empty[1:, 2, 3] = np.nan
-    empty[0, 2, 3] = 4.0
+    empty[0, 2, 3] = 20.0
     with pytest.raises(ValueError, match="professional_efficacy at timepoint index 3 has 1 observed"):
         impute_responses(empty, covariates, decided, **kw)
     with pytest.raises(ValueError, match="covariates"):
@@ -172,7 +173,7 @@ def test_pooled_rates_against_hand_applied_rubin_rules(engine_run) -> None:
     plan, _, _, bm = engine_run
     tree = beyond_results(bm, plan, threshold_met=bm.threshold_met, completers=bm.completers)
     mi = tree["itt"]["multiple_imputation"]
-    n, m = bm.threshold_met, 20
+    n, m = bm.threshold_met, plan.imputation.m
     assert bm.imputation is not None and bm.imputation.imputations == m and bm.imputation.n == n
     for outcome in (*SUBSCALES, "at_least_1"):
         entry = mi["responders"]["at_least_1"] if outcome == "at_least_1" else mi[outcome]["response"]
@@ -183,7 +184,11 @@ def test_pooled_rates_against_hand_applied_rubin_rules(engine_run) -> None:
         b = ((q - qbar) ** 2).sum() / (m - 1)
         t_var = w + (1 + 1 / m) * b
         r = (1 + 1 / m) * b / w
-        df = (m - 1) * (1 + 1 / r) ** 2              # Rubin (1987) eq. 3.1.6
+        df_old = (m - 1) * (1 + 1 / r) ** 2          # Rubin (1987) eq. 3.1.6
+        lam = (1 + 1 / m) * b / t_var                # fraction of missing information
+        nu_com = n - 1                               # complete-data df of a proportion
+        nu_obs = (nu_com + 1) / (nu_com + 3) * nu_com * (1 - lam)
+        df = 1 / (1 / df_old + 1 / nu_obs)           # Barnard & Rubin (1999) eq. 3
         half = stats.t.ppf(0.975, df) * math.sqrt(t_var)
         expit = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
         assert entry["imputations"] == m and entry["suppressed"] is False
@@ -208,3 +213,29 @@ def test_engine_run_keeps_observed_decisions_and_is_deterministic(engine_run) ->
     assert dumps(beyond_results(again, plan, **kw)) == dumps(beyond_results(bm, plan, **kw))
     other = collect_beyond(table, cohort, plan.replace({"analysis.seed": 1}), imputations=2, iterations=1)
     assert other.imputation.seed == 1 and other.imputation.imputations == 2
+
+
+def test_estimand_never_treated_and_tipping_table(engine_run) -> None:
+    plan, _, table, bm = engine_run
+    tree = beyond_results(bm, plan, threshold_met=bm.threshold_met, completers=bm.completers)
+    mi = tree["itt"]["multiple_imputation"]
+    rows = table.filter(table.threshold_met).to_pyarrow().to_pandas()
+    untreated = rows[rows.sessions_delivered == 0]
+    # never treated: counted, not imputed, and (min_change > 0) never responders unless observed
+    assert bm.imputation.fixed == len(untreated) > 0
+    assert mi["never_treated"] == len(untreated) and mi["patients_imputed"] == bm.threshold_met
+    est = mi["estimand"]
+    assert set(est) == {"population", "variable", "intercurrent_events", "summary_measure", "missing_data_assumption"}
+    assert "missing at random" in est["missing_data_assumption"]
+    assert any("never" in e["event"] for e in est["intercurrent_events"])
+    tip = mi["tipping"]
+    assert tip["deltas"][0] == 0.0 and tip["deltas"] == sorted(tip["deltas"])
+    for o in (*SUBSCALES, "at_least_1"):
+        primary = mi["responders"]["at_least_1"] if o == "at_least_1" else mi[o]["response"]
+        rates = tip[o]["rate"]
+        assert rates[0] == pytest.approx(primary["rate"], abs=1e-12)
+        assert all(b <= a + 1e-12 for a, b in zip(rates, rates[1:]))  # monotone in delta
+        below = [d for d, r in zip(tip["deltas"], rates) if r < primary["ci"][0]]
+        assert tip[o]["tipping_point"] == (below[0] if below else None)
+        counts = np.array([d[o] for d in bm.imputation.shifted])
+        assert (np.diff(counts, axis=0) <= 0).all()

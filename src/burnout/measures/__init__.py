@@ -9,8 +9,8 @@ from burnout.measures.extended import (
     ItemMoments,
     ReliableChangeCounts,
     collect_beyond,
-    content_hash,
 )
+from burnout.measures.imputation import content_hash
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
 from burnout.measures.study import Attrition, Measures, Moments, collect_measures
 

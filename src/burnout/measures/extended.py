@@ -7,10 +7,13 @@ left open (seed-study.md), as the ``itt``, ``phq9``, ``reliable_change`` and
 - **worst case** (``itt.worst_case``): every patient who met the threshold is in the
   denominator and non-completers count as non-responders;
 - **multiple imputation** (``itt.multiple_imputation``): the missing subscale scores of
-  every threshold-met patient are imputed ``m = 20`` times by chained equations
-  (Bayesian linear regression on the other scores, age, sex and route;
-  ``_imputation``), responders are counted in each completed data set and the rates
-  are pooled by Rubin's rules on the logit scale (``estimates.pool_proportions``);
+  every threshold-met patient who had a session are imputed ``m`` times (the plan's
+  ``[imputation] m``, 100) by chained equations with predictive mean matching on the
+  other scores, sessions attended, age, sex, route, pathway and baseline PHQ-9
+  (``measures.imputation``, ``stats.imputation``); patients who never had a session
+  count as unchanged (treatment-policy estimand); responders are counted in each completed
+  data set and the rates pooled by Rubin's rules on the logit scale with Barnard-Rubin df
+  (``stats.pool_proportions``), also after shifting the imputed scores (tipping points);
 - **MMRM** (``itt.mmrm``, primary) and **random-intercept model** (``itt.mixed_model``,
   sensitivity): categorical time on every available assessment of every threshold-met
   patient, giving model-based means per timepoint under MAR, both fitted (``stats.mmrm``,
@@ -51,11 +54,9 @@ from typing import TYPE_CHECKING, Final
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from burnout import stats as est
-from burnout.cohort import col, exact
+from burnout.cohort import col
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALE_ITEMS, SUBSCALES
 from burnout.measures._aggregates import EXACT as _BIG
 from burnout.measures._aggregates import Moments
@@ -64,8 +65,11 @@ from burnout.measures._aggregates import moment_aggs as _moment_aggs
 from burnout.measures._aggregates import moments as _moments
 from burnout.measures._aggregates import one_row as _one_row
 from burnout.measures._aggregates import rows as _rows
+from burnout.measures.imputation import impute_itt
+from burnout.plan.extensions import ImputationSection
 from burnout.scoring import to_units_ceil
-from burnout.stats import ImputationSummary, PatternStats, impute_responses
+from burnout.stats import ImputationSummary, PatternStats
+from burnout.stats.imputation import ITERATIONS as _ITERATIONS
 
 if TYPE_CHECKING:
     from burnout.ingest import Cohort
@@ -83,19 +87,13 @@ __all__ = [
     "collect_beyond",
 ]
 
-IMPUTATIONS: Final[int] = 20
-"""Imputations m (the default of :func:`collect_beyond`).
+IMPUTATIONS: Final[int] = ImputationSection().m
+"""Imputations m by default (the plan's ``[imputation] m``, 100): White, Royston & Wood
+(2011) suggest m >= the percentage of incomplete cases, about 80 in the demo cohort
+(79% of the threshold-met patients lack a follow-up)."""
 
-Rubin's relative efficiency ``(1 + gamma/m)^-1`` is 97% at m = 20 even with a fraction
-of missing information gamma = 0.6, which is what the demo cohort has (79% of the
-threshold-met patients lack a follow-up). There, the Monte Carlo SE of a pooled rate
-is about 0.3 percentage points and the CI bounds move by less than 0.002 when m goes
-from 20 to 80. White, Royston & Wood (2011) suggest m >= the percentage of incomplete
-cases (about 80 there): pass ``imputations=`` to :func:`collect_beyond` for that, at
-proportionally more computing time (about 9 s instead of 2 s for the demo)."""
-
-ITERATIONS: Final[int] = 5
-"""Sweeps of the chained equations per imputation (mice's default; missingness here
+ITERATIONS: Final[int] = _ITERATIONS
+"""Sweeps of the chained equations per imputation (mice's default 5; missingness here
 is mostly monotone dropout, for which the chains settle within a few sweeps)."""
 
 MI_MAX_PATIENTS: Final[int] = 10_000
@@ -192,7 +190,7 @@ def collect_beyond(
     cohort: Cohort,
     protocol: Protocol,
     *,
-    imputations: int = IMPUTATIONS,
+    imputations: int | None = None,
     iterations: int = ITERATIONS,
 ) -> BeyondMeasures:
     """Run the engine queries (and the imputations) for the analyses beyond the reference study.
@@ -204,9 +202,10 @@ def collect_beyond(
     cohort
         The validated cohort (its ``mbi_gs`` items give Cronbach's alpha).
     protocol
-        The plan; ``[analysis] seed`` seeds the imputations.
+        The plan; ``[analysis] seed`` seeds the imputations, ``[imputation]`` gives m and the donors.
     imputations, iterations
-        m (default 20) and chained-equation sweeps per imputation (default 10).
+        m (default: the plan's ``[imputation] m``) and chained-equation sweeps per
+        imputation (default 5).
 
     Returns
     -------
@@ -250,8 +249,9 @@ def collect_beyond(
         problem = "no patient met the threshold"
     else:
         try:
+            m = protocol.imputation.m if imputations is None else imputations
             imputation = _impute(
-                itt, protocol, assessments, threshold_met=threshold_met, imputations=imputations, iterations=iterations
+                itt, protocol, assessments, threshold_met=threshold_met, imputations=m, iterations=iterations
             )
         except np.linalg.LinAlgError as exc:
             problem = f"an imputation regression could not be solved ({exc}); too few patients with scores?"
@@ -425,88 +425,13 @@ def _impute(
     imputations: int,
     iterations: int,
 ) -> ImputationSummary:
-    """Pull the numeric matrix of the threshold-met patients (no ids; at most
-    ``MI_MAX_PATIENTS`` rows, sampled in the engine) and run the imputations.
-
-    The one place where per-patient rows leave the engine (see the module docstring).
-    """
-    first, last = assessments[0], assessments[-1]
-    score_cols = {f"y_{s}_{t}": itt[col(s, t)] for s in SUBSCALES for t in assessments}
-    decided = {
-        f"d_{s}": ibis.ifelse(
-            itt[col(s, first)].notnull() & itt[col(s, last)].notnull(),
-            itt[f"response_{s}"].cast("int64"),
-            ibis.literal(-1, type="int64"),
-        )
-        for s in SUBSCALES
-    }
-    covs = {
-        "c_age": itt.age,
-        "c_male": (itt.sex == "male").fill_null(False).cast("int64"),
-        "c_sex_other": itt.sex.isin(["other", "unknown"]).fill_null(False).cast("int64"),
-        "c_subcutaneous": (itt.route == "subcutaneous").fill_null(False).cast("int64"),
-        "c_route_unknown": (itt.route == "unknown").fill_null(False).cast("int64"),
-    }
-    numbers = itt.select(**score_cols, **decided, **covs)
-    arrow = _sample(numbers, rows=threshold_met, limit=MI_MAX_PATIENTS, seed=protocol.analysis.seed).to_pyarrow()
-
-    def column(name: str) -> np.ndarray:
-        values = pc.fill_null(arrow.column(name).cast(pa.float64()), float("nan"))  # null -> nan
-        return values.to_numpy()
-
-    n = arrow.num_rows
-    scores = np.empty((n, len(SUBSCALES), len(assessments)))
-    for i, s in enumerate(SUBSCALES):
-        for j, t in enumerate(assessments):
-            scores[:, i, j] = column(f"y_{s}_{t}") / SCALE
-    observed = np.column_stack([column(f"d_{s}") for s in SUBSCALES]).astype(np.int64)
-    age = column("c_age")
-    age_missing = np.isnan(age)
-    age_filled = np.where(age_missing, np.nanmean(age) if (~age_missing).any() else 0.0, age)
-    covariates = np.column_stack(
-        [age_filled, age_missing.astype(float)]
-        + [column(c) for c in ("c_male", "c_sex_other", "c_subcutaneous", "c_route_unknown")]
-    )
-    return impute_responses(
-        scores,
-        covariates,
-        observed,
-        subscales=SUBSCALES,
-        good_direction=[GOOD_DIRECTION[s] for s in SUBSCALES],
-        min_change=float(exact(protocol.response.min_change)),
+    """:func:`burnout.measures.imputation.impute_itt` with the cap ``MI_MAX_PATIENTS``."""
+    return impute_itt(
+        itt,
+        protocol,
+        assessments,
+        threshold_met=threshold_met,
         imputations=imputations,
         iterations=iterations,
-        seed=protocol.analysis.seed,
+        limit=MI_MAX_PATIENTS,
     )
-
-
-_HASH_PRIME: Final[int] = 2_147_483_629  # a prime below 2**31: (h + v) * a < 2**63, so every step fits int64
-_HASH_MULTIPLIER: Final[int] = 1_103_515_245
-
-
-def content_hash(table: ir.Table, *, seed: int) -> ir.IntegerValue:
-    """A seeded hash 0 .. 2**31 - 20 of each row's integer values, in exact int64 arithmetic.
-
-    Every column must be an integer (null allowed, values >= -1). Each value enters a
-    polynomial hash modulo a prime and the result is squared once more so that nearby
-    rows land far apart. Only +, * and % on non-negative int64 values below 2**63 are
-    used, so DuckDB, Spark and PostgreSQL give the same numbers.
-    """
-    p, a = _HASH_PRIME, _HASH_MULTIPLIER
-    h: ir.IntegerValue = ibis.literal(seed % p, "int64")
-    for name in table.columns:
-        value = (table[name].cast("int64").fill_null(-1) + 2) % p
-        h = ((h + value) * a) % p
-    return ((h * h) % p + seed % p) % p
-
-
-def _sample(table: ir.Table, *, rows: int, limit: int, seed: int) -> ir.Table:
-    """At most ``limit`` of the table's ``rows`` rows, chosen in the engine by content alone:
-    the smallest :func:`content_hash` values, ties broken by the values themselves. The
-    same rows on every engine and in any row order; the engine sends Python only the sample."""
-    if rows <= limit:
-        return table
-    ranked = table.mutate(_h=content_hash(table, seed=seed))
-    # nulls as -2 (below every value): engines differ in where they sort nulls
-    ties = [ranked[c].fill_null(-2) for c in table.columns]
-    return ranked.order_by([ranked._h, *ties]).limit(limit).drop("_h")

@@ -62,6 +62,7 @@ burnout.errors.ProtocolError: invalid analysis plan <string>:
   wrong type for schedule.sessions: got 6.0 (a decimal number), expected an integer; e.g. sessions = 6
 """
 
+from burnout.plan.extensions import ImputationSection, SensitivitySection
 from burnout.plan.model import Protocol, age_band_label, load_protocol, parse_protocol
 from burnout.plan.sections import (
     AGE_MAX,
@@ -101,6 +102,8 @@ __all__ = [
     "DEFAULT_PROFILE_REFERENCE",
     "DEFAULT_TITLE",
     "EligibilitySection",
+    "ImputationSection",
+    "SensitivitySection",
     "MIN_CELL_COUNT_MAX",
     "NORM_SD_MAX",
     "NormEntry",

@@ -13,6 +13,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ValidationError
 
 from burnout.instrument import SUBSCALES
+from burnout.plan.extensions import ImputationSection, SensitivitySection
 from burnout.plan.model import Protocol, _drop_none
 from burnout.plan.sections import (
     _SEED_MAX,
@@ -34,7 +35,6 @@ from burnout.plan.sections import (
     ResponseSection,
     ScheduleSection,
     ScoringSection,
-    SensitivitySection,
     SubgroupsSection,
 )
 from burnout.plan.toml import _toml_value
@@ -101,6 +101,8 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "analysis.confidence": ("a number", "a number strictly between 0.5 and 1"),
     "sensitivity.delta_grid": ("an array of numbers", "1 to 50 numbers from 0 to 6, strictly increasing"),
     "sensitivity.delta_grid[]": ("a number", "a number from 0 to 6 (subscale points)"),
+    "imputation.m": ("an integer", "an integer from 2 to 1000 (imputations; 100 by default)"),
+    "imputation.donors": ("an integer", "an integer from 1 to 50 (predictive-mean-matching donors; 5 by default)"),
 }
 for _s in SUBSCALES:
     _KEYS[f"profiles.{_s}"] = (
@@ -128,6 +130,7 @@ _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "privacy": PrivacySection,
     "analysis": AnalysisSection,
     "sensitivity": SensitivitySection,
+    "imputation": ImputationSection,
     "profiles.norms": Norms,
     **{f"profiles.norms.{s}": NormEntry for s in SUBSCALES},
 }

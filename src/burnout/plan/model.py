@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from burnout.errors import ProtocolError
 from burnout.instrument import SUBSCALES
 from burnout.plan.exact import _Str, exact
+from burnout.plan.extensions import ImputationSection, SensitivitySection
 from burnout.plan.sections import (
     AGE_MAX,
     AGE_MIN,
@@ -27,7 +28,6 @@ from burnout.plan.sections import (
     ResponseSection,
     ScheduleSection,
     ScoringSection,
-    SensitivitySection,
     SubgroupsSection,
     _band_labels,
     _impossible,
@@ -63,6 +63,7 @@ class Protocol(BaseModel):
     subgroups: SubgroupsSection = Field(default_factory=SubgroupsSection)
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
+    imputation: ImputationSection = Field(default_factory=ImputationSection)
     sensitivity: SensitivitySection = Field(default_factory=SensitivitySection)
 
     def __init__(self, /, **data: Any) -> None:
@@ -140,7 +141,7 @@ class Protocol(BaseModel):
         """The full plan, every default filled in, as plain JSON types.
 
         Keys are in the order of protocol.md (title, scoring, eligibility, schedule,
-        response, profiles, subgroups, privacy, analysis, sensitivity); arrays are lists, numbers
+        response, profiles, subgroups, privacy, analysis, imputation, sensitivity); arrays are lists, numbers
         that may be fractional are floats, ``profiles.norms`` is ``None`` when not given.
         """
         return self.model_dump(mode="json")

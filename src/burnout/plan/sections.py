@@ -38,7 +38,6 @@ __all__ = [
     "ResponseSection",
     "ScheduleSection",
     "ScoringSection",
-    "SensitivitySection",
     "SubgroupVariable",
     "SubgroupsSection",
 ]
@@ -367,27 +366,3 @@ class AnalysisSection(_Section):
 
     seed: Annotated[_Int, Field(ge=0, le=_SEED_MAX)] = 20240917
     confidence: Annotated[_Number, Field(gt=0.5, lt=1)] = 0.95
-
-
-DELTA_GRID_MAX: Final = 50  # rows of the tipping-point table
-
-
-class SensitivitySection(_Section):
-    """``[sensitivity]`` (our extension): ``delta_grid``, the shifts in subscale points (in the
-    worse direction) given to post-dropout scores in the MNAR tipping-point analyses."""
-
-    delta_grid: Annotated[
-        tuple[Annotated[_Number, Field(ge=0, le=6)], ...], Field(min_length=1, max_length=DELTA_GRID_MAX)
-    ] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
-
-    @field_validator("delta_grid")
-    @classmethod
-    def _check_grid(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        reasons = [
-            f"{after} follows {before}, so it is not strictly increasing"
-            for before, after in zip(value, value[1:])
-            if after <= before
-        ]
-        if reasons:
-            raise _impossible(*reasons)
-        return value

@@ -281,6 +281,17 @@ def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int
     method = get(itt, "multiple_imputation", "method")
     if method:
         how.append(f"<strong>Multiple imputation.</strong> {esc(_sentence(method))}")
+    estimand = get(itt, "multiple_imputation", "estimand") or {}
+    if estimand:
+        events = "; ".join(f"{e.get('event')}: {e.get('strategy')}" for e in estimand.get("intercurrent_events") or [])
+        how.append(
+            "<strong>Estimand (ICH E9(R1)).</strong> "
+            + esc(
+                f"Population: {estimand.get('population')}. Variable: {estimand.get('variable')}. "
+                f"Intercurrent events: {events}. Summary: {estimand.get('summary_measure')}. "
+                f"{estimand.get('missing_data_assumption')}"
+            )
+        )
     problem = get(itt, "multiple_imputation", "problem")
     if problem:
         how.append(f"<strong>Imputation problem.</strong> {esc(_sentence(str(problem)))}")
@@ -305,7 +316,7 @@ def _beyond_completers(ctx: Ctx, table: Any, figure: Any, numbers: dict[str, int
             + "".join(f"<p>{h}</p>" for h in how)
             + "</div>"
         )
-    out += table("itt_mmrm") + table("itt_mmrm_tipping") + table("itt_mixed_model")
+    out += table("itt_mmrm") + table("itt_mmrm_tipping") + table("itt_tipping_point") + table("itt_mixed_model")
     att = figure("reach") + table("completion_by_subgroup")
     smd = attrition.get("baseline_smd") or {}
     pointer = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -13,7 +14,8 @@ from burnout.stats import ImputationSummary, RandomInterceptModel
 
 if TYPE_CHECKING:
     from burnout.plan import Protocol
-from burnout.measures.extended import IMPUTATIONS, ITERATIONS, MI_MAX_PATIENTS, BeyondMeasures
+from burnout.measures.extended import ITERATIONS, MI_MAX_PATIENTS, BeyondMeasures
+from burnout.results.estimand import TIPPING_METHOD, mi_estimand
 from burnout.results.mmrm import fit_mmrm, mmrm_results, tipping_results
 
 __all__ = ["MIXED_MODEL_ASSUMPTIONS"]
@@ -58,51 +60,97 @@ def _multiple_imputation(
     bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool
 ) -> dict[str, Any]:
     imp = bm.imputation
-    method = (
-        f"fully conditional specification (chained equations), Bayesian linear regression imputation "
-        f"(parameters drawn from their posterior) of every missing subscale score from the other scores, "
-        f"age, sex and route; m = {imp.imputations if imp else IMPUTATIONS} imputations of "
-        f"{imp.iterations if imp else ITERATIONS} iterations, seed {protocol.analysis.seed}; response "
-        "decided on observed integer scores where both were observed, otherwise on the imputed continuous "
-        "scores; rates pooled by Rubin's rules on the logit scale"
-    )
-    if imp is not None and imp.n < bm.threshold_met:
-        method += (
-            f"; imputed on a seeded simple random sample of {imp.n:,} of the {bm.threshold_met:,} "
-            f"threshold-met patients (at most {MI_MAX_PATIENTS:,}), so the CI carries the sample's precision"
-        )
-
-    def empty(imputations: int) -> dict[str, Any]:
-        return {"rate": None, "ci": None, "imputations": imputations, "suppressed": False}
-
     out: dict[str, Any] = {}
     for o in _OUTCOMES:
-        if imp is None:
-            entry = empty(0)
-        else:
-            entry = _pooled(imp, o, pub, itt_shown)
+        entry = (
+            {"rate": None, "ci": None, "imputations": 0, "suppressed": False}
+            if imp is None
+            else _pooled(imp, o, pub, itt_shown)
+        )
         if o == "at_least_1":
             out["responders"] = {"at_least_1": entry}
         else:
             out[o] = {"response": entry}
-    out["method"] = method
+    out["method"] = _mi_method(imp, bm.threshold_met, protocol)
+    out["estimand"] = mi_estimand(protocol)
     # all of them when no sample was drawn: then it is threshold_met, hidden with it
     out["patients_imputed"] = None if imp is None else pub.count(imp.n, hide=not itt_shown)
+    out["never_treated"] = (
+        None
+        if imp is None
+        else pub.count(imp.fixed, hide=not itt_shown or pub.small(imp.fixed) or pub.small(imp.n - imp.fixed))
+    )
+    out["tipping"] = _tipping(imp, pub, itt_shown, out) if imp is not None else None
     if bm.imputation_problem is not None:
         out["problem"] = bm.imputation_problem
     return out
 
 
-def _pooled(imp: ImputationSummary, outcome: str, pub: privacy.Publisher, itt_shown: bool) -> dict[str, Any]:
-    """Rubin-pooled response rate; hidden when the average count (or its complement) is a small count,
-    or when the number of patients it is over is hidden."""
-    counts = imp.responders[outcome]
+def _mi_method(imp: ImputationSummary | None, threshold_met: int, protocol: Protocol) -> str:
+    """The imputation model in words (``itt.multiple_imputation.method``)."""
+    m = imp.imputations if imp else protocol.imputation.m
+    method = (
+        "fully conditional specification (chained equations) with predictive mean matching "
+        f"({imp.donors if imp else protocol.imputation.donors} donors; parameters drawn from their posterior): "
+        "every missing subscale score of a patient who had at least one session takes the observed score of a "
+        "patient with a similar predicted score, predicted from the other scores, sessions attended, age, sex, "
+        "route, pathway and baseline PHQ-9 (when recorded; blank age and PHQ-9 mean-filled with a blank "
+        f"indicator); m = {m} imputations of {imp.iterations if imp else ITERATIONS} iterations, seed "
+        f"{protocol.analysis.seed}; patients who never had a session are not imputed and count as unchanged "
+        "(see the estimand); response decided on integer scores, observed or imputed; rates pooled by Rubin's "
+        "rules on the logit scale with Barnard-Rubin (1999) degrees of freedom"
+    )
+    if imp is not None and imp.n < threshold_met:
+        method += (
+            f"; imputed on a seeded simple random sample of {imp.n:,} of the {threshold_met:,} "
+            f"threshold-met patients (at most {MI_MAX_PATIENTS:,}), so the CI carries the sample's precision"
+        )
+    return method
+
+
+def _pooled(
+    imp: ImputationSummary, outcome: str, pub: privacy.Publisher, itt_shown: bool, *, delta_index: int | None = None
+) -> dict[str, Any]:
+    """Rubin-pooled response rate (logit scale, Barnard-Rubin df with nu_com = n - 1); hidden when
+    the average count (or its complement) is a small count, or when the number of patients it is
+    over is hidden."""
+    counts = imp.responders[outcome] if delta_index is None else imp.shifted[delta_index][outcome]
     mean_count = sum(counts) / len(counts)
     if not itt_shown or pub.small(imp.n) or 0 < mean_count < pub.k or 0 < imp.n - mean_count < pub.k:
         pub.note("statistic")
         return {"rate": None, "ci": None, "imputations": imp.imputations, "suppressed": True}
-    pooled = est.pool_proportions(imp.rates(outcome), [imp.n] * imp.imputations, confidence=pub.conf)
+    pooled = est.pool_proportions(
+        imp.rates(outcome, delta_index=delta_index),
+        [imp.n] * imp.imputations,
+        df_complete=imp.n - 1,
+        confidence=pub.conf,
+    )
     return pooled.to_json() | {"suppressed": False}
+
+
+def _tipping(
+    imp: ImputationSummary, pub: privacy.Publisher, itt_shown: bool, primary: dict[str, Any]
+) -> dict[str, Any]:
+    """The delta-adjusted (MNAR) response rates and each outcome's tipping point (TIPPING_METHOD)."""
+    deltas = [float(Fraction(d, SCALE)) for d in imp.deltas]
+    out: dict[str, Any] = {"deltas": deltas, "method": TIPPING_METHOD}
+    for o in _OUTCOMES:
+        entries = [_pooled(imp, o, pub, itt_shown, delta_index=i) for i in range(len(deltas))]
+        ref = primary["responders"]["at_least_1"] if o == "at_least_1" else primary[o]["response"]
+        hidden = any(e["suppressed"] for e in entries) or ref["ci"] is None
+        low = None if hidden else ref["ci"][0]
+        point = None
+        if low is not None:
+            point = next((d for d, e in zip(deltas, entries, strict=True) if e["rate"] < low), None)
+        out[o] = {
+            "rate": None if hidden else [e["rate"] for e in entries],
+            "ci": None if hidden else [e["ci"] for e in entries],
+            "tipping_point": point,
+            "suppressed": hidden,
+        }
+    if all(out[o]["suppressed"] for o in _OUTCOMES):
+        out["deltas"] = []  # nothing published: not even the grid (no float without a statistic)
+    return out
 
 
 def _mixed_model(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool) -> dict[str, Any]:

@@ -149,7 +149,8 @@ def tipping_results(
             out[s] = {"timepoint": str(bm.timepoints[last]), "dropout_share": None, "rows": [], "tipping_delta": None}
             continue
         out[s] = _tipping(fit, s, last, grid) | {"timepoint": str(bm.timepoints[last])}
-    out["delta_grid"] = list(grid)
+    # the grid is the plan's, but a grid beside no published row is a number about nobody
+    out["delta_grid"] = list(grid) if any(out[s]["rows"] for s in SUBSCALES) else None
     out["method"] = TIPPING_METHOD
     return out
 

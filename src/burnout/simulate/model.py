@@ -203,13 +203,16 @@ class SimulatedCohort:
     ``patients``, ``mbi_gs``, ``sessions`` and ``phq9`` are what ``write_cohort``
     writes. ``latent`` is the generating truth (not part of the data format): per
     patient the latent class and whether the baseline met the threshold, for
-    checking methods (e.g. intention-to-treat imputation) against the truth.
+    checking methods (e.g. intention-to-treat imputation) against the truth. ``truth``
+    holds every patient's items at every assessment as drawn, before dropout, missed
+    forms and blank items (``write_cohort`` writes it as ``synthetic_truth``).
     """
 
     patients: pa.Table
     mbi_gs: pa.Table
     sessions: pa.Table
     phq9: pa.Table
+    truth: pa.Table
     latent: pa.Table
     seed: int
     params: ModelParams = field(compare=False)

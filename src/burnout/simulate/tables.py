@@ -96,6 +96,7 @@ def _tables(a: dict[str, np.ndarray], p: ModelParams, id_start: int) -> dict[str
     # phq9: at the assessments returned, unless the form was missed
     tables["phq9"] = forms(a["phq_present"], a["phq_items"], a["phq_blank"])
 
+    tables["truth"] = _truth(a, ids)
     tables["latent"] = pa.table(
         {
             "patient_id": ids,
@@ -104,6 +105,30 @@ def _tables(a: dict[str, np.ndarray], p: ModelParams, id_start: int) -> dict[str
         }
     )
     return tables
+
+
+def _truth(a: dict[str, np.ndarray], ids: pa.Array) -> pa.Table:
+    """Every patient's MBI-GS items at every assessment, as the model drew them before any
+    form was lost or item left blank: the synthetic truth (``synthetic_truth.csv``).
+
+    One row per patient and scheduled assessment (patient-major): ``patient_id``,
+    ``after_session``, ``threshold_met`` (the baseline as observed met the default
+    threshold), ``returned`` (the form is in mbi_gs) and ``item_1..item_16`` (0-6, none
+    blank). Not cohort data: the loader never reads it.
+    """
+    n, n_t = a["present"].shape
+    pi = np.repeat(np.arange(n), n_t)
+    ti = np.tile(np.arange(n_t), n)
+    cols: dict[str, Any] = {
+        "patient_id": pc.take(ids, pa.array(pi)),
+        "after_session": pa.array(np.asarray(TIMEPOINTS)[ti], type=pa.int64()),
+        "threshold_met": pa.array(a["threshold_met"][pi]),
+        "returned": pa.array(a["present"][pi, ti]),
+    }
+    items = a["items"][pi, ti]
+    for j in range(items.shape[-1]):
+        cols[f"item_{j + 1}"] = pa.array(items[:, j], type=pa.int8())
+    return pa.table(cols)
 
 
 # --------------------------------------------------------------------------- public
@@ -212,7 +237,7 @@ def write_cohort(
     *,
     fmt: Literal["csv", "parquet"] = "csv",
 ) -> list[Path]:
-    """Write the cohort as patients, mbi_gs, sessions and phq9 files.
+    """Write the cohort as patients, mbi_gs, sessions and phq9 files, and the synthetic truth.
 
     Parameters
     ----------
@@ -229,7 +254,9 @@ def write_cohort(
     Returns
     -------
     list of Path
-        The files written, in the order patients, mbi_gs, sessions, phq9. The bytes
+        The files written, in the order patients, mbi_gs, sessions, phq9, then
+        ``synthetic_truth`` (every patient's items at every assessment as drawn, before
+        dropout and blanks; not cohort data, the loader never reads it). The bytes
         depend only on the cohort, so the same seed gives identical files.
 
     Raises
@@ -243,25 +270,27 @@ def write_cohort(
         raise TypeError(f"cohort must be a SimulatedCohort from simulate_cohort(), got {type(cohort).__name__}")
     from burnout.outdir import write_output_folder
 
-    names = ("patients", "mbi_gs", "sessions", "phq9")
+    names = ("patients", "mbi_gs", "sessions", "phq9", "synthetic_truth")
 
     def write(folder: Path) -> None:
         for name in names:
-            table: pa.Table = getattr(cohort, name)
-            path = folder / f"{name}.{fmt}"
-            if fmt == "csv":
-                import pyarrow.csv as pacsv
-
-                # plain header line (pyarrow would quote the names); no value ever needs quoting
-                with open(path, "wb") as fh:
-                    fh.write((",".join(table.column_names) + "\n").encode())
-                    pacsv.write_csv(
-                        table, fh, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none")
-                    )
-            else:
-                import pyarrow.parquet as pq
-
-                pq.write_table(table, path, compression="zstd")
+            table: pa.Table = cohort.truth if name == "synthetic_truth" else getattr(cohort, name)
+            _write_table(table, folder / f"{name}.{fmt}", fmt=fmt)
 
     out = write_output_folder(out_dir, write)
     return [out / f"{name}.{fmt}" for name in names]
+
+
+def _write_table(table: pa.Table, path: Path, *, fmt: Literal["csv", "parquet"]) -> None:
+    """One table as CSV (a plain header line: pyarrow would quote the names; no value ever
+    needs quoting) or as zstd Parquet."""
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        with open(path, "wb") as fh:
+            fh.write((",".join(table.column_names) + "\n").encode())
+            pacsv.write_csv(table, fh, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path, compression="zstd")

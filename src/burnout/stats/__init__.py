@@ -40,6 +40,7 @@ from burnout.stats.means import (
 from burnout.stats.mixed import PatternStats, RandomInterceptModel
 from burnout.stats.mmrm import MMRM, Contrast
 from burnout.stats.paired_tests import HypothesisTest, cochran_q, holm, mcnemar
+from burnout.stats.pmm import match_donors
 from burnout.stats.pooling import PooledEstimate, PooledProportion, pool_proportions, rubin_pool
 from burnout.stats.proportions import Proportion, newcombe_difference, proportion, wilson_interval
 from burnout.stats.regression import LinearFit, ols_from_moments
@@ -73,6 +74,7 @@ __all__ = [
     "heterogeneity",
     "holm",
     "impute_responses",
+    "match_donors",
     "mcnemar",
     "mean_summary",
     "newcombe_difference",

@@ -1,45 +1,53 @@
-"""Multiple imputation of missing subscale scores by chained equations (FCS, Bayesian linear regression).
+"""Multiple imputation of missing subscale scores by chained equations with predictive mean matching.
 
 Method
 ------
 Fully conditional specification (van Buuren & Groothuis-Oudshoorn 2011, the ``mice``
-algorithm) with the Bayesian normal linear regression imputation of van Buuren,
-*Flexible Imputation of Missing Data*, 2nd ed. (2018), Algorithm 3.1 (``mice``'s
-``norm``). Each incomplete score column ``y`` is regressed on every other score column
+algorithm). Each incomplete score column ``y`` is regressed on every other score column
 (their current completed values) and the covariates; each visit
 
 1. fits least squares on the rows where ``y`` is observed, with ``mice``'s small ridge
    ``kappa = 1e-5`` on the diagonal: ``V = (X'X + kappa diag(X'X))^{-1}``,
    ``beta_hat = V X'y``;
 2. draws the residual variance from its posterior, ``sigma*^2 = RSS / g`` with
-   ``g ~ chi^2(n_obs - q)``;
-3. draws the coefficients from their posterior, ``beta* = beta_hat + sigma* L z``,
-   ``L L' = V``, ``z ~ N(0, I)``;
-4. imputes ``y_mis = X_mis beta* + sigma* e``, ``e ~ N(0, I)``.
+   ``g ~ chi^2(n_obs - q)``, and the coefficients, ``beta* = beta_hat + sigma* L z``,
+   ``L L' = V`` (van Buuren, *Flexible Imputation of Missing Data*, 2nd ed., 2018,
+   Algorithm 3.1);
+3. imputes by predictive mean matching (Algorithm 3.3, ``mice``'s ``pmm``; Little 1988):
+   the observed rows are predicted with ``beta_hat``, the missing rows with ``beta*``,
+   and each missing value takes the observed value of one of its ``donors`` (default 5)
+   nearest rows in predicted mean, chosen at random (:mod:`burnout.stats.pmm`).
 
-So every imputation reflects the uncertainty of the regression parameters, not only
-the residual noise ("proper" imputation, Rubin 1987). Missing values start as random
-draws from the column's observed values; each of the ``m`` imputations is its own
-chain of ``iterations`` sweeps over the incomplete columns, driven by its own child of
-``np.random.default_rng(seed)`` (``Generator.spawn``), so the result depends only on the
-data and the seed.
+So every imputation reflects the uncertainty of the regression parameters ("proper"
+imputation, Rubin 1987), and every imputed score is a score some patient had: on the
+instrument's grid and inside its range. Missing values start as random draws from the
+column's observed values; each of the ``m`` imputations is its own chain of
+``iterations`` sweeps (default 5, ``mice``'s ``maxit``) over the incomplete columns,
+driven by its own child of ``np.random.default_rng(seed)`` (``Generator.spawn``).
 
-Imputed scores are continuous and are not rounded or clipped to 0-6 (rounding biases
-means and variances; van Buuren 2018, sec. 6.1.2). A patient's response on a subscale is
-the change from the first to the last assessment of at least ``min_change`` in the
-good direction: decided on the exact integer scores when both were observed (these
-decisions are made by the engine and passed in) and on the completed continuous
-values otherwise.
+Response is exact: scores are integer units of ``1/scale`` point, donors give their
+integer units, and a patient's response on a subscale (the change from the first to the
+last assessment of at least ``min_change`` units in the good direction) is an integer
+comparison, whether the scores were observed or imputed. Decisions on two observed
+scores are made by the engine and passed in. Patients in ``fixed`` are not imputed:
+their decisions are given (e.g. patients who never started treatment, under the caller's
+estimand) and are added to every completed data set.
+
+MNAR sensitivity (delta adjustment; Carpenter & Kenward 2013, ch. 10; van Buuren 2018,
+sec. 3.8): for each ``delta`` in ``deltas`` (units, >= 0), every imputed score at the
+last assessment is moved ``delta`` in the bad direction (clipped to ``score_range``)
+and responders are counted again in the same completed data sets, so the counts fall
+(weakly) as delta grows.
 
 Determinism: the rows are sorted by their own content before imputation, so the
 result does not depend on the order in which the engine returned them (nor on patient
-ids, which are never read); the cross-products are formed with ``np.einsum`` (not a
-multithreaded BLAS call) so the floating-point summation order is fixed.
+ids, which are never read).
 
 Validated in ``tests/stats/test_imputation.py``: the parameter draws against the analytic
-posterior moments, recovery of a known response rate under MAR dropout where the
-complete-case rate is biased, reproducibility from the seed, and that observed
-decisions are never changed.
+posterior moments, that every imputed score is an observed value (property test), exact
+response at the threshold, recovery of a known response rate under MAR dropout where the
+complete-case rate is biased, reproducibility from the seed, that observed decisions are
+never changed, and monotone tipping counts.
 """
 
 from __future__ import annotations
@@ -50,7 +58,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from burnout.stats.pmm import DONORS, match_donors
+
 __all__ = ["ImputationSummary", "draw_regression", "impute_responses"]
+
+ITERATIONS = 5
+"""FCS sweeps per imputation (``mice``'s ``maxit = 5``; the missingness here is mostly
+monotone dropout, for which the chains settle within a few sweeps)."""
 
 RIDGE = 1e-5
 """``mice``'s default ridge penalty in ``norm`` (``ridge = 1e-05``)."""
@@ -66,13 +80,19 @@ class ImputationSummary:
         Outcome (each subscale, and ``"at_least_1"``) to a tuple with the number of
         responders in each completed data set (all ``n`` patients).
     n : int
-        Patients (the intention-to-treat denominator).
-    imputations, iterations : int
-        ``m`` and the number of FCS sweeps per imputation.
+        Patients: the imputed rows plus the ``fixed`` ones (the denominator).
+    imputations, iterations, donors : int
+        ``m``, the FCS sweeps per imputation and the PMM donors per missing value.
     imputed_scores : int
         Missing scores filled in (per completed data set).
     decided_on_observed : dict
-        Per subscale, patients whose response came from their observed scores.
+        Per subscale, imputed-model patients whose response came from their observed scores.
+    fixed : int
+        Patients whose decisions were given, not imputed (counted in every data set).
+    deltas : tuple of int
+        The MNAR shifts (units) of the tipping analysis, and ``shifted[i]`` the
+        responders per outcome and data set with the imputed last scores moved
+        ``deltas[i]`` in the bad direction.
     seed : int
         The seed of ``np.random.default_rng``.
     """
@@ -84,15 +104,21 @@ class ImputationSummary:
     imputed_scores: int
     decided_on_observed: dict[str, int]
     seed: int
+    donors: int = DONORS
+    fixed: int = 0
+    deltas: tuple[int, ...] = ()
+    shifted: tuple[dict[str, tuple[int, ...]], ...] = ()
 
-    def rates(self, outcome: str) -> list[float]:
-        """The completed-data response rates of one outcome."""
-        return [c / self.n for c in self.responders[outcome]]
+    def rates(self, outcome: str, *, delta_index: int | None = None) -> list[float]:
+        """The completed-data response rates of one outcome (at ``deltas[delta_index]`` when given)."""
+        counts = self.responders if delta_index is None else self.shifted[delta_index]
+        return [c / self.n for c in counts[outcome]]
 
     def __repr__(self) -> str:
         return (
             f"<ImputationSummary: {self.imputations} imputations x {self.iterations} iterations of "
-            f"{self.n:,} patients, {self.imputed_scores:,} scores imputed, seed {self.seed}>"
+            f"{self.n - self.fixed:,} patients (+{self.fixed:,} not imputed), {self.imputed_scores:,} scores "
+            f"imputed by PMM ({self.donors} donors), seed {self.seed}>"
         )
 
 
@@ -116,6 +142,14 @@ def draw_from_cross_products(
 
     RSS is ``y'y - 2 b'X'y + b'X'X b`` for the ridge estimate b (an identity for any b).
     """
+    _, beta, sigma = _posterior_draw(rng, xtx, xty, yty, n, ridge=ridge)
+    return beta, sigma
+
+
+def _posterior_draw(
+    rng: np.random.Generator, xtx: np.ndarray, xty: np.ndarray, yty: float, n: int, *, ridge: float = RIDGE
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(beta_hat, beta*, sigma*)``: the ridge estimate and one posterior draw (see above)."""
     q = len(xty)
     v = np.linalg.inv(xtx + np.diag(ridge * np.diag(xtx)))
     v = (v + v.T) / 2.0
@@ -125,7 +159,7 @@ def draw_from_cross_products(
     sigma = math.sqrt(rss / float(rng.chisquare(df)))
     chol = np.linalg.cholesky(v)
     beta = coef + (chol @ rng.standard_normal(q)) * sigma
-    return beta, sigma
+    return coef, beta, sigma
 
 
 def impute_responses(
@@ -135,9 +169,14 @@ def impute_responses(
     *,
     subscales: Sequence[str],
     good_direction: Sequence[int],
-    min_change: float,
-    imputations: int = 20,
-    iterations: int = 10,
+    min_change: int,
+    scale: int = 1,
+    score_range: tuple[int, int] | None = None,
+    fixed: np.ndarray | None = None,
+    deltas: Sequence[int] = (),
+    imputations: int = 100,
+    iterations: int = ITERATIONS,
+    donors: int = DONORS,
     seed: int,
 ) -> ImputationSummary:
     """Impute the missing scores ``imputations`` times and count responders in each completed set.
@@ -145,8 +184,8 @@ def impute_responses(
     Parameters
     ----------
     scores : ndarray, shape (n, S, T)
-        Subscale scores in points (NaN = missing) for S subscales at T timepoints
-        (first = baseline, last = the final assessment).
+        Subscale scores in integer units of ``1/scale`` point (NaN = missing) for S
+        subscales at T timepoints (first = baseline, last = the final assessment).
     covariates : ndarray, shape (n, p)
         Complete covariates (no NaN); constant columns are dropped.
     observed_response : ndarray, shape (n, S)
@@ -154,27 +193,93 @@ def impute_responses(
         observed), -1 when it has to come from the imputed scores.
     subscales, good_direction
         Names and directions (+1: higher is better, -1: lower is better), length S.
-    min_change : float
-        The plan's minimum change in points.
-    imputations, iterations : int
-        m (>= 2) and FCS sweeps per imputation (>= 1).
+    min_change : int
+        The plan's minimum change in units (response: change >= min_change).
+    scale : int
+        Units per point; the regressions run in points.
+    score_range : (int, int), optional
+        The lowest and highest possible score in units (the delta shift is clipped to it).
+    fixed : ndarray, shape (n_fixed, S), optional
+        1/0 decisions of patients who are counted but not imputed.
+    deltas : sequence of int
+        MNAR shifts in units (>= 0) for the tipping analysis.
+    imputations, iterations, donors : int
+        m (>= 2), FCS sweeps per imputation (>= 1) and PMM donors (>= 1).
     seed : int
         Seed of ``np.random.default_rng``.
 
-    Every row given is imputed; a caller that caps the cost samples the rows first
-    (``beyond`` draws at most ``MI_MAX_PATIENTS`` in the engine).
+    Every row given is imputed; a caller that caps the cost samples the rows first.
 
     Raises
     ------
     ValueError
-        On inconsistent shapes, or a score column with fewer than 2 observed values
-        (nothing to impute it from).
+        On inconsistent shapes, non-integer scores, or a score column with fewer than 2
+        observed values (nothing to impute it from).
 
     References
     ----------
     - van Buuren S, Groothuis-Oudshoorn K (2011). mice: multivariate imputation by chained equations in R. J Stat Softw 45(3):1-67 (FCS).
-    - van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. CRC Press, Algorithm 3.1 (the Bayesian regression draws; see the module docstring).
+    - van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. CRC Press, sec. 3.4 (predictive mean matching; see the module docstring).
     """
+    flat, cov, dec, fixed_rows = _checked(
+        scores, covariates, observed_response, subscales, good_direction, fixed, imputations, iterations
+    )
+    n, n_s = dec.shape
+    n_t = flat.shape[1] // n_s
+    if any(isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 0 for d in deltas):
+        raise ValueError(f"`deltas` must be integers >= 0 (units), got {list(deltas)!r}.")
+    missing = np.isnan(flat)
+    chains = _Chains(flat, cov, missing, scale=scale, donors=donors)
+    direction = np.asarray(good_direction, dtype=np.int64)
+    lo, hi = score_range if score_range is not None else (-(2**62), 2**62)
+    imputed_last = missing.reshape(n, n_s, n_t)[:, :, -1]
+    outcomes = [*subscales, "at_least_1"]
+    counts: dict[str, list[int]] = {o: [] for o in outcomes}
+    shifted: list[dict[str, list[int]]] = [{o: [] for o in outcomes} for _ in deltas]
+    for rng in np.random.default_rng(seed).spawn(imputations):
+        units = chains.run(rng, iterations).reshape(n, n_s, n_t)
+        first, last = units[:, :, 0], units[:, :, -1]
+        _tally(counts, dec, fixed_rows, (last - first) * direction >= min_change, subscales)
+        for i, delta in enumerate(deltas):
+            moved = np.clip(last - direction * int(delta), lo, hi)
+            last_d = np.where(imputed_last, moved, last)
+            _tally(shifted[i], dec, fixed_rows, (last_d - first) * direction >= min_change, subscales)
+    return ImputationSummary(
+        responders={k: tuple(v) for k, v in counts.items()},
+        n=n + len(fixed_rows),
+        imputations=imputations,
+        iterations=iterations,
+        imputed_scores=int(missing.sum()),
+        decided_on_observed={s: int((dec[:, i] >= 0).sum()) for i, s in enumerate(subscales)},
+        seed=seed,
+        donors=donors,
+        fixed=len(fixed_rows),
+        deltas=tuple(int(d) for d in deltas),
+        shifted=tuple({k: tuple(v) for k, v in d.items()} for d in shifted),
+    )
+
+
+def _tally(
+    counts: dict[str, list[int]], dec: np.ndarray, fixed: np.ndarray, change_ok: np.ndarray, subscales: Sequence[str]
+) -> None:
+    """Append one completed data set's responders: observed decisions win, then the completed scores."""
+    resp = np.concatenate([np.where(dec >= 0, dec == 1, change_ok), fixed == 1])
+    for i, s in enumerate(subscales):
+        counts[s].append(int(resp[:, i].sum()))
+    counts["at_least_1"].append(int(resp.any(axis=1).sum()))
+
+
+def _checked(
+    scores: np.ndarray,
+    covariates: np.ndarray,
+    observed_response: np.ndarray,
+    subscales: Sequence[str],
+    good_direction: Sequence[int],
+    fixed: np.ndarray | None,
+    imputations: int,
+    iterations: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate the inputs; return (scores (n, S*T), covariates, decisions, fixed) in content order."""
     y = np.asarray(scores, dtype=float)
     cov = np.asarray(covariates, dtype=float)
     dec = np.asarray(observed_response, dtype=np.int64)
@@ -187,21 +292,19 @@ def impute_responses(
         raise ValueError(f"`observed_response` must have shape ({n}, {n_s}), got {dec.shape}.")
     if len(subscales) != n_s or len(good_direction) != n_s:
         raise ValueError(f"`subscales` and `good_direction` need {n_s} entries each.")
+    fixed_rows = np.zeros((0, n_s), dtype=np.int64) if fixed is None else np.asarray(fixed, dtype=np.int64)
+    if fixed_rows.ndim != 2 or fixed_rows.shape[1] != n_s or not np.isin(fixed_rows, (0, 1)).all():
+        raise ValueError(f"`fixed` must be a (n_fixed, {n_s}) array of 0/1 decisions, got shape {fixed_rows.shape}.")
     if isinstance(imputations, bool) or not isinstance(imputations, int) or imputations < 2:
         raise ValueError(f"`imputations` must be an int >= 2 (Rubin's rules need m >= 2), got {imputations!r}.")
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise ValueError(f"`iterations` must be an int >= 1, got {iterations!r}.")
     if n == 0:
         raise ValueError("impute_responses: no patients to impute.")
-
     flat = y.reshape(n, n_s * n_t)
-    keys = np.concatenate([np.where(np.isnan(flat), -1e300, flat), cov, dec.astype(float)], axis=1)
-    # Canonical row order from the content alone (NaN sorts as a sentinel below any score).
-    order = np.lexsort(keys.T[::-1])
-    flat, cov, dec = flat[order], cov[order], dec[order]
-
-    missing = np.isnan(flat)
-    observed_counts = (~missing).sum(axis=0)
+    if not np.array_equal(flat[~np.isnan(flat)], np.round(flat[~np.isnan(flat)])):
+        raise ValueError("`scores` must be integer units of 1/scale point (NaN = missing); got fractional values.")
+    observed_counts = (~np.isnan(flat)).sum(axis=0)
     if (observed_counts < 2).any():
         bad = int(np.flatnonzero(observed_counts < 2)[0])
         s, t = divmod(bad, n_t)
@@ -209,65 +312,63 @@ def impute_responses(
             f"impute_responses: {subscales[s]} at timepoint index {t} has {int(observed_counts[bad])} observed "
             "score(s); at least 2 are needed to impute it."
         )
-    keep = cov.std(axis=0) > 0
-    cov = cov[:, keep]
-    incomplete = [j for j in range(flat.shape[1]) if missing[:, j].any()]
-    children = np.random.default_rng(seed).spawn(imputations)
+    keys = np.concatenate([np.where(np.isnan(flat), -1e300, flat), cov, dec.astype(float)], axis=1)
+    # Canonical row order from the content alone (NaN sorts as a sentinel below any score).
+    order = np.lexsort(keys.T[::-1])
+    return flat[order], cov[order], dec[order], fixed_rows
 
-    direction = np.asarray(good_direction, dtype=float)
-    counts: dict[str, list[int]] = {s: [] for s in subscales} | {"at_least_1": []}
-    # One design matrix per imputation, [1, scores..., covariates], updated in place;
-    # the regression of score column j uses every column but its own (as mice's
-    # predictor matrix), on the rows where j is observed.
-    n_y = flat.shape[1]
-    others = {
-        j: np.array([0, *(1 + k for k in range(n_y) if k != j), *range(1 + n_y, 1 + n_y + cov.shape[1])])
-        for j in incomplete
-    }
-    obs_idx = {j: np.flatnonzero(~missing[:, j]) for j in incomplete}
-    mis_idx = {j: np.flatnonzero(missing[:, j]) for j in incomplete}
-    for rng in children:
-        design = np.empty((n, 1 + n_y + cov.shape[1]))
+
+class _Chains:
+    """One FCS chain per imputation over a fixed design: ``run(rng, sweeps)`` returns the completed units."""
+
+    def __init__(self, flat: np.ndarray, cov: np.ndarray, missing: np.ndarray, *, scale: int, donors: int) -> None:
+        n, n_y = flat.shape
+        cov = cov[:, cov.std(axis=0) > 0]
+        self.n_y, self.scale, self.donors = n_y, float(scale), donors
+        self.units = np.where(missing, 0.0, flat)
+        self.cov = cov
+        self.incomplete = [j for j in range(n_y) if missing[:, j].any()]
+        # the regression of score column j uses every column but its own (as mice's predictor matrix)
+        self.others = {
+            j: np.array([0, *(1 + k for k in range(n_y) if k != j), *range(1 + n_y, 1 + n_y + cov.shape[1])])
+            for j in self.incomplete
+        }
+        self.obs_idx = {j: np.flatnonzero(~missing[:, j]) for j in self.incomplete}
+        self.mis_idx = {j: np.flatnonzero(missing[:, j]) for j in self.incomplete}
+
+    def run(self, rng: np.random.Generator, sweeps: int) -> np.ndarray:
+        units = self.units.copy()  # integer-valued floats: exact below 2**53
+        design = np.empty((units.shape[0], 1 + self.n_y + self.cov.shape[1]))
         design[:, 0] = 1.0
-        design[:, 1 : 1 + n_y] = flat
-        design[:, 1 + n_y :] = cov
-        data = design[:, 1 : 1 + n_y]  # a view: imputations land in the design matrix
-        for j in incomplete:
-            obs = data[obs_idx[j], j]
-            data[mis_idx[j], j] = rng.choice(obs, size=len(mis_idx[j]), replace=True)
-        for _ in range(iterations):
-            for j in incomplete:
-                # one row gather and one BLAS product give X'X, X'y and y'y of this regression
-                rows = design[obs_idx[j]]
-                gram = rows.T @ rows
-                n_obs = len(obs_idx[j])
-                # As mice's remove.lindep: a predictor (nearly) constant where y is observed
-                # carries no information there and would only be extrapolated from the ridge.
-                mean = gram[0, others[j]] / n_obs
-                spread = np.diag(gram)[others[j]] / n_obs - mean**2
-                varying = spread > 1e-12 * np.maximum(1.0, mean**2)
-                varying[0] = True
-                cols = others[j][varying]
-                y_col = 1 + j
-                beta, sigma = draw_from_cross_products(
-                    rng, gram[np.ix_(cols, cols)], gram[cols, y_col], float(gram[y_col, y_col]), n_obs
-                )
-                full = np.zeros(design.shape[1])
-                full[cols] = beta
-                noise = rng.standard_normal(len(mis_idx[j]))
-                data[mis_idx[j], j] = design[mis_idx[j]] @ full + sigma * noise
-        completed = data.reshape(n, n_s, n_t)
-        change = (completed[:, :, -1] - completed[:, :, 0]) * direction
-        resp = np.where(dec >= 0, dec == 1, change >= min_change)
-        for i, s in enumerate(subscales):
-            counts[s].append(int(resp[:, i].sum()))
-        counts["at_least_1"].append(int(resp.any(axis=1).sum()))
-    return ImputationSummary(
-        responders={k: tuple(v) for k, v in counts.items()},
-        n=n,
-        imputations=imputations,
-        iterations=iterations,
-        imputed_scores=int(missing.sum()),
-        decided_on_observed={s: int((dec[:, i] >= 0).sum()) for i, s in enumerate(subscales)},
-        seed=seed,
-    )
+        design[:, 1 : 1 + self.n_y] = units / self.scale
+        design[:, 1 + self.n_y :] = self.cov
+        for j in self.incomplete:
+            obs, mis = self.obs_idx[j], self.mis_idx[j]
+            units[mis, j] = units[obs, j][rng.integers(0, len(obs), size=len(mis))]
+            design[mis, 1 + j] = units[mis, j] / self.scale
+        for _ in range(sweeps):
+            for j in self.incomplete:
+                self._visit(rng, design, units, j)
+        return units.astype(np.int64)
+
+    def _visit(self, rng: np.random.Generator, design: np.ndarray, units: np.ndarray, j: int) -> None:
+        obs, mis = self.obs_idx[j], self.mis_idx[j]
+        rows = design[obs]
+        # X'X, X'y and y'y of this regression in one product; einsum, not a BLAS call: a
+        # multithreaded gemm is slower at this size on a busy machine and its summation order varies
+        gram = np.einsum("ij,ik->jk", rows, rows)
+        others = self.others[j]
+        # As mice's remove.lindep: a predictor (nearly) constant where y is observed
+        # carries no information there and would only be extrapolated from the ridge.
+        mean = gram[0, others] / len(obs)
+        spread = np.diag(gram)[others] / len(obs) - mean**2
+        varying = spread > 1e-12 * np.maximum(1.0, mean**2)
+        varying[0] = True
+        cols = others[varying]
+        y_col = 1 + j
+        coef, beta, _ = _posterior_draw(
+            rng, gram[np.ix_(cols, cols)], gram[cols, y_col], float(gram[y_col, y_col]), len(obs)
+        )
+        donor = match_donors(rng, rows[:, cols] @ coef, design[np.ix_(mis, cols)] @ beta, donors=self.donors)
+        units[mis, j] = units[obs[donor], j]
+        design[mis, y_col] = units[mis, j] / self.scale

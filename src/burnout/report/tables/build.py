@@ -16,7 +16,8 @@ from burnout.report.tables.extended import (
     _reliability,
     _reliable,
 )
-from burnout.report.tables.mmrm import _mmrm, _tipping
+from burnout.report.tables.mmrm import _mmrm
+from burnout.report.tables.mmrm import _tipping as _mmrm_tipping
 from burnout.report.tables.model import Table
 from burnout.report.tables.outcomes import (
     _below,
@@ -30,6 +31,7 @@ from burnout.report.tables.outcomes import (
     _transitions,
 )
 from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _plateau, _trajectories
+from burnout.report.tables.tipping import _tipping as _mi_tipping
 
 __all__ = ["build_tables"]
 
@@ -51,8 +53,9 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "subgroups": _subgroups,
     "beyond_completers": _beyond,
     "itt_mmrm": _mmrm,
-    "itt_mmrm_tipping": _tipping,
+    "itt_mmrm_tipping": _mmrm_tipping,
     "itt_mixed_model": _mixed,
+    "itt_tipping_point": _mi_tipping,
     "completion_by_subgroup": _completion,
     "reach": _reach,
     "phq9": _phq9,

@@ -32,6 +32,9 @@ def _beyond(ctx: Ctx) -> Table | None:
     wc, mi, mm = itt.get("worst_case") or {}, itt.get("multiple_imputation") or {}, itt.get("mixed_model") or {}
     mmrm = itt.get("mmrm") or {}
     itt_span = "Everyone who met the threshold (intention to treat)"
+    truth = r.get("synthetic_truth")  # the demo only
+    imputed = mi.get("patients_imputed")
+    mi_n = ctx.flow_count("threshold_met") if imputed in (None, met) else f"{imputed:,}"
     t = Table(
         key="beyond_completers",
         title="Beyond completers: completer estimates beside four intention-to-treat analyses",
@@ -39,9 +42,10 @@ def _beyond(ctx: Ctx) -> Table | None:
             Column("label", "Outcome", "left"),
             Column("completers", f"Completers\n(n = {ctx.flow_count('completers')})", "center"),
             Column("worst", f"Worst case\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
-            Column("mi", f"Multiple imputation\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
+            Column("mi", f"Multiple imputation\n(n = {mi_n})", "center", spanner=itt_span),
             Column("mmrm", f"MMRM, primary\n(n = {ctx.flow_count('threshold_met')})", "center", spanner=itt_span),
             Column("mm", "Random intercept,\nsensitivity", "center", spanner=itt_span),
+            *([Column("truth", "Truth (synthetic)", "center")] if truth else []),
         ],
         csv_columns=[
             "measure",
@@ -88,6 +92,7 @@ def _beyond(ctx: Ctx) -> Table | None:
                 "mmrm": _cell(NOT_ESTIMATED, mark="a"),
                 "mm": _cell(NOT_ESTIMATED, mark="a"),
             }
+            | ({"truth": _rate_cell(_truth_rate(truth, o), ctx)} if truth else {})
         )
         for name, p in (("completers", comp), ("worst_case", worst)):
             if p:
@@ -122,6 +127,14 @@ def _beyond(ctx: Ctx) -> Table | None:
                     "imputations": pooled.get("imputations"),
                 }
             )
+        tp = _truth_rate(truth, o)
+        if tp:
+            raw = _prop_raw(tp, ctx)
+            t.csv_rows.append(
+                {"measure": "response", "outcome": o, "analysis": "synthetic_truth", "timepoint": period}
+                | {"count": raw["count"], "n": raw["n"], "estimate": raw["rate"]}
+                | {"ci_low": raw["ci_low"], "ci_high": raw["ci_high"]}
+            )
     for s in SUBSCALES:
         c = get(r, "subscales", s, "timepoints", last)
         m = get(mm, s, "timepoints", last)
@@ -138,6 +151,7 @@ def _beyond(ctx: Ctx) -> Table | None:
                 "mmrm": _mean_cell(u),
                 "mm": _mean_cell(m),
             }
+            | ({"truth": _cell(f"({fmt_signed(get(truth, s, 'change'))})")} if truth else {})
         )
         for name, e, n in (
             ("completers", c, (c or {}).get("n")),
@@ -180,6 +194,14 @@ def _beyond(ctx: Ctx) -> Table | None:
         "below): the MMRM (primary) with an unstructured covariance and Kenward-Roger t intervals; the random-intercept "
         "model (a sensitivity analysis) forces one variance and one correlation on every assessment."
     )
+    caveat = get(mi, "estimand", "missing_data_assumption")
+    if caveat:
+        t.notes.append(
+            "Multiple imputation estimates a treatment-policy estimand: everyone who met the threshold, whatever "
+            "happened after enrolment; patients who never had a session count as unchanged. " + str(caveat)
+        )
+    if truth:
+        t.notes.append(f"Truth (synthetic): {truth.get('note')} Mean rows: the true mean change.")
     t.notes.append("<sup>a</sup> The mixed models estimate mean scores, not responder rates.")
     t.notes.append(
         "<sup>b</sup> Not estimated: the worst case and multiple imputation were applied to response; the mean of "
@@ -199,6 +221,12 @@ def mmrm_as_mean(tp: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "change": change.get("estimate"),
         "change_ci": change.get("ci"),
     }
+
+
+def _truth_rate(truth: Mapping[str, object] | None, outcome: str) -> Mapping[str, object] | None:
+    """The synthetic truth's Proportion of one outcome (a subscale or at_least_1)."""
+    path = ("responders", "at_least_1") if outcome == "at_least_1" else (outcome, "response")
+    return get(truth, *path) if truth else None
 
 
 def _completion(ctx: Ctx) -> Table | None:
