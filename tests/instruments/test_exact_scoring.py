@@ -4,6 +4,7 @@ boundary, exact band thresholds, and the engine against the plain-Python rules (
 from __future__ import annotations
 
 from fractions import Fraction
+from importlib import resources
 
 import ibis
 import pyarrow as pa
@@ -11,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from burnout.instruments import band_of, load_instrument, reverse_keyed, score_exact, shipped_instruments, to_units
+from burnout.instruments import (
+    band_of,
+    load_instrument,
+    parse_instrument,
+    reverse_keyed,
+    score_exact,
+    shipped_instruments,
+    to_units,
+)
 from burnout.scoring import at_least, scale_units_expr, to_units_ceil
 
 
@@ -33,9 +42,12 @@ def test_cbi_steps_and_reversed_item_by_hand():
     cbi = load_instrument("cbi")
     work = {7: 75, 8: 50, 9: 50, 10: 25, 11: 75, 12: 50, 13: 100}  # item 13 reversed: 100 -> 0
     assert score_exact(cbi, "work_related", work) == Fraction(325, 7)
-    # at least three answered items: 4 blanks of 7 still scored, 5 not
-    assert score_exact(cbi, "work_related", {7: 75, 8: 50, 9: 50}) == Fraction(175, 3)
-    assert score_exact(cbi, "work_related", {7: 75, 8: 50}) is None
+    # PUMA document: work-related burnout needs four answered items of 7 (3 blanks scored, 4 not)
+    assert score_exact(cbi, "work_related", {7: 75, 8: 50, 9: 50, 10: 25}) == Fraction(200, 4)
+    assert score_exact(cbi, "work_related", {7: 75, 8: 50, 9: 50}) is None
+    # personal burnout needs three of 6
+    assert score_exact(cbi, "personal", {1: 100, 2: 50, 3: 0}) == 50
+    assert score_exact(cbi, "personal", {1: 100, 2: 50}) is None
 
 
 def test_mbi_es_sums_by_hand():
@@ -56,8 +68,19 @@ def test_phq9_and_gad7_proration_boundary():
     assert score_exact(gad7, "total", _answers([3, 3, 3, 3, 3, None, None])) is None
 
 
-def test_bat23_total_band_thresholds_are_exact():
-    bat = load_instrument("bat23")
+def _bat23_with_user_bands():
+    # no cut-offs ship with bat23 (unverified, issue 14): a user adds them in their own file
+    text = (resources.files("burnout.instruments") / "data" / "bat23.toml").read_text(encoding="utf-8")
+    bands = (
+        'bands = [{ label = "no_risk", at_least = 1 }, { label = "at_risk", at_least = 2.59 },'
+        ' { label = "very_high_risk", at_least = 3.02 }]\nbands_citation = "my checked copy of the manual"\n'
+    )
+    assert text.rstrip().endswith('good = "lower"')  # [total] is the file's last table
+    return parse_instrument(text + bands, source="mine.toml")
+
+
+def test_user_bat23_total_band_thresholds_are_exact():
+    bat = _bat23_with_user_bands()
     # 2.59 is reached exactly by no mean of 21-23 items; 59.57/23 < 2.59 <= 60/23
     assert band_of(bat, "total", Fraction(259, 100)) == "at_risk"
     assert band_of(bat, "total", Fraction(259, 100) - Fraction(1, 10**9)) == "no_risk"
