@@ -322,4 +322,4 @@ def test_simulate_twice_into_the_same_folder_replaces_its_own_cohort(tmp_path):
         result = runner.invoke(app, ["simulate", "--out", str(out), "--patients", "20", "--seed", seed])
         assert result.exit_code == 0, result.output
     assert "seed 2" in result.output
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "mbi_gs.csv", "patients.csv", "phq9.csv", "sessions.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "mbi_gs.csv", "patients.csv", "phq9.csv", "sessions.csv", "synthetic_truth.csv"]
