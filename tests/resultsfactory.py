@@ -49,6 +49,21 @@ def _wilson(count: int, n: int, z: float = 1.959963984540054) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _exact(count: int, n: int) -> dict[str, Any]:
+    """An exact (Clopper-Pearson) Proportion, from the beta quantiles, with the rule of three at 0."""
+    lo = 0.0 if count == 0 else float(stats.beta.ppf(0.025, count, n - count + 1))
+    hi = 1.0 if count == n else float(stats.beta.ppf(0.975, count + 1, n - count))
+    out = {
+        "count": count,
+        "n": n,
+        "rate": count / n,
+        "ci": [lo, hi],
+        "suppressed": False,
+        "interval": "clopper-pearson",
+    }
+    return out | ({"rule_of_three": 3 / n} if count == 0 else {})
+
+
 def _prop(count: int | None, n: int | None) -> dict[str, Any]:
     """A Proportion; counts 1..K-1 are passed as None by the caller (suppressed)."""
     if count is None or n is None:
@@ -205,7 +220,12 @@ def make_results(
                     "t": tstat,
                     "df": n - 1,
                     "p": float(2 * stats.t.sf(abs(tstat), n - 1)),
-                    "effect_size": {"dz": dz, "ci": [dz - 1.96 * se, dz + 1.96 * se], "label": _label(dz), "method": "noncentral t"},
+                    "effect_size": {
+                        "dz": dz,
+                        "ci": [dz - 1.96 * se, dz + 1.96 * se],
+                        "label": _label(dz),
+                        "method": "noncentral t",
+                    },
                     "improved": ch * (1 if s == "professional_efficacy" else -1) > 0,
                 }
             tps[t] = e
@@ -234,8 +254,18 @@ def make_results(
         "cochran_q": {"statistic": 96.43, "df": 2, "p": 1.15e-21},
         "mcnemar": {
             "exhaustion|cynicism": {"statistic": 3.56, "p": 0.0592, "p_holm": 0.0592, "test": "mcnemar-chi-square"},
-            "exhaustion|professional_efficacy": {"statistic": 71.2, "p": 3.2e-17, "p_holm": 9.6e-17, "test": "mcnemar-chi-square"},
-            "cynicism|professional_efficacy": {"statistic": 48.9, "p": 2.7e-12, "p_holm": 5.4e-12, "test": "mcnemar-chi-square"},
+            "exhaustion|professional_efficacy": {
+                "statistic": 71.2,
+                "p": 3.2e-17,
+                "p_holm": 9.6e-17,
+                "test": "mcnemar-chi-square",
+            },
+            "cynicism|professional_efficacy": {
+                "statistic": 48.9,
+                "p": 2.7e-12,
+                "p_holm": 5.4e-12,
+                "test": "mcnemar-chi-square",
+            },
         },
     }
     below = {"0": _prop(0, n), "2": _prop(121, n), "4": _prop(203, n), "6": _prop(235, n)}
@@ -314,6 +344,14 @@ def make_results(
         "below_threshold": below,
         "profiles": profiles,
         "side_effects": side_effects,
+        "safety": {
+            "population": "patients with at least one session delivered",
+            "patients": 1500,
+            "sessions": 5400,
+            "serious_adverse_events": {"patients": _exact(0, 1500), "sessions": _exact(0, 5400), "primary": "patients"},
+            "side_effects": {"2": _exact(60, 1200), "4": _exact(30, 800), "6": _exact(20, 600)},
+            "interval": "clopper-pearson",
+        },
         "subgroups": subgroups,
         "warnings": ["12 assessments at unscheduled timepoints were ignored (after_session not in the plan)"],
     }
@@ -354,7 +392,13 @@ def make_results(
             },
         }
     if extensions:
-        attrition["baseline_smd"] = {"age": 0.139, "female": 0.023, "exhaustion": -0.077, "cynicism": -0.121, "professional_efficacy": 0.062}
+        attrition["baseline_smd"] = {
+            "age": 0.139,
+            "female": 0.023,
+            "exhaustion": -0.077,
+            "cynicism": -0.121,
+            "professional_efficacy": 0.062,
+        }
         # share of the 1,642 attending at least k sessions; at k = 1 the complement (8 attended
         # none) is small, so the Proportion is suppressed as privacy.suppress_proportion does
         reach_counts = {"1": 1642 - 8, "2": 1180, "3": 900, "4": 700, "5": 560, "6": 460}
@@ -373,17 +417,22 @@ def make_results(
         attrition["completion_by_subgroup"] = {}
         for var, levels in completion.items():
             hidden_levels = hide_jointly(
-                [{lv: n for lv, (_, n) in levels.items()}, {lv: c for lv, (c, _) in levels.items()},
-                 {lv: n - c for lv, (c, n) in levels.items()}],
+                [
+                    {lv: n for lv, (_, n) in levels.items()},
+                    {lv: c for lv, (c, _) in levels.items()},
+                    {lv: n - c for lv, (c, n) in levels.items()},
+                ],
                 min_cell_count=K,
             )
             attrition["completion_by_subgroup"][var] = {
-                level: (dict(hidden_whole) if level in hidden_levels else _prop(c, ln)) for level, (c, ln) in levels.items()
+                level: (dict(hidden_whole) if level in hidden_levels else _prop(c, ln))
+                for level, (c, ln) in levels.items()
             }
         hide(("attrition", "completion_by_subgroup", "age_band", "unknown", "count"), 8)
         mi_rates = {"exhaustion": 0.49, "cynicism": 0.43, "professional_efficacy": 0.24, "at_least_1": 0.66}
         mi = {
-            o: {"rate": r, "ci": [r - 0.045, r + 0.045], "imputations": 50, "suppressed": False} for o, r in mi_rates.items()
+            o: {"rate": r, "ci": [r - 0.045, r + 0.045], "imputations": 50, "suppressed": False}
+            for o, r in mi_rates.items()
         }
         observed = {"0": 1642, "2": 1050, "4": 611, "6": 460}
         tree["itt"] = {
@@ -439,7 +488,13 @@ def make_results(
             "response": _prop(128, 301),
             "remission": _prop(61, 301),
             "adjusted": {
-                s: {"intercept": b0, "intercept_ci": [b0 - 0.12, b0 + 0.12], "slope": b1, "slope_ci": [b1 - 0.02, b1 + 0.02], "n": 352}
+                s: {
+                    "intercept": b0,
+                    "intercept_ci": [b0 - 0.12, b0 + 0.12],
+                    "slope": b1,
+                    "slope_ci": [b1 - 0.02, b1 + 0.02],
+                    "n": 352,
+                }
                 for s, b0, b1 in zip(SUBSCALES, (-0.91, -0.62, 0.15), (0.11, 0.09, -0.03), strict=True)
             },
         }
@@ -457,7 +512,9 @@ def make_results(
     return tree, secrets
 
 
-def pipeline_results(workdir: Any, *, threshold_met: int | None = 400, seed: int = 20240917) -> tuple[dict[str, Any], Any, Any]:
+def pipeline_results(
+    workdir: Any, *, threshold_met: int | None = 400, seed: int = 20240917
+) -> tuple[dict[str, Any], Any, Any]:
     """The real thing: simulate a cohort, run ``analyze`` with ``out``, return (tree, cohort_dir, out_dir).
 
     ``analyze(..., out=...)`` writes results.json and the report itself (through

@@ -352,7 +352,7 @@ def test_snapshot_set_against_rendered_tables(factory: tuple[Any, Any, Path]) ->
 def test_sparse_tree_renders_against_missing_and_suppressed_sections(tmp_path: Path) -> None:
     """Sections whose keys are absent are left out; a fully suppressed outcome is marked, not drawn."""
     tree, _ = make_results(extensions=False, table1=False)
-    for key in ("comparison", "side_effects", "subgroups", "below_threshold"):
+    for key in ("comparison", "side_effects", "safety", "subgroups", "below_threshold"):
         del tree[key]
     # a hidden denominator (8 in the Burnout profile at baseline) must not show through its Proportions' n
     tree["profiles"]["burnout_at_baseline"] = None
@@ -765,23 +765,28 @@ def _wilson_upper_for_zero(n: int) -> float:
     return z * z / (n + z * z)  # Wilson's upper bound at 0 events (Wilson 1927; Newcombe 1998, method 3)
 
 
-def test_serious_adverse_events_one_unit_against_wilson(tmp_path: Path) -> None:
-    """0 events in 180 sessions: per 1,000 sessions, CI 0.00-20.90, alike in key findings, the table and the terminal."""
+def test_serious_adverse_events_one_unit_against_the_exact_bound(tmp_path: Path) -> None:
+    """0 events in 180 sessions of the safety population: per 1,000 sessions, exact CI 0.00-20.27
+    (1 - 0.025 ** (1/180), solved by hand), alike in key findings, the table and the terminal."""
     from rich.console import Console
 
     from burnout.report.terminal import summary_table
 
     tree, _ = make_results()
-    upper = _wilson_upper_for_zero(180)
-    assert abs(upper - 0.020896) < 5e-6
-    tree["side_effects"]["serious_adverse_events"] = {"count": 0, "n": 180, "rate": 0.0, "ci": [0.0, upper], "suppressed": False}
+    upper = 1 - 0.025 ** (1 / 180)
+    assert abs(upper - 0.020286) < 5e-6
+    tree["safety"]["serious_adverse_events"]["sessions"] = {
+        "count": 0, "n": 180, "rate": 0.0, "ci": [0.0, upper], "suppressed": False, "interval": "clopper-pearson",
+        "rule_of_three": 3 / 180,
+    }
     write_report(tree, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    expected = "0 in 180 sessions (0.00 per 1,000 sessions; 95% CI 0.00\u201320.90)"
+    expected = "0 in 180 sessions (0.00 per 1,000 sessions; 95% CI 0.00\u201320.29)"
     summary = " ".join(" ".join(parse(section(html, "summary")).text).split())
-    assert f"Serious adverse events: {expected}." in summary
+    assert f"{expected}." in summary
+    assert "of patients (rule of three: at most 0.20%)" in summary  # 3 / 1,500 patients
     rows = {r[0]: r for r in table_grid(section(html, "safety"), "side_effects") if len(r) == 4}
-    assert rows["Serious adverse events, per 1,000 sessions delivered"][1:] == ["0/180", "0.00 per 1,000", "0.00\u201320.90 per 1,000"]
+    assert rows["Serious adverse events, per 1,000 sessions delivered"][1:] == ["0/180", "0.00 per 1,000", "0.00\u201320.29 per 1,000"]
     console = Console(width=200, record=True)
     console.print(summary_table(tree))
     assert expected in console.export_text()

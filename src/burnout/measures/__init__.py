@@ -12,6 +12,7 @@ from burnout.measures.extended import (
     content_hash,
 )
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
+from burnout.measures.safety import SafetyCounts, collect_safety
 from burnout.measures.study import Attrition, Measures, Moments, collect_measures
 
 __all__ = [
@@ -26,8 +27,10 @@ __all__ = [
     "Moments",
     "Phq9Measures",
     "ReliableChangeCounts",
+    "SafetyCounts",
     "collect_beyond",
     "collect_measures",
     "collect_phq9",
+    "collect_safety",
     "content_hash",
 ]

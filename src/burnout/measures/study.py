@@ -25,6 +25,7 @@ from burnout.measures._aggregates import moment_aggs as _moment_aggs
 from burnout.measures._aggregates import moments as _moments
 from burnout.measures._aggregates import one_row as _one_row
 from burnout.measures._aggregates import rows as _rows
+from burnout.measures.safety import SafetyCounts, collect_safety
 
 if TYPE_CHECKING:
     from burnout.plan import Protocol
@@ -71,6 +72,7 @@ class Measures:
     subgroups: dict[str, dict[str, dict[str, int]]]
     attrition: Attrition
     warnings: tuple[str, ...] = ()
+    safety: SafetyCounts | None = None  # the safety population (None: not collected)
 
 
 def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
@@ -205,6 +207,7 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         subgroups=subgroups,
         attrition=attrition,
         warnings=tuple(warnings),
+        safety=collect_safety(table, tuple(t for t in assessments if t > 0)),
     )
 
 

@@ -101,14 +101,9 @@ def summary_points(ctx: Ctx) -> list[str]:
             f"{esc(fmt_prop(sev.get('burnout_resolved'), ctx))} had left it {ctx.tp(ctx.last).lower()} and "
             f"{esc(fmt_prop(sev.get('burnout_to_engaged'), ctx))} were Engaged."
         )
-    se = r.get("side_effects") or {}
-    se_bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in se.items() if k.isdigit()]
-    if se_bits:
-        sae = se.get("serious_adverse_events")
-        sae_txt = ""
-        if sae:
-            sae_txt = f" Serious adverse events: {esc(fmt_sae(sae, ctx))}."
-        out.append("<strong>Safety.</strong> Side effects reported by " + join_words(se_bits) + "." + sae_txt)
+    safety_txt = _safety_finding(ctx)
+    if safety_txt:
+        out.append(safety_txt)
     het = _heterogeneity_findings(ctx)
     if het:
         out.append("<strong>Subgroups.</strong> " + het)
@@ -128,6 +123,38 @@ def summary_points(ctx: Ctx) -> list[str]:
         "patients who finished the program, not what the program caused."
     )
     return out
+
+
+def _safety_finding(ctx: Ctx) -> str:
+    """The safety key finding: the safety population first (per patient, then per session), then
+    the completers' side-effect rates the study published."""
+    r = ctx.results
+    se = r.get("side_effects") or {}
+    completer_bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in se.items() if k.isdigit()]
+    safety = r.get("safety")
+    if not safety:
+        sae = se.get("serious_adverse_events")
+        sae_txt = f" Serious adverse events: {esc(fmt_sae(sae, ctx))}." if sae else ""
+        return (
+            "<strong>Safety.</strong> Side effects reported by " + join_words(completer_bits) + "." + sae_txt
+            if completer_bits
+            else ""
+        )
+    sae = safety.get("serious_adverse_events") or {}
+    per_patient = sae.get("patients") or {}
+    rule = per_patient.get("rule_of_three")
+    rule_txt = f" (rule of three: at most {fmt_num(100 * rule, 2)}%)" if rule is not None else ""
+    bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in (safety.get("side_effects") or {}).items()]
+    text = (
+        f"<strong>Safety.</strong> Among all {esc(ctx.count(safety.get('patients')))} patients with at least one "
+        f"session (exact intervals), serious adverse events affected {esc(fmt_prop(per_patient, ctx))} of "
+        f"patients{esc(rule_txt)}: {esc(fmt_sae(sae.get('sessions'), ctx))}."
+    )
+    if bits:
+        text += " Side effects reported by " + join_words(bits) + " of those asked."
+    if completer_bits:
+        text += " Among completers (as the study published): " + join_words(completer_bits) + "."
+    return text
 
 
 def _heterogeneity_findings(ctx: Ctx) -> str:

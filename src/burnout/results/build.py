@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 from burnout.results._common import _pair, _responder_chain, _withheld
 from burnout.results.attrition import _attrition
 from burnout.results.flow import _flow, _hidden_levels
+from burnout.results.safety import safety_results
 
 __all__ = ["SCHEMA_VERSION", "WARNINGS_LOG", "build_results", "dumps", "warnings_log"]
 
@@ -289,6 +290,15 @@ def build_results(
         subgroups[variable] = var_out
 
     attrition = _attrition(m, protocol, pub, hidden_by_variable, comp_pub=comp_pub, itt_pub=itt_pub)
+    safety = (
+        {}
+        if m.safety is None
+        else {
+            "safety": safety_results(
+                m.safety, pub, enrolled=m.patients, enrolled_published=flow["patients"] is not None
+            )
+        }
+    )
     extra: dict[str, Any] = {}
     if beyond is not None:
         from burnout.results.extended import beyond_results
@@ -319,6 +329,7 @@ def build_results(
             "below_threshold": below,
             "profiles": profiles,
             "side_effects": side_effects,
+            **safety,
             "subgroups": subgroups,
             "attrition": attrition,
             **extra,

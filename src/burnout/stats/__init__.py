@@ -40,7 +40,14 @@ from burnout.stats.means import (
 from burnout.stats.mixed import PatternStats, RandomInterceptModel
 from burnout.stats.paired_tests import HypothesisTest, cochran_q, holm, mcnemar
 from burnout.stats.pooling import PooledEstimate, PooledProportion, pool_proportions, rubin_pool
-from burnout.stats.proportions import Proportion, proportion, wilson_interval
+from burnout.stats.proportions import (
+    Interval,
+    Proportion,
+    clopper_pearson_interval,
+    proportion,
+    rule_of_three,
+    wilson_interval,
+)
 from burnout.stats.regression import LinearFit, ols_from_moments
 from burnout.stats.reliability import (
     Reliability,
@@ -54,6 +61,7 @@ __all__ = [
     "EFFECT_SIZE_BOUNDS",
     "EffectSizeLabel",
     "HypothesisTest",
+    "Interval",
     "ImputationSummary",
     "LinearFit",
     "MeanSummary",
@@ -64,6 +72,7 @@ __all__ = [
     "Proportion",
     "RandomInterceptModel",
     "Reliability",
+    "clopper_pearson_interval",
     "cochran_q",
     "cronbach_alpha",
     "effect_size_label",
@@ -80,5 +89,6 @@ __all__ = [
     "rci_se_diff",
     "reliable_change_index",
     "rubin_pool",
+    "rule_of_three",
     "wilson_interval",
 ]

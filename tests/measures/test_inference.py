@@ -1,0 +1,67 @@
+"""Engine counts of the honest-inference analyses (issue 16) against pandas on the raw tables.
+
+The synthetic cohort is drawn with a raised serious-adverse-event probability so that
+events exist, some of them ending treatment (a patient with an event is then a
+non-completer, whom a completers-only count never sees).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import ibis
+import pytest
+
+from burnout.cohort import build_patient_table
+from burnout.ingest import load_cohort
+from burnout.measures import collect_measures
+from burnout.plan import load_protocol
+from burnout.results import build_results
+from burnout.simulate import simulate_cohort, write_cohort
+from burnout.simulate.model import ModelParams
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("inference") / "cohort"
+    params = replace(ModelParams(), p_serious_adverse_event=0.02)
+    write_cohort(simulate_cohort(threshold_met=300, seed=29, params=params), folder)
+    plan = load_protocol().replace({"privacy.min_cell_count": 1})
+    cohort = load_cohort(folder, con=ibis.duckdb.connect())
+    table = build_patient_table(cohort, plan).cache()
+    m = collect_measures(table, plan)
+    tree = build_results(m, plan, meta={}, warnings=[])
+    sessions = cohort.sessions.to_pyarrow().to_pandas()
+    return {"plan": plan, "m": m, "tree": tree, "sessions": sessions, "rows": table.to_pyarrow().to_pandas()}
+
+
+def test_safety_counts_against_pandas_on_the_sessions_table(run: dict[str, Any]) -> None:
+    ses, safety = run["sessions"], run["m"].safety
+    per_patient = ses.groupby("patient_id")["serious_adverse_event"].sum()
+    assert safety.patients == ses.patient_id.nunique()
+    assert safety.sessions == len(ses)
+    assert safety.sae_sessions == int(ses.serious_adverse_event.sum())
+    assert safety.sae_patients == int((per_patient > 0).sum())
+    assert safety.sae_patients > 0  # the raised probability gives events to count
+    for t in (2, 4, 6):
+        at_t = ses[(ses.session == t) & ses.side_effects.notna()]
+        assert safety.side_effects[t] == (int(at_t.side_effects.sum()), len(at_t))
+
+
+def test_safety_counts_events_the_completers_never_show(run: dict[str, Any]) -> None:
+    rows = run["rows"]
+    completers_with_event = int(((rows.sae_count > 0) & rows.completer).sum())
+    assert run["m"].safety.sae_patients > completers_with_event
+
+
+def test_safety_tree_is_exact_and_primary_per_patient(run: dict[str, Any]) -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    sae = run["tree"]["safety"]["serious_adverse_events"]
+    assert sae["primary"] == "patients"
+    for key in ("patients", "sessions"):
+        p = sae[key]
+        low, high = proportion_confint(p["count"], p["n"], alpha=0.05, method="beta")
+        assert p["interval"] == "clopper-pearson"
+        assert p["ci"] == pytest.approx([low, high], abs=1e-12)
