@@ -64,22 +64,34 @@ def test_tree_has_the_contract_keys(run: dict[str, Any]) -> None:
 
 # --------------------------------------------------------------------------- worst case
 def test_worst_case_against_direct_count(run: dict[str, Any]) -> None:
+    """Non-responder imputation: an observed response counts, completer or not; missing = non-response."""
     rows, tree = run["rows"], run["tree"]
     itt = rows[rows.threshold_met]
     n = len(itt)
     assert tree["itt"]["threshold_met"] == n
+    responded = {}
     for s in SUBSCALES:
-        # responders are completers whose change first -> last in the good direction is >= 1 point
+        # a response: baseline and last assessment scored and the change in the good direction >= 1 point
         change = (itt[f"{s}_6"] - itt[f"{s}_0"]) * GOOD_DIRECTION[s]
-        count = int((itt.completer & (change >= SCALE)).sum())
+        responded[s] = change.notna() & (change >= SCALE)
+        count = int(responded[s].sum())
         wc = tree["itt"]["worst_case"][s]["response"]
         assert (wc["count"], wc["n"]) == (count, n)
         assert wc["rate"] == count / n
-    any_resp = itt.completer & pd.concat(
-        [((itt[f"{s}_6"] - itt[f"{s}_0"]) * GOOD_DIRECTION[s] >= SCALE) for s in SUBSCALES], axis=1
-    ).any(axis=1)
+        assert count > int((responded[s] & itt.completer).sum())  # non-completers' observed responses count
+    any_resp = pd.concat(list(responded.values()), axis=1).any(axis=1)
     wc1 = tree["itt"]["worst_case"]["responders"]["at_least_1"]
     assert (wc1["count"], wc1["n"]) == (int(any_resp.sum()), n)
+
+
+def test_worst_case_hides_a_few_non_completer_responders(run: dict[str, Any]) -> None:
+    """Published beside the completers' responders, the worst case would give away the difference."""
+    bm = run["bm"]
+    done = bm.completer_responders["cynicism"]
+    planted = replace(bm, worst_case=bm.worst_case | {"cynicism": done + 4})
+    plan = run["plan"].replace({"privacy.min_cell_count": 11})
+    tree = beyond_results(planted, plan, threshold_met=bm.threshold_met, completers=bm.completers)
+    assert tree["itt"]["worst_case"]["cynicism"]["response"]["hidden"] == "complement"
 
 
 # --------------------------------------------------------------------------- reliability
@@ -122,7 +134,7 @@ def test_reliable_change_against_hand_computation(run: dict[str, Any]) -> None:
         base_items = items[items.patient_id.isin(ids) & (items.after_session == 0)][cols].dropna()
         alpha = _alpha_by_hand(base_items.to_numpy(dtype=float))
         sd = np.std(comp[f"{s}_0"].to_numpy(dtype=float) / SCALE, ddof=1)
-        se_diff = sd * math.sqrt(2) * math.sqrt(1 - alpha)       # Jacobson & Truax (1991)
+        se_diff = sd * math.sqrt(2) * math.sqrt(1 - alpha)  # Jacobson & Truax (1991)
         rci = (comp[f"{s}_6"] - comp[f"{s}_0"]).to_numpy(dtype=float) / SCALE * GOOD_DIRECTION[s] / se_diff
         got = tree["reliable_change"][s]
         assert got["alpha"] == pytest.approx(alpha, abs=1e-12)
@@ -145,8 +157,15 @@ def test_reliable_change_and_alpha_need_items(tmp_path: Path) -> None:
     for pid in patient_ids():
         for t in TIMES:
             e, c, pe = 5.2 - 0.1 * t + rng.integers(0, 5) / 5, 4.4, 3.0 + rng.integers(0, 6) / 6
-            rows.append({"patient_id": pid, "after_session": str(t), "exhaustion": f"{e:.2f}",
-                         "cynicism": f"{c:.2f}", "professional_efficacy": f"{pe:.2f}"})
+            rows.append(
+                {
+                    "patient_id": pid,
+                    "after_session": str(t),
+                    "exhaustion": f"{e:.2f}",
+                    "cynicism": f"{c:.2f}",
+                    "professional_efficacy": f"{pe:.2f}",
+                }
+            )
     folder = write_small_cohort(tmp_path / "c", mbi_gs=rows)
     plan = load_protocol().replace({"privacy.min_cell_count": 1})
     cohort = load_cohort(folder, con=ibis.duckdb.connect())
@@ -234,7 +253,12 @@ def test_planted_small_counts_are_hidden(run: dict[str, Any]) -> None:
     )
     tree = beyond_results(planted, plan, threshold_met=bm.threshold_met, completers=bm.completers)
     assert tree["itt"]["worst_case"]["exhaustion"]["response"] == {
-        "count": None, "n": bm.threshold_met, "rate": None, "ci": None, "suppressed": True, "hidden": "small"
+        "count": None,
+        "n": bm.threshold_met,
+        "rate": None,
+        "ci": None,
+        "suppressed": True,
+        "hidden": "small",
     }
     pe = tree["reliable_change"]["professional_efficacy"]
     assert pe["deteriorated"]["suppressed"] and pe["deteriorated"]["count"] is None

@@ -580,8 +580,8 @@ def test_beyond_completers_prose_against_the_tree(factory: tuple[Any, Any, Path]
     assert html.count('id="table-baseline_characteristics"') == 1  # Table 1 stays where it is
     summary = " ".join(" ".join(parse(section(html, "summary")).text).split())
     assert (
-        "responders on at least 1 subscale were 16.7% (275/1,642; 95% CI 15.0\u201318.6) if every non-completer is counted "
-        "as a non-responder (worst case) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation" in summary
+        "responders on at least 1 subscale were 16.7% (275/1,642; 95% CI 15.0\u201318.6) if every missing response is counted "
+        "as a non-response (worst case: observed responses kept) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation" in summary
     )
 
 

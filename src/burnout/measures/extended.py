@@ -4,8 +4,9 @@ The reference study analysed only its completers (24.1%). This module adds what 
 left open (seed-study.md), as the ``itt``, ``phq9``, ``reliable_change`` and
 ``reliability`` branches of results.json (results.md, second part):
 
-- **worst case** (``itt.worst_case``): every patient who met the threshold is in the
-  denominator and non-completers count as non-responders;
+- **worst case** (``itt.worst_case``): non-responder imputation: every patient who met
+  the threshold is in the denominator, an observed response counts (completer or not:
+  baseline and last assessment scored) and a missing one is a non-response;
 - **multiple imputation** (``itt.multiple_imputation``): the missing subscale scores of
   every threshold-met patient are imputed ``m = 20`` times by chained equations
   (Bayesian linear regression on the other scores, age, sex and route;
@@ -176,6 +177,7 @@ class BeyondMeasures:
     reliability: dict[tuple[str, int], ItemMoments]
     reliable_change: dict[str, ReliableChangeCounts]
     warnings: tuple[str, ...] = field(default=())
+    completer_responders: dict[str, int] | None = None  # per outcome; worst_case minus these = non-completers'
 
     def __repr__(self) -> str:
         imp = f"{self.imputation.imputations} imputations" if self.imputation else "no imputation"
@@ -224,18 +226,24 @@ def collect_beyond(
     comp = table.filter(table.completer)
 
     # -- counts, worst case, completers' baseline moments -------------------------------
+    # non-responder imputation: a response observed (baseline and last scores, completer or
+    # not) counts; a missing one is a non-response. The completers' own responders come along
+    # so results can keep the non-completers' responders (the difference) from being small.
     aggs: dict[str, ir.Value] = {
         "threshold_met": _flag(table.threshold_met),
         "completers": _flag(table.completer),
-        "wc_at_least_1": _flag(table.completer & (table.responses >= 1)),
+        "wc_at_least_1": _flag(table.threshold_met & (table.responses >= 1)),
+        "cr_at_least_1": _flag(table.completer & (table.responses >= 1)),
     }
     for s in SUBSCALES:
-        aggs[f"wc_{s}"] = _flag(table.completer & table[f"response_{s}"])
+        aggs[f"wc_{s}"] = _flag(table.threshold_met & table[f"response_{s}"])
+        aggs[f"cr_{s}"] = _flag(table.completer & table[f"response_{s}"])
         aggs |= _moment_aggs(f"base_{s}", table[col(s, first)], where=table.completer)
     row = _one_row(table.aggregate(**aggs))
     threshold_met = _int(row["threshold_met"])
     completers = _int(row["completers"])
     worst_case = {s: _int(row[f"wc_{s}"]) for s in SUBSCALES} | {"at_least_1": _int(row["wc_at_least_1"])}
+    completer_responders = {o: _int(row[f"cr_{o}"]) for o in (*SUBSCALES, "at_least_1")}
     baseline = {s: _moments(row, f"base_{s}") for s in SUBSCALES}
 
     reliability = _collect_reliability(cohort, comp, assessments, protocol)
@@ -270,6 +278,7 @@ def collect_beyond(
         reliability=reliability,
         reliable_change=reliable_change,
         warnings=warnings,
+        completer_responders=completer_responders,
     )
 
 

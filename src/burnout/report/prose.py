@@ -116,7 +116,7 @@ def summary_points(ctx: Ctx) -> list[str]:
         out.append(
             f"<strong>Beyond completers.</strong> Counting all {esc(ctx.flow_count('threshold_met'))} who met the "
             f"threshold, responders on at least 1 subscale were {esc(fmt_prop(get(itt, 'worst_case', 'responders', 'at_least_1'), ctx))} "
-            f"if every non-completer is counted as a non-responder (worst case){mi_txt}{comp_txt}."
+            f"if every missing response is counted as a non-response (worst case: observed responses kept){mi_txt}{comp_txt}."
         )
     out.append(
         "<strong>Interpretation.</strong> These are observational, completer-only estimates without a control group: they describe what happened to "
@@ -234,7 +234,8 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
     if "itt" in r:
         extras.append(
             "<strong>Beyond completers (intention to treat).</strong> Everyone who met the threshold forms the "
-            "denominator. The worst case counts every non-completer as a non-responder; multiple imputation imputes "
+            "denominator. The worst case (non-responder imputation) keeps every observed response, completer or not, "
+            "and counts a missing one as non-response; multiple imputation imputes "
             "missing follow-up scores and pools response rates with Rubin's rules; a linear mixed model estimates mean "
             "scores from every available assessment. The imputation model and the mixed model's assumptions are "
             "stated in the Beyond completers section."

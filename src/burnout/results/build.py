@@ -312,7 +312,7 @@ def build_results(
             published={
                 "threshold_met": itt_pub,
                 "completers": comp_pub,
-                # the worst case counts the completers' responders over everyone who met the
+                # the worst case counts the completers' responders (and the non-completers') over everyone who met the
                 # threshold: the same cells, so the same treatment (issue 12)
                 **{f"response_{s}": not subscales[s]["response"]["suppressed"] for s in SUBSCALES},
                 "at_least_1": not responders["at_least_1"]["suppressed"],

@@ -164,7 +164,8 @@ def _beyond(ctx: Ctx) -> Table | None:
         "Response rows: % of the column's n (95% Wilson CI; multiple imputation: pooled estimate and CI), with "
         "responders/n beneath. Mean rows: mean score (0\u20136) and, in parentheses, mean change from baseline; "
         "beneath, the 95% CI of each. Completers met the threshold and had every session and every assessment. The "
-        "worst case counts every non-completer as a non-responder. Multiple imputation imputes the missing follow-up "
+        "worst case (non-responder imputation) keeps every observed response, completer or not, and counts a "
+        "missing one as non-response. Multiple imputation imputes the missing follow-up "
         f"scores{m_txt} and pools with Rubin's rules. The mixed model estimates means from every available assessment "
         "of everyone who met the threshold, assuming scores are missing at random (see the model's assumptions below)."
     )
