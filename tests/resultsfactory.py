@@ -499,8 +499,18 @@ def make_results(
             },
         }
         tree["reliable_change"] = {
-            s: {"improved": _prop(i, n), "deteriorated": _prop(None if d < K else d, n)}
-            for s, i, d in zip(SUBSCALES, (171, 139, 52), (12, 14, 8), strict=True)
+            s: {
+                "improved": _prop(i, n),
+                "deteriorated": _prop(None if d < K else d, n),
+                "sd": sd,
+                "reliability": rel,
+                "source": "reliability: a published test-retest study; SD: this cohort",
+                "se_difference": sd * math.sqrt(2 * (1 - rel)),
+                "critical_change": 1.96 * sd * math.sqrt(2 * (1 - rel)),
+            }
+            for s, i, d, sd, rel in zip(
+                SUBSCALES, (171, 139, 52), (12, 14, 8), (0.92, 0.81, 1.16), (0.65, 0.6, 0.67), strict=True
+            )
         }
         secrets.append(Secret(("reliable_change", "professional_efficacy", "deteriorated", "count"), 8))
         tree["reliability"] = {

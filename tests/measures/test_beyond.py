@@ -126,19 +126,21 @@ def test_item_moments_without_rows_give_no_alpha() -> None:
 
 # --------------------------------------------------------------------------- reliable change
 def test_reliable_change_against_hand_computation(run: dict[str, Any]) -> None:
-    rows, items, tree = run["rows"], run["items"], run["tree"]
+    """Jacobson & Truax (1991) by hand: the plan's test-retest reliability and the baseline SD of
+    every patient with a scored baseline (before the threshold selects), not the completers'."""
+    rows, tree, plan = run["rows"], run["tree"], run["plan"]
     comp = rows[rows.completer]
-    ids = set(comp.patient_id)
     for s in SUBSCALES:
-        cols = [f"item_{i}" for i in SUBSCALE_ITEMS[s]]
-        base_items = items[items.patient_id.isin(ids) & (items.after_session == 0)][cols].dropna()
-        alpha = _alpha_by_hand(base_items.to_numpy(dtype=float))
-        sd = np.std(comp[f"{s}_0"].to_numpy(dtype=float) / SCALE, ddof=1)
-        se_diff = sd * math.sqrt(2) * math.sqrt(1 - alpha)  # Jacobson & Truax (1991)
+        scored = rows[f"{s}_0"].dropna().to_numpy(dtype=float) / SCALE
+        sd = np.std(scored, ddof=1)
+        reliability = plan.reliable_change.reliability(s)
+        assert reliability == {"exhaustion": 0.65, "cynicism": 0.60, "professional_efficacy": 0.67}[s]
+        se_diff = sd * math.sqrt(2) * math.sqrt(1 - reliability)
         rci = (comp[f"{s}_6"] - comp[f"{s}_0"]).to_numpy(dtype=float) / SCALE * GOOD_DIRECTION[s] / se_diff
         got = tree["reliable_change"][s]
-        assert got["alpha"] == pytest.approx(alpha, abs=1e-12)
-        assert got["sd_baseline"] == pytest.approx(sd, rel=1e-12)
+        assert got["reliability"] == reliability
+        assert got["sd"] == pytest.approx(sd, rel=1e-12)
+        assert "Schaufeli" in got["source"] and "scored baseline" in got["source"]
         assert got["critical_change"] == pytest.approx(1.96 * se_diff, rel=1e-12)
         # Counts: the RCI passes 1.96 (ties at exactly 1.96 decided in exact arithmetic)
         critical = Fraction(got["critical_change"])
@@ -150,8 +152,24 @@ def test_reliable_change_against_hand_computation(run: dict[str, Any]) -> None:
         assert got["improved"]["n"] == len(comp)
 
 
-def test_reliable_change_and_alpha_need_items(tmp_path: Path) -> None:
-    """A cohort with subscale scores only: alpha cannot be computed, and RCI says why."""
+def test_reliable_change_takes_the_plans_sd_and_source(run: dict[str, Any]) -> None:
+    plan = run["plan"].replace(
+        {
+            "reliable_change.cynicism_sd": 1.3,
+            "reliable_change.cynicism_reliability": 0.8,
+            "reliable_change.source": "norms X",
+        }
+    )
+    bm = collect_beyond(run["table"], run["cohort"], plan, imputations=2, iterations=1)
+    got = beyond_results(bm, plan, threshold_met=bm.threshold_met, completers=bm.completers)["reliable_change"]
+    assert (got["cynicism"]["sd"], got["cynicism"]["reliability"]) == (1.3, 0.8)
+    assert got["cynicism"]["critical_change"] == pytest.approx(1.96 * 1.3 * math.sqrt(2 * 0.2), rel=1e-12)
+    assert got["cynicism"]["source"].startswith("reliability: norms X; SD: the analysis plan")
+
+
+def test_reliable_change_needs_no_items(tmp_path: Path) -> None:
+    """A cohort with subscale scores only: alpha cannot be computed; the reliable change, from the
+    plan's reliability and the scored baselines' SD, still can."""
     rng = np.random.default_rng(0)
     rows = []
     for pid in patient_ids():
@@ -175,8 +193,10 @@ def test_reliable_change_and_alpha_need_items(tmp_path: Path) -> None:
     assert bm.completers >= 2 and "phq9" not in tree
     for s in SUBSCALES:
         assert tree["reliability"][s]["0"]["alpha"] is None
-        assert "alpha" in tree["reliable_change"][s]["reason"]
-        assert tree["reliable_change"][s]["improved"]["count"] is None
+    assert tree["reliable_change"]["exhaustion"]["improved"]["count"] is not None
+    # cynicism is 4.4 for everyone: no spread, so no SD to scale by, and the reason says what to do
+    assert "set the SD in the plan" in tree["reliable_change"]["cynicism"]["reason"]
+    assert tree["reliable_change"]["cynicism"]["improved"]["count"] is None
 
 
 # --------------------------------------------------------------------------- PHQ-9

@@ -117,6 +117,17 @@ def test_resolved_and_hash_against_independent_json_and_hashlib():
         "subgroups": {"age_bands": [18, 35, 50], "by": ["age_band", "sex", "route", "pathway"], "pathway_levels": []},
         "privacy": {"min_cell_count": 11, "round_to": 1, "min_cohort": 0},
         "analysis": {"seed": 20240917, "confidence": 0.95},
+        "reliable_change": {
+            "exhaustion_reliability": 0.65,
+            "cynicism_reliability": 0.6,
+            "professional_efficacy_reliability": 0.67,
+            "exhaustion_sd": None,
+            "cynicism_sd": None,
+            "professional_efficacy_sd": None,
+            "source": None,
+        },
+        "regression_to_mean": {"rho_low": 0.5, "rho_high": 0.8},
+        "plateau": {"margin": 0.2},
     }
     plan = Protocol()
     resolved = plan.resolved()
@@ -492,6 +503,11 @@ CHANGES = {
     "privacy.min_cell_count": 5,
     "analysis.seed": 1,
     "analysis.confidence": 0.9,
+    "reliable_change.exhaustion_reliability": 0.8,
+    "reliable_change.cynicism_sd": 1.2,
+    "reliable_change.source": "a local retest study",
+    "regression_to_mean.rho_low": 0.4,
+    "plateau.margin": 0.3,
 }
 
 

@@ -7,16 +7,17 @@ from burnout.measures.extended import (
     MI_MAX_PATIENTS,
     BeyondMeasures,
     ItemMoments,
-    ReliableChangeCounts,
     collect_beyond,
     content_hash,
 )
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
+from burnout.measures.reliable import BaselineReference, ReliableChangeCounts
 from burnout.measures.safety import SafetyCounts, collect_safety
 from burnout.measures.study import Attrition, Measures, Moments, collect_measures
 
 __all__ = [
     "Attrition",
+    "BaselineReference",
     "BeyondMeasures",
     "CrossMoments",
     "IMPUTATIONS",

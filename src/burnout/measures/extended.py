@@ -19,7 +19,8 @@ left open (seed-study.md), as the ``itt``, ``phq9``, ``reliable_change`` and
   (< 5) among completers, and the change in each subscale regressed on the change in
   PHQ-9 (the burnout change not explained by a change in depression);
 - **reliable change** (``reliable_change``): the Jacobson-Truax index per subscale,
-  from the completers' baseline SD and Cronbach's alpha;
+  from the plan's reliability (a published test-retest correlation by default) and SD
+  (by default the baseline SD of every patient scored, before selection; ``reliable``);
 - **reliability** (``reliability``): Cronbach's alpha of each subscale's items at each
   assessment among completers.
 
@@ -58,13 +59,9 @@ from burnout import stats as est
 from burnout.cohort import col, exact
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALE_ITEMS, SUBSCALES
 from burnout.measures._aggregates import EXACT as _BIG
-from burnout.measures._aggregates import Moments
 from burnout.measures._aggregates import as_int as _int
-from burnout.measures._aggregates import moment_aggs as _moment_aggs
-from burnout.measures._aggregates import moments as _moments
 from burnout.measures._aggregates import one_row as _one_row
 from burnout.measures._aggregates import rows as _rows
-from burnout.scoring import to_units_ceil
 from burnout.stats import ImputationSummary, PatternStats, impute_responses
 
 if TYPE_CHECKING:
@@ -72,6 +69,12 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures._moments import _flag
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
+from burnout.measures.reliable import (
+    BaselineReference,
+    ReliableChangeCounts,
+    collect_baseline_reference,
+    collect_reliable_change,
+)
 
 __all__ = [
     "IMPUTATIONS",
@@ -139,26 +142,6 @@ class ItemMoments:
 
 
 @dataclass(frozen=True, slots=True)
-class ReliableChangeCounts:
-    """Jacobson-Truax classification of the completers on one subscale.
-
-    ``cutoff_units`` is ``ceil(critical_change * SCALE)``: a completer improved when
-    the change in the good direction is at least ``cutoff_units`` units, deteriorated
-    when it is at least that in the bad direction. All None (and counts 0) when the
-    reliable change cannot be computed (``reason`` says why).
-    """
-
-    n: int
-    improved: int
-    deteriorated: int
-    alpha: float | None
-    sd_baseline: float | None
-    critical_change: float | None
-    cutoff_units: int | None
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class BeyondMeasures:
     """Everything the analyses beyond the reference study need, as aggregates.
 
@@ -178,6 +161,7 @@ class BeyondMeasures:
     reliable_change: dict[str, ReliableChangeCounts]
     warnings: tuple[str, ...] = field(default=())
     completer_responders: dict[str, int] | None = None  # per outcome; worst_case minus these = non-completers'
+    baseline_reference: BaselineReference | None = None  # regression to the mean's reference and selected
 
     def __repr__(self) -> str:
         imp = f"{self.imputation.imputations} imputations" if self.imputation else "no imputation"
@@ -238,16 +222,15 @@ def collect_beyond(
     for s in SUBSCALES:
         aggs[f"wc_{s}"] = _flag(table.threshold_met & table[f"response_{s}"])
         aggs[f"cr_{s}"] = _flag(table.completer & table[f"response_{s}"])
-        aggs |= _moment_aggs(f"base_{s}", table[col(s, first)], where=table.completer)
     row = _one_row(table.aggregate(**aggs))
     threshold_met = _int(row["threshold_met"])
     completers = _int(row["completers"])
     worst_case = {s: _int(row[f"wc_{s}"]) for s in SUBSCALES} | {"at_least_1": _int(row["wc_at_least_1"])}
     completer_responders = {o: _int(row[f"cr_{o}"]) for o in (*SUBSCALES, "at_least_1")}
-    baseline = {s: _moments(row, f"base_{s}") for s in SUBSCALES}
 
     reliability = _collect_reliability(cohort, comp, assessments, protocol)
-    reliable_change = _collect_reliable_change(comp, baseline, reliability, first, last, protocol)
+    baseline_reference = collect_baseline_reference(table, first, last)
+    reliable_change = collect_reliable_change(comp, baseline_reference, first, last, protocol)
     mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
     phq9 = collect_phq9(table, protocol, population="completers")
 
@@ -279,6 +262,7 @@ def collect_beyond(
         reliable_change=reliable_change,
         warnings=warnings,
         completer_responders=completer_responders,
+        baseline_reference=baseline_reference,
     )
 
 
@@ -317,67 +301,6 @@ def _collect_reliability(
                 item_sum_sq=tuple(_int(row.get(f"{p}q{j}")) for j in range(k)),
                 total=_int(row.get(p + "t")),
                 total_sq=_int(row.get(p + "tt")),
-            )
-    return out
-
-
-def _collect_reliable_change(
-    comp: ir.Table,
-    baseline: dict[str, Moments],
-    reliability: dict[tuple[str, int], ItemMoments],
-    first: int,
-    last: int,
-    protocol: Protocol,
-) -> dict[str, ReliableChangeCounts]:
-    """Jacobson-Truax cut-offs from the completers' baseline SD and alpha, then integer counts in the engine."""
-    conf = protocol.analysis.confidence
-    cutoffs: dict[str, tuple[float, float, float, int]] = {}
-    reasons: dict[str, str] = {}
-    for s in SUBSCALES:
-        m = baseline[s]
-        alpha = reliability[(s, first)].reliability(confidence=conf).alpha
-        if m.n < 2:
-            reasons[s] = "fewer than 2 completers scored at baseline"
-            continue
-        if alpha is None:
-            reasons[s] = "Cronbach's alpha at baseline is not available (no complete item rows, or no item data)"
-            continue
-        sd = (m.centered_ss() / (m.n - 1)) ** 0.5 / SCALE
-        if est.rci_se_diff(sd, alpha) == 0:
-            reasons[s] = "the standard error of a difference is 0 (alpha = 1 or no spread at baseline)"
-            continue
-        critical = est.rci_critical_change(sd, alpha)
-        cutoffs[s] = (alpha, sd, critical, to_units_ceil(critical))
-    aggs: dict[str, ir.Value] = {"n": comp.count()}
-    for s, (_, _, _, cut) in cutoffs.items():
-        change = (comp[col(s, last)] - comp[col(s, first)]) * GOOD_DIRECTION[s]
-        aggs[f"imp_{s}"] = _flag(change >= cut)
-        aggs[f"det_{s}"] = _flag(change <= -cut)
-    row = _one_row(comp.aggregate(**aggs))
-    n = _int(row["n"])
-    out = {}
-    for s in SUBSCALES:
-        if s in cutoffs:
-            alpha, sd, critical, cut = cutoffs[s]
-            out[s] = ReliableChangeCounts(
-                n=n,
-                improved=_int(row[f"imp_{s}"]),
-                deteriorated=_int(row[f"det_{s}"]),
-                alpha=alpha,
-                sd_baseline=sd,
-                critical_change=critical,
-                cutoff_units=cut,
-            )
-        else:
-            out[s] = ReliableChangeCounts(
-                n=n,
-                improved=0,
-                deteriorated=0,
-                alpha=None,
-                sd_baseline=None,
-                critical_change=None,
-                cutoff_units=None,
-                reason=reasons[s],
             )
     return out
 

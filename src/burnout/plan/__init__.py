@@ -62,6 +62,14 @@ burnout.errors.ProtocolError: invalid analysis plan <string>:
   wrong type for schedule.sessions: got 6.0 (a decimal number), expected an integer; e.g. sessions = 6
 """
 
+from burnout.plan.inference import (
+    DEFAULT_PLATEAU_MARGIN,
+    DEFAULT_TEST_RETEST,
+    TEST_RETEST_SOURCE,
+    PlateauSection,
+    RegressionToMeanSection,
+    ReliableChangeSection,
+)
 from burnout.plan.model import Protocol, age_band_label, load_protocol, parse_protocol
 from burnout.plan.sections import (
     AGE_MAX,
@@ -96,20 +104,25 @@ __all__ = [
     "AGE_MIN",
     "ASSESSMENTS_MAX",
     "AnalysisSection",
+    "DEFAULT_PLATEAU_MARGIN",
     "DEFAULT_PROFILE_BOUNDARIES",
     "DEFAULT_PROFILE_METHOD",
     "DEFAULT_PROFILE_REFERENCE",
+    "DEFAULT_TEST_RETEST",
     "DEFAULT_TITLE",
     "EligibilitySection",
     "MIN_CELL_COUNT_MAX",
     "NORM_SD_MAX",
     "NormEntry",
     "Norms",
+    "PlateauSection",
     "PrivacySection",
     "ProfileMethod",
     "ProfileReference",
     "ProfilesSection",
     "Protocol",
+    "RegressionToMeanSection",
+    "ReliableChangeSection",
     "ResponseSection",
     "SESSIONS_MAX",
     "SUBGROUP_VARIABLES",
@@ -117,6 +130,7 @@ __all__ = [
     "ScoringSection",
     "SubgroupVariable",
     "SubgroupsSection",
+    "TEST_RETEST_SOURCE",
     "Z_BOUNDARY_MAX",
     "age_band_label",
     "load_protocol",

@@ -13,6 +13,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ValidationError
 
 from burnout.instrument import SUBSCALES
+from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
 from burnout.plan.model import Protocol, _drop_none
 from burnout.plan.sections import (
     _SEED_MAX,
@@ -89,6 +90,10 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "subgroups.pathway_levels[]": ("a string", "a pathway value of 1 to 80 characters"),
     "analysis.seed": ("an integer", f"an integer from 0 to {_SEED_MAX}"),
     "analysis.confidence": ("a number", "a number strictly between 0.5 and 1"),
+    "reliable_change.source": ("a string", "a citation of 1 to 400 characters"),
+    "regression_to_mean.rho_low": ("a number", "a correlation strictly between 0 and 1, at most rho_high"),
+    "regression_to_mean.rho_high": ("a number", "a correlation strictly between 0 and 1, at least rho_low"),
+    "plateau.margin": ("a number", "a number > 0 and <= 6 (points)"),
 }
 for _s in SUBSCALES:
     _KEYS[f"profiles.{_s}"] = (
@@ -103,6 +108,9 @@ for _s in SUBSCALES:
         f"a number > 0 and <= {NORM_SD_MAX} (the largest SD of scores on the 0-6 scale)",
     )
 
+    _KEYS[f"reliable_change.{_s}_reliability"] = ("a number", "a reliability strictly between 0 and 1")
+    _KEYS[f"reliable_change.{_s}_sd"] = ("a number", f"a number > 0 and <= {NORM_SD_MAX} (an SD on the 0-6 scale)")
+
 # section path -> the model whose keys are allowed there
 _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "": Protocol,
@@ -114,6 +122,9 @@ _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "subgroups": SubgroupsSection,
     "privacy": PrivacySection,
     "analysis": AnalysisSection,
+    "reliable_change": ReliableChangeSection,
+    "regression_to_mean": RegressionToMeanSection,
+    "plateau": PlateauSection,
     "profiles.norms": Norms,
     **{f"profiles.norms.{s}": NormEntry for s in SUBSCALES},
 }

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from burnout.errors import ProtocolError
 from burnout.instrument import SUBSCALES
 from burnout.plan.exact import _exact, _Str
+from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
 from burnout.plan.sections import (
     AGE_MAX,
     AGE_MIN,
@@ -61,6 +62,9 @@ class Protocol(BaseModel):
     subgroups: SubgroupsSection = Field(default_factory=SubgroupsSection)
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
+    reliable_change: ReliableChangeSection = Field(default_factory=ReliableChangeSection)
+    regression_to_mean: RegressionToMeanSection = Field(default_factory=RegressionToMeanSection)
+    plateau: PlateauSection = Field(default_factory=PlateauSection)
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -137,7 +141,8 @@ class Protocol(BaseModel):
         """The full plan, every default filled in, as plain JSON types.
 
         Keys are in the order of protocol.md (title, scoring, eligibility, schedule,
-        response, profiles, subgroups, privacy, analysis); arrays are lists, numbers
+        response, profiles, subgroups, privacy, analysis, reliable_change, regression_to_mean,
+        plateau); arrays are lists, numbers
         that may be fractional are floats, ``profiles.norms`` is ``None`` when not given.
         """
         return self.model_dump(mode="json")

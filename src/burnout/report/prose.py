@@ -255,8 +255,11 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         )
     if "reliable_change" in r:
         extras.append(
-            "<strong>Reliable change.</strong> Jacobson\u2013Truax reliable change index, |RCI| > 1.96, from the baseline SD "
-            "and Cronbach's \u03b1."
+            "<strong>Reliable change.</strong> Jacobson\u2013Truax reliable change index, |RCI| \u2265 1.96, with "
+            "SE<sub>diff</sub> = SD \u00d7 \u221a(2(1 \u2212 reliability)) from the plan's reliability (by default the "
+            "published one-year test-retest correlation) and SD (by default the baseline SD of every patient scored, "
+            "before the threshold selected them: the completers' baseline is range-restricted by the threshold); the "
+            "inputs and their source are listed under the table."
         )
     return out + extras
 

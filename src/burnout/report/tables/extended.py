@@ -462,7 +462,16 @@ def _reliable(ctx: Ctx) -> Table | None:
             row[f"{d}_pct"] = NDASH if cells["pct"] == NDASH else f"{cells['pct']} ({cells['ci']})"
             t.csv_rows.append({"subscale": s, "direction": key} | _prop_raw(body.get(key), ctx))
         t.rows.append(row)
-    t.notes.append("|RCI| > 1.96 in the good (improved) or bad (deteriorated) direction. 95% Wilson intervals.")
+    t.notes.append("|RCI| \u2265 1.96 in the good (improved) or bad (deteriorated) direction. 95% Wilson intervals.")
+    inputs = [
+        f"{SUBSCALE_LABELS[s]}: SD {fmt_num(rc[s].get('sd'))}, reliability {fmt_num(rc[s].get('reliability'))}, "
+        f"critical change {fmt_num(rc[s].get('critical_change'))} points"
+        for s in SUBSCALES
+        if rc.get(s) and rc[s].get("reliability") is not None
+    ]
+    sources = sorted({str(rc[s]["source"]) for s in SUBSCALES if rc.get(s) and rc[s].get("source")})
+    if inputs:
+        t.notes.append("Inputs. " + "; ".join(inputs) + ". Source: " + " | ".join(sources) + ".")
     return t
 
 
