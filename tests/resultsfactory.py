@@ -513,6 +513,32 @@ def make_results(
             )
         }
         secrets.append(Secret(("reliable_change", "professional_efficacy", "deteriorated", "count"), 8))
+        tree["regression_to_mean"] = {
+            s: {
+                "reference_mean": ref,
+                "reference_sd": sd,
+                "selected_mean": sel,
+                "rho": rho,
+                "expected_change": -(1 - rho) * (sel - ref),
+                "observed_change": obs,
+                "share_of_observed_change": -(1 - rho) * (sel - ref) / obs,
+                "rho_range": {
+                    "low": {"rho": 0.5, "expected_change": -0.5 * (sel - ref)},
+                    "high": {"rho": 0.8, "expected_change": -0.2 * (sel - ref)},
+                },
+                "source": "a published test-retest study",
+            }
+            for s, ref, sd, sel, rho, obs in zip(
+                SUBSCALES,
+                (5.07, 4.68, 4.05),
+                (0.92, 0.81, 1.16),
+                (5.59, 4.87, 3.80),
+                (0.65, 0.6, 0.67),
+                (-1.50, -1.06, 0.27),
+                strict=True,
+            )
+        }
+        tree["regression_to_mean"]["model"] = "bivariate normal"
         tree["reliability"] = {
             s: {t: {"alpha": a + 0.01 * i} for i, t in enumerate(TIMEPOINTS)}
             for s, a in zip(SUBSCALES, (0.86, 0.81, 0.78), strict=True)

@@ -160,7 +160,7 @@ def test_sections_in_order_against_the_issue_list(factory: tuple[Any, Any, Path]
     assert ids == [
         "summary", "plan", "methods", "flow", "baseline", "scores", "effect-sizes", "response",
         "below-threshold", "profiles", "severe-profile", "safety", "subgroups", "beyond-completers", "phq9",
-        "reliable-change", "limitations",
+        "reliable-change", "regression-to-mean", "limitations",
     ]
     assert re.search(r'<section id="beyond-completers"><h2>Beyond completers</h2>', html)
 

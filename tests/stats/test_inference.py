@@ -1,17 +1,29 @@
 """The honest-inference estimators (issue 16) against independent references.
 
 Clopper-Pearson against scipy's ``binomtest(...).proportion_ci(method="exact")`` and
-statsmodels' ``proportion_confint(method="beta")``; the tolerance of each comparison is
-written in the test.
+statsmodels' ``proportion_confint(method="beta")``; regression to the mean against a
+bivariate-normal simulation and Barnett et al.'s (2005) closed form; TOST against
+statsmodels' ``ttost_paired``; d_av against Lakens' (2013) worked example. The
+tolerance of each comparison is written in the test.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from scipy import stats
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.weightstats import ttost_paired
 
-from burnout.stats import clopper_pearson_interval, proportion, rule_of_three
+from burnout.stats import (
+    clopper_pearson_interval,
+    cohen_d_av,
+    paired_tost,
+    proportion,
+    regression_to_mean,
+    rule_of_three,
+)
 
 
 @pytest.mark.parametrize("confidence", [0.90, 0.95, 0.99])
@@ -46,3 +58,66 @@ def test_rule_of_three_is_close_to_the_one_sided_exact_bound() -> None:
 def test_proportion_rejects_an_unknown_interval() -> None:
     with pytest.raises(ValueError, match="clopper-pearson"):
         proportion(1, 2, interval="exact")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- regression to the mean
+def test_regression_to_the_mean_against_a_bivariate_normal_simulation() -> None:
+    """No true change: a group selected for baseline >= c moves back by (1 - rho)(selected - mu)."""
+    rng = np.random.default_rng(16)
+    mu, sigma, rho, n = 4.5, 0.9, 0.65, 400_000
+    cov = sigma**2 * np.array([[1.0, rho], [rho, 1.0]])
+    before, after = rng.multivariate_normal([mu, mu], cov, size=n).T
+    selected = before >= 4.8
+    simulated = float((after[selected] - before[selected]).mean())
+    r = regression_to_mean(
+        reference_mean=float(before.mean()),
+        selected_mean=float(before[selected].mean()),
+        rho=rho,
+        reference_sd=float(before.std(ddof=1)),
+        observed_change=simulated,
+    )
+    # Monte Carlo SE of the simulated mean change is about 0.002 here
+    assert r.expected_change == pytest.approx(simulated, abs=0.006)
+    assert r.share_of_observed_change == pytest.approx(1.0, abs=0.02)
+    # and Barnett et al.'s closed form for a cut-off: sigma (1 - rho) phi(z) / (1 - Phi(z))
+    z = (4.8 - mu) / sigma
+    closed = -sigma * (1 - rho) * stats.norm.pdf(z) / stats.norm.sf(z)
+    assert r.expected_change == pytest.approx(closed, abs=0.006)
+
+
+def test_regression_to_the_mean_share_is_none_against_the_direction() -> None:
+    r = regression_to_mean(reference_mean=4.0, selected_mean=5.0, rho=0.6, observed_change=0.3)
+    assert r.expected_change == pytest.approx(-0.4) and r.share_of_observed_change is None
+    with pytest.raises(ValueError, match="rho"):
+        regression_to_mean(reference_mean=4.0, selected_mean=5.0, rho=1.2)
+
+
+# --------------------------------------------------------------------------- TOST
+@pytest.mark.parametrize(("shift", "margin"), [(-0.05, 0.2), (-0.23, 0.2), (0.1, 0.3), (0.0, 0.05)])
+def test_paired_tost_against_statsmodels_ttost_paired(shift: float, margin: float) -> None:
+    rng = np.random.default_rng(7)
+    before = rng.normal(4.0, 1.0, 395)
+    after = before + rng.normal(shift, 0.8, 395)
+    d = after - before
+    got = paired_tost(float(d.mean()), float(d.std(ddof=1)), len(d), margin=margin)
+    assert got is not None
+    p, lower, upper = ttost_paired(after, before, -margin, margin)
+    assert got.p == pytest.approx(p, abs=1e-12)
+    assert got.t_lower == pytest.approx(lower[0], rel=1e-12) and got.t_upper == pytest.approx(upper[0], rel=1e-12)
+    # equivalence <=> the 90% CI inside the margins (the same decision, computed another way)
+    inside = -margin < got.ci[0] and got.ci[1] < margin
+    assert got.equivalent == inside == (p < 0.05)
+
+
+def test_paired_tost_is_none_without_spread() -> None:
+    assert paired_tost(0.0, 0.0, 10, margin=0.2) is None
+    assert paired_tost(0.0, 1.0, 1, margin=0.2) is None
+
+
+# --------------------------------------------------------------------------- d_av
+def test_d_av_against_lakens_2013_worked_example() -> None:
+    """Lakens (2013, Front Psychol 4:863), Table 1 movie data: M 8.7 (SD 0.82) and 7.7 (SD 0.95),
+    d_av = 1.13 as printed (the mean difference over the average SD)."""
+    got = cohen_d_av(8.7 - 7.7, 0.82, 0.95)
+    assert got == pytest.approx(1.13, abs=0.005)
+    assert cohen_d_av(1.0, 0.0, 0.0) is None

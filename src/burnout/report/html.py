@@ -177,6 +177,9 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
     body = table("reliable_change") + table("reliability")
     if body:
         parts.append(("reliable-change", "Reliable change and reliability", body))
+    body = table("regression_to_mean")
+    if body:
+        parts.append(("regression-to-mean", "Regression to the mean", body))
     # limitations
     parts.append(
         (

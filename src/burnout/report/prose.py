@@ -51,9 +51,11 @@ def summary_points(ctx: Ctx) -> list[str]:
         if not b or not e or e.get("change") is None:
             continue
         es = e.get("effect_size") or {}
+        rtm = get(r, "regression_to_mean", s, "expected_change")
+        rtm_txt = "" if rtm is None else f"; expected with no true change (regression to the mean) {fmt_signed(rtm)}"
         change_bits.append(
             f"{SUBSCALE_LABELS[s]} {fmt_num(b.get('mean'))} \u2192 {fmt_num(e.get('mean'))} "
-            f"(change {fmt_signed(e.get('change'))}, 95% CI {fmt_ci(e.get('change_ci'))}; "
+            f"(change {fmt_signed(e.get('change'))}, 95% CI {fmt_ci(e.get('change_ci'))}{rtm_txt}; "
             f"d<sub>z</sub> {fmt_num(es.get('dz'))}, 95% CI {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)})"
         )
     if change_bits:

@@ -28,6 +28,7 @@ application of the textbook formula), with the tolerance written in each test.
 
 from burnout.stats.contingency import heterogeneity
 from burnout.stats.imputation import ImputationSummary, impute_responses
+from burnout.stats.inference import Equivalence, RegressionToMean, cohen_d_av, paired_tost, regression_to_mean
 from burnout.stats.means import (
     EFFECT_SIZE_BOUNDS,
     EffectSizeLabel,
@@ -60,6 +61,7 @@ from burnout.stats.reliability import (
 __all__ = [
     "EFFECT_SIZE_BOUNDS",
     "EffectSizeLabel",
+    "Equivalence",
     "HypothesisTest",
     "Interval",
     "ImputationSummary",
@@ -71,9 +73,11 @@ __all__ = [
     "PooledProportion",
     "Proportion",
     "RandomInterceptModel",
+    "RegressionToMean",
     "Reliability",
     "clopper_pearson_interval",
     "cochran_q",
+    "cohen_d_av",
     "cronbach_alpha",
     "effect_size_label",
     "heterogeneity",
@@ -83,10 +87,12 @@ __all__ = [
     "mean_summary",
     "ols_from_moments",
     "paired_change",
+    "paired_tost",
     "pool_proportions",
     "proportion",
     "rci_critical_change",
     "rci_se_diff",
+    "regression_to_mean",
     "reliable_change_index",
     "rubin_pool",
     "rule_of_three",

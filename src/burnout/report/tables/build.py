@@ -16,6 +16,7 @@ from burnout.report.tables.extended import (
     _reliability,
     _reliable,
 )
+from burnout.report.tables.inference import _regression_to_mean
 from burnout.report.tables.model import Table
 from burnout.report.tables.outcomes import (
     _below,
@@ -56,6 +57,7 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "phq9_adjusted": _phq9_adjusted,
     "reliable_change": _reliable,
     "reliability": _reliability,
+    "regression_to_mean": _regression_to_mean,
 }
 
 

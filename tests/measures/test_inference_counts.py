@@ -33,7 +33,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     m = collect_measures(table, plan)
     tree = build_results(m, plan, meta={}, warnings=[])
     sessions = cohort.sessions.to_pyarrow().to_pandas()
-    return {"plan": plan, "m": m, "tree": tree, "sessions": sessions, "rows": table.to_pyarrow().to_pandas()}
+    rows = table.to_pyarrow().to_pandas()
+    return {"plan": plan, "m": m, "tree": tree, "sessions": sessions, "rows": rows, "table": table}
 
 
 def test_safety_counts_against_pandas_on_the_sessions_table(run: dict[str, Any]) -> None:
@@ -65,3 +66,21 @@ def test_safety_tree_is_exact_and_primary_per_patient(run: dict[str, Any]) -> No
         low, high = proportion_confint(p["count"], p["n"], alpha=0.05, method="beta")
         assert p["interval"] == "clopper-pearson"
         assert p["ci"] == pytest.approx([low, high], abs=1e-12)
+
+
+def test_baseline_reference_against_pandas(run: dict[str, Any]) -> None:
+    """Regression to the mean's inputs: every scored baseline, the threshold-met, the completers' change."""
+    from burnout.instrument import SCALE, SUBSCALES
+    from burnout.measures.reliable import collect_baseline_reference
+
+    rows = run["rows"]
+    ref = collect_baseline_reference(run["table"], 0, 6)
+    for s in SUBSCALES:
+        scored = rows[f"{s}_0"].dropna()
+        assert ref.reference[s].n == len(scored) and ref.reference[s].total == int(scored.sum())
+        assert ref.sd(s) == pytest.approx(float((scored / SCALE).std(ddof=1)), rel=1e-12)
+        selected = rows.loc[rows.threshold_met, f"{s}_0"].dropna()
+        assert (ref.selected[s].n, ref.selected[s].total) == (len(selected), int(selected.sum()))
+        done = rows[rows.completer]
+        change = done[f"{s}_6"] - done[f"{s}_0"]
+        assert (ref.completer_change[s].n, ref.completer_change[s].total) == (len(change), int(change.sum()))

@@ -1,0 +1,80 @@
+"""Tables of the honest-inference analyses (issue 16): regression to the mean."""
+
+from __future__ import annotations
+
+from burnout.report.format import Ctx, fmt_num, fmt_signed, get
+from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
+from burnout.report.tables.model import Column, Table
+
+__all__ = ["_regression_to_mean"]
+
+
+def _regression_to_mean(ctx: Ctx) -> Table | None:
+    rtm = ctx.results.get("regression_to_mean")
+    if not rtm:
+        return None
+    t = Table(
+        key="regression_to_mean",
+        title="Change expected from regression to the mean alone",
+        columns=[
+            Column("subscale", "Subscale", "left"),
+            Column("reference", "Everyone scored, mean (SD)"),
+            Column("selected", "Met the threshold, mean"),
+            Column("rho", "Test-retest \u03c1"),
+            Column("expected", "Expected change with no true change"),
+            Column("range", "over \u03c1 range"),
+            Column("observed", "Observed change (completers)"),
+            Column("share", "Share explained"),
+        ],
+        csv_columns=[
+            "subscale",
+            "reference_mean",
+            "reference_sd",
+            "selected_mean",
+            "rho",
+            "expected_change",
+            "expected_change_rho_low",
+            "expected_change_rho_high",
+            "observed_change",
+            "share_of_observed_change",
+        ],
+        stub="subscale",
+    )
+    for s in SUBSCALES:
+        e = rtm.get(s)
+        if not e:
+            continue
+        low, high = get(e, "rho_range", "low", "expected_change"), get(e, "rho_range", "high", "expected_change")
+        share = e.get("share_of_observed_change")
+        t.rows.append(
+            {
+                "subscale": SUBSCALE_LABELS[s],
+                "reference": f"{fmt_num(e.get('reference_mean'))} ({fmt_num(e.get('reference_sd'))})",
+                "selected": fmt_num(e.get("selected_mean")),
+                "rho": fmt_num(e.get("rho")),
+                "expected": fmt_signed(e.get("expected_change")),
+                "range": NDASH if low is None else f"{fmt_signed(low)} to {fmt_signed(high)}",
+                "observed": fmt_signed(e.get("observed_change")),
+                "share": NDASH if share is None else f"{fmt_num(100 * share, 1)}%",
+            }
+        )
+        t.csv_rows.append(
+            {
+                "subscale": s,
+                **{k: e.get(k) for k in ("reference_mean", "reference_sd", "selected_mean", "rho", "expected_change")},
+                "expected_change_rho_low": low,
+                "expected_change_rho_high": high,
+                **{k: e.get(k) for k in ("observed_change", "share_of_observed_change")},
+            }
+        )
+    rho = get(ctx.results, "protocol", "regression_to_mean")
+    span = f" (\u03c1 from {rho['rho_low']} to {rho['rho_high']})" if rho else ""
+    t.notes.append(
+        "Patients were selected for high burnout at baseline, so part of any fall is expected from measurement "
+        "error and day-to-day fluctuation alone. Expected change = \u2212(1 \u2212 \u03c1) \u00d7 (selected mean "
+        "\u2212 mean of everyone scored), under a bivariate normal model (Barnett, van der Pols & Dobson 2005); the "
+        f"range column repeats it over the plan's sensitivity range{span}. \u03c1: "
+        + " | ".join(sorted({str(rtm[s].get("source")) for s in SUBSCALES if rtm.get(s)}))
+        + "."
+    )
+    return t
