@@ -357,6 +357,18 @@ def make_results(
     }
     attrition: dict[str, Any] = {}
     if table1:
+        attrition["early_change"] = {
+            "from": "0",
+            "to": "2",
+            **{
+                s: {
+                    "completers": {"n": n, "mean": mc, "sd": 0.85},
+                    "non_completers": {"n": 663, "mean": mn, "sd": 0.75},
+                    "smd": (mc - mn) / ((0.85**2 + 0.75**2) / 2) ** 0.5,
+                }
+                for s, mc, mn in zip(SUBSCALES, (-0.64, -0.50, 0.20), (-0.40, -0.17, 0.04), strict=True)
+            },
+        }
         nc = 1642 - n
         attrition["table1"] = {
             "age": {

@@ -84,3 +84,26 @@ def test_baseline_reference_against_pandas(run: dict[str, Any]) -> None:
         done = rows[rows.completer]
         change = done[f"{s}_6"] - done[f"{s}_0"]
         assert (ref.completer_change[s].n, ref.completer_change[s].total) == (len(change), int(change.sum()))
+
+
+def test_early_change_by_completion_against_pandas(run: dict[str, Any]) -> None:
+    """Attrition: the change to the first follow-up by completion status, and its SMD by hand."""
+    import numpy as np
+
+    from burnout.instrument import SCALE, SUBSCALES
+
+    rows, tree = run["rows"], run["tree"]
+    itt = rows[rows.threshold_met]
+    early = tree["attrition"]["early_change"]
+    assert (early["from"], early["to"]) == ("0", "2")
+    for s in SUBSCALES:
+        stats = {}
+        for group, flag in (("completers", itt.completer), ("non_completers", ~itt.completer)):
+            d = ((itt.loc[flag, f"{s}_2"] - itt.loc[flag, f"{s}_0"]).dropna() / SCALE).to_numpy(dtype=float)
+            got = early[s][group]
+            assert got["n"] == len(d)
+            assert got["mean"] == pytest.approx(d.mean(), abs=1e-12)
+            assert got["sd"] == pytest.approx(d.std(ddof=1), rel=1e-12)
+            stats[group] = (d.mean(), d.std(ddof=1))
+        (m1, s1), (m2, s2) = stats["completers"], stats["non_completers"]
+        assert early[s]["smd"] == pytest.approx((m1 - m2) / np.sqrt((s1**2 + s2**2) / 2), rel=1e-9)

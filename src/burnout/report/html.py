@@ -132,7 +132,7 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
                 "baseline",
                 "Baseline characteristics",
                 "<p>Completers are compared with those who met the threshold but did not complete, to show how the "
-                "analysed cohort may differ from everyone who started.</p>" + t1,
+                "analysed cohort may differ from everyone who started.</p>" + t1 + table("early_change"),
             )
         )
     # 6 trajectories

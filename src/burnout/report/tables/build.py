@@ -16,7 +16,7 @@ from burnout.report.tables.extended import (
     _reliability,
     _reliable,
 )
-from burnout.report.tables.inference import _regression_to_mean
+from burnout.report.tables.inference import _early_change, _regression_to_mean
 from burnout.report.tables.model import Table
 from burnout.report.tables.outcomes import (
     _below,
@@ -38,6 +38,7 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "analysis_plan": _plan,
     "participant_flow": _flow,
     "baseline_characteristics": _baseline,
+    "early_change": _early_change,
     "trajectories": _trajectories,
     "effect_sizes": _effect_sizes,
     "plateau": _plateau,

@@ -1,4 +1,4 @@
-"""Tables of the honest-inference analyses (issue 16): regression to the mean."""
+"""Tables of the honest-inference analyses (issue 16): early change by completion, regression to the mean."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from burnout.report.format import Ctx, fmt_num, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
 from burnout.report.tables.model import Column, Table
 
-__all__ = ["_regression_to_mean"]
+__all__ = ["_early_change", "_regression_to_mean"]
 
 
 def _regression_to_mean(ctx: Ctx) -> Table | None:
@@ -76,5 +76,44 @@ def _regression_to_mean(ctx: Ctx) -> Table | None:
         f"range column repeats it over the plan's sensitivity range{span}. \u03c1: "
         + " | ".join(sorted({str(rtm[s].get("source")) for s in SUBSCALES if rtm.get(s)}))
         + "."
+    )
+    return t
+
+
+def _early_change(ctx: Ctx) -> Table | None:
+    early = get(ctx.results, "attrition", "early_change")
+    if not early:
+        return None
+    t = Table(
+        key="early_change",
+        title=f"Early change, {ctx.tp(early['from']).lower()} to {ctx.tp(early['to']).lower()}, by completion",
+        columns=[
+            Column("subscale", "Subscale", "left"),
+            Column("comp", "Completers, mean (SD)"),
+            Column("comp_n", "n"),
+            Column("non", "Non-completers, mean (SD)"),
+            Column("non_n", "n"),
+            Column("smd", "SMD"),
+        ],
+        csv_columns=["subscale", "group", "n", "mean", "sd", "smd"],
+        stub="subscale",
+    )
+    for s in SUBSCALES:
+        e = early.get(s)
+        if not e:
+            continue
+        row = {"subscale": SUBSCALE_LABELS[s], "smd": fmt_signed(e.get("smd"))}
+        for g, key in (("completers", "comp"), ("non_completers", "non")):
+            grp = e.get(g) or {}
+            row[key] = NDASH if grp.get("mean") is None else f"{fmt_signed(grp['mean'])} ({fmt_num(grp.get('sd'))})"
+            row[f"{key}_n"] = ctx.n_beside(grp.get("n"), statistic=grp.get("mean"))
+            t.csv_rows.append(
+                {"subscale": s, "group": g, **{k: grp.get(k) for k in ("n", "mean", "sd")}, "smd": e.get("smd")}
+            )
+        t.rows.append(row)
+    t.notes.append(
+        "Change from baseline to the first follow-up among those scored at both, by whether they went on to complete. "
+        "A difference here means dropout depended on early response, so completers' results are not those of "
+        "everyone treated (missing not at random is plausible). SMD: completers minus non-completers over the pooled SD."
     )
     return t
