@@ -49,6 +49,20 @@ def _wilson(count: int, n: int, z: float = 1.959963984540054) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _tost(mean: float, sd: float, n: int, margin: float) -> dict[str, Any]:
+    """TOST by hand: the 90% t interval inside +/-margin (Schuirmann 1987)."""
+    se = sd / math.sqrt(n)
+    q = float(stats.t.ppf(0.95, n - 1))
+    t_lower, t_upper = (mean + margin) / se, (mean - margin) / se
+    p = max(float(stats.t.sf(t_lower, n - 1)), float(stats.t.cdf(t_upper, n - 1)))
+    ci = [mean - q * se, mean + q * se]
+    equivalent = -margin < ci[0] and ci[1] < margin
+    return {
+        "margin": margin, "t_lower": t_lower, "t_upper": t_upper, "df": n - 1, "p": p, "ci": ci, "ci_level": 0.9,
+        "equivalent": equivalent, "conclusion": f"equivalent within +/-{margin:g}" if equivalent else "not shown",
+    }  # fmt: skip
+
+
 def _exact(count: int, n: int) -> dict[str, Any]:
     """An exact (Clopper-Pearson) Proportion, from the beta quantiles, with the rule of three at 0."""
     lo = 0.0 if count == 0 else float(stats.beta.ppf(0.025, count, n - count + 1))
@@ -246,6 +260,7 @@ def make_results(
                 "p": ppl,
                 "test": "paired t",
                 "plateaued": bool(ppl >= 0.05 or plateau_diff * (1 if s == "professional_efficacy" else -1) <= 0),
+                "equivalence": _tost(plateau_diff, sd_pl, n, 0.2),
             },
         }
 

@@ -812,12 +812,14 @@ def test_plateau_of_exactly_zero_change_is_said(tmp_path: Path) -> None:
     """No change at all between the last two assessments (no t test: SD 0) reads "yes (no change at all)", not a dash."""
     tree, _ = make_results()
     tree["subscales"]["professional_efficacy"]["plateau"] |= {
-        "mean_difference": 0.0, "ci": [0.0, 0.0], "t": None, "df": 394, "p": None, "plateaued": None,
+        "mean_difference": 0.0, "ci": [0.0, 0.0], "t": None, "df": 394, "p": None, "plateaued": None, "equivalence": None,
     }
     write_report(tree, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    rows = {r[0]: r for r in table_grid(html, "plateau") if len(r) == 4}
-    assert rows["Professional Efficacy"][1:] == ["0.00 (0.00 to 0.00)", "\u2013", "yes (no change at all)"]
+    rows = {r[0]: r for r in table_grid(html, "plateau") if len(r) == 5}
+    assert rows["Professional Efficacy"][1:] == ["0.00 (0.00 to 0.00)", "\u2013", "\u2013", "yes (no change at all)"]
+    # TOST is not testable without spread; the other subscales carry the equivalence verdict
+    assert rows["Cynicism"][3].startswith("not shown (margin \u00b10.20)")
 
 
 def _h1(html: str) -> str:

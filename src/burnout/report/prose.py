@@ -220,8 +220,9 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         "the change, with a confidence interval from the noncentral t distribution, labelled by Cohen's convention "
         "(|d<sub>z</sub>| < 0.2 negligible, < 0.5 small, < 0.8 medium, otherwise large). Because the same patients "
         "answered all three subscales, response rates are compared with Cochran's Q and pairwise McNemar tests with "
-        "Holm's correction rather than by overlap of intervals. Whether a subscale had plateaued is a paired t test "
-        "of the last two assessments. Subgroup heterogeneity: Pearson's \u03c7\u00b2 test of the level \u00d7 response "
+        "Holm's correction rather than by overlap of intervals. Whether a subscale had plateaued is tested as equivalence: "
+        "two one-sided tests (TOST) of the last interval's change against the plan's margin, so a plateau is "
+        "claimed only when a change of that size is ruled out, not when a difference is merely not significant. Subgroup heterogeneity: Pearson's \u03c7\u00b2 test of the level \u00d7 response "
         "table, or an exact conditional test (Fisher; Freeman\u2013Halton) when expected counts are small; tests are not "
         "adjusted for multiplicity.",
         profiles_method(ctx),

@@ -44,6 +44,23 @@ def _points(units: float) -> float:
     return units / SCALE
 
 
+def _equivalence(pp: est.PairedChange, protocol: Protocol) -> dict[str, Any]:
+    """TOST of the last interval against the plan's ``[plateau] margin``: "equivalent" (both
+    one-sided tests reject a change of at least the margin) or "not shown", with the
+    1 - 2 alpha CI (alpha = 1 - confidence)."""
+    margin = float(protocol.plateau.margin)
+    tost = (
+        None
+        if pp.mean is None or pp.sd is None
+        else est.paired_tost(pp.mean, pp.sd, pp.n, margin=margin, alpha=1 - protocol.analysis.confidence)
+    )
+    if tost is None:
+        return {"margin": margin, "t_lower": None, "t_upper": None, "df": None, "p": None, "ci": None,
+                "ci_level": None, "equivalent": None, "conclusion": "not testable"}  # fmt: skip
+    conclusion = f"equivalent within +/-{margin:g}" if tost.equivalent else "not shown"
+    return tost.to_json() | {"conclusion": conclusion}
+
+
 def build_results(
     m: Measures,
     protocol: Protocol,
@@ -123,6 +140,7 @@ def build_results(
                 "p": pp.p,
                 "test": "paired t",
                 "plateaued": None if pp.p is None else bool(pp.p >= 0.05 or pp.mean * GOOD_DIRECTION[s] <= 0),  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
+                "equivalence": _equivalence(pp, protocol),
             }
             if not stats_ok(pl.n):
                 subscales[s]["plateau"] = _withheld(subscales[s]["plateau"], pub, keep=("from", "to", "test"))

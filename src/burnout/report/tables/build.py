@@ -16,7 +16,7 @@ from burnout.report.tables.extended import (
     _reliability,
     _reliable,
 )
-from burnout.report.tables.inference import _early_change, _regression_to_mean
+from burnout.report.tables.inference import _early_change, _plateau, _regression_to_mean
 from burnout.report.tables.model import Table
 from burnout.report.tables.outcomes import (
     _below,
@@ -29,7 +29,7 @@ from burnout.report.tables.outcomes import (
     _subgroups,
     _transitions,
 )
-from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _plateau, _trajectories
+from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _trajectories
 
 __all__ = ["build_tables"]
 

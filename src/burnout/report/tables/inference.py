@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from burnout.report.format import Ctx, fmt_num, fmt_signed, get
+from typing import Any
+
+from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_p, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
 from burnout.report.tables.model import Column, Table
 
-__all__ = ["_early_change", "_regression_to_mean"]
+__all__ = ["_early_change", "_plateau", "_regression_to_mean"]
 
 
 def _regression_to_mean(ctx: Ctx) -> Table | None:
@@ -117,3 +119,105 @@ def _early_change(ctx: Ctx) -> Table | None:
         "everyone treated (missing not at random is plausible). SMD: completers minus non-completers over the pooled SD."
     )
     return t
+
+
+def _plateau(ctx: Ctx) -> Table | None:
+    subs = ctx.results.get("subscales") or {}
+    rows = [(s, subs[s]["plateau"]) for s in SUBSCALES if get(subs, s, "plateau")]
+    if not rows:
+        return None
+    f, to = rows[0][1].get("from"), rows[0][1].get("to")
+    t = Table(
+        key="plateau",
+        title=f"Change between the last two assessments ({ctx.tp(str(f)).lower()} to {ctx.tp(str(to)).lower()})",
+        columns=[
+            Column("subscale", "Subscale", "left"),
+            Column("diff", "Mean difference (95% CI)"),
+            Column("p", "p"),
+            Column("equivalence", "Equivalent to no change? (90% CI)", "left"),
+            Column("plateau", "Study's reading (p \u2265 0.05)", "left"),
+        ],
+        csv_columns=[
+            "subscale",
+            "from",
+            "to",
+            "mean_difference",
+            "ci_low",
+            "ci_high",
+            "t",
+            "df",
+            "p",
+            "test",
+            "plateaued",
+            "equivalence_margin",
+            "equivalence_p",
+            "equivalence_ci_low",
+            "equivalence_ci_high",
+            "equivalent",
+        ],
+        stub="subscale",
+    )
+    for s, pl in rows:
+        ci = pl.get("ci") or [None, None]
+        plat = pl.get("plateaued")
+        t.rows.append(
+            {
+                "subscale": SUBSCALE_LABELS[s],
+                "diff": f"{fmt_signed(pl.get('mean_difference'))} ({fmt_ci(pl.get('ci'))})",
+                "p": fmt_p(pl.get("p")),
+                "plateau": _plateau_cell(plat, pl.get("mean_difference")),
+                "equivalence": _equivalence_cell(pl.get("equivalence")),
+            }
+        )
+        eq = pl.get("equivalence") or {}
+        eq_ci = eq.get("ci") or [None, None]
+        t.csv_rows.append(
+            {
+                "subscale": s,
+                "from": pl.get("from"),
+                "to": pl.get("to"),
+                "mean_difference": pl.get("mean_difference"),
+                "ci_low": ci[0],
+                "ci_high": ci[1],
+                "t": pl.get("t"),
+                "df": pl.get("df"),
+                "p": pl.get("p"),
+                "test": pl.get("test"),
+                "plateaued": plat,
+                "equivalence_margin": eq.get("margin"),
+                "equivalence_p": eq.get("p"),
+                "equivalence_ci_low": eq_ci[0],
+                "equivalence_ci_high": eq_ci[1],
+                "equivalent": eq.get("equivalent"),
+            }
+        )
+    t.notes.append(
+        'Equivalence: two one-sided paired t tests (TOST) against the plan\'s margin; "equivalent" when both reject '
+        'a change of at least the margin either way (the 90% CI lies inside \u00b1margin), otherwise "not shown". '
+        "The study's reading (plateaued when the paired t test finds no significant further improvement) treats "
+        "absence of evidence as evidence of absence; it is kept for comparison with the published figures."
+    )
+    return t
+
+
+def _equivalence_cell(eq: Any) -> str:
+    """ "equivalent within +/-0.2 (-0.05 to 0.04)", "not shown (...)" or a dash."""
+    if not eq or eq.get("equivalent") is None:
+        return NDASH
+    ci = eq.get("ci")
+    margin = fmt_num(eq.get("margin"), 2)
+    head = f"equivalent within \u00b1{margin}" if eq["equivalent"] else f"not shown (margin \u00b1{margin})"
+    return f"{head} ({fmt_ci(ci)})" if ci else head
+
+
+def _plateau_cell(plateaued: bool | None, mean_difference: Any) -> str:
+    """ "yes", "no, still improving", or why there is no test.
+
+    With every patient's change exactly 0 the paired t test is undefined (SD 0), so the
+    tree's ``plateaued`` is None; a zero mean change is still no further improvement.
+    """
+    if plateaued is not None:
+        return "yes" if plateaued else "no, still improving"
+    if mean_difference == 0:
+        return "yes (no change at all)"
+    return "not tested" if mean_difference is None else "not tested (too few completers)"
