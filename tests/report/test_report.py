@@ -865,3 +865,12 @@ def test_published_comparison_labelled_with_tolerances(factory: tuple[Any, Any, 
     console = Console(width=200, record=True)
     console.print(table)
     assert "\u00b1 3 patients" in console.export_text()
+
+
+def test_phq9_adjusted_change_is_descriptive_not_held_at_zero(factory: tuple[Any, Any, Path]) -> None:
+    """Issue 16 point 10: the intercept extrapolates an attenuated slope; the report must not say
+    the depression change was "held at zero" and must carry the measurement-error caveat."""
+    html = (factory[2] / "report.html").read_text(encoding="utf-8")
+    text = " ".join(" ".join(parse(section(html, "phq9")).text).split())
+    assert "held at zero" not in html and "expected with no change in depression" not in html
+    assert "regressed on PHQ-9 change (descriptive)" in text and "attenuates the slope" in text

@@ -253,8 +253,9 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         extras.append(
             "<strong>Depression (PHQ-9).</strong> Totals 0\u201327 among completers with a total at baseline; response is a "
             "fall of at least 50%, remission a last total below 5, among those with baseline total \u2265 10. The change in "
-            "each subscale is regressed on the change in PHQ-9 (ordinary least squares); the intercept is the subscale "
-            "change expected with no change in depression."
+            "each subscale is regressed on the change in PHQ-9 (ordinary least squares), descriptively: measurement error "
+            "in the PHQ-9 change attenuates the slope, so the intercept (the fitted change at no PHQ-9 change) is "
+            "not the change that would remain without the change in depression."
         )
     if "reliable_change" in r:
         extras.append(

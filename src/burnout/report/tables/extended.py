@@ -383,7 +383,7 @@ def _phq9_adjusted(ctx: Ctx) -> Table | None:
         return None
     t = Table(
         key="phq9_adjusted",
-        title="Subscale change with depression change held at zero",
+        title="Subscale change regressed on PHQ-9 change (descriptive)",
         columns=[
             Column("subscale", "Subscale", "left"),
             Column("n", "n"),
@@ -429,7 +429,10 @@ def _phq9_adjusted(ctx: Ctx) -> Table | None:
         )
     t.notes.append(
         "Ordinary least squares of the change in each subscale on the change in PHQ-9 total, first to last assessment. "
-        "The intercept estimates the subscale change not accompanied by any change in depressive symptoms."
+        "Descriptive only: the intercept is the fitted subscale change at a PHQ-9 change of 0. PHQ-9 change is "
+        "measured with error, which attenuates the slope toward 0 and pulls the intercept toward the mean subscale "
+        "change, so it is not the burnout change that would remain had depression not changed; nor is the "
+        "association causal in either direction."
     )
     return t
 
