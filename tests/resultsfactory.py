@@ -239,6 +239,7 @@ def make_results(
                         "ci": [dz - 1.96 * se, dz + 1.96 * se],
                         "label": _label(dz),
                         "method": "noncentral t",
+                        "d_av": ch / ((MEANS[s][0][1] + sd) / 2),
                     },
                     "improved": ch * (1 if s == "professional_efficacy" else -1) > 0,
                 }

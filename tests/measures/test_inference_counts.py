@@ -107,3 +107,18 @@ def test_early_change_by_completion_against_pandas(run: dict[str, Any]) -> None:
             stats[group] = (d.mean(), d.std(ddof=1))
         (m1, s1), (m2, s2) = stats["completers"], stats["non_completers"]
         assert early[s]["smd"] == pytest.approx((m1 - m2) / np.sqrt((s1**2 + s2**2) / 2), rel=1e-9)
+
+
+def test_d_av_beside_dz_against_pandas(run: dict[str, Any]) -> None:
+    """d_av = mean change / mean of the two SDs (Lakens 2013, eq. 10), from the completers' raw scores."""
+    from burnout.instrument import SCALE, SUBSCALES
+
+    rows, tree = run["rows"], run["tree"]
+    done = rows[rows.completer]
+    for s in SUBSCALES:
+        base = done[f"{s}_0"].to_numpy(dtype=float) / SCALE
+        for t in (2, 4, 6):
+            now = done[f"{s}_{t}"].to_numpy(dtype=float) / SCALE
+            want = (now - base).mean() / ((base.std(ddof=1) + now.std(ddof=1)) / 2)
+            es = tree["subscales"][s]["timepoints"][str(t)]["effect_size"]
+            assert es["d_av"] == pytest.approx(want, rel=1e-9)

@@ -191,7 +191,7 @@ def collect_beyond(
     protocol
         The plan; ``[analysis] seed`` seeds the imputations.
     imputations, iterations
-        m (default 20) and chained-equation sweeps per imputation (default 10).
+        m (default ``IMPUTATIONS`` = 20) and chained-equation sweeps per imputation (default ``ITERATIONS`` = 5).
 
     Returns
     -------

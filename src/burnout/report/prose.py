@@ -56,7 +56,9 @@ def summary_points(ctx: Ctx) -> list[str]:
         change_bits.append(
             f"{SUBSCALE_LABELS[s]} {fmt_num(b.get('mean'))} \u2192 {fmt_num(e.get('mean'))} "
             f"(change {fmt_signed(e.get('change'))}, 95% CI {fmt_ci(e.get('change_ci'))}{rtm_txt}; "
-            f"d<sub>z</sub> {fmt_num(es.get('dz'))}, 95% CI {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)})"
+            f"d<sub>z</sub> {fmt_num(es.get('dz'))}, 95% CI {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)}"
+            + (f"; d<sub>av</sub> {fmt_num(es['d_av'])}" if es.get("d_av") is not None else "")
+            + ")"
         )
     if change_bits:
         out.append(

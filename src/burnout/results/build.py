@@ -103,6 +103,7 @@ def build_results(
     for s in SUBSCALES:
         base = m.scores[(s, first)]
         base_mean = _points(base.total / base.n) if base.n else None
+        base_sc = est.mean_summary(base.n, base.total, base.total_sq, scale=SCALE, confidence=conf)
         timepoints: dict[str, Any] = {}
         for t in assessments:
             mo = m.scores[(s, t)]
@@ -119,7 +120,16 @@ def build_results(
                     "t": pc.t,
                     "df": pc.df,
                     "p": pc.p,
-                    "effect_size": {"dz": pc.dz, "ci": _pair(pc.dz_ci), "label": pc.dz_label, "method": "noncentral t"},
+                    "effect_size": {
+                        "dz": pc.dz,
+                        "ci": _pair(pc.dz_ci),
+                        "label": pc.dz_label,
+                        "method": "noncentral t",
+                        # comparable with between-group d, unlike dz (Lakens 2013)
+                        "d_av": None
+                        if pc.mean is None or base_sc.sd is None or sc.sd is None
+                        else est.cohen_d_av(pc.mean, base_sc.sd, sc.sd),
+                    },
                     # the good direction, so a reader needn't recall which way each subscale improves
                     "improved": None if pc.mean is None else (pc.mean * GOOD_DIRECTION[s] > 0),  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
                 }

@@ -282,9 +282,10 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
             Column("tp", "Assessment", "left"),
             Column("dz", "d_z"),
             Column("ci", "95% CI"),
-            Column("label", "Magnitude", "left"),
+            Column("label", "Magnitude of d_z", "left"),
+            Column("dav", "d_av"),
         ],
-        csv_columns=["subscale", "timepoint", "dz", "ci_low", "ci_high", "label", "method"],
+        csv_columns=["subscale", "timepoint", "dz", "ci_low", "ci_high", "label", "method", "d_av"],
         group="subscale",
         stub="tp",
     )
@@ -302,6 +303,7 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
                     "dz": fmt_num(es.get("dz")),
                     "ci": fmt_ci(es.get("ci")),
                     "label": str(es.get("label") or NDASH),
+                    "dav": fmt_num(es.get("d_av")),
                 }
             )
             t.csv_rows.append(
@@ -313,6 +315,7 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
                     "ci_high": ci[1],
                     "label": es.get("label"),
                     "method": es.get("method", "noncentral t"),
+                    "d_av": es.get("d_av"),
                 }
             )
     if not t.rows:
@@ -320,6 +323,9 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
     t.notes.append(
         "d_z = mean change / SD of the change (within-patient); negative values are decreases. Intervals "
         "from the noncentral t distribution. Magnitude by |d_z|: < 0.2 negligible, < 0.5 small, < 0.8 "
-        "medium, otherwise large (Cohen)."
+        "medium, otherwise large (Cohen). Cohen's benchmarks were set for differences between groups; d_z grows "
+        "with the correlation between the two assessments, so it is not comparable with them or with other "
+        "studies' d (Lakens 2013). d_av = mean change / the average of the two assessments' SDs is, and is shown "
+        "beside it."
     )
     return t
