@@ -318,15 +318,7 @@ def build_results(
         subgroups[variable] = var_out
 
     attrition = _attrition(m, protocol, pub, hidden_by_variable, comp_pub=comp_pub, itt_pub=itt_pub)
-    safety = (
-        {}
-        if m.safety is None
-        else {
-            "safety": safety_results(
-                m.safety, pub, enrolled=m.patients, enrolled_published=flow["patients"] is not None
-            )
-        }
-    )
+    safety = {} if m.safety is None else {"safety": safety_results(m.safety, pub, enrolled=m.patients)}
     extra: dict[str, Any] = {}
     if beyond is not None:
         from burnout.results.extended import beyond_results

@@ -13,9 +13,7 @@ __all__ = ["safety_results"]
 SAFETY_POPULATION = "patients with at least one session delivered"
 
 
-def safety_results(
-    counts: SafetyCounts, pub: privacy.Publisher, *, enrolled: int, enrolled_published: bool
-) -> dict[str, Any]:
+def safety_results(counts: SafetyCounts, pub: privacy.Publisher, *, enrolled: int) -> dict[str, Any]:
     """The ``safety`` branch: exact (Clopper-Pearson) Proportions over the safety population.
 
     The per-patient rate of serious adverse events is primary (``primary``): sessions
@@ -25,9 +23,12 @@ def safety_results(
     rate is over those asked at that session; its n is a cell of the family "asked /
     not asked" of the safety population, so it is hidden with the rate when either is small;
     so is the population itself a cell of "with / without a session" of the ``enrolled``
-    patients (the flow's published total).
+    patients.
     """
-    shown = pub.enough_of(counts.patients, enrolled, total_published=enrolled_published)
+    # a cell of "with / without a session" of everyone enrolled: published when neither is small.
+    # The enrolled total itself may be hidden (as a complement of a small flow cell); the safety
+    # population does not give it back, since those without a session are published nowhere.
+    shown = pub.enough_of(counts.patients, enrolled)
     population = counts.patients if shown else None
     if not shown:
         pub.note("small" if pub.small(counts.patients) else "complement")
