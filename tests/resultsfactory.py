@@ -550,19 +550,21 @@ def make_results(
                 "expected_change": -(1 - rho) * (sel - ref),
                 "observed_change": obs,
                 "share_of_observed_change": -(1 - rho) * (sel - ref) / obs,
+                "expected_response_rate": exp_resp,
                 "rho_range": {
                     "low": {"rho": 0.5, "expected_change": -0.5 * (sel - ref)},
                     "high": {"rho": 0.8, "expected_change": -0.2 * (sel - ref)},
                 },
                 "source": "a published test-retest study",
             }
-            for s, ref, sd, sel, rho, obs in zip(
+            for s, ref, sd, sel, rho, obs, exp_resp in zip(
                 SUBSCALES,
                 (5.07, 4.68, 4.05),
                 (0.92, 0.81, 1.16),
                 (5.59, 4.87, 3.80),
                 (0.65, 0.6, 0.67),
                 (-1.50, -1.06, 0.27),
+                (0.126, 0.094, 0.166),
                 strict=True,
             )
         }

@@ -84,6 +84,8 @@ def test_baseline_reference_against_pandas(run: dict[str, Any]) -> None:
         done = rows[rows.completer]
         change = done[f"{s}_6"] - done[f"{s}_0"]
         assert (ref.completer_change[s].n, ref.completer_change[s].total) == (len(change), int(change.sum()))
+        hist = done[f"{s}_0"].value_counts()
+        assert ref.completer_baselines[s] == {int(x): int(c) for x, c in hist.items()}
 
 
 def test_early_change_by_completion_against_pandas(run: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from statsmodels.stats.weightstats import ttost_paired
 from burnout.stats import (
     clopper_pearson_interval,
     cohen_d_av,
+    expected_response_without_change,
     paired_tost,
     proportion,
     regression_to_mean,
@@ -121,3 +122,39 @@ def test_d_av_against_lakens_2013_worked_example() -> None:
     got = cohen_d_av(8.7 - 7.7, 0.82, 0.95)
     assert got == pytest.approx(1.13, abs=0.005)
     assert cohen_d_av(1.0, 0.0, 0.0) is None
+
+
+def test_expected_response_without_change_against_simulation() -> None:
+    """No true change: the share whose observed fall passes 1 point, among patients selected on
+    their baseline, from a bivariate normal simulation (Monte Carlo SE about 0.001)."""
+    rng = np.random.default_rng(61)
+    mu, sigma, rho, n = 4.5, 0.9, 0.65, 400_000
+    cov = sigma**2 * np.array([[1.0, rho], [rho, 1.0]])
+    before, after = rng.multivariate_normal([mu, mu], cov, size=n).T
+    before_r = np.round(before * 5) / 5  # baselines on a 0.2 grid, as the histogram the engine sends
+    keep = before_r >= 4.8
+    simulated_fall = float(((before[keep] - after[keep]) >= 1.0).mean())
+    values, counts = np.unique(before_r[keep], return_counts=True)
+    got = expected_response_without_change(
+        dict(zip(values.tolist(), counts.tolist(), strict=True)),
+        mean=mu,
+        sd=sigma,
+        rho=rho,
+        min_change=1.0,
+        direction=-1,
+    )
+    assert got == pytest.approx(simulated_fall, abs=0.01)  # the grid (+/-0.1) costs a little
+    # and a rise for a subscale whose good direction is up, selected low
+    low = before_r <= 4.0
+    simulated_rise = float(((after[low] - before[low]) >= 1.0).mean())
+    values, counts = np.unique(before_r[low], return_counts=True)
+    got = expected_response_without_change(
+        dict(zip(values.tolist(), counts.tolist(), strict=True)),
+        mean=mu,
+        sd=sigma,
+        rho=rho,
+        min_change=1.0,
+        direction=1,
+    )
+    assert got == pytest.approx(simulated_rise, abs=0.01)
+    assert expected_response_without_change({}, mean=mu, sd=sigma, rho=rho, min_change=1.0, direction=1) is None

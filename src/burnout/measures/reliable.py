@@ -14,7 +14,7 @@ and the reliable-change criterion too lenient. So:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
@@ -27,6 +27,7 @@ from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import moment_aggs as _moment_aggs
 from burnout.measures._aggregates import moments as _moments
 from burnout.measures._aggregates import one_row as _one_row
+from burnout.measures._aggregates import rows as _rows
 from burnout.measures._moments import _flag
 from burnout.scoring import to_units_ceil
 
@@ -49,6 +50,9 @@ class BaselineReference:
     reference: dict[str, Moments]
     selected: dict[str, Moments]
     completer_change: dict[str, Moments]
+    completer_baselines: dict[str, dict[int, int]] = field(default_factory=dict)
+    """Per subscale: completers by baseline score (units -> patients), for the response
+    expected with no true change (at most a few hundred distinct scores: an aggregate)."""
 
     def sd(self, subscale: str) -> float | None:
         """The reference SD in points (None with fewer than 2 patients)."""
@@ -88,10 +92,16 @@ def collect_baseline_reference(table: ir.Table, first: int, last: int) -> Baseli
         aggs |= _moment_aggs(f"sel_{s}", base, where=table.threshold_met)
         aggs |= _moment_aggs(f"chg_{s}", table[col(s, last)] - base, where=table.completer)
     row = _one_row(table.aggregate(**aggs))
+    comp = table.filter(table.completer)
+    histograms: dict[str, dict[int, int]] = {}
+    for s in SUBSCALES:
+        counts = _rows(comp.group_by(_x=comp[col(s, first)]).aggregate(_n=comp.count()))
+        histograms[s] = {_int(r["_x"]): _int(r["_n"]) for r in counts if r["_x"] is not None}
     return BaselineReference(
         reference={s: _moments(row, f"ref_{s}") for s in SUBSCALES},
         selected={s: _moments(row, f"sel_{s}") for s in SUBSCALES},
         completer_change={s: _moments(row, f"chg_{s}") for s in SUBSCALES},
+        completer_baselines=histograms,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from burnout.report.format import (
     Ctx,
     _finite,
@@ -67,7 +69,7 @@ def summary_points(ctx: Ctx) -> list[str]:
             + "."
         )
     resp = [
-        f"{SUBSCALE_LABELS[s]} {esc(fmt_prop(get(r, 'subscales', s, 'response'), ctx))}"
+        f"{SUBSCALE_LABELS[s]} {esc(fmt_prop(get(r, 'subscales', s, 'response'), ctx))}" + _expected_response(r, s)
         for s in SUBSCALES
         if get(r, "subscales", s, "response")
     ]
@@ -127,6 +129,12 @@ def summary_points(ctx: Ctx) -> list[str]:
         "patients who finished the program, not what the program caused."
     )
     return out
+
+
+def _expected_response(r: Mapping[str, object], s: str) -> str:
+    """ " (expected with no true change: 12.6%)" beside a response rate, from regression to the mean."""
+    rate = get(r, "regression_to_mean", s, "expected_response_rate")
+    return "" if rate is None else f" (expected with no true change: {fmt_num(100 * rate, 1)}%)"
 
 
 def _safety_finding(ctx: Ctx) -> str:

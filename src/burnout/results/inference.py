@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from burnout import privacy
 from burnout import stats as est
-from burnout.instrument import SCALE, SUBSCALES
+from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
 from burnout.measures.reliable import BaselineReference
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ def regression_to_mean_results(
 ) -> dict[str, Any]:
     """Per subscale: the reference (every patient with a scored baseline), the selected (who met
     the threshold), rho and the expected change, with the completers' observed change and the
-    share of it regression to the mean would explain; plus the expected change at the plan's
+    share of it regression to the mean would explain; the completers' response rate expected
+    with no true change (bivariate normal, over their baseline scores); the expected change at the plan's
     ``[regression_to_mean]`` rho_low and rho_high. Withheld (a statistic) when any group is
     smaller than k or its size is hidden."""
     plan = protocol.reliable_change
@@ -51,6 +52,7 @@ def regression_to_mean_results(
                 ),
                 "rho": rho,
                 "share_of_observed_change": None,
+                "expected_response_rate": None,
                 "rho_range": None,
                 "source": plan.reliability_source(s),
             }
@@ -63,7 +65,16 @@ def regression_to_mean_results(
             reference_sd=ref.sd(s),
             observed_change=_mean(change),
         )
+        expected_response = est.expected_response_without_change(
+            {x / SCALE: n for x, n in ref.completer_baselines.get(s, {}).items()},
+            mean=ref_mean,  # type: ignore[arg-type]  # n > 1 checked above
+            sd=ref.sd(s) or 0.0,
+            rho=rho,
+            min_change=float(protocol.response.min_change),
+            direction=GOOD_DIRECTION[s],  # type: ignore[index]  # a Subscale at run time
+        )
         out[s] = r.to_json() | {
+            "expected_response_rate": expected_response,
             "rho_range": {
                 "low": {"rho": low, "expected_change": -(1 - low) * (sel_mean - ref_mean)},  # type: ignore[operator]
                 "high": {"rho": high, "expected_change": -(1 - high) * (sel_mean - ref_mean)},  # type: ignore[operator]

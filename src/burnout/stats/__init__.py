@@ -28,7 +28,14 @@ application of the textbook formula), with the tolerance written in each test.
 
 from burnout.stats.contingency import heterogeneity
 from burnout.stats.imputation import ImputationSummary, impute_responses
-from burnout.stats.inference import Equivalence, RegressionToMean, cohen_d_av, paired_tost, regression_to_mean
+from burnout.stats.inference import (
+    Equivalence,
+    RegressionToMean,
+    cohen_d_av,
+    expected_response_without_change,
+    paired_tost,
+    regression_to_mean,
+)
 from burnout.stats.means import (
     EFFECT_SIZE_BOUNDS,
     EffectSizeLabel,
@@ -80,6 +87,7 @@ __all__ = [
     "cohen_d_av",
     "cronbach_alpha",
     "effect_size_label",
+    "expected_response_without_change",
     "heterogeneity",
     "holm",
     "impute_responses",

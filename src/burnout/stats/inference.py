@@ -8,6 +8,7 @@ the d_av effect size beside d_z (Lakens 2013).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,14 @@ from scipy import stats
 
 from burnout.stats._common import _check_confidence
 
-__all__ = ["Equivalence", "RegressionToMean", "cohen_d_av", "paired_tost", "regression_to_mean"]
+__all__ = [
+    "Equivalence",
+    "RegressionToMean",
+    "cohen_d_av",
+    "expected_response_without_change",
+    "paired_tost",
+    "regression_to_mean",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +101,37 @@ def regression_to_mean(
         expected_change=expected,
         observed_change=observed_change,
         share_of_observed_change=share,
+    )
+
+
+def expected_response_without_change(
+    baselines: Mapping[float, int], *, mean: float, sd: float, rho: float, min_change: float, direction: int
+) -> float | None:
+    r"""Share of patients expected to "respond" with no true change, from regression to the mean.
+
+    Under the bivariate normal model of :func:`regression_to_mean` (mean ``mean``, SD
+    ``sd`` at both times, correlation ``rho``), a patient with baseline :math:`x` has a
+    follow-up :math:`Y \mid x \sim N(\mu + \rho (x - \mu),\ \sigma^2 (1 - \rho^2))`, so an
+    improvement of at least :math:`c` (a fall, ``direction = -1``; a rise, ``+1``) has
+
+    .. math:: P = \Phi\!\left(\frac{-\text{direction}\,(1 - \rho)(x - \mu) - c}{\sigma\sqrt{1 - \rho^2}}\right)
+
+    averaged over the observed baselines (``{score: patients}``). Scores are treated as
+    continuous (observed ones move in steps of 0.2 or 1/6). None without patients or spread.
+
+    >>> round(expected_response_without_change({5.6: 1}, mean=4.6, sd=1.0, rho=0.6, min_change=1.0, direction=-1), 4)
+    0.2266
+    """
+    total = sum(baselines.values())
+    if total == 0 or not sd > 0 or not 0 <= rho < 1:
+        return None
+    scale = sd * math.sqrt(1 - rho * rho)
+    return (
+        sum(
+            n * float(stats.norm.cdf((-direction * (1 - rho) * (x - mean) - min_change) / scale))
+            for x, n in baselines.items()
+        )
+        / total
     )
 
 

@@ -27,6 +27,7 @@ def _regression_to_mean(ctx: Ctx) -> Table | None:
             Column("range", "over \u03c1 range"),
             Column("observed", "Observed change (completers)"),
             Column("share", "Share explained"),
+            Column("response", "Response expected with no true change"),
         ],
         csv_columns=[
             "subscale",
@@ -39,6 +40,7 @@ def _regression_to_mean(ctx: Ctx) -> Table | None:
             "expected_change_rho_high",
             "observed_change",
             "share_of_observed_change",
+            "expected_response_rate",
         ],
         stub="subscale",
     )
@@ -58,6 +60,9 @@ def _regression_to_mean(ctx: Ctx) -> Table | None:
                 "range": NDASH if low is None else f"{fmt_signed(low)} to {fmt_signed(high)}",
                 "observed": fmt_signed(e.get("observed_change")),
                 "share": NDASH if share is None else f"{fmt_num(100 * share, 1)}%",
+                "response": NDASH
+                if e.get("expected_response_rate") is None
+                else f"{fmt_num(100 * e['expected_response_rate'], 1)}%",
             }
         )
         t.csv_rows.append(
@@ -66,7 +71,7 @@ def _regression_to_mean(ctx: Ctx) -> Table | None:
                 **{k: e.get(k) for k in ("reference_mean", "reference_sd", "selected_mean", "rho", "expected_change")},
                 "expected_change_rho_low": low,
                 "expected_change_rho_high": high,
-                **{k: e.get(k) for k in ("observed_change", "share_of_observed_change")},
+                **{k: e.get(k) for k in ("observed_change", "share_of_observed_change", "expected_response_rate")},
             }
         )
     rho = get(ctx.results, "protocol", "regression_to_mean")
@@ -75,7 +80,9 @@ def _regression_to_mean(ctx: Ctx) -> Table | None:
         "Patients were selected for high burnout at baseline, so part of any fall is expected from measurement "
         "error and day-to-day fluctuation alone. Expected change = \u2212(1 \u2212 \u03c1) \u00d7 (selected mean "
         "\u2212 mean of everyone scored), under a bivariate normal model (Barnett, van der Pols & Dobson 2005); the "
-        f"range column repeats it over the plan's sensitivity range{span}. \u03c1: "
+        f"range column repeats it over the plan's sensitivity range{span}. Response expected with no true change: "
+        "the share of completers whose change would pass the response criterion from regression to the mean and "
+        "measurement error alone, averaged over their baseline scores (scores treated as continuous). \u03c1: "
         + " | ".join(sorted({str(rtm[s].get("source")) for s in SUBSCALES if rtm.get(s)}))
         + "."
     )
