@@ -57,6 +57,35 @@ def _wilson(count: int, n: int, z: float = 1.959963984540054) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _tost(mean: float, sd: float, n: int, margin: float) -> dict[str, Any]:
+    """TOST by hand: the 90% t interval inside +/-margin (Schuirmann 1987)."""
+    se = sd / math.sqrt(n)
+    q = float(stats.t.ppf(0.95, n - 1))
+    t_lower, t_upper = (mean + margin) / se, (mean - margin) / se
+    p = max(float(stats.t.sf(t_lower, n - 1)), float(stats.t.cdf(t_upper, n - 1)))
+    ci = [mean - q * se, mean + q * se]
+    equivalent = -margin < ci[0] and ci[1] < margin
+    return {
+        "margin": margin, "t_lower": t_lower, "t_upper": t_upper, "df": n - 1, "p": p, "ci": ci, "ci_level": 0.9,
+        "equivalent": equivalent, "conclusion": f"equivalent within +/-{margin:g}" if equivalent else "not shown",
+    }  # fmt: skip
+
+
+def _exact(count: int, n: int) -> dict[str, Any]:
+    """An exact (Clopper-Pearson) Proportion, from the beta quantiles, with the rule of three at 0."""
+    lo = 0.0 if count == 0 else float(stats.beta.ppf(0.025, count, n - count + 1))
+    hi = 1.0 if count == n else float(stats.beta.ppf(0.975, count + 1, n - count))
+    out = {
+        "count": count,
+        "n": n,
+        "rate": count / n,
+        "ci": [lo, hi],
+        "suppressed": False,
+        "interval": "clopper-pearson",
+    }
+    return out | ({"rule_of_three": 3 / n} if count == 0 else {})
+
+
 def _prop(count: int | None, n: int | None) -> dict[str, Any]:
     """A Proportion; counts 1..K-1 are passed as None by the caller (suppressed)."""
     if count is None or n is None:
@@ -213,7 +242,13 @@ def make_results(
                     "t": tstat,
                     "df": n - 1,
                     "p": float(2 * stats.t.sf(abs(tstat), n - 1)),
-                    "effect_size": {"dz": dz, "ci": [dz - 1.96 * se, dz + 1.96 * se], "label": _label(dz), "method": "noncentral t"},
+                    "effect_size": {
+                        "dz": dz,
+                        "ci": [dz - 1.96 * se, dz + 1.96 * se],
+                        "label": _label(dz),
+                        "method": "noncentral t",
+                        "d_av": ch / ((MEANS[s][0][1] + sd) / 2),
+                    },
                     "improved": ch * (1 if s == "professional_efficacy" else -1) > 0,
                 }
             tps[t] = e
@@ -234,6 +269,7 @@ def make_results(
                 "p": ppl,
                 "test": "paired t",
                 "plateaued": bool(ppl >= 0.05 or plateau_diff * (1 if s == "professional_efficacy" else -1) <= 0),
+                "equivalence": _tost(plateau_diff, sd_pl, n, 0.2),
             },
         }
 
@@ -242,8 +278,18 @@ def make_results(
         "cochran_q": {"statistic": 96.43, "df": 2, "p": 1.15e-21},
         "mcnemar": {
             "exhaustion|cynicism": {"statistic": 3.56, "p": 0.0592, "p_holm": 0.0592, "test": "mcnemar-chi-square"},
-            "exhaustion|professional_efficacy": {"statistic": 71.2, "p": 3.2e-17, "p_holm": 9.6e-17, "test": "mcnemar-chi-square"},
-            "cynicism|professional_efficacy": {"statistic": 48.9, "p": 2.7e-12, "p_holm": 5.4e-12, "test": "mcnemar-chi-square"},
+            "exhaustion|professional_efficacy": {
+                "statistic": 71.2,
+                "p": 3.2e-17,
+                "p_holm": 9.6e-17,
+                "test": "mcnemar-chi-square",
+            },
+            "cynicism|professional_efficacy": {
+                "statistic": 48.9,
+                "p": 2.7e-12,
+                "p_holm": 5.4e-12,
+                "test": "mcnemar-chi-square",
+            },
         },
     }
     below = {"0": _prop(0, n), "2": _prop(121, n), "4": _prop(203, n), "6": _prop(235, n)}
@@ -322,11 +368,31 @@ def make_results(
         "below_threshold": below,
         "profiles": profiles,
         "side_effects": side_effects,
+        "safety": {
+            "population": "patients with at least one session delivered",
+            "patients": 1500,
+            "sessions": 5400,
+            "serious_adverse_events": {"patients": _exact(0, 1500), "sessions": _exact(0, 5400), "primary": "patients"},
+            "side_effects": {"2": _exact(60, 1200), "4": _exact(30, 800), "6": _exact(20, 600)},
+            "interval": "clopper-pearson",
+        },
         "subgroups": subgroups,
         "warnings": ["12 assessments at unscheduled timepoints were ignored (after_session not in the plan)"],
     }
     attrition: dict[str, Any] = {}
     if table1:
+        attrition["early_change"] = {
+            "from": "0",
+            "to": "2",
+            **{
+                s: {
+                    "completers": {"n": n, "mean": mc, "sd": 0.85},
+                    "non_completers": {"n": 663, "mean": mn, "sd": 0.75},
+                    "smd": (mc - mn) / ((0.85**2 + 0.75**2) / 2) ** 0.5,
+                }
+                for s, mc, mn in zip(SUBSCALES, (-0.64, -0.50, 0.20), (-0.40, -0.17, 0.04), strict=True)
+            },
+        }
         nc = 1642 - n
         attrition["table1"] = {
             "age": {
@@ -362,7 +428,13 @@ def make_results(
             },
         }
     if extensions:
-        attrition["baseline_smd"] = {"age": 0.139, "female": 0.023, "exhaustion": -0.077, "cynicism": -0.121, "professional_efficacy": 0.062}
+        attrition["baseline_smd"] = {
+            "age": 0.139,
+            "female": 0.023,
+            "exhaustion": -0.077,
+            "cynicism": -0.121,
+            "professional_efficacy": 0.062,
+        }
         # share of the 1,642 attending at least k sessions; at k = 1 the complement (8 attended
         # none) is small, so the Proportion is suppressed as privacy.suppress_proportion does
         reach_counts = {"1": 1642 - 8, "2": 1180, "3": 900, "4": 700, "5": 560, "6": 460}
@@ -381,17 +453,22 @@ def make_results(
         attrition["completion_by_subgroup"] = {}
         for var, levels in completion.items():
             hidden_levels = hide_jointly(
-                [{lv: n for lv, (_, n) in levels.items()}, {lv: c for lv, (c, _) in levels.items()},
-                 {lv: n - c for lv, (c, n) in levels.items()}],
+                [
+                    {lv: n for lv, (_, n) in levels.items()},
+                    {lv: c for lv, (c, _) in levels.items()},
+                    {lv: n - c for lv, (c, n) in levels.items()},
+                ],
                 min_cell_count=K,
             )
             attrition["completion_by_subgroup"][var] = {
-                level: (dict(hidden_whole) if level in hidden_levels else _prop(c, ln)) for level, (c, ln) in levels.items()
+                level: (dict(hidden_whole) if level in hidden_levels else _prop(c, ln))
+                for level, (c, ln) in levels.items()
             }
         hide(("attrition", "completion_by_subgroup", "age_band", "unknown", "count"), 8)
         mi_rates = {"exhaustion": 0.49, "cynicism": 0.43, "professional_efficacy": 0.24, "at_least_1": 0.66}
         mi = {
-            o: {"rate": r, "ci": [r - 0.045, r + 0.045], "imputations": 50, "suppressed": False} for o, r in mi_rates.items()
+            o: {"rate": r, "ci": [r - 0.045, r + 0.045], "imputations": 50, "suppressed": False}
+            for o, r in mi_rates.items()
         }
         observed = {"0": 1642, "2": 1050, "4": 611, "6": 460}
         tree["itt"] = {
@@ -487,15 +564,59 @@ def make_results(
             "response": _prop(128, 301),
             "remission": _prop(61, 301),
             "adjusted": {
-                s: {"intercept": b0, "intercept_ci": [b0 - 0.12, b0 + 0.12], "slope": b1, "slope_ci": [b1 - 0.02, b1 + 0.02], "n": 352}
+                s: {
+                    "intercept": b0,
+                    "intercept_ci": [b0 - 0.12, b0 + 0.12],
+                    "slope": b1,
+                    "slope_ci": [b1 - 0.02, b1 + 0.02],
+                    "n": 352,
+                }
                 for s, b0, b1 in zip(SUBSCALES, (-0.91, -0.62, 0.15), (0.11, 0.09, -0.03), strict=True)
             },
         }
         tree["reliable_change"] = {
-            s: {"improved": _prop(i, n), "deteriorated": _prop(None if d < K else d, n)}
-            for s, i, d in zip(SUBSCALES, (171, 139, 52), (12, 14, 8), strict=True)
+            s: {
+                "improved": _prop(i, n),
+                "deteriorated": _prop(None if d < K else d, n),
+                "sd": sd,
+                "reliability": rel,
+                "source": "reliability: a published test-retest study; SD: this cohort",
+                "se_difference": sd * math.sqrt(2 * (1 - rel)),
+                "critical_change": 1.96 * sd * math.sqrt(2 * (1 - rel)),
+            }
+            for s, i, d, sd, rel in zip(
+                SUBSCALES, (171, 139, 52), (12, 14, 8), (0.92, 0.81, 1.16), (0.65, 0.6, 0.67), strict=True
+            )
         }
         secrets.append(Secret(("reliable_change", "professional_efficacy", "deteriorated", "count"), 8))
+        tree["regression_to_mean"] = {
+            s: {
+                "reference_mean": ref,
+                "reference_sd": sd,
+                "selected_mean": sel,
+                "rho": rho,
+                "expected_change": -(1 - rho) * (sel - ref),
+                "observed_change": obs,
+                "share_of_observed_change": -(1 - rho) * (sel - ref) / obs,
+                "expected_response_rate": exp_resp,
+                "rho_range": {
+                    "low": {"rho": 0.5, "expected_change": -0.5 * (sel - ref)},
+                    "high": {"rho": 0.8, "expected_change": -0.2 * (sel - ref)},
+                },
+                "source": "a published test-retest study",
+            }
+            for s, ref, sd, sel, rho, obs, exp_resp in zip(
+                SUBSCALES,
+                (5.07, 4.68, 4.05),
+                (0.92, 0.81, 1.16),
+                (5.59, 4.87, 3.80),
+                (0.65, 0.6, 0.67),
+                (-1.50, -1.06, 0.27),
+                (0.126, 0.094, 0.166),
+                strict=True,
+            )
+        }
+        tree["regression_to_mean"]["model"] = "bivariate normal"
         tree["reliability"] = {
             s: {t: {"alpha": a + 0.01 * i} for i, t in enumerate(TIMEPOINTS)}
             for s, a in zip(SUBSCALES, (0.86, 0.81, 0.78), strict=True)
@@ -505,7 +626,9 @@ def make_results(
     return tree, secrets
 
 
-def pipeline_results(workdir: Any, *, threshold_met: int | None = 400, seed: int = 20240917) -> tuple[dict[str, Any], Any, Any]:
+def pipeline_results(
+    workdir: Any, *, threshold_met: int | None = 400, seed: int = 20240917
+) -> tuple[dict[str, Any], Any, Any]:
     """The real thing: simulate a cohort, run ``analyze`` with ``out``, return (tree, cohort_dir, out_dir).
 
     ``analyze(..., out=...)`` writes results.json and the report itself (through

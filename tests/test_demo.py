@@ -84,3 +84,20 @@ def _subscale_and_time(key: str) -> tuple[str, str]:
     """("exhaustion", "2") from a calibration key like "mean_E_2"."""
     _, short, t = key.split("_")
     return {"E": "exhaustion", "C": "cynicism", "PE": "professional_efficacy"}[short], t
+
+@pytest.mark.slow
+def test_demo_honest_inference_figures(default_demo):
+    """Issue 16 on the demo: the figures its closing note quotes (before -> after)."""
+    tree = default_demo.analysis.results
+    sae = tree["safety"]["serious_adverse_events"]
+    assert (sae["sessions"]["count"], sae["sessions"]["n"]) == (0, 8270)  # was 0 of 2,370 completer sessions
+    assert sae["patients"]["n"] == tree["safety"]["patients"] == 2315 and sae["primary"] == "patients"
+    nri = tree["itt"]["worst_case"]["responders"]["at_least_1"]
+    assert (nri["count"], nri["n"]) == (324, 1642)  # 19.7%, was 275 (16.7%)
+    rc = tree["reliable_change"]["exhaustion"]
+    assert rc["reliability"] == 0.65 and abs(rc["sd"] - 0.92) < 0.005 and "Schaufeli" in rc["source"]
+    rtm = tree["regression_to_mean"]["exhaustion"]
+    assert -0.25 < rtm["expected_change"] < -0.1 and 0 < rtm["share_of_observed_change"] < 0.2
+    early = tree["attrition"]["early_change"]["cynicism"]
+    assert early["smd"] < -0.3  # non-completers improved less early on
+    assert tree["subscales"]["professional_efficacy"]["plateau"]["equivalence"]["equivalent"] is True

@@ -49,7 +49,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_tree_has_the_contract_keys(run: dict[str, Any]) -> None:
     tree = run["tree"]
-    assert list(tree) == ["itt", "phq9", "reliable_change", "reliability"]
+    assert list(tree) == ["itt", "phq9", "reliable_change", "reliability", "regression_to_mean"]
     itt = tree["itt"]
     assert set(itt) == {"threshold_met", "worst_case", "multiple_imputation", "mmrm", "mmrm_tipping", "mixed_model"}
     for s in SUBSCALES:
@@ -64,22 +64,34 @@ def test_tree_has_the_contract_keys(run: dict[str, Any]) -> None:
 
 # --------------------------------------------------------------------------- worst case
 def test_worst_case_against_direct_count(run: dict[str, Any]) -> None:
+    """Non-responder imputation: an observed response counts, completer or not; missing = non-response."""
     rows, tree = run["rows"], run["tree"]
     itt = rows[rows.threshold_met]
     n = len(itt)
     assert tree["itt"]["threshold_met"] == n
+    responded = {}
     for s in SUBSCALES:
-        # responders are completers whose change first -> last in the good direction is >= 1 point
+        # a response: baseline and last assessment scored and the change in the good direction >= 1 point
         change = (itt[f"{s}_6"] - itt[f"{s}_0"]) * GOOD_DIRECTION[s]
-        count = int((itt.completer & (change >= SCALE)).sum())
+        responded[s] = change.notna() & (change >= SCALE)
+        count = int(responded[s].sum())
         wc = tree["itt"]["worst_case"][s]["response"]
         assert (wc["count"], wc["n"]) == (count, n)
         assert wc["rate"] == count / n
-    any_resp = itt.completer & pd.concat(
-        [((itt[f"{s}_6"] - itt[f"{s}_0"]) * GOOD_DIRECTION[s] >= SCALE) for s in SUBSCALES], axis=1
-    ).any(axis=1)
+        assert count > int((responded[s] & itt.completer).sum())  # non-completers' observed responses count
+    any_resp = pd.concat(list(responded.values()), axis=1).any(axis=1)
     wc1 = tree["itt"]["worst_case"]["responders"]["at_least_1"]
     assert (wc1["count"], wc1["n"]) == (int(any_resp.sum()), n)
+
+
+def test_worst_case_hides_a_few_non_completer_responders(run: dict[str, Any]) -> None:
+    """Published beside the completers' responders, the worst case would give away the difference."""
+    bm = run["bm"]
+    done = bm.completer_responders["cynicism"]
+    planted = replace(bm, worst_case=bm.worst_case | {"cynicism": done + 4})
+    plan = run["plan"].replace({"privacy.min_cell_count": 11})
+    tree = beyond_results(planted, plan, threshold_met=bm.threshold_met, completers=bm.completers)
+    assert tree["itt"]["worst_case"]["cynicism"]["response"]["hidden"] == "complement"
 
 
 # --------------------------------------------------------------------------- reliability
@@ -114,19 +126,21 @@ def test_item_moments_without_rows_give_no_alpha() -> None:
 
 # --------------------------------------------------------------------------- reliable change
 def test_reliable_change_against_hand_computation(run: dict[str, Any]) -> None:
-    rows, items, tree = run["rows"], run["items"], run["tree"]
+    """Jacobson & Truax (1991) by hand: the plan's test-retest reliability and the baseline SD of
+    every patient with a scored baseline (before the threshold selects), not the completers'."""
+    rows, tree, plan = run["rows"], run["tree"], run["plan"]
     comp = rows[rows.completer]
-    ids = set(comp.patient_id)
     for s in SUBSCALES:
-        cols = [f"item_{i}" for i in SUBSCALE_ITEMS[s]]
-        base_items = items[items.patient_id.isin(ids) & (items.after_session == 0)][cols].dropna()
-        alpha = _alpha_by_hand(base_items.to_numpy(dtype=float))
-        sd = np.std(comp[f"{s}_0"].to_numpy(dtype=float) / SCALE, ddof=1)
-        se_diff = sd * math.sqrt(2) * math.sqrt(1 - alpha)       # Jacobson & Truax (1991)
+        scored = rows[f"{s}_0"].dropna().to_numpy(dtype=float) / SCALE
+        sd = np.std(scored, ddof=1)
+        reliability = plan.reliable_change.reliability(s)
+        assert reliability == {"exhaustion": 0.65, "cynicism": 0.60, "professional_efficacy": 0.67}[s]
+        se_diff = sd * math.sqrt(2) * math.sqrt(1 - reliability)
         rci = (comp[f"{s}_6"] - comp[f"{s}_0"]).to_numpy(dtype=float) / SCALE * GOOD_DIRECTION[s] / se_diff
         got = tree["reliable_change"][s]
-        assert got["alpha"] == pytest.approx(alpha, abs=1e-12)
-        assert got["sd_baseline"] == pytest.approx(sd, rel=1e-12)
+        assert got["reliability"] == reliability
+        assert got["sd"] == pytest.approx(sd, rel=1e-12)
+        assert "Schaufeli" in got["source"] and "scored baseline" in got["source"]
         assert got["critical_change"] == pytest.approx(1.96 * se_diff, rel=1e-12)
         # Counts: the RCI passes 1.96 (ties at exactly 1.96 decided in exact arithmetic)
         critical = Fraction(got["critical_change"])
@@ -138,15 +152,38 @@ def test_reliable_change_against_hand_computation(run: dict[str, Any]) -> None:
         assert got["improved"]["n"] == len(comp)
 
 
-def test_reliable_change_and_alpha_need_items(tmp_path: Path) -> None:
-    """A cohort with subscale scores only: alpha cannot be computed, and RCI says why."""
+def test_reliable_change_takes_the_plans_sd_and_source(run: dict[str, Any]) -> None:
+    plan = run["plan"].replace(
+        {
+            "reliable_change.cynicism_sd": 1.3,
+            "reliable_change.cynicism_reliability": 0.8,
+            "reliable_change.source": "norms X",
+        }
+    )
+    bm = collect_beyond(run["table"], run["cohort"], plan, imputations=2, iterations=1)
+    got = beyond_results(bm, plan, threshold_met=bm.threshold_met, completers=bm.completers)["reliable_change"]
+    assert (got["cynicism"]["sd"], got["cynicism"]["reliability"]) == (1.3, 0.8)
+    assert got["cynicism"]["critical_change"] == pytest.approx(1.96 * 1.3 * math.sqrt(2 * 0.2), rel=1e-12)
+    assert got["cynicism"]["source"].startswith("reliability: norms X; SD: the analysis plan")
+
+
+def test_reliable_change_needs_no_items(tmp_path: Path) -> None:
+    """A cohort with subscale scores only: alpha cannot be computed; the reliable change, from the
+    plan's reliability and the scored baselines' SD, still can."""
     rng = np.random.default_rng(0)
     rows = []
     for pid in patient_ids():
         for t in TIMES:
             e, c, pe = 5.2 - 0.1 * t + rng.integers(0, 5) / 5, 4.4, 3.0 + rng.integers(0, 6) / 6
-            rows.append({"patient_id": pid, "after_session": str(t), "exhaustion": f"{e:.2f}",
-                         "cynicism": f"{c:.2f}", "professional_efficacy": f"{pe:.2f}"})
+            rows.append(
+                {
+                    "patient_id": pid,
+                    "after_session": str(t),
+                    "exhaustion": f"{e:.2f}",
+                    "cynicism": f"{c:.2f}",
+                    "professional_efficacy": f"{pe:.2f}",
+                }
+            )
     folder = write_small_cohort(tmp_path / "c", mbi_gs=rows)
     plan = load_protocol().replace({"privacy.min_cell_count": 1})
     cohort = load_cohort(folder, con=ibis.duckdb.connect())
@@ -156,8 +193,10 @@ def test_reliable_change_and_alpha_need_items(tmp_path: Path) -> None:
     assert bm.completers >= 2 and "phq9" not in tree
     for s in SUBSCALES:
         assert tree["reliability"][s]["0"]["alpha"] is None
-        assert "alpha" in tree["reliable_change"][s]["reason"]
-        assert tree["reliable_change"][s]["improved"]["count"] is None
+    assert tree["reliable_change"]["exhaustion"]["improved"]["count"] is not None
+    # cynicism is 4.4 for everyone: no spread, so no SD to scale by, and the reason says what to do
+    assert "set the SD in the plan" in tree["reliable_change"]["cynicism"]["reason"]
+    assert tree["reliable_change"]["cynicism"]["improved"]["count"] is None
 
 
 # --------------------------------------------------------------------------- PHQ-9
@@ -234,7 +273,12 @@ def test_planted_small_counts_are_hidden(run: dict[str, Any]) -> None:
     )
     tree = beyond_results(planted, plan, threshold_met=bm.threshold_met, completers=bm.completers)
     assert tree["itt"]["worst_case"]["exhaustion"]["response"] == {
-        "count": None, "n": bm.threshold_met, "rate": None, "ci": None, "suppressed": True, "hidden": "small"
+        "count": None,
+        "n": bm.threshold_met,
+        "rate": None,
+        "ci": None,
+        "suppressed": True,
+        "hidden": "small",
     }
     pe = tree["reliable_change"]["professional_efficacy"]
     assert pe["deteriorated"]["suppressed"] and pe["deteriorated"]["count"] is None

@@ -57,6 +57,11 @@ CHANGES = {
     "privacy.min_cell_count": 5,
     "analysis.seed": 1,
     "analysis.confidence": 0.9,
+    "reliable_change.exhaustion_reliability": 0.8,
+    "reliable_change.cynicism_sd": 1.2,
+    "reliable_change.source": "a local retest study",
+    "regression_to_mean.rho_low": 0.4,
+    "plateau.margin": 0.3,
 }
 
 
@@ -138,6 +143,17 @@ def test_resolved_and_hash_against_independent_json_and_hashlib():
         "analysis": {"seed": 20240917, "confidence": 0.95},
         "imputation": {"m": 100, "donors": 5},
         "sensitivity": {"delta_grid": [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0]},
+        "reliable_change": {
+            "exhaustion_reliability": 0.65,
+            "cynicism_reliability": 0.6,
+            "professional_efficacy_reliability": 0.67,
+            "exhaustion_sd": None,
+            "cynicism_sd": None,
+            "professional_efficacy_sd": None,
+            "source": None,
+        },
+        "regression_to_mean": {"rho_low": 0.5, "rho_high": 0.8},
+        "plateau": {"margin": 0.2},
     }
     plan = Protocol()
     resolved = plan.resolved()

@@ -160,7 +160,7 @@ def test_sections_in_order_against_the_issue_list(factory: tuple[Any, Any, Path]
     assert ids == [
         "summary", "plan", "methods", "flow", "baseline", "scores", "effect-sizes", "response",
         "below-threshold", "profiles", "severe-profile", "safety", "subgroups", "beyond-completers", "phq9",
-        "reliable-change", "limitations",
+        "reliable-change", "regression-to-mean", "limitations",
     ]
     assert re.search(r'<section id="beyond-completers"><h2>Beyond completers</h2>', html)
 
@@ -352,7 +352,7 @@ def test_snapshot_set_against_rendered_tables(factory: tuple[Any, Any, Path]) ->
 def test_sparse_tree_renders_against_missing_and_suppressed_sections(tmp_path: Path) -> None:
     """Sections whose keys are absent are left out; a fully suppressed outcome is marked, not drawn."""
     tree, _ = make_results(extensions=False, table1=False)
-    for key in ("comparison", "side_effects", "subgroups", "below_threshold"):
+    for key in ("comparison", "side_effects", "safety", "subgroups", "below_threshold"):
         del tree[key]
     # a hidden denominator (8 in the Burnout profile at baseline) must not show through its Proportions' n
     tree["profiles"]["burnout_at_baseline"] = None
@@ -595,8 +595,8 @@ def test_beyond_completers_prose_against_the_tree(factory: tuple[Any, Any, Path]
     assert html.count('id="table-baseline_characteristics"') == 1  # Table 1 stays where it is
     summary = " ".join(" ".join(parse(section(html, "summary")).text).split())
     assert (
-        "responders on at least 1 subscale were 16.7% (275/1,642; 95% CI 15.0\u201318.6) if every non-completer is counted "
-        "as a non-responder (worst case) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation" in summary
+        "responders on at least 1 subscale were 16.7% (275/1,642; 95% CI 15.0\u201318.6) if every missing response is counted "
+        "as a non-response (worst case: observed responses kept) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation" in summary
     )
     # the MMRM's change to session 6 and its tipping point, from the tree (factory: -1.39 +- 1.963 x 0.05, tip 1.6)
     assert tree["itt"]["mmrm"]["assumptions"].rstrip(".") in beyond
@@ -791,23 +791,28 @@ def _wilson_upper_for_zero(n: int) -> float:
     return z * z / (n + z * z)  # Wilson's upper bound at 0 events (Wilson 1927; Newcombe 1998, method 3)
 
 
-def test_serious_adverse_events_one_unit_against_wilson(tmp_path: Path) -> None:
-    """0 events in 180 sessions: per 1,000 sessions, CI 0.00-20.90, alike in key findings, the table and the terminal."""
+def test_serious_adverse_events_one_unit_against_the_exact_bound(tmp_path: Path) -> None:
+    """0 events in 180 sessions of the safety population: per 1,000 sessions, exact CI 0.00-20.27
+    (1 - 0.025 ** (1/180), solved by hand), alike in key findings, the table and the terminal."""
     from rich.console import Console
 
     from burnout.report.terminal import summary_table
 
     tree, _ = make_results()
-    upper = _wilson_upper_for_zero(180)
-    assert abs(upper - 0.020896) < 5e-6
-    tree["side_effects"]["serious_adverse_events"] = {"count": 0, "n": 180, "rate": 0.0, "ci": [0.0, upper], "suppressed": False}
+    upper = 1 - 0.025 ** (1 / 180)
+    assert abs(upper - 0.020286) < 5e-6
+    tree["safety"]["serious_adverse_events"]["sessions"] = {
+        "count": 0, "n": 180, "rate": 0.0, "ci": [0.0, upper], "suppressed": False, "interval": "clopper-pearson",
+        "rule_of_three": 3 / 180,
+    }
     write_report(tree, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    expected = "0 in 180 sessions (0.00 per 1,000 sessions; 95% CI 0.00\u201320.90)"
+    expected = "0 in 180 sessions (0.00 per 1,000 sessions; 95% CI 0.00\u201320.29)"
     summary = " ".join(" ".join(parse(section(html, "summary")).text).split())
-    assert f"Serious adverse events: {expected}." in summary
+    assert f"{expected}." in summary
+    assert "of patients (rule of three: at most 0.20%)" in summary  # 3 / 1,500 patients
     rows = {r[0]: r for r in table_grid(section(html, "safety"), "side_effects") if len(r) == 4}
-    assert rows["Serious adverse events, per 1,000 sessions delivered"][1:] == ["0/180", "0.00 per 1,000", "0.00\u201320.90 per 1,000"]
+    assert rows["Serious adverse events, per 1,000 sessions delivered"][1:] == ["0/180", "0.00 per 1,000", "0.00\u201320.29 per 1,000"]
     console = Console(width=200, record=True)
     console.print(summary_table(tree))
     assert expected in console.export_text()
@@ -833,12 +838,14 @@ def test_plateau_of_exactly_zero_change_is_said(tmp_path: Path) -> None:
     """No change at all between the last two assessments (no t test: SD 0) reads "yes (no change at all)", not a dash."""
     tree, _ = make_results()
     tree["subscales"]["professional_efficacy"]["plateau"] |= {
-        "mean_difference": 0.0, "ci": [0.0, 0.0], "t": None, "df": 394, "p": None, "plateaued": None,
+        "mean_difference": 0.0, "ci": [0.0, 0.0], "t": None, "df": 394, "p": None, "plateaued": None, "equivalence": None,
     }
     write_report(tree, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    rows = {r[0]: r for r in table_grid(html, "plateau") if len(r) == 4}
-    assert rows["Professional Efficacy"][1:] == ["0.00 (0.00 to 0.00)", "\u2013", "yes (no change at all)"]
+    rows = {r[0]: r for r in table_grid(html, "plateau") if len(r) == 5}
+    assert rows["Professional Efficacy"][1:] == ["0.00 (0.00 to 0.00)", "\u2013", "\u2013", "yes (no change at all)"]
+    # TOST is not testable without spread; the other subscales carry the equivalence verdict
+    assert rows["Cynicism"][3].startswith("not shown (margin \u00b10.20)")
 
 
 def _h1(html: str) -> str:
@@ -884,3 +891,12 @@ def test_published_comparison_labelled_with_tolerances(factory: tuple[Any, Any, 
     console = Console(width=200, record=True)
     console.print(table)
     assert "\u00b1 3 patients" in console.export_text()
+
+
+def test_phq9_adjusted_change_is_descriptive_not_held_at_zero(factory: tuple[Any, Any, Path]) -> None:
+    """Issue 16 point 10: the intercept extrapolates an attenuated slope; the report must not say
+    the depression change was "held at zero" and must carry the measurement-error caveat."""
+    html = (factory[2] / "report.html").read_text(encoding="utf-8")
+    text = " ".join(" ".join(parse(section(html, "phq9")).text).split())
+    assert "held at zero" not in html and "expected with no change in depression" not in html
+    assert "regressed on PHQ-9 change (descriptive)" in text and "attenuates the slope" in text

@@ -7,15 +7,17 @@ from burnout.measures.extended import (
     MI_MAX_PATIENTS,
     BeyondMeasures,
     ItemMoments,
-    ReliableChangeCounts,
     collect_beyond,
 )
 from burnout.measures.imputation import content_hash
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
+from burnout.measures.reliable import BaselineReference, ReliableChangeCounts
+from burnout.measures.safety import SafetyCounts, collect_safety
 from burnout.measures.study import Attrition, Measures, Moments, collect_measures
 
 __all__ = [
     "Attrition",
+    "BaselineReference",
     "BeyondMeasures",
     "CrossMoments",
     "IMPUTATIONS",
@@ -26,8 +28,10 @@ __all__ = [
     "Moments",
     "Phq9Measures",
     "ReliableChangeCounts",
+    "SafetyCounts",
     "collect_beyond",
     "collect_measures",
     "collect_phq9",
+    "collect_safety",
     "content_hash",
 ]

@@ -4,8 +4,9 @@ The reference study analysed only its completers (24.1%). This module adds what 
 left open (seed-study.md), as the ``itt``, ``phq9``, ``reliable_change`` and
 ``reliability`` branches of results.json (results.md, second part):
 
-- **worst case** (``itt.worst_case``): every patient who met the threshold is in the
-  denominator and non-completers count as non-responders;
+- **worst case** (``itt.worst_case``): non-responder imputation: every patient who met
+  the threshold is in the denominator, an observed response counts (completer or not:
+  baseline and last assessment scored) and a missing one is a non-response;
 - **multiple imputation** (``itt.multiple_imputation``): the missing subscale scores of
   every threshold-met patient who had a session are imputed ``m`` times (the plan's
   ``[imputation] m``, 100) by chained equations with predictive mean matching on the
@@ -22,7 +23,8 @@ left open (seed-study.md), as the ``itt``, ``phq9``, ``reliable_change`` and
   (< 5) among completers, and the change in each subscale regressed on the change in
   PHQ-9 (the burnout change not explained by a change in depression);
 - **reliable change** (``reliable_change``): the Jacobson-Truax index per subscale,
-  from the completers' baseline SD and Cronbach's alpha;
+  from the plan's reliability (a published test-retest correlation by default) and SD
+  (by default the baseline SD of every patient scored, before selection; ``reliable``);
 - **reliability** (``reliability``): Cronbach's alpha of each subscale's items at each
   assessment among completers.
 
@@ -57,17 +59,13 @@ import numpy as np
 
 from burnout import stats as est
 from burnout.cohort import col
-from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALE_ITEMS, SUBSCALES
+from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES
 from burnout.measures._aggregates import EXACT as _BIG
-from burnout.measures._aggregates import Moments
 from burnout.measures._aggregates import as_int as _int
-from burnout.measures._aggregates import moment_aggs as _moment_aggs
-from burnout.measures._aggregates import moments as _moments
 from burnout.measures._aggregates import one_row as _one_row
 from burnout.measures._aggregates import rows as _rows
 from burnout.measures.imputation import impute_itt
 from burnout.plan.extensions import ImputationSection
-from burnout.scoring import to_units_ceil
 from burnout.stats import ImputationSummary, PatternStats
 from burnout.stats.imputation import ITERATIONS as _ITERATIONS
 
@@ -76,6 +74,12 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures._moments import _flag
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
+from burnout.measures.reliable import (
+    BaselineReference,
+    ReliableChangeCounts,
+    collect_baseline_reference,
+    collect_reliable_change,
+)
 
 __all__ = [
     "IMPUTATIONS",
@@ -137,26 +141,6 @@ class ItemMoments:
 
 
 @dataclass(frozen=True, slots=True)
-class ReliableChangeCounts:
-    """Jacobson-Truax classification of the completers on one subscale.
-
-    ``cutoff_units`` is ``ceil(critical_change * SCALE)``: a completer improved when
-    the change in the good direction is at least ``cutoff_units`` units, deteriorated
-    when it is at least that in the bad direction. All None (and counts 0) when the
-    reliable change cannot be computed (``reason`` says why).
-    """
-
-    n: int
-    improved: int
-    deteriorated: int
-    alpha: float | None
-    sd_baseline: float | None
-    critical_change: float | None
-    cutoff_units: int | None
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class BeyondMeasures:
     """Everything the analyses beyond the reference study need, as aggregates.
 
@@ -175,6 +159,8 @@ class BeyondMeasures:
     reliability: dict[tuple[str, int], ItemMoments]
     reliable_change: dict[str, ReliableChangeCounts]
     warnings: tuple[str, ...] = field(default=())
+    completer_responders: dict[str, int] | None = None  # per outcome; worst_case minus these = non-completers'
+    baseline_reference: BaselineReference | None = None  # regression to the mean's reference and selected
 
     def __repr__(self) -> str:
         imp = f"{self.imputation.imputations} imputations" if self.imputation else "no imputation"
@@ -224,22 +210,27 @@ def collect_beyond(
     comp = table.filter(table.completer)
 
     # -- counts, worst case, completers' baseline moments -------------------------------
+    # non-responder imputation: a response observed (baseline and last scores, completer or
+    # not) counts; a missing one is a non-response. The completers' own responders come along
+    # so results can keep the non-completers' responders (the difference) from being small.
     aggs: dict[str, ir.Value] = {
         "threshold_met": _flag(table.threshold_met),
         "completers": _flag(table.completer),
-        "wc_at_least_1": _flag(table.completer & (table.responses >= 1)),
+        "wc_at_least_1": _flag(table.threshold_met & (table.responses >= 1)),
+        "cr_at_least_1": _flag(table.completer & (table.responses >= 1)),
     }
     for s in SUBSCALES:
-        aggs[f"wc_{s}"] = _flag(table.completer & table[f"response_{s}"])
-        aggs |= _moment_aggs(f"base_{s}", table[col(s, first)], where=table.completer)
+        aggs[f"wc_{s}"] = _flag(table.threshold_met & table[f"response_{s}"])
+        aggs[f"cr_{s}"] = _flag(table.completer & table[f"response_{s}"])
     row = _one_row(table.aggregate(**aggs))
     threshold_met = _int(row["threshold_met"])
     completers = _int(row["completers"])
     worst_case = {s: _int(row[f"wc_{s}"]) for s in SUBSCALES} | {"at_least_1": _int(row["wc_at_least_1"])}
-    baseline = {s: _moments(row, f"base_{s}") for s in SUBSCALES}
+    completer_responders = {o: _int(row[f"cr_{o}"]) for o in (*SUBSCALES, "at_least_1")}
 
     reliability = _collect_reliability(cohort, comp, assessments, protocol)
-    reliable_change = _collect_reliable_change(comp, baseline, reliability, first, last, protocol)
+    baseline_reference = collect_baseline_reference(table, first, last)
+    reliable_change = collect_reliable_change(comp, baseline_reference, first, last, protocol)
     mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
     phq9 = collect_phq9(table, protocol, population="completers")
 
@@ -271,6 +262,8 @@ def collect_beyond(
         reliability=reliability,
         reliable_change=reliable_change,
         warnings=warnings,
+        completer_responders=completer_responders,
+        baseline_reference=baseline_reference,
     )
 
 
@@ -309,67 +302,6 @@ def _collect_reliability(
                 item_sum_sq=tuple(_int(row.get(f"{p}q{j}")) for j in range(k)),
                 total=_int(row.get(p + "t")),
                 total_sq=_int(row.get(p + "tt")),
-            )
-    return out
-
-
-def _collect_reliable_change(
-    comp: ir.Table,
-    baseline: dict[str, Moments],
-    reliability: dict[tuple[str, int], ItemMoments],
-    first: int,
-    last: int,
-    protocol: Protocol,
-) -> dict[str, ReliableChangeCounts]:
-    """Jacobson-Truax cut-offs from the completers' baseline SD and alpha, then integer counts in the engine."""
-    conf = protocol.analysis.confidence
-    cutoffs: dict[str, tuple[float, float, float, int]] = {}
-    reasons: dict[str, str] = {}
-    for s in SUBSCALES:
-        m = baseline[s]
-        alpha = reliability[(s, first)].reliability(confidence=conf).alpha
-        if m.n < 2:
-            reasons[s] = "fewer than 2 completers scored at baseline"
-            continue
-        if alpha is None:
-            reasons[s] = "Cronbach's alpha at baseline is not available (no complete item rows, or no item data)"
-            continue
-        sd = (m.centered_ss() / (m.n - 1)) ** 0.5 / SCALE
-        if est.rci_se_diff(sd, alpha) == 0:
-            reasons[s] = "the standard error of a difference is 0 (alpha = 1 or no spread at baseline)"
-            continue
-        critical = est.rci_critical_change(sd, alpha)
-        cutoffs[s] = (alpha, sd, critical, to_units_ceil(critical))
-    aggs: dict[str, ir.Value] = {"n": comp.count()}
-    for s, (_, _, _, cut) in cutoffs.items():
-        change = (comp[col(s, last)] - comp[col(s, first)]) * GOOD_DIRECTION[s]
-        aggs[f"imp_{s}"] = _flag(change >= cut)
-        aggs[f"det_{s}"] = _flag(change <= -cut)
-    row = _one_row(comp.aggregate(**aggs))
-    n = _int(row["n"])
-    out = {}
-    for s in SUBSCALES:
-        if s in cutoffs:
-            alpha, sd, critical, cut = cutoffs[s]
-            out[s] = ReliableChangeCounts(
-                n=n,
-                improved=_int(row[f"imp_{s}"]),
-                deteriorated=_int(row[f"det_{s}"]),
-                alpha=alpha,
-                sd_baseline=sd,
-                critical_change=critical,
-                cutoff_units=cut,
-            )
-        else:
-            out[s] = ReliableChangeCounts(
-                n=n,
-                improved=0,
-                deteriorated=0,
-                alpha=None,
-                sd_baseline=None,
-                critical_change=None,
-                cutoff_units=None,
-                reason=reasons[s],
             )
     return out
 

@@ -11,7 +11,7 @@ backend and every run, which is what makes results.json byte-identical.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -25,6 +25,7 @@ from burnout.measures._aggregates import moment_aggs as _moment_aggs
 from burnout.measures._aggregates import moments as _moments
 from burnout.measures._aggregates import one_row as _one_row
 from burnout.measures._aggregates import rows as _rows
+from burnout.measures.safety import SafetyCounts, collect_safety
 
 if TYPE_CHECKING:
     from burnout.plan import Protocol
@@ -39,13 +40,16 @@ class Attrition:
     ``continuous[group][variable]`` are Moments (age in years; subscales in units;
     phq9 in units of 1/504); ``binary[group][variable]`` is (yes, n known);
     ``reach[j]`` counts patients with at least j sessions delivered;
-    ``completion_by_subgroup[variable][level]`` is (completers, n).
+    ``completion_by_subgroup[variable][level]`` is (completers, n);
+    ``early_change[group][subscale]`` are Moments (units) of the change from baseline to
+    the first follow-up among those scored at both (empty with a single assessment).
     """
 
     continuous: dict[str, dict[str, Moments]]
     binary: dict[str, dict[str, tuple[int, int]]]
     reach: dict[int, int]
     completion_by_subgroup: dict[str, dict[str, tuple[int, int]]]
+    early_change: dict[str, dict[str, Moments]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,7 @@ class Measures:
     subgroups: dict[str, dict[str, dict[str, int]]]
     attrition: Attrition
     warnings: tuple[str, ...] = ()
+    safety: SafetyCounts | None = None  # the safety population (None: not collected)
 
 
 def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
@@ -205,6 +210,7 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         subgroups=subgroups,
         attrition=attrition,
         warnings=tuple(warnings),
+        safety=collect_safety(table, tuple(t for t in assessments if t > 0)),
     )
 
 
@@ -238,6 +244,11 @@ def _collect_attrition(
         for name, expr in binaries.items():
             aggs[f"{group}_{name}__n"] = expr.count(where=flag)
             aggs[f"{group}_{name}__yes"] = expr.sum(where=flag)
+    # dropout that depends on early response: the change to the first follow-up by completion
+    follow_up = protocol.schedule.assessments[1] if len(protocol.schedule.assessments) > 1 else None
+    for group, flag in (("completers", itt.completer), ("non_completers", ~itt.completer)):
+        for s in SUBSCALES if follow_up is not None else ():
+            aggs |= _moment_aggs(f"early_{group}_{s}", itt[col(s, follow_up)] - itt[col(s, first)], where=flag)
     n_sessions = protocol.schedule.sessions
     for j in range(0, n_sessions + 1):
         aggs[f"reach_{j}"] = (itt.sessions_delivered >= j).cast("int64").sum()
@@ -255,6 +266,10 @@ def _collect_attrition(
         binary=binary,
         reach={j: _int(row[f"reach_{j}"]) for j in range(0, n_sessions + 1)},
         completion_by_subgroup=completion,
+        early_change={
+            group: {s: _moments(row, f"early_{group}_{s}") for s in SUBSCALES if follow_up is not None}
+            for group in ("completers", "non_completers")
+        },
     )
 
 

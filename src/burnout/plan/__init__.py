@@ -63,6 +63,14 @@ burnout.errors.ProtocolError: invalid analysis plan <string>:
 """
 
 from burnout.plan.extensions import ImputationSection, SensitivitySection
+from burnout.plan.inference import (
+    DEFAULT_PLATEAU_MARGIN,
+    DEFAULT_TEST_RETEST,
+    TEST_RETEST_SOURCE,
+    PlateauSection,
+    RegressionToMeanSection,
+    ReliableChangeSection,
+)
 from burnout.plan.model import Protocol, age_band_label, load_protocol, parse_protocol
 from burnout.plan.sections import (
     AGE_MAX,
@@ -97,9 +105,11 @@ __all__ = [
     "AGE_MIN",
     "ASSESSMENTS_MAX",
     "AnalysisSection",
+    "DEFAULT_PLATEAU_MARGIN",
     "DEFAULT_PROFILE_BOUNDARIES",
     "DEFAULT_PROFILE_METHOD",
     "DEFAULT_PROFILE_REFERENCE",
+    "DEFAULT_TEST_RETEST",
     "DEFAULT_TITLE",
     "EligibilitySection",
     "ImputationSection",
@@ -108,11 +118,14 @@ __all__ = [
     "NORM_SD_MAX",
     "NormEntry",
     "Norms",
+    "PlateauSection",
     "PrivacySection",
     "ProfileMethod",
     "ProfileReference",
     "ProfilesSection",
     "Protocol",
+    "RegressionToMeanSection",
+    "ReliableChangeSection",
     "ResponseSection",
     "SESSIONS_MAX",
     "SUBGROUP_VARIABLES",
@@ -120,6 +133,7 @@ __all__ = [
     "ScoringSection",
     "SubgroupVariable",
     "SubgroupsSection",
+    "TEST_RETEST_SOURCE",
     "Z_BOUNDARY_MAX",
     "age_band_label",
     "load_protocol",

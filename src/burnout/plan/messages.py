@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from burnout.instrument import SUBSCALES
 from burnout.plan.extensions import ImputationSection, SensitivitySection
+from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
 from burnout.plan.model import Protocol, _drop_none
 from burnout.plan.sections import (
     _SEED_MAX,
@@ -103,6 +104,10 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "sensitivity.delta_grid[]": ("a number", "a number from 0 to 6 (subscale points)"),
     "imputation.m": ("an integer", "an integer from 2 to 1000 (imputations; 100 by default)"),
     "imputation.donors": ("an integer", "an integer from 1 to 50 (predictive-mean-matching donors; 5 by default)"),
+    "reliable_change.source": ("a string", "a citation of 1 to 400 characters"),
+    "regression_to_mean.rho_low": ("a number", "a correlation strictly between 0 and 1, at most rho_high"),
+    "regression_to_mean.rho_high": ("a number", "a correlation strictly between 0 and 1, at least rho_low"),
+    "plateau.margin": ("a number", "a number > 0 and <= 6 (points)"),
 }
 for _s in SUBSCALES:
     _KEYS[f"profiles.{_s}"] = (
@@ -116,6 +121,9 @@ for _s in SUBSCALES:
         "a number",
         f"a number > 0 and <= {NORM_SD_MAX} (the largest SD of scores on the 0-6 scale)",
     )
+
+    _KEYS[f"reliable_change.{_s}_reliability"] = ("a number", "a reliability strictly between 0 and 1")
+    _KEYS[f"reliable_change.{_s}_sd"] = ("a number", f"a number > 0 and <= {NORM_SD_MAX} (an SD on the 0-6 scale)")
 
 # section path -> the model whose keys are allowed there
 _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
@@ -131,6 +139,9 @@ _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "analysis": AnalysisSection,
     "sensitivity": SensitivitySection,
     "imputation": ImputationSection,
+    "reliable_change": ReliableChangeSection,
+    "regression_to_mean": RegressionToMeanSection,
+    "plateau": PlateauSection,
     "profiles.norms": Norms,
     **{f"profiles.norms.{s}": NormEntry for s in SUBSCALES},
 }

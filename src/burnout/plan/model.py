@@ -17,6 +17,7 @@ from burnout.errors import ProtocolError
 from burnout.instrument import SUBSCALES
 from burnout.plan.exact import _Str, exact
 from burnout.plan.extensions import ImputationSection, SensitivitySection
+from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
 from burnout.plan.sections import (
     AGE_MAX,
     AGE_MIN,
@@ -65,6 +66,9 @@ class Protocol(BaseModel):
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
     imputation: ImputationSection = Field(default_factory=ImputationSection)
     sensitivity: SensitivitySection = Field(default_factory=SensitivitySection)
+    reliable_change: ReliableChangeSection = Field(default_factory=ReliableChangeSection)
+    regression_to_mean: RegressionToMeanSection = Field(default_factory=RegressionToMeanSection)
+    plateau: PlateauSection = Field(default_factory=PlateauSection)
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -141,7 +145,8 @@ class Protocol(BaseModel):
         """The full plan, every default filled in, as plain JSON types.
 
         Keys are in the order of protocol.md (title, scoring, eligibility, schedule,
-        response, profiles, subgroups, privacy, analysis, imputation, sensitivity); arrays are lists, numbers
+        response, profiles, subgroups, privacy, analysis, imputation, sensitivity, reliable_change,
+        regression_to_mean, plateau); arrays are lists, numbers
         that may be fractional are floats, ``profiles.norms`` is ``None`` when not given.
         """
         return self.model_dump(mode="json")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from burnout.privacy.suppress import _check_count, _check_k, _close_vector
-from burnout.stats import proportion
+from burnout.stats import Interval, proportion
 
 __all__ = ["COUNT_KEYS", "Publisher", "RULES", "UNKNOWN_LEVELS"]
 
@@ -124,7 +124,12 @@ class Publisher:
             if {"count", "n", "rate", "ci", "suppressed"} <= node.keys() and not node["suppressed"]:
                 if node["count"] is None or node["n"] is None:
                     return node
-                again = proportion(self.rounded(node["count"]), self.rounded(node["n"]), confidence=self.conf)
+                again = proportion(
+                    self.rounded(node["count"]),
+                    self.rounded(node["n"]),
+                    confidence=self.conf,
+                    interval=node.get("interval", "wilson"),
+                )
                 return {**node, **again.to_json()}
             here = node["n"] if _is_count(node.get("n")) and node["n"] > 0 else n
             counts_below = key in ("exclusions", "counts") or key in _ROW_KEYS
@@ -209,12 +214,15 @@ class Publisher:
         self.note(reason)
         return {"count": None, "n": n, "rate": None, "ci": None, "suppressed": True, "hidden": reason}
 
-    def prop(self, count: int, n: int, *, n_published: bool = True, hide: bool = False) -> dict[str, Any]:
+    def prop(
+        self, count: int, n: int, *, n_published: bool = True, hide: bool = False, interval: Interval = "wilson"
+    ) -> dict[str, Any]:
         """A Proportion ``count / n`` through the rules.
 
         Hidden whole (n too) when ``n`` is small or not published; hidden with ``n`` kept
         when ``count`` or ``n - count`` is small, or when ``hide`` (a complement chosen
-        by the caller's family).
+        by the caller's family). ``interval="clopper-pearson"`` gives the exact interval
+        and says so in the Proportion (``"interval"``), so rounding recomputes the same kind.
         """
         if not n_published or self.small(n):
             return self.hidden("small" if self.small(count) or self.small(n) else "complement")
@@ -222,7 +230,8 @@ class Publisher:
             return self.hidden("small", n=n)
         if hide or self.small(n - count):
             return self.hidden("complement", n=n)
-        return proportion(count, n, confidence=self.conf).to_json()
+        out = proportion(count, n, confidence=self.conf, interval=interval).to_json()
+        return out if interval == "wilson" else out | {"interval": interval}
 
     # -- families --------------------------------------------------------------------
     def protect(

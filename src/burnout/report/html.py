@@ -133,7 +133,7 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
                 "baseline",
                 "Baseline characteristics",
                 "<p>Completers are compared with those who met the threshold but did not complete, to show how the "
-                "analysed cohort may differ from everyone who started.</p>" + t1,
+                "analysed cohort may differ from everyone who started.</p>" + t1 + table("early_change"),
             )
         )
     # 6 trajectories
@@ -178,6 +178,9 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
     body = table("reliable_change") + table("reliability")
     if body:
         parts.append(("reliable-change", "Reliable change and reliability", body))
+    body = table("regression_to_mean")
+    if body:
+        parts.append(("regression-to-mean", "Regression to the mean", body))
     # limitations
     parts.append(
         (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from burnout.report.format import (
     Ctx,
     _finite,
@@ -52,10 +54,14 @@ def summary_points(ctx: Ctx) -> list[str]:
         if not b or not e or e.get("change") is None:
             continue
         es = e.get("effect_size") or {}
+        rtm = get(r, "regression_to_mean", s, "expected_change")
+        rtm_txt = "" if rtm is None else f"; expected with no true change (regression to the mean) {fmt_signed(rtm)}"
         change_bits.append(
             f"{SUBSCALE_LABELS[s]} {fmt_num(b.get('mean'))} \u2192 {fmt_num(e.get('mean'))} "
-            f"(change {fmt_signed(e.get('change'))}, 95% CI {fmt_ci(e.get('change_ci'))}; "
-            f"d<sub>z</sub> {fmt_num(es.get('dz'))}, 95% CI {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)})"
+            f"(change {fmt_signed(e.get('change'))}, 95% CI {fmt_ci(e.get('change_ci'))}{rtm_txt}; "
+            f"d<sub>z</sub> {fmt_num(es.get('dz'))}, 95% CI {fmt_ci(es.get('ci'))}, {esc(es.get('label') or NDASH)}"
+            + (f"; d<sub>av</sub> {fmt_num(es['d_av'])}" if es.get("d_av") is not None else "")
+            + ")"
         )
     if change_bits:
         out.append(
@@ -64,7 +70,7 @@ def summary_points(ctx: Ctx) -> list[str]:
             + "."
         )
     resp = [
-        f"{SUBSCALE_LABELS[s]} {esc(fmt_prop(get(r, 'subscales', s, 'response'), ctx))}"
+        f"{SUBSCALE_LABELS[s]} {esc(fmt_prop(get(r, 'subscales', s, 'response'), ctx))}" + _expected_response(r, s)
         for s in SUBSCALES
         if get(r, "subscales", s, "response")
     ]
@@ -102,14 +108,9 @@ def summary_points(ctx: Ctx) -> list[str]:
             f"{esc(fmt_prop(sev.get('burnout_resolved'), ctx))} had left it {ctx.tp(ctx.last).lower()} and "
             f"{esc(fmt_prop(sev.get('burnout_to_engaged'), ctx))} were Engaged."
         )
-    se = r.get("side_effects") or {}
-    se_bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in se.items() if k.isdigit()]
-    if se_bits:
-        sae = se.get("serious_adverse_events")
-        sae_txt = ""
-        if sae:
-            sae_txt = f" Serious adverse events: {esc(fmt_sae(sae, ctx))}."
-        out.append("<strong>Safety.</strong> Side effects reported by " + join_words(se_bits) + "." + sae_txt)
+    safety_txt = _safety_finding(ctx)
+    if safety_txt:
+        out.append(safety_txt)
     het = _heterogeneity_findings(ctx)
     if het:
         out.append("<strong>Subgroups.</strong> " + het)
@@ -122,7 +123,7 @@ def summary_points(ctx: Ctx) -> list[str]:
         out.append(
             f"<strong>Beyond completers.</strong> Counting all {esc(ctx.flow_count('threshold_met'))} who met the "
             f"threshold, responders on at least 1 subscale were {esc(fmt_prop(get(itt, 'worst_case', 'responders', 'at_least_1'), ctx))} "
-            f"if every non-completer is counted as a non-responder (worst case){mi_txt}{comp_txt}."
+            f"if every missing response is counted as a non-response (worst case: observed responses kept){mi_txt}{comp_txt}."
         )
     mmrm = _mmrm_finding(ctx)
     if mmrm:
@@ -155,6 +156,44 @@ def _mmrm_finding(ctx: Ctx) -> str:
         "much worse than predicted the scores of patients who dropped out would have to be for the interval to "
         "include no change."
     )
+
+
+def _expected_response(r: Mapping[str, object], s: str) -> str:
+    """ " (expected with no true change: 12.6%)" beside a response rate, from regression to the mean."""
+    rate = get(r, "regression_to_mean", s, "expected_response_rate")
+    return "" if rate is None else f" (expected with no true change: {fmt_num(100 * rate, 1)}%)"
+
+
+def _safety_finding(ctx: Ctx) -> str:
+    """The safety key finding: the safety population first (per patient, then per session), then
+    the completers' side-effect rates the study published."""
+    r = ctx.results
+    se = r.get("side_effects") or {}
+    completer_bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in se.items() if k.isdigit()]
+    safety = r.get("safety")
+    if not safety:
+        sae = se.get("serious_adverse_events")
+        sae_txt = f" Serious adverse events: {esc(fmt_sae(sae, ctx))}." if sae else ""
+        return (
+            "<strong>Safety.</strong> Side effects reported by " + join_words(completer_bits) + "." + sae_txt
+            if completer_bits
+            else ""
+        )
+    sae = safety.get("serious_adverse_events") or {}
+    per_patient = sae.get("patients") or {}
+    rule = per_patient.get("rule_of_three")
+    rule_txt = f" (rule of three: at most {fmt_num(100 * rule, 2)}%)" if rule is not None else ""
+    bits = [f"{esc(fmt_prop(v, ctx))} at session {esc(k)}" for k, v in (safety.get("side_effects") or {}).items()]
+    text = (
+        f"<strong>Safety.</strong> Among all {esc(ctx.count(safety.get('patients')))} patients with at least one "
+        f"session (exact intervals), serious adverse events affected {esc(fmt_prop(per_patient, ctx))} of "
+        f"patients{esc(rule_txt)}: {esc(fmt_sae(sae.get('sessions'), ctx))}."
+    )
+    if bits:
+        text += " Side effects reported by " + join_words(bits) + " of those asked."
+    if completer_bits:
+        text += " Among completers (as the study published): " + join_words(completer_bits) + "."
+    return text
 
 
 def _heterogeneity_findings(ctx: Ctx) -> str:
@@ -218,8 +257,10 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         "the change, with a confidence interval from the noncentral t distribution, labelled by Cohen's convention "
         "(|d<sub>z</sub>| < 0.2 negligible, < 0.5 small, < 0.8 medium, otherwise large). Because the same patients "
         "answered all three subscales, response rates are compared with Cochran's Q and pairwise McNemar tests with "
-        "Holm's correction rather than by overlap of intervals. Whether a subscale had plateaued is a paired t test "
-        "of the last two assessments. Subgroup heterogeneity: Pearson's \u03c7\u00b2 test of the level \u00d7 response "
+        "Holm's correction rather than by overlap of intervals. Whether a subscale had plateaued is tested as "
+        "equivalence: two one-sided tests (TOST) of the last interval's change against the plan's margin, so a "
+        "plateau is claimed only when a change of that size is ruled out, not when a difference is merely not "
+        "significant. Subgroup heterogeneity: Pearson's \u03c7\u00b2 test of the level \u00d7 response "
         "table, or an exact conditional test (Fisher; Freeman\u2013Halton) when expected counts are small, over the known "
         "levels (unknown and other levels left out); tests are not adjusted for multiplicity. Each level's response "
         "rate minus that of the rest of the completers has Newcombe's hybrid score interval (results.json). Subgroups "
@@ -238,7 +279,8 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
     if "itt" in r:
         extras.append(
             "<strong>Beyond completers (intention to treat).</strong> Everyone who met the threshold forms the "
-            "denominator. The worst case counts every non-completer as a non-responder; multiple imputation imputes "
+            "denominator. The worst case (non-responder imputation) keeps every observed response, completer or not, "
+            "and counts a missing one as non-response; multiple imputation imputes "
             "missing follow-up scores and pools response rates with Rubin's rules; a mixed model for repeated measures "
             "(MMRM: unstructured covariance, REML, Kenward-Roger t intervals) estimates mean scores from every "
             "available assessment, with a random-intercept model as a sensitivity analysis and a delta-adjusted "
@@ -255,13 +297,17 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         extras.append(
             "<strong>Depression (PHQ-9).</strong> Totals 0\u201327 among completers with a total at baseline; response is a "
             "fall of at least 50%, remission a last total below 5, among those with baseline total \u2265 10. The change in "
-            "each subscale is regressed on the change in PHQ-9 (ordinary least squares); the intercept is the subscale "
-            "change expected with no change in depression."
+            "each subscale is regressed on the change in PHQ-9 (ordinary least squares), descriptively: measurement error "
+            "in the PHQ-9 change attenuates the slope, so the intercept (the fitted change at no PHQ-9 change) is "
+            "not the change that would remain without the change in depression."
         )
     if "reliable_change" in r:
         extras.append(
-            "<strong>Reliable change.</strong> Jacobson\u2013Truax reliable change index, |RCI| > 1.96, from the baseline SD "
-            "and Cronbach's \u03b1."
+            "<strong>Reliable change.</strong> Jacobson\u2013Truax reliable change index, |RCI| \u2265 1.96, with "
+            "SE<sub>diff</sub> = SD \u00d7 \u221a(2(1 \u2212 reliability)) from the plan's reliability (by default the "
+            "published one-year test-retest correlation) and SD (by default the baseline SD of every patient scored, "
+            "before the threshold selected them: the completers' baseline is range-restricted by the threshold); the "
+            "inputs and their source are listed under the table."
         )
     return out + extras
 

@@ -45,9 +45,12 @@ def summary_table(results: dict[str, Any]) -> Table:
         table.add_row(f"responded on {label} subscale(s)", fmt_proportion(results["responders"][key]))
     last = list(results["below_threshold"])[-1]
     table.add_row(f"below threshold after session {last}", fmt_proportion(results["below_threshold"][last]))
-    sae = results.get("side_effects", {}).get("serious_adverse_events")
+    safety = (results.get("safety") or {}).get("serious_adverse_events")
+    sae = safety["sessions"] if safety else results.get("side_effects", {}).get("serious_adverse_events")
     if sae:
         from burnout.report.format import Ctx, fmt_sae
 
+        if safety:  # the safety population: everyone with a session, per patient first
+            table.add_row("serious adverse events, patients", fmt_proportion(safety["patients"]))
         table.add_row("serious adverse events", fmt_sae(sae, Ctx(results)))
     return table

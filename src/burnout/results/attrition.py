@@ -61,24 +61,7 @@ def _attrition(
     table1: dict[str, Any] = {}
     smd: dict[str, float | None] = {}
     for name in a.continuous["completers"]:
-        groups = {}
-        stats = []
-        for g in ("completers", "non_completers"):
-            mo = a.continuous[g][name]
-            if not (group_pub[g] and pub.enough(mo.n) and mo.n > 0):
-                pub.note("statistic", 3)
-                groups[g] = {"n": None, "mean": None, "sd": None}
-                stats.append((None, None))
-                continue
-            mean = mo.total / mo.n / scale[name]
-            sd = (mo.centered_ss() / (mo.n - 1)) ** 0.5 / scale[name] if mo.n > 1 else None
-            n_shown = pub.count(mo.n, hide=pub.small(group_n[g] - mo.n))
-            groups[g] = {"n": n_shown, "mean": mean, "sd": sd}
-            stats.append((mean, sd))
-        (m1, s1), (m2, s2) = stats
-        d = None
-        if None not in (m1, m2, s1, s2) and (s1**2 + s2**2) > 0:  # type: ignore[operator]  # the None check above is invisible to mypy
-            d = (m1 - m2) / ((s1**2 + s2**2) / 2) ** 0.5  # type: ignore[operator]  # the None check above is invisible to mypy
+        groups, d = _two_groups({g: a.continuous[g][name] for g in group_n}, scale[name], group_n, group_pub, pub)
         smd[name] = d
         table1[name] = {"label": TABLE1_LABELS[name], "kind": "continuous", **groups, "smd": d}
     for name in a.binary["completers"]:
@@ -117,4 +100,46 @@ def _attrition(
         }
         for var, levels in a.completion_by_subgroup.items()
     }
-    return {"table1": table1, "baseline_smd": smd, "reach": reach, "completion_by_subgroup": completion}
+    out = {"table1": table1, "baseline_smd": smd, "reach": reach, "completion_by_subgroup": completion}
+    if a.early_change.get("completers"):
+        assessments = protocol.schedule.assessments
+        early: dict[str, Any] = {"from": str(assessments[0]), "to": str(assessments[1])}
+        for s in SUBSCALES:
+            groups, d = _two_groups({g: a.early_change[g][s] for g in group_n}, SCALE, group_n, group_pub, pub)
+            early[s] = {**groups, "smd": d}
+        out["early_change"] = early
+    return out
+
+
+def _two_groups(
+    moments: dict[str, Any],
+    scale: int,
+    group_n: dict[str, int],
+    group_pub: dict[str, bool],
+    pub: privacy.Publisher,
+) -> tuple[dict[str, Any], float | None]:
+    """Completers vs non-completers on a continuous variable: ``{"n", "mean", "sd"}`` per group
+    and the standardized mean difference (pooled SD, completers minus non-completers).
+
+    A group's statistics are withheld when it is hidden or fewer than k have the value;
+    its n (the group minus those without the value, a family) is hidden when the rest is small.
+    """
+    groups: dict[str, Any] = {}
+    stats: list[tuple[float | None, float | None]] = []
+    for g in ("completers", "non_completers"):
+        mo = moments[g]
+        if not (group_pub[g] and pub.enough(mo.n) and mo.n > 0):
+            pub.note("statistic", 3)
+            groups[g] = {"n": None, "mean": None, "sd": None}
+            stats.append((None, None))
+            continue
+        mean = mo.total / mo.n / scale
+        sd = (mo.centered_ss() / (mo.n - 1)) ** 0.5 / scale if mo.n > 1 else None
+        n_shown = pub.count(mo.n, hide=pub.small(group_n[g] - mo.n))
+        groups[g] = {"n": n_shown, "mean": mean, "sd": sd}
+        stats.append((mean, sd))
+    (m1, s1), (m2, s2) = stats
+    d = None
+    if m1 is not None and m2 is not None and s1 is not None and s2 is not None and (s1**2 + s2**2) > 0:
+        d = (m1 - m2) / ((s1**2 + s2**2) / 2) ** 0.5
+    return groups, d

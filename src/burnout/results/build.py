@@ -19,6 +19,7 @@ from burnout.results._common import _pair, _responder_chain, _withheld
 from burnout.results.attrition import _attrition
 from burnout.results.flow import _flow, _hidden_levels
 from burnout.results.recode import plan_recoding, recode
+from burnout.results.safety import safety_results
 from burnout.results.subgroups import _subgroups
 
 __all__ = ["SCHEMA_VERSION", "WARNINGS_LOG", "build_results", "dumps", "warnings_log"]
@@ -43,6 +44,23 @@ def _clean(value: Any) -> Any:
 
 def _points(units: float) -> float:
     return units / SCALE
+
+
+def _equivalence(pp: est.PairedChange, protocol: Protocol) -> dict[str, Any]:
+    """TOST of the last interval against the plan's ``[plateau] margin``: "equivalent" (both
+    one-sided tests reject a change of at least the margin) or "not shown", with the
+    1 - 2 alpha CI (alpha = 1 - confidence)."""
+    margin = float(protocol.plateau.margin)
+    tost = (
+        None
+        if pp.mean is None or pp.sd is None
+        else est.paired_tost(pp.mean, pp.sd, pp.n, margin=margin, alpha=1 - protocol.analysis.confidence)
+    )
+    if tost is None:
+        return {"margin": margin, "t_lower": None, "t_upper": None, "df": None, "p": None, "ci": None,
+                "ci_level": None, "equivalent": None, "conclusion": "not testable"}  # fmt: skip
+    conclusion = f"equivalent within +/-{margin:g}" if tost.equivalent else "not shown"
+    return tost.to_json() | {"conclusion": conclusion}
 
 
 def build_results(
@@ -90,6 +108,7 @@ def build_results(
     for s in SUBSCALES:
         base = m.scores[(s, first)]
         base_mean = _points(base.total / base.n) if base.n else None
+        base_sc = est.mean_summary(base.n, base.total, base.total_sq, scale=SCALE, confidence=conf)
         timepoints: dict[str, Any] = {}
         for t in assessments:
             mo = m.scores[(s, t)]
@@ -106,7 +125,16 @@ def build_results(
                     "t": pc.t,
                     "df": pc.df,
                     "p": pc.p,
-                    "effect_size": {"dz": pc.dz, "ci": _pair(pc.dz_ci), "label": pc.dz_label, "method": "noncentral t"},
+                    "effect_size": {
+                        "dz": pc.dz,
+                        "ci": _pair(pc.dz_ci),
+                        "label": pc.dz_label,
+                        "method": "noncentral t",
+                        # comparable with between-group d, unlike dz (Lakens 2013)
+                        "d_av": None
+                        if pc.mean is None or base_sc.sd is None or sc.sd is None
+                        else est.cohen_d_av(pc.mean, base_sc.sd, sc.sd),
+                    },
                     # the good direction, so a reader needn't recall which way each subscale improves
                     "improved": None if pc.mean is None else (pc.mean * GOOD_DIRECTION[s] > 0),  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
                 }
@@ -127,6 +155,7 @@ def build_results(
                 "p": pp.p,
                 "test": "paired t",
                 "plateaued": None if pp.p is None else bool(pp.p >= 0.05 or pp.mean * GOOD_DIRECTION[s] <= 0),  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
+                "equivalence": _equivalence(pp, protocol),
             }
             if not stats_ok(pl.n):
                 subscales[s]["plateau"] = _withheld(subscales[s]["plateau"], pub, keep=("from", "to", "test"))
@@ -242,6 +271,7 @@ def build_results(
     subgroups = _subgroups(m, pub, hidden_by_variable, merges, comp_pub=comp_pub, totals=totals)
 
     attrition = _attrition(m, protocol, pub, hidden_by_variable, merges, comp_pub=comp_pub, itt_pub=itt_pub)
+    safety = {} if m.safety is None else {"safety": safety_results(m.safety, pub, enrolled=m.patients)}
     extra: dict[str, Any] = {}
     if beyond is not None:
         from burnout.results.extended import beyond_results
@@ -255,7 +285,7 @@ def build_results(
             published={
                 "threshold_met": itt_pub,
                 "completers": comp_pub,
-                # the worst case counts the completers' responders over everyone who met the
+                # the worst case counts the completers' responders (and the non-completers') over everyone who met the
                 # threshold: the same cells, so the same treatment (issue 12)
                 **{f"response_{s}": not subscales[s]["response"]["suppressed"] for s in SUBSCALES},
                 "at_least_1": not responders["at_least_1"]["suppressed"],
@@ -272,6 +302,7 @@ def build_results(
             "below_threshold": below,
             "profiles": profiles,
             "side_effects": side_effects,
+            **safety,
             "subgroups": subgroups,
             "attrition": attrition,
             **extra,

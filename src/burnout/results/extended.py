@@ -9,6 +9,7 @@ from burnout import privacy
 if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures.extended import BeyondMeasures
+from burnout.results.inference import regression_to_mean_results
 from burnout.results.itt import _itt
 from burnout.results.phq9 import phq9_results
 from burnout.results.reliability import _reliability, _reliable_change
@@ -73,4 +74,12 @@ def beyond_results(
         )
     out["reliable_change"] = _reliable_change(bm, pub, completers_published=shown["completers"])
     out["reliability"] = _reliability(bm, protocol, pub, completers_published=shown["completers"])
+    if bm.baseline_reference is not None:
+        out["regression_to_mean"] = regression_to_mean_results(
+            bm.baseline_reference,
+            protocol,
+            pub,
+            itt_shown=shown["threshold_met"],
+            completers_shown=shown["completers"],
+        )
     return out

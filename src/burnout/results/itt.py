@@ -40,11 +40,16 @@ def _itt(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, shown: 
     n = bm.threshold_met
     itt_shown = shown["threshold_met"]
 
-    def worst_case(key: str, count: int) -> dict[str, Any]:
-        return pub.prop(count, n, n_published=itt_shown, hide=not shown.get(key, True))
+    def worst_case(key: str, outcome: str) -> dict[str, Any]:
+        # published beside the completers' responders, the count gives away the difference
+        # (non-completers who responded): hidden when that is small or the completers' cell is
+        count = bm.worst_case[outcome]
+        completers = (bm.completer_responders or {}).get(outcome, count)
+        hide = not shown.get(key, True) or pub.small(count - completers)
+        return pub.prop(count, n, n_published=itt_shown, hide=hide)
 
-    worst: dict[str, Any] = {s: {"response": worst_case(f"response_{s}", bm.worst_case[s])} for s in SUBSCALES}
-    worst["responders"] = {"at_least_1": worst_case("at_least_1", bm.worst_case["at_least_1"])}
+    worst: dict[str, Any] = {s: {"response": worst_case(f"response_{s}", s)} for s in SUBSCALES}
+    worst["responders"] = {"at_least_1": worst_case("at_least_1", "at_least_1")}
     fits = fit_mmrm(bm, protocol)
     return {
         "threshold_met": pub.count(n, hide=not itt_shown),

@@ -16,14 +16,20 @@ from burnout.measures.extended import BeyondMeasures
 def _reliable_change(bm: BeyondMeasures, pub: privacy.Publisher, *, completers_published: bool) -> dict[str, Any]:
     """Improved / deteriorated / neither: one family under n; "neither" is never published, so
     it is the free complement of a small cell (issue 12: "Cynicism reliably improved" was hidden
-    to protect a small "deteriorated")."""
+    to protect a small "deteriorated"). The inputs (reliability, SD and their source) are the
+    plan's or published values and an SD over every patient scored at baseline: the SD is
+    withheld (with the critical change, which gives it back) when that group is smaller than k."""
     out: dict[str, Any] = {}
     for s in SUBSCALES:
         rc = bm.reliable_change[s]
         n_shown = pub.enough_of(rc.n, bm.completers, total_published=completers_published)
-        if rc.cutoff_units is None:
+        # the SD (and the critical change that gives it back) is a statistic of the cohort:
+        # published with the completers it classifies, and over at least k patients
+        sd_shown = n_shown and (rc.sd_n is None or pub.enough(rc.sd_n))
+        inputs = {"sd": rc.sd if sd_shown else None, "reliability": rc.reliability, "source": rc.source}
+        if rc.cutoff_units is None or rc.sd is None or rc.critical_change is None:
             none = {"count": None, "n": rc.n if n_shown else None, "rate": None, "ci": None, "suppressed": False}
-            out[s] = {"improved": none, "deteriorated": dict(none), "reason": rc.reason}
+            out[s] = {"improved": none, "deteriorated": dict(none), **inputs, "reason": rc.reason}
             continue
         fam = pub.family(
             {
@@ -37,13 +43,14 @@ def _reliable_change(bm: BeyondMeasures, pub: privacy.Publisher, *, completers_p
         )
         if not n_shown:
             pub.note("statistic")
+        if not sd_shown and n_shown:
+            pub.note("statistic", 3)
         out[s] = {
             "improved": fam["improved"],
             "deteriorated": fam["deteriorated"],
-            "alpha": rc.alpha if n_shown else None,
-            "sd_baseline": rc.sd_baseline if n_shown else None,
-            "se_difference": est.rci_se_diff(rc.sd_baseline, rc.alpha) if n_shown else None,  # type: ignore[arg-type]  # n_shown guarantees the values are not None
-            "critical_change": rc.critical_change if n_shown else None,
+            **inputs,
+            "se_difference": est.rci_se_diff(rc.sd, rc.reliability) if sd_shown else None,
+            "critical_change": rc.critical_change if sd_shown else None,
         }
     return out
 

@@ -28,6 +28,14 @@ application of the textbook formula), with the tolerance written in each test.
 
 from burnout.stats.contingency import heterogeneity
 from burnout.stats.imputation import ImputationSummary, impute_responses
+from burnout.stats.inference import (
+    Equivalence,
+    RegressionToMean,
+    cohen_d_av,
+    expected_response_without_change,
+    paired_tost,
+    regression_to_mean,
+)
 from burnout.stats.means import (
     EFFECT_SIZE_BOUNDS,
     EffectSizeLabel,
@@ -42,7 +50,15 @@ from burnout.stats.mmrm import MMRM, Contrast
 from burnout.stats.paired_tests import HypothesisTest, cochran_q, holm, mcnemar
 from burnout.stats.pmm import match_donors
 from burnout.stats.pooling import PooledEstimate, PooledProportion, pool_proportions, rubin_pool
-from burnout.stats.proportions import Proportion, newcombe_difference, proportion, wilson_interval
+from burnout.stats.proportions import (
+    Interval,
+    Proportion,
+    clopper_pearson_interval,
+    newcombe_difference,
+    proportion,
+    rule_of_three,
+    wilson_interval,
+)
 from burnout.stats.regression import LinearFit, ols_from_moments
 from burnout.stats.reliability import (
     Reliability,
@@ -56,7 +72,9 @@ __all__ = [
     "EFFECT_SIZE_BOUNDS",
     "Contrast",
     "EffectSizeLabel",
+    "Equivalence",
     "HypothesisTest",
+    "Interval",
     "ImputationSummary",
     "LinearFit",
     "MMRM",
@@ -67,10 +85,14 @@ __all__ = [
     "PooledProportion",
     "Proportion",
     "RandomInterceptModel",
+    "RegressionToMean",
     "Reliability",
+    "clopper_pearson_interval",
     "cochran_q",
+    "cohen_d_av",
     "cronbach_alpha",
     "effect_size_label",
+    "expected_response_without_change",
     "heterogeneity",
     "holm",
     "impute_responses",
@@ -80,11 +102,14 @@ __all__ = [
     "newcombe_difference",
     "ols_from_moments",
     "paired_change",
+    "paired_tost",
     "pool_proportions",
     "proportion",
     "rci_critical_change",
     "rci_se_diff",
+    "regression_to_mean",
     "reliable_change_index",
     "rubin_pool",
+    "rule_of_three",
     "wilson_interval",
 ]

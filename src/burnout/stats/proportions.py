@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from scipy import stats
 
 from burnout.stats._common import _as_count, _check_confidence
 
-__all__ = ["Proportion", "newcombe_difference", "proportion", "wilson_interval"]
+__all__ = [
+    "Interval",
+    "Proportion",
+    "clopper_pearson_interval",
+    "newcombe_difference",
+    "proportion",
+    "rule_of_three",
+    "wilson_interval",
+]
+
+Interval = Literal["wilson", "clopper-pearson"]
 
 
 # --------------------------------------------------------------------------- proportions
@@ -107,8 +117,62 @@ def wilson_interval(count: int, n: int, *, confidence: float = 0.95) -> tuple[fl
     return (low, high)
 
 
-def proportion(count: int, n: int, *, confidence: float = 0.95) -> Proportion:
-    """A :class:`Proportion` with its rate ``count / n`` and Wilson interval.
+def clopper_pearson_interval(count: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    r"""Exact (Clopper-Pearson) interval for a binomial proportion.
+
+    .. math::
+
+        \left[B\!\left(\tfrac{a}{2};\, x,\, n - x + 1\right),\;
+        B\!\left(1 - \tfrac{a}{2};\, x + 1,\, n - x\right)\right], \qquad a = 1 - \text{confidence}
+
+    with ``B(q; a, b)`` the beta quantile; the lower bound is 0 when ``count == 0`` and
+    the upper bound 1 when ``count == n``. It inverts two one-sided exact binomial
+    tests, so its coverage is at least the nominal level: the interval for rare
+    events (serious adverse events), where Wilson's can under-cover.
+
+    Raises
+    ------
+    ValueError
+        For ``n == 0`` or a count outside 0..n.
+
+    Notes
+    -----
+    Validated against ``scipy.stats.binomtest(x, n).proportion_ci(method="exact")``
+    and ``statsmodels.stats.proportion.proportion_confint(method="beta")`` to 1e-12.
+
+    Examples
+    --------
+    >>> low, high = clopper_pearson_interval(0, 8270)
+    >>> low, round(high, 6)
+    (0.0, 0.000446)
+    """
+    x = _as_count("count", count)
+    m = _as_count("n", n)
+    conf = _check_confidence(confidence)
+    if m == 0:
+        raise ValueError("`n` is 0: a proportion of nothing has no interval; use proportion(), which returns ci=None.")
+    if x > m:
+        raise ValueError(f"`count` ({x}) cannot exceed `n` ({m}).")
+    tail = (1.0 - conf) / 2.0
+    low = 0.0 if x == 0 else float(stats.beta.ppf(tail, x, m - x + 1))
+    high = 1.0 if x == m else float(stats.beta.isf(tail, x + 1, m - x))
+    return (low, high)
+
+
+def rule_of_three(n: int) -> float | None:
+    """``3 / n``: the approximate 95% upper bound for a rate when 0 of ``n`` had the event
+    (Hanley & Lippman-Hand 1983, JAMA 249:1743); None for ``n == 0``.
+
+    >>> rule_of_three(300)
+    0.01
+    """
+    m = _as_count("n", n)
+    return None if m == 0 else 3 / m
+
+
+def proportion(count: int, n: int, *, confidence: float = 0.95, interval: Interval = "wilson") -> Proportion:
+    """A :class:`Proportion` with its rate ``count / n`` and Wilson (or, with
+    ``interval="clopper-pearson"``, exact) interval.
 
     ``n == 0`` gives ``rate=None`` and ``ci=None`` (nothing to estimate). The result
     is never suppressed here; apply :func:`burnout.privacy.suppress_proportion`.
@@ -130,7 +194,13 @@ def proportion(count: int, n: int, *, confidence: float = 0.95) -> Proportion:
         raise ValueError(f"`count` ({x}) cannot exceed `n` ({m}).")
     if m == 0:
         return Proportion(count=0, n=0, rate=None, ci=None, suppressed=False)
-    return Proportion(count=x, n=m, rate=x / m, ci=wilson_interval(x, m, confidence=conf), suppressed=False)
+    if interval not in ("wilson", "clopper-pearson"):
+        raise ValueError(f'`interval` must be "wilson" or "clopper-pearson", got {interval!r}.')
+    bounds = _INTERVALS[interval](x, m, confidence=conf)
+    return Proportion(count=x, n=m, rate=x / m, ci=bounds, suppressed=False)
+
+
+_INTERVALS = {"wilson": wilson_interval, "clopper-pearson": clopper_pearson_interval}
 
 
 def newcombe_difference(

@@ -69,8 +69,9 @@ def ols_from_moments(
     The centred moments are formed in exact rational arithmetic (no cancellation for
     integer aggregates). ``x_scale``/``y_scale`` are units per point of x and y (e.g.
     ``instrument.SCALE`` for a subscale change in units, 1 for a PHQ-9 total); results
-    are in points. Used for regressing the subscale change on the PHQ-9 change: the
-    intercept is the subscale change expected with no change in depression.
+    are in points. Used for regressing the subscale change on the PHQ-9 change, as a
+    description: error in x attenuates the slope, so the intercept is the fitted change at
+    x = 0, not the change that would remain had x not changed.
 
     Notes
     -----

@@ -16,6 +16,7 @@ from burnout.report.tables.extended import (
     _reliability,
     _reliable,
 )
+from burnout.report.tables.inference import _early_change, _plateau, _regression_to_mean
 from burnout.report.tables.mmrm import _mmrm
 from burnout.report.tables.mmrm import _tipping as _mmrm_tipping
 from burnout.report.tables.model import Table
@@ -30,7 +31,7 @@ from burnout.report.tables.outcomes import (
     _subgroups,
     _transitions,
 )
-from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _plateau, _trajectories
+from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _trajectories
 from burnout.report.tables.tipping import _tipping as _mi_tipping
 
 __all__ = ["build_tables"]
@@ -40,6 +41,7 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "analysis_plan": _plan,
     "participant_flow": _flow,
     "baseline_characteristics": _baseline,
+    "early_change": _early_change,
     "trajectories": _trajectories,
     "effect_sizes": _effect_sizes,
     "plateau": _plateau,
@@ -62,6 +64,7 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "phq9_adjusted": _phq9_adjusted,
     "reliable_change": _reliable,
     "reliability": _reliability,
+    "regression_to_mean": _regression_to_mean,
 }
 
 

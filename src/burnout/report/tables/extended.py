@@ -188,7 +188,8 @@ def _beyond(ctx: Ctx) -> Table | None:
         "Response rows: % of the column's n (95% Wilson CI; multiple imputation: pooled estimate and CI), with "
         "responders/n beneath. Mean rows: mean score (0\u20136) and, in parentheses, mean change from baseline; "
         "beneath, the 95% CI of each. Completers met the threshold and had every session and every assessment. The "
-        "worst case counts every non-completer as a non-responder. Multiple imputation imputes the missing follow-up "
+        "worst case (non-responder imputation) keeps every observed response, completer or not, and counts a "
+        "missing one as non-response. Multiple imputation imputes the missing follow-up "
         f"scores{m_txt} and pools with Rubin's rules. The mixed models estimate means from every available assessment "
         "of everyone who met the threshold, assuming scores are missing at random (see the models' assumptions "
         "below): the MMRM (primary) with an unstructured covariance and Kenward-Roger t intervals; the random-intercept "
@@ -438,7 +439,7 @@ def _phq9_adjusted(ctx: Ctx) -> Table | None:
         return None
     t = Table(
         key="phq9_adjusted",
-        title="Subscale change with depression change held at zero",
+        title="Subscale change regressed on PHQ-9 change (descriptive)",
         columns=[
             Column("subscale", "Subscale", "left"),
             Column("n", "n"),
@@ -484,7 +485,10 @@ def _phq9_adjusted(ctx: Ctx) -> Table | None:
         )
     t.notes.append(
         "Ordinary least squares of the change in each subscale on the change in PHQ-9 total, first to last assessment. "
-        "The intercept estimates the subscale change not accompanied by any change in depressive symptoms."
+        "Descriptive only: the intercept is the fitted subscale change at a PHQ-9 change of 0. PHQ-9 change is "
+        "measured with error, which attenuates the slope toward 0 and pulls the intercept toward the mean subscale "
+        "change, so it is not the burnout change that would remain had depression not changed; nor is the "
+        "association causal in either direction."
     )
     return t
 
@@ -517,7 +521,16 @@ def _reliable(ctx: Ctx) -> Table | None:
             row[f"{d}_pct"] = NDASH if cells["pct"] == NDASH else f"{cells['pct']} ({cells['ci']})"
             t.csv_rows.append({"subscale": s, "direction": key} | _prop_raw(body.get(key), ctx))
         t.rows.append(row)
-    t.notes.append("|RCI| > 1.96 in the good (improved) or bad (deteriorated) direction. 95% Wilson intervals.")
+    t.notes.append("|RCI| \u2265 1.96 in the good (improved) or bad (deteriorated) direction. 95% Wilson intervals.")
+    inputs = [
+        f"{SUBSCALE_LABELS[s]}: SD {fmt_num(rc[s].get('sd'))}, reliability {fmt_num(rc[s].get('reliability'))}, "
+        f"critical change {fmt_num(rc[s].get('critical_change'))} points"
+        for s in SUBSCALES
+        if rc.get(s) and rc[s].get("reliability") is not None
+    ]
+    sources = sorted({str(rc[s]["source"]) for s in SUBSCALES if rc.get(s) and rc[s].get("source")})
+    if inputs:
+        t.notes.append("Inputs. " + "; ".join(inputs) + ". Source: " + " | ".join(sources) + ".")
     return t
 
 

@@ -252,34 +252,56 @@ def _severe(ctx: Ctx) -> Table | None:
 
 def _safety(ctx: Ctx) -> Table | None:
     se = ctx.results.get("side_effects")
-    if not se:
+    safety = ctx.results.get("safety")
+    if not se and not safety:
         return None
     t = Table(
         key="side_effects",
         title="Side effects and serious adverse events",
         columns=[Column("label", "Event", "left"), Column("nN", "n/N"), Column("pct", "%"), Column("ci", "95% CI")],
-        csv_columns=["event", "session", *PROP_CSV],
+        csv_columns=["population", "event", "session", *PROP_CSV],
+        group="group",
         stub="label",
     )
-    for k, p in se.items():
+    if safety:
+        _safety_population_rows(t, safety, ctx)
+    group = "Completers (as the study published)"
+    for k, p in (se or {}).items():
         if k == "serious_adverse_events":
             continue
-        t.rows.append({"label": f"Side effects reported, session {k}"} | _prop_cells(p, ctx))
-        t.csv_rows.append({"event": "side_effects", "session": k} | _prop_raw(p, ctx))
-    sae = se.get("serious_adverse_events")
-    if sae:
-        cells = _prop_cells(sae, ctx)
-        if cells["pct"] != NDASH:  # the same unit as the key findings and the terminal: per 1,000 sessions
-            rate, ci = sae_rate_cells(sae)
-            cells |= {"pct": f"{rate} per 1,000", "ci": f"{ci} per 1,000"}
-        t.rows.append({"label": "Serious adverse events, per 1,000 sessions delivered"} | cells)
-        t.csv_rows.append({"event": "serious_adverse_events", "session": "all"} | _prop_raw(sae, ctx))
+        t.rows.append({"group": group, "label": f"Side effects reported, session {k}"} | _prop_cells(p, ctx))
+        t.csv_rows.append({"population": "completers", "event": "side_effects", "session": k} | _prop_raw(p, ctx))
     t.notes.append(
-        "Side effects: completers reporting any side effect at that session (denominator: those asked). Serious "
-        "adverse events: events per 1,000 sessions delivered to completers (n/N: events/sessions). 95% Wilson "
-        "intervals."
+        "Safety population: every patient with at least one session delivered, so an event that ended treatment "
+        "is counted (among completers it could not be). The per-patient rate is primary: sessions cluster within "
+        "patients. Exact (Clopper-Pearson) intervals; with 0 events the rule of three (3/n) gives the approximate "
+        "upper 95% bound. Side effects: those reporting any at that session among those asked. The completers' "
+        "rates (95% Wilson intervals) are the ones the reference study published, kept for comparison."
     )
     return t
+
+
+def _safety_population_rows(t: Table, safety: dict[str, Any], ctx: Ctx) -> None:
+    group = "Safety population (everyone with a session)"
+    sae = safety.get("serious_adverse_events") or {}
+    rows = [("Serious adverse events, patients", "serious_adverse_events", "patients", sae.get("patients"))]
+    rows += [(f"Side effects reported, session {k}", "side_effects", k, p) for k, p in safety["side_effects"].items()]
+    for label, event, session, p in rows:
+        cells = _prop_cells(p, ctx)
+        if p and p.get("rule_of_three") is not None:
+            cells["ci"] += f" (rule of three: \u2264{fmt_num(100 * p['rule_of_three'], 2)})"
+        t.rows.append({"group": group, "label": label} | cells)
+        t.csv_rows.append({"population": "safety", "event": event, "session": session} | _prop_raw(p, ctx))
+    per_session = sae.get("sessions")
+    if per_session:
+        cells = _prop_cells(per_session, ctx)
+        if cells["pct"] != NDASH:  # the same unit as the key findings and the terminal: per 1,000 sessions
+            rate, ci = sae_rate_cells(per_session)
+            cells |= {"pct": f"{rate} per 1,000", "ci": f"{ci} per 1,000"}
+        t.rows.append({"group": group, "label": "Serious adverse events, per 1,000 sessions delivered"} | cells)
+        t.csv_rows.append(
+            {"population": "safety", "event": "serious_adverse_events", "session": "all"} | _prop_raw(per_session, ctx)
+        )
 
 
 # ----------------------------------------------------------------------- subgroups

@@ -282,9 +282,10 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
             Column("tp", "Assessment", "left"),
             Column("dz", "d_z"),
             Column("ci", "95% CI"),
-            Column("label", "Magnitude", "left"),
+            Column("label", "Magnitude of d_z", "left"),
+            Column("dav", "d_av"),
         ],
-        csv_columns=["subscale", "timepoint", "dz", "ci_low", "ci_high", "label", "method"],
+        csv_columns=["subscale", "timepoint", "dz", "ci_low", "ci_high", "label", "method", "d_av"],
         group="subscale",
         stub="tp",
     )
@@ -302,6 +303,7 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
                     "dz": fmt_num(es.get("dz")),
                     "ci": fmt_ci(es.get("ci")),
                     "label": str(es.get("label") or NDASH),
+                    "dav": fmt_num(es.get("d_av")),
                 }
             )
             t.csv_rows.append(
@@ -313,6 +315,7 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
                     "ci_high": ci[1],
                     "label": es.get("label"),
                     "method": es.get("method", "noncentral t"),
+                    "d_av": es.get("d_av"),
                 }
             )
     if not t.rows:
@@ -320,82 +323,9 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
     t.notes.append(
         "d_z = mean change / SD of the change (within-patient); negative values are decreases. Intervals "
         "from the noncentral t distribution. Magnitude by |d_z|: < 0.2 negligible, < 0.5 small, < 0.8 "
-        "medium, otherwise large (Cohen)."
+        "medium, otherwise large (Cohen). Cohen's benchmarks were set for differences between groups; d_z grows "
+        "with the correlation between the two assessments, so it is not comparable with them or with other "
+        "studies' d (Lakens 2013). d_av = mean change / the average of the two assessments' SDs is, and is shown "
+        "beside it."
     )
     return t
-
-
-def _plateau(ctx: Ctx) -> Table | None:
-    subs = ctx.results.get("subscales") or {}
-    rows = [(s, subs[s]["plateau"]) for s in SUBSCALES if get(subs, s, "plateau")]
-    if not rows:
-        return None
-    f, to = rows[0][1].get("from"), rows[0][1].get("to")
-    t = Table(
-        key="plateau",
-        title=f"Change between the last two assessments ({ctx.tp(str(f)).lower()} to {ctx.tp(str(to)).lower()})",
-        columns=[
-            Column("subscale", "Subscale", "left"),
-            Column("diff", "Mean difference (95% CI)"),
-            Column("p", "p"),
-            Column("plateau", "Plateaued", "left"),
-        ],
-        csv_columns=[
-            "subscale",
-            "from",
-            "to",
-            "mean_difference",
-            "ci_low",
-            "ci_high",
-            "t",
-            "df",
-            "p",
-            "test",
-            "plateaued",
-        ],
-        stub="subscale",
-    )
-    for s, pl in rows:
-        ci = pl.get("ci") or [None, None]
-        plat = pl.get("plateaued")
-        t.rows.append(
-            {
-                "subscale": SUBSCALE_LABELS[s],
-                "diff": f"{fmt_signed(pl.get('mean_difference'))} ({fmt_ci(pl.get('ci'))})",
-                "p": fmt_p(pl.get("p")),
-                "plateau": _plateau_cell(plat, pl.get("mean_difference")),
-            }
-        )
-        t.csv_rows.append(
-            {
-                "subscale": s,
-                "from": pl.get("from"),
-                "to": pl.get("to"),
-                "mean_difference": pl.get("mean_difference"),
-                "ci_low": ci[0],
-                "ci_high": ci[1],
-                "t": pl.get("t"),
-                "df": pl.get("df"),
-                "p": pl.get("p"),
-                "test": pl.get("test"),
-                "plateaued": plat,
-            }
-        )
-    t.notes.append(
-        "Paired t test. A subscale is read as plateaued when the last interval shows no significant further "
-        "improvement (p \u2265 0.05, or a change in the worse direction)."
-    )
-    return t
-
-
-def _plateau_cell(plateaued: bool | None, mean_difference: Any) -> str:
-    """ "yes", "no, still improving", or why there is no test.
-
-    With every patient's change exactly 0 the paired t test is undefined (SD 0), so the
-    tree's ``plateaued`` is None; a zero mean change is still no further improvement.
-    """
-    if plateaued is not None:
-        return "yes" if plateaued else "no, still improving"
-    if mean_difference == 0:
-        return "yes (no change at all)"
-    return "not tested" if mean_difference is None else "not tested (too few completers)"
