@@ -19,7 +19,7 @@ from burnout.ingest.read import read_cohort
 from burnout.ingest.reread import read_checked_files
 from burnout.ingest.rules import _date_order, _file_problem, _spec, _TableSpec, _warning_flags
 from burnout.instrument import SUBSCALES
-from burnout.schema import MBI_ITEM_COLUMNS, TABLES
+from burnout.schema import INSTRUMENT_TABLES, MBI_ITEM_COLUMNS, TABLES
 
 __all__ = ["Cohort", "load_cohort", "validate_cohort"]
 
@@ -48,6 +48,10 @@ class Cohort:
     phq9 : ibis.Table or None
         ``patient_id``, ``after_session`` int64, ``item_1`` .. ``item_9`` int64;
         None when the folder has no phq9 file.
+    instruments : Mapping[str, ibis.Table]
+        Every other instrument's table in the folder (``gad7``, ``bat23``, ... and
+        ``phq9`` again), by name: ``patient_id``, ``after_session``, ``item_1`` ..
+        ``item_k`` int64 within the definition's answer range.
     mbi_has_items : bool
         mbi_gs carries all 16 item columns (subscales are scored from items).
     mbi_has_subscales : bool
@@ -89,6 +93,7 @@ class Cohort:
     fingerprint: str
     rows: Mapping[str, int] = field(default_factory=dict)
     file_columns: Mapping[str, ir.Table] = field(default_factory=dict)
+    instruments: Mapping[str, ir.Table] = field(default_factory=dict)  # every instrument table but mbi_gs
 
     def __repr__(self) -> str:
         r = self.rows
@@ -294,6 +299,7 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
         fingerprint=content_fingerprint(file_columns),  # the same content from any source or engine
         rows=rows,
         file_columns=file_columns,
+        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
     )
 
 
@@ -344,6 +350,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
         fingerprint=checked.fingerprint,
         rows=dict(checked.rows),
         file_columns=file_columns,
+        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
     )
 
 

@@ -75,7 +75,9 @@ if TYPE_CHECKING:
     from burnout.ingest import Cohort
     from burnout.plan import Protocol
 from burnout.measures._moments import _flag
+from burnout.measures.paired import InstrumentMeasures, collect_instruments
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
+from burnout.plan.instruments import InstrumentsSection
 
 __all__ = [
     "IMPUTATIONS",
@@ -175,6 +177,7 @@ class BeyondMeasures:
     reliability: dict[tuple[str, int], ItemMoments]
     reliable_change: dict[str, ReliableChangeCounts]
     warnings: tuple[str, ...] = field(default=())
+    instruments: dict[str, InstrumentMeasures] = field(default_factory=dict)  # [instruments] when not the default
 
     def __repr__(self) -> str:
         imp = f"{self.imputation.imputations} imputations" if self.imputation else "no imputation"
@@ -242,6 +245,7 @@ def collect_beyond(
     reliable_change = _collect_reliable_change(comp, baseline, reliability, first, last, protocol)
     mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
     phq9 = collect_phq9(table, protocol, population="completers")
+    instruments = collect_instruments(table, protocol) if protocol.instruments != InstrumentsSection() else {}
 
     imputation: ImputationSummary | None = None
     problem: str | None = None
@@ -271,6 +275,7 @@ def collect_beyond(
         reliability=reliability,
         reliable_change=reliable_change,
         warnings=warnings,
+        instruments=instruments,
     )
 
 

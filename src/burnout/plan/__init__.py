@@ -63,6 +63,13 @@ burnout.errors.ProtocolError: invalid analysis plan <string>:
 """
 
 from burnout.plan.extensions import ImputationSection, SensitivitySection
+from burnout.plan.instruments import (
+    DEFAULT_PRIMARY,
+    InstrumentsSection,
+    eligibility_rule,
+    min_changes,
+    primary_instrument,
+)
 from burnout.plan.model import Protocol, age_band_label, load_protocol, parse_protocol
 from burnout.plan.sections import (
     AGE_MAX,
@@ -93,6 +100,11 @@ from burnout.plan.sections import (
 )
 
 __all__ = [
+    "DEFAULT_PRIMARY",
+    "InstrumentsSection",
+    "eligibility_rule",
+    "min_changes",
+    "primary_instrument",
     "AGE_MAX",
     "AGE_MIN",
     "ASSESSMENTS_MAX",

@@ -9,7 +9,9 @@ from burnout import privacy
 if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures.extended import BeyondMeasures
+from burnout.plan.instruments import InstrumentsSection
 from burnout.results.itt import _itt
+from burnout.results.paired import instruments_results
 from burnout.results.phq9 import phq9_results
 from burnout.results.reliability import _reliability, _reliable_change
 
@@ -73,4 +75,8 @@ def beyond_results(
         )
     out["reliable_change"] = _reliable_change(bm, pub, completers_published=shown["completers"])
     out["reliability"] = _reliability(bm, protocol, pub, completers_published=shown["completers"])
+    if protocol.instruments != InstrumentsSection():  # the default plan's tree stays as it was
+        out["instruments"] = instruments_results(
+            bm.instruments, protocol, publisher=pub, population=bm.completers, population_published=shown["completers"]
+        )
     return out
