@@ -101,7 +101,9 @@ def panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[int, pd.
     waves = _adapt(folder)
     out = tmp_path_factory.mktemp("out") / "report"
     result = analyze(folder, protocol=parse_protocol(PLAN.format(k=1)), out=out)
-    assert (out / "report.html").is_file()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Instruments of the plan" in page and "total &gt;= 10" in page  # the rule, escaped
+    assert "Exhaustion \u2265 4.8" not in page  # not the MBI-GS threshold it replaced
     return json.loads(result.to_json()), waves
 
 
