@@ -155,7 +155,15 @@ def test_phq9_primary_decides_threshold_completion_and_response_exactly(tmp_path
         responded = a is not None and b is not None and a - b >= 5
         assert got[pid][f"response_{PRIMARY_PREFIX}total"] is responded, pid
     assert [p for p in PHQ if got[p]["completer"]] == ["a", "b", "d", "f", "g", "h", "i"]
-    assert [p for p in PHQ if got[p][f"response_{PRIMARY_PREFIX}total"]] == ["a", "b", "c", "d", "f", "g", "h"]  # c: not eligible, yet improved
+    assert [p for p in PHQ if got[p][f"response_{PRIMARY_PREFIX}total"]] == [
+        "a",
+        "b",
+        "c",
+        "d",
+        "f",
+        "g",
+        "h",
+    ]  # c: not eligible, yet improved
     assert got["e"]["exclusion"] == "no_baseline" and got["c"]["exclusion"] == "below_threshold"
 
 
@@ -190,3 +198,49 @@ def test_any_instrument_table_is_validated_by_its_definition(tmp_path, name, low
         (4, "item_1", str(low - 1)),
     }
     assert all(f"an integer {low}-{high}" in p.allowed for p in problems)
+
+
+def test_a_secondary_instrument_with_reversed_items_against_the_exact_scorer(tmp_path):
+    """OLBI (8 reversed items, one blank allowed per scale) as a secondary instrument: the
+    completers' means and changes per scale equal the plain-Python exact scores; without a
+    minimal change in its definition its response is not computed (null)."""
+    import json
+    import random
+
+    from burnout import analyze
+
+    _write(tmp_path / "c")
+    rng = random.Random(20240917)
+    olbi = {
+        pid: [[rng.choice([1, 2, 3, 4] * 4 + [None] if t else [1, 2, 3, 4]) for _ in range(16)] for t in (0, 1)]
+        for pid in PHQ
+    }
+    with (tmp_path / "c" / "olbi.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["patient_id", "after_session", *(f"item_{i}" for i in range(1, 17))])
+        for pid, waves in olbi.items():
+            for t, items in enumerate(waves):
+                w.writerow([pid, t, *("" if v is None else v for v in items)])
+    plan = parse_protocol(
+        '[instruments]\nprimary = "phq9"\nsecondary = ["olbi"]\n[eligibility]\nrule = "total >= 10"\n'
+        "[schedule]\nsessions = 1\nassessments = [0, 1]\n[privacy]\nmin_cell_count = 1\n"
+    )
+    results = json.loads(analyze(tmp_path / "c", protocol=plan).to_json())
+    got = results["instruments"]["analyses"]["olbi"]
+    assert got["role"] == "secondary"
+    inst = load_instrument("olbi")
+    completers = ["a", "b", "d", "f", "g", "h", "i"]
+    for scale in ("exhaustion", "disengagement"):
+        pairs = []
+        for pid in completers:
+            first, last = (score_exact(inst, scale, dict(enumerate(w, start=1))) for w in olbi[pid])
+            if first is not None and last is not None:
+                pairs.append((first, last))
+        body = got["scales"][scale]
+        assert body["timepoints"]["1"]["n"] == len(pairs) >= 4
+        firsts = [score_exact(inst, scale, dict(enumerate(olbi[pid][0], start=1))) for pid in completers]
+        assert body["timepoints"]["0"]["n"] == len(completers)  # at baseline: every completer scored there
+        assert body["timepoints"]["0"]["mean"] == pytest.approx(float(sum(firsts) / len(firsts)), abs=1e-12)
+        change = sum(b - a for a, b in pairs) / len(pairs)
+        assert body["timepoints"]["1"]["change"] == pytest.approx(float(change), abs=1e-12)
+        assert body["good"] == "lower" and body["min_change"] is None and body["response"] is None

@@ -233,9 +233,13 @@ class Protocol(BaseModel):
 
     def __repr__(self) -> str:
         e, s = self.eligibility, self.schedule
+        threshold = (
+            f"threshold E>={_short(e.exhaustion_min)} & (C>={_short(e.cynicism_min)} | PE<={_short(e.efficacy_max)})"
+            if e.rule is None
+            else f"{self.instruments.primary} rule {e.rule!r}"
+        )
         return (
-            f"<Protocol {self.title!r}: threshold E>={_short(e.exhaustion_min)} & "
-            f"(C>={_short(e.cynicism_min)} | PE<={_short(e.efficacy_max)}), "
+            f"<Protocol {self.title!r}: {threshold}, "
             f"{s.sessions} session{'s' if s.sessions != 1 else ''}, "
             f"assessments {list(s.assessments)}, sha256 {self.sha256[:8]}\u2026>"
         )
