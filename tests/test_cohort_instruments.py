@@ -167,6 +167,28 @@ def test_phq9_primary_decides_threshold_completion_and_response_exactly(tmp_path
     assert got["e"]["exclusion"] == "no_baseline" and got["c"]["exclusion"] == "below_threshold"
 
 
+def test_mbi_gs_is_optional_and_the_primary_table_required_when_the_primary_is_another(tmp_path):
+    _write(tmp_path / "c")
+    (tmp_path / "c" / "mbi_gs.csv").unlink()
+    con = ibis.duckdb.connect()
+    with pytest.raises(DataError) as err:  # the reference study's plan: mbi_gs required as always
+        load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=con)
+    assert [p.file for p in err.value.problems] == ["mbi_gs.csv"]
+    assert "a required file: put mbi_gs.csv or mbi_gs.parquet" in err.value.problems[0].allowed
+    with pytest.raises(DataError) as err:
+        load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=con, primary="gad7")
+    assert [p.file for p in err.value.problems] == ["gad7.csv"]
+    cohort = load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=con, primary="phq9")
+    assert cohort.mbi_gs.count().to_pyarrow().as_py() == 0 and cohort.rows["phq9"] == 2 * len(PHQ)
+    plan = parse_protocol(
+        '[instruments]\nprimary = "phq9"\n[eligibility]\nrule = "total >= 10"\n'
+        "[schedule]\nsessions = 1\nassessments = [0, 1]\n"
+    )
+    table = build_patient_table(cohort, plan)
+    flags = table.aggregate(met=table.threshold_met.sum(), mbi=table.exhaustion_0.count()).to_pyarrow().to_pylist()
+    assert flags == [{"met": 7, "mbi": 0}]
+
+
 def test_a_primary_instrument_without_its_table_is_a_data_error(tmp_path):
     _write(tmp_path / "c")
     (tmp_path / "c" / "phq9.csv").unlink()

@@ -15,7 +15,7 @@ Adapter decisions (the least invention the data format allows):
 - ``sessions.csv``: one row per person, session 1: the interval between the waves
   stands for the one "session" the schedule needs (``sessions = 1``); no dose, no
   side effects (blank). Nothing was delivered; completion then means both waves.
-- ``mbi_gs.csv`` is still required: one baseline row per person, every item blank.
+- no ``mbi_gs.csv``: with another primary instrument the MBI-GS table is optional.
 
 Plan: ``primary = "phq9"``, ``secondary = ["gad7"]``, eligibility ``total >= 10``
 (the PHQ-9's moderate band, Kroenke et al. 2001), response by the definition's
@@ -78,10 +78,6 @@ def _adapt(folder: Path) -> dict[int, pd.DataFrame]:
             for t, df in waves.items():
                 for r in df.itertuples():
                     w.writerow([f"row{r.row_id}", t, *(getattr(r, f"{prefix}{i}") for i in range(1, k + 1))])
-    with (folder / "mbi_gs.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["patient_id", "after_session", *(f"item_{i}" for i in range(1, 17))])
-        w.writerows([pid, 0, *([""] * 16)] for pid in ids)
     with (folder / "sessions.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["patient_id", "session"])

@@ -19,6 +19,7 @@ __all__ = [
     "REQUIRED_TABLES",
     "TABLES",
     "item_range",
+    "required_tables",
 ]
 
 # Every shipped instrument but the MBI-GS (whose table also takes subscale columns) may
@@ -54,6 +55,12 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         for name, items in ((n, load_instrument(n).items) for n in INSTRUMENT_TABLES)
     },
 }
+
+
+def required_tables(primary: str = "mbi_gs") -> frozenset[str]:
+    """The tables a cohort must hold when ``primary`` is the plan's primary instrument:
+    patients, sessions and that instrument's table (mbi_gs by default)."""
+    return frozenset({"patients", "sessions", primary})
 
 
 def item_range(name: str) -> tuple[int, int, int]:

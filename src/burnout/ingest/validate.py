@@ -14,12 +14,13 @@ from burnout.engines import is_database_url
 from burnout.errors import DataError, Problem
 from burnout.ingest.checks import _latest_metric, _run_checks, _unrecorded_sessions, _warnings
 from burnout.ingest.parsed import _parsed_table, _Scratch, _scratch
+from burnout.ingest.parsers import _TYPED
 from burnout.ingest.raw import RawCohort
 from burnout.ingest.read import read_cohort
 from burnout.ingest.reread import read_checked_files
 from burnout.ingest.rules import _date_order, _file_problem, _spec, _TableSpec, _warning_flags
 from burnout.instrument import SUBSCALES
-from burnout.schema import INSTRUMENT_TABLES, MBI_ITEM_COLUMNS, TABLES
+from burnout.schema import INSTRUMENT_TABLES, MBI_ITEM_COLUMNS, TABLES, required_tables
 
 __all__ = ["Cohort", "load_cohort", "validate_cohort"]
 
@@ -113,13 +114,16 @@ def load_cohort(
     max_missing_items: int = 1,
     con: ibis.BaseBackend | None = None,
     max_line_bytes: int | None = None,
+    primary: str = "mbi_gs",
 ) -> Cohort:
     """Read and validate a cohort folder: :func:`~burnout.ingest.read_cohort` then :func:`validate_cohort`.
 
     The raw text tables are dropped from the engine afterwards; only the typed
     tables of the returned :class:`Cohort` remain. ``max_line_bytes`` is the longest
     CSV line read (see :func:`~burnout.ingest.read_cohort`; None: 2,000,000); a longer
-    one is a problem.
+    one is a problem. ``primary`` is the plan's primary instrument: its table is
+    required, and ``mbi_gs`` is optional when it is another one (absent, the cohort's
+    ``mbi_gs`` is an empty table).
 
     Raises
     ------
@@ -134,7 +138,7 @@ def load_cohort(
     the same parsers, without running the rules again.
     """
     if con is not None and getattr(con, "name", None) != "duckdb" and not is_database_url(source):
-        first = read_cohort(source, max_line_bytes=max_line_bytes)
+        first = read_cohort(source, max_line_bytes=max_line_bytes, required=required_tables(primary))
         try:
             checked = validate_cohort(
                 first,
@@ -149,7 +153,7 @@ def load_cohort(
             return _retype(raw, checked)
         finally:
             raw.close()
-    raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes)
+    raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes, required=required_tables(primary))
     try:
         return validate_cohort(
             raw,
@@ -284,11 +288,11 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
 
     typed = {name: spec.parsed.typed() for name, spec in specs.items()}
     file_columns = {name: spec.parsed.file_columns() for name, spec in specs.items()}
-    mbi_cols = specs["mbi_gs"].present
+    mbi_cols = specs["mbi_gs"].present if "mbi_gs" in specs else frozenset(MBI_ITEM_COLUMNS)
     return Cohort(
         con=raw.con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"],
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=set(MBI_ITEM_COLUMNS) <= mbi_cols,
@@ -301,6 +305,14 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
         file_columns=file_columns,
         instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
     )
+
+
+def _no_mbi_gs() -> ir.Table:
+    """The typed ``mbi_gs`` table with no rows: a cohort whose primary instrument is another one."""
+    import pyarrow as pa
+
+    types = {"patient_id": pa.string()}
+    return ibis.memtable(pa.table({c: pa.array([], type=types.get(c, pa.int64())) for c in _TYPED["mbi_gs"]}))
 
 
 def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
@@ -339,7 +351,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
     return Cohort(
         con=con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"],
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=checked.mbi_has_items,

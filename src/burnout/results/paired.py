@@ -14,6 +14,13 @@ if TYPE_CHECKING:
 __all__ = ["instruments_results", "profiles_note"]
 
 
+_MBI_SECTIONS_NOTE = (
+    "the MBI-GS sections (subscales, responders, comparison, itt, reliable_change, reliability) keep their MBI-GS "
+    "meaning over the completers the primary instrument defines: a completer without MBI-GS scores counts as an "
+    "MBI-GS non-responder there; the primary instrument's own results are instruments.analyses"
+)
+
+
 def profiles_note(primary: str) -> str | None:
     """Why the burnout profiles are not reported for this primary instrument (None: they are)."""
     if primary == "mbi_gs":
@@ -60,8 +67,9 @@ def instruments_results(
             }
         analyses[name] = {"role": im.role, "population": "completers", "scales": scales}
     note = profiles_note(protocol.instruments.primary)
+    notes = [] if note is None else [note, _MBI_SECTIONS_NOTE]
     return {
         "primary": protocol.instruments.primary,
-        "notes": [] if note is None else [note],
+        "notes": notes,
         "analyses": analyses,
     }

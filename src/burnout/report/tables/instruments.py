@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_signed, get
 from burnout.report.labels import NDASH
 from burnout.report.tables.model import Column, Table, _prop_cells, _prop_raw
@@ -43,50 +46,8 @@ def _instruments(ctx: Ctx) -> Table | None:
     for name, analysis in section["analyses"].items():
         for scale, body in (analysis.get("scales") or {}).items():
             group = f"{name} {scale} ({analysis.get('role')}; better when {body.get('good')})"
-            for tp in ctx.timepoints:
-                e = get(body, "timepoints", tp)
-                if not e:
-                    continue
-                change = e.get("change")
-                t.rows.append(
-                    {
-                        "group": group,
-                        "label": ctx.tp(tp),
-                        "n": ctx.n_beside(e.get("n"), statistic=e.get("mean")),
-                        "value": f"{fmt_num(e.get('mean'))} ({fmt_num(e.get('sd'))})"
-                        + ("" if change is None else f"; change {fmt_signed(change)}"),
-                        "ci": NDASH if change is None else fmt_ci(e.get("change_ci")),
-                    }
-                )
-                t.csv_rows.append(
-                    {
-                        "instrument": name,
-                        "scale": scale,
-                        "measure": "mean",
-                        "timepoint": tp,
-                        "n": e.get("n"),
-                        "mean": e.get("mean"),
-                        "sd": e.get("sd"),
-                        "change": change,
-                    }
-                )
-            p = body.get("response")
-            if p:
-                cells = _prop_cells(p, ctx)
-                t.rows.append(
-                    {
-                        "group": group,
-                        "label": f"Response (improved by \u2265 {fmt_num(body.get('min_change'))})",
-                        "n": cells["nN"],
-                        "value": cells["pct"],
-                        "ci": cells["ci"],
-                    }
-                )
-                raw = _prop_raw(p, ctx)
-                t.csv_rows.append(
-                    {"instrument": name, "scale": scale, "measure": "response", "timepoint": f"{ctx.first}-{ctx.last}"}
-                    | {k: raw[k] for k in ("n", "count", "rate", "ci_low", "ci_high")}
-                )
+            _timepoint_rows(t, ctx, name, scale, group, body)
+            _response_row(t, ctx, name, scale, group, body)
     if not t.rows:
         return None
     t.notes.extend(section.get("notes") or [])
@@ -95,3 +56,54 @@ def _instruments(ctx: Ctx) -> Table | None:
         "responders/completers scored first and last, 95% Wilson intervals."
     )
     return t
+
+
+def _timepoint_rows(t: Table, ctx: Ctx, name: str, scale: str, group: str, body: Mapping[str, Any]) -> None:
+    for tp in ctx.timepoints:
+        e = get(body, "timepoints", tp)
+        if not e:
+            continue
+        change = e.get("change")
+        t.rows.append(
+            {
+                "group": group,
+                "label": ctx.tp(tp),
+                "n": ctx.n_beside(e.get("n"), statistic=e.get("mean")),
+                "value": f"{fmt_num(e.get('mean'))} ({fmt_num(e.get('sd'))})"
+                + ("" if change is None else f"; change {fmt_signed(change)}"),
+                "ci": NDASH if change is None else fmt_ci(e.get("change_ci")),
+            }
+        )
+        t.csv_rows.append(
+            {
+                "instrument": name,
+                "scale": scale,
+                "measure": "mean",
+                "timepoint": tp,
+                "n": e.get("n"),
+                "mean": e.get("mean"),
+                "sd": e.get("sd"),
+                "change": change,
+            }
+        )
+
+
+def _response_row(t: Table, ctx: Ctx, name: str, scale: str, group: str, body: Mapping[str, Any]) -> None:
+    p = body.get("response")
+    if not p:
+        return
+    cells = _prop_cells(p, ctx)
+    t.rows.append(
+        {
+            "group": group,
+            "label": f"Response (improved by \u2265 {fmt_num(body.get('min_change'))})",
+            "n": cells["nN"],
+            "value": cells["pct"],
+            "ci": cells["ci"],
+        }
+    )
+    raw = _prop_raw(p, ctx)
+    t.csv_rows.append(
+        {"instrument": name, "scale": scale, "measure": "response", "timepoint": f"{ctx.first}-{ctx.last}"}
+        | {k: raw[k] for k in ("n", "count", "rate", "ci_low", "ci_high")}
+    )
