@@ -266,3 +266,13 @@ def test_a_secondary_instrument_with_reversed_items_against_the_exact_scorer(tmp
         change = sum(b - a for a, b in pairs) / len(pairs)
         assert body["timepoints"]["1"]["change"] == pytest.approx(float(change), abs=1e-12)
         assert body["good"] == "lower" and body["min_change"] is None and body["response"] is None
+
+
+def test_a_definition_min_change_needs_its_citation():
+    from burnout.instruments import InstrumentError, parse_instrument
+
+    text = (Path(__file__).parents[1] / "src" / "burnout" / "instruments" / "data" / "gad7.toml").read_text("utf-8")
+    assert parse_instrument(text).scales["total"].min_change == 4
+    cut = "\n".join(line for line in text.splitlines() if not line.startswith("min_change_citation"))
+    with pytest.raises(InstrumentError, match="min_change needs min_change_citation"):
+        parse_instrument(cut, source="mine.toml")
