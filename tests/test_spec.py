@@ -76,7 +76,11 @@ def demo_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert command, "the burnout command is not installed next to this Python or on PATH"
     out = tmp_path_factory.mktemp("spec") / "demo"
     run = subprocess.run(
-        [command, "demo", "--out", str(out), "--quiet"], capture_output=True, text=True, env=os.environ.copy(), timeout=600
+        [command, "demo", "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr
     return json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -111,12 +115,33 @@ def test_every_example_plan_key_is_documented():
     assert not undocumented, f"keys of examples/protocol.toml missing from docs/spec/protocol.md: {undocumented}"
 
 
+# Keys the resolved plan leaves out while they hold their defaults (so the reference
+# plan's sha256 stays put): [instruments], eligibility.rule, response.per_subscale.
+_EXTENSION_KEYS = {
+    "instruments.primary",
+    "instruments.secondary",
+    "eligibility.rule",
+    "response.per_subscale",
+}
+
+
+def test_extension_keys_are_keys_of_a_plan_that_sets_them():
+    from burnout.plan import parse_protocol
+
+    plan = parse_protocol(
+        '[instruments]\nprimary = "phq9"\nsecondary = ["gad7"]\n[eligibility]\nrule = "total >= 10"\n'
+        "[response.per_subscale]\ntotal = 5\n"
+    ).resolved()
+    assert set(leaf_keys(plan)) - {"response.per_subscale.total"} >= _EXTENSION_KEYS - {"response.per_subscale"}
+    assert plan["response"]["per_subscale"] == {"total": 5.0}
+
+
 @pytest.mark.slow
 def test_protocol_md_documents_exactly_the_resolved_plan(demo_results):
     """results.json's ``protocol`` is the resolved plan, every key with its value."""
     documented = set(_KEY_ROW.findall(PROTOCOL_MD.read_text(encoding="utf-8")))
     plan = {k: v for k, v in demo_results["protocol"].items() if k != "sha256"}
-    real = set(leaf_keys(plan))
+    real = set(leaf_keys(plan)) | _EXTENSION_KEYS
     assert sorted(k for k in real if not is_documented(k, documented)) == []
     assert sorted(documented - real) == [], "documented in protocol.md but not keys of the plan"
 

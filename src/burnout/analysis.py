@@ -205,6 +205,7 @@ def _analyze(
         max_missing_items=plan.scoring.max_missing_items,
         con=con,
         max_line_bytes=max_line_bytes,
+        primary=plan.instruments.primary,
     )
     stages.next("Scoring and deriving per-patient flags")
     table = build_patient_table(cohort, plan).cache()

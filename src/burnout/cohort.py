@@ -17,8 +17,19 @@ import ibis
 import ibis.expr.types as ir
 
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
+from burnout.instruments import Instrument, load_instrument
 from burnout.plan.exact import exact
-from burnout.scoring import at_least, at_most, score_mbi, score_phq9, to_units_ceil, to_units_floor
+from burnout.plan.instruments import DEFAULT_PRIMARY, eligibility_rule, min_changes, primary_instrument
+from burnout.scoring import (
+    at_least,
+    at_most,
+    eligibility_expr,
+    scale_units_expr,
+    score_mbi,
+    score_phq9,
+    to_units_ceil,
+    to_units_floor,
+)
 
 if TYPE_CHECKING:
     from burnout.ingest import Cohort
@@ -26,13 +37,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXCLUSION_REASONS",
+    "PRIMARY_PREFIX",
     "PROFILES",
     "ProfileCutoffs",
     "age_band_expr",
     "build_patient_table",
     "col",
     "exact",
+    "primary_scales",
     "profile_expr",
+    "rule_met_expr",
+    "secondary_stems",
     "threshold_expr",
 ]
 
@@ -159,41 +174,112 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
     """One row per patient with every per-patient quantity of the plan, materialised.
 
     Columns: patient_id, age, age_band, sex, female, route, pathway; ``<s>_<t>`` units
-    per subscale and scheduled timepoint; ``phq9_<t>`` (units of 1/504) when PHQ-9 is
-    present; sessions_delivered; ``side_effects_<k>`` (1/0/null) for each assessed
-    session k; sae_count; baseline_scored, threshold_met, completer, exclusion;
-    ``response_<s>``, responses (0-3); ``threshold_<t>``. Profiles are added later by
-    ``measures`` because z-score cut-offs need the completers' baseline.
+    per MBI-GS subscale and scheduled timepoint; with another primary instrument
+    (``[instruments] primary``) also ``<scale>_<t>`` in its units; ``phq9_<t>`` (units
+    of 1/504) when PHQ-9 is present; sessions_delivered; ``side_effects_<k>`` (1/0/null)
+    for each assessed session k; sae_count; baseline_scored, threshold_met, completer,
+    exclusion; ``response_<s>``, responses (0 to the number of scales); ``threshold_<t>``.
+    Eligibility, completion and response are decided on the primary instrument's
+    scales (`primary_scales`). Profiles are added later by ``measures`` because
+    z-score cut-offs need the completers' baseline.
 
     Assessments at unscheduled timepoints are ignored (validation warned of them).
     """
     assessments = list(protocol.schedule.assessments)
-    n_sessions = protocol.schedule.sessions
-    first, last = assessments[0], assessments[-1]
-
     scored = score_mbi(
         cohort.mbi_gs, max_missing_items=protocol.scoring.max_missing_items, has_items=cohort.mbi_has_items
     )
+    table = _patients(cohort, protocol)
+    table = table.left_join(_wide(scored, list(SUBSCALES), assessments), "patient_id").drop("patient_id_right")
+    table = table.left_join(_sessions_wide(cohort, protocol), "patient_id").drop("patient_id_right")
+    primary = protocol.instruments.primary
+    if primary != DEFAULT_PRIMARY:
+        table = _join_primary(table, cohort, protocol)
+    for name in protocol.instruments.secondary or ():
+        source = _instrument_table(cohort, name)
+        if name not in ("phq9", primary, DEFAULT_PRIMARY) and source is not None:
+            table = _join_scales(table, source, load_instrument(name), secondary_stems(name), assessments)
+    if cohort.phq9 is not None:
+        phq = score_phq9(cohort.phq9)
+        table = table.left_join(_wide(phq, ["phq9"], assessments), "patient_id").drop("patient_id_right")
+    table = table.mutate(
+        sessions_delivered=table.sessions_delivered.fill_null(0),
+        sessions_total=table.sessions_total.fill_null(0),
+        sae_count=table.sae_count.fill_null(0),
+    )
+    return _decisions(table, protocol)
+
+
+PRIMARY_PREFIX: Final[str] = "primary_"
+
+
+def primary_scales(protocol: Protocol) -> tuple[tuple[str, ...], int, dict[str, int], str]:
+    """The primary instrument's scale names, its units per point, each scale's good
+    direction (+1 higher is better, -1 lower) and the prefix of its columns in the patient
+    table: the MBI-GS subscales (no prefix) by default, else ``primary_<scale>_<t>`` (a BAT
+    or OLBI ``exhaustion`` must not meet the MBI-GS one)."""
+    if protocol.instruments.primary == DEFAULT_PRIMARY:
+        return tuple(SUBSCALES), SCALE, {str(s): d for s, d in GOOD_DIRECTION.items()}, ""
+    inst = primary_instrument(protocol)
+    good = {s: 1 if sc.good == "higher" else -1 for s, sc in inst.scales.items()}
+    return tuple(inst.scales), inst.units_per_point, good, PRIMARY_PREFIX
+
+
+def _wide(scored: ir.Table, names: list[str], assessments: list[int]) -> ir.Table:
+    """(patient_id, after_session, <name>...) long scores to ``<name>_<t>`` per scheduled t."""
     scored = scored.filter(scored.after_session.isin(assessments))
-    mbi_wide = scored.group_by("patient_id").aggregate(
-        **{col(s, t): scored[s].max(where=scored.after_session == t) for t in assessments for s in SUBSCALES},
+    return scored.group_by("patient_id").aggregate(
+        **{col(s, t): scored[s].max(where=scored.after_session == t) for t in assessments for s in names},
     )
 
-    sessions = cohort.sessions
-    in_schedule = (sessions.session >= 1) & (sessions.session <= n_sessions)
-    sess_wide = sessions.group_by("patient_id").aggregate(
-        sessions_delivered=sessions.session.count(where=in_schedule),
-        sessions_total=sessions.count(),
-        sae_count=sessions.serious_adverse_event.cast("int64").sum(),
-        **{
-            f"side_effects_{k}": sessions.side_effects.cast("int64").max(where=sessions.session == k)
-            for k in assessments
-            if k > 0
-        },
-    )
 
+def _join_primary(table: ir.Table, cohort: Cohort, protocol: Protocol) -> ir.Table:
+    """Join the primary instrument's scale units (from its definition's scoring rules)."""
+    inst = primary_instrument(protocol)
+    source = _instrument_table(cohort, inst.name)
+    if source is None:
+        from burnout.errors import DataError, Problem
+
+        allowed = (
+            f"a file {inst.name}.csv or {inst.name}.parquet: the plan's primary instrument is {inst.name} "
+            "([instruments] primary); add the file, or change the plan"
+        )
+        raise DataError(
+            [Problem(file=f"{inst.name}.csv", line=None, patient_id=None, column=None, value=None, allowed=allowed)]
+        )
+    stems = {s: PRIMARY_PREFIX + s for s in inst.scales}
+    return _join_scales(table, source, inst, stems, list(protocol.schedule.assessments))
+
+
+def secondary_stems(name: str) -> dict[str, str]:
+    """Scale -> column stem of a secondary instrument in the patient table: ``<name>`` for
+    its total (``phq9_<t>``, as PHQ-9 always had), ``<name>_<scale>`` for a subscale."""
+    return {s: name if s == "total" else f"{name}_{s}" for s in load_instrument(name).scales}
+
+
+def _join_scales(
+    table: ir.Table, source: ir.Table, inst: Instrument, stems: dict[str, str], assessments: list[int]
+) -> ir.Table:
+    """Score each scale of ``inst`` by its definition and join ``<stem>_<t>`` per timepoint."""
+    columns = {p: f"item_{p}" for p in range(1, inst.items + 1)}
+    scored = source.select(
+        "patient_id",
+        "after_session",
+        **{stems[s]: scale_units_expr(source, inst, s, columns=columns) for s in inst.scales},
+    )
+    wide = _wide(scored, list(stems.values()), assessments)
+    return table.left_join(wide, "patient_id").drop("patient_id_right")
+
+
+def _instrument_table(cohort: Cohort, name: str) -> ir.Table | None:
+    if name == "phq9":
+        return cohort.phq9
+    return cohort.instruments.get(name)
+
+
+def _patients(cohort: Cohort, protocol: Protocol) -> ir.Table:
     pts = cohort.patients
-    table = pts.select(
+    return pts.select(
         "patient_id",
         "age",
         age_band=age_band_expr(pts.age, list(protocol.subgroups.age_bands)),
@@ -202,30 +288,45 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
         route=pts.route,
         pathway=pts.pathway,
     )
-    table = table.left_join(mbi_wide, "patient_id").drop("patient_id_right")
-    table = table.left_join(sess_wide, "patient_id").drop("patient_id_right")
 
-    if cohort.phq9 is not None:
-        phq = score_phq9(cohort.phq9)
-        phq = phq.filter(phq.after_session.isin(assessments))
-        phq_wide = phq.group_by("patient_id").aggregate(
-            **{f"phq9_{t}": phq.phq9.max(where=phq.after_session == t) for t in assessments}
-        )
-        table = table.left_join(phq_wide, "patient_id").drop("patient_id_right")
 
-    table = table.mutate(
-        sessions_delivered=table.sessions_delivered.fill_null(0),
-        sessions_total=table.sessions_total.fill_null(0),
-        sae_count=table.sae_count.fill_null(0),
+def _sessions_wide(cohort: Cohort, protocol: Protocol) -> ir.Table:
+    n_sessions = protocol.schedule.sessions
+    sessions = cohort.sessions
+    in_schedule = (sessions.session >= 1) & (sessions.session <= n_sessions)
+    return sessions.group_by("patient_id").aggregate(
+        sessions_delivered=sessions.session.count(where=in_schedule),
+        sessions_total=sessions.count(),
+        sae_count=sessions.serious_adverse_event.cast("int64").sum(),
+        **{
+            f"side_effects_{k}": sessions.side_effects.cast("int64").max(where=sessions.session == k)
+            for k in protocol.schedule.assessments
+            if k > 0
+        },
     )
+
+
+def rule_met_expr(table: ir.Table, timepoint: int, protocol: Protocol) -> ir.BooleanValue:
+    """The plan's eligibility rule (`burnout.plan.eligibility_rule`) at ``timepoint``, decided
+    on the primary instrument's integer units; null when the scales scored cannot decide it."""
+    names, units, _good, prefix = primary_scales(protocol)
+    scores = {s: table[col(prefix + s, timepoint)] for s in names}
+    return eligibility_expr(eligibility_rule(protocol), scores, scale=units)
+
+
+def _decisions(table: ir.Table, protocol: Protocol) -> ir.Table:
+    """Threshold, completion, exclusion and response, on the primary instrument's scales."""
+    assessments = list(protocol.schedule.assessments)
+    first, last = assessments[0], assessments[-1]
+    names, units, good, prefix = primary_scales(protocol)
     # The threshold is decided in three-valued logic: E >= 4.8 with C >= 3.8 is met even
     # if efficacy was not scored; a baseline that cannot decide it counts as none.
-    baseline_threshold = threshold_expr(table, first, protocol)
-    all_scored = ibis.and_(*(table[col(s, t)].notnull() for s in SUBSCALES for t in assessments))
+    baseline_threshold = rule_met_expr(table, first, protocol)
+    all_scored = ibis.and_(*(table[col(prefix + s, t)].notnull() for s in names for t in assessments))
     table = table.mutate(
         baseline_scored=baseline_threshold.notnull(),
         threshold_met=baseline_threshold.fill_null(False),
-        all_sessions=table.sessions_delivered >= n_sessions,
+        all_sessions=table.sessions_delivered >= protocol.schedule.sessions,
         all_assessments=all_scored.fill_null(False),
     )
     table = table.mutate(
@@ -238,19 +339,38 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
             else_=ibis.null("string"),
         ),
     )
-    min_change = to_units_ceil(exact(protocol.response.min_change))
-    responses = {
-        f"response_{s}": (
-            (table[col(s, last)] - table[col(s, first)]) * GOOD_DIRECTION[s] >= min_change  # type: ignore[index]  # s is a Subscale at run time; the loop variable is typed str
-        ).fill_null(False)
-        for s in SUBSCALES
-    }
+    changes = min_changes(protocol)
+    responses = _responses(table, first, last, names, prefix, good, changes, units)
+    if prefix:  # the MBI-GS responses the study's measures report stay, on the plan's min_change
+        mbi_change = {str(s): exact(protocol.response.min_change) for s in SUBSCALES}
+        mbi_good = {str(s): d for s, d in GOOD_DIRECTION.items()}
+        responses |= _responses(table, first, last, SUBSCALES, "", mbi_good, mbi_change, SCALE)
     table = table.mutate(**responses)
-    table = table.mutate(
+    return table.mutate(
         responses=sum(
             (table[f"response_{s}"].cast("int64") for s in SUBSCALES[1:]),
             table[f"response_{SUBSCALES[0]}"].cast("int64"),
         ),
-        **{f"threshold_{t}": threshold_expr(table, t, protocol) for t in assessments},
+        **{f"threshold_{t}": rule_met_expr(table, t, protocol) for t in assessments},
     )
-    return table
+
+
+def _responses(
+    table: ir.Table,
+    first: int,
+    last: int,
+    names: tuple[str, ...],
+    prefix: str,
+    good: dict[str, int],
+    changes: dict[str, Fraction],
+    units: int,
+) -> dict[str, ir.BooleanValue]:
+    """``response_<prefix><s>``: improved by at least the scale's minimum change, first to last,
+    decided on integer units (``units`` per point); false when either score is missing."""
+    return {
+        f"response_{prefix}{s}": (
+            (table[col(prefix + s, last)] - table[col(prefix + s, first)]) * good[s]
+            >= to_units_ceil(changes[s], scale=units)
+        ).fill_null(False)
+        for s in names
+    }

@@ -209,7 +209,7 @@ def _typed_tables(cohort: Cohort) -> dict[str, ir.Table]:
 
 def _ddl(name: str, t: ir.Table) -> str:
     cols = ",\n  ".join(f"{_q(c)} {_PG_TYPES.get(c, 'smallint')}" for c in t.columns)
-    key = ", ".join(_q(k) for k in _KEYS[name])
+    key = ", ".join(_q(k) for k in _KEYS.get(name, ("patient_id", "after_session")))  # any instrument's table
     return f"CREATE TABLE {_q(name)} (\n  {cols},\n  PRIMARY KEY ({key})\n)"
 
 

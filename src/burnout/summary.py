@@ -128,6 +128,7 @@ def validate_and_summarize(
             scheduled_sessions=plan.schedule.sessions,
             max_missing_items=plan.scoring.max_missing_items,
             max_line_bytes=max_line_bytes,
+            primary=plan.instruments.primary,
         )
         return summarize(cohort, plan)
     finally:

@@ -10,7 +10,7 @@ def test_unknown_top_level_section_is_named_with_allowed_keys():
     message = one_error("[sheduel]\nsessions = 6\n")
     assert "unknown section [sheduel]" in message
     assert "sessions = 6" in message
-    assert "title, scoring, eligibility, schedule" in message
+    assert "title, instruments, scoring, eligibility, schedule" in message
     assert "did you mean schedule?" in message
 
 

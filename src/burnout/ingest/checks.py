@@ -11,6 +11,7 @@ import ibis.expr.types as ir
 from burnout.errors import Problem
 from burnout.ingest.loaded import MAX_PER_RULE
 from burnout.ingest.rules import _count, _file_problem, _plural, _TableSpec
+from burnout.schema import INSTRUMENT_TABLES
 
 _WINDOWED_WARNINGS = frozenset({"order_suspect"})
 
@@ -143,7 +144,7 @@ def _latest_metric(spec: _TableSpec, sched: tuple[int, ...]) -> dict[str, ir.Sca
     t = spec.t
     if spec.name == "sessions" and "session" in spec.present:
         return {"latest": t.session.max()}
-    if spec.name in ("mbi_gs", "phq9") and "after_session" in spec.present:
+    if (spec.name == "mbi_gs" or spec.name in INSTRUMENT_TABLES) and "after_session" in spec.present:
         return {"latest": t.after_session.max(where=t.after_session.isin(sched))}
     return {}
 
@@ -157,7 +158,7 @@ def _unrecorded_sessions(
         return []
     recorded = latest.get("sessions") or 0
     out: list[str] = []
-    for name in ("mbi_gs", "phq9"):
+    for name in ("mbi_gs", *INSTRUMENT_TABLES):
         assessed = latest.get(name)
         if name not in specs or assessed is None or assessed <= recorded:
             continue

@@ -27,8 +27,8 @@ from burnout.ingest.parsers import (
     _units,
     _vocab,
 )
-from burnout.instrument import MBI_ITEM_MAX, PHQ9_ITEM_MAX, SUBSCALES
-from burnout.schema import MBI_ITEM_COLUMNS, PHQ9_ITEM_COLUMNS
+from burnout.instrument import MBI_ITEM_MAX, SUBSCALES
+from burnout.schema import COLUMNS, MBI_ITEM_COLUMNS, item_range
 
 _DATE_ALLOWED = "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)"
 
@@ -77,7 +77,11 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
         ):
             out[col] = _Rule(_bool, f"true or false (also 1/0, yes/no, any case; blank = {blank})", _native_bool)
         return out
-    items, item_max = (MBI_ITEM_COLUMNS, MBI_ITEM_MAX) if name == "mbi_gs" else (PHQ9_ITEM_COLUMNS, PHQ9_ITEM_MAX)
+    if name == "mbi_gs":
+        items, item_min, item_max = MBI_ITEM_COLUMNS, 0, MBI_ITEM_MAX
+    else:  # any instrument's table: its definition's items and answer range
+        items = tuple(c for c in COLUMNS[name] if c.startswith("item_"))
+        item_min, item_max, _step = item_range(name)
     out = {
         "after_session": _int_rule(
             0, None, "an integer >= 0, required (0 = baseline, k = after session k)", try_cast=try_cast
@@ -85,7 +89,9 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
         "completed_on": date,
     }
     for col in items:
-        out[col] = _int_rule(0, item_max, f"an integer 0-{item_max} (blank = not answered)", try_cast=try_cast)
+        out[col] = _int_rule(
+            item_min, item_max, f"an integer {item_min}-{item_max} (blank = not answered)", try_cast=try_cast
+        )
     if name == "mbi_gs":
         for s in SUBSCALES:
             out[s] = _Rule(

@@ -46,7 +46,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from burnout.instrument import SCALE, SUBSCALES
-from burnout.schema import MBI_ITEM_COLUMNS, PHQ9_ITEM_COLUMNS
+from burnout.schema import COLUMNS, INSTRUMENT_TABLES, MBI_ITEM_COLUMNS
 
 _INT_RE = r"^[+-]?[0-9]{1,15}(\.0*)?$"
 _DEC_RE = r"^[+-]?([0-9]{1,12}(\.[0-9]*)?|\.[0-9]+)$"
@@ -72,7 +72,7 @@ _TYPED: dict[str, tuple[str, ...]] = {
     "patients": ("patient_id", "age", "sex", "route", "pathway"),
     "mbi_gs": ("patient_id", "after_session", *MBI_ITEM_COLUMNS, *SUBSCALES),
     "sessions": ("patient_id", "session", "dose_mg", "monitor_present", "side_effects", "serious_adverse_event"),
-    "phq9": ("patient_id", "after_session", *PHQ9_ITEM_COLUMNS),
+    **{n: tuple(c for c in COLUMNS[n] if c != "completed_on") for n in INSTRUMENT_TABLES},
 }
 
 

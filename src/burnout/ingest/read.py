@@ -33,6 +33,7 @@ import hashlib
 import os
 import stat
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -60,6 +61,7 @@ def read_cohort(
     *,
     con: ibis.BaseBackend | None = None,
     max_line_bytes: int | None = None,
+    required: Collection[str] | None = None,
 ) -> RawCohort:
     """Read a cohort folder into the engine as raw text tables with line numbers.
 
@@ -77,6 +79,10 @@ def read_cohort(
         None: :data:`DEFAULT_MAX_LINE_BYTES` (2,000,000). A longer one is a problem
         naming its line (never skipped in silence); the CLI option ``--max-line-size``
         sets this.
+    required : collection of str, optional
+        The tables that must be present (a missing one is a problem); None: patients,
+        mbi_gs and sessions (`burnout.schema.required_tables` for another primary
+        instrument). Database tables always follow the default.
 
     Returns
     -------
@@ -105,7 +111,10 @@ def read_cohort(
     listing, why = _list_folder(folder)
     if why is not None:
         return RawCohort(con=con, tables={}, files={}, problems=(_problem(str(source), None, why),), source=str(source))
-    return _read_folder(folder, listing, con, max_line_bytes=max_line_bytes).raw(con, source=str(source))
+    needed = REQUIRED_TABLES if required is None else frozenset(required)
+    return _read_folder(folder, listing, con, max_line_bytes=max_line_bytes, required=needed).raw(
+        con, source=str(source)
+    )
 
 
 @dataclass
@@ -150,13 +159,20 @@ def _list_folder(folder: Path) -> tuple[dict[str, str], str | None]:
         )
 
 
-def _read_folder(folder: Path, listing: dict[str, str], con: ibis.BaseBackend, *, max_line_bytes: int) -> _Folder:
+def _read_folder(
+    folder: Path,
+    listing: dict[str, str],
+    con: ibis.BaseBackend,
+    *,
+    max_line_bytes: int,
+    required: frozenset[str] = REQUIRED_TABLES,
+) -> _Folder:
     """Each table's file read by DuckDB (the file parser for every engine), then handed to ``con``."""
     engine = con if _is_duckdb(con) else ibis.duckdb.connect()
     token = uuid.uuid4().hex[:10]
     got = _Folder()
     for name in TABLES:
-        path = _table_file(folder, name, listing, got)
+        path = _table_file(folder, name, listing, got, required=name in required)
         if path is None:
             continue
         display = path.name
@@ -182,7 +198,7 @@ def _read_folder(folder: Path, listing: dict[str, str], con: ibis.BaseBackend, *
     return got
 
 
-def _table_file(folder: Path, name: str, listing: dict[str, str], got: _Folder) -> Path | None:
+def _table_file(folder: Path, name: str, listing: dict[str, str], got: _Folder, *, required: bool) -> Path | None:
     """The one regular file holding table ``name``; None (with any problem) when there is none."""
     csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
     # present = any directory entry, so a link or a pipe under the name is named as such
@@ -200,7 +216,7 @@ def _table_file(folder: Path, name: str, listing: dict[str, str], got: _Folder) 
                 got.digests.append(f"{p.name} {_hash_or_problem(p, got.problems)}\n")
         return None
     if not (has_csv or has_pq):
-        if name in REQUIRED_TABLES:
+        if required:
             hint = ""
             for ext in ("csv", "parquet"):
                 found = listing.get(f"{name}.{ext}")

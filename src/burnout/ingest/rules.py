@@ -20,7 +20,7 @@ from burnout.ingest.parsed import _parsed_table, _ParsedTable, _Scratch
 from burnout.ingest.parsers import _AGREE_UNITS, _CONTROL_RE, _CONTROL_RE_NO_NUL, _NO_CONTROL, _NULL_INT
 from burnout.ingest.raw import RawCohort
 from burnout.instrument import SCALE, SUBSCALE_ITEMS, SUBSCALES
-from burnout.schema import COLUMNS, MBI_ITEM_COLUMNS, PHQ9_ITEM_COLUMNS
+from burnout.schema import COLUMNS, INSTRUMENT_TABLES, MBI_ITEM_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ def _spec(scratch: _Scratch, name: str, raw: RawCohort, patient_ids: ir.Column |
     has_pid = require(["patient_id"])
     key = {"patients": None, "sessions": "session"}.get(name, "after_session")
     has_key = require([key]) if key else False
-    if name == "phq9":
-        require(PHQ9_ITEM_COLUMNS)
+    if name in INSTRUMENT_TABLES:
+        require([c for c in COLUMNS[name] if c.startswith("item_")])
     if name == "mbi_gs":
         _mbi_columns(spec)
 

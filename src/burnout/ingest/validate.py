@@ -14,12 +14,13 @@ from burnout.engines import is_database_url
 from burnout.errors import DataError, Problem
 from burnout.ingest.checks import _latest_metric, _run_checks, _unrecorded_sessions, _warnings
 from burnout.ingest.parsed import _parsed_table, _Scratch, _scratch
+from burnout.ingest.parsers import _TYPED
 from burnout.ingest.raw import RawCohort
 from burnout.ingest.read import read_cohort
 from burnout.ingest.reread import read_checked_files
 from burnout.ingest.rules import _date_order, _file_problem, _spec, _TableSpec, _warning_flags
 from burnout.instrument import SUBSCALES
-from burnout.schema import MBI_ITEM_COLUMNS, TABLES
+from burnout.schema import INSTRUMENT_TABLES, MBI_ITEM_COLUMNS, TABLES, required_tables
 
 __all__ = ["Cohort", "load_cohort", "validate_cohort"]
 
@@ -48,6 +49,10 @@ class Cohort:
     phq9 : ibis.Table or None
         ``patient_id``, ``after_session`` int64, ``item_1`` .. ``item_9`` int64;
         None when the folder has no phq9 file.
+    instruments : Mapping[str, ibis.Table]
+        Every other instrument's table in the folder (``gad7``, ``bat23``, ... and
+        ``phq9`` again), by name: ``patient_id``, ``after_session``, ``item_1`` ..
+        ``item_k`` int64 within the definition's answer range.
     mbi_has_items : bool
         mbi_gs carries all 16 item columns (subscales are scored from items).
     mbi_has_subscales : bool
@@ -89,6 +94,7 @@ class Cohort:
     fingerprint: str
     rows: Mapping[str, int] = field(default_factory=dict)
     file_columns: Mapping[str, ir.Table] = field(default_factory=dict)
+    instruments: Mapping[str, ir.Table] = field(default_factory=dict)  # every instrument table but mbi_gs
 
     def __repr__(self) -> str:
         r = self.rows
@@ -108,13 +114,16 @@ def load_cohort(
     max_missing_items: int = 1,
     con: ibis.BaseBackend | None = None,
     max_line_bytes: int | None = None,
+    primary: str = "mbi_gs",
 ) -> Cohort:
     """Read and validate a cohort folder: :func:`~burnout.ingest.read_cohort` then :func:`validate_cohort`.
 
     The raw text tables are dropped from the engine afterwards; only the typed
     tables of the returned :class:`Cohort` remain. ``max_line_bytes`` is the longest
     CSV line read (see :func:`~burnout.ingest.read_cohort`; None: 2,000,000); a longer
-    one is a problem.
+    one is a problem. ``primary`` is the plan's primary instrument: its table is
+    required, and ``mbi_gs`` is optional when it is another one (absent, the cohort's
+    ``mbi_gs`` is an empty table).
 
     Raises
     ------
@@ -129,7 +138,7 @@ def load_cohort(
     the same parsers, without running the rules again.
     """
     if con is not None and getattr(con, "name", None) != "duckdb" and not is_database_url(source):
-        first = read_cohort(source, max_line_bytes=max_line_bytes)
+        first = read_cohort(source, max_line_bytes=max_line_bytes, required=required_tables(primary))
         try:
             checked = validate_cohort(
                 first,
@@ -144,7 +153,7 @@ def load_cohort(
             return _retype(raw, checked)
         finally:
             raw.close()
-    raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes)
+    raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes, required=required_tables(primary))
     try:
         return validate_cohort(
             raw,
@@ -279,11 +288,11 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
 
     typed = {name: spec.parsed.typed() for name, spec in specs.items()}
     file_columns = {name: spec.parsed.file_columns() for name, spec in specs.items()}
-    mbi_cols = specs["mbi_gs"].present
+    mbi_cols = specs["mbi_gs"].present if "mbi_gs" in specs else frozenset(MBI_ITEM_COLUMNS)
     return Cohort(
         con=raw.con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"],
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=set(MBI_ITEM_COLUMNS) <= mbi_cols,
@@ -294,7 +303,16 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
         fingerprint=content_fingerprint(file_columns),  # the same content from any source or engine
         rows=rows,
         file_columns=file_columns,
+        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
     )
+
+
+def _no_mbi_gs() -> ir.Table:
+    """The typed ``mbi_gs`` table with no rows: a cohort whose primary instrument is another one."""
+    import pyarrow as pa
+
+    types = {"patient_id": pa.string()}
+    return ibis.memtable(pa.table({c: pa.array([], type=types.get(c, pa.int64())) for c in _TYPED["mbi_gs"]}))
 
 
 def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
@@ -333,7 +351,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
     return Cohort(
         con=con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"],
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=checked.mbi_has_items,
@@ -344,6 +362,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
         fingerprint=checked.fingerprint,
         rows=dict(checked.rows),
         file_columns=file_columns,
+        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
     )
 
 

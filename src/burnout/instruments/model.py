@@ -80,10 +80,14 @@ class Scale(_Frozen):
     bands_citation: Text | None = None
     norms: tuple[Norm, ...] = ()
     loinc: LoincCode | None = None
+    min_change: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    min_change_citation: Text | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> Scale:
         reasons = []
+        if self.min_change is not None and not self.min_change_citation:
+            reasons.append("min_change needs min_change_citation (where the minimal important change was published)")
         if len(set(self.items)) != len(self.items):
             reasons.append("items lists a position twice")
         if self.max_blank >= len(self.items):

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from burnout.ingest import Cohort
     from burnout.plan import Protocol
 from burnout.measures._moments import _flag
+from burnout.measures.paired import InstrumentMeasures, collect_instruments
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
 from burnout.measures.reliable import (
     BaselineReference,
@@ -80,6 +81,7 @@ from burnout.measures.reliable import (
     collect_baseline_reference,
     collect_reliable_change,
 )
+from burnout.plan.instruments import InstrumentsSection
 
 __all__ = [
     "IMPUTATIONS",
@@ -161,6 +163,7 @@ class BeyondMeasures:
     warnings: tuple[str, ...] = field(default=())
     completer_responders: dict[str, int] | None = None  # per outcome; worst_case minus these = non-completers'
     baseline_reference: BaselineReference | None = None  # regression to the mean's reference and selected
+    instruments: dict[str, InstrumentMeasures] = field(default_factory=dict)  # [instruments] when not the default
 
     def __repr__(self) -> str:
         imp = f"{self.imputation.imputations} imputations" if self.imputation else "no imputation"
@@ -233,6 +236,7 @@ def collect_beyond(
     reliable_change = collect_reliable_change(comp, baseline_reference, first, last, protocol)
     mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
     phq9 = collect_phq9(table, protocol, population="completers")
+    instruments = collect_instruments(table, protocol) if protocol.instruments != InstrumentsSection() else {}
 
     imputation: ImputationSummary | None = None
     problem: str | None = None
@@ -264,6 +268,7 @@ def collect_beyond(
         warnings=warnings,
         completer_responders=completer_responders,
         baseline_reference=baseline_reference,
+        instruments=instruments,
     )
 
 

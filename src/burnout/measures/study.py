@@ -139,7 +139,9 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
 
     reference = _profile_reference(protocol, scores, first) if protocol.profiles.method == "zscore" else None
     warnings: list[str] = []
-    if protocol.profiles.method == "zscore" and reference is None:
+    if protocol.instruments.primary != "mbi_gs":  # profiles are MBI-GS only (results.instruments.notes)
+        cutoffs = ProfileCutoffs.unclassifiable()
+    elif protocol.profiles.method == "zscore" and reference is None:
         # No spread to standardise against: every completer is then classed on raw
         # cut-offs that nobody reaches, and the plan's z boundaries are reported unused.
         warnings.append(

@@ -71,6 +71,13 @@ from burnout.plan.inference import (
     RegressionToMeanSection,
     ReliableChangeSection,
 )
+from burnout.plan.instruments import (
+    DEFAULT_PRIMARY,
+    InstrumentsSection,
+    eligibility_rule,
+    min_changes,
+    primary_instrument,
+)
 from burnout.plan.model import Protocol, age_band_label, load_protocol, parse_protocol
 from burnout.plan.sections import (
     AGE_MAX,
@@ -101,6 +108,11 @@ from burnout.plan.sections import (
 )
 
 __all__ = [
+    "DEFAULT_PRIMARY",
+    "InstrumentsSection",
+    "eligibility_rule",
+    "min_changes",
+    "primary_instrument",
     "AGE_MAX",
     "AGE_MIN",
     "ASSESSMENTS_MAX",

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from burnout.instrument import SUBSCALES
 from burnout.plan.extensions import ImputationSection, SensitivitySection
 from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
+from burnout.plan.instruments import InstrumentsSection
 from burnout.plan.model import Protocol, _drop_none
 from burnout.plan.sections import (
     _SEED_MAX,
@@ -64,6 +65,15 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     ),
     "schedule.assessments[]": ("an integer", "an integer from 0 (baseline) to schedule.sessions"),
     "response.min_change": ("a number", "a number > 0 and <= 6 (points)"),
+    "response.per_subscale": ("a table", "a table [response.per_subscale] of scale name = points > 0"),
+    "instruments.primary": ("a string", 'the name of a shipped instrument, e.g. "mbi_gs" or "phq9"'),
+    "instruments.secondary": ("an array of strings", 'distinct names of shipped instruments, e.g. ["phq9", "gad7"]'),
+    "instruments.secondary[]": ("a string", "the name of a shipped instrument"),
+    "eligibility.rule": (
+        "a string",
+        "a rule over the primary instrument's scales, e.g. \"exhaustion >= 4.8 and (cynicism >= 3.8 or "
+        'professional_efficacy <= 4.3)" (and, or, not, parentheses, >= <= > < == !=)',
+    ),
     "profiles.method": ("a string", '"raw" or "zscore"'),
     "profiles.reference": ("a string", '"baseline" or "norms"'),
     "profiles.norms": (
@@ -128,6 +138,7 @@ for _s in SUBSCALES:
 # section path -> the model whose keys are allowed there
 _SECTION_MODELS: Final[dict[str, type[BaseModel]]] = {
     "": Protocol,
+    "instruments": InstrumentsSection,
     "scoring": ScoringSection,
     "eligibility": EligibilitySection,
     "schedule": ScheduleSection,

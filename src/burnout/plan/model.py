@@ -18,6 +18,7 @@ from burnout.instrument import SUBSCALES
 from burnout.plan.exact import _Str, exact
 from burnout.plan.extensions import ImputationSection, SensitivitySection
 from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
+from burnout.plan.instruments import InstrumentsSection, cross_check
 from burnout.plan.sections import (
     AGE_MAX,
     AGE_MIN,
@@ -56,6 +57,7 @@ class Protocol(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     title: _Str = DEFAULT_TITLE
+    instruments: InstrumentsSection = Field(default_factory=InstrumentsSection)
     scoring: ScoringSection = Field(default_factory=ScoringSection)
     eligibility: EligibilitySection = Field(default_factory=EligibilitySection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
@@ -77,6 +79,9 @@ class Protocol(BaseModel):
             from burnout.plan.messages import _messages  # messages lists Protocol's own keys: import it lazily
 
             raise ProtocolError(_messages(exc), source="<arguments>") from None
+        problems = cross_check(self)  # the sections against the primary instrument's scales
+        if problems:
+            raise ProtocolError(problems, source="<arguments>")
 
     @field_validator("title")
     @classmethod
@@ -144,12 +149,20 @@ class Protocol(BaseModel):
     def resolved(self) -> dict[str, Any]:
         """The full plan, every default filled in, as plain JSON types.
 
-        Keys are in the order of protocol.md (title, scoring, eligibility, schedule,
-        response, profiles, subgroups, privacy, analysis, imputation, sensitivity, reliable_change,
+        Keys are in the order of protocol.md (title, instruments when not the default, scoring, eligibility,
+        schedule, response, profiles, subgroups, privacy, analysis, imputation, sensitivity, reliable_change,
         regression_to_mean, plateau); arrays are lists, numbers
         that may be fractional are floats, ``profiles.norms`` is ``None`` when not given.
         """
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        # keys added after the reference study leave the plan (and its sha256) as it was
+        # while they hold their defaults
+        if data["instruments"] == InstrumentsSection().model_dump(mode="json"):
+            del data["instruments"]
+        for section, key in (("eligibility", "rule"), ("response", "per_subscale")):
+            if data[section][key] is None:
+                del data[section][key]
+        return data
 
     def canonical_json(self) -> str:
         """`resolved` as canonical JSON: sorted keys, no spaces, UTF-8 text."""
@@ -225,9 +238,13 @@ class Protocol(BaseModel):
 
     def __repr__(self) -> str:
         e, s = self.eligibility, self.schedule
+        threshold = (
+            f"threshold E>={_short(e.exhaustion_min)} & (C>={_short(e.cynicism_min)} | PE<={_short(e.efficacy_max)})"
+            if e.rule is None
+            else f"{self.instruments.primary} rule {e.rule!r}"
+        )
         return (
-            f"<Protocol {self.title!r}: threshold E>={_short(e.exhaustion_min)} & "
-            f"(C>={_short(e.cynicism_min)} | PE<={_short(e.efficacy_max)}), "
+            f"<Protocol {self.title!r}: {threshold}, "
             f"{s.sessions} session{'s' if s.sessions != 1 else ''}, "
             f"assessments {list(s.assessments)}, sha256 {self.sha256[:8]}\u2026>"
         )

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, f
 from pydantic_core import PydanticCustomError
 
 from burnout.instrument import SCALE, SUBSCALES, Subscale
-from burnout.plan.exact import _SCORE_MAX, _Int, _Number, exact
+from burnout.plan.eligibility import RuleError, parse_rule
+from burnout.plan.exact import _SCORE_MAX, _Int, _Number, _Str, exact
 
 __all__ = [
     "AGE_MAX",
@@ -116,6 +117,19 @@ class EligibilitySection(_Section):
     exhaustion_min: Annotated[_Number, Field(ge=0, le=_SCORE_MAX)] = 4.8
     cynicism_min: Annotated[_Number, Field(ge=0, le=_SCORE_MAX)] = 3.8
     efficacy_max: Annotated[_Number, Field(ge=0, le=_SCORE_MAX)] = 4.3
+    # A rule over the primary instrument's scale names (plan.eligibility's grammar); when
+    # given it replaces the three keys above. None: those keys, as the reference study.
+    rule: Annotated[_Str, Field(min_length=1, max_length=2000)] | None = None
+
+    @field_validator("rule")
+    @classmethod
+    def _check_rule(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_rule(value)
+            except RuleError as exc:
+                raise _impossible(str(exc)) from None
+        return value
 
     @property
     def exhaustion_min_exact(self) -> Fraction:
@@ -177,6 +191,9 @@ class ResponseSection(_Section):
     increase for professional efficacy)."""
 
     min_change: Annotated[_Number, Field(gt=0, le=_SCORE_MAX)] = 1.0
+    # scale name -> the smallest improvement on it (points of that scale); checked against
+    # the primary instrument's scales and ranges by plan.instruments.cross_check
+    per_subscale: dict[Annotated[_Str, Field(max_length=40)], _Number] | None = None
 
     @property
     def min_change_exact(self) -> Fraction:

@@ -175,6 +175,9 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
     body = table("phq9") + table("phq9_adjusted")
     if body:
         parts.append(("phq9", "Depressive symptoms (PHQ-9)", body))
+    body = table("instruments")  # only when the plan names its instruments (issue 14)
+    if body:
+        parts.append(("instruments", "Instruments of the plan", body))
     body = table("reliable_change") + table("reliability")
     if body:
         parts.append(("reliable-change", "Reliable change and reliability", body))

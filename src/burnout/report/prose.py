@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from burnout.report.format import (
     Ctx,
@@ -222,6 +223,24 @@ def _heterogeneity_findings(ctx: Ctx) -> str:
     )
 
 
+def _threshold_paragraph(p: Mapping[str, Any], elig: Mapping[str, Any]) -> str:
+    """The threshold in words: the plan's rule over the primary instrument's scales when it has one."""
+    if "rule" in elig:  # [eligibility] rule (issue 14); escaped, as any plan text
+        primary = (p.get("instruments") or {}).get("primary", "mbi_gs")
+        return (
+            f"<strong>Eligibility.</strong> <code>{esc(str(elig['rule']))}</code> on the scales of "
+            f"{esc(str(primary))} (the plan's primary instrument), applied at baseline; the same rule defines "
+            "being below the threshold at later assessments. Cut-offs are compared exactly (no floating-point "
+            "rounding of a patient's score)."
+        )
+    return (
+        f"<strong>Burnout threshold (eligibility).</strong> Exhaustion \u2265 {fmt_plain(elig.get('exhaustion_min'))} and "
+        f"(Cynicism \u2265 {fmt_plain(elig.get('cynicism_min'))} or Professional Efficacy \u2264 "
+        f"{fmt_plain(elig.get('efficacy_max'))}), applied at baseline; the same rule defines being below the threshold "
+        "at later assessments. Cut-offs are compared exactly (no floating-point rounding of a patient's score)."
+    )
+
+
 def methods_paragraphs(ctx: Ctx) -> list[str]:
     """Methods, generated from the plan: definitions, thresholds, rules and statistics."""
     p = ctx.results.get("protocol", {})
@@ -240,10 +259,7 @@ def methods_paragraphs(ctx: Ctx) -> list[str]:
         "(8, 9, 13, 14, 15) and Professional Efficacy (5, 7, 10, 11, 12, 16); higher Exhaustion and Cynicism and lower "
         f"Professional Efficacy are worse. A subscale with more than {scoring.get('max_missing_items', 1)} blank "
         "item(s) is not scored; otherwise it is the mean of the answered items. Item wording is licensed and never shown.",
-        f"<strong>Burnout threshold (eligibility).</strong> Exhaustion \u2265 {fmt_plain(elig.get('exhaustion_min'))} and "
-        f"(Cynicism \u2265 {fmt_plain(elig.get('cynicism_min'))} or Professional Efficacy \u2264 "
-        f"{fmt_plain(elig.get('efficacy_max'))}), applied at baseline; the same rule defines being below the threshold "
-        "at later assessments. Cut-offs are compared exactly (no floating-point rounding of a patient's score).",
+        _threshold_paragraph(p, elig),
         f"<strong>Schedule and completers.</strong> {sched.get('sessions', NDASH)} sessions; MBI-GS at baseline and after "
         f"session{'s' if len(follow) != 1 else ''} {join_words(follow)}. A completer met the threshold, had every "
         "session and had every scheduled assessment scored. Exclusions are counted in sequence: no scored baseline, "

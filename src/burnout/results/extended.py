@@ -9,8 +9,10 @@ from burnout import privacy
 if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures.extended import BeyondMeasures
+from burnout.plan.instruments import InstrumentsSection
 from burnout.results.inference import regression_to_mean_results
 from burnout.results.itt import _itt
+from burnout.results.paired import instruments_results
 from burnout.results.phq9 import phq9_results
 from burnout.results.reliability import _reliability, _reliable_change
 
@@ -81,5 +83,9 @@ def beyond_results(
             pub,
             itt_shown=shown["threshold_met"],
             completers_shown=shown["completers"],
+        )
+    if protocol.instruments != InstrumentsSection():  # the default plan's tree stays as it was
+        out["instruments"] = instruments_results(
+            bm.instruments, protocol, publisher=pub, population=bm.completers, population_published=shown["completers"]
         )
     return out

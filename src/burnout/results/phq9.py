@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from burnout import privacy
@@ -11,9 +12,45 @@ from burnout.scoring import PHQ9_SCALE
 
 if TYPE_CHECKING:
     from burnout.plan import Protocol
+from burnout.measures._aggregates import Moments
 from burnout.measures.phq9 import PHQ9_REMISSION_BELOW, PHQ9_RESPONSE_MIN_BASELINE, Phq9Measures
 
-__all__ = ["phq9_results"]
+__all__ = ["paired_timepoints", "phq9_results"]
+
+
+def paired_timepoints(
+    timepoints: Mapping[int, Moments],
+    changes: Mapping[int, Moments],
+    first: int,
+    pub: privacy.Publisher,
+    shown: Callable[[int], bool],
+    *,
+    scale: int,
+    confidence: float,
+) -> dict[str, Any]:
+    """``timepoints.<t>``: n, mean, sd and after ``first`` the mean change with its CI and dz,
+    from exact moments in units of ``1/scale`` point; hidden when ``shown(n)`` is false."""
+    out: dict[str, Any] = {}
+    for t, mo in timepoints.items():
+        if not shown(mo.n):
+            pub.note("statistic")
+            entry: dict[str, Any] = {"n": None, "mean": None, "sd": None}
+        else:
+            ms = est.mean_summary(mo.n, mo.total, mo.total_sq, scale=scale, confidence=confidence)
+            entry = {"n": ms.n, "mean": ms.mean, "sd": ms.sd}
+        if t != first:
+            ch = changes[t]
+            if not shown(ch.n) or ch.n == 0:
+                entry |= {"change": None, "change_ci": None, "effect_size": None}
+            else:
+                pc = est.paired_change(ch.n, ch.total, ch.total_sq, scale=scale, confidence=confidence)
+                entry |= {
+                    "change": pc.mean,
+                    "change_ci": None if pc.ci is None else [pc.ci[0], pc.ci[1]],
+                    "effect_size": pc.effect_size_json(),
+                }
+        out[str(t)] = entry
+    return out
 
 
 def phq9_results(
@@ -44,26 +81,7 @@ def phq9_results(
     def shown(n: int) -> bool:
         return pub.enough_of(n, population, total_published=population_published)
 
-    timepoints: dict[str, Any] = {}
-    for t, mo in pm.timepoints.items():
-        if not shown(mo.n):
-            pub.note("statistic")
-            entry: dict[str, Any] = {"n": None, "mean": None, "sd": None}
-        else:
-            ms = est.mean_summary(mo.n, mo.total, mo.total_sq, scale=PHQ9_SCALE, confidence=conf)
-            entry = {"n": ms.n, "mean": ms.mean, "sd": ms.sd}
-        if t != pm.first:
-            ch = pm.changes[t]
-            if not shown(ch.n) or ch.n == 0:
-                entry |= {"change": None, "change_ci": None, "effect_size": None}
-            else:
-                pc = est.paired_change(ch.n, ch.total, ch.total_sq, scale=PHQ9_SCALE, confidence=conf)
-                entry |= {
-                    "change": pc.mean,
-                    "change_ci": None if pc.ci is None else [pc.ci[0], pc.ci[1]],
-                    "effect_size": pc.effect_size_json(),
-                }
-        timepoints[str(t)] = entry
+    timepoints = paired_timepoints(pm.timepoints, pm.changes, pm.first, pub, shown, scale=PHQ9_SCALE, confidence=conf)
     adjusted: dict[str, Any] = {}
     for s, cm in pm.adjusted.items():
         if not shown(cm.n):

@@ -17,6 +17,7 @@ from burnout.report.tables.extended import (
     _reliable,
 )
 from burnout.report.tables.inference import _early_change, _plateau, _regression_to_mean
+from burnout.report.tables.instruments import _instruments
 from burnout.report.tables.mmrm import _mmrm
 from burnout.report.tables.mmrm import _tipping as _mmrm_tipping
 from burnout.report.tables.model import Table
@@ -62,6 +63,7 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "reach": _reach,
     "phq9": _phq9,
     "phq9_adjusted": _phq9_adjusted,
+    "instruments": _instruments,
     "reliable_change": _reliable,
     "reliability": _reliability,
     "regression_to_mean": _regression_to_mean,

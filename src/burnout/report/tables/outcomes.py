@@ -158,10 +158,14 @@ def _below(ctx: Ctx) -> Table | None:
             t.rows.append({"tp": ctx.tp(tp)} | _prop_cells(below[tp], ctx))
             t.csv_rows.append({"timepoint": tp} | _prop_raw(below[tp], ctx))
     e = get(ctx.results, "protocol", "eligibility") or {}
+    rule = (
+        f"not ({e['rule']})"  # [eligibility] rule (issue 14)
+        if "rule" in e
+        else f"not (Exhaustion \u2265 {e.get('exhaustion_min', NDASH)} and (Cynicism \u2265 "
+        f"{e.get('cynicism_min', NDASH)} or Professional Efficacy \u2264 {e.get('efficacy_max', NDASH)}))"
+    )
     t.notes.append(
-        f"Below the threshold: not (Exhaustion \u2265 {e.get('exhaustion_min', NDASH)} and (Cynicism \u2265 "
-        f"{e.get('cynicism_min', NDASH)} or Professional Efficacy \u2264 {e.get('efficacy_max', NDASH)})). Every completer "
-        "met the threshold at baseline by definition. 95% Wilson intervals."
+        f"Below the threshold: {rule}. Every completer met the threshold at baseline by definition. 95% Wilson intervals."
     )
     return t
 

@@ -1,0 +1,75 @@
+"""The ``instruments`` branch: the paired analysis of any instrument, through the Publisher (results.paired)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from burnout import privacy
+from burnout.measures.paired import InstrumentMeasures
+from burnout.results.phq9 import paired_timepoints
+
+if TYPE_CHECKING:
+    from burnout.plan import Protocol
+
+__all__ = ["instruments_results", "profiles_note"]
+
+
+_MBI_SECTIONS_NOTE = (
+    "the MBI-GS sections (subscales, responders, comparison, itt, reliable_change, reliability) keep their MBI-GS "
+    "meaning over the completers the primary instrument defines: a completer without MBI-GS scores counts as an "
+    "MBI-GS non-responder there; the primary instrument's own results are instruments.analyses"
+)
+
+
+def profiles_note(primary: str) -> str | None:
+    """Why the burnout profiles are not reported for this primary instrument (None: they are)."""
+    if primary == "mbi_gs":
+        return None
+    return (
+        f"burnout profiles (Leiter & Maslach 2016) are defined on the MBI-GS subscales only: not computed "
+        f"for the primary instrument {primary}"
+    )
+
+
+def instruments_results(
+    measures: dict[str, InstrumentMeasures],
+    protocol: Protocol,
+    *,
+    publisher: privacy.Publisher,
+    population: int | None,
+    population_published: bool = True,
+) -> dict[str, Any]:
+    """``instruments``: the primary instrument's name, notes, and per analysed instrument
+    (``analyses.<name>``) its role and per scale the ``timepoints`` (as ``phq9.timepoints``,
+    in the scale's points) and ``response`` (improved by at least ``min_change`` in the
+    scale's good direction, first to last, among completers scored at both).
+
+    ``population`` is the completers' count: an n whose complement in it is small is
+    hidden with every statistic beside it, as in the ``phq9`` branch.
+    """
+    pub = publisher
+    conf = protocol.analysis.confidence
+
+    def shown(n: int) -> bool:
+        return pub.enough_of(n, population, total_published=population_published)
+
+    analyses: dict[str, Any] = {}
+    for name, im in measures.items():
+        scales: dict[str, Any] = {}
+        for scale, sm in im.scales.items():
+            scales[scale] = {
+                "good": sm.good,
+                "timepoints": paired_timepoints(
+                    sm.timepoints, sm.changes, im.first, pub, shown, scale=im.units, confidence=conf
+                ),
+                "min_change": None if sm.min_change is None else float(sm.min_change),
+                "response": None if sm.response is None else pub.prop(*sm.response, n_published=shown(sm.response[1])),
+            }
+        analyses[name] = {"role": im.role, "population": "completers", "scales": scales}
+    note = profiles_note(protocol.instruments.primary)
+    notes = [] if note is None else [note, _MBI_SECTIONS_NOTE]
+    return {
+        "primary": protocol.instruments.primary,
+        "notes": notes,
+        "analyses": analyses,
+    }

@@ -1,0 +1,278 @@
+"""The plan's primary instrument and eligibility rule, decided in the patient table (issue 14 point 4).
+
+References are computed another way: the plain-Python exact scorer
+(``burnout.instruments.score_exact``) and rule evaluator (``evaluate_exact``) on each
+patient's items, against the engine's integer decisions in ``build_patient_table``.
+"""
+
+from __future__ import annotations
+
+import csv
+from fractions import Fraction
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from burnout.cohort import PRIMARY_PREFIX, build_patient_table, rule_met_expr, threshold_expr
+from burnout.errors import DataError, ProtocolError
+from burnout.ingest import load_cohort
+from burnout.instrument import SCALE, SUBSCALES
+from burnout.instruments import load_instrument, score_exact
+from burnout.plan import eligibility_rule, load_protocol, min_changes, parse_protocol
+from burnout.plan.eligibility import evaluate_exact, rule_text
+
+REFERENCE_SHA256 = "f3edfb4bfdda66361755c2b10905d9e14dab81d433888bb520e935bb35db0465"  # main before issue 14 point 4 (with issue 16's plan sections)
+
+
+def test_default_plan_keeps_its_sha256_and_leaves_the_new_keys_out():
+    plan = load_protocol()
+    assert plan.sha256 == REFERENCE_SHA256  # the reference study's plan as before issue 14
+    resolved = plan.resolved()
+    assert "instruments" not in resolved and "rule" not in resolved["eligibility"]
+    assert "per_subscale" not in resolved["response"]
+    assert (
+        rule_text(eligibility_rule(plan)) == "exhaustion >= 4.8 and (cynicism >= 3.8 or professional_efficacy <= 4.3)"
+    )
+
+
+def test_default_rule_decides_as_the_threshold_keys_on_every_edge():
+    plan = load_protocol()
+    cuts = [Fraction(c) * SCALE for c in ("4.8", "3.8", "4.3")]
+    edges = [[int(c) - 1, int(c), int(c) + 1, None] for c in cuts]
+    rows = [(e, c, p) for e in edges[0] for c in edges[1] for p in edges[2]]
+    table = pa.table({f"{n}_0": pa.array([r[i] for r in rows], type=pa.int64()) for i, n in enumerate(SUBSCALES)})
+    t = ibis.memtable(table)
+    got = t.select(ours=rule_met_expr(t, 0, plan), ref=threshold_expr(t, 0, plan)).to_pyarrow().to_pylist()
+    assert len(got) == 64 and all(r["ours"] == r["ref"] for r in got)
+
+
+def test_a_plan_rule_replaces_the_threshold_keys():
+    plan = parse_protocol('[eligibility]\nrule = "exhaustion >= 5 or cynicism > 4"\n')
+    rows = [(5 * SCALE, 0, 0), (5 * SCALE - 1, 4 * SCALE, 0), (0, 4 * SCALE + 1, 0), (None, 4 * SCALE + 1, 6 * SCALE)]
+    table = pa.table({f"{n}_0": pa.array([r[i] for r in rows], type=pa.int64()) for i, n in enumerate(SUBSCALES)})
+    t = ibis.memtable(table)
+    assert t.select(ok=rule_met_expr(t, 0, plan)).to_pyarrow()["ok"].to_pylist() == [True, False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('[instruments]\nprimary = "phq9"\n', "missing key eligibility.rule"),
+        ('[instruments]\nprimary = "phq"\n', "not a shipped instrument"),
+        ('[instruments]\nsecondary = ["gad7", "gad7"]\n', "listed twice"),
+        ('[instruments]\nsecondary = ["gad8"]\n', "'gad8' is not a shipped instrument"),
+        ('[eligibility]\nrule = "exhaustion >= 4.8 and cynicsm >= 3"\n', "did you mean cynicism?"),
+        ('[eligibility]\nrule = "exhaustion >= 7"\n', "outside exhaustion's range 0..6"),
+        ('[eligibility]\nrule = "exhaustion >= "\n', "at column 15"),
+        ('[instruments]\nprimary = "phq9"\n[eligibility]\nrule = "total >= 28"\n', "range 0..27"),
+        (
+            '[instruments]\nprimary = "gad7"\n[eligibility]\nrule = "total >= 10"\n[response.per_subscale]\ntotal = 22\n',
+            "<= 21",
+        ),
+        (
+            '[instruments]\nprimary = "gad7"\n[eligibility]\nrule = "total >= 10"\n[response.per_subscale]\ntotl = 2\n',
+            "gad7 has the scales total",
+        ),
+        ("[instruments]\nprimry = 1\n", "did you mean instruments.primary?"),
+    ],
+)
+def test_plan_errors_name_the_key_and_the_fix(text, needle):
+    with pytest.raises(ProtocolError) as err:
+        parse_protocol(text)
+    assert needle in str(err.value)
+
+
+def test_min_changes_per_scale_come_from_the_plan_then_the_definition():
+    phq = parse_protocol('[instruments]\nprimary = "phq9"\n[eligibility]\nrule = "total >= 10"\n')
+    assert min_changes(phq) == {"total": Fraction(5)}  # Loewe et al. 2004, in phq9.toml
+    given = parse_protocol(
+        phq.to_toml().replace("[response]\n", "[response.per_subscale]\ntotal = 6.5\n\n[response]\n")
+    )
+    assert min_changes(given) == {"total": Fraction(13, 2)}
+    assert parse_protocol(given.to_toml()) == given
+    assert min_changes(load_protocol()) == dict.fromkeys(SUBSCALES, Fraction(1))
+
+
+# A PHQ-9-primary cohort with totals on the boundaries: prorated totals (one or two blanks),
+# exactly 10 at baseline, a drop of exactly 5 and of 5 - 1/8, three blanks (unscored).
+PHQ = {
+    "a": ([1, 1, 1, 1, 1, 1, 2, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 5 - 5]),  # 10 -> 0
+    "b": ([2, 2, 1, 1, 1, 1, 1, 1, None], [1, 1, 1, 0, 0, 0, 0, 0, 0]),  # 10 * 9/8 = 11.25 -> 3
+    "c": ([1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0]),  # 9: below the threshold
+    "d": ([2, 2, 1, 1, 1, 1, 1, None, None], [1, 1, 1, 1, 0, 0, 0, 0, 0]),  # 9 * 9/7 = 11.57 -> 4
+    "e": ([3, 3, 3, 1, None, None, None, 0, 0], [0] * 9),  # unscored baseline
+    "f": ([2, 2, 2, 2, 2, 0, 0, 0, 0], [1, 1, 1, 1, 1, 0, 0, 0, 0]),  # 10 -> 5: drop exactly 5
+    "g": ([2, 2, 2, 2, 2, 0, 0, 0, None], [1, 1, 1, 1, 1, 0, 0, 0, 0]),  # 11.25 -> 5: drop 6.25
+    "h": ([3, 3, 3, 0, 0, 0, 0, 1, None], [2, 2, 1, 0, 0, 0, 0, 0, 0]),  # 11.25 -> 5
+    "i": ([2, 2, 2, 2, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 0, 0, 0, 1]),  # 10 -> 6: drop 4
+}
+
+
+def _write(folder: Path) -> None:
+    folder.mkdir()
+
+    def write(name: str, header: list[str], rows: list[list[object]]) -> None:
+        with (folder / f"{name}.csv").open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+
+    write("patients", ["patient_id"], [[p] for p in PHQ])
+    write("sessions", ["patient_id", "session"], [[p, 1] for p in PHQ])
+    write(
+        "mbi_gs",
+        ["patient_id", "after_session", *(f"item_{i}" for i in range(1, 17))],
+        [[p, 0, *[""] * 16] for p in PHQ],
+    )
+    rows = [
+        [p, t, *("" if v is None else v for v in items)] for p, waves in PHQ.items() for t, items in enumerate(waves)
+    ]
+    write("phq9", ["patient_id", "after_session", *(f"item_{i}" for i in range(1, 10))], rows)
+
+
+def test_phq9_primary_decides_threshold_completion_and_response_exactly(tmp_path):
+    _write(tmp_path / "c")
+    plan = parse_protocol(
+        '[instruments]\nprimary = "phq9"\n[eligibility]\nrule = "total >= 10"\n'
+        "[schedule]\nsessions = 1\nassessments = [0, 1]\n"
+    )
+    cohort = load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=ibis.duckdb.connect())
+    got = {
+        r["patient_id"]: r
+        for r in build_patient_table(cohort, plan).to_pyarrow().to_pylist()  # per-patient rows: test only
+    }
+    inst = load_instrument("phq9")
+    rule = eligibility_rule(plan)
+    for pid, (first, last) in PHQ.items():
+        a = score_exact(inst, "total", dict(enumerate(first, start=1)))
+        b = score_exact(inst, "total", dict(enumerate(last, start=1)))
+        assert got[pid][f"{PRIMARY_PREFIX}total_0"] == (None if a is None else a * inst.units_per_point)
+        met = evaluate_exact(rule, {"total": a})
+        assert got[pid]["threshold_met"] is bool(met), pid
+        assert got[pid]["completer"] is bool(met and b is not None), pid
+        responded = a is not None and b is not None and a - b >= 5
+        assert got[pid][f"response_{PRIMARY_PREFIX}total"] is responded, pid
+    assert [p for p in PHQ if got[p]["completer"]] == ["a", "b", "d", "f", "g", "h", "i"]
+    assert [p for p in PHQ if got[p][f"response_{PRIMARY_PREFIX}total"]] == [
+        "a",
+        "b",
+        "c",
+        "d",
+        "f",
+        "g",
+        "h",
+    ]  # c: not eligible, yet improved
+    assert got["e"]["exclusion"] == "no_baseline" and got["c"]["exclusion"] == "below_threshold"
+
+
+def test_mbi_gs_is_optional_and_the_primary_table_required_when_the_primary_is_another(tmp_path):
+    _write(tmp_path / "c")
+    (tmp_path / "c" / "mbi_gs.csv").unlink()
+    con = ibis.duckdb.connect()
+    with pytest.raises(DataError) as err:  # the reference study's plan: mbi_gs required as always
+        load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=con)
+    assert [p.file for p in err.value.problems] == ["mbi_gs.csv"]
+    assert "a required file: put mbi_gs.csv or mbi_gs.parquet" in err.value.problems[0].allowed
+    with pytest.raises(DataError) as err:
+        load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=con, primary="gad7")
+    assert [p.file for p in err.value.problems] == ["gad7.csv"]
+    cohort = load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=con, primary="phq9")
+    assert cohort.mbi_gs.count().to_pyarrow().as_py() == 0 and cohort.rows["phq9"] == 2 * len(PHQ)
+    plan = parse_protocol(
+        '[instruments]\nprimary = "phq9"\n[eligibility]\nrule = "total >= 10"\n'
+        "[schedule]\nsessions = 1\nassessments = [0, 1]\n"
+    )
+    table = build_patient_table(cohort, plan)
+    flags = table.aggregate(met=table.threshold_met.sum(), mbi=table.exhaustion_0.count()).to_pyarrow().to_pylist()
+    assert flags == [{"met": 7, "mbi": 0}]
+
+
+def test_a_primary_instrument_without_its_table_is_a_data_error(tmp_path):
+    _write(tmp_path / "c")
+    (tmp_path / "c" / "phq9.csv").unlink()
+    plan = parse_protocol(
+        '[instruments]\nprimary = "gad7"\n[eligibility]\nrule = "total >= 10"\n'
+        "[schedule]\nsessions = 1\nassessments = [0, 1]\n"
+    )
+    cohort = load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=ibis.duckdb.connect())
+    with pytest.raises(DataError, match="gad7.csv or gad7.parquet"):
+        build_patient_table(cohort, plan)
+
+
+@pytest.mark.parametrize(("name", "low", "high"), [("gad7", 0, 3), ("bat23", 1, 5), ("olbi", 1, 4)])
+def test_any_instrument_table_is_validated_by_its_definition(tmp_path, name, low, high):
+    _write(tmp_path / "c")
+    k = load_instrument(name).items
+    good = [low] * k
+    bad = [high + 1] + [low] * (k - 1)
+    rows = [["a", 0, *good], ["b", 0, *bad], ["c", 0, low - 1, *good[1:]]]
+    with (tmp_path / "c" / f"{name}.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["patient_id", "after_session", *(f"item_{i}" for i in range(1, k + 1))])
+        w.writerows(rows)
+    with pytest.raises(DataError) as err:
+        load_cohort(tmp_path / "c", scheduled_assessments=(0, 1), scheduled_sessions=1, con=ibis.duckdb.connect())
+    problems = [p for p in err.value.problems if p.file == f"{name}.csv"]
+    assert {(p.line, p.column, p.value) for p in problems} == {
+        (3, "item_1", str(high + 1)),
+        (4, "item_1", str(low - 1)),
+    }
+    assert all(f"an integer {low}-{high}" in p.allowed for p in problems)
+
+
+def test_a_secondary_instrument_with_reversed_items_against_the_exact_scorer(tmp_path):
+    """OLBI (8 reversed items, one blank allowed per scale) as a secondary instrument: the
+    completers' means and changes per scale equal the plain-Python exact scores; without a
+    minimal change in its definition its response is not computed (null)."""
+    import json
+    import random
+
+    from burnout import analyze
+
+    _write(tmp_path / "c")
+    rng = random.Random(20240917)
+    olbi = {
+        pid: [[rng.choice([1, 2, 3, 4] * 4 + [None] if t else [1, 2, 3, 4]) for _ in range(16)] for t in (0, 1)]
+        for pid in PHQ
+    }
+    with (tmp_path / "c" / "olbi.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["patient_id", "after_session", *(f"item_{i}" for i in range(1, 17))])
+        for pid, waves in olbi.items():
+            for t, items in enumerate(waves):
+                w.writerow([pid, t, *("" if v is None else v for v in items)])
+    plan = parse_protocol(
+        '[instruments]\nprimary = "phq9"\nsecondary = ["olbi"]\n[eligibility]\nrule = "total >= 10"\n'
+        "[schedule]\nsessions = 1\nassessments = [0, 1]\n[privacy]\nmin_cell_count = 1\n"
+    )
+    results = json.loads(analyze(tmp_path / "c", protocol=plan).to_json())
+    got = results["instruments"]["analyses"]["olbi"]
+    assert got["role"] == "secondary"
+    inst = load_instrument("olbi")
+    completers = ["a", "b", "d", "f", "g", "h", "i"]
+    for scale in ("exhaustion", "disengagement"):
+        pairs = []
+        for pid in completers:
+            first, last = (score_exact(inst, scale, dict(enumerate(w, start=1))) for w in olbi[pid])
+            if first is not None and last is not None:
+                pairs.append((first, last))
+        body = got["scales"][scale]
+        assert body["timepoints"]["1"]["n"] == len(pairs) >= 4
+        firsts = [score_exact(inst, scale, dict(enumerate(olbi[pid][0], start=1))) for pid in completers]
+        assert body["timepoints"]["0"]["n"] == len(completers)  # at baseline: every completer scored there
+        assert body["timepoints"]["0"]["mean"] == pytest.approx(float(sum(firsts) / len(firsts)), abs=1e-12)
+        change = sum(b - a for a, b in pairs) / len(pairs)
+        assert body["timepoints"]["1"]["change"] == pytest.approx(float(change), abs=1e-12)
+        assert body["good"] == "lower" and body["min_change"] is None and body["response"] is None
+
+
+def test_a_definition_min_change_needs_its_citation():
+    from burnout.instruments import InstrumentError, parse_instrument
+
+    text = (Path(__file__).parents[1] / "src" / "burnout" / "instruments" / "data" / "gad7.toml").read_text("utf-8")
+    assert parse_instrument(text).scales["total"].min_change == 4
+    cut = "\n".join(line for line in text.splitlines() if not line.startswith("min_change_citation"))
+    with pytest.raises(InstrumentError, match="min_change needs min_change_citation"):
+        parse_instrument(cut, source="mine.toml")
