@@ -109,6 +109,11 @@ def test_demo_honest_inference_figures(default_demo):
     )
     rtm = tree["regression_to_mean"]["exhaustion"]
     assert -0.25 < rtm["expected_change"] < -0.1 and 0 < rtm["share_of_observed_change"] < 0.2
+    # the threshold and profile headlines with no true change (observed 60.3% and 80.0%)
+    joint = tree["regression_to_mean"]
+    assert (
+        abs(joint["expected_below_threshold"] - 0.234) < 0.01 and abs(joint["expected_leaving_burnout"] - 0.700) < 0.01
+    )
     early = tree["attrition"]["early_change"]["cynicism"]
     assert early["smd"] < -0.3  # non-completers improved less early on
     assert tree["subscales"]["professional_efficacy"]["plateau"]["equivalence"]["equivalent"] is True

@@ -97,7 +97,9 @@ def summary_points(ctx: Ctx) -> list[str]:
     below = get(r, "below_threshold", ctx.last)
     if below:
         out.append(
-            f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}."
+            f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}"
+            + _expected_share(r, "expected_below_threshold")
+            + "."
         )
     prof = r.get("profiles") or {}
     if "burnout_at_baseline" in prof:
@@ -105,7 +107,8 @@ def summary_points(ctx: Ctx) -> list[str]:
         out.append(
             "<strong>Burnout profile.</strong> "
             f"Of {esc(ctx.count(base))} completers in the Burnout profile at baseline, "
-            f"{esc(fmt_prop(sev.get('burnout_resolved'), ctx))} had left it {ctx.tp(ctx.last).lower()} and "
+            f"{esc(fmt_prop(sev.get('burnout_resolved'), ctx))}{_expected_share(r, 'expected_leaving_burnout')} had "
+            f"left it {ctx.tp(ctx.last).lower()} and "
             f"{esc(fmt_prop(sev.get('burnout_to_engaged'), ctx))} were Engaged."
         )
     safety_txt = _safety_finding(ctx)
@@ -161,6 +164,12 @@ def _mmrm_finding(ctx: Ctx) -> str:
 def _expected_response(r: Mapping[str, object], s: str) -> str:
     """ " (expected with no true change: 12.6%)" beside a response rate, from regression to the mean."""
     rate = get(r, "regression_to_mean", s, "expected_response_rate")
+    return "" if rate is None else f" (expected with no true change: {fmt_num(100 * rate, 1)}%)"
+
+
+def _expected_share(r: Mapping[str, object], key: str) -> str:
+    """ " (expected with no true change: 23.4%)" beside the threshold and profile headlines."""
+    rate = get(r, "regression_to_mean", key)
     return "" if rate is None else f" (expected with no true change: {fmt_num(100 * rate, 1)}%)"
 
 

@@ -86,6 +86,19 @@ def _regression_to_mean(ctx: Ctx) -> Table | None:
         + " | ".join(sorted({str(rtm[s].get("source")) for s in SUBSCALES if rtm.get(s)}))
         + "."
     )
+    joint = [
+        f"{label} {fmt_num(100 * rtm[key], 1)}%"
+        for key, label in (
+            ("expected_below_threshold", "below the threshold at the end"),
+            ("expected_leaving_burnout", "left the Burnout profile (of those in it at baseline)"),
+        )
+        if rtm.get(key) is not None
+    ]
+    if joint:
+        t.notes.append(
+            "Completers expected with no true change, from the three subscales jointly (trivariate normal, "
+            "classical test theory with the same \u03c1): " + "; ".join(joint) + "."
+        )
     return t
 
 
