@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from burnout.ingest import Cohort
     from burnout.plan import Protocol
 from burnout.measures._moments import _flag
+from burnout.measures.items import ItemPairs, collect_item_pairs
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
 from burnout.measures.reliable import (
     BaselineReference,
@@ -161,6 +162,7 @@ class BeyondMeasures:
     warnings: tuple[str, ...] = field(default=())
     completer_responders: dict[str, int] | None = None  # per outcome; worst_case minus these = non-completers'
     baseline_reference: BaselineReference | None = None  # regression to the mean's reference and selected
+    item_pairs: dict[str, ItemPairs] | None = None  # completers' items at baseline and last: invariance
 
     def __repr__(self) -> str:
         imp = f"{self.imputation.imputations} imputations" if self.imputation else "no imputation"
@@ -230,6 +232,7 @@ def collect_beyond(
 
     reliability = _collect_reliability(cohort, comp, assessments, protocol)
     baseline_reference = collect_baseline_reference(table, first, last)
+    item_pairs = collect_item_pairs(cohort, comp, first, last)
     reliable_change = collect_reliable_change(comp, baseline_reference, first, last, protocol)
     mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
     phq9 = collect_phq9(table, protocol, population="completers")
@@ -264,6 +267,7 @@ def collect_beyond(
         warnings=warnings,
         completer_responders=completer_responders,
         baseline_reference=baseline_reference,
+        item_pairs=item_pairs,
     )
 
 

@@ -175,7 +175,7 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
     body = table("phq9") + table("phq9_adjusted")
     if body:
         parts.append(("phq9", "Depressive symptoms (PHQ-9)", body))
-    body = table("reliable_change") + table("reliability")
+    body = table("reliable_change") + table("reliability") + table("measurement_invariance")
     if body:
         parts.append(("reliable-change", "Reliable change and reliability", body))
     body = table("regression_to_mean")

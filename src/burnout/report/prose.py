@@ -26,6 +26,7 @@ from burnout.report.format import (
     severe_profile,
 )
 from burnout.report.labels import COMPLEMENT_MARK, NDASH, OUTCOME_LABELS, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
+from burnout.report.tables.invariance import invariance_limitation
 
 # ---------------------------------------------------------------------------- prose
 
@@ -388,6 +389,9 @@ def limitations(ctx: Ctx) -> list[str]:
         "the answered items, assuming the missing items resemble them. Subgroup tests are exploratory and not adjusted "
         f"for multiplicity; counts below {ctx.k} are suppressed, which hides some subgroup and profile estimates.",
     ]
+    invariance = invariance_limitation(r)
+    if invariance:
+        out.append(invariance)
     warnings = r.get("warnings") or []
     if warnings:
         out.append("<strong>Data warnings.</strong> " + " ".join(esc(scrub_ids(w).rstrip(".")) + "." for w in warnings))
