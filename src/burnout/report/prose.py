@@ -82,7 +82,7 @@ def summary_points(ctx: Ctx) -> list[str]:
             differ = "differed" if q["p"] < 0.05 else "did not differ detectably"
             qtxt = (
                 f" Response rates {differ} across subscales (Cochran's Q = {fmt_num(q.get('statistic'))}, "
-                f"df = {q.get('df')}, {fmt_p_eq(q.get('p'))})."
+                f"df = {q.get('df')}, {fmt_p_eq(q.get('p'), ctx)})."
             )
         mc = get(r, "protocol", "response", "min_change")
         rule = f"improved by \u2265 {fmt_plain(mc)} point" if _finite(mc) else "improved by the plan's minimum change"
@@ -216,7 +216,7 @@ def _heterogeneity_findings(ctx: Ctx) -> str:
             tested.append((var, outcome))
             if h["p"] < 0.05:
                 flagged.append(
-                    f"{VARIABLE_LABELS.get(var, var)} on {OUTCOME_LABELS.get(outcome, outcome)} ({fmt_p_eq(h['p'])})"
+                    f"{VARIABLE_LABELS.get(var, var)} on {OUTCOME_LABELS.get(outcome, outcome)} ({fmt_p_eq(h['p'], ctx)})"
                 )
     if not tested:
         return ""

@@ -184,7 +184,7 @@ def _plateau(ctx: Ctx) -> Table | None:
             {
                 "subscale": SUBSCALE_LABELS[s],
                 "diff": f"{fmt_signed(pl.get('mean_difference'))} ({fmt_ci(pl.get('ci'))})",
-                "p": fmt_p(pl.get("p")),
+                "p": fmt_p(pl.get("p"), ctx),
                 "plateau": _plateau_cell(plat, pl.get("mean_difference")),
                 "equivalence": _equivalence_cell(pl.get("equivalence")),
             }

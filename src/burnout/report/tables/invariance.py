@@ -57,10 +57,10 @@ def _invariance(ctx: Ctx) -> Table | None:
                 {
                     "subscale": f"{SUBSCALE_LABELS[s]} (n = {e['n']})" if level == "configural" else "",
                     "level": level.capitalize(),
-                    "chi2": f"{fmt_num(fit['chi2'], 1)} ({fit['df']})",
+                    "chi2": f"{fmt_num(fit['chi2'], 1)}{_df(fit['df'])}",
                     "cfi": fmt_num(fit["cfi"], 3),
                     "rmsea": fmt_num(fit["rmsea"], 3),
-                    "diff": f"{fmt_num(d['chi2'], 1)} ({d['df']}), {fmt_p(d['p'])}" if d else NDASH,
+                    "diff": f"{fmt_num(d['chi2'], 1)}{_df(d['df'])}, {fmt_p(d['p'], ctx)}" if d else NDASH,
                     "dcfi": fmt_num(d["delta_cfi"], 3) if d else NDASH,
                     "holds": "yes" if _holds(e.get("holds"), level) else "no",
                 }
@@ -86,6 +86,11 @@ def _invariance(ctx: Ctx) -> Table | None:
         + "."
     )
     return t
+
+
+def _df(df: Any) -> str:
+    """ " (29)", or nothing when round_to withheld the degrees of freedom."""
+    return "" if df is None else f" ({df})"
 
 
 def _holds(verdict: Any, level: str) -> bool:
