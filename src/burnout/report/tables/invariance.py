@@ -49,43 +49,47 @@ def _invariance(ctx: Ctx) -> Table | None:
     )
     for s in SUBSCALES:
         e = mi.get(s) or {}
-        if not e.get("configural"):
-            continue
-        for level in _LEVELS:
-            fit, d = e[level], (e.get("differences") or {}).get(_DIFF.get(level, ""), {})
-            t.rows.append(
-                {
-                    "subscale": f"{SUBSCALE_LABELS[s]} (n = {e['n']})" if level == "configural" else "",
-                    "level": level.capitalize(),
-                    "chi2": f"{fmt_num(fit['chi2'], 1)}{_df(fit['df'])}",
-                    "cfi": fmt_num(fit["cfi"], 3),
-                    "rmsea": fmt_num(fit["rmsea"], 3),
-                    "diff": f"{fmt_num(d['chi2'], 1)}{_df(d['df'])}, {fmt_p(d['p'], ctx)}" if d else NDASH,
-                    "dcfi": fmt_num(d["delta_cfi"], 3) if d else NDASH,
-                    "holds": "yes" if _holds(e.get("holds"), level) else "no",
-                }
-            )
-            t.csv_rows.append(
-                {
-                    "subscale": s,
-                    "n": e["n"],
-                    "level": level,
-                    **{k: fit[k] for k in ("chi2", "df", "cfi", "rmsea")},
-                    "delta_chi2": d.get("chi2"),
-                    "delta_df": d.get("df"),
-                    "p": d.get("p"),
-                    "delta_cfi": d.get("delta_cfi"),
-                }
-            )
+        if e.get("configural"):
+            _add_rows(t, s, e, ctx)
     t.notes.append(
         "Whether the items measure the same thing in the same units at both occasions: configural (the same one-factor "
         "structure), metric (equal loadings: changes in the factor are comparable), scalar (equal intercepts: mean "
         "changes in the scores reflect the factor, not item-specific shifts). A level holds when CFI falls by at most "
         "0.010 from the level below (Cheung & Rensvold 2002); the \u03c7\u00b2 difference test is shown beside it. "
-        + esc(str(mi.get("method", "")))
+        + str(mi.get("method", ""))
         + "."
     )
     return t
+
+
+def _add_rows(t: Table, s: str, e: Mapping[str, Any], ctx: Ctx) -> None:
+    """The three levels of one subscale, displayed and raw."""
+    for level in _LEVELS:
+        fit, d = e[level], (e.get("differences") or {}).get(_DIFF.get(level, ""), {})
+        t.rows.append(
+            {
+                "subscale": f"{SUBSCALE_LABELS[s]} (n = {e['n']})" if level == "configural" else "",
+                "level": level.capitalize(),
+                "chi2": f"{fmt_num(fit['chi2'], 1)}{_df(fit['df'])}",
+                "cfi": fmt_num(fit["cfi"], 3),
+                "rmsea": fmt_num(fit["rmsea"], 3),
+                "diff": f"{fmt_num(d['chi2'], 1)}{_df(d['df'])}, {fmt_p(d['p'], ctx)}" if d else NDASH,
+                "dcfi": fmt_num(d["delta_cfi"], 3) if d else NDASH,
+                "holds": "yes" if _holds(e.get("holds"), level) else "no",
+            }
+        )
+        t.csv_rows.append(
+            {
+                "subscale": s,
+                "n": e["n"],
+                "level": level,
+                **{k: fit[k] for k in ("chi2", "df", "cfi", "rmsea")},
+                "delta_chi2": d.get("chi2"),
+                "delta_df": d.get("df"),
+                "p": d.get("p"),
+                "delta_cfi": d.get("delta_cfi"),
+            }
+        )
 
 
 def _df(df: Any) -> str:
