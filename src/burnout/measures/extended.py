@@ -201,7 +201,8 @@ def collect_beyond(
 
     Notes
     -----
-    Queries: counts and baseline moments (1), item sums for alpha (1), reliable
+    Queries: counts and baseline moments (1), item sums for alpha (1), the completers'
+    items at both occasions for measurement invariance (1), the joint baseline (2), reliable
     change (1), mixed-model pattern statistics (one per subscale), PHQ-9 (1), and the
     numeric matrix of the threshold-met patients for multiple imputation (1).
     Reliability uses only the rows on which every item of the subscale is answered.
