@@ -37,7 +37,9 @@ def test_demo_outputs_say_synthetic(default_demo):
     tree = json.loads((out / "results.json").read_text())
     assert tree["meta"]["synthetic"] is True
     assert "SYNTHETIC" in (out / "report.html").read_text()
-    assert (out / "published-vs-this-run.csv").read_text().startswith("synthetic_data,")  # a column, read by pandas as is
+    assert (
+        (out / "published-vs-this-run.csv").read_text().startswith("synthetic_data,")
+    )  # a column, read by pandas as is
 
 
 @pytest.mark.slow
@@ -77,13 +79,17 @@ def test_another_seed_is_another_cohort_within_sampling_error(default_demo, tmp_
             se = other["subscales"][s]["timepoints"][t]["sd"] / math.sqrt(n_comp)
             assert abs(ours - fig.value) <= 3 * se + 0.03, (fig.label, ours)
         else:
-            assert abs(ours - fig.value) <= 3 * math.sqrt(fig.value * (1 - fig.value) / n_comp) + 0.006, (fig.label, ours)
+            assert abs(ours - fig.value) <= 3 * math.sqrt(fig.value * (1 - fig.value) / n_comp) + 0.006, (
+                fig.label,
+                ours,
+            )
 
 
 def _subscale_and_time(key: str) -> tuple[str, str]:
     """("exhaustion", "2") from a calibration key like "mean_E_2"."""
     _, short, t = key.split("_")
     return {"E": "exhaustion", "C": "cynicism", "PE": "professional_efficacy"}[short], t
+
 
 @pytest.mark.slow
 def test_demo_honest_inference_figures(default_demo):
@@ -95,9 +101,19 @@ def test_demo_honest_inference_figures(default_demo):
     nri = tree["itt"]["worst_case"]["responders"]["at_least_1"]
     assert (nri["count"], nri["n"]) == (324, 1642)  # 19.7%, was 275 (16.7%)
     rc = tree["reliable_change"]["exhaustion"]
-    assert rc["reliability"] == 0.65 and abs(rc["sd"] - 0.92) < 0.005 and "Schaufeli" in rc["source"]
+    assert (
+        rc["reliability"] == 0.65
+        and abs(rc["sd"] - 0.92) < 0.005
+        and "Schaufeli" in rc["source"]
+        and "reliability: unverified" in rc["source"]
+    )
     rtm = tree["regression_to_mean"]["exhaustion"]
     assert -0.25 < rtm["expected_change"] < -0.1 and 0 < rtm["share_of_observed_change"] < 0.2
+    # the threshold and profile headlines with no true change (observed 60.3% and 80.0%)
+    joint = tree["regression_to_mean"]
+    assert (
+        abs(joint["expected_below_threshold"] - 0.234) < 0.01 and abs(joint["expected_leaving_burnout"] - 0.700) < 0.01
+    )
     early = tree["attrition"]["early_change"]["cynicism"]
     assert early["smd"] < -0.3  # non-completers improved less early on
     assert tree["subscales"]["professional_efficacy"]["plateau"]["equivalence"]["equivalent"] is True

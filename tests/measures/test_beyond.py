@@ -49,7 +49,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_tree_has_the_contract_keys(run: dict[str, Any]) -> None:
     tree = run["tree"]
-    assert list(tree) == ["itt", "phq9", "reliable_change", "reliability", "regression_to_mean"]
+    assert list(tree) == [
+        "itt",
+        "phq9",
+        "reliable_change",
+        "reliability",
+        "measurement_invariance",
+        "regression_to_mean",
+    ]
     itt = tree["itt"]
     assert set(itt) == {"threshold_met", "worst_case", "multiple_imputation", "mmrm", "mmrm_tipping", "mixed_model"}
     for s in SUBSCALES:

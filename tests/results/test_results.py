@@ -191,7 +191,9 @@ def test_subgroup_difference_from_rest_against_statsmodels_newcombe(tree):
                 if diff["estimate"] is None:
                     continue
                 rest_x, rest_n = totals[o] - cell["count"], comp - cell["n"]
-                ref = confint_proportions_2indep(cell["count"], cell["n"], rest_x, rest_n, method="newcomb", compare="diff")
+                ref = confint_proportions_2indep(
+                    cell["count"], cell["n"], rest_x, rest_n, method="newcomb", compare="diff"
+                )
                 assert diff["estimate"] == pytest.approx(cell["count"] / cell["n"] - rest_x / rest_n, abs=1e-12)
                 assert diff["ci"] == pytest.approx(list(ref), abs=1e-10)
                 checked += 1

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from burnout.ingest import Cohort
     from burnout.plan import Protocol
 from burnout.measures._moments import _flag
+from burnout.measures.items import ItemPairs, collect_item_pairs
 from burnout.measures.paired import InstrumentMeasures, collect_instruments
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
 from burnout.measures.reliable import (
@@ -164,6 +165,7 @@ class BeyondMeasures:
     completer_responders: dict[str, int] | None = None  # per outcome; worst_case minus these = non-completers'
     baseline_reference: BaselineReference | None = None  # regression to the mean's reference and selected
     instruments: dict[str, InstrumentMeasures] = field(default_factory=dict)  # [instruments] when not the default
+    item_pairs: dict[str, ItemPairs] | None = None  # completers' items at baseline and last: invariance
 
     def __repr__(self) -> str:
         imp = f"{self.imputation.imputations} imputations" if self.imputation else "no imputation"
@@ -202,7 +204,8 @@ def collect_beyond(
 
     Notes
     -----
-    Queries: counts and baseline moments (1), item sums for alpha (1), reliable
+    Queries: counts and baseline moments (1), item sums for alpha (1), the completers'
+    items at both occasions for measurement invariance (1), the joint baseline (2), reliable
     change (1), mixed-model pattern statistics (one per subscale), PHQ-9 (1), and the
     numeric matrix of the threshold-met patients for multiple imputation (1).
     Reliability uses only the rows on which every item of the subscale is answered.
@@ -233,6 +236,7 @@ def collect_beyond(
 
     reliability = _collect_reliability(cohort, comp, assessments, protocol)
     baseline_reference = collect_baseline_reference(table, first, last)
+    item_pairs = collect_item_pairs(cohort, comp, first, last)
     reliable_change = collect_reliable_change(comp, baseline_reference, first, last, protocol)
     mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
     phq9 = collect_phq9(table, protocol, population="completers")
@@ -269,6 +273,7 @@ def collect_beyond(
         completer_responders=completer_responders,
         baseline_reference=baseline_reference,
         instruments=instruments,
+        item_pairs=item_pairs,
     )
 
 

@@ -31,7 +31,6 @@ their posterior draws (and so to the donors chosen).
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import TYPE_CHECKING, Final
 
 import ibis
@@ -49,15 +48,7 @@ from burnout.stats import ImputationSummary, impute_responses
 if TYPE_CHECKING:
     from burnout.plan import Protocol
 
-__all__ = ["PATHWAY_MAX_LEVELS", "PATHWAY_MIN", "TIPPING_DELTAS", "content_hash", "impute_itt"]
-
-TIPPING_DELTAS: Final[tuple[Fraction, ...]] = (
-    *(Fraction(k, 10) for k in range(11)),
-    Fraction(3, 2),
-    Fraction(2),
-)
-"""The MNAR shifts (points, in the bad direction) of the tipping-point table: 0 to 1 in
-steps of 0.1, then 1.5 and 2 (a subscale's SD at baseline is about 1 point)."""
+__all__ = ["PATHWAY_MAX_LEVELS", "PATHWAY_MIN", "content_hash", "impute_itt"]
 
 PATHWAY_MIN: Final[int] = 20
 PATHWAY_MAX_LEVELS: Final[int] = 20
@@ -116,7 +107,8 @@ def impute_itt(
         scale=SCALE,
         score_range=(0, 6 * SCALE),
         fixed=fixed,
-        deltas=[to_units_ceil(d) for d in TIPPING_DELTAS],
+        # the plan's [sensitivity] delta_grid, as the MMRM's tipping table uses (one grid for both)
+        deltas=[to_units_ceil(exact(d)) for d in protocol.sensitivity.delta_grid],
         imputations=imputations,
         iterations=iterations,
         donors=protocol.imputation.donors,

@@ -29,6 +29,7 @@ from burnout.measures._aggregates import moments as _moments
 from burnout.measures._aggregates import one_row as _one_row
 from burnout.measures._aggregates import rows as _rows
 from burnout.measures._moments import _flag
+from burnout.measures.joint import JointBaseline, collect_joint_baseline
 from burnout.scoring import to_units_ceil
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class BaselineReference:
     completer_baselines: dict[str, dict[int, int]] = field(default_factory=dict)
     """Per subscale: completers by baseline score (units -> patients), for the response
     expected with no true change (at most a few hundred distinct scores: an aggregate)."""
+    joint: JointBaseline | None = None
+    """The three subscales jointly (the threshold and profile shares expected with no change)."""
 
     def sd(self, subscale: str) -> float | None:
         """The reference SD in points (None with fewer than 2 patients)."""
@@ -102,6 +105,7 @@ def collect_baseline_reference(table: ir.Table, first: int, last: int) -> Baseli
         selected={s: _moments(row, f"sel_{s}") for s in SUBSCALES},
         completer_change={s: _moments(row, f"chg_{s}") for s in SUBSCALES},
         completer_baselines=histograms,
+        joint=collect_joint_baseline(table, first),
     )
 
 

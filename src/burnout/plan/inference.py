@@ -26,13 +26,18 @@ __all__ = [
     "ReliableChangeSection",
 ]
 
-# One-year test-retest correlations of the MBI-GS subscales, as reported with the
-# instrument's publication. They are stability coefficients: a year of real change
-# lowers them, so the critical change from them is conservative (wider).
+# One-year test-retest correlations of the MBI-GS subscales, attributed to the
+# instrument's manual. UNVERIFIED: entered from memory; a literature search (2026-12-02:
+# Bakker, Demerouti & Schaufeli 2002; the French, Polish, Persian and South African
+# validations; no readable copy of the manual or of Leiter & Schaufeli 1996, Taris et
+# al. 1999, Schutte et al. 2000) found no readable text quoting them. A plan should set
+# its own values from a source it can cite. If right, they are stability coefficients:
+# a year of real change lowers them, so the critical change is conservative (wider).
 DEFAULT_TEST_RETEST: Final[Mapping[Subscale, float]] = MappingProxyType(
     {"exhaustion": 0.65, "cynicism": 0.60, "professional_efficacy": 0.67}
 )
 TEST_RETEST_SOURCE: Final[str] = (
+    "unverified (no readable source found; set [reliable_change] from a source you can cite): "
     "one-year test-retest correlations of the MBI-GS (exhaustion 0.65, cynicism 0.60, professional efficacy "
     "0.67): Schaufeli, Leiter, Maslach & Jackson (1996), The Maslach Burnout Inventory-General Survey, in "
     "Maslach, Jackson & Leiter, Maslach Burnout Inventory Manual, 3rd ed., Consulting Psychologists Press"

@@ -88,16 +88,21 @@ def fmt_ci(ci: Any, digits: int = 2) -> str:
     return f"{fmt_num(ci[0], digits)} to {fmt_num(ci[1], digits)}"
 
 
-def fmt_p(p: Any) -> str:
-    """A p value: "<0.001" or 3 decimals."""
+def fmt_p(p: Any, ctx: Ctx | None = None) -> str:
+    """A p value: "<0.001" or 3 decimals; "≤ 0.05" when ``[privacy] round_to`` rounded it up to
+    a multiple of 0.01 (the true p is at most that, so it must not read as exact; issue 12)."""
     if not _finite(p):
         return NDASH
+    if ctx is not None and ctx.p_rounded:
+        return f"≤ {p:.2f}"
     return "<0.001" if p < 0.0005 else f"{p:.3f}"
 
 
-def fmt_p_eq(p: Any) -> str:
-    """A p value for prose: "p < 0.001" or "p = 0.043"."""
-    s = fmt_p(p)
+def fmt_p_eq(p: Any, ctx: Ctx | None = None) -> str:
+    """A p value for prose: "p < 0.001", "p = 0.043" or, rounded up by round_to, "p ≤ 0.05"."""
+    s = fmt_p(p, ctx)
+    if s.startswith("≤"):
+        return f"p {s}"
     return "p < 0.001" if s == "<0.001" else f"p = {s}"
 
 
@@ -139,6 +144,11 @@ class Ctx:
         self.last: str = self.timepoints[-1]
         self.sessions: int | None = schedule.get("sessions")
         self.title: str = report_title(protocol.get("title"), synthetic=self.synthetic)
+
+    @property
+    def p_rounded(self) -> bool:
+        """Whether ``[privacy] round_to`` > 1 rounded every p-value up to a multiple of 0.01."""
+        return int(self.results.get("privacy", {}).get("round_to", 1) or 1) > 1
 
     @property
     def suppressed(self) -> str:

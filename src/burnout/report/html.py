@@ -178,7 +178,7 @@ def render_html(ctx: Ctx, figures: dict[str, Figure], tables: dict[str, Table]) 
     body = table("instruments")  # only when the plan names its instruments (issue 14)
     if body:
         parts.append(("instruments", "Instruments of the plan", body))
-    body = table("reliable_change") + table("reliability")
+    body = table("reliable_change") + table("reliability") + table("measurement_invariance")
     if body:
         parts.append(("reliable-change", "Reliable change and reliability", body))
     body = table("regression_to_mean")

@@ -27,6 +27,7 @@ from burnout.report.format import (
     severe_profile,
 )
 from burnout.report.labels import COMPLEMENT_MARK, NDASH, OUTCOME_LABELS, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
+from burnout.report.tables.invariance import invariance_limitation
 
 # ---------------------------------------------------------------------------- prose
 
@@ -82,7 +83,7 @@ def summary_points(ctx: Ctx) -> list[str]:
             differ = "differed" if q["p"] < 0.05 else "did not differ detectably"
             qtxt = (
                 f" Response rates {differ} across subscales (Cochran's Q = {fmt_num(q.get('statistic'))}, "
-                f"df = {q.get('df')}, {fmt_p_eq(q.get('p'))})."
+                f"df = {q.get('df')}, {fmt_p_eq(q.get('p'), ctx)})."
             )
         mc = get(r, "protocol", "response", "min_change")
         rule = f"improved by \u2265 {fmt_plain(mc)} point" if _finite(mc) else "improved by the plan's minimum change"
@@ -98,7 +99,9 @@ def summary_points(ctx: Ctx) -> list[str]:
     below = get(r, "below_threshold", ctx.last)
     if below:
         out.append(
-            f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}."
+            f"<strong>Burnout threshold.</strong> Below it {ctx.tp(ctx.last).lower()}: {esc(fmt_prop(below, ctx))}"
+            + _expected_share(r, "expected_below_threshold")
+            + "."
         )
     prof = r.get("profiles") or {}
     if "burnout_at_baseline" in prof:
@@ -106,7 +109,8 @@ def summary_points(ctx: Ctx) -> list[str]:
         out.append(
             "<strong>Burnout profile.</strong> "
             f"Of {esc(ctx.count(base))} completers in the Burnout profile at baseline, "
-            f"{esc(fmt_prop(sev.get('burnout_resolved'), ctx))} had left it {ctx.tp(ctx.last).lower()} and "
+            f"{esc(fmt_prop(sev.get('burnout_resolved'), ctx))}{_expected_share(r, 'expected_leaving_burnout')} had "
+            f"left it {ctx.tp(ctx.last).lower()} and "
             f"{esc(fmt_prop(sev.get('burnout_to_engaged'), ctx))} were Engaged."
         )
     safety_txt = _safety_finding(ctx)
@@ -165,6 +169,12 @@ def _expected_response(r: Mapping[str, object], s: str) -> str:
     return "" if rate is None else f" (expected with no true change: {fmt_num(100 * rate, 1)}%)"
 
 
+def _expected_share(r: Mapping[str, object], key: str) -> str:
+    """ " (expected with no true change: 23.4%)" beside the threshold and profile headlines."""
+    rate = get(r, "regression_to_mean", key)
+    return "" if rate is None else f" (expected with no true change: {fmt_num(100 * rate, 1)}%)"
+
+
 def _safety_finding(ctx: Ctx) -> str:
     """The safety key finding: the safety population first (per patient, then per session), then
     the completers' side-effect rates the study published."""
@@ -207,7 +217,7 @@ def _heterogeneity_findings(ctx: Ctx) -> str:
             tested.append((var, outcome))
             if h["p"] < 0.05:
                 flagged.append(
-                    f"{VARIABLE_LABELS.get(var, var)} on {OUTCOME_LABELS.get(outcome, outcome)} ({fmt_p_eq(h['p'])})"
+                    f"{VARIABLE_LABELS.get(var, var)} on {OUTCOME_LABELS.get(outcome, outcome)} ({fmt_p_eq(h['p'], ctx)})"
                 )
     if not tested:
         return ""
@@ -395,6 +405,9 @@ def limitations(ctx: Ctx) -> list[str]:
         "the answered items, assuming the missing items resemble them. Subgroup tests are exploratory and not adjusted "
         f"for multiplicity; counts below {ctx.k} are suppressed, which hides some subgroup and profile estimates.",
     ]
+    invariance = invariance_limitation(r)
+    if invariance:
+        out.append(invariance)
     warnings = r.get("warnings") or []
     if warnings:
         out.append("<strong>Data warnings.</strong> " + " ".join(esc(scrub_ids(w).rstrip(".")) + "." for w in warnings))

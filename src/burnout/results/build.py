@@ -291,6 +291,13 @@ def build_results(
                 "at_least_1": not responders["at_least_1"]["suppressed"],
             },
         )
+        reference = beyond.baseline_reference
+        if reference is not None and reference.joint is not None and "regression_to_mean" in extra:
+            from burnout.results.no_change import no_change_results
+
+            extra["regression_to_mean"] |= no_change_results(
+                reference.joint, m.profile_cutoffs, protocol, pub, completers_shown=comp_pub, burnout_shown=base_shown
+            )
 
     # [privacy] round_to: every published count to a multiple of it, rates from the rounded counts
     published = pub.round_tree(

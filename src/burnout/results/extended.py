@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 from burnout.measures.extended import BeyondMeasures
 from burnout.plan.instruments import InstrumentsSection
 from burnout.results.inference import regression_to_mean_results
+from burnout.results.invariance import invariance_results
 from burnout.results.itt import _itt
 from burnout.results.paired import instruments_results
 from burnout.results.phq9 import phq9_results
@@ -76,6 +77,9 @@ def beyond_results(
         )
     out["reliable_change"] = _reliable_change(bm, pub, completers_published=shown["completers"])
     out["reliability"] = _reliability(bm, protocol, pub, completers_published=shown["completers"])
+    out["measurement_invariance"] = invariance_results(
+        bm.item_pairs, pub, completers=bm.completers, completers_shown=shown["completers"]
+    )
     if bm.baseline_reference is not None:
         out["regression_to_mean"] = regression_to_mean_results(
             bm.baseline_reference,

@@ -121,7 +121,7 @@ def _draw_subgroups(ctx: Ctx, *, narrow: bool) -> MplFigure | None:
         for i, (kind, _label, entry, var) in enumerate(rows):
             if kind == "header":
                 h = get(subgroups, var, "heterogeneity", o) or {}
-                p_txt = fmt_p(h.get("p"))
+                p_txt = fmt_p(h.get("p"), ctx)
                 if p_txt != "\u2013":
                     ax.text(
                         98,

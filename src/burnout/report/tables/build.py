@@ -18,6 +18,7 @@ from burnout.report.tables.extended import (
 )
 from burnout.report.tables.inference import _early_change, _plateau, _regression_to_mean
 from burnout.report.tables.instruments import _instruments
+from burnout.report.tables.invariance import _invariance
 from burnout.report.tables.mmrm import _mmrm
 from burnout.report.tables.mmrm import _tipping as _mmrm_tipping
 from burnout.report.tables.model import Table
@@ -66,6 +67,7 @@ BUILDERS: Final[dict[str, Callable[[Ctx], Table | None]]] = {
     "instruments": _instruments,
     "reliable_change": _reliable,
     "reliability": _reliability,
+    "measurement_invariance": _invariance,
     "regression_to_mean": _regression_to_mean,
 }
 

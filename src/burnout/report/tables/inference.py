@@ -86,6 +86,19 @@ def _regression_to_mean(ctx: Ctx) -> Table | None:
         + " | ".join(sorted({str(rtm[s].get("source")) for s in SUBSCALES if rtm.get(s)}))
         + "."
     )
+    joint = [
+        f"{label} {fmt_num(100 * rtm[key], 1)}%"
+        for key, label in (
+            ("expected_below_threshold", "below the threshold at the end"),
+            ("expected_leaving_burnout", "left the Burnout profile (of those in it at baseline)"),
+        )
+        if rtm.get(key) is not None
+    ]
+    if joint:
+        t.notes.append(
+            "Completers expected with no true change, from the three subscales jointly (trivariate normal, "
+            "classical test theory with the same \u03c1): " + "; ".join(joint) + "."
+        )
     return t
 
 
@@ -171,7 +184,7 @@ def _plateau(ctx: Ctx) -> Table | None:
             {
                 "subscale": SUBSCALE_LABELS[s],
                 "diff": f"{fmt_signed(pl.get('mean_difference'))} ({fmt_ci(pl.get('ci'))})",
-                "p": fmt_p(pl.get("p")),
+                "p": fmt_p(pl.get("p"), ctx),
                 "plateau": _plateau_cell(plat, pl.get("mean_difference")),
                 "equivalence": _equivalence_cell(pl.get("equivalence")),
             }

@@ -28,6 +28,7 @@ from burnout.report.labels import (
     VARIABLE_LABELS,
 )
 from burnout.report.tables.model import PROP_CSV, Column, Table, _pct_ci_cell, _prop_cells, _prop_raw, _test_short
+from burnout.report.tables.subgroup_diff import difference_row
 
 # ------------------------------------------------------------------------ response
 
@@ -93,7 +94,7 @@ def _comparison(ctx: Ctx) -> Table | None:
                 "test": "Cochran Q",
                 "stat": fmt_num(q.get("statistic")),
                 "df": NDASH if q.get("df") is None else str(q["df"]),
-                "p": fmt_p(q.get("p")),
+                "p": fmt_p(q.get("p"), ctx),
                 "p_holm": NDASH,
             }
         )
@@ -116,8 +117,8 @@ def _comparison(ctx: Ctx) -> Table | None:
                 "test": TEST_LABELS.get(test, test),
                 "stat": fmt_num(m.get("statistic")),
                 "df": "1" if m.get("statistic") is not None else NDASH,
-                "p": fmt_p(m.get("p")),
-                "p_holm": fmt_p(m.get("p_holm")),
+                "p": fmt_p(m.get("p"), ctx),
+                "p_holm": fmt_p(m.get("p_holm"), ctx),
             }
         )
         t.csv_rows.append(
@@ -359,12 +360,14 @@ def _subgroups(ctx: Ctx) -> Table | None:
                     }
                 )
             t.rows.append(row)
+            if (diff_row := difference_row(vlabel, entry, outcomes)) is not None:
+                t.rows.append(diff_row)
         het = body.get("heterogeneity") or {}
         hrow = {"variable": vlabel, "level": "Heterogeneity, p", "n": ""}
         for o in outcomes:
             h = het.get(o) or {}
             test = h.get("test")
-            hrow[o] = NDASH if h.get("p") is None else f"{fmt_p(h.get('p'))} ({_test_short(test)})"
+            hrow[o] = NDASH if h.get("p") is None else f"{fmt_p(h.get('p'), ctx)} ({_test_short(test)})"
             het_rows.append(
                 {
                     "variable": var,
@@ -380,8 +383,8 @@ def _subgroups(ctx: Ctx) -> Table | None:
         "Heterogeneity: \u03c7\u00b2 = Pearson \u03c7\u00b2 test of level \u00d7 response; exact = Fisher or Freeman\u2013Halton "
         "exact test, over the known levels (unknown and other levels left out). Not adjusted for multiplicity. "
         "Subgroups are of completers, so they condition on completion: a difference between levels can reflect who "
-        "completed as much as who responded. The CSV gives each level's response rate minus that of the rest of the "
-        "completers, with Newcombe's hybrid score interval."
+        "completed as much as who responded. Under each level: its response rate minus that of the rest of the "
+        "completers, in percentage points, with Newcombe's hybrid score interval."
     )
     if note := merged_note(ctx.results):
         t.notes.append(note)

@@ -244,7 +244,7 @@ def _trajectories(ctx: Ctx) -> Table | None:
                     "pct": (fmt_signed(e.get("percent_change"), 1) + "%")
                     if e.get("percent_change") is not None
                     else NDASH,
-                    "p": fmt_p(e.get("p")) if has_change else NDASH,
+                    "p": fmt_p(e.get("p"), ctx) if has_change else NDASH,
                 }
             )
             t.csv_rows.append(

@@ -1,0 +1,229 @@
+"""Statistics from aggregates: longitudinal measurement invariance of a one-factor scale. (invariance).
+
+No SEM library is pinned (requirements.lock has neither semopy nor lavaan's peers), so this
+is a small maximum-likelihood confirmatory factor analysis on the item means and covariance
+matrix of the same patients at T occasions: one factor per occasion, the factors correlated,
+each item's residuals correlated across occasions (the usual longitudinal specification,
+Widaman, Ferrer & Conger 2010). Three nested levels (Meredith 1993):
+
+- **configural**: loadings and intercepts free at each occasion; factor variances 1, means 0;
+- **metric**: loadings equal across occasions; the first factor variance 1, later ones free;
+- **scalar**: loadings and intercepts equal; the first factor mean 0, later ones free.
+
+Fit: ``F = log|Sigma| + tr(S Sigma^-1) - log|S| - q + (m - mu)' Sigma^-1 (m - mu)``,
+``chi2 = (n - 1) F`` (as :func:`burnout.stats.one_factor_omega`), ``df`` = q(q + 3)/2 moments
+minus free parameters; CFI against the independence model (free means and variances),
+``RMSEA = sqrt(max(chi2 - df, 0) / (df (n - 1)))``. A level holds when CFI falls by at most
+0.010 from the level below (Cheung & Rensvold 2002); the chi-square difference test is
+reported beside it (it rejects trivial differences in large samples).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import numpy as np
+from scipy import optimize, stats
+
+__all__ = ["DELTA_CFI_MAX", "CfaFit", "Invariance", "fit_longitudinal_cfa", "longitudinal_invariance"]
+
+Level = Literal["configural", "metric", "scalar"]
+LEVELS: Final[tuple[Level, ...]] = ("configural", "metric", "scalar")
+DELTA_CFI_MAX: Final[float] = 0.010
+_VAR_FLOOR: Final[float] = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class CfaFit:
+    """One level's ML fit: chi-square, df, CFI, RMSEA and the loadings (item scale) per occasion."""
+
+    level: str
+    n: int
+    chi2: float
+    df: int
+    cfi: float | None
+    rmsea: float | None
+    loadings: tuple[tuple[float, ...], ...]
+    converged: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chi2": self.chi2, "df": self.df, "cfi": self.cfi, "rmsea": self.rmsea}
+
+
+class _Spec:
+    """Unpacks a parameter vector of one level into loadings, intercepts, residuals, factor moments."""
+
+    def __init__(self, level: Level, p: int, t: int) -> None:
+        self.level, self.p, self.t = level, p, t
+        shared_lam, shared_tau = level != "configural", level == "scalar"
+        self.sizes = {
+            "lam": p if shared_lam else p * t,
+            "tau": p if shared_tau else p * t,
+            "theta": p * t,
+            "rescov": p * (t * (t - 1) // 2),
+            "fcorr": t * (t - 1) // 2,
+            "fvar": t - 1 if shared_lam else 0,
+            "fmean": t - 1 if shared_tau else 0,
+        }
+
+    @property
+    def k(self) -> int:
+        return sum(self.sizes.values())
+
+    def split(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        out, at = {}, 0
+        for name, size in self.sizes.items():
+            out[name] = x[at : at + size]
+            at += size
+        return out
+
+    def implied(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p, t, v = self.p, self.t, self.split(x)
+        lam = np.tile(v["lam"], t) if v["lam"].size == p else v["lam"]
+        tau = np.tile(v["tau"], t) if v["tau"].size == p else v["tau"]
+        big = np.zeros((p * t, t))
+        for o in range(t):
+            big[o * p : (o + 1) * p, o] = lam[o * p : (o + 1) * p]
+        sd = np.ones(t)
+        if v["fvar"].size:  # metric and scalar: the later factor variances are free
+            sd[1:] = np.sqrt(v["fvar"])
+        phi = np.eye(t)
+        pairs = [(a, b) for a in range(t) for b in range(a + 1, t)]
+        for (a, b), r in zip(pairs, v["fcorr"], strict=True):
+            phi[a, b] = phi[b, a] = r
+        phi = phi * np.outer(sd, sd)
+        theta = np.diag(v["theta"])
+        for j, (a, b) in enumerate(pairs):
+            for i in range(p):
+                c = v["rescov"][j * p + i]
+                theta[a * p + i, b * p + i] = theta[b * p + i, a * p + i] = c
+        kappa = np.zeros(t)
+        if v["fmean"].size:  # scalar: the later factor means are free
+            kappa[1:] = v["fmean"]
+        return tau + big @ kappa, big @ phi @ big.T + theta
+
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        b: dict[str, tuple[float | None, float | None]] = {
+            "lam": (None, None),
+            "tau": (None, None),
+            "theta": (_VAR_FLOOR, None),
+            "rescov": (None, None),
+            "fcorr": (-0.999, 0.999),
+            "fvar": (1e-4, None),
+            "fmean": (None, None),
+        }
+        return [b[name] for name, size in self.sizes.items() for _ in range(size)]
+
+    def start(self, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+        p, t = self.p, self.t
+        lam = np.empty(p * t)
+        for o in range(t):
+            block = cov[o * p : (o + 1) * p, o * p : (o + 1) * p]
+            w, vec = np.linalg.eigh(block)
+            lam[o * p : (o + 1) * p] = np.abs(vec[:, -1]) * math.sqrt(max(w[-1], _VAR_FLOOR)) * 0.9
+        theta = np.maximum(np.diag(cov) - lam**2, 0.1 * np.diag(cov))
+        parts = {
+            "lam": lam[:p] if self.sizes["lam"] == p else lam,
+            "tau": mean[:p] if self.sizes["tau"] == p else mean,
+            "theta": theta,
+            "rescov": np.zeros(self.sizes["rescov"]),
+            "fcorr": np.full(self.sizes["fcorr"], 0.5),
+            "fvar": np.ones(self.sizes["fvar"]),
+            "fmean": np.zeros(self.sizes["fmean"]),
+        }
+        return np.concatenate([parts[name] for name in self.sizes])
+
+
+def _discrepancy(mean: np.ndarray, cov: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
+    try:  # a covariance with an even number of negative eigenvalues has a positive determinant
+        chol = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        return 1e10
+    logdet = 2.0 * float(np.sum(np.log(np.diag(chol))))
+    inv = np.linalg.inv(sigma)
+    d = mean - mu
+    _, logdet_s = np.linalg.slogdet(cov)
+    return float(logdet + np.trace(cov @ inv) - logdet_s - cov.shape[0] + d @ inv @ d)
+
+
+def _null_chi2(cov: np.ndarray, n: int) -> tuple[float, int]:
+    q = cov.shape[0]
+    _, logdet_s = np.linalg.slogdet(cov)
+    return (n - 1) * float(np.sum(np.log(np.diag(cov))) - logdet_s), q * (q - 1) // 2
+
+
+def fit_longitudinal_cfa(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int, level: Level) -> CfaFit:
+    """Fit one level to the means and covariance (n - 1 divisor) of p items at q / p occasions,
+    ordered occasion by occasion (module docstring)."""
+    mean, cov = np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
+    q = cov.shape[0]
+    t = q // p
+    spec = _Spec(level, p, t)
+
+    def objective(x: np.ndarray) -> float:
+        mu, sigma = spec.implied(x)
+        return _discrepancy(mean, cov, mu, sigma)
+
+    res = optimize.minimize(
+        objective,
+        spec.start(mean, cov),
+        method="L-BFGS-B",
+        bounds=spec.bounds(),
+        options={"maxiter": 20_000, "maxfun": 200_000, "ftol": 1e-14, "gtol": 1e-9},
+    )
+    chi2 = max((n - 1) * float(res.fun), 0.0)
+    df = q * (q + 3) // 2 - spec.k
+    null, null_df = _null_chi2(cov, n)
+    denominator = max(null - null_df, chi2 - df, 0.0)
+    cfi = None if denominator == 0 else 1.0 - max(chi2 - df, 0.0) / denominator
+    rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * (n - 1))) if df > 0 else None
+    lam = spec.split(res.x)["lam"]
+    lam = np.tile(lam, t) if lam.size == p else lam
+    loadings = tuple(tuple(float(v) for v in lam[o * p : (o + 1) * p]) for o in range(t))
+    return CfaFit(
+        level=level, n=n, chi2=chi2, df=df, cfi=cfi, rmsea=rmsea, loadings=loadings, converged=bool(res.success)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Invariance:
+    """The three nested fits, the chi-square difference tests and the highest level that holds."""
+
+    fits: dict[str, CfaFit]
+    differences: dict[str, dict[str, float | int]]
+    holds: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **{level: fit.to_json() for level, fit in self.fits.items()},
+            "differences": self.differences,
+            "holds": self.holds,
+            "n": next(iter(self.fits.values())).n,
+        }
+
+
+def longitudinal_invariance(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int) -> Invariance | None:
+    """Configural, metric and scalar fits; ``holds`` the highest level whose CFI falls by at most
+    :data:`DELTA_CFI_MAX` from the one below ("none" when the configural model has CFI < 0.90).
+    None when the covariance is singular or n <= the number of variables."""
+    cov = np.asarray(cov, dtype=float)
+    if n <= cov.shape[0] or np.linalg.eigvalsh(cov).min() <= 0:
+        return None
+    fits: dict[str, CfaFit] = {level: fit_longitudinal_cfa(mean, cov, n, p=p, level=level) for level in LEVELS}
+    differences: dict[str, dict[str, float | int]] = {}
+    holds = "configural" if (fits["configural"].cfi or 0.0) >= 0.90 else "none"
+    for lower, upper in (("configural", "metric"), ("metric", "scalar")):
+        a, b = fits[lower], fits[upper]
+        d_chi2, d_df = max(b.chi2 - a.chi2, 0.0), b.df - a.df
+        d_cfi = (b.cfi or 0.0) - (a.cfi or 0.0)
+        differences[f"{upper}_vs_{lower}"] = {
+            "chi2": d_chi2,
+            "df": d_df,
+            "p": float(stats.chi2.sf(d_chi2, d_df)),
+            "delta_cfi": d_cfi,
+        }
+        if holds == lower and d_cfi >= -DELTA_CFI_MAX:
+            holds = upper
+    return Invariance(fits=fits, differences=differences, holds=holds)
