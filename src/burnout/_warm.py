@@ -121,6 +121,9 @@ def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
         with _blank_main():
             ready = pool.submit(_import_all, modules)  # starts the process now
         _POOL.append(pool)
+        import atexit
+
+        atexit.register(pool.shutdown, wait=True, cancel_futures=True)  # before module teardown: no noise at exit
         return pool, ready
 
 
