@@ -104,3 +104,24 @@ def test_imputation_is_the_same_bytes_with_the_helper(monkeypatch) -> None:
         shared = impute_responses(scores, cov, observed, **args)
     assert shared == here
     assert len(set(here.responders["a"])) > 1  # the chains differ, so an order mix-up would show
+
+
+def test_helper_only_when_a_cpu_is_free(monkeypatch) -> None:
+    import os
+
+    from burnout._warm import _worth_a_helper
+
+    monkeypatch.delenv("BURNOUT_HELPER", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    assert _worth_a_helper()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))  # one CPU busy elsewhere: none free
+    assert not _worth_a_helper()
+    monkeypatch.setenv("BURNOUT_HELPER", "1")
+    assert _worth_a_helper()
+    monkeypatch.setenv("BURNOUT_HELPER", "0")
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert not _worth_a_helper()
+    monkeypatch.delenv("BURNOUT_HELPER")
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not _worth_a_helper()

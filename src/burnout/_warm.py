@@ -84,7 +84,7 @@ _POOL_LOCK = threading.Lock()
 def helper_process(*modules: str) -> Iterator[Executor | None]:
     """The helper process, asked to import ``modules``, current (see :func:`helper`) until the block ends.
 
-    None (and no process) on a one-CPU machine or when ``BURNOUT_HELPER=0``. The process
+    None (and no process) when no CPU is free (see :func:`_worth_a_helper`). The process
     is started on first use and kept for the next analysis in the same Python process
     (a notebook, the tests): starting it costs a second or two of imports. It exits
     with the interpreter.
@@ -93,7 +93,7 @@ def helper_process(*modules: str) -> Iterator[Executor | None]:
     if outer is not None:  # nested (the demo's analysis): share the outer one
         yield outer[0]
         return
-    if (os.cpu_count() or 1) < 2 or os.environ.get("BURNOUT_HELPER", "1") == "0":
+    if not _worth_a_helper():
         yield None
         return
     pool, ready = _started(modules)
@@ -102,6 +102,24 @@ def helper_process(*modules: str) -> Iterator[Executor | None]:
         yield pool
     finally:
         _HELPER.reset(token)
+
+
+def _worth_a_helper() -> bool:
+    """A second process only pays when a CPU is idle: its imports alone cost 2-3 s of CPU.
+
+    ``BURNOUT_HELPER=1`` forces it, ``0`` forbids it; otherwise it needs 2+ CPUs and a
+    1-minute load average below CPUs - 1 (measured on a 2-core machine at load 6, the
+    helper made the demo's analysis slower: 26-30 s against 18-25 s without).
+    """
+    setting = os.environ.get("BURNOUT_HELPER", "")
+    if setting in ("0", "1"):
+        return setting == "1"
+    cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this system: assume idle
+        load = 0.0
+    return cpus >= 2 and load < cpus - 1
 
 
 def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
