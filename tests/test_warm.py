@@ -125,3 +125,23 @@ def test_helper_only_when_a_cpu_is_free(monkeypatch) -> None:
     monkeypatch.delenv("BURNOUT_HELPER")
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert not _worth_a_helper()
+
+
+def test_figures_are_the_same_bytes_with_the_helper(monkeypatch) -> None:
+    """Figures drawn in the helper process equal those drawn here (SVG, narrow SVG and PNG)."""
+    import os
+
+    from burnout._warm import helper_process
+    from burnout.report.figures import build_figures
+    from burnout.report.format import Ctx
+    from resultsfactory import make_results
+
+    ctx = Ctx(make_results()[0])
+    here = build_figures(ctx)
+    monkeypatch.setenv("BURNOUT_HELPER", "1")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with helper_process("burnout.report.figures"):
+        _wait_ready()
+        shared = build_figures(ctx)
+    assert list(shared) == list(here) and len(here) >= 5
+    assert shared == here  # frozen dataclasses: every field, bytes included
