@@ -115,7 +115,9 @@ def test_helper_only_when_a_cpu_is_free(monkeypatch) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.4, 0.4))
     assert _worth_a_helper()
-    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))  # one CPU busy elsewhere: none free
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.5, 1.5))  # half a CPU free, just
+    assert _worth_a_helper()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.6, 1.6))  # both CPUs nearly busy elsewhere
     assert not _worth_a_helper()
     monkeypatch.setenv("BURNOUT_HELPER", "1")
     assert _worth_a_helper()

@@ -108,8 +108,10 @@ def _worth_a_helper() -> bool:
     """A second process only pays when a CPU is idle: its imports alone cost 2-3 s of CPU.
 
     ``BURNOUT_HELPER=1`` forces it, ``0`` forbids it; otherwise it needs 2+ CPUs and a
-    1-minute load average below CPUs - 1 (measured on a 2-core machine at load 6, the
-    helper made the demo's analysis slower: 26-30 s against 18-25 s without).
+    1-minute load average of at most CPUs - 0.5 (measured on a 2-core machine: at load
+    0.8 the helper cut the demo's analysis from 9.8 s to 7.6 s; at load 6 it made it
+    slower, 26-30 s against 18-25 s). The average lags a minute behind, so the margin
+    is half a CPU, not a whole one: a run just after another still gets its helper.
     """
     setting = os.environ.get("BURNOUT_HELPER", "")
     if setting in ("0", "1"):
@@ -119,7 +121,7 @@ def _worth_a_helper() -> bool:
         load = os.getloadavg()[0]
     except OSError:  # not available on this system: assume idle
         load = 0.0
-    return cpus >= 2 and load < cpus - 1
+    return cpus >= 2 and load <= cpus - 0.5
 
 
 def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
