@@ -48,6 +48,8 @@ HEADING = "## Scale: analyze vs hand-written SQL, polars, pandas"
 IMPLEMENTATIONS = ("sql", "polars", "pandas")
 LABELS = {
     "analyze": "burnout analyze (whole command)",
+    "store": "burnout analyze on a validated store (whole command)",
+    "core": "hand-written core-numbers SQL (core_numbers.sql)",
     "relational": "burnout relational stage only",
     "sql": "raw DuckDB SQL",
     "polars": "polars",
@@ -220,6 +222,19 @@ def bench_size(n: int, *, seed: int, data: Path, work: Path, timeout: float, ski
         runs.append(Run("analyze", n, secs, m.peak_mib, agrees, note, cpu=m.cpu))
         report(runs[-1])
         shutil.rmtree(out, ignore_errors=True)
+        runs.append(_store_run(n, folder, work=work, timeout=timeout, ref=ref, burnout=burnout))
+        report(runs[-1])
+
+    result = work / f"core_{n}.json"
+    m = timed([py, str(HERE / "bench_core.py"), str(folder), str(result)], timeout=timeout, log=work / f"core_{n}.log")
+    agrees = ""
+    if m.seconds is not None and ref is not None:
+        flow = json.loads(result.read_text())["flow"]
+        mine = (flow["patients"], flow["threshold_met"], flow["completers"], *(flow[f"responders_{s}"] for s in ("exhaustion", "cynicism", "professional_efficacy")))
+        theirs = (ref["patients"], ref["threshold_met"], ref["completers"], *(ref["responders"][s] for s in ("exhaustion", "cynicism", "professional_efficacy")))
+        agrees = "yes (flow, responders)" if mine == theirs else "NO"
+    runs.append(Run("core", n, m.seconds, m.peak_mib, agrees, m.note, cpu=m.cpu))
+    report(runs[-1])
 
     for impl in IMPLEMENTATIONS:
         result = work / f"{impl}_{n}.json"
@@ -236,16 +251,41 @@ def bench_size(n: int, *, seed: int, data: Path, work: Path, timeout: float, ski
     return runs
 
 
+def _store_run(n: int, folder: Path, *, work: Path, timeout: float, ref: dict | None, burnout: Path) -> Run:
+    """`burnout import` the folder into a DuckDB store once (not timed here), then time `analyze` on the store."""
+    py = sys.executable
+    store = work / f"store_{n}.duckdb"
+    base = [str(burnout)] if burnout.exists() else [py, "-m", "burnout.cli"]
+    t0 = time.perf_counter()
+    done = subprocess.run([*base, "import", str(folder), f"duckdb://{store}"], cwd=ROOT, capture_output=True, text=True)
+    imported = time.perf_counter() - t0
+    if done.returncode != 0:
+        return Run("store", n, None, 0.0, note=f"import failed: {done.stdout.strip()[-120:]}")
+    out = work / f"store_out_{n}"
+    m = timed([*base, "analyze", f"duckdb://{store}", "--out", str(out)], timeout=timeout, log=work / f"store_{n}.log")
+    agrees = ""
+    if m.seconds is not None and ref is not None:
+        flow = json.loads((out / "results.json").read_text())["flow"]
+        same = (flow["patients"], flow["threshold_met"], flow["completers"]) == (ref["patients"], ref["threshold_met"], ref["completers"])
+        agrees = "yes (flow)" if same else "NO"
+    shutil.rmtree(out, ignore_errors=True)
+    store.unlink(missing_ok=True)
+    return Run("store", n, m.seconds, m.peak_mib, agrees, f"import once {imported:.1f} s" if m.seconds else m.note, cpu=m.cpu)
+
+
 def table(runs: list[Run]) -> str:
     sql = {r.patients: r.seconds for r in runs if r.what == "sql"}
     sql_cpu = {r.patients: r.cpu for r in runs if r.what == "sql"}
+    core = {r.patients: r.seconds for r in runs if r.what == "core"}
     lines = [
-        "| patients | implementation | time (s) | x raw SQL | CPU (s) | CPU x raw SQL | peak memory (MiB) | same numbers as burnout |",
-        "|---:|---|---:|---:|---:|---:|---:|---|",
+        "| patients | implementation | time (s) | x core SQL | x raw SQL | CPU (s) | CPU x raw SQL | peak memory (MiB) | same numbers as burnout |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         base, base_cpu = sql.get(r.patients), sql_cpu.get(r.patients)
         ratio = f"{r.seconds / base:.2f}" if r.seconds and base else "-"
+        base_core = core.get(r.patients)
+        ratio = (f"{r.seconds / base_core:.2f}" if r.seconds and base_core else "-") + " | " + ratio
         cpu_ratio = f"{r.cpu / base_cpu:.2f}" if r.seconds and r.cpu and base_cpu else "-"
         cpu = f"{r.cpu:.1f}" if r.seconds and r.cpu is not None else "-"
         t = f"{r.seconds:.1f}" if r.seconds is not None else f"- ({r.note})"
@@ -370,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where cohorts are generated and kept")
     ap.add_argument("--timeout", type=float, default=3 * 3600, help="seconds before a process is stopped (default 3 h)")
     ap.add_argument("--skip-analyze", action="store_true", help="leave out the whole `burnout analyze` command")
-    ap.add_argument("--repeat", type=int, default=1, help="run each measurement N times and keep the fastest (the machine may be shared)")
+    ap.add_argument("--repeat", type=int, default=3, help="run each measurement N times and keep the fastest (default 3; the machine may be shared)")
     ap.add_argument("--write-readme", action="store_true", help=f"put the table into benchmarks/README.md under {HEADING!r}")
     ap.add_argument("--memory", type=parse_size, metavar="SIZE", help="instead: run `burnout analyze` alone on SIZE patients (e.g. 10M) and record time and peak memory")
     ap.add_argument("--measures", nargs=2, metavar=("DIR", "OUT"), help=argparse.SUPPRESS)
@@ -407,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             HEADING,
             f"Measured {about}.",
-            f"Command: `{command}` (`make bench` runs `python benchmarks/run.py`: every default size, one run each). Simulated cohorts "
+            f"Command: `{command}` (`make bench` runs `python benchmarks/run.py`: every default size, best of 3). Simulated cohorts "
             f"(`burnout.simulate`, seed {args.seed}) as Parquet, generated once into benchmarks/data/. Every row is a "
             "separate process; time is wall-clock from start to exit"
             + (f" (the fastest of {REPEAT} runs)" if REPEAT > 1 else "")

@@ -22,3 +22,128 @@ def test_warmed_module_names_exist() -> None:
 
     for name in (*STATISTICS_MODULES, *REPORT_MODULES):
         assert importlib.util.find_spec(name) is not None, name
+
+
+# -- the helper process ----------------------------------------------------------------
+def _square_with_pid(x: int) -> tuple[int, int]:
+    import os
+    import time
+
+    time.sleep(0.02)  # long enough that both processes get items
+    return x * x, os.getpid()
+
+
+def _wait_ready() -> None:
+    import time
+
+    from burnout._warm import helper
+
+    deadline = time.monotonic() + 120
+    while helper() is None:
+        assert time.monotonic() < deadline, "the helper process never became ready"
+        time.sleep(0.05)
+
+
+def test_shared_map_keeps_order_and_shares_the_work(monkeypatch) -> None:
+    import os
+
+    from burnout._warm import helper, helper_process, shared_map
+
+    monkeypatch.setenv("BURNOUT_HELPER", "1")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    items = list(range(60))
+    with helper_process("colorsys"):
+        _wait_ready()
+        got = shared_map(_square_with_pid, items)
+    assert helper() is None  # gone with the block
+    assert [v for v, _ in got] == [x * x for x in items]
+    pids = {pid for _, pid in got}
+    assert os.getpid() in pids and len(pids) == 2, pids  # both ran some items
+    # the main process works from the front, the helper from the end: one run each
+    owners = [pid == os.getpid() for _, pid in got]
+    assert owners == sorted(owners, reverse=True)
+
+
+def test_no_helper_when_switched_off(monkeypatch) -> None:
+    import os
+
+    from burnout._warm import helper, helper_process, shared_map
+
+    monkeypatch.setenv("BURNOUT_HELPER", "0")
+    with helper_process("colorsys") as pool:
+        assert pool is None and helper() is None
+        got = shared_map(_square_with_pid, [1, 2, 3])
+    assert got == [(1, os.getpid()), (4, os.getpid()), (9, os.getpid())]
+
+
+def test_imputation_is_the_same_bytes_with_the_helper(monkeypatch) -> None:
+    """Chains run in the helper process give exactly the counts of chains run here."""
+    import os
+
+    import numpy as np
+
+    from burnout._warm import helper_process
+    from burnout.stats import impute_responses
+
+    rng = np.random.default_rng(5)
+    n = 300
+    base = rng.integers(0, 31, size=(n, 2)).astype(float)
+    last = np.clip(base + rng.integers(-8, 9, size=(n, 2)), 0, 30)
+    last[rng.random((n, 2)) < 0.4] = np.nan
+    scores = np.stack([base, last], axis=2)
+    observed = np.where(np.isnan(last), -1, (base - last >= 5).astype(int))
+    args = dict(
+        subscales=("a", "b"), good_direction=(-1, -1), min_change=5, scale=5, imputations=24, seed=9, deltas=(0, 3)
+    )
+    cov = rng.normal(size=(n, 2))
+    here = impute_responses(scores, cov, observed, **args)
+    monkeypatch.setenv("BURNOUT_HELPER", "1")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with helper_process("burnout.stats.imputation"):
+        _wait_ready()
+        shared = impute_responses(scores, cov, observed, **args)
+    assert shared == here
+    assert len(set(here.responders["a"])) > 1  # the chains differ, so an order mix-up would show
+
+
+def test_helper_only_when_a_cpu_is_free(monkeypatch) -> None:
+    import os
+
+    from burnout._warm import _worth_a_helper
+
+    monkeypatch.delenv("BURNOUT_HELPER", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 0.4, 0.4))
+    assert _worth_a_helper()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.5, 1.5))  # half a CPU free, just
+    assert _worth_a_helper()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.6, 1.6))  # both CPUs nearly busy elsewhere
+    assert not _worth_a_helper()
+    monkeypatch.setenv("BURNOUT_HELPER", "1")
+    assert _worth_a_helper()
+    monkeypatch.setenv("BURNOUT_HELPER", "0")
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert not _worth_a_helper()
+    monkeypatch.delenv("BURNOUT_HELPER")
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not _worth_a_helper()
+
+
+def test_figures_are_the_same_bytes_with_the_helper(monkeypatch) -> None:
+    """Figures drawn in the helper process equal those drawn here (SVG, narrow SVG and PNG)."""
+    import os
+
+    from burnout._warm import helper_process
+    from burnout.report.figures import build_figures
+    from burnout.report.format import Ctx
+    from resultsfactory import make_results
+
+    ctx = Ctx(make_results()[0])
+    here = build_figures(ctx)
+    monkeypatch.setenv("BURNOUT_HELPER", "1")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with helper_process("burnout.report.figures"):
+        _wait_ready()
+        shared = build_figures(ctx)
+    assert list(shared) == list(here) and len(here) >= 5
+    assert shared == here  # frozen dataclasses: every field, bytes included

@@ -144,10 +144,12 @@ def analyze(
         ``out`` holds files burnout did not write, contains the cohort, or cannot be written.
     """
     from burnout._progress import StageProgress
+    from burnout._warm import HELPER_MODULES, helper_process
 
     sources = _checked_sources(source, out)
     stages = progress if isinstance(progress, StageProgress) else StageProgress(progress, total=3 + (out is not None))
-    with stages:
+    # the imputation chains and the figures are shared with a second process (burnout._warm)
+    with stages, helper_process(*HELPER_MODULES):
         return _analyze(
             source,
             protocol=protocol,

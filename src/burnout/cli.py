@@ -70,7 +70,11 @@ QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="Do not show progress (errors and results still print).")
 ]
 SourceArgument = Annotated[
-    str, typer.Argument(metavar="SOURCE", help="Cohort folder (CSV or Parquet files), or a postgresql:// URL.")
+    str,
+    typer.Argument(
+        metavar="SOURCE",
+        help="Cohort folder (CSV or Parquet files), a postgresql:// URL, or a duckdb:/// store from burnout import.",
+    ),
 ]
 OUT_HELP = (
     "Output folder: a new or empty folder, or one burnout wrote before (replaced atomically). "
@@ -198,7 +202,11 @@ def import_(
         str, typer.Argument(metavar="SOURCE", help="Cohort folder (CSV or Parquet files) to validate and import.")
     ],
     url: Annotated[
-        str, typer.Argument(metavar="URL", help="PostgreSQL database, e.g. postgresql://user@localhost:5432/clinic.")
+        str,
+        typer.Argument(
+            metavar="URL",
+            help="PostgreSQL database (postgresql://user@localhost:5432/clinic) or a DuckDB store (duckdb:///path/cohort.duckdb).",
+        ),
     ],
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace the cohort tables if the database has them.")
@@ -206,7 +214,7 @@ def import_(
     protocol: ProtocolOption = None,
     max_line_size: MaxLineSizeOption = None,
 ) -> None:
-    """Validate a cohort folder and load it into PostgreSQL, for `burnout analyze postgresql://...`."""
+    """Validate a cohort folder and load it into PostgreSQL or a DuckDB store, for `burnout analyze URL`."""
     from burnout.errors import ExistingTablesError
     from burnout.importer import ImportSummary, import_cohort
 

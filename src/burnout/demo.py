@@ -145,7 +145,7 @@ def run_demo(
     from burnout.outdir import check_output_folder
 
     check_output_folder(out)  # a bad --out fails before a minute of work
-    from burnout._warm import REPORT_MODULES, warm_imports
+    from burnout._warm import HELPER_MODULES, REPORT_MODULES, helper_process, warm_imports
     from burnout.analysis import analyze, write_outputs
 
     warm_imports(*REPORT_MODULES)  # the report is written after the analysis
@@ -154,7 +154,9 @@ def run_demo(
 
     start = time.perf_counter()
     out = Path(out)
-    with progress if isinstance(progress, StageProgress) else StageProgress(progress, total=5) as stages:
+    stages = progress if isinstance(progress, StageProgress) else StageProgress(progress, total=5)
+    # one helper process for the whole demo: it imports while the cohort is simulated
+    with stages, helper_process(*HELPER_MODULES):
         stages.next("Simulating the calibrated SYNTHETIC cohort")
         cohort = simulate_cohort(seed=seed)
         with tempfile.TemporaryDirectory(prefix="burnout-demo-") as tmp:

@@ -1,4 +1,8 @@
-"""`burnout import`: validate a cohort folder and load it into a PostgreSQL database.
+"""`burnout import`: validate a cohort folder and load it into a PostgreSQL database or a DuckDB store.
+
+``duckdb:///path/cohort.duckdb`` writes a validated store instead (:mod:`burnout.ingest.store`):
+``burnout analyze duckdb:///path/cohort.duckdb`` then skips parsing and validation while
+the store is unchanged.
 
 The database then holds tables ``patients``, ``mbi_gs``, ``sessions`` (and ``phq9``)
 with the column names of the data format (docs/spec/data-format.md), so that
@@ -144,8 +148,10 @@ def import_cohort(
     from burnout.plan import Protocol, load_protocol
     from burnout.schema import TABLES
 
-    _check_url(url)
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
+    if isinstance(url, str) and url.lower().startswith("duckdb://"):
+        return _import_store(source, url, plan, replace=replace, max_line_bytes=max_line_bytes)
+    _check_url(url)
     conn = _connect(url)  # before validating: a wrong URL fails at once
     try:
         existing = _existing_tables(conn)
@@ -161,6 +167,34 @@ def import_cohort(
         warnings=cohort.warnings,
         fingerprint=cohort.fingerprint,
         replaced=replaced,
+    )
+
+
+def _import_store(
+    source: str | os.PathLike[str], url: str, plan: Protocol, *, replace: bool, max_line_bytes: int | None
+) -> ImportSummary:
+    """Validate the folder and write a DuckDB store (:mod:`burnout.ingest.store`) at the URL's path."""
+    from burnout.engines import duckdb_store_path
+    from burnout.ingest.store import is_store_file, store_options, write_store
+    from burnout.schema import TABLES
+
+    path = duckdb_store_path(url)
+    existed = os.path.exists(path)
+    if existed and not is_store_file(path):  # never replace a file burnout did not write
+        raise BurnoutError(
+            f"{path} exists and is not a burnout store; choose a new file (burnout never replaces files it did not write)"
+        )
+    if existed and not replace:
+        raise ExistingTablesError(url, tuple(TABLES[:3]))
+    cohort = _validated(source, plan, max_line_bytes=max_line_bytes)
+    options = store_options(plan.schedule.assessments, plan.schedule.sessions, plan.scoring.max_missing_items)
+    write_store(cohort, _typed_tables(cohort), path, options=options)
+    return ImportSummary(
+        url=url,
+        rows={name: cohort.rows[name] for name in TABLES if name in cohort.rows},
+        warnings=cohort.warnings,
+        fingerprint=cohort.fingerprint,
+        replaced=tuple(name for name in TABLES if name in cohort.rows) if existed else (),
     )
 
 

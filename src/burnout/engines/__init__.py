@@ -1,5 +1,19 @@
 """Connections to the data: DuckDB files, PostgreSQL and Spark, chosen by the source's form."""
 
-from burnout.engines.connect import connect_source, is_database_url, is_postgres_url
+from burnout.engines.connect import (
+    connect_source,
+    duckdb_store_path,
+    duckdb_table_names,
+    is_database_url,
+    is_duckdb_url,
+    is_postgres_url,
+)
 
-__all__ = ["connect_source", "is_database_url", "is_postgres_url"]
+__all__ = [
+    "connect_source",
+    "duckdb_store_path",
+    "duckdb_table_names",
+    "is_database_url",
+    "is_duckdb_url",
+    "is_postgres_url",
+]

@@ -17,7 +17,14 @@ from burnout.errors import BurnoutError
 if TYPE_CHECKING:
     import ibis
 
-__all__ = ["connect_source", "is_database_url", "is_postgres_url"]
+__all__ = [
+    "connect_source",
+    "duckdb_store_path",
+    "duckdb_table_names",
+    "is_database_url",
+    "is_duckdb_url",
+    "is_postgres_url",
+]
 
 
 def is_database_url(source: str | os.PathLike[str]) -> bool:
@@ -28,6 +35,19 @@ def is_database_url(source: str | os.PathLike[str]) -> bool:
 def is_postgres_url(source: str | os.PathLike[str]) -> bool:
     """``source`` is a PostgreSQL URL (``postgresql://`` or ``postgres://``)."""
     return isinstance(source, str) and source.lower().startswith(("postgresql://", "postgres://"))
+
+
+def is_duckdb_url(source: str | os.PathLike[str]) -> bool:
+    """``source`` is a DuckDB store URL (``duckdb:///path/cohort.duckdb``, made by ``burnout import``)."""
+    return isinstance(source, str) and source.lower().startswith("duckdb://")
+
+
+def duckdb_store_path(url: str) -> str:
+    """The file of a ``duckdb://`` URL: ``duckdb:///abs/c.duckdb`` is /abs/c.duckdb, ``duckdb://c.duckdb`` is relative."""
+    path = url[len("duckdb://") :]
+    if not path or path in ("/", ":memory:"):
+        raise BurnoutError(f"{url!r} names no file: use duckdb:///path/to/cohort.duckdb")
+    return path
 
 
 def connect_source(
@@ -55,10 +75,12 @@ def connect_source(
         con = postgres_connect(str(source))
         check_cohort_privileges(con, str(source))
         return con
+    if is_duckdb_url(source):
+        return _connect_store(str(source))
     if is_database_url(source):
         raise BurnoutError(
-            f"cannot read {redact_url(str(source))}: a cohort is a folder of CSV or Parquet files or a "
-            "postgresql:// URL (e.g. postgresql://user@localhost:5432/clinic)"
+            f"cannot read {redact_url(str(source))}: a cohort is a folder of CSV or Parquet files, a "
+            "postgresql:// URL or a duckdb:/// store made by burnout import (e.g. postgresql://user@localhost:5432/clinic)"
         )
     if backend == "duckdb":
         import ibis
@@ -69,3 +91,49 @@ def connect_source(
 
         return spark_connect(master=spark_master)
     raise BurnoutError(f"unknown backend {backend!r}: use 'duckdb' or 'spark'")
+
+
+def _connect_store(url: str) -> ibis.BaseBackend:
+    """An in-memory DuckDB with the store file attached read-only and its tables as views.
+
+    Read-only, since an analysis never changes the store; in memory, since validation
+    and the analysis create their working tables and views in the default catalog.
+    """
+    import duckdb
+    import ibis
+
+    path = duckdb_store_path(url)
+    if not os.path.isfile(path):
+        raise BurnoutError(
+            f"no DuckDB store at {path}: make one with `burnout import COHORT_FOLDER {url}` (it validates the folder once)"
+        )
+    con = ibis.duckdb.connect()
+    db = con.con
+    try:
+        db.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {STORE_ALIAS} (READ_ONLY)")
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BurnoutError(
+            f"cannot open {path} as a DuckDB database ({first}): a store is the file `burnout import` writes"
+        ) from exc
+    names = db.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [STORE_ALIAS]
+    ).fetchall()
+    for (name,) in names:
+        quoted = '"' + name.replace('"', '""') + '"'
+        db.execute(f"CREATE VIEW {quoted} AS SELECT * FROM {STORE_ALIAS}.main.{quoted}")
+    return con
+
+
+STORE_ALIAS = "burnout_store_file"
+
+
+def duckdb_table_names(con: ibis.BaseBackend) -> set[str]:
+    """Tables and views of a DuckDB connection's default schema (Ibis 12's ``list_tables``
+    calls a method DuckDB 2 removed)."""
+    db = con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
+    rows = db.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = current_schema()"
+    ).fetchall()
+    return {r[0] for r in rows}

@@ -23,7 +23,7 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
     every message enough to find the row. The fingerprint covers each table's name,
     schema and row count, not its contents.
     """
-    existing = set(con.list_tables())
+    existing = _table_names(con)
     tables: dict[str, ir.Table] = {}
     files: dict[str, str] = {}
     formats: dict[str, Literal["csv", "parquet", "table"]] = {}
@@ -65,3 +65,10 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
         formats=formats,
         columns=columns,
     )
+
+
+def _table_names(con: ibis.BaseBackend) -> set[str]:
+    """The tables of the connection's database (a DuckDB store through SQL, see ``duckdb_table_names``)."""
+    from burnout.engines import duckdb_table_names
+
+    return duckdb_table_names(con) if con.name == "duckdb" else set(con.list_tables())

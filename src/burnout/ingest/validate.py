@@ -10,7 +10,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from burnout.engines import is_database_url
+from burnout.engines import connect_source, is_database_url, is_duckdb_url
 from burnout.errors import DataError, Problem
 from burnout.ingest.checks import _latest_metric, _run_checks, _unrecorded_sessions, _warnings
 from burnout.ingest.parsed import _parsed_table, _Scratch, _scratch
@@ -136,7 +136,20 @@ def load_cohort(
     in-memory DuckDB first, so every problem carries its true file line; the engine
     then reads the same files (Spark itself; others through Arrow) and types them with
     the same parsers, without running the rules again.
+
+    A ``duckdb:///path`` store written by ``burnout import`` is not validated again
+    when its analysis tables still have the fingerprint and the options they were
+    validated with (:mod:`burnout.ingest.store`); otherwise its tables are validated
+    as a database's.
     """
+    if is_duckdb_url(source):
+        from burnout.ingest.store import store_options, stored_cohort
+
+        con = connect_source(source) if con is None else con
+        options = store_options(scheduled_assessments, scheduled_sessions, max_missing_items)
+        stored = stored_cohort(con, str(source), options=options)
+        if stored is not None:  # validated by `burnout import` and unchanged since: no parsing, no rule
+            return stored
     if con is not None and getattr(con, "name", None) != "duckdb" and not is_database_url(source):
         first = read_cohort(source, max_line_bytes=max_line_bytes, required=required_tables(primary))
         try:

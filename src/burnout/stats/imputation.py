@@ -236,8 +236,8 @@ def impute_responses(
     outcomes = [*subscales, "at_least_1"]
     counts: dict[str, list[int]] = {o: [] for o in outcomes}
     shifted: list[dict[str, list[int]]] = [{o: [] for o in outcomes} for _ in deltas]
-    for rng in np.random.default_rng(seed).spawn(imputations):
-        units = chains.run(rng, iterations).reshape(n, n_s, n_t)
+    for units in _completed(chains, np.random.default_rng(seed).spawn(imputations), iterations):
+        units = units.reshape(n, n_s, n_t)
         first, last = units[:, :, 0], units[:, :, -1]
         _tally(counts, dec, fixed_rows, (last - first) * direction >= min_change, subscales)
         for i, delta in enumerate(deltas):
@@ -257,6 +257,28 @@ def impute_responses(
         deltas=tuple(int(d) for d in deltas),
         shifted=tuple({k: tuple(v) for k, v in d.items()} for d in shifted),
     )
+
+
+_CHUNK = 4
+"""Chains per task handed to the helper process: small enough to balance the two CPUs,
+large enough that pickling the design (a few hundred KB) stays a small share."""
+
+
+def _completed(chains: _Chains, rngs: Sequence[np.random.Generator], iterations: int) -> list[np.ndarray]:
+    """The completed units of every chain, in ``rngs`` order.
+
+    Each chain depends only on the design and its own generator, so the chunks can run
+    in the helper process (:func:`burnout._warm.shared_map`) with the same bytes out.
+    """
+    from burnout._warm import shared_map
+
+    chunks = [(chains, tuple(rngs[i : i + _CHUNK]), iterations) for i in range(0, len(rngs), _CHUNK)]
+    return [units for done in shared_map(_run_chunk, chunks) for units in done]
+
+
+def _run_chunk(task: tuple[_Chains, tuple[np.random.Generator, ...], int]) -> list[np.ndarray]:
+    chains, rngs, iterations = task
+    return [chains.run(rng, iterations) for rng in rngs]
 
 
 def _tally(

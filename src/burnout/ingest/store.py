@@ -1,0 +1,212 @@
+"""A validated store: a DuckDB file written by ``burnout import DIR duckdb:///path/cohort.duckdb``.
+
+Re-running an analysis with another plan on the same data is the common case, and
+reading and validating the files is most of its engine work. The store keeps, for
+each cohort table:
+
+- ``patients``, ``mbi_gs``, ``sessions`` (and ``phq9``): the documented columns of the
+  file with their validated values, as the PostgreSQL import writes them (subscale
+  scores as exact decimals). Validation reads these when it has to run again.
+- ``burnout_typed_<name>``: the analysis tables of :class:`~burnout.ingest.Cohort`
+  (scores in integer units), which an analysis reads without parsing anything.
+- ``burnout_store``: one row: the store format, the validation options it was
+  validated with, its warnings, rows, file names, the data fingerprint of the folder
+  (results.json's ``meta.data_fingerprint``) and ``typed_fingerprint``, the content
+  fingerprint (:mod:`burnout.ingest.fingerprint`) of the ``burnout_typed_*`` tables.
+
+:func:`stored_cohort` recomputes ``typed_fingerprint`` (one hashing scan, no parsing,
+no rule) and returns the Cohort when it matches and the options are the same; else
+None, and :func:`burnout.ingest.load_cohort` validates the plain tables as it would a
+PostgreSQL database. So a store changed after the import is validated again, and
+an analysis never reads typed tables that differ from what was validated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import ibis
+
+from burnout.errors import BurnoutError
+from burnout.schema import TABLES
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from burnout.ingest.validate import Cohort
+
+__all__ = [
+    "STORE_FORMAT",
+    "STORE_TABLE",
+    "TYPED_PREFIX",
+    "is_store_file",
+    "store_options",
+    "stored_cohort",
+    "typed_fingerprint",
+    "write_store",
+]
+
+STORE_TABLE: Final = "burnout_store"
+TYPED_PREFIX: Final = "burnout_typed_"
+STORE_FORMAT: Final = 1
+"""Bumped when the layout changes; a store of another format is validated again."""
+
+
+def store_options(
+    scheduled_assessments: Sequence[int], scheduled_sessions: int, max_missing_items: int
+) -> dict[str, Any]:
+    """The validation options a store was validated with (warnings and rules depend on them)."""
+    return {
+        "scheduled_assessments": [int(a) for a in scheduled_assessments],
+        "scheduled_sessions": int(scheduled_sessions),
+        "max_missing_items": int(max_missing_items),
+    }
+
+
+def typed_fingerprint(tables: dict[str, ir.Table]) -> str:
+    """The content fingerprint of the analysis tables (``burnout_typed_*``)."""
+    from burnout.ingest.fingerprint import content_fingerprint
+
+    return content_fingerprint(tables)
+
+
+def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -> Cohort | None:
+    """The validated Cohort of a store whose content and options match; None when it must be validated again.
+
+    Raises
+    ------
+    BurnoutError
+        The file is a DuckDB database but not a burnout store (no ``burnout_store``
+        table and no cohort tables).
+    """
+    from burnout.engines import duckdb_table_names
+    from burnout.ingest.validate import Cohort
+
+    existing = duckdb_table_names(con)
+    if STORE_TABLE not in existing:
+        if not existing & set(TABLES):
+            raise BurnoutError(
+                f"{url} is a DuckDB database but not a burnout store (no {STORE_TABLE} table, no cohort tables): "
+                f"make one with `burnout import COHORT_FOLDER {url}`"
+            )
+        return None  # cohort tables without our record: validate them as a database
+    meta = con.table(STORE_TABLE).to_pyarrow().to_pylist()
+    if len(meta) != 1 or meta[0].get("format") != STORE_FORMAT or json.loads(meta[0]["options"]) != options:
+        return None
+    m = meta[0]
+    rows: dict[str, int] = json.loads(m["rows"])
+    if any(TYPED_PREFIX + name not in existing or name not in existing for name in rows):
+        return None
+    typed = {name: con.table(TYPED_PREFIX + name) for name in rows}
+    if typed_fingerprint(typed) != m["typed_fingerprint"]:
+        return None
+    return Cohort(
+        con=con,
+        patients=typed["patients"],
+        mbi_gs=typed["mbi_gs"],
+        sessions=typed["sessions"],
+        phq9=typed.get("phq9"),
+        mbi_has_items=bool(m["mbi_has_items"]),
+        mbi_has_subscales=bool(m["mbi_has_subscales"]),
+        warnings=tuple(json.loads(m["warnings"])),
+        source=url,
+        files=json.loads(m["files"]),
+        fingerprint=m["data_fingerprint"],
+        rows=rows,
+        file_columns={name: _file_columns(con.table(name)) for name in rows},
+    )
+
+
+def _file_columns(t: ir.Table) -> ir.Table:
+    """A plain table as :attr:`Cohort.file_columns`: ``_line`` (the row number) and scores in units."""
+    from burnout.instrument import SCALE, SUBSCALES
+
+    cols: dict[str, ir.Value] = {}
+    for c in t.columns:
+        # stored as exact decimals (10 places) of units / SCALE: units are their nearest integer
+        cols[c] = (t[c] * SCALE).round().cast("int64") if c in SUBSCALES else t[c]
+    return t.select(_line=(ibis.row_number() + 1).cast("int64"), **cols)
+
+
+def write_store(cohort: Cohort, plain: dict[str, ir.Table], path: str, *, options: dict[str, Any]) -> None:
+    """Write a validated cohort into a new DuckDB file at ``path`` (replacing one only when it is a store).
+
+    ``plain`` holds the documented columns per table as the PostgreSQL import makes them
+    (subscale scores as decimal text, stored here as ``DECIMAL(18,10)``). The file is
+    built beside ``path`` and renamed over it only when complete, so a failed import
+    leaves the old store (or nothing) in place.
+    """
+    import os
+    import uuid
+
+    if getattr(cohort.con, "name", None) != "duckdb":
+        raise BurnoutError("a DuckDB store is written from a cohort validated by DuckDB")
+    tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
+    db = cohort.con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
+    alias = "burnout_store_out"
+    db.execute(f"ATTACH '{_sql_text(tmp)}' AS {alias}")
+    try:
+        for name, t in plain.items():
+            cols = ", ".join(
+                f'CAST("{c}" AS DECIMAL(18,10)) AS "{c}"' if _is_subscale(c) else f'"{c}"' for c in t.columns
+            )
+            db.execute(f'CREATE TABLE {alias}."{name}" AS SELECT {cols} FROM ({ibis.to_sql(t, dialect="duckdb")})')
+        typed = _typed_tables(cohort)
+        for name, t in typed.items():
+            db.execute(f'CREATE TABLE {alias}."{TYPED_PREFIX}{name}" AS {ibis.to_sql(t, dialect="duckdb")}')
+        record = {
+            "format": STORE_FORMAT,
+            "options": json.dumps(options, sort_keys=True),
+            "warnings": json.dumps(list(cohort.warnings)),
+            "files": json.dumps(dict(cohort.files)),
+            "rows": json.dumps({n: int(cohort.rows[n]) for n in typed}),
+            "mbi_has_items": cohort.mbi_has_items,
+            "mbi_has_subscales": cohort.mbi_has_subscales,
+            "data_fingerprint": cohort.fingerprint,
+            "typed_fingerprint": typed_fingerprint(typed),
+        }
+        db.execute(
+            f"CREATE TABLE {alias}.{STORE_TABLE} (format INTEGER, options VARCHAR, warnings VARCHAR, files VARCHAR, "
+            "rows VARCHAR, mbi_has_items BOOLEAN, mbi_has_subscales BOOLEAN, data_fingerprint VARCHAR, "
+            "typed_fingerprint VARCHAR)"
+        )
+        db.execute(f"INSERT INTO {alias}.{STORE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(record.values()))
+        db.execute(f"DETACH {alias}")
+        os.replace(tmp, path)
+    except BaseException:
+        db.execute(f"DETACH DATABASE IF EXISTS {alias}")
+        for leftover in (tmp, f"{tmp}.wal"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        raise
+
+
+def is_store_file(path: str) -> bool:
+    """``path`` is a DuckDB file holding a ``burnout_store`` table (a file ``write_store`` may replace)."""
+    import duckdb
+
+    try:
+        with duckdb.connect(path, read_only=True) as db:
+            found = db.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [STORE_TABLE]).fetchone()
+    except duckdb.Error:
+        return False
+    return bool(found and found[0])
+
+
+def _typed_tables(cohort: Cohort) -> dict[str, ir.Table]:
+    out = {"patients": cohort.patients, "mbi_gs": cohort.mbi_gs, "sessions": cohort.sessions}
+    if cohort.phq9 is not None:
+        out["phq9"] = cohort.phq9
+    return out
+
+
+def _is_subscale(column: str) -> bool:
+    from burnout.instrument import SUBSCALES
+
+    return column in SUBSCALES
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")

@@ -1,0 +1,139 @@
+"""The validated DuckDB store: `burnout import DIR duckdb:///...`, then analyses that skip validation.
+
+The reference is the folder itself: an analysis of the store must give the results of
+an analysis of the folder, byte for byte, without running a validation rule; a store
+changed after the import must be validated again; a file that is not a store must fail
+with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+import burnout.ingest.validate as validate_module
+from burnout.analysis import analyze
+from burnout.cli import app
+from burnout.errors import BurnoutError, DataError, ExistingTablesError
+from burnout.importer import import_cohort
+from burnout.ingest import load_cohort
+from burnout.plan import load_protocol
+from cohortfactory import mbi_rows, phq9_rows, write_cohort
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return write_cohort(tmp_path / "c", mbi_gs=mbi_rows(subscales=True), phq9=phq9_rows())
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = validate_module.validate_cohort
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(validate_module, "validate_cohort", counted)
+    return calls
+
+
+def test_store_is_the_folder_without_validation(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"duckdb://{tmp_path / 'c.duckdb'}"  # duckdb:// + an absolute path = duckdb:///...
+    summary = import_cohort(folder, url)
+    assert summary.rows == {"patients": 12, "mbi_gs": 48, "sessions": 72, "phq9": 48}
+    from_folder = load_cohort(folder)
+    calls = _count_validations(monkeypatch)
+    stored = load_cohort(url)
+    assert calls == []  # no rule ran: the fingerprint and options matched
+    assert stored.fingerprint == from_folder.fingerprint == summary.fingerprint
+    assert stored.rows == from_folder.rows and stored.warnings == from_folder.warnings
+    for name in ("patients", "mbi_gs", "sessions", "phq9"):
+        keys = ["patient_id"] + [c for c in ("after_session", "session") if c in getattr(stored, name).columns]
+        a = getattr(stored, name).to_pyarrow().to_pandas().sort_values(keys).reset_index(drop=True)
+        b = getattr(from_folder, name).to_pyarrow().to_pandas().sort_values(keys).reset_index(drop=True)
+        assert a.equals(b), name
+    # the file columns read back as the folder's (scores in units again): same content fingerprint
+    from burnout.ingest.fingerprint import content_fingerprint
+
+    assert content_fingerprint(stored.file_columns) == from_folder.fingerprint
+
+
+def test_changed_store_is_validated_again(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.duckdb"
+    import_cohort(folder, f"duckdb://{path}")
+    with duckdb.connect(str(path)) as db:  # an analysis table changed behind burnout's back
+        db.execute("UPDATE burnout_typed_mbi_gs SET item_1 = 9 WHERE after_session = 0")
+    calls = _count_validations(monkeypatch)
+    again = load_cohort(f"duckdb://{path}")
+    assert calls == [1]  # the typed tables no longer match: validated from the plain tables
+    assert again.fingerprint == load_cohort(folder).fingerprint  # the plain tables were not changed
+    del again
+    gc.collect()  # the cohort's connection holds the file; release it before writing
+    with duckdb.connect(str(path)) as db:  # now a value the rules refuse, in the plain table
+        db.execute("UPDATE mbi_gs SET item_1 = 9 WHERE after_session = 0")
+    with pytest.raises(DataError, match="item_1"):
+        load_cohort(f"duckdb://{path}")
+
+
+def test_other_plan_options_validate_again(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"duckdb://{tmp_path / 'c.duckdb'}"
+    import_cohort(folder, url)
+    calls = _count_validations(monkeypatch)
+    load_cohort(url, scheduled_assessments=(0, 2, 4))  # warnings depend on the schedule
+    assert calls == [1]
+
+
+def test_analysis_of_store_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from burnout.simulate import simulate_cohort
+    from burnout.simulate import write_cohort as write_simulated
+
+    folder = tmp_path / "sim"
+    write_simulated(simulate_cohort(patients=400, seed=3), folder, fmt="parquet")
+    plan = load_protocol().model_copy(update={"imputation": load_protocol().imputation.model_copy(update={"m": 5})})
+    expected = analyze(folder, protocol=plan).to_json()
+    url = f"duckdb://{tmp_path / 's.duckdb'}"
+    import_cohort(folder, url)
+
+    def refuse(*_a, **_k):
+        raise AssertionError("validation ran on a matching store")
+
+    monkeypatch.setattr(validate_module, "validate_cohort", refuse)
+    assert analyze(url, protocol=plan).to_json() == expected
+
+
+def test_store_errors_say_what_to_do(folder: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "none.duckdb"
+    with pytest.raises(BurnoutError, match=r"no DuckDB store at .*burnout import"):
+        load_cohort(f"duckdb://{missing}")
+    foreign = tmp_path / "foreign.duckdb"
+    with duckdb.connect(str(foreign)) as db:
+        db.execute("CREATE TABLE something (x INTEGER)")
+    with pytest.raises(BurnoutError, match="not a burnout store"):
+        load_cohort(f"duckdb://{foreign}")
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database\n")
+    with pytest.raises(BurnoutError, match="cannot open .* as a DuckDB database"):
+        load_cohort(f"duckdb://{text}")
+    # import never replaces a file it did not write, nor a store without replace
+    with pytest.raises(BurnoutError, match="not a burnout store"):
+        import_cohort(folder, f"duckdb://{foreign}")
+    assert text.read_text() == "not a database\n"
+    store = f"duckdb://{tmp_path / 'c.duckdb'}"
+    import_cohort(folder, store)
+    with pytest.raises(ExistingTablesError):
+        import_cohort(folder, store)
+    assert import_cohort(folder, store, replace=True).replaced
+
+
+def test_cli_import_and_analyze_store(folder: Path, tmp_path: Path) -> None:
+    url = f"duckdb://{tmp_path / 'c.duckdb'}"
+    got = CliRunner().invoke(app, ["import", str(folder), url])
+    assert got.exit_code == 0, got.output
+    assert "Imported patients 12 rows" in got.output
+    got = CliRunner().invoke(app, ["validate", url])
+    assert got.exit_code == 0, got.output
