@@ -114,15 +114,16 @@ def import_cohort(
     protocol: Protocol | str | os.PathLike[str] | None = None,
     max_line_bytes: int | None = None,
 ) -> ImportSummary:
-    """Validate a cohort folder and load it into a PostgreSQL database, in one transaction.
+    """Validate a cohort folder and load it into a PostgreSQL database (one transaction) or
+    a DuckDB store; returns an :class:`ImportSummary`.
 
     Parameters
     ----------
     source : str or os.PathLike
         A cohort folder (CSV or Parquet, docs/spec/data-format.md).
     url : str
-        ``postgresql://user[:password]@host[:port]/database``; tables are created in
-        the connection's default schema.
+        ``postgresql://user[:password]@host[:port]/database`` (tables in its default schema)
+        or ``duckdb:///path/cohort.duckdb`` (a validated store that ``analyze`` trusts).
     replace : bool
         Replace the cohort tables if the database has them (all four are dropped,
         so a stale ``phq9`` never outlives an import without one). Default False:
@@ -130,10 +131,6 @@ def import_cohort(
     protocol : Protocol, path or None
         The plan whose schedule the validation warnings refer to; default the
         reference study's plan.
-
-    Returns
-    -------
-    ImportSummary
 
     Raises
     ------

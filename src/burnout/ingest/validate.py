@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -13,6 +12,7 @@ import ibis.expr.types as ir
 from burnout.engines import connect_source, is_database_url, is_duckdb_url
 from burnout.errors import DataError, Problem
 from burnout.ingest.checks import _latest_metric, _run_checks, _unrecorded_sessions, _warnings
+from burnout.ingest.cohort import Cohort
 from burnout.ingest.parsed import _parsed_table, _Scratch, _scratch
 from burnout.ingest.parsers import _TYPED
 from burnout.ingest.raw import RawCohort
@@ -23,87 +23,6 @@ from burnout.instrument import SUBSCALES
 from burnout.schema import INSTRUMENT_TABLES, MBI_ITEM_COLUMNS, TABLES, required_tables
 
 __all__ = ["Cohort", "load_cohort", "validate_cohort"]
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Cohort:
-    """A validated cohort: typed tables in the engine, parsed once.
-
-    Attributes
-    ----------
-    con : ibis.BaseBackend
-        The engine holding the tables.
-    patients : ibis.Table
-        ``patient_id`` string, ``age`` int64 (null = blank), ``sex`` string
-        (female|male|other|unknown), ``route`` string (sublingual|subcutaneous|unknown),
-        ``pathway`` string (lower-cased, trimmed; blank = "unknown").
-    mbi_gs : ibis.Table
-        ``patient_id``, ``after_session`` int64, ``item_1`` .. ``item_16`` int64
-        (null = blank or column absent), ``exhaustion``, ``cynicism``,
-        ``professional_efficacy`` int64 in units of ``1/instrument.SCALE`` (null
-        when blank or the column is absent). All rows, also at unscheduled timepoints.
-    sessions : ibis.Table
-        ``patient_id``, ``session`` int64, ``dose_mg`` float64, ``monitor_present``
-        bool, ``side_effects`` bool (null = not asked), ``serious_adverse_event``
-        bool (blank = false).
-    phq9 : ibis.Table or None
-        ``patient_id``, ``after_session`` int64, ``item_1`` .. ``item_9`` int64;
-        None when the folder has no phq9 file.
-    instruments : Mapping[str, ibis.Table]
-        Every other instrument's table in the folder (``gad7``, ``bat23``, ... and
-        ``phq9`` again), by name: ``patient_id``, ``after_session``, ``item_1`` ..
-        ``item_k`` int64 within the definition's answer range.
-    mbi_has_items : bool
-        mbi_gs carries all 16 item columns (subscales are scored from items).
-    mbi_has_subscales : bool
-        mbi_gs carries the three subscale columns.
-    warnings : tuple[str, ...]
-        Things that do not make the data wrong (unknown columns, dates out of
-        order, unscheduled timepoints, sessions beyond the schedule). They go into
-        the results, so they name files, columns and lines, never a patient id.
-    source : str
-        Where the cohort was read from.
-    files : Mapping[str, str]
-        Table name to file name, e.g. ``{"mbi_gs": "mbi_gs.csv", ...}``.
-    fingerprint : str
-        SHA-256 of the validated content (see :func:`burnout.ingest.fingerprint.content_fingerprint`).
-    rows : Mapping[str, int]
-        Rows per table.
-    file_columns : Mapping[str, ibis.Table]
-        Per table, ``_line`` and every documented column present in its file, typed
-        as above (dates as ``date``; ``patient_id`` trimmed): for consumers that need
-        the columns the analysis tables leave out, e.g. a database import.
-
-    Notes
-    -----
-    Each table is a column selection of one materialised engine table (which also
-    holds the line numbers and validation flags), so using it never re-reads or
-    re-parses the input files.
-    """
-
-    con: ibis.BaseBackend
-    patients: ir.Table
-    mbi_gs: ir.Table
-    sessions: ir.Table
-    phq9: ir.Table | None
-    mbi_has_items: bool
-    mbi_has_subscales: bool
-    warnings: tuple[str, ...]
-    source: str
-    files: Mapping[str, str]
-    fingerprint: str
-    rows: Mapping[str, int] = field(default_factory=dict)
-    file_columns: Mapping[str, ir.Table] = field(default_factory=dict)
-    instruments: Mapping[str, ir.Table] = field(default_factory=dict)  # every instrument table but mbi_gs
-
-    def __repr__(self) -> str:
-        r = self.rows
-        phq = f"{r.get('phq9', 0):,} PHQ-9 assessments" if self.phq9 is not None else "no PHQ-9"
-        warn = f", {len(self.warnings)} warnings" if self.warnings else ""
-        return (
-            f"<Cohort: {r.get('patients', 0):,} patients, {r.get('mbi_gs', 0):,} assessments, "
-            f"{r.get('sessions', 0):,} sessions, {phq}{warn} from {self.source}>"
-        )
 
 
 def load_cohort(
@@ -132,10 +51,8 @@ def load_cohort(
 
     Notes
     -----
-    A folder to be analysed on another engine (Spark, PostgreSQL) is validated by an
-    in-memory DuckDB first, so every problem carries its true file line; the engine
-    then reads the same files (Spark itself; others through Arrow) and types them with
-    the same parsers, without running the rules again.
+    A folder for another engine (Spark, PostgreSQL) is validated by an in-memory DuckDB
+    first, so every problem carries its true file line; that engine then reads the files.
 
     A ``duckdb:///path`` store written by ``burnout import`` is not validated again
     when its analysis tables still have the fingerprint and the options they were
@@ -143,29 +60,20 @@ def load_cohort(
     as a database's.
     """
     if is_duckdb_url(source):
-        from burnout.ingest.store import store_options, stored_cohort
-
         con = connect_source(source) if con is None else con
-        options = store_options(scheduled_assessments, scheduled_sessions, max_missing_items)
-        stored = stored_cohort(con, str(source), options=options)
+        stored = _from_store(source, con, scheduled_assessments, scheduled_sessions, max_missing_items)
         if stored is not None:  # validated by `burnout import` and unchanged since: no parsing, no rule
             return stored
     if con is not None and getattr(con, "name", None) != "duckdb" and not is_database_url(source):
-        first = read_cohort(source, max_line_bytes=max_line_bytes, required=required_tables(primary))
-        try:
-            checked = validate_cohort(
-                first,
-                scheduled_assessments=scheduled_assessments,
-                scheduled_sessions=scheduled_sessions,
-                max_missing_items=max_missing_items,
-            )
-        finally:
-            first.close()
-        raw = read_checked_files(first, con=con)
-        try:
-            return _retype(raw, checked)
-        finally:
-            raw.close()
+        return _validated_then_read(
+            source,
+            con=con,
+            max_line_bytes=max_line_bytes,
+            primary=primary,
+            scheduled_assessments=scheduled_assessments,
+            scheduled_sessions=scheduled_sessions,
+            max_missing_items=max_missing_items,
+        )
     raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes, required=required_tables(primary))
     try:
         return validate_cohort(
@@ -174,6 +82,49 @@ def load_cohort(
             scheduled_sessions=scheduled_sessions,
             max_missing_items=max_missing_items,
         )
+    finally:
+        raw.close()
+
+
+def _from_store(
+    source: str | os.PathLike[str],
+    con: ibis.BaseBackend,
+    scheduled_assessments: Sequence[int],
+    scheduled_sessions: int,
+    max_missing_items: int,
+) -> Cohort | None:
+    """The cohort of a ``duckdb:///`` store whose fingerprint and options still match, else None."""
+    from burnout.ingest.store import store_options, stored_cohort
+
+    options = store_options(scheduled_assessments, scheduled_sessions, max_missing_items)
+    return stored_cohort(con, str(source), options=options)
+
+
+def _validated_then_read(
+    source: str | os.PathLike[str],
+    *,
+    con: ibis.BaseBackend,
+    max_line_bytes: int | None,
+    primary: str,
+    scheduled_assessments: Sequence[int],
+    scheduled_sessions: int,
+    max_missing_items: int,
+) -> Cohort:
+    """Files for another engine: validated by an in-memory DuckDB first (true file lines),
+    then read by that engine and typed by the same parsers, without the rules again."""
+    first = read_cohort(source, max_line_bytes=max_line_bytes, required=required_tables(primary))
+    try:
+        checked = validate_cohort(
+            first,
+            scheduled_assessments=scheduled_assessments,
+            scheduled_sessions=scheduled_sessions,
+            max_missing_items=max_missing_items,
+        )
+    finally:
+        first.close()
+    raw = read_checked_files(first, con=con)
+    try:
+        return _retype(raw, checked)
     finally:
         raw.close()
 
