@@ -60,7 +60,7 @@ def regression_to_mean_results(
         ref_mean, sel_mean = _mean(reference), _mean(selected)
         r = est.regression_to_mean(
             reference_mean=ref_mean,  # type: ignore[arg-type]  # n > 1 checked above
-            selected_mean=sel_mean,  # type: ignore[arg-type]
+            selected_mean=sel_mean,  # type: ignore[arg-type]  # n > 1 checked above
             rho=rho,
             reference_sd=ref.sd(s),
             observed_change=_mean(change),
@@ -76,8 +76,8 @@ def regression_to_mean_results(
         out[s] = r.to_json() | {
             "expected_response_rate": expected_response,
             "rho_range": {
-                "low": {"rho": low, "expected_change": -(1 - low) * (sel_mean - ref_mean)},  # type: ignore[operator]
-                "high": {"rho": high, "expected_change": -(1 - high) * (sel_mean - ref_mean)},  # type: ignore[operator]
+                "low": {"rho": low, "expected_change": -(1 - low) * (sel_mean - ref_mean)},  # type: ignore[operator]  # both means exist: n > 1 checked above
+                "high": {"rho": high, "expected_change": -(1 - high) * (sel_mean - ref_mean)},  # type: ignore[operator]  # both means exist: n > 1 checked above
             },
             "source": plan.reliability_source(s),
         }

@@ -78,7 +78,7 @@ def _average(baselines: Mapping[tuple[float, ...], int], probability: object) ->
     total = sum(baselines.values())
     if total == 0:
         return None
-    return sum(n * probability(x) for x, n in baselines.items()) / total  # type: ignore[operator]
+    return sum(n * probability(x) for x, n in baselines.items()) / total  # type: ignore[operator]  # probability is a callable of one triple
 
 
 def expected_below_threshold(
