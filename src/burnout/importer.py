@@ -142,11 +142,12 @@ def import_cohort(
     ExistingTablesError
         The database already holds cohort tables and ``replace`` is False.
     """
+    from burnout.engines import is_duckdb_url
     from burnout.plan import Protocol, load_protocol
     from burnout.schema import TABLES
 
     plan = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
-    if isinstance(url, str) and url.lower().startswith("duckdb://"):
+    if is_duckdb_url(url):
         return _import_store(source, url, plan, replace=replace, max_line_bytes=max_line_bytes)
     _check_url(url)
     conn = _connect(url)  # before validating: a wrong URL fails at once
@@ -155,7 +156,7 @@ def import_cohort(
         if existing and not replace:
             raise ExistingTablesError(url, existing)
         cohort = _validated(source, plan, max_line_bytes=max_line_bytes)
-        replaced = _write(conn, _typed_tables(cohort), url=url)
+        replaced = _write(conn, _plain_tables(cohort), url=url)
     finally:
         conn.close()
     return ImportSummary(
@@ -185,7 +186,7 @@ def _import_store(
         raise ExistingTablesError(url, tuple(TABLES[:3]))
     cohort = _validated(source, plan, max_line_bytes=max_line_bytes)
     options = store_options(plan.schedule.assessments, plan.schedule.sessions, plan.scoring.max_missing_items)
-    write_store(cohort, _typed_tables(cohort), path, options=options)
+    write_store(cohort, _plain_tables(cohort), path, options=options)
     return ImportSummary(
         url=url,
         rows={name: cohort.rows[name] for name in TABLES if name in cohort.rows},
@@ -215,7 +216,7 @@ def _check_url(url: object) -> None:
         )
 
 
-def _typed_tables(cohort: Cohort) -> dict[str, ir.Table]:
+def _plain_tables(cohort: Cohort) -> dict[str, ir.Table]:
     """Per table, the documented columns of the file with their validated values."""
     import math
 

@@ -137,3 +137,27 @@ def test_cli_import_and_analyze_store(folder: Path, tmp_path: Path) -> None:
     assert "Imported patients 12 rows" in got.output
     got = CliRunner().invoke(app, ["validate", url])
     assert got.exit_code == 0, got.output
+
+
+def test_store_keeps_every_instrument_table(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GAD-7 table imported with the cohort comes back from the store, typed, without validation
+    (format 1 kept PHQ-9 only, so a plan naming GAD-7 lost it or failed)."""
+    import csv
+
+    gad7 = [{k: v for k, v in row.items() if k not in ("item_8", "item_9")} for row in phq9_rows()]
+    with open(folder / "gad7.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(gad7[0]))
+        writer.writeheader()
+        writer.writerows(gad7)
+    url = f"duckdb://{tmp_path / 'g.duckdb'}"
+    import_cohort(folder, url)
+    from_folder = load_cohort(folder)
+    calls = _count_validations(monkeypatch)
+    stored = load_cohort(url)
+    assert calls == []
+    assert sorted(stored.instruments) == sorted(from_folder.instruments) == ["gad7", "phq9"]
+    assert stored.rows["gad7"] == len(gad7)
+    keys = ["patient_id", "after_session"]
+    a = stored.instruments["gad7"].to_pyarrow().to_pandas().sort_values(keys).reset_index(drop=True)
+    b = from_folder.instruments["gad7"].to_pyarrow().to_pandas().sort_values(keys).reset_index(drop=True)
+    assert a.equals(b)

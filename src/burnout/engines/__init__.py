@@ -7,6 +7,7 @@ from burnout.engines.connect import (
     is_database_url,
     is_duckdb_url,
     is_postgres_url,
+    sql_text,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "is_database_url",
     "is_duckdb_url",
     "is_postgres_url",
+    "sql_text",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "is_database_url",
     "is_duckdb_url",
     "is_postgres_url",
+    "sql_text",
 ]
 
 
@@ -40,6 +41,11 @@ def is_postgres_url(source: str | os.PathLike[str]) -> bool:
 def is_duckdb_url(source: str | os.PathLike[str]) -> bool:
     """``source`` is a DuckDB store URL (``duckdb:///path/cohort.duckdb``, made by ``burnout import``)."""
     return isinstance(source, str) and source.lower().startswith("duckdb://")
+
+
+def sql_text(text: str) -> str:
+    """``text`` for inside a single-quoted SQL literal (quotes doubled), e.g. a file path in ATTACH."""
+    return text.replace("'", "''")
 
 
 def duckdb_store_path(url: str) -> str:
@@ -110,7 +116,7 @@ def _connect_store(url: str) -> ibis.BaseBackend:
     con = ibis.duckdb.connect()
     db = con.con
     try:
-        db.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {STORE_ALIAS} (READ_ONLY)")
+        db.execute(f"ATTACH '{sql_text(path)}' AS {STORE_ALIAS} (READ_ONLY)")
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BurnoutError(

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import ibis
 
+from burnout.engines import sql_text
 from burnout.errors import BurnoutError
-from burnout.schema import TABLES
+from burnout.schema import INSTRUMENT_TABLES, TABLES
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -50,7 +51,7 @@ __all__ = [
 
 STORE_TABLE: Final = "burnout_store"
 TYPED_PREFIX: Final = "burnout_typed_"
-STORE_FORMAT: Final = 1
+STORE_FORMAT: Final = 2  # 2: every instrument table is kept (1 kept PHQ-9 only)
 """Bumped when the layout changes; a store of another format is validated again."""
 
 
@@ -108,6 +109,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         mbi_gs=typed["mbi_gs"],
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
+        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
         mbi_has_items=bool(m["mbi_has_items"]),
         mbi_has_subscales=bool(m["mbi_has_subscales"]),
         warnings=tuple(json.loads(m["warnings"])),
@@ -146,14 +148,14 @@ def write_store(cohort: Cohort, plain: dict[str, ir.Table], path: str, *, option
     tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
     db = cohort.con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
     alias = "burnout_store_out"
-    db.execute(f"ATTACH '{_sql_text(tmp)}' AS {alias}")
+    db.execute(f"ATTACH '{sql_text(tmp)}' AS {alias}")
     try:
         for name, t in plain.items():
             cols = ", ".join(
                 f'CAST("{c}" AS DECIMAL(18,10)) AS "{c}"' if _is_subscale(c) else f'"{c}"' for c in t.columns
             )
             db.execute(f'CREATE TABLE {alias}."{name}" AS SELECT {cols} FROM ({ibis.to_sql(t, dialect="duckdb")})')
-        typed = _typed_tables(cohort)
+        typed = _analysis_tables(cohort)
         for name, t in typed.items():
             db.execute(f'CREATE TABLE {alias}."{TYPED_PREFIX}{name}" AS {ibis.to_sql(t, dialect="duckdb")}')
         record = {
@@ -195,18 +197,12 @@ def is_store_file(path: str) -> bool:
     return bool(found and found[0])
 
 
-def _typed_tables(cohort: Cohort) -> dict[str, ir.Table]:
-    out = {"patients": cohort.patients, "mbi_gs": cohort.mbi_gs, "sessions": cohort.sessions}
-    if cohort.phq9 is not None:
-        out["phq9"] = cohort.phq9
-    return out
+def _analysis_tables(cohort: Cohort) -> dict[str, ir.Table]:
+    """The cohort's typed analysis tables by name: the three core tables and every instrument's."""
+    return {"patients": cohort.patients, "mbi_gs": cohort.mbi_gs, "sessions": cohort.sessions, **cohort.instruments}
 
 
 def _is_subscale(column: str) -> bool:
     from burnout.instrument import SUBSCALES
 
     return column in SUBSCALES
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")

@@ -8,7 +8,7 @@ from typing import Annotated, Final
 from pydantic import Field, field_validator
 
 from burnout.plan.exact import _Int, _Number
-from burnout.plan.sections import _impossible, _Section
+from burnout.plan.sections import _Section, _strictly_increasing
 
 __all__ = ["DELTA_GRID_MAX", "ImputationSection", "SensitivitySection"]
 
@@ -27,14 +27,7 @@ class SensitivitySection(_Section):
     @field_validator("delta_grid")
     @classmethod
     def _check_grid(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        reasons = [
-            f"{after} follows {before}, so it is not strictly increasing"
-            for before, after in zip(value, value[1:])
-            if after <= before
-        ]
-        if reasons:
-            raise _impossible(*reasons)
-        return value
+        return _strictly_increasing(value)
 
 
 class ImputationSection(_Section):

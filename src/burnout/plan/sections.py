@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -92,6 +92,21 @@ def _impossible(*reasons: str) -> PydanticCustomError:
     return PydanticCustomError(
         "impossible_value", "{reason}", {"reason": "; ".join(reasons), "reasons": tuple(reasons)}
     )
+
+
+_Step = TypeVar("_Step", int, float)
+
+
+def _strictly_increasing(value: tuple[_Step, ...]) -> tuple[_Step, ...]:
+    """``value`` itself, or the plan's error naming every step that does not go up."""
+    reasons = [
+        f"{after} follows {before}, so it is not strictly increasing"
+        for before, after in zip(value, value[1:])
+        if after <= before
+    ]
+    if reasons:
+        raise _impossible(*reasons)
+    return value
 
 
 # -------------------------------------------------------------------------- sections
@@ -348,14 +363,7 @@ class SubgroupsSection(_Section):
     @field_validator("age_bands")
     @classmethod
     def _check_increasing(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        reasons = [
-            f"{after} follows {before}, so it is not strictly increasing"
-            for before, after in zip(value, value[1:])
-            if after <= before
-        ]
-        if reasons:
-            raise _impossible(*reasons)
-        return value
+        return _strictly_increasing(value)
 
     @field_validator("by")
     @classmethod

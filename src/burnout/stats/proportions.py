@@ -58,6 +58,18 @@ class Proportion:
         }
 
 
+def _interval_args(count: int, n: int, confidence: float) -> tuple[int, int, float]:
+    """A binomial interval's checked arguments: a count in 0..n, n >= 1, a confidence level."""
+    x = _as_count("count", count)
+    m = _as_count("n", n)
+    conf = _check_confidence(confidence)
+    if m == 0:
+        raise ValueError("`n` is 0: a proportion of nothing has no interval; use proportion(), which returns ci=None.")
+    if x > m:
+        raise ValueError(f"`count` ({x}) cannot exceed `n` ({m}).")
+    return x, m, conf
+
+
 def wilson_interval(count: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
     r"""Wilson score interval for a binomial proportion.
 
@@ -100,13 +112,7 @@ def wilson_interval(count: int, n: int, *, confidence: float = 0.95) -> tuple[fl
     >>> round(low, 4), round(high, 4)
     (0.5051, 0.6027)
     """
-    x = _as_count("count", count)
-    m = _as_count("n", n)
-    conf = _check_confidence(confidence)
-    if m == 0:
-        raise ValueError("`n` is 0: a proportion of nothing has no interval; use proportion(), which returns ci=None.")
-    if x > m:
-        raise ValueError(f"`count` ({x}) cannot exceed `n` ({m}).")
+    x, m, conf = _interval_args(count, n, confidence)
     z = float(stats.norm.isf((1.0 - conf) / 2.0))
     z2 = z * z
     denom = m + z2
@@ -146,13 +152,7 @@ def clopper_pearson_interval(count: int, n: int, *, confidence: float = 0.95) ->
     >>> low, round(high, 6)
     (0.0, 0.000446)
     """
-    x = _as_count("count", count)
-    m = _as_count("n", n)
-    conf = _check_confidence(confidence)
-    if m == 0:
-        raise ValueError("`n` is 0: a proportion of nothing has no interval; use proportion(), which returns ci=None.")
-    if x > m:
-        raise ValueError(f"`count` ({x}) cannot exceed `n` ({m}).")
+    x, m, conf = _interval_args(count, n, confidence)
     tail = (1.0 - conf) / 2.0
     low = 0.0 if x == 0 else float(stats.beta.ppf(tail, x, m - x + 1))
     high = 1.0 if x == m else float(stats.beta.isf(tail, x + 1, m - x))
