@@ -98,8 +98,16 @@ def attack(tree: dict[str, Any], k: int = K) -> list[str]:
     # 2. families with a published total
     flow, ex = tree["flow"], tree["flow"]["exclusions"]
     for name, total, cells in (
-        ("flow before the threshold", flow["patients"], [ex["no_baseline"], ex["below_threshold"], flow["threshold_met"]]),
-        ("flow after the threshold", flow["threshold_met"], [ex["missed_sessions"], ex["missed_assessment"], flow["completers"]]),
+        (
+            "flow before the threshold",
+            flow["patients"],
+            [ex["no_baseline"], ex["below_threshold"], flow["threshold_met"]],
+        ),
+        (
+            "flow after the threshold",
+            flow["threshold_met"],
+            [ex["missed_sessions"], ex["missed_assessment"], flow["completers"]],
+        ),
     ):
         if problem := lone_or_small_hidden(total, cells, k):
             found.append(f"{name}: {problem}")
@@ -112,8 +120,11 @@ def attack(tree: dict[str, Any], k: int = K) -> list[str]:
         for what, total, cells in (
             ("n", itt, [p["n"] for p in levels.values()]),
             ("completers", comp, [p["count"] for p in levels.values()]),
-            ("non-completers", None if itt is None or comp is None else itt - comp,
-             [None if p["n"] is None or p["count"] is None else p["n"] - p["count"] for p in levels.values()]),
+            (
+                "non-completers",
+                None if itt is None or comp is None else itt - comp,
+                [None if p["n"] is None or p["count"] is None else p["n"] - p["count"] for p in levels.values()],
+            ),
         ):
             if problem := lone_or_small_hidden(total, cells, k):
                 found.append(f"completion_by_subgroup.{variable} {what}: {problem}")
@@ -127,7 +138,10 @@ def attack(tree: dict[str, Any], k: int = K) -> list[str]:
             if problem := lone_or_small_hidden(totals[o], [v[o]["count"] for v in levels.values()], k):
                 found.append(f"subgroups.{variable}.{o}: {problem}")
             non = None if totals[o] is None or comp is None else comp - totals[o]
-            cells = [None if v[o]["count"] is None or v[o]["n"] is None else v[o]["n"] - v[o]["count"] for v in levels.values()]
+            cells = [
+                None if v[o]["count"] is None or v[o]["n"] is None else v[o]["n"] - v[o]["count"]
+                for v in levels.values()
+            ]
             if problem := lone_or_small_hidden(non, cells, k):
                 found.append(f"subgroups.{variable}.{o} non-responders: {problem}")
             found += _heterogeneity_search(variable, o, levels, body["heterogeneity"][o])
@@ -166,8 +180,12 @@ def _statistics(tree: dict[str, Any], k: int) -> list[str]:
     for t, entry in next(iter(tree["subscales"].values()))["timepoints"].items():
         if entry["mean"] is not None and (comp is None or entry["n"] is None or entry["n"] < k):
             found.append(f"subscales timepoint {t}: a mean over {entry['n']} of {comp} completers")
-    groups = {"completers": comp, "non_completers": None if comp is None or tree["flow"]["threshold_met"] is None
-              else tree["flow"]["threshold_met"] - comp}
+    groups = {
+        "completers": comp,
+        "non_completers": None
+        if comp is None or tree["flow"]["threshold_met"] is None
+        else tree["flow"]["threshold_met"] - comp,
+    }
     for name, row in tree["attrition"]["table1"].items():
         for g, total in groups.items():
             cell = row[g]
@@ -179,7 +197,8 @@ def _statistics(tree: dict[str, Any], k: int) -> list[str]:
             elif cell["n"] is not None and total is not None and small(total - cell["n"], k):
                 found.append(f"table1.{name}.{g}: denominator {cell['n']} of {total}")
         if row["smd"] is not None and any(
-            (row[g].get("count") is None and row["kind"] == "binary") or (row[g].get("mean") is None and row["kind"] == "continuous")
+            (row[g].get("count") is None and row["kind"] == "binary")
+            or (row[g].get("mean") is None and row["kind"] == "continuous")
             for g in groups
         ):
             found.append(f"table1.{name}: an SMD beside a hidden cell")
@@ -236,15 +255,23 @@ def _completers(cohort, folder) -> list[str]:
 
     write_cohort(cohort, folder, fmt="parquet")
     plan = load_protocol()
-    loaded = load_cohort(folder, scheduled_assessments=tuple(plan.schedule.assessments),
-                         scheduled_sessions=plan.schedule.sessions, max_missing_items=plan.scoring.max_missing_items)
+    loaded = load_cohort(
+        folder,
+        scheduled_assessments=tuple(plan.schedule.assessments),
+        scheduled_sessions=plan.schedule.sessions,
+        max_missing_items=plan.scoring.max_missing_items,
+    )
     table = build_patient_table(loaded, plan)
     ids = table.filter(table.completer).select("patient_id").to_pyarrow()["patient_id"].to_pylist()
     return sorted(ids)
 
 
-PLANTED = {"route": [("unknown", 2)], "sex": [("other", 3), ("unknown", 4)], "age": [("", 1)],
-           "pathway": [("Referred by Dr Smith for Jane Doe (DOB 1980-01-01)", 5)]}
+PLANTED = {
+    "route": [("unknown", 2)],
+    "sex": [("other", 3), ("unknown", 4)],
+    "age": [("", 1)],
+    "pathway": [("Referred by Dr Smith for Jane Doe (DOB 1980-01-01)", 5)],
+}
 
 
 def _plant(cohort, folder) -> pa.Table:
@@ -278,9 +305,21 @@ def _tree(folder, **plan: Any) -> dict[str, Any]:
 def test_tiny_cohorts_publish_nothing_about_anyone(tmp_path_factory, patients: int) -> None:
     """Issue 12 point 4: with fewer than k patients, every statistic is withheld."""
     tree = _tree(_folder(tmp_path_factory, patients))
-    published = [(p, v) for p, v in leaves(tree) if (isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool)
-                 and p[-1] not in NOT_COUNTS and v != 0 and not (p == ("flow", "patients") and v >= K)))
-                 and not plan_input(p)]
+    published = [
+        (p, v)
+        for p, v in leaves(tree)
+        if (
+            isinstance(v, float)
+            or (
+                isinstance(v, int)
+                and not isinstance(v, bool)
+                and p[-1] not in NOT_COUNTS
+                and v != 0
+                and not (p == ("flow", "patients") and v >= K)
+            )
+        )
+        and not plan_input(p)
+    ]
     assert published == []
     assert attack(tree) == []
 
@@ -288,9 +327,13 @@ def test_tiny_cohorts_publish_nothing_about_anyone(tmp_path_factory, patients: i
 def test_huge_min_cell_count_publishes_no_statistic(tmp_path_factory) -> None:
     """Issue 12 point 4: ``min_cell_count = 10**9`` published n = 27 with means."""
     tree = _tree(_folder(tmp_path_factory, 300), **{"privacy.min_cell_count": 10**9})
-    published = [(p, v) for p, v in leaves(tree) if isinstance(v, float)
-                 or (isinstance(v, int) and not isinstance(v, bool) and p[-1] not in NOT_COUNTS and v != 0)
-                 if not plan_input(p)]
+    published = [
+        (p, v)
+        for p, v in leaves(tree)
+        if isinstance(v, float)
+        or (isinstance(v, int) and not isinstance(v, bool) and p[-1] not in NOT_COUNTS and v != 0)
+        if not plan_input(p)
+    ]
     assert published == []
 
 
@@ -360,8 +403,12 @@ def measured(tmp_path_factory):
 
     folder = _folder(tmp_path_factory, 1500, seed=5)
     plan = load_protocol()
-    cohort = load_cohort(folder, scheduled_assessments=tuple(plan.schedule.assessments),
-                         scheduled_sessions=plan.schedule.sessions, max_missing_items=plan.scoring.max_missing_items)
+    cohort = load_cohort(
+        folder,
+        scheduled_assessments=tuple(plan.schedule.assessments),
+        scheduled_sessions=plan.schedule.sessions,
+        max_missing_items=plan.scoring.max_missing_items,
+    )
     table = build_patient_table(cohort, plan).cache()
     return plan, collect_measures(table, plan), collect_beyond(table, cohort, plan, imputations=2, iterations=1)
 
@@ -378,13 +425,23 @@ def test_flow_arithmetic_does_not_give_non_completers_away(measured) -> None:
     from burnout.results.flow import _flow
 
     plan, m, _ = measured
-    m = replace(m, patients=80, threshold_met=50, completers=45,
-                exclusions={"no_baseline": 0, "below_threshold": 30, "missed_sessions": 3, "missed_assessment": 2})
+    m = replace(
+        m,
+        patients=80,
+        threshold_met=50,
+        completers=45,
+        exclusions={"no_baseline": 0, "below_threshold": 30, "missed_sessions": 3, "missed_assessment": 2},
+    )
     flow = _flow(m, Publisher(min_cell_count=K))
     assert not (flow["threshold_met"] is not None and flow["completers"] is not None)
     assert flow["completion"]["suppressed"]
     ex = flow["exclusions"]
-    assert lone_or_small_hidden(flow["threshold_met"], [ex["missed_sessions"], ex["missed_assessment"], flow["completers"]]) is None
+    assert (
+        lone_or_small_hidden(
+            flow["threshold_met"], [ex["missed_sessions"], ex["missed_assessment"], flow["completers"]]
+        )
+        is None
+    )
     # and with completers hidden, nothing is published over the completers or the non-completers
     real = _build(plan, measured[1])
     assert real["flow"]["completers"] is not None  # the real cohort: published
@@ -412,7 +469,11 @@ def test_one_cell_one_treatment_completers_and_worst_case(measured) -> None:
 
 def test_the_attacker_finds_what_main_published() -> None:
     """The attacker itself: it must catch the audit's finds (a sanity check that it can fail)."""
-    levels = {"a": {"n": 40, "x": {"count": 30}}, "b": {"n": 21, "x": {"count": None}}, "c": {"n": 50, "x": {"count": 10 + 11}}}
+    levels = {
+        "a": {"n": 40, "x": {"count": 30}},
+        "b": {"n": 21, "x": {"count": None}},
+        "c": {"n": 50, "x": {"count": 10 + 11}},
+    }
     table = [(30, 40), (7, 21), (21, 50)]
     test = est.heterogeneity(table).to_json()
     assert _heterogeneity_search("v", "x", levels, test)  # the p-value pins b = 7
@@ -447,7 +508,9 @@ def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, An
     where a cheaper complement exists, and the attacker finds nothing."""
     assert demo["flow"]["exclusions"]["below_threshold"] == 852
     assert demo["flow"]["patients"] is None  # the grand total protects the 1 patient without a baseline
-    assert demo["reliable_change"]["cynicism"]["improved"]["count"] == 139  # test-retest reliability, all scored SD (issue 16)
+    assert (
+        demo["reliable_change"]["cynicism"]["improved"]["count"] == 139
+    )  # test-retest reliability, all scored SD (issue 16)
     # global recoding publishes the levels that complements used to hide (issue 12 point 11)
     sub = demo["subgroups"]
     assert (sub["sex"]["male"]["n"], sub["age_band"]["18-34"]["n"], sub["route"]["subcutaneous"]["n"]) == (164, 94, 108)
@@ -498,7 +561,12 @@ def demo_suppressed(tmp_path_factory) -> dict[str, Any]:
 def test_demo_without_recoding_hides_more(demo_suppressed: dict[str, Any]) -> None:
     """The tally before global recoding (the closing note of issue 12): the same demo with
     ``merge_small = false`` hides the men, 18-34 and subcutaneous as complements."""
-    assert demo_suppressed["privacy"]["hidden"] == {"small": 48, "complement": 38, "statistic": 14, "test": 16}  # with the MMRM
+    assert demo_suppressed["privacy"]["hidden"] == {
+        "small": 48,
+        "complement": 38,
+        "statistic": 14,
+        "test": 16,
+    }  # with the MMRM
     assert attack(demo_suppressed) == []
 
 
@@ -578,8 +646,13 @@ def two_runs(tmp_path_factory) -> dict[str, Any]:
     def without(table: pa.Table) -> pa.Table:
         return table.filter(pc.not_equal(table["patient_id"], one))
 
-    smaller = replace(cohort, patients=without(cohort.patients), mbi_gs=without(cohort.mbi_gs),
-                      sessions=without(cohort.sessions), phq9=without(cohort.phq9))
+    smaller = replace(
+        cohort,
+        patients=without(cohort.patients),
+        mbi_gs=without(cohort.mbi_gs),
+        sessions=without(cohort.sessions),
+        phq9=without(cohort.phq9),
+    )
     folders = {}
     for name, c in (("before", smaller), ("after", cohort)):
         folders[name] = tmp_path_factory.mktemp(name)
@@ -656,6 +729,37 @@ def _candidate_scores(before: dict[str, Any], after: dict[str, Any], *, round_to
     return sorted(found)
 
 
+def _documented_grid(published_n: int, *, round_to: int) -> float:
+    """docs/privacy.md's rule, written out by hand: the finest step of 0.001, 0.002, 0.005, 0.01,
+    ... 50 with (smallest true n behind the published one) x step >= 6 points."""
+    low = published_n - round_to // 2
+    steps = [m * 10**e for e in range(-3, 2) for m in (1, 2, 5)]
+    return next((g for g in steps if low > 0 and low * g >= 6), steps[-1])
+
+
+def test_grid_follows_the_published_n_not_the_exact_one() -> None:
+    """Two groups whose exact n differ (298, 302) but publish the same rounded n (300) and the
+    same mean publish identical statistics: the precision must not tell them apart. Before,
+    the grid was chosen from the exact n (0.05 for 298..301, 0.02 for 302)."""
+    pub = Publisher(min_cell_count=K, round_to=5)
+    trees = [pub.round_tree({"g": {"n": n, "mean": 1.2468, "sd": 0.7834, "ci": [1.1566, 1.3370]}}) for n in (298, 302)]
+    assert trees[0] == trees[1]
+    assert trees[0]["g"]["n"] == 300 and _documented_grid(300, round_to=5) == 0.05  # (300 - 2) x 0.02 < 6
+    assert trees[0]["g"]["mean"] == pytest.approx(1.25) and trees[0]["g"]["sd"] == pytest.approx(0.8)
+
+
+def test_round_to_reaches_nested_lists_and_leaves_plan_inputs() -> None:
+    """Pairs of CI bounds in a list (a tipping table) are coarsened like the rates beside them;
+    the plan's delta grid is not (coarsening it would relabel the rows)."""
+    pub = Publisher(min_cell_count=K, round_to=5)
+    got = pub.round_tree(
+        {"t": {"n": 200, "rate": [0.52345, 0.5123], "ci": [[0.41234, 0.61234], [0.4, None]], "deltas": [0.0, 0.2, 0.4]}}
+    )
+    assert got["t"]["rate"] == [pytest.approx(0.5), pytest.approx(0.5)]  # grid 0.05 at n = 200
+    assert got["t"]["ci"] == [[pytest.approx(0.4), pytest.approx(0.6)], [pytest.approx(0.4), None]]
+    assert got["t"]["deltas"] == [0.0, 0.2, 0.4]
+
+
 def test_round_to_leaves_the_added_patient_ambiguous(two_runs) -> None:
     """Issue 12 point 7 with ``round_to = 5``: means on a coarse grid, t and df withheld, so the
     enumeration of every (n, sum) consistent with the two runs no longer gives one score;
@@ -671,7 +775,7 @@ def test_round_to_leaves_the_added_patient_ambiguous(two_runs) -> None:
             assert entry.get("df") is None and entry.get("t") is None, t  # df = n - 1 would give n back
             if entry.get("p") is not None:  # rounded up to 0.01: a p of 1e-30 reads 0.01, never 0
                 assert entry["p"] == pytest.approx(round(entry["p"], 2), abs=1e-12) and entry["p"] >= 0.01
-            g = Publisher(min_cell_count=K, round_to=5).grid(entry["n"])
+            g = _documented_grid(entry["n"], round_to=5)
             for value in (entry["mean"], entry["sd"], *(entry["ci"] or [])):
                 assert value is None or value / g == pytest.approx(round(value / g), abs=1e-6)
         for path, value in leaves(tree):
@@ -693,7 +797,9 @@ def test_min_cohort_refuses_a_small_cohort_and_writes_nothing(tmp_path) -> None:
     assert result.exit_code == 2, result.output
     assert "min_cohort" in result.output and "Traceback" not in result.output
     assert not out.exists()
-    assert analyze(folder, protocol=load_protocol().replace({"privacy.min_cohort": 40})).results["flow"]["patients"] == 40
+    assert (
+        analyze(folder, protocol=load_protocol().replace({"privacy.min_cohort": 40})).results["flow"]["patients"] == 40
+    )
 
 
 def test_a_bad_merge_target_exits_2_with_what_is_allowed(tmp_path) -> None:
@@ -709,9 +815,14 @@ def test_a_bad_merge_target_exits_2_with_what_is_allowed(tmp_path) -> None:
     out = tmp_path / "out"
     # the levels of age bands and pathways depend on other keys: checked once the types are right
     for body, expected in (
-        ('route = "oral"\nsmoker = "yes"\n', ['"sublingual" or "subcutaneous"', "allows age_band, sex, route, pathway"]),
-        ('age_band = "20-30"\npathway = "ptsd"\n', ["is not one of the age bands ['18-34', '35-49', '50+']",
-                                                   "is not among pathway_levels"]),
+        (
+            'route = "oral"\nsmoker = "yes"\n',
+            ['"sublingual" or "subcutaneous"', "allows age_band, sex, route, pathway"],
+        ),
+        (
+            'age_band = "20-30"\npathway = "ptsd"\n',
+            ["is not one of the age bands ['18-34', '35-49', '50+']", "is not among pathway_levels"],
+        ),
     ):
         plan.write_text("[subgroups.merge_small_into]\n" + body, encoding="utf-8")
         result = CliRunner().invoke(app, ["analyze", str(folder), "--protocol", str(plan), "--out", str(out)])

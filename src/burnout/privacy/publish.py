@@ -23,6 +23,12 @@ COUNT_KEYS: frozenset[str] = frozenset(
 _WITHHELD_WHEN_ROUNDED = frozenset({"t", "df", "statistic"})
 """Numbers withheld with ``round_to`` > 1: a test statistic and its df carry the exact n."""
 
+_PLAN_INPUTS = frozenset(
+    {"delta", "deltas", "delta_grid", "margin", "rho", "reliability", "tipping_point", "tipping_on_grid"}
+)
+"""Numbers the plan chose (a sensitivity grid and its points, a margin, a reliability): about nobody,
+so ``round_to`` leaves them as they are (coarsening them would mislabel the rows they name)."""
+
 SUM_SLACK = 6.0
 """With ``round_to`` > 1, n x (a published mean) is uncertain by at least this much (points)."""
 
@@ -131,7 +137,8 @@ class Publisher:
                     interval=node.get("interval", "wilson"),
                 )
                 return {**node, **again.to_json()}
-            here = node["n"] if _is_count(node.get("n")) and node["n"] > 0 else n
+            # the grid follows the n as published (rounded): an exact n would show in the precision
+            here = self.rounded(node["n"]) if _is_count(node.get("n")) and node["n"] > 0 else n
             counts_below = key in ("exclusions", "counts") or key in _ROW_KEYS
             return {k: self._round_value(k, v, here, counts_below) for k, v in node.items()}
         if isinstance(node, list):
@@ -139,6 +146,8 @@ class Publisher:
         return node
 
     def _round_value(self, key: str, value: Any, n: int | None, counts_below: bool) -> Any:
+        if key in _PLAN_INPUTS and not isinstance(value, dict) and not _holds_dicts(value):
+            return value  # a number or numbers the plan chose ("reliability" is also a section's name)
         if _is_count(value) and (key in COUNT_KEYS or counts_below):
             return self.rounded(value)
         if key in _WITHHELD_WHEN_ROUNDED and isinstance(value, int | float) and not isinstance(value, bool):
@@ -147,8 +156,8 @@ class Publisher:
             return min(1.0, max(0.01, math.ceil(value * 100 - 1e-9) / 100))  # never more significant than computed
         if isinstance(value, float):
             return self.coarse(value, n)
-        if isinstance(value, list) and value and all(isinstance(v, float) for v in value):
-            return [self.coarse(v, n) for v in value]
+        if isinstance(value, list):  # every item, at any depth ([low, high] pairs, a CI with a None)
+            return [self._round_value(key, v, n, counts_below) for v in value]
         return self.round_tree(value, key=key, n=n)
 
     def grid(self, n: int | None) -> float:
@@ -297,3 +306,7 @@ class Publisher:
         """The ``privacy`` section of results.json: the rule's k, the rounding base and how many
         positions each rule hid."""
         return {"min_cell_count": self.k, "round_to": self.round_to, "hidden": dict(self.hidden_counts)}
+
+
+def _holds_dicts(value: Any) -> bool:
+    return isinstance(value, list) and any(isinstance(v, dict) for v in value)

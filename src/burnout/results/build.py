@@ -314,7 +314,7 @@ def build_results(
             "attrition": attrition,
             **extra,
         },
-        n=m.completers,  # statistics without a group size of their own are over the completers (or more)
+        n=pub.rounded(m.completers),  # statistics without a group size of their own: over the completers (or more)
     )
     return {
         "schema_version": SCHEMA_VERSION,
