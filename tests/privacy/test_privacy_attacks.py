@@ -516,6 +516,10 @@ def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, An
     assert (sub["sex"]["male"]["n"], sub["age_band"]["18-34"]["n"], sub["route"]["subcutaneous"]["n"]) == (164, 94, 108)
     assert sub["sex"]["male"]["label"] == "male" and sub["sex"]["female"]["label"] == "Female, other or not recorded"
     assert demo["attrition"]["table1"]["subcutaneous"]["completers"]["count"] == 108  # as in the subgroups
+    # route's unknown went into sublingual, so the Subcutaneous row keeps its own label (it read
+    # "subcutaneous" when a residual merged into the other level); female's row says what it holds
+    assert demo["attrition"]["table1"]["subcutaneous"]["label"] == "Subcutaneous route"
+    assert demo["attrition"]["table1"]["female"]["label"] == "Female, other or not recorded"
     # complement 14 -> 18 and statistic 12 -> 14 with the MMRM: its own copies of the Cynicism and
     # Professional Efficacy baseline n and observation counts the random-intercept model hides too
     assert demo["privacy"]["hidden"] == {"small": 24, "complement": 18, "statistic": 14, "test": 4}

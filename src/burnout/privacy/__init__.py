@@ -104,7 +104,7 @@ level (all the men) need not be hidden as their complement (:func:`plan_merges`,
 
 from burnout.privacy.matrix import SuppressedMatrix, suppress_matrix
 from burnout.privacy.publish import COUNT_KEYS, RULES, UNKNOWN_LEVELS, HiddenReason, Publisher
-from burnout.privacy.recode import is_residual, merged_label, plan_merges
+from burnout.privacy.recode import RESIDUAL_WORDS, is_residual, merged_label, plan_merges
 from burnout.privacy.suppress import (
     CohortTooSmall,
     check_cohort_size,
@@ -127,6 +127,7 @@ __all__ = [
     "UNKNOWN_LEVELS",
     "check_cohort_size",
     "hide_jointly",
+    "RESIDUAL_WORDS",
     "is_residual",
     "is_small_count",
     "merged_label",

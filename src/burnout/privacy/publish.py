@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from burnout.privacy.recode import RESIDUAL_WORDS
 from burnout.privacy.suppress import _check_count, _check_k, _close_vector
 from burnout.stats import Interval, proportion
 
@@ -47,7 +48,7 @@ cells hidden to protect a small cell (complementary), statistics withheld for be
 fewer than k patients (or over a group whose size is hidden), and tests withheld for
 resting on a table with a hidden cell."""
 
-UNKNOWN_LEVELS: frozenset[str] = frozenset({"unknown", "other", "missing", "none", "null", "", "nan"})
+UNKNOWN_LEVELS: frozenset[str] = frozenset(RESIDUAL_WORDS)
 """Level names that are preferred as complements (they carry the least analytic value)."""
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from burnout import privacy
 from burnout.report.labels import COMPLEMENT_MARK, HIDDEN, MINUS, NDASH, NEUTRAL_TITLE, SAE_PER, SAE_UNIT, SUBSCALES
 
 __all__ = [
@@ -338,9 +339,6 @@ def subgroup_label(results: Mapping[str, Any], var: str, level: object) -> str:
     return literal(text) if var == "pathway" else level_label(text)
 
 
-_RESIDUAL: Final[dict[str, str]] = {"unknown": "not recorded", "other": "other"}
-
-
 def merged_note(results: Mapping[str, Any]) -> str:
     """The footnote saying which small residual levels were merged into which level ("" when none)."""
     parts = []
@@ -350,7 +348,11 @@ def merged_note(results: Mapping[str, Any]) -> str:
         if merged:
             targets = sorted(set(merged.values()))
             pairs = ", ".join(
-                " and ".join(_RESIDUAL.get(r, literal(r)) for r, to in merged.items() if to == t)
+                " and ".join(
+                    dict.fromkeys(
+                        privacy.RESIDUAL_WORDS.get(r.strip().lower(), literal(r)) for r, to in merged.items() if to == t
+                    )
+                )
                 + f" into {literal(t)}"
                 for t in targets
             )

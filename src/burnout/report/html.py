@@ -18,6 +18,7 @@ from burnout.report.format import Ctx, esc, fmt_num, fmt_pct, get, join_words, l
 from burnout.report.labels import SUBSCALE_LABELS
 from burnout.report.prose import limitations, methods_paragraphs, summary_points
 from burnout.report.tables import Table, to_gt_html
+from burnout.results import TABLE1_LABELS
 
 __all__ = ["CSP", "inline_svg", "render_html"]
 
@@ -241,10 +242,10 @@ _SMD_LABELS = SUBSCALE_LABELS | {
 
 
 def _smd_label(r: Mapping[str, Any], key: str) -> str:
-    """A Table 1 row in running text; a binary row whose variable had a residual merged into
-    its level says so (its label is "Female, other or not recorded")."""
+    """A Table 1 row in running text; a row whose label is not its usual one had a residual
+    merged into its level and says so ("female, other or not recorded")."""
     label = get(r, "attrition", "table1", key, "label")
-    if key in ("female", "subcutaneous") and isinstance(label, str) and " or " in label:
+    if isinstance(label, str) and key in TABLE1_LABELS and label != TABLE1_LABELS[key]:
         return literal(label[:1].lower() + label[1:])
     return _SMD_LABELS.get(key, key)
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from burnout.measures import Measures
     from burnout.plan import Protocol
 from burnout.results._common import _chain
-from burnout.results.recode import Merges, level_label
+from burnout.results.recode import Merges, merged_into
 
 TABLE1_LABELS = {
     "age": "Age, years",
@@ -28,10 +28,11 @@ TABLE1_LEVELS = {"female": ("sex", "female"), "subcutaneous": ("route", "subcuta
 """The subgroup level each binary Table 1 row counts."""
 
 
-def _merged_row_label(merges: Merges, variable: str, level: str) -> str:
-    """Table 1's binary row label when the variable's residual was merged: what the row counts."""
-    label = level_label(merges, variable, level)
-    return label if variable != "route" else label.replace(level.capitalize(), "Subcutaneous route", 1)
+def _row_label(merges: Merges, name: str) -> str:
+    """Table 1's binary row label: what the row counts, with any residual merged into its level."""
+    variable, level = TABLE1_LEVELS[name]
+    residuals = merged_into(merges, variable, level)
+    return privacy.merged_label(TABLE1_LABELS[name], residuals) if residuals else TABLE1_LABELS[name]
 
 
 def _attrition(
@@ -85,7 +86,7 @@ def _attrition(
             d = (p1 - p2) / pooled**0.5 if pooled > 0 else None
         smd[name] = d
         # a merged residual is counted in its level (results.recode): the label says so
-        label = TABLE1_LABELS[name] if variable not in merges else _merged_row_label(merges, variable, level)
+        label = _row_label(merges, name)
         table1[name] = {"label": label, "kind": "binary", **groups, "smd": d}
     # consecutive differences are patients who stopped after exactly j sessions
     reach = _chain({str(j): c for j, c in a.reach.items() if j > 0}, m.threshold_met, pub, itt_pub)
