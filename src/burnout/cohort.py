@@ -21,8 +21,6 @@ from burnout.instruments import Instrument, load_instrument
 from burnout.plan.exact import exact
 from burnout.plan.instruments import DEFAULT_PRIMARY, eligibility_rule, min_changes, primary_instrument
 from burnout.scoring import (
-    at_least,
-    at_most,
     eligibility_expr,
     scale_units_expr,
     score_mbi,
@@ -48,7 +46,6 @@ __all__ = [
     "profile_expr",
     "rule_met_expr",
     "secondary_stems",
-    "threshold_expr",
 ]
 
 PROFILES: Final[tuple[str, ...]] = ("burnout", "overextended", "disengaged", "ineffective", "engaged")
@@ -80,18 +77,6 @@ def age_band_expr(age: ir.IntegerValue, bands: list[int]) -> ir.StringValue:
         cond = age >= lower if upper is None else (age >= lower) & (age < upper)
         cases.append((cond, label))
     return ibis.cases(*cases, else_="unknown")
-
-
-def threshold_expr(table: ir.Table, timepoint: int, protocol: Protocol) -> ir.BooleanValue:
-    """Meets the burnout threshold at ``timepoint``: E >= e_min and (C >= c_min or PE <= pe_max).
-
-    Null when a subscale needed to decide is missing.
-    """
-    elig = protocol.eligibility
-    e = at_least(table[col("exhaustion", timepoint)], exact(elig.exhaustion_min))
-    c = at_least(table[col("cynicism", timepoint)], exact(elig.cynicism_min))
-    pe = at_most(table[col("professional_efficacy", timepoint)], exact(elig.efficacy_max))
-    return e & (c | pe)
 
 
 @dataclass(frozen=True, slots=True)
