@@ -25,6 +25,15 @@ def test_warmed_module_names_exist() -> None:
 
 
 # -- the helper process ----------------------------------------------------------------
+def _chunk_with_pid(task):
+    """One imputation chunk and the process that ran it (a module-level function: it is pickled)."""
+    import os
+
+    from burnout.stats.imputation import _run_chunk
+
+    return _run_chunk(task), os.getpid()
+
+
 def _square_with_pid(x: int) -> tuple[int, int]:
     import os
     import time
@@ -99,9 +108,21 @@ def test_imputation_is_the_same_bytes_with_the_helper(monkeypatch) -> None:
     here = impute_responses(scores, cov, observed, **args)
     monkeypatch.setenv("BURNOUT_HELPER", "1")
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    import burnout._warm as warm
+
+    real, pids, chunks = warm.shared_map, set(), []
+
+    def recording(fn, items):  # the chunks as the product splits them, each run with its pid
+        chunks.append(len(items))
+        done = real(_chunk_with_pid, items)
+        pids.update(pid for _, pid in done)
+        return [units for units, _ in done]
+
+    monkeypatch.setattr(warm, "shared_map", recording)
     with helper_process("burnout.stats.imputation"):
         _wait_ready()
         shared = impute_responses(scores, cov, observed, **args)
+    assert chunks and chunks[0] >= 2 and pids - {os.getpid()}  # some chains really ran in the helper
     assert shared == here
     assert len(set(here.responders["a"])) > 1  # the chains differ, so an order mix-up would show
 
