@@ -136,7 +136,8 @@ class _Spec:
         return np.concatenate([parts[name] for name in self.sizes])
 
 
-def _discrepancy(mean: np.ndarray, cov: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
+def _discrepancy(mean: np.ndarray, cov: np.ndarray, logdet_s: float, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """The ML discrepancy; ``logdet_s`` is log|cov|, fixed for a fit (computed once, not per call)."""
     try:  # a covariance with an even number of negative eigenvalues has a positive determinant
         chol = np.linalg.cholesky(sigma)
     except np.linalg.LinAlgError:
@@ -144,7 +145,6 @@ def _discrepancy(mean: np.ndarray, cov: np.ndarray, mu: np.ndarray, sigma: np.nd
     logdet = 2.0 * float(np.sum(np.log(np.diag(chol))))
     inv = np.linalg.inv(sigma)
     d = mean - mu
-    _, logdet_s = np.linalg.slogdet(cov)
     return float(logdet + np.trace(cov @ inv) - logdet_s - cov.shape[0] + d @ inv @ d)
 
 
@@ -161,10 +161,11 @@ def fit_longitudinal_cfa(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int, l
     q = cov.shape[0]
     t = q // p
     spec = _Spec(level, p, t)
+    logdet_s = float(np.linalg.slogdet(cov)[1])
 
     def objective(x: np.ndarray) -> float:
         mu, sigma = spec.implied(x)
-        return _discrepancy(mean, cov, mu, sigma)
+        return _discrepancy(mean, cov, logdet_s, mu, sigma)
 
     res = optimize.minimize(
         objective,
