@@ -223,7 +223,8 @@ def test_an_unreadable_output_folder_is_a_clean_message(tmp_path, monkeypatch):
 def test_sigkill_mid_write_keeps_the_previous_output_and_a_rerun_cleans_up(tmp_path):
     cohort = write_cohort(tmp_path / "c")
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    # the helper process forced on: a killed run's helper must not outlive it holding the pipes
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "BURNOUT_HELPER": "1"}
     first = subprocess.run([*CLI, "analyze", str(cohort), "--out", str(out), "-q"], env=env, capture_output=True)
     assert first.returncode == 0, first.stderr
     before = snapshot(out)
@@ -253,7 +254,7 @@ def test_sigkill_mid_write_keeps_the_previous_output_and_a_rerun_cleans_up(tmp_p
         assert half_written.is_dir() and (half_written / "results.json").is_file()
     finally:
         proc.send_signal(signal.SIGKILL)
-        proc.communicate()
+        proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert snapshot(out) == before  # the previous output is intact
     assert half_written.exists()  # the killed run's temporary folder is left behind...

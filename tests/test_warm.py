@@ -168,3 +168,39 @@ def test_figures_are_the_same_bytes_with_the_helper(monkeypatch) -> None:
         shared = build_figures(ctx)
     assert list(shared) == list(here) and len(here) >= 5
     assert shared == here  # frozen dataclasses: every field, bytes included
+
+
+def test_the_helper_exits_when_its_parent_is_killed(tmp_path) -> None:
+    """A SIGKILLed analysis runs no atexit: its helper must notice and go, not wait forever on its stdio."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script = (
+        "import os, sys, time\n"
+        "from burnout._warm import helper_process\n"
+        "with helper_process() as pool:\n"
+        "    print(pool.submit(os.getpid).result(timeout=120), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    env = {**os.environ, "BURNOUT_HELPER": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = proc.stdout.readline()
+        assert line.strip().isdigit(), proc.stderr.read() if proc.poll() is not None else line
+        helper_pid = int(line)
+        assert helper_pid != proc.pid
+        os.kill(helper_pid, 0)  # alive while the parent is
+    finally:
+        proc.send_signal(signal.SIGKILL)
+    # the helper (and multiprocessing's resource tracker) held the pipes: EOF means both went
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(helper_pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the helper process {helper_pid} outlived its killed parent")

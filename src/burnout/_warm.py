@@ -137,7 +137,12 @@ def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
             except (BrokenProcessPool, RuntimeError):  # it died: start another
                 _POOL.clear()
         # spawn: starting it does not wait (forkserver waits for its server to preload)
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
         with _blank_main():
             ready = pool.submit(_import_all, modules)  # starts the process now
         _POOL.append(pool)
@@ -145,6 +150,23 @@ def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
 
         atexit.register(pool.shutdown, wait=True, cancel_futures=True)  # before module teardown: no noise at exit
         return pool, ready
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the helper: exit as soon as ``parent`` is gone, however it ended.
+
+    A parent killed by a signal runs no atexit, and the helper's own copy of the task
+    queue keeps its pipe open, so it would wait for work forever, holding the parent's
+    stdout and stderr (a caller reading them to the end would hang too).
+    """
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="burnout-exit-with-parent", daemon=True).start()
 
 
 @contextmanager
