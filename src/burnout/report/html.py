@@ -16,7 +16,8 @@ from typing import Any, Final
 from burnout.report.figures import Figure
 from burnout.report.format import Ctx, esc, fmt_num, fmt_pct, get, join_words, literal
 from burnout.report.labels import SUBSCALE_LABELS
-from burnout.report.prose import limitations, methods_paragraphs, summary_points
+from burnout.report.methods import methods_paragraphs
+from burnout.report.prose import limitations, summary_points
 from burnout.report.tables import Table, to_gt_html
 from burnout.results import TABLE1_LABELS
 
