@@ -89,17 +89,20 @@ def fmt_ci(ci: Any, digits: int = 2) -> str:
     return f"{fmt_num(ci[0], digits)} to {fmt_num(ci[1], digits)}"
 
 
-def fmt_p(p: Any, ctx: Ctx | None = None) -> str:
+def fmt_p(p: Any, ctx: Ctx) -> str:
     """A p value: "<0.001" or 3 decimals; "≤ 0.05" when ``[privacy] round_to`` rounded it up to
-    a multiple of 0.01 (the true p is at most that, so it must not read as exact; issue 12)."""
+    a multiple of 0.01 (the true p is at most that, so it must not read as exact; issue 12).
+
+    ``ctx`` is required: without it a rounded-up p would read as exact.
+    """
     if not _finite(p):
         return NDASH
-    if ctx is not None and ctx.p_rounded:
+    if ctx.p_rounded:
         return f"≤ {p:.2f}"
     return "<0.001" if p < 0.0005 else f"{p:.3f}"
 
 
-def fmt_p_eq(p: Any, ctx: Ctx | None = None) -> str:
+def fmt_p_eq(p: Any, ctx: Ctx) -> str:
     """A p value for prose: "p < 0.001", "p = 0.043" or, rounded up by round_to, "p ≤ 0.05"."""
     s = fmt_p(p, ctx)
     if s.startswith("≤"):

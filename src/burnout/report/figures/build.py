@@ -8,10 +8,12 @@ from typing import Any
 import matplotlib as mpl
 from matplotlib.figure import Figure as MplFigure
 
+from burnout.report.figures.attrition import _reach
 from burnout.report.figures.flow import _flow, _flow_narrow
-from burnout.report.figures.outcomes import _profiles, _response, _trajectories, _transitions
+from burnout.report.figures.outcomes import _response, _trajectories
+from burnout.report.figures.profiles import _profiles, _transitions
 from burnout.report.figures.style import FONT_PT, OKABE_ITO, RC, Figure, _png, _svg
-from burnout.report.figures.subgroups import _reach, _subgroups, _subgroups_narrow
+from burnout.report.figures.subgroups import _subgroups, _subgroups_narrow
 from burnout.report.format import Ctx
 
 __all__ = ["build_figures"]

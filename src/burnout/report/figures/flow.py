@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import FancyBboxPatch
 
@@ -86,86 +88,106 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     return main, side
 
 
+@dataclass(frozen=True)
+class _FlowLayout:
+    """Where the boxes go, in inches: exclusions right of the trunk (6.2 in) or, when narrow, under it (3.5 in)."""
+
+    width: float
+    gap: float  # between two main boxes: room for the exclusion box between them when narrow
+    main_x: float
+    main_w: float
+    side_x: float
+    side_w: float
+    centre: float  # the main boxes' text
+    trunk: float  # the arrows from box to box
+    top: float
+
+    BOX_H: ClassVar[float] = 0.46
+
+    @classmethod
+    def fit(cls, side_h: list[float], *, narrow: bool) -> _FlowLayout:
+        if narrow:
+            width, gap = ONE_COLUMN_IN, max(side_h, default=0.3) + 0.26
+            main_x, main_w = 0.08, width - 0.16
+            trunk = 0.3  # the arrows run down the left edge, past the exclusion boxes
+            # top: room for the SYNTHETIC DATA stamp above the first box
+            return cls(width, gap, main_x, main_w, 0.5, width - 0.58, main_x + main_w / 2, trunk, top=0.24)
+        main_x, main_w = 0.15, 2.95
+        centre = main_x + main_w / 2
+        return cls(6.2, 0.52, main_x, main_w, 3.55, 2.55, centre, centre, top=0.15)
+
+    def height(self, n_main: int) -> float:
+        return self.top + n_main * self.BOX_H + (n_main - 1) * self.gap + 0.1
+
+
 def _draw_flow(ctx: Ctx, main: list[tuple[str, str]], side: list[tuple[str, str]], *, narrow: bool) -> MplFigure:
     """Boxes and arrows: exclusions to the right of the trunk (6.2 in) or, when ``narrow``, under it (3.5 in)."""
     side_h = [0.14 * (label.count("\n") + 2) + 0.1 for label, _ in side]
-    box_h = 0.46
-    if narrow:
-        width, gap = ONE_COLUMN_IN, max(side_h, default=0.3) + 0.26
-        main_x, main_w = 0.08, width - 0.16
-        side_x, side_w = 0.5, width - 0.58
-        centre = main_x + main_w / 2  # the boxes' text
-        trunk = 0.3  # the arrows run down the left edge, past the exclusion boxes
-    else:
-        width, gap = 6.2, 0.52
-        main_x, main_w = 0.15, 2.95
-        side_x, side_w = 3.55, 2.55
-        centre = trunk = main_x + main_w / 2
-    top = 0.24 if narrow else 0.15  # narrow: room for the SYNTHETIC DATA stamp above the first box
-    height = top + len(main) * box_h + (len(main) - 1) * gap + 0.1
-    fig = _new(width, height)
+    at = _FlowLayout.fit(side_h, narrow=narrow)
+    height = at.height(len(main))
+    fig = _new(at.width, height)
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
+    ax.set_xlim(0, at.width)
     ax.set_ylim(0, height)
     ax.axis("off")
-    y = height - top
+    y = height - at.top
     tops = []
     for i, (label, count) in enumerate(main):
-        bottom = y - box_h
-        strong = i in (0, len(main) - 1)
-        ax.add_patch(
-            FancyBboxPatch(
-                (main_x, bottom),
-                main_w,
-                box_h,
-                boxstyle="round,pad=0,rounding_size=0.04",
-                facecolor="#F2F2F2" if strong else "white",
-                edgecolor=INK,
-                linewidth=0.8,
-            )
-        )
-        ax.text(
-            centre, bottom + box_h * 0.64, label, ha="center", va="center", fontweight="bold" if strong else "normal"
-        )
-        ax.text(centre, bottom + box_h * 0.3, count, ha="center", va="center")
+        bottom = y - at.BOX_H
+        _draw_main_box(ax, at, bottom, label, count, strong=i in (0, len(main) - 1))
         tops.append((y, bottom))
-        y = bottom - gap
+        y = bottom - at.gap
     for i in range(len(main) - 1):
         top_of_next = tops[i + 1][0]
         bottom = tops[i][1]
-        ax.annotate(
-            "",
-            xy=(trunk, top_of_next),
-            xytext=(trunk, bottom),
-            arrowprops={"arrowstyle": "-|>", "color": INK, "lw": 0.8, "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8},
-        )
+        _arrow(ax, (at.trunk, bottom), (at.trunk, top_of_next), lw=0.8, mutation_scale=8)
         if i < len(side):
-            label, count = side[i]
-            mid = (bottom + top_of_next) / 2
-            h = side_h[i]
-            ax.add_patch(
-                FancyBboxPatch(
-                    (side_x, mid - h / 2),
-                    side_w,
-                    h,
-                    boxstyle="round,pad=0,rounding_size=0.04",
-                    facecolor="white",
-                    edgecolor=INK,
-                    linewidth=0.6,
-                )
-            )
-            ax.text(side_x + 0.08, mid, f"{label}\nn = {count}", ha="left", va="center", linespacing=1.25)
-            ax.annotate(
-                "",
-                xy=(side_x, mid),
-                xytext=(trunk, mid),
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": INK,
-                    "lw": 0.6,
-                    "shrinkA": 0,
-                    "shrinkB": 0,
-                    "mutation_scale": 7,
-                },
-            )
+            _draw_exclusion(ax, at, (bottom + top_of_next) / 2, side_h[i], *side[i])
     return fig
+
+
+def _draw_main_box(ax: Axes, at: _FlowLayout, bottom: float, label: str, count: str, *, strong: bool) -> None:
+    """A step of the trunk; the first and last (``strong``) are shaded and bold."""
+    ax.add_patch(
+        FancyBboxPatch(
+            (at.main_x, bottom),
+            at.main_w,
+            at.BOX_H,
+            boxstyle="round,pad=0,rounding_size=0.04",
+            facecolor="#F2F2F2" if strong else "white",
+            edgecolor=INK,
+            linewidth=0.8,
+        )
+    )
+    weight = "bold" if strong else "normal"
+    ax.text(at.centre, bottom + at.BOX_H * 0.64, label, ha="center", va="center", fontweight=weight)
+    ax.text(at.centre, bottom + at.BOX_H * 0.3, count, ha="center", va="center")
+
+
+def _draw_exclusion(ax: Axes, at: _FlowLayout, mid: float, h: float, label: str, count: str) -> None:
+    """An exclusion box centred at ``mid`` with an arrow to it from the trunk."""
+    ax.add_patch(
+        FancyBboxPatch(
+            (at.side_x, mid - h / 2),
+            at.side_w,
+            h,
+            boxstyle="round,pad=0,rounding_size=0.04",
+            facecolor="white",
+            edgecolor=INK,
+            linewidth=0.6,
+        )
+    )
+    ax.text(at.side_x + 0.08, mid, f"{label}\nn = {count}", ha="left", va="center", linespacing=1.25)
+    _arrow(ax, (at.trunk, mid), (at.side_x, mid), lw=0.6, mutation_scale=7)
+
+
+def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], *, lw: float, mutation_scale: float) -> None:
+    arrowprops = {
+        "arrowstyle": "-|>",
+        "color": INK,
+        "lw": lw,
+        "shrinkA": 0,
+        "shrinkB": 0,
+        "mutation_scale": mutation_scale,
+    }
+    ax.annotate("", xy=end, xytext=start, arrowprops=arrowprops)

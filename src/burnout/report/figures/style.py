@@ -10,7 +10,7 @@ import matplotlib as mpl
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure as MplFigure
 
-from burnout.report.format import Ctx
+from burnout.report.format import Ctx, get
 
 __all__ = ["FIGURE_KEYS", "Figure"]
 
@@ -179,6 +179,12 @@ def _drawn_literally(text: str) -> str:
 def _luminance(colour: str) -> float:
     r, g, b = to_rgb(colour)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _n_text(ctx: Ctx) -> str:
+    """ " (n = 395)": the completers' number for a caption, "" when it is hidden."""
+    c = get(ctx.results, "flow", "completers")
+    return "" if c is None else f" (n = {c:,})"
 
 
 def _tick_label(ctx: Ctx, t: str) -> str:
