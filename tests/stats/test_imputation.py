@@ -25,12 +25,15 @@ from burnout.plan import load_protocol
 from burnout.results import beyond_results, dumps
 from burnout.simulate import simulate_cohort, write_cohort
 from burnout.stats import impute_responses
-from burnout.stats.imputation import draw_regression
+from burnout.stats._fcs import _posterior_draw
 
 
 # --------------------------------------------------------------------------- the posterior draw
-def test_draw_regression_against_the_analytic_posterior() -> None:
+def test_posterior_draw_against_the_analytic_posterior() -> None:
     """beta* ~ multivariate t around beta_hat with E[cov] = RSS/(df-2) (X'X)^-1; E[sigma*^2] = RSS/(df-2).
+
+    The draw the chains make (from X'X, X'y, y'y and n; the public draw_regression wrapper
+    that took raw rows was used only here and is gone).
 
     20,000 draws: Monte Carlo SD of a variance ratio is about 1.1% (t with 22 df), so 5%
     is over 4 SDs; a draw that only added residual noise (no parameter draw) has zero
@@ -45,7 +48,9 @@ def test_draw_regression_against_the_analytic_posterior() -> None:
     rss = float(np.sum((y - x @ beta_hat) ** 2))
     df = n - q
     draws_rng = np.random.default_rng(4)
-    betas, sigmas = zip(*(draw_regression(draws_rng, x, y) for _ in range(20_000)), strict=True)
+    xtx, xty, yty = x.T @ x, x.T @ y, float(y @ y)
+    draws = (_posterior_draw(draws_rng, xtx, xty, yty, n)[1:] for _ in range(20_000))
+    betas, sigmas = zip(*draws, strict=True)
     b = np.array(betas)
     s2 = np.array(sigmas) ** 2
     expected_s2 = rss / (df - 2)

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burnout.stats import impute_responses, match_donors
-from burnout.stats.imputation import _Chains
+from burnout.stats._fcs import _Chains
 
 SUBSCALES = ("exhaustion", "cynicism", "professional_efficacy")
 DIRECTION = (-1, -1, 1)
