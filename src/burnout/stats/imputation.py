@@ -202,6 +202,7 @@ def _response_rule(
     score_range: tuple[int, int] | None,
     deltas: Sequence[int],
 ) -> _ResponseRule:
+    """The checked response rule (``deltas`` integers >= 0; no ``score_range`` means no clipping)."""
     if any(isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 0 for d in deltas):
         raise ValueError(f"`deltas` must be integers >= 0 (units), got {list(deltas)!r}.")
     return _ResponseRule(
