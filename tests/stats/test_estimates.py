@@ -247,8 +247,16 @@ def test_effect_size_json_shape() -> None:
 
 
 def test_effect_size_label_boundaries() -> None:
-    cases = {0.0: "negligible", 0.1999: "negligible", 0.2: "small", -0.4999: "small", 0.5: "medium",
-             -0.7999: "medium", 0.8: "large", -3.0: "large"}
+    cases = {
+        0.0: "negligible",
+        0.1999: "negligible",
+        0.2: "small",
+        -0.4999: "small",
+        0.5: "medium",
+        -0.7999: "medium",
+        0.8: "large",
+        -3.0: "large",
+    }
     assert {d: effect_size_label(d) for d in cases} == cases
 
 
@@ -430,8 +438,13 @@ def test_ols_against_statsmodels_on_raw_data() -> None:
         x = [int(v) for v in phq_change]
         y = [int(v) for v in y_units]
         fit = ols_from_moments(
-            n, sum(x), sum(y), sum(v * v for v in x), sum(v * v for v in y),
-            sum(a * b for a, b in zip(x, y, strict=True)), y_scale=SCALE,
+            n,
+            sum(x),
+            sum(y),
+            sum(v * v for v in x),
+            sum(v * v for v in y),
+            sum(a * b for a, b in zip(x, y, strict=True)),
+            y_scale=SCALE,
         )
         ref = sm.OLS(y_units / SCALE, sm.add_constant(phq_change.astype(float))).fit()
         ci = ref.conf_int(alpha=0.05)

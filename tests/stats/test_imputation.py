@@ -25,12 +25,15 @@ from burnout.plan import load_protocol
 from burnout.results import beyond_results, dumps
 from burnout.simulate import simulate_cohort, write_cohort
 from burnout.stats import impute_responses
-from burnout.stats.imputation import draw_regression
+from burnout.stats._fcs import _posterior_draw
 
 
 # --------------------------------------------------------------------------- the posterior draw
-def test_draw_regression_against_the_analytic_posterior() -> None:
+def test_posterior_draw_against_the_analytic_posterior() -> None:
     """beta* ~ multivariate t around beta_hat with E[cov] = RSS/(df-2) (X'X)^-1; E[sigma*^2] = RSS/(df-2).
+
+    The draw the chains make (from X'X, X'y, y'y and n; the public draw_regression wrapper
+    that took raw rows was used only here and is gone).
 
     20,000 draws: Monte Carlo SD of a variance ratio is about 1.1% (t with 22 df), so 5%
     is over 4 SDs; a draw that only added residual noise (no parameter draw) has zero
@@ -45,7 +48,9 @@ def test_draw_regression_against_the_analytic_posterior() -> None:
     rss = float(np.sum((y - x @ beta_hat) ** 2))
     df = n - q
     draws_rng = np.random.default_rng(4)
-    betas, sigmas = zip(*(draw_regression(draws_rng, x, y) for _ in range(20_000)), strict=True)
+    xtx, xty, yty = x.T @ x, x.T @ y, float(y @ y)
+    draws = (_posterior_draw(draws_rng, xtx, xty, yty, n)[1:] for _ in range(20_000))
+    betas, sigmas = zip(*draws, strict=True)
     b = np.array(betas)
     s2 = np.array(sigmas) ** 2
     expected_s2 = rss / (df - 2)
@@ -81,7 +86,7 @@ def _mar_data(seed: int, n: int = 2000):
         p_drop = special.expit(-1.0 - 1.5 * gain) if t > 1 else np.full(n, 0.3)
         stay &= rng.random(n) >= p_drop
         observed[~stay, :, t] = np.nan
-    truth = ((full[:, :, -1] - full[:, :, 0]) * direction >= 5)
+    truth = (full[:, :, -1] - full[:, :, 0]) * direction >= 5
     both = ~np.isnan(observed[:, :, 0]) & ~np.isnan(observed[:, :, -1])
     decided = np.where(both, truth.astype(int), -1)
     covariates = rng.normal(size=(n, 2))
@@ -91,8 +96,16 @@ def _mar_data(seed: int, n: int = 2000):
 def test_mi_recovers_the_full_data_rate_under_mar_where_completers_are_biased() -> None:
     observed, covariates, decided, truth, direction = _mar_data(2024)
     summary = impute_responses(
-        observed, covariates, decided, subscales=SUBSCALES, good_direction=direction, min_change=5, scale=5,
-        imputations=20, iterations=5, seed=1,
+        observed,
+        covariates,
+        decided,
+        subscales=SUBSCALES,
+        good_direction=direction,
+        min_change=5,
+        scale=5,
+        imputations=20,
+        iterations=5,
+        seed=1,
     )
     n = observed.shape[0]
     completers = decided[:, 0] >= 0
@@ -123,8 +136,16 @@ def test_observed_decisions_are_never_changed() -> None:
     full_ends[:, :, -1] = np.nan_to_num(observed[:, :, -1], nan=20.0)
     dec = ((full_ends[:, :, -1] - full_ends[:, :, 0]) * direction >= 5).astype(int)
     summary = impute_responses(
-        full_ends, covariates, dec, subscales=SUBSCALES, good_direction=direction, min_change=5, scale=5,
-        imputations=3, iterations=2, seed=5,
+        full_ends,
+        covariates,
+        dec,
+        subscales=SUBSCALES,
+        good_direction=direction,
+        min_change=5,
+        scale=5,
+        imputations=3,
+        iterations=2,
+        seed=5,
     )
     for i, s in enumerate(SUBSCALES):
         assert summary.responders[s] == (int(dec[:, i].sum()),) * 3
@@ -178,17 +199,17 @@ def test_pooled_rates_against_hand_applied_rubin_rules(engine_run) -> None:
     for outcome in (*SUBSCALES, "at_least_1"):
         entry = mi["responders"]["at_least_1"] if outcome == "at_least_1" else mi[outcome]["response"]
         p = np.array(bm.imputation.responders[outcome]) / n
-        q = np.log(p / (1 - p))                      # logit of each completed-data rate
-        u = 1 / (n * p * (1 - p))                    # its delta-method variance
+        q = np.log(p / (1 - p))  # logit of each completed-data rate
+        u = 1 / (n * p * (1 - p))  # its delta-method variance
         qbar, w = q.mean(), u.mean()
         b = ((q - qbar) ** 2).sum() / (m - 1)
         t_var = w + (1 + 1 / m) * b
         r = (1 + 1 / m) * b / w
-        df_old = (m - 1) * (1 + 1 / r) ** 2          # Rubin (1987) eq. 3.1.6
-        lam = (1 + 1 / m) * b / t_var                # fraction of missing information
-        nu_com = n - 1                               # complete-data df of a proportion
+        df_old = (m - 1) * (1 + 1 / r) ** 2  # Rubin (1987) eq. 3.1.6
+        lam = (1 + 1 / m) * b / t_var  # fraction of missing information
+        nu_com = n - 1  # complete-data df of a proportion
         nu_obs = (nu_com + 1) / (nu_com + 3) * nu_com * (1 - lam)
-        df = 1 / (1 / df_old + 1 / nu_obs)           # Barnard & Rubin (1999) eq. 3
+        df = 1 / (1 / df_old + 1 / nu_obs)  # Barnard & Rubin (1999) eq. 3
         half = stats.t.ppf(0.975, df) * math.sqrt(t_var)
         expit = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
         assert entry["imputations"] == m and entry["suppressed"] is False

@@ -1,13 +1,14 @@
-"""Longitudinal measurement invariance (stats.invariance) against independent computations."""
+"""Longitudinal measurement invariance (stats.invariance) against independent computations:
+statsmodels' one-factor ML fit, exact population moments written out by hand, df by counting."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from scipy import stats
+from statsmodels.multivariate.factor import Factor
 
 from burnout.stats.invariance import fit_longitudinal_cfa, longitudinal_invariance
-from burnout.stats.omega import one_factor_omega
 
 P = 5
 LAM = np.array([1.0, 0.9, 0.8, 1.1, 0.7])
@@ -26,18 +27,56 @@ def _two_occasions(n: int, *, seed: int, tau_shift: float = 0.0) -> tuple[np.nda
     return data.mean(axis=0), np.cov(data, rowvar=False)
 
 
-def test_single_occasion_fit_against_omega_ml_fit() -> None:
-    """One occasion, configural: the same one-factor ML discrepancy as burnout.stats.omega (itself
-    checked against statsmodels Factor(method='ml')), so the same chi-square and df."""
-    mean, cov = _two_occasions(800, seed=1)
+def _population_two_occasions() -> tuple[np.ndarray, np.ndarray]:
+    """The exact means and covariance of the model ``_two_occasions`` samples from, by hand.
+
+    Loadings LAM at both occasions, factor means (0, -0.5), variances 1 and 1.2,
+    covariance 0.6; residual variance 0.36 + 0.09 per item and occasion, 0.36 of it shared
+    by the same item across occasions; intercepts TAU. Every level fits these exactly.
+    """
+    big = np.zeros((2 * P, 2))
+    big[:P, 0] = big[P:, 1] = LAM
+    phi = np.array([[1.0, 0.6], [0.6, 1.2]])
+    theta = np.diag(np.full(2 * P, 0.36 + 0.09))
+    for i in range(P):
+        theta[i, P + i] = theta[P + i, i] = 0.36
+    return np.tile(TAU, 2) + big @ np.array([0.0, -0.5]), big @ phi @ big.T + theta
+
+
+def test_single_occasion_fit_against_statsmodels_factor_ml() -> None:
+    """One occasion, configural, is the one-factor ML model: statsmodels' Factor(method="ml") on
+    the correlation matrix gives the standardized loadings, and chi2 = (n - 1) F_ML written out
+    from its loadings and uniquenesses (F_ML is scale-free, so correlation or covariance alike).
+    The two agree to about 1e-8; the tolerances leave the optimisers' own stopping room."""
+    n = 800
+    mean, cov = _two_occasions(n, seed=1)
     block = cov[:P, :P]
-    ours = fit_longitudinal_cfa(mean[:P], block, 800, p=P, level="configural")
-    ref = one_factor_omega(block, 800)
-    assert ours.df == ref.df == P * (P - 3) // 2
-    assert ours.chi2 == pytest.approx(ref.chi2, rel=1e-4, abs=1e-4)
-    # standardized loadings agree too
-    std = np.asarray(ours.loadings[0]) / np.sqrt(np.diag(block))
-    assert std == pytest.approx(np.asarray(ref.loadings), abs=1e-3)
+    sd = np.sqrt(np.diag(block))
+    corr = block / np.outer(sd, sd)
+    ref = Factor(corr=corr, n_factor=1, method="ml", nobs=n).fit()
+    lam = np.asarray(ref.loadings)[:, 0]
+    lam = lam * np.sign(lam.sum())
+    implied = np.outer(lam, lam) + np.diag(ref.uniqueness)
+    f_ml = np.linalg.slogdet(implied)[1] - np.linalg.slogdet(corr)[1] + np.trace(corr @ np.linalg.inv(implied)) - P
+    ours = fit_longitudinal_cfa(mean[:P], block, n, p=P, level="configural")
+    assert ours.df == P * (P - 3) // 2
+    assert ours.chi2 == pytest.approx((n - 1) * f_ml, rel=1e-6)
+    assert np.asarray(ours.loadings[0]) / sd == pytest.approx(lam, abs=1e-5)
+
+
+@pytest.mark.parametrize("level", ["configural", "metric", "scalar"])
+def test_exact_population_moments_against_the_generating_values(level: str) -> None:
+    """Moments the model reproduces exactly: chi2 = 0 (to 1e-6), CFI 1, RMSEA 0, and the loadings
+    are the generating ones (to 1e-5). Configural fixes both factor variances at 1, so its second
+    occasion's loadings are LAM * sqrt(1.2)."""
+    mean, cov = _population_two_occasions()
+    fit = fit_longitudinal_cfa(mean, cov, 1000, p=P, level=level)
+    assert fit.converged
+    assert fit.chi2 == pytest.approx(0.0, abs=1e-6)
+    assert fit.cfi == 1.0 and fit.rmsea == 0.0
+    second = LAM * np.sqrt(1.2) if level == "configural" else LAM
+    assert np.asarray(fit.loadings[0]) == pytest.approx(LAM, abs=1e-5)
+    assert np.asarray(fit.loadings[1]) == pytest.approx(second, abs=1e-5)
 
 
 def test_degrees_of_freedom_by_counting() -> None:

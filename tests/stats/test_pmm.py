@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burnout.stats import impute_responses, match_donors
-from burnout.stats.imputation import _Chains
+from burnout.stats._fcs import _Chains
 
 SUBSCALES = ("exhaustion", "cynicism", "professional_efficacy")
 DIRECTION = (-1, -1, 1)
@@ -91,8 +91,16 @@ def test_response_is_exact_at_the_minimum_change() -> None:
     decided[:n_obs] = (np.arange(n_obs) % 2 == 0)[:, None]
     cov = np.zeros((n_obs + n_mis, 1))
     s = impute_responses(
-        units, cov, decided, subscales=SUBSCALES, good_direction=DIRECTION, min_change=30, scale=30,
-        imputations=30, iterations=1, seed=3,
+        units,
+        cov,
+        decided,
+        subscales=SUBSCALES,
+        good_direction=DIRECTION,
+        min_change=30,
+        scale=30,
+        imputations=30,
+        iterations=1,
+        seed=3,
     )
     for name in SUBSCALES:
         counts = np.array(s.responders[name])
@@ -105,8 +113,18 @@ def test_tipping_counts_fall_with_delta_and_start_at_the_primary() -> None:
     units, cov, decided = _grid_data(1, 400, 6)
     deltas = (0, 6, 12, 30, 60, 180)
     s = impute_responses(
-        units, cov, decided, subscales=SUBSCALES, good_direction=DIRECTION, min_change=30, scale=30,
-        score_range=(0, 180), deltas=deltas, imputations=5, iterations=2, seed=8,
+        units,
+        cov,
+        decided,
+        subscales=SUBSCALES,
+        good_direction=DIRECTION,
+        min_change=30,
+        scale=30,
+        score_range=(0, 180),
+        deltas=deltas,
+        imputations=5,
+        iterations=2,
+        seed=8,
     )
     assert s.deltas == deltas
     assert s.shifted[0] == s.responders

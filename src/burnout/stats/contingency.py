@@ -1,4 +1,34 @@
-"""Statistics from aggregates: the estimates stage. (contingency)."""
+"""Statistics from aggregates: does a response rate differ across subgroup levels? (contingency).
+
+:func:`heterogeneity` tests an r x 2 table with rows ``(x_i, n_i - x_i)``: Pearson's
+chi-square when every expected count is at least 5, otherwise the exact conditional test
+(Fisher's for 2 x 2, Freeman-Halton's for r x 2), or a Monte Carlo estimate of it when
+exact enumeration would be too large.
+
+Exact enumeration
+-----------------
+Conditional on the margins, the row counts (x_1..x_r) are multivariate hypergeometric:
+``P = prod_i C(n_i, x_i) / C(N, X)``. The p-value sums P over tables with
+``P <= P_obs * (1 + 1e-7)`` (R's ``fisher.test`` tolerance for float ties).
+
+Enumeration is a dynamic programme over rows, smallest row first: a node is
+(rows done, responders used s, log past weight). Suffix DPs give, for every remaining
+total t, the largest and smallest log weight any completion can reach; a node whose
+every completion is at most as probable as observed is summed in closed form
+(Vandermonde: its completions weigh C(N_rest, t) in total), a node whose every
+completion is more probable is dropped, and only the rest is expanded (the network
+algorithm of Mehta & Patel 1983). When two rows remain, the completions of a node are
+a hypergeometric sequence, unimodal in x, so the tables no more probable than observed
+are its two tails: they are found by binary search and summed with the hypergeometric
+cdf / sf. Log weights are gammaln sums in float64; the 1e-7 tolerance absorbs their
+rounding, as in R.
+
+If enumeration would need more than ``_EXACT_MAX_NODES`` (5 million) live nodes (several
+large levels plus a tiny one, in a big cohort), the p-value is instead estimated from
+200,000 tables drawn with the observed margins under a fixed seed, as R's
+``fisher.test(simulate.p.value = TRUE)`` does: ``p = (1 + hits) / (B + 1)``, Monte Carlo
+SE at most 0.0012.
+"""
 
 from __future__ import annotations
 
@@ -36,21 +66,8 @@ def _log_comb(n: int | np.ndarray, x: int | np.ndarray) -> Any:
 def _exact_rx2_pvalue(xs: Sequence[int], ns: Sequence[int]) -> float | None:
     """Exact conditional p of an r x 2 table (rows (x_i, n_i - x_i)), Fisher / Freeman-Halton.
 
-    Conditional on the margins, the row counts (x_1..x_r) are multivariate hypergeometric:
-    ``P = prod_i C(n_i, x_i) / C(N, X)``. The p-value sums P over tables with
-    ``P <= P_obs * (1 + 1e-7)``.
-
-    Enumeration is a dynamic programme over rows, smallest row first: a node is
-    (rows done, responders used s, log past weight). Suffix DPs give, for every remaining
-    total t, the largest and smallest log weight any completion can reach; a node whose
-    every completion is at most as probable as observed is summed in closed form
-    (Vandermonde: its completions weigh C(N_rest, t) in total), a node whose every
-    completion is more probable is dropped, and only the rest is expanded (the network
-    algorithm of Mehta & Patel 1983). When two rows remain, the completions of a node are
-    a hypergeometric sequence, unimodal in x, so the tables no more probable than observed
-    are its two tails: they are found by binary search and summed with the hypergeometric
-    cdf / sf. Log weights are gammaln sums in float64; the 1e-7 tolerance absorbs their
-    rounding, as in R. Returns None when more than ``_EXACT_MAX_NODES`` nodes would be live.
+    By a pruned dynamic programme over rows (module docstring, "Exact enumeration").
+    Returns None when more than ``_EXACT_MAX_NODES`` nodes would be live.
     """
     order = sorted(range(len(ns)), key=lambda i: (ns[i], i))
     xs = [int(xs[i]) for i in order]
@@ -64,21 +81,7 @@ def _exact_rx2_pvalue(xs: Sequence[int], ns: Sequence[int]) -> float | None:
     threshold = log_obs + math.log1p(_EXACT_RELATIVE_TOLERANCE)
 
     suffix_n = [sum(ns[j:]) for j in range(r + 1)]
-    size = big_x + 1
-    max_log = [np.empty(0)] * (r + 1)
-    min_log = [np.empty(0)] * (r + 1)
-    max_log[r] = np.full(size, -np.inf)
-    min_log[r] = np.full(size, np.inf)
-    max_log[r][0] = 0.0
-    min_log[r][0] = 0.0
-    for j in range(r - 1, -1, -1):
-        mx = np.full(size, -np.inf)
-        mn = np.full(size, np.inf)
-        for x in range(min(ns[j], big_x) + 1):
-            np.maximum(mx[x:], logc[j][x] + max_log[j + 1][: size - x], out=mx[x:])
-            np.minimum(mn[x:], logc[j][x] + min_log[j + 1][: size - x], out=mn[x:])
-        max_log[j] = mx
-        min_log[j] = mn
+    max_log, min_log = _completion_bounds(logc, ns, big_x)
 
     p = 0.0
     s = np.zeros(1, dtype=np.int64)  # responders used by the rows done
@@ -109,6 +112,30 @@ def _exact_rx2_pvalue(xs: Sequence[int], ns: Sequence[int]) -> float | None:
                 new_mass.append(mass[ok] + logc[j][x])
         s, past, mass = _merge_nodes(np.concatenate(new_s), np.concatenate(new_past), np.concatenate(new_mass))
     return min(1.0, p)
+
+
+def _completion_bounds(logc: list[np.ndarray], ns: list[int], big_x: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per row j and remaining total t, the largest and smallest log weight of rows j.. summing to t.
+
+    ``-inf`` / ``+inf`` where no completion reaches t; the suffix DP behind the pruning.
+    """
+    r = len(ns)
+    size = big_x + 1
+    max_log = [np.empty(0)] * (r + 1)
+    min_log = [np.empty(0)] * (r + 1)
+    max_log[r] = np.full(size, -np.inf)
+    min_log[r] = np.full(size, np.inf)
+    max_log[r][0] = 0.0
+    min_log[r][0] = 0.0
+    for j in range(r - 1, -1, -1):
+        mx = np.full(size, -np.inf)
+        mn = np.full(size, np.inf)
+        for x in range(min(ns[j], big_x) + 1):
+            np.maximum(mx[x:], logc[j][x] + max_log[j + 1][: size - x], out=mx[x:])
+            np.minimum(mn[x:], logc[j][x] + min_log[j + 1][: size - x], out=mn[x:])
+        max_log[j] = mx
+        min_log[j] = mn
+    return max_log, min_log
 
 
 def _merge_nodes(s: np.ndarray, past: np.ndarray, mass: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -202,17 +229,11 @@ def heterogeneity(counts: Sequence[tuple[int, int]]) -> HypothesisTest:
       Pearson's chi-square test of independence, no continuity correction,
       ``X^2 = sum (O - E)^2 / E`` on ``r - 1`` df (``test="chi-square"``).
     - Otherwise an exact conditional test (``statistic`` and ``df`` None): Fisher's for
-      2 x 2 (``"fisher-exact"``), Freeman-Halton for r x 2 (``"freeman-halton-exact"``).
-      The p-value sums the multivariate hypergeometric probabilities of all tables with
-      the observed margins that are no more probable than the observed one, with R's
-      relative tolerance of 1e-7; tables are enumerated by a dynamic programme over rows
-      with bound pruning (see ``_exact_rx2_pvalue``).
-
-    If exact enumeration would need more than 5 million live nodes (several large levels
-    plus a tiny one, in a big cohort), the p-value is instead estimated from 200,000
-    tables drawn with the observed margins under a fixed seed, as R's
-    ``fisher.test(simulate.p.value = TRUE)`` does: ``test="freeman-halton-monte-carlo"``,
-    ``p = (1 + hits) / (B + 1)``, Monte Carlo SE at most 0.0012.
+      2 x 2 (``"fisher-exact"``), Freeman-Halton for r x 2 (``"freeman-halton-exact"``):
+      the sum of the probabilities of all tables with the observed margins no more
+      probable than the observed one (module docstring).
+    - When exact enumeration is too large, its Monte Carlo estimate from 200,000 tables
+      under a fixed seed (``"freeman-halton-monte-carlo"``).
 
     Notes
     -----
@@ -234,6 +255,32 @@ def heterogeneity(counts: Sequence[tuple[int, int]]) -> HypothesisTest:
     >>> heterogeneity([(5, 10)]).test
     'not-testable'
     """
+    rows = _nonempty_rows(counts)
+    big_n = sum(m for _, m in rows)
+    if len(rows) < 2:
+        return HypothesisTest(test="not-testable", statistic=None, df=None, p=None, n=big_n)
+    xs = [x for x, _ in rows]
+    ns = [m for _, m in rows]
+    big_x = sum(xs)
+    col = (big_x, big_n - big_x)
+    r = len(rows)
+    # every expected count n_i * C_j / N >= 5, decided in integers
+    if all(m * cj >= 5 * big_n for m in ns for cj in col):
+        statistic = _pearson_statistic(rows, col, big_n)
+        return HypothesisTest(
+            test="chi-square", statistic=statistic, df=r - 1, p=float(stats.chi2.sf(statistic, r - 1)), n=big_n
+        )
+    p = _exact_rx2_pvalue(xs, ns)
+    if p is None:
+        return HypothesisTest(
+            test="freeman-halton-monte-carlo", statistic=None, df=None, p=_monte_carlo_rx2_pvalue(xs, ns), n=big_n
+        )
+    test = "fisher-exact" if r == 2 else "freeman-halton-exact"
+    return HypothesisTest(test=test, statistic=None, df=None, p=p, n=big_n)
+
+
+def _nonempty_rows(counts: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The checked ``(responders, n)`` pairs, levels with n = 0 dropped."""
     rows: list[tuple[int, int]] = []
     for i, item in enumerate(counts):
         try:
@@ -246,28 +293,14 @@ def heterogeneity(counts: Sequence[tuple[int, int]]) -> HypothesisTest:
             raise ValueError(f"counts[{i}]: responders ({x}) cannot exceed n ({m}).")
         if m > 0:
             rows.append((x, m))
-    big_n = sum(m for _, m in rows)
-    if len(rows) < 2:
-        return HypothesisTest(test="not-testable", statistic=None, df=None, p=None, n=big_n)
-    xs = [x for x, _ in rows]
-    ns = [m for _, m in rows]
-    big_x = sum(xs)
-    col = (big_x, big_n - big_x)
-    r = len(rows)
-    # every expected count n_i * C_j / N >= 5, decided in integers
-    if all(m * cj >= 5 * big_n for m in ns for cj in col):
-        statistic = 0.0
-        for x, m in rows:
-            for observed, cj in ((x, col[0]), (m - x, col[1])):
-                expected = m * cj / big_n
-                statistic += (observed - expected) ** 2 / expected
-        return HypothesisTest(
-            test="chi-square", statistic=statistic, df=r - 1, p=float(stats.chi2.sf(statistic, r - 1)), n=big_n
-        )
-    p = _exact_rx2_pvalue(xs, ns)
-    if p is None:
-        return HypothesisTest(
-            test="freeman-halton-monte-carlo", statistic=None, df=None, p=_monte_carlo_rx2_pvalue(xs, ns), n=big_n
-        )
-    test = "fisher-exact" if r == 2 else "freeman-halton-exact"
-    return HypothesisTest(test=test, statistic=None, df=None, p=p, n=big_n)
+    return rows
+
+
+def _pearson_statistic(rows: list[tuple[int, int]], col: tuple[int, int], big_n: int) -> float:
+    """``X^2 = sum (O - E)^2 / E`` over the r x 2 cells, ``E = n_i C_j / N``."""
+    statistic = 0.0
+    for x, m in rows:
+        for observed, cj in ((x, col[0]), (m - x, col[1])):
+            expected = m * cj / big_n
+            statistic += (observed - expected) ** 2 / expected
+    return statistic

@@ -52,22 +52,19 @@ never changed, and monotone tipping counts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from burnout.stats.pmm import DONORS, match_donors
+from burnout.stats._fcs import _Chains
+from burnout.stats.pmm import DONORS
 
-__all__ = ["ImputationSummary", "draw_regression", "impute_responses"]
+__all__ = ["ImputationSummary", "impute_responses"]
 
 ITERATIONS = 5
 """FCS sweeps per imputation (``mice``'s ``maxit = 5``; the missingness here is mostly
 monotone dropout, for which the chains settle within a few sweeps)."""
-
-RIDGE = 1e-5
-"""``mice``'s default ridge penalty in ``norm`` (``ridge = 1e-05``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,46 +119,6 @@ class ImputationSummary:
         )
 
 
-def draw_regression(
-    rng: np.random.Generator, x: np.ndarray, y: np.ndarray, *, ridge: float = RIDGE
-) -> tuple[np.ndarray, float]:
-    """One draw ``(beta*, sigma*)`` from the posterior of a normal linear regression.
-
-    Algorithm 3.1 of van Buuren (2018) as in ``mice:::.norm.draw``: ``sigma*^2 = RSS / g``,
-    ``g ~ chi^2(max(n - q, 1))``, ``beta* = beta_hat + sigma* L z`` with ``L L' = V`` and
-    ``V = (X'X + ridge diag(X'X))^{-1}``. The random numbers are drawn in the order
-    chi-square, then ``q`` standard normals.
-    """
-    return draw_from_cross_products(rng, x.T @ x, x.T @ y, float(y @ y), len(y), ridge=ridge)
-
-
-def draw_from_cross_products(
-    rng: np.random.Generator, xtx: np.ndarray, xty: np.ndarray, yty: float, n: int, *, ridge: float = RIDGE
-) -> tuple[np.ndarray, float]:
-    """:func:`draw_regression` from ``X'X``, ``X'y``, ``y'y`` and n (the rows are not needed).
-
-    RSS is ``y'y - 2 b'X'y + b'X'X b`` for the ridge estimate b (an identity for any b).
-    """
-    _, beta, sigma = _posterior_draw(rng, xtx, xty, yty, n, ridge=ridge)
-    return beta, sigma
-
-
-def _posterior_draw(
-    rng: np.random.Generator, xtx: np.ndarray, xty: np.ndarray, yty: float, n: int, *, ridge: float = RIDGE
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(beta_hat, beta*, sigma*)``: the ridge estimate and one posterior draw (see above)."""
-    q = len(xty)
-    v = np.linalg.inv(xtx + np.diag(ridge * np.diag(xtx)))
-    v = (v + v.T) / 2.0
-    coef = v @ xty
-    rss = max(yty - 2.0 * float(coef @ xty) + float(coef @ xtx @ coef), 0.0)
-    df = max(n - q, 1)
-    sigma = math.sqrt(rss / float(rng.chisquare(df)))
-    chol = np.linalg.cholesky(v)
-    beta = coef + (chol @ rng.standard_normal(q)) * sigma
-    return coef, beta, sigma
-
-
 def impute_responses(
     scores: np.ndarray,
     covariates: np.ndarray,
@@ -191,56 +148,98 @@ def impute_responses(
     observed_response : ndarray, shape (n, S)
         1/0 when the response was decided on observed scores (first and last both
         observed), -1 when it has to come from the imputed scores.
-    subscales, good_direction
-        Names and directions (+1: higher is better, -1: lower is better), length S.
-    min_change : int
-        The plan's minimum change in units (response: change >= min_change).
-    scale : int
-        Units per point; the regressions run in points.
-    score_range : (int, int), optional
-        The lowest and highest possible score in units (the delta shift is clipped to it).
-    fixed : ndarray, shape (n_fixed, S), optional
-        1/0 decisions of patients who are counted but not imputed.
-    deltas : sequence of int
-        MNAR shifts in units (>= 0) for the tipping analysis.
-    imputations, iterations, donors : int
-        m (>= 2), FCS sweeps per imputation (>= 1) and PMM donors (>= 1).
-    seed : int
-        Seed of ``np.random.default_rng``.
+    subscales, good_direction, min_change, scale
+        Names and directions (+1: higher is better, -1: lower is better) of the S subscales;
+        response is a change >= ``min_change`` units; the regressions run in points.
+    score_range, fixed, deltas
+        The lowest and highest score in units (the MNAR shift is clipped to it); 1/0
+        decisions (n_fixed, S) of patients counted but not imputed; MNAR shifts in units (>= 0).
+    imputations, iterations, donors, seed
+        m (>= 2), FCS sweeps per imputation (>= 1), PMM donors (>= 1), ``np.random.default_rng`` seed.
 
-    Every row given is imputed; a caller that caps the cost samples the rows first.
-
-    Raises
-    ------
-    ValueError
-        On inconsistent shapes, non-integer scores, or a score column with fewer than 2
-        observed values (nothing to impute it from).
+    Every row given is imputed (a caller that caps the cost samples the rows first).
+    ValueError on inconsistent shapes, non-integer scores, or a score column with fewer
+    than 2 observed values (nothing to impute it from).
 
     References
     ----------
+    - Rubin DB (1987). Multiple Imputation for Nonresponse in Surveys. New York: Wiley ("proper" imputation).
+    - Little RJA (1988). Missing-data adjustments in large surveys. J Bus Econ Stat 6:287-296 (predictive mean matching).
     - van Buuren S, Groothuis-Oudshoorn K (2011). mice: multivariate imputation by chained equations in R. J Stat Softw 45(3):1-67 (FCS).
     - van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. CRC Press, sec. 3.4 (predictive mean matching; see the module docstring).
+    - Carpenter JR, Kenward MG (2013). Multiple Imputation and its Application. Chichester: Wiley, ch. 10 (delta adjustment).
     """
     flat, cov, dec, fixed_rows = _checked(
         scores, covariates, observed_response, subscales, good_direction, fixed, imputations, iterations
     )
-    n, n_s = dec.shape
-    n_t = flat.shape[1] // n_s
-    if any(isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 0 for d in deltas):
-        raise ValueError(f"`deltas` must be integers >= 0 (units), got {list(deltas)!r}.")
+    rule = _response_rule(subscales, good_direction, min_change, score_range, deltas)
     missing = np.isnan(flat)
     chains = _Chains(flat, cov, missing, scale=scale, donors=donors)
-    direction = np.asarray(good_direction, dtype=np.int64)
-    lo, hi = score_range if score_range is not None else (-(2**62), 2**62)
+    return _impute_and_count(
+        chains, missing, dec, fixed_rows, rule, imputations=imputations, iterations=iterations, seed=seed, donors=donors
+    )
+
+
+@dataclass(frozen=True)
+class _ResponseRule:
+    """A response is a change of at least ``min_change`` units in each subscale's good ``direction``.
+
+    ``deltas`` are the MNAR shifts (units) of the tipping analysis: each moves the imputed
+    last scores in the bad direction, clipped to ``score_range``.
+    """
+
+    subscales: tuple[str, ...]
+    direction: np.ndarray
+    min_change: int
+    score_range: tuple[int, int]
+    deltas: tuple[int, ...]
+
+
+def _response_rule(
+    subscales: Sequence[str],
+    good_direction: Sequence[int],
+    min_change: int,
+    score_range: tuple[int, int] | None,
+    deltas: Sequence[int],
+) -> _ResponseRule:
+    """The checked response rule (``deltas`` integers >= 0; no ``score_range`` means no clipping)."""
+    if any(isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 0 for d in deltas):
+        raise ValueError(f"`deltas` must be integers >= 0 (units), got {list(deltas)!r}.")
+    return _ResponseRule(
+        subscales=tuple(subscales),
+        direction=np.asarray(good_direction, dtype=np.int64),
+        min_change=min_change,
+        score_range=score_range if score_range is not None else (-(2**62), 2**62),
+        deltas=tuple(int(d) for d in deltas),
+    )
+
+
+def _impute_and_count(
+    chains: _Chains,
+    missing: np.ndarray,
+    dec: np.ndarray,
+    fixed_rows: np.ndarray,
+    rule: _ResponseRule,
+    *,
+    imputations: int,
+    iterations: int,
+    seed: int,
+    donors: int,
+) -> ImputationSummary:
+    """Run one chain per imputation; count responders per outcome in each completed set and at each MNAR shift."""
+    n, n_s = dec.shape
+    n_t = missing.shape[1] // n_s
+    subscales, direction, min_change = rule.subscales, rule.direction, rule.min_change
+    lo, hi = rule.score_range
     imputed_last = missing.reshape(n, n_s, n_t)[:, :, -1]
     outcomes = [*subscales, "at_least_1"]
     counts: dict[str, list[int]] = {o: [] for o in outcomes}
-    shifted: list[dict[str, list[int]]] = [{o: [] for o in outcomes} for _ in deltas]
+    shifted: list[dict[str, list[int]]] = [{o: [] for o in outcomes} for _ in rule.deltas]
     for units in _completed(chains, np.random.default_rng(seed).spawn(imputations), iterations):
         units = units.reshape(n, n_s, n_t)
         first, last = units[:, :, 0], units[:, :, -1]
         _tally(counts, dec, fixed_rows, (last - first) * direction >= min_change, subscales)
-        for i, delta in enumerate(deltas):
+        for i, delta in enumerate(rule.deltas):
             moved = np.clip(last - direction * int(delta), lo, hi)
             last_d = np.where(imputed_last, moved, last)
             _tally(shifted[i], dec, fixed_rows, (last_d - first) * direction >= min_change, subscales)
@@ -254,7 +253,7 @@ def impute_responses(
         seed=seed,
         donors=donors,
         fixed=len(fixed_rows),
-        deltas=tuple(int(d) for d in deltas),
+        deltas=rule.deltas,
         shifted=tuple({k: tuple(v) for k, v in d.items()} for d in shifted),
     )
 
@@ -338,59 +337,3 @@ def _checked(
     # Canonical row order from the content alone (NaN sorts as a sentinel below any score).
     order = np.lexsort(keys.T[::-1])
     return flat[order], cov[order], dec[order], fixed_rows
-
-
-class _Chains:
-    """One FCS chain per imputation over a fixed design: ``run(rng, sweeps)`` returns the completed units."""
-
-    def __init__(self, flat: np.ndarray, cov: np.ndarray, missing: np.ndarray, *, scale: int, donors: int) -> None:
-        n, n_y = flat.shape
-        cov = cov[:, cov.std(axis=0) > 0]
-        self.n_y, self.scale, self.donors = n_y, float(scale), donors
-        self.units = np.where(missing, 0.0, flat)
-        self.cov = cov
-        self.incomplete = [j for j in range(n_y) if missing[:, j].any()]
-        # the regression of score column j uses every column but its own (as mice's predictor matrix)
-        self.others = {
-            j: np.array([0, *(1 + k for k in range(n_y) if k != j), *range(1 + n_y, 1 + n_y + cov.shape[1])])
-            for j in self.incomplete
-        }
-        self.obs_idx = {j: np.flatnonzero(~missing[:, j]) for j in self.incomplete}
-        self.mis_idx = {j: np.flatnonzero(missing[:, j]) for j in self.incomplete}
-
-    def run(self, rng: np.random.Generator, sweeps: int) -> np.ndarray:
-        units = self.units.copy()  # integer-valued floats: exact below 2**53
-        design = np.empty((units.shape[0], 1 + self.n_y + self.cov.shape[1]))
-        design[:, 0] = 1.0
-        design[:, 1 : 1 + self.n_y] = units / self.scale
-        design[:, 1 + self.n_y :] = self.cov
-        for j in self.incomplete:
-            obs, mis = self.obs_idx[j], self.mis_idx[j]
-            units[mis, j] = units[obs, j][rng.integers(0, len(obs), size=len(mis))]
-            design[mis, 1 + j] = units[mis, j] / self.scale
-        for _ in range(sweeps):
-            for j in self.incomplete:
-                self._visit(rng, design, units, j)
-        return units.astype(np.int64)
-
-    def _visit(self, rng: np.random.Generator, design: np.ndarray, units: np.ndarray, j: int) -> None:
-        obs, mis = self.obs_idx[j], self.mis_idx[j]
-        rows = design[obs]
-        # X'X, X'y and y'y of this regression in one product; einsum, not a BLAS call: a
-        # multithreaded gemm is slower at this size on a busy machine and its summation order varies
-        gram = np.einsum("ij,ik->jk", rows, rows)
-        others = self.others[j]
-        # As mice's remove.lindep: a predictor (nearly) constant where y is observed
-        # carries no information there and would only be extrapolated from the ridge.
-        mean = gram[0, others] / len(obs)
-        spread = np.diag(gram)[others] / len(obs) - mean**2
-        varying = spread > 1e-12 * np.maximum(1.0, mean**2)
-        varying[0] = True
-        cols = others[varying]
-        y_col = 1 + j
-        coef, beta, _ = _posterior_draw(
-            rng, gram[np.ix_(cols, cols)], gram[cols, y_col], float(gram[y_col, y_col]), len(obs)
-        )
-        donor = match_donors(rng, rows[:, cols] @ coef, design[np.ix_(mis, cols)] @ beta, donors=self.donors)
-        units[mis, j] = units[obs[donor], j]
-        design[mis, y_col] = units[mis, j] / self.scale

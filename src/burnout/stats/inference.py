@@ -81,6 +81,10 @@ def regression_to_mean(
     ValueError
         For ``rho`` outside [0, 1].
 
+    References
+    ----------
+    - Barnett AG, van der Pols JC, Dobson AJ (2005). Regression to the mean: what it is and how to deal with it. Int J Epidemiol 34:215-220.
+
     Examples
     --------
     >>> r = regression_to_mean(reference_mean=4.0, selected_mean=5.0, rho=0.6, observed_change=-1.0)
@@ -118,6 +122,10 @@ def expected_response_without_change(
 
     averaged over the observed baselines (``{score: patients}``). Scores are treated as
     continuous (observed ones move in steps of 0.2 or 1/6). None without patients or spread.
+
+    References
+    ----------
+    - Barnett AG, van der Pols JC, Dobson AJ (2005). Regression to the mean: what it is and how to deal with it. Int J Epidemiol 34:215-220 (the bivariate normal model).
 
     >>> round(expected_response_without_change({5.6: 1}, mean=4.6, sd=1.0, rho=0.6, min_change=1.0, direction=-1), 4)
     0.2266
@@ -180,6 +188,11 @@ def paired_tost(mean: float, sd: float, n: int, *, margin: float, alpha: float =
     -----
     Validated against ``statsmodels.stats.weightstats.ttost_paired`` on raw data.
 
+    References
+    ----------
+    - Schuirmann DJ (1987). A comparison of the two one-sided tests procedure and the power approach for assessing the equivalence of average bioavailability. J Pharmacokinet Biopharm 15:657-680 (TOST).
+    - Lakens D (2017). Equivalence tests: a practical primer for t tests, correlations, and meta-analyses. Soc Psychol Personal Sci 8:355-362.
+
     Examples
     --------
     >>> e = paired_tost(-0.05, 0.5, 100, margin=0.2)
@@ -209,6 +222,10 @@ def cohen_d_av(mean_change: float, sd_before: float, sd_after: float) -> float |
     Unlike :math:`d_z` (mean change / SD of the changes) it does not grow with the
     correlation between the two measurements, so it compares with between-group d.
     None when the average SD is 0.
+
+    References
+    ----------
+    - Lakens D (2013). Calculating and reporting effect sizes to facilitate cumulative science: a practical primer for t-tests and ANOVAs. Front Psychol 4:863.
 
     >>> cohen_d_av(-1.0, 0.5, 1.5)
     -1.0

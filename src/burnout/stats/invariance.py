@@ -156,7 +156,15 @@ def _null_chi2(cov: np.ndarray, n: int) -> tuple[float, int]:
 
 def fit_longitudinal_cfa(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int, level: Level) -> CfaFit:
     """Fit one level to the means and covariance (n - 1 divisor) of p items at q / p occasions,
-    ordered occasion by occasion (module docstring)."""
+    ordered occasion by occasion (module docstring).
+
+    References
+    ----------
+    - Joreskog KG (1969). A general approach to confirmatory maximum likelihood factor analysis. Psychometrika 34:183-202.
+    - Widaman KF, Ferrer E, Conger RD (2010). Factorial invariance within longitudinal structural equation models: measuring the same construct across time. Child Dev Perspect 4:10-18.
+    - Bentler PM (1990). Comparative fit indexes in structural models. Psychol Bull 107:238-246 (CFI).
+    - Steiger JH (1990). Structural model evaluation and modification: an interval estimation approach. Multivariate Behav Res 25:173-180 (RMSEA).
+    """
     mean, cov = np.asarray(mean, dtype=float), np.asarray(cov, dtype=float)
     q = cov.shape[0]
     t = q // p
@@ -208,7 +216,13 @@ class Invariance:
 def longitudinal_invariance(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int) -> Invariance | None:
     """Configural, metric and scalar fits; ``holds`` the highest level whose CFI falls by at most
     :data:`DELTA_CFI_MAX` from the one below ("none" when the configural model has CFI < 0.90).
-    None when the covariance is singular or n <= the number of variables."""
+    None when the covariance is singular or n <= the number of variables.
+
+    References
+    ----------
+    - Meredith W (1993). Measurement invariance, factor analysis and factorial invariance. Psychometrika 58:525-543 (the levels).
+    - Cheung GW, Rensvold RB (2002). Evaluating goodness-of-fit indexes for testing measurement invariance. Struct Equ Modeling 9:233-255 (delta CFI <= 0.010).
+    """
     cov = np.asarray(cov, dtype=float)
     if n <= cov.shape[0] or np.linalg.eigvalsh(cov).min() <= 0:
         return None

@@ -1,18 +1,45 @@
-"""Statistics from aggregates: the estimates stage. (means)."""
+r"""Statistics from aggregates: means, SDs and the paired change with Cohen's dz. (means).
+
+Exactness
+---------
+The centred sum of squares ``M2 = SS - S^2 / n`` is computed in exact rational
+arithmetic from the inputs, so with integer aggregates (scores in integer units, the
+engine's exact sums) there is no cancellation and the only rounding is the final square
+root. That is the preferred route. When the data are not integers, pass ``centered_ss``
+(the engine's ``sum((x - mean)^2)``, e.g. ``var_samp * (n - 1)``), which avoids the
+cancellation of ``SS - S^2/n`` in floats; when given it is used instead of the sum of
+squares.
+
+Paired change
+-------------
+With ``d`` = follow-up minus baseline per patient:
+
+.. math::
+
+    \bar d = S/n,\quad s_d^2 = \frac{SS - S^2/n}{n - 1},\quad
+    t = \frac{\bar d}{s_d/\sqrt n},\ \text{df} = n - 1,\quad
+    p = 2\,P(T_{n-1} > |t|),\quad d_z = \bar d / s_d = t / \sqrt n
+
+The CI of the mean is ``mean +/- t_{1-a/2, n-1} * s_d / sqrt(n)``. The dz interval
+inverts the noncentral t: the bounds are the noncentralities ``delta`` with
+``nct.cdf(t, n-1, delta) = 1 - a/2`` (low) and ``= a/2`` (high), found with
+``scipy.optimize.brentq`` on a bracket grown by doubling; dz CI = delta CI / sqrt(n)
+(Steiger & Fouladi 1997; the method of MBESS ``ci.sm``). ``dz_ci`` is None in the
+degenerate case where scipy cannot evaluate the noncentral t (|t| above about 1e5).
+"""
 
 from __future__ import annotations
 
 import math
 import numbers
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Final, Literal
 
-import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
 from burnout.stats._common import _as_count, _as_exact, _as_scale, _check_confidence, _sqrt, _t_quantile
+from burnout.stats._noncentral_t import _noncentrality_interval
 
 __all__ = [
     "EFFECT_SIZE_BOUNDS",
@@ -52,6 +79,43 @@ def _centered_ss(n: int, total: Fraction, sum_of_squares: Any, centered_ss: Any,
     return m2
 
 
+@dataclass(frozen=True, slots=True)
+class _Moments:
+    """What a mean and a paired change share, in points; the spread fields are None for n < 2."""
+
+    n: int
+    confidence: float
+    total: Fraction | None  # the sum, exact (None for n = 0)
+    mean: float | None
+    m2: Fraction | None = None
+    sd: float | None = None
+    se: float | None = None
+    ci: tuple[float, float] | None = None
+
+
+def _moments(
+    n: Any, total: Any, sum_of_squares: Any, centered_ss: Any, scale: Any, confidence: Any, *, names: tuple[str, str]
+) -> _Moments:
+    """Check the arguments; the mean, the exact centred sum of squares, SD, SE and t interval.
+
+    ``names`` are the caller's (total argument, function) for the error messages.
+    """
+    m = _as_count("n", n)
+    conf = _check_confidence(confidence)
+    sc = _as_scale("scale", scale)
+    if m == 0:
+        return _Moments(n=0, confidence=conf, total=None, mean=None)
+    s = _as_exact(names[0], total) / sc
+    mean = float(s / m)
+    if m == 1:
+        return _Moments(n=1, confidence=conf, total=s, mean=mean)
+    m2 = _centered_ss(m, s * sc, sum_of_squares, centered_ss, what=names[1]) / (sc * sc)
+    var = m2 / (m - 1)
+    sd, se = _sqrt(var), _sqrt(var / m)
+    tq = _t_quantile(conf, m - 1)
+    return _Moments(n=m, confidence=conf, total=s, mean=mean, m2=m2, sd=sd, se=se, ci=(mean - tq * se, mean + tq * se))
+
+
 # --------------------------------------------------------------------------- means
 @dataclass(frozen=True, slots=True)
 class MeanSummary:
@@ -87,12 +151,8 @@ def mean_summary(
         s^2 = \frac{M_2}{n - 1}, \quad M_2 = SS - S^2 / n, \quad
         \bar x \pm t_{1-\alpha/2,\,n-1}\, s / \sqrt n
 
-    Method: ``M2`` is computed in exact rational arithmetic from the inputs, so with
-    integer aggregates (scores in integer units, the engine's exact sums) there is no
-    cancellation and the only rounding is the final square root. That is the preferred
-    route. When the data are not integers, pass ``centered_ss`` (the engine's
-    ``sum((x - mean)^2)``, e.g. ``var_samp * (n - 1)``), which avoids the cancellation of
-    ``SS - S^2/n`` in floats; when given it is used instead of ``sum_of_squares``.
+    ``M2`` is exact for integer aggregates; for float data pass ``centered_ss`` (module
+    docstring, "Exactness").
 
     Parameters
     ----------
@@ -124,21 +184,9 @@ def mean_summary(
     >>> s.mean, round(s.sd, 6), s.df
     (2.5, 1.290994, 3)
     """
-    m = _as_count("n", n)
-    conf = _check_confidence(confidence)
-    sc = _as_scale("scale", scale)
-    if m == 0:
-        return MeanSummary(n=0, mean=None, sd=None, se=None, ci=None, df=None, confidence=conf)
-    s = _as_exact("total", total)
-    mean = float(s / (m * sc))
-    if m == 1:
-        return MeanSummary(n=1, mean=mean, sd=None, se=None, ci=None, df=None, confidence=conf)
-    m2 = _centered_ss(m, s, sum_of_squares, centered_ss, what="mean_summary") / (sc * sc)
-    var = m2 / (m - 1)
-    sd = _sqrt(var)
-    se = _sqrt(var / m)
-    tq = _t_quantile(conf, m - 1)
-    return MeanSummary(n=m, mean=mean, sd=sd, se=se, ci=(mean - tq * se, mean + tq * se), df=m - 1, confidence=conf)
+    mo = _moments(n, total, sum_of_squares, centered_ss, scale, confidence, names=("total", "mean_summary"))
+    df = None if mo.sd is None else mo.n - 1
+    return MeanSummary(n=mo.n, mean=mo.mean, sd=mo.sd, se=mo.se, ci=mo.ci, df=df, confidence=mo.confidence)
 
 
 # --------------------------------------------------------------------------- paired change
@@ -203,57 +251,6 @@ EFFECT_SIZE_BOUNDS: Final[dict[EffectSizeLabel, tuple[float, float]]] = {
 }
 
 
-def _quiet(fn: Any, *args: float) -> float:
-    """Evaluate a scipy distribution function; NaN instead of a value it warns is inaccurate."""
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
-        warnings.simplefilter("always", RuntimeWarning)
-        value = float(fn(*args))
-    failed = False
-    for w in caught:
-        if issubclass(w.category, RuntimeWarning):
-            failed = True
-        else:  # not ours to swallow
-            warnings.warn(w.message, w.category, stacklevel=2)
-    return math.nan if failed else value
-
-
-def _ncp_bound(t_obs: float, df: int, target: float) -> float | None:
-    """The noncentrality delta with ``nct.cdf(t_obs, df, delta) == target`` (cdf falls as delta grows).
-
-    The bracket starts at ``t_obs`` and grows by doubling steps of the approximate SD of
-    the noncentrality, ``sqrt(1 + t^2 / (2 df))``. None if the cdf cannot be evaluated
-    (scipy's nct returns NaN for |t| beyond about 1e5) or no bracket is found.
-    """
-
-    def f(delta: float) -> float:
-        value = _quiet(stats.nct.cdf, t_obs, df, delta)
-        if math.isnan(value):  # scipy's nct fails in places; -T ~ nct(df, -delta) gives the same value
-            value = _quiet(stats.nct.sf, -t_obs, df, -delta)
-        return value - target
-
-    scale = math.sqrt(1.0 + t_obs * t_obs / (2.0 * df))
-    bounds = []
-    for direction in (-1.0, 1.0):
-        edge = t_obs
-        step = scale
-        for _ in range(60):
-            value = f(edge)
-            if math.isnan(value):
-                return None
-            if (value > 0.0) if direction < 0 else (value < 0.0):
-                break
-            edge += direction * step
-            step *= 2.0
-        else:
-            return None
-        bounds.append(edge)
-    lo, hi = bounds
-    try:
-        return float(optimize.brentq(f, lo, hi, xtol=1e-13, rtol=1e-14, maxiter=500))
-    except ValueError:  # NaN inside the bracket
-        return None
-
-
 def paired_change(
     n: int,
     sum_d: Any,
@@ -265,24 +262,10 @@ def paired_change(
 ) -> PairedChange:
     r"""Mean change, paired t test and Cohen's dz from the sums of the differences.
 
-    With ``d`` = follow-up minus baseline per patient:
-
-    .. math::
-
-        \bar d = S/n,\quad s_d^2 = \frac{SS - S^2/n}{n - 1},\quad
-        t = \frac{\bar d}{s_d/\sqrt n},\ \text{df} = n - 1,\quad
-        p = 2\,P(T_{n-1} > |t|),\quad d_z = \bar d / s_d = t / \sqrt n
-
-    The CI of the mean is ``mean +/- t_{1-a/2, n-1} * s_d / sqrt(n)``. The dz interval
-    inverts the noncentral t: the bounds are the noncentralities ``delta`` with
-    ``nct.cdf(t, n-1, delta) = 1 - a/2`` (low) and ``= a/2`` (high), found with
-    ``scipy.optimize.brentq`` on a bracket grown by doubling; dz CI = delta CI / sqrt(n)
-    (Steiger & Fouladi 1997; the method of MBESS ``ci.sm``). ``dz_ci`` is None in the
-    degenerate case where scipy cannot evaluate the noncentral t (|t| above about 1e5).
-
-    The variance is computed exactly as in :func:`mean_summary` (integer aggregates
-    preferred; ``centered_ss`` for float data). n < 2 and a zero SD return None in the
-    undefined fields without raising or warning.
+    With ``d`` = follow-up minus baseline per patient: ``mean = S / n``, ``s_d^2 =
+    (SS - S^2/n) / (n - 1)``, ``t = mean / (s_d / sqrt(n))`` on n - 1 df and
+    ``dz = mean / s_d``, its interval from the noncentral t (formulas in the module
+    docstring). n < 2 and a zero SD return None in the undefined fields, without warning.
 
     Parameters
     ----------
@@ -290,18 +273,14 @@ def paired_change(
         Patients with both measurements.
     sum_d, sum_d2 : number
         Sum of the differences and of their squares (units ``1/scale``, ``1/scale**2``).
-    centered_ss : number, keyword-only, optional
-        ``sum((d - mean_d)^2)``; used instead of ``sum_d2`` when given.
-    scale : int, keyword-only
-        Units per point; means, SDs and CIs are returned in points (t, p, dz are scale-free).
-    confidence : float, keyword-only
-        Coverage of ``ci`` and ``dz_ci``, default 0.95.
+    centered_ss, scale, confidence : keyword-only
+        As in :func:`mean_summary`, for the differences; t, p and dz are scale-free.
 
     Notes
     -----
-    Validated against ``scipy.stats.ttest_rel`` (t, p, CI) on raw simulated pairs
-    (1e-9), and the dz interval against an independent noncentral-t cdf computed by
-    numerical integration over the chi distribution and inverted by bisection (1e-7).
+    Validated against ``scipy.stats.ttest_rel`` (t, p, CI) on raw simulated pairs (1e-9),
+    and the dz interval against a noncentral-t cdf integrated over the chi distribution
+    and inverted by bisection (1e-7).
 
     References
     ----------
@@ -315,59 +294,39 @@ def paired_change(
     >>> c.mean, round(c.sd, 4), round(c.dz, 4), c.dz_label
     (-2.0, 0.7071, -2.8284, 'large')
     """
-    m = _as_count("n", n)
-    conf = _check_confidence(confidence)
-    sc = _as_scale("scale", scale)
-    none = dict(sd=None, se=None, ci=None, t=None, df=None, p=None, dz=None, dz_ci=None, dz_label=None)
-    if m == 0:
-        return PairedChange(n=0, mean=None, confidence=conf, **none)
-    s = _as_exact("sum_d", sum_d)
-    mean = float(s / (m * sc))
-    if m == 1:
-        return PairedChange(n=1, mean=mean, confidence=conf, **none)
-    m2 = _centered_ss(m, s, sum_d2, centered_ss, what="paired_change") / (sc * sc)
-    var = m2 / (m - 1)
-    sd = _sqrt(var)
-    se = _sqrt(var / m)
-    df = m - 1
-    tq = _t_quantile(conf, df)
-    ci = (mean - tq * se, mean + tq * se)
-    if m2 == 0:
-        return PairedChange(
-            n=m,
-            mean=mean,
-            sd=sd,
-            se=se,
-            ci=ci,
-            t=None,
-            df=df,
-            p=None,
-            dz=None,
-            dz_ci=None,
-            dz_label=None,
-            confidence=conf,
-        )
-    s_points = s / sc
+    mo = _moments(n, sum_d, sum_d2, centered_ss, scale, confidence, names=("sum_d", "paired_change"))
+    change = _change_without_test(mo)
+    df = change.df
+    if df is None or mo.total is None or mo.m2 is None or mo.m2 == 0:
+        return change  # n < 2 or no spread: no test and no effect size
+    t, p = _paired_t(mo.total, mo.n, mo.m2)
+    dz = t / math.sqrt(mo.n)
+    delta_ci = _noncentrality_interval(t, df, mo.confidence)
+    dz_ci = None if delta_ci is None else (delta_ci[0] / math.sqrt(mo.n), delta_ci[1] / math.sqrt(mo.n))
+    return replace(change, t=t, p=p, dz=dz, dz_ci=dz_ci, dz_label=effect_size_label(dz))
+
+
+def _change_without_test(mo: _Moments) -> PairedChange:
+    """The mean change and its interval, with t, p and dz None (their values when n < 2 or sd = 0)."""
+    return PairedChange(
+        n=mo.n,
+        mean=mo.mean,
+        sd=mo.sd,
+        se=mo.se,
+        ci=mo.ci,
+        t=None,
+        df=None if mo.sd is None else mo.n - 1,
+        p=None,
+        dz=None,
+        dz_ci=None,
+        dz_label=None,
+        confidence=mo.confidence,
+    )
+
+
+def _paired_t(s_points: Fraction, m: int, m2: Fraction) -> tuple[float, float]:
+    """The paired t statistic and its two-sided p, from the sum of the differences and M2 in points."""
     # t^2 = n * mean^2 / var, exactly: S^2 (n - 1) / (n * M2)
     t2 = s_points * s_points * (m - 1) / (m * m2)
     t = math.copysign(_sqrt(t2), float(s_points)) if s_points != 0 else 0.0
-    p = float(min(1.0, 2.0 * stats.t.sf(abs(t), df)))
-    dz = t / math.sqrt(m)
-    alpha = 1.0 - conf
-    lo = _ncp_bound(t, df, 1.0 - alpha / 2.0)
-    hi = _ncp_bound(t, df, alpha / 2.0)
-    dz_ci = None if lo is None or hi is None else (lo / math.sqrt(m), hi / math.sqrt(m))
-    return PairedChange(
-        n=m,
-        mean=mean,
-        sd=sd,
-        se=se,
-        ci=ci,
-        t=t,
-        df=df,
-        p=p,
-        dz=dz,
-        dz_ci=dz_ci,
-        dz_label=effect_size_label(dz),
-        confidence=conf,
-    )
+    return t, float(min(1.0, 2.0 * stats.t.sf(abs(t), m - 1)))

@@ -57,19 +57,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, Literal, Self
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
+
+from burnout.stats._mixed_profile import _centred_patterns, _gls_pieces, _minimise_theta, _neg2_profile_loglik
 
 __all__ = ["PatternStats", "RandomInterceptModel", "pattern_stats_from_long"]
 
 Method = Literal["reml", "ml"]
-
-# log(theta) search range: theta = tau^2 / sigma^2 from 1e-8 to 1e8.
-_LOG_THETA_BOUNDS = (-8.0 * math.log(10.0), 8.0 * math.log(10.0))
-_GRID_POINTS = 65
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,82 +254,17 @@ class RandomInterceptModel:
             raise ValueError("RandomInterceptModel.fit: every PatternStats must have the same number of timepoints.")
         if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
             raise ValueError(f"`scale` must be a positive int (units per point), got {scale!r}.")
-        patterns = sorted(patterns, key=lambda p: p.pattern)
-        seen = np.zeros(n_t, dtype=bool)
-        for p in patterns:
-            seen |= np.array(p.pattern)
-        est_idx = tuple(int(i) for i in np.flatnonzero(seen))
-        k = len(est_idx)
-
-        counts = np.array([p.patients for p in patterns], dtype=float)
-        sizes = np.array([p.size for p in patterns], dtype=float)
-        n_obs = int(sum(p.patients * p.size for p in patterns))
-        n_pat = int(sum(p.patients for p in patterns))
-        df_resid = n_obs - (k if self.method == "reml" else 0)
-        if n_obs - k < 1:
+        data = _centred_patterns(sorted(patterns, key=lambda p: p.pattern), scale)
+        k = len(data.estimable)
+        df_resid = data.observations - (k if self.method == "reml" else 0)
+        if data.observations - k < 1:
             raise ValueError(
-                f"RandomInterceptModel.fit: {n_obs} scores for {k} timepoint means leave no residual "
+                f"RandomInterceptModel.fit: {data.observations} scores for {k} timepoint means leave no residual "
                 "degrees of freedom; the model needs more assessments."
             )
+        theta, value = _minimise_theta(lambda theta: _neg2_profile_loglik(data, theta, df_resid, self.method))
 
-        # Centre exactly (in rationals) on a round value near the grand mean, then go to floats
-        # in points: the profile quantities then carry no cancellation worth mentioning.
-        grand = Fraction(sum(sum(Fraction(s) for s in p.sums) for p in patterns), n_obs)
-        centre = Fraction(round(grand))
-        ind = np.array([[p.pattern[i] for i in est_idx] for p in patterns], dtype=float)  # (P, k)
-        sums = np.empty((len(patterns), k))
-        q = np.empty(len(patterns))
-        r = np.empty(len(patterns))
-        sc = Fraction(scale)
-        for row, p in enumerate(patterns):
-            total = sum((Fraction(s) for s in p.sums), Fraction(0))
-            n_p = p.size
-            for j, i in enumerate(est_idx):
-                v = Fraction(p.sums[i]) - (centre * p.patients if p.pattern[i] else 0)
-                sums[row, j] = float(v / sc)
-            q[row] = float((Fraction(p.sum_sq) - 2 * centre * total + centre * centre * n_p * p.patients) / (sc * sc))
-            r[row] = float(
-                (Fraction(p.sum_sq_totals) - 2 * n_p * centre * total + n_p * n_p * centre * centre * p.patients)
-                / (sc * sc)
-            )
-        totals = sums.sum(axis=1)  # per pattern, sum over patients of their centred totals
-
-        def pieces(theta: float) -> tuple[np.ndarray, np.ndarray, float, float]:
-            c = theta / (1.0 + sizes * theta)  # (P,)
-            a = np.diag((counts[:, None] * ind).sum(axis=0)) - np.einsum("p,pi,pj->ij", counts * c, ind, ind)
-            b = sums.sum(axis=0) - np.einsum("p,pi->i", c * totals, ind)
-            yy = float(np.sum(q - c * r))
-            logdet_h = float(np.sum(counts * np.log1p(sizes * theta)))
-            return a, b, yy, logdet_h
-
-        def objective(theta: float) -> float:
-            a, b, yy, logdet_h = pieces(theta)
-            beta = np.linalg.solve(a, b)
-            rss = max(yy - float(b @ beta), 1e-300)
-            s2 = rss / df_resid
-            out = df_resid * (math.log(s2) + 1.0 + math.log(2.0 * math.pi)) + logdet_h
-            if self.method == "reml":
-                sign, logdet_a = np.linalg.slogdet(a)
-                out += float(logdet_a)
-            return out
-
-        lo, hi = _LOG_THETA_BOUNDS
-        grid = np.linspace(lo, hi, _GRID_POINTS)
-        values = [objective(math.exp(g)) for g in grid]
-        best = int(np.argmin(values))
-        left = grid[max(best - 1, 0)]
-        right = grid[min(best + 1, len(grid) - 1)]
-        res = optimize.minimize_scalar(
-            lambda g: objective(math.exp(g)), bounds=(left, right), method="bounded", options={"xatol": 1e-10}
-        )
-        theta, value = math.exp(float(res.x)), float(res.fun)
-        if values[best] < value:
-            theta, value = math.exp(float(grid[best])), float(values[best])
-        boundary = objective(0.0)
-        if boundary <= value:
-            theta, value = 0.0, boundary
-
-        a, b, yy, _ = pieces(theta)
+        a, b, yy, _ = _gls_pieces(data, theta)
         a_inv = np.linalg.inv(a)
         beta = a_inv @ b
         rss = max(yy - float(b @ beta), 0.0)
@@ -342,19 +274,19 @@ class RandomInterceptModel:
 
         means = np.full(n_t, np.nan)
         se = np.full(n_t, np.nan)
-        for j, i in enumerate(est_idx):
-            means[i] = float(beta[j]) + float(centre / sc)
+        for j, i in enumerate(data.estimable):
+            means[i] = float(beta[j]) + data.centre
             se[i] = math.sqrt(max(float(cov[j, j]), 0.0))
         self.means_ = means
         self.se_ = se
         self.ci_ = np.column_stack([means - z * se, means + z * se])
         self.cov_ = cov
-        self.estimable_ = est_idx
+        self.estimable_ = data.estimable
         self.sigma2_ = sigma2
         self.tau2_ = theta * sigma2
         self.neg2loglik_ = value
-        self.patients_ = n_pat
-        self.observations_ = n_obs
+        self.patients_ = data.patients
+        self.observations_ = data.observations
         self.z_ = z
         return self
 

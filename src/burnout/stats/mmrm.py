@@ -114,6 +114,12 @@ class MMRM:
         What the model was fitted on; ``dropouts_[t]`` counts patients missing at ``t`` and
         at every later timepoint after at least one earlier score (post-dropout).
 
+    References
+    ----------
+    - Jennrich RI, Schluchter MD (1986). Unbalanced repeated-measures models with structured covariance matrices. Biometrics 42:805-820 (unstructured covariance, incomplete data).
+    - Kenward MG, Roger JH (1997). Small sample inference for fixed effects from restricted maximum likelihood. Biometrics 53:983-997.
+    - Mallinckrodt CH, Lane PW, Schnell D, Peng Y, Mancuso JP (2008). Recommendations for the primary analysis of continuous endpoints in longitudinal clinical trials. Drug Inf J 42:303-319 (MMRM).
+
     Examples
     --------
     >>> from burnout.stats.mixed import pattern_stats_from_long

@@ -55,6 +55,11 @@ def no_change_model(mean: Sequence[float], cov: Sequence[Sequence[float]], rho: 
         When a ``rho`` is outside [0, 1), the covariance is not positive definite, or the
         true-score covariance it implies is not positive semi-definite (the subscales
         correlate more than their reliabilities allow): give larger reliabilities.
+
+    References
+    ----------
+    - Lord FM, Novick MR (1968). Statistical Theories of Mental Test Scores. Reading, MA: Addison-Wesley (classical test theory).
+    - Barnett AG, van der Pols JC, Dobson AJ (2005). Regression to the mean: what it is and how to deal with it. Int J Epidemiol 34:215-220.
     """
     mu = np.asarray(mean, dtype=float)
     sigma = np.asarray(cov, dtype=float)
@@ -96,6 +101,10 @@ def expected_below_threshold(
 
     Validated against a Monte Carlo of the classical test theory model (tests). None
     without patients.
+
+    References
+    ----------
+    - Genz A (1992). Numerical computation of multivariate normal probabilities. J Comput Graph Stat 1:141-149 (scipy's quasi-Monte Carlo integral).
     """
     s = model.residual
     sd_e = math.sqrt(s[0, 0])
@@ -123,7 +132,12 @@ def expected_leaving_burnout(
     r"""Share expected to leave the Burnout profile (``E >= e and C >= c``) at follow-up with
     no true change, averaged over ``baselines`` (those in the profile at baseline):
     :math:`1 - P(E \ge e,\ C \ge c)` under the bivariate normal of (E, C) given x. None
-    without patients."""
+    without patients.
+
+    References
+    ----------
+    - Genz A (1992). Numerical computation of multivariate normal probabilities. J Comput Graph Stat 1:141-149 (scipy's quasi-Monte Carlo integral).
+    """
     s = model.residual[:2, :2]
 
     def probability(x: tuple[float, ...]) -> float:

@@ -80,6 +80,12 @@ def one_factor_omega(cov: np.ndarray, n: int) -> OneFactor | None:
     Validated against statsmodels ``Factor(corr=R, n_factor=1, method="ml")`` on
     simulated one-factor data (loadings to 1e-4) and against the closed form for three
     items (``lambda_1^2 = r12 r13 / r23``).
+
+    References
+    ----------
+    - McDonald RP (1999). Test Theory: A Unified Treatment. Mahwah, NJ: Erlbaum (omega).
+    - Joreskog KG (1967). Some contributions to maximum likelihood factor analysis. Psychometrika 32:443-482 (the ML fit).
+    - Browne MW, Cudeck R (1993). Alternative ways of assessing model fit. In: Bollen KA, Long JS (eds). Testing Structural Equation Models. Newbury Park, CA: Sage, 136-162 (RMSEA).
     """
     cov = np.asarray(cov, dtype=float)
     p = cov.shape[0]

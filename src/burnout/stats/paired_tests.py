@@ -80,6 +80,20 @@ def cochran_q(pattern_counts: Mapping[tuple[bool, ...], int]) -> HypothesisTest:
     >>> r.df, round(r.statistic, 4)
     (2, 23.3333)
     """
+    col, n_subjects, big_n, sum_r2 = _pattern_margins(pattern_counts)
+    k = len(col)
+    denom = k * big_n - sum_r2
+    if denom == 0:
+        return HypothesisTest(test="cochran-q", statistic=None, df=k - 1, p=None, n=n_subjects)
+    q = Fraction((k - 1) * (k * sum(cj * cj for cj in col) - big_n * big_n), denom)
+    statistic = float(q)
+    return HypothesisTest(
+        test="cochran-q", statistic=statistic, df=k - 1, p=float(stats.chi2.sf(statistic, k - 1)), n=n_subjects
+    )
+
+
+def _pattern_margins(pattern_counts: Mapping[tuple[bool, ...], int]) -> tuple[list[int], int, int, int]:
+    """Check the patterns; return the column totals ``C_j``, the subjects, ``N = sum C_j`` and ``sum R_i^2``."""
     if not isinstance(pattern_counts, Mapping) or not pattern_counts:
         raise ValueError(
             f"`pattern_counts` must be a non-empty mapping {{(bool, ...): count}}, got {pattern_counts!r}."
@@ -109,15 +123,7 @@ def cochran_q(pattern_counts: Mapping[tuple[bool, ...], int]) -> HypothesisTest:
         n_subjects += c
         big_n += c * r
         sum_r2 += c * r * r
-    k = len(col)
-    denom = k * big_n - sum_r2
-    if denom == 0:
-        return HypothesisTest(test="cochran-q", statistic=None, df=k - 1, p=None, n=n_subjects)
-    q = Fraction((k - 1) * (k * sum(cj * cj for cj in col) - big_n * big_n), denom)
-    statistic = float(q)
-    return HypothesisTest(
-        test="cochran-q", statistic=statistic, df=k - 1, p=float(stats.chi2.sf(statistic, k - 1)), n=n_subjects
-    )
+    return col, n_subjects, big_n, sum_r2
 
 
 def mcnemar(b: int, c: int, *, method: Literal["auto", "exact", "chi-square"] = "auto") -> HypothesisTest:

@@ -52,6 +52,11 @@ def match_donors(
     The k nearest values of a sorted array to a point lie in the 2k positions around
     its insertion point, so each row looks at a window of 2k candidates (shifted inward
     at the ends): O(n log n) for the sort and O(n_mis k) for the rest, all vectorised.
+
+    References
+    ----------
+    - Little RJA (1988). Missing-data adjustments in large surveys. J Bus Econ Stat 6:287-296 (predictive mean matching).
+    - van Buuren S (2018). Flexible Imputation of Missing Data, 2nd ed. CRC Press, sec. 3.4 (type-1 matching, k donors).
     """
     obs = np.asarray(predicted_observed, dtype=float)
     mis = np.asarray(predicted_missing, dtype=float)

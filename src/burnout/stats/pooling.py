@@ -1,4 +1,21 @@
-"""Statistics from aggregates: the estimates stage. (pooling)."""
+r"""Statistics from aggregates: pooling over multiple imputations by Rubin's rules. (pooling).
+
+Rubin's rules
+-------------
+From m completed-data estimates ``Q_i`` and their variances ``U_i``:
+
+.. math::
+
+    \bar Q = \frac1m \sum Q_i,\quad W = \frac1m \sum U_i,\quad
+    B = \frac1{m-1} \sum (Q_i - \bar Q)^2,\quad T = W + (1 + 1/m) B \\
+    \lambda = (1 + 1/m) B / T,\quad
+    \nu_{old} = (m - 1) / \lambda^2 \ \ (= (m-1)(1 + 1/r)^2,\ r = (1 + 1/m)B/W)
+
+``nu_old`` is Rubin's (1987) classic df; given the complete-data df ``nu_com`` the
+Barnard-Rubin (1999) small-sample df is ``1 / (1/nu_old + 1/nu_obs)`` with
+``nu_obs = (nu_com + 1)/(nu_com + 3) nu_com (1 - lambda)``. The interval is
+``Q_bar +/- t_{1-a/2, df} sqrt(T)``.
+"""
 
 from __future__ import annotations
 
@@ -43,17 +60,9 @@ def rubin_pool(
 ) -> PooledEstimate:
     r"""Pool m completed-data estimates and their variances by Rubin's rules.
 
-    .. math::
-
-        \bar Q = \frac1m \sum Q_i,\quad W = \frac1m \sum U_i,\quad
-        B = \frac1{m-1} \sum (Q_i - \bar Q)^2,\quad T = W + (1 + 1/m) B \\
-        \lambda = (1 + 1/m) B / T,\quad
-        \nu_{old} = (m - 1) / \lambda^2 \ \ (= (m-1)(1 + 1/r)^2,\ r = (1 + 1/m)B/W)
-
-    ``df`` is Rubin's classic ``nu_old``; with ``df_complete`` (the complete-data df) it
-    is the Barnard-Rubin (1999) small-sample df
-    ``1 / (1/nu_old + 1/nu_obs)``, ``nu_obs = (nu_com + 1)/(nu_com + 3) nu_com (1 - lambda)``.
-    CI: ``Q_bar +/- t_{1-a/2, df} sqrt(T)``.
+    ``estimate = mean(Q_i)``, total variance ``T = W + (1 + 1/m) B``; ``df`` is Rubin's
+    ``nu_old``, or with ``df_complete`` the Barnard-Rubin small-sample df; CI
+    ``estimate +/- t_{1-a/2, df} sqrt(T)`` (formulas in the module docstring).
 
     Pool on a scale where the estimate is approximately normal: for a proportion, use
     :func:`pool_proportions` (logit scale), not the raw rates.
@@ -63,6 +72,11 @@ def rubin_pool(
     Validated against a hand application of the formulas (Rubin 1987; van Buuren,
     *Flexible Imputation of Missing Data*, 2nd ed., sec. 2.3-2.4) in exact fractions (1e-12).
 
+    References
+    ----------
+    - Rubin DB (1987). Multiple Imputation for Nonresponse in Surveys. New York: Wiley (the pooling rules, nu_old).
+    - Barnard J, Rubin DB (1999). Small-sample degrees of freedom with multiple imputation. Biometrika 86:948-955.
+
     Examples
     --------
     >>> r = rubin_pool([1.0, 2.0, 3.0], [1.0, 1.0, 1.0])
@@ -70,35 +84,14 @@ def rubin_pool(
     (2.0, 2.333333, 6.125)
     """
     conf = _check_confidence(confidence)
-    q = [_as_exact(f"estimates[{i}]", v) for i, v in enumerate(estimates)]
-    u = [_as_exact(f"variances[{i}]", v) for i, v in enumerate(variances)]
+    q, u = _exact_draws(estimates, variances)
     m = len(q)
-    if m != len(u):
-        raise ValueError(f"`estimates` ({m}) and `variances` ({len(u)}) must have the same length.")
-    if m < 2:
-        raise ValueError(f"Rubin's rules need m >= 2 imputations, got {m}.")
-    if any(v < 0 for v in u):
-        raise ValueError(f"variances must be >= 0, got {list(variances)!r}.")
     qbar = sum(q, Fraction(0)) / m
     w = sum(u, Fraction(0)) / m
     b = sum(((qi - qbar) ** 2 for qi in q), Fraction(0)) / (m - 1)
     t_var = w + (1 + Fraction(1, m)) * b
-    if t_var == 0:
-        lam = Fraction(0)
-    else:
-        lam = (1 + Fraction(1, m)) * b / t_var
-    nu_old = math.inf if lam == 0 else float((m - 1) / (lam * lam))
-    if df_complete is None:
-        df = nu_old
-    else:
-        nu_com = float(_as_exact("df_complete", df_complete))
-        if nu_com <= 0:
-            raise ValueError(f"`df_complete` must be positive, got {df_complete!r}.")
-        nu_obs = (nu_com + 1.0) / (nu_com + 3.0) * nu_com * (1.0 - float(lam))
-        if nu_obs == 0:
-            df = nu_old
-        else:
-            df = 1.0 / ((0.0 if math.isinf(nu_old) else 1.0 / nu_old) + 1.0 / nu_obs)
+    lam = Fraction(0) if t_var == 0 else (1 + Fraction(1, m)) * b / t_var  # share of T due to missingness
+    df = _pooled_df(m, lam, df_complete)
     est = float(qbar)
     se = _sqrt(t_var)
     tq = _t_quantile(conf, df)
@@ -112,6 +105,34 @@ def rubin_pool(
         m=m,
         confidence=conf,
     )
+
+
+def _exact_draws(estimates: Sequence[float], variances: Sequence[float]) -> tuple[list[Fraction], list[Fraction]]:
+    """The m >= 2 estimates and their non-negative variances as exact rationals."""
+    q = [_as_exact(f"estimates[{i}]", v) for i, v in enumerate(estimates)]
+    u = [_as_exact(f"variances[{i}]", v) for i, v in enumerate(variances)]
+    m = len(q)
+    if m != len(u):
+        raise ValueError(f"`estimates` ({m}) and `variances` ({len(u)}) must have the same length.")
+    if m < 2:
+        raise ValueError(f"Rubin's rules need m >= 2 imputations, got {m}.")
+    if any(v < 0 for v in u):
+        raise ValueError(f"variances must be >= 0, got {list(variances)!r}.")
+    return q, u
+
+
+def _pooled_df(m: int, lam: Fraction, df_complete: float | None) -> float:
+    """Rubin's ``nu_old``, or the Barnard-Rubin df when the complete-data df is given (module docstring)."""
+    nu_old = math.inf if lam == 0 else float((m - 1) / (lam * lam))
+    if df_complete is None:
+        return nu_old
+    nu_com = float(_as_exact("df_complete", df_complete))
+    if nu_com <= 0:
+        raise ValueError(f"`df_complete` must be positive, got {df_complete!r}.")
+    nu_obs = (nu_com + 1.0) / (nu_com + 3.0) * nu_com * (1.0 - float(lam))
+    if nu_obs == 0:
+        return nu_old
+    return 1.0 / ((0.0 if math.isinf(nu_old) else 1.0 / nu_old) + 1.0 / nu_obs)
 
 
 @dataclass(frozen=True, slots=True)

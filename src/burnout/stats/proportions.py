@@ -146,6 +146,10 @@ def clopper_pearson_interval(count: int, n: int, *, confidence: float = 0.95) ->
     Validated against ``scipy.stats.binomtest(x, n).proportion_ci(method="exact")``
     and ``statsmodels.stats.proportion.proportion_confint(method="beta")`` to 1e-12.
 
+    References
+    ----------
+    - Clopper CJ, Pearson ES (1934). The use of confidence or fiducial limits illustrated in the case of the binomial. Biometrika 26:404-413.
+
     Examples
     --------
     >>> low, high = clopper_pearson_interval(0, 8270)
@@ -171,8 +175,8 @@ def rule_of_three(n: int) -> float | None:
 
 
 def proportion(count: int, n: int, *, confidence: float = 0.95, interval: Interval = "wilson") -> Proportion:
-    """A :class:`Proportion` with its rate ``count / n`` and Wilson (or, with
-    ``interval="clopper-pearson"``, exact) interval.
+    """A :class:`Proportion` with its rate ``count / n`` and Wilson (Wilson 1927) or, with
+    ``interval="clopper-pearson"``, exact (Clopper & Pearson 1934) interval.
 
     ``n == 0`` gives ``rate=None`` and ``ci=None`` (nothing to estimate). The result
     is never suppressed here; apply :func:`burnout.privacy.suppress_proportion`.
@@ -219,6 +223,10 @@ def newcombe_difference(
     Returns ``(difference, (low, high))``. Validated against
     ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")`` and
     Newcombe's worked examples (tests/stats/test_estimates.py).
+
+    References
+    ----------
+    - Newcombe RG (1998). Interval estimation for the difference between independent proportions: comparison of eleven methods. Stat Med 17:873-890.
 
     Examples
     --------
