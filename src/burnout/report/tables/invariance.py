@@ -70,15 +70,16 @@ def _invariance(ctx: Ctx) -> Table | None:
         e = mi.get(s) or {}
         if e.get("configural"):
             _add_rows(t, s, e, ctx)
-    t.notes.append(
-        "Whether the items measure the same thing in the same units at both occasions: configural (the same one-factor "
-        "structure), metric (equal loadings: changes in the factor are comparable), scalar (equal intercepts: mean "
-        "changes in the scores reflect the factor, not item-specific shifts). A level holds when CFI falls by at most "
-        "0.010 from the level below (Cheung & Rensvold 2002); the \u03c7\u00b2 difference test is shown beside it. "
-        + str(mi.get("method", ""))
-        + "."
-    )
+    t.notes.append(_NOTE + str(mi.get("method", "")) + ".")
     return t
+
+
+_NOTE = (
+    "Whether the items measure the same thing in the same units at both occasions: configural (the same one-factor "
+    "structure), metric (equal loadings: changes in the factor are comparable), scalar (equal intercepts: mean "
+    "changes in the scores reflect the factor, not item-specific shifts). A level holds when CFI falls by at most "
+    "0.010 from the level below (Cheung & Rensvold 2002); the \u03c7\u00b2 difference test is shown beside it. "
+)
 
 
 def _add_rows(t: Table, s: str, e: Mapping[str, Any], ctx: Ctx) -> None:
