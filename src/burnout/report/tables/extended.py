@@ -33,6 +33,7 @@ def _completion(ctx: Ctx) -> Table | None:
         ],
         csv_columns=["variable", "level", *PROP_CSV],
         group="variable",
+        group_raw=("variable",),
         group_fmt=lambda r: VARIABLE_LABELS.get(r["variable"], r["variable"].replace("_", " ").capitalize()),
         stub="level",
     )
@@ -105,6 +106,7 @@ def _mixed(ctx: Ctx) -> Table | None:
         csv_columns=["subscale", "timepoint", *_COMPLETERS, "model_n", *_MODEL, *_MODEL_CHANGE],
         group="subscale",
         group_fmt=lambda r: SUBSCALE_LABELS[r["subscale"]],
+        group_raw=("subscale",),
         stub="tp",
     )
     for s in SUBSCALES:

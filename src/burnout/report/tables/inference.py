@@ -168,6 +168,7 @@ def _plateau(ctx: Ctx) -> Table | None:
             ),
         ],
         csv_columns=["subscale", "from", "to", *_DIFFERENCE, "t", "df", "p", "test", "plateaued", *_EQUIVALENCE],
+        csv_only=("from", "to", "t", "df", "test"),  # the title names the two assessments
         stub="subscale",
     )
     for s, pl in rows:

@@ -22,9 +22,16 @@ def _instruments(ctx: Ctx) -> Table | None:
         title=f"Instruments of the plan among completers (primary: {section.get('primary')})",
         columns=[
             Column("label", "Measure", "left", raw=("measure", "timepoint"), fmt=lambda r: _measure_label(ctx, r)),
-            Column("n", "n", raw=("n", "mean", "count"), fmt=_by_measure(n_beside(ctx), prop_n_of)),
-            Column("value", "Value", raw=("mean", "sd", "change", "rate"), fmt=_by_measure(_mean_change, prop_pct)),
-            Column("ci", "95% CI", raw=("change", "ci_low", "ci_high"), fmt=_by_measure(_change_ci, prop_ci)),
+            Column("n", "n", raw=("measure", "n", "mean", "count"), fmt=_by_measure(n_beside(ctx), prop_n_of)),
+            Column(
+                "value",
+                "Value",
+                raw=("measure", "mean", "sd", "change", "rate"),
+                fmt=_by_measure(_mean_change, prop_pct),
+            ),
+            Column(
+                "ci", "95% CI", raw=("measure", "change", "ci_low", "ci_high"), fmt=_by_measure(_change_ci, prop_ci)
+            ),
         ],
         csv_columns=["instrument", "scale", "measure", "timepoint", "n", "mean", "sd", "change", "count", "rate"]
         + ["ci_low", "ci_high"],

@@ -32,6 +32,8 @@ def _mmrm(ctx: Ctx) -> Table | None:
         csv_columns=["subscale", "timepoint", "n", *_MEAN, "mean_se", *_CHANGE, "change_se", "change_df"],
         group="subscale",
         group_fmt=lambda r: SUBSCALE_LABELS[r["subscale"]],
+        group_raw=("subscale",),
+        csv_only=("mean_se", "change_se"),
         stub="tp",
     )
     for s in SUBSCALES:
@@ -85,6 +87,7 @@ def _tipping(ctx: Ctx) -> Table | None:
             ),
         ],
         csv_columns=["subscale", "timepoint", "delta", "change", "ci_low", "ci_high", "includes_0", "dropout_share"],
+        csv_only=("timepoint", "delta", "includes_0"),  # the display shows the row at delta 0 (MAR)
         by=("subscale",),
         stub="label",
     )

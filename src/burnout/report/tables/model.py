@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_pct, fmt_pct_ci, fmt_signed, literal
+from burnout.report.format import Ctx, literal
 from burnout.report.labels import NDASH, SUBSCALE_LABELS
 
 __all__ = ["Column", "Entry", "Record", "Table"]
@@ -75,6 +75,8 @@ class Table:
     notes: list[str] = field(default_factory=list)
     group: str | None = None
     group_fmt: Callable[[Record], str] | None = None  # the group label from a record; None: its ``group`` field
+    group_raw: tuple[str, ...] = ()  # the raw fields group_fmt reads
+    csv_only: tuple[str, ...] = ()  # raw fields the display leaves out (unrounded detail: SDs, t, df)
     stub: str | None = None
     html: bool = True
     rich: bool = False  # display cells are HTML already (escaped, with marks and detail lines)
@@ -118,19 +120,6 @@ class Table:
         return [e.record for e in self.entries if e.csv]
 
 
-def _prop_cells(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, str]:
-    """n/N, % and CI display cells of a Proportion."""
-    p = p or {}
-    n = p.get("n")
-    if p.get("suppressed") or p.get("count") is None:
-        return {"nN": ctx.hidden_mark(p) + ("" if n is None else f" of {n:,}"), "pct": NDASH, "ci": NDASH}
-    return {
-        "nN": f"{p['count']:,}/{n:,}" if n is not None else f"{p['count']:,}",
-        "pct": fmt_pct(p.get("rate")),
-        "ci": fmt_pct_ci(p.get("ci")),
-    }
-
-
 def _prop_raw(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, Any]:
     """count, n, rate, ci_low, ci_high for CSV; a hidden count is the suppression mark."""
     p = p or {}
@@ -146,14 +135,6 @@ def _prop_raw(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, Any]:
 
 
 PROP_CSV: Final[list[str]] = ["count", "n", "rate", "ci_low", "ci_high"]
-
-
-def _pct_ci_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
-    """ "57.6 (47.7\u201366.8)" or the suppression mark."""
-    p = p or {}
-    if p.get("suppressed") or p.get("rate") is None:
-        return ctx.hidden_mark(p) if (p.get("suppressed") or p.get("count") is None) else NDASH
-    return f"{fmt_num(100 * p['rate'], 1)} ({fmt_pct_ci(p.get('ci'))})"
 
 
 def _plain_value(value: Any) -> str:
@@ -200,41 +181,6 @@ def _cell(main: str, detail: str | None = None, *, mark: str | None = None) -> s
     if detail:
         out += f'<span class="detail">{_esc_cell(detail)}</span>'
     return out
-
-
-def _rate_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
-    """A Proportion: "55.4% (50.5\u201360.2)" over "219/395"; the suppression mark when hidden."""
-    if not p:
-        return _cell(NDASH)
-    if p.get("suppressed") or p.get("count") is None:
-        return _cell(ctx.hidden_mark(p))
-    if p.get("rate") is None:
-        return _cell(f"{p['count']:,}/{p['n']:,}")
-    return _cell(f"{fmt_pct(p['rate'])} ({fmt_pct_ci(p.get('ci'))})", f"{p['count']:,}/{p['n']:,}")
-
-
-def _pooled_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
-    """A pooled rate (no count): "69.0% (65.4\u201372.3)"."""
-    if not p:
-        return _cell(NDASH)
-    if p.get("suppressed"):
-        return _cell(ctx.suppressed)
-    if p.get("rate") is None:
-        return _cell(NDASH)
-    return _cell(f"{fmt_pct(p['rate'])} ({fmt_pct_ci(p.get('ci'))})")
-
-
-def _mean_cell(e: Mapping[str, Any] | None) -> str:
-    """ "4.09 (\u22121.48)" over "3.95 to 4.23 (\u22121.62 to \u22121.34)": mean (change) and their CIs."""
-    if not e or e.get("mean") is None:
-        return _cell(NDASH)
-    if e.get("change") is None:
-        return _cell(fmt_num(e["mean"]), fmt_ci(e.get("ci")) if e.get("ci") else None)
-    main = f"{fmt_num(e['mean'])} ({fmt_signed(e['change'])})"
-    detail = None
-    if e.get("ci") or e.get("change_ci"):
-        detail = f"{fmt_ci(e.get('ci'))} ({fmt_ci(e.get('change_ci'))})"
-    return _cell(main, detail)
 
 
 def join_ints(values: set[int]) -> str:

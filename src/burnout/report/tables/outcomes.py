@@ -177,6 +177,8 @@ def _subgroups(ctx: Ctx) -> Table | None:
         csv_columns=["variable", "level", "label", "outcome", *PROP_CSV, *_DIFF_CSV],
         by=("variable", "level", "kind"),
         group="variable",
+        group_raw=("variable",),
+        csv_only=("label",),  # the display says what a merged level holds (subgroup_label)
         group_fmt=lambda r: str(VARIABLE_LABELS.get(r["variable"], r["variable"])),
         stub="level",
     )

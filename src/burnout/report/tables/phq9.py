@@ -24,12 +24,13 @@ def _phq9(ctx: Ctx) -> Table | None:
         title="Depressive symptoms (PHQ-9) among completers",
         columns=[
             Column("label", "Measure", "left", raw=("measure", "timepoint"), fmt=lambda r: _measure_label(ctx, r)),
-            Column("n", "n", raw=("n", "mean", "count"), fmt=_by_measure(n_beside(ctx), prop_n_of)),
-            Column("value", "Value", raw=("mean", "sd", "rate"), fmt=_by_measure(mean_sd(), prop_pct)),
-            Column("ci", "95% CI", raw=("ci_low", "ci_high"), fmt=_by_measure(lambda r: NDASH, prop_ci)),
+            Column("n", "n", raw=("measure", "n", "mean", "count"), fmt=_by_measure(n_beside(ctx), prop_n_of)),
+            Column("value", "Value", raw=("measure", "mean", "sd", "rate"), fmt=_by_measure(mean_sd(), prop_pct)),
+            Column("ci", "95% CI", raw=("measure", "ci_low", "ci_high"), fmt=_by_measure(lambda r: NDASH, prop_ci)),
         ],
         csv_columns=["measure", "timepoint", "n", "mean", "sd", "count", "rate", "ci_low", "ci_high"],
         group="group",
+        group_raw=("measure",),
         group_fmt=lambda r: "PHQ-9 total, mean (SD)" if r["measure"] == "total" else "Among baseline total \u2265 10",
         stub="label",
     )

@@ -30,6 +30,7 @@ def _profiles(ctx: Ctx) -> Table | None:
         ],
         csv_columns=["timepoint", "profile", *PROP_CSV],
         by=("profile",),
+        csv_only=("n", "ci_low", "ci_high"),  # the display is n (%); the note points to the CSV for the CIs
         stub="profile",
     )
     for tp in tps:

@@ -28,12 +28,13 @@ def _safety(ctx: Ctx) -> Table | None:
         columns=[
             Column("label", "Event", "left", raw=("event", "session"), fmt=_event_label),
             Column("nN", "n/N", raw=("count", "n"), fmt=prop_n_of),
-            Column("pct", "%", raw=("rate", "ci_low", "ci_high"), fmt=lambda r: _per_session(r)[0]),
-            Column("ci", "95% CI", raw=("rate", "ci_low", "ci_high"), fmt=lambda r: _per_session(r)[1]),
+            Column("pct", "%", raw=_PER_SESSION, fmt=lambda r: _per_session(r)[0]),
+            Column("ci", "95% CI", raw=_PER_SESSION, fmt=lambda r: _per_session(r)[1]),
         ],
         csv_columns=["population", "event", "session", *PROP_CSV],
         group="group",
         group_fmt=lambda r: _POPULATIONS[r["population"]],
+        group_raw=("population",),
         stub="label",
     )
     if safety:
@@ -66,6 +67,9 @@ def _event_label(r: Record) -> str:
     if r["event"] == "side_effects":
         return f"Side effects reported, session {r['session']}"
     return "Serious adverse events, " + ("per 1,000 sessions delivered" if r["session"] == "all" else "patients")
+
+
+_PER_SESSION = ("event", "session", "rate", "ci_low", "ci_high")
 
 
 def _per_session(r: Record) -> tuple[str, str]:

@@ -152,11 +152,12 @@ def _table1(ctx: Ctx) -> Table:
         columns=[
             Column("label", "Characteristic", "left", raw=("label", "kind"), fmt=_characteristic),
             *[
-                Column(g, f"{name}\n(n = {ctx.count(n)})", raw=tuple(f"{g}_{c}" for c in _T1), fmt=_group_cell(g))
+                Column(g, f"{name}\n(n = {ctx.count(n)})", raw=("kind", *(f"{g}_{c}" for c in _T1)), fmt=_group_cell(g))
                 for g, name, n in (("completers", "Completers", comp), ("non_completers", "Non-completers", non))
             ],
             Column("smd", "SMD", raw=("smd",), fmt=field("smd")),
         ],
+        csv_only=("variable",),  # the tree's key: the display shows its label
         csv_columns=["variable", "label", "kind", *[f"{g}_{c}" for g in _GROUPS for c in _T1], "smd"],
         stub="label",
     )
@@ -215,10 +216,12 @@ def _trajectories(ctx: Ctx) -> Table | None:
             Column("pct", "% change", spanner=_SINCE, raw=("percent_change",), fmt=_percent_change),
             Column("p", "p", spanner=_SINCE, raw=("change", "p"), fmt=lambda r: _p_of_change(r, ctx)),
         ],
+        csv_only=("change_sd", "t", "df"),
         csv_columns=["subscale", "timepoint", "n", "mean", "sd", "ci_low", "ci_high", "change", "change_sd"]
         + ["change_ci_low", "change_ci_high", "percent_change", "t", "df", "p"],
         group="subscale",
         group_fmt=lambda r: SUBSCALE_LABELS[r["subscale"]],
+        group_raw=("subscale",),
         stub="tp",
     )
     for s in SUBSCALES:
@@ -265,8 +268,10 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
             Column("dav", "d_av", raw=("d_av",), fmt=field("d_av")),
         ],
         csv_columns=["subscale", "timepoint", "dz", "ci_low", "ci_high", "label", "method", "d_av"],
+        csv_only=("method",),
         group="subscale",
         group_fmt=lambda r: SUBSCALE_LABELS[r["subscale"]],
+        group_raw=("subscale",),
         stub="tp",
     )
     for s in SUBSCALES:
