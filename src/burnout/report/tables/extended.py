@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from burnout.report.format import Ctx, fmt_prop, get, subgroup_label
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
@@ -112,21 +113,8 @@ def _mixed(ctx: Ctx) -> Table | None:
     for s in SUBSCALES:
         for tp in ctx.timepoints:
             m, c = get(mm, s, "timepoints", tp), get(ctx.results, "subscales", s, "timepoints", tp)
-            if not m and not c:
-                continue
-            m, c = m or {}, c or {}
-            mci, cci, chci = (
-                m.get("ci") or [None, None],
-                c.get("ci") or [None, None],
-                m.get("change_ci") or [None, None],
-            )
-            t.add(
-                {"subscale": s, "timepoint": tp, "completers_mean": c.get("mean")}
-                | {"completers_ci_low": cci[0], "completers_ci_high": cci[1]}
-                | {"model_n": ctx.suppressed if "n" in m and m["n"] is None else m.get("n")}
-                | {"model_mean": m.get("mean"), "model_ci_low": mci[0], "model_ci_high": mci[1]}
-                | {"model_change": m.get("change"), "model_change_ci_low": chci[0], "model_change_ci_high": chci[1]}
-            )
+            if m or c:
+                t.add({"subscale": s, "timepoint": tp} | _mixed_record(ctx, m or {}, c or {}))
     if not t.entries:
         return None
     t.notes.append(
@@ -134,6 +122,17 @@ def _mixed(ctx: Ctx) -> Table | None:
         "Model-based means and changes with 95% Wald intervals (missing at random; see the model's assumptions)."
     )
     return t
+
+
+def _mixed_record(ctx: Ctx, m: Mapping[str, Any], c: Mapping[str, Any]) -> dict[str, Any]:
+    """The completers' mean and the model's n, mean and change at one assessment, unrounded."""
+    mci, cci, chci = (m.get("ci") or [None, None], c.get("ci") or [None, None], m.get("change_ci") or [None, None])
+    return (
+        {"completers_mean": c.get("mean"), "completers_ci_low": cci[0], "completers_ci_high": cci[1]}
+        | {"model_n": ctx.suppressed if "n" in m and m["n"] is None else m.get("n")}
+        | {"model_mean": m.get("mean"), "model_ci_low": mci[0], "model_ci_high": mci[1]}
+        | {"model_change": m.get("change"), "model_change_ci_low": chci[0], "model_change_ci_high": chci[1]}
+    )
 
 
 def _model_n(ctx: Ctx) -> Callable[[Record], str]:
