@@ -1,7 +1,10 @@
 """The report's tables: one definition, two renderings.
 
-Each builder returns a `Table`: display strings (rounded here, at display time) for the
-HTML table made with great_tables, and unrounded values for the CSV. A suppressed count
+Each builder declares a `Table` once: its `Column`s name the raw fields they show and the
+formatter that rounds them (at display time), and the builder adds one record per row.
+The HTML rows (great_tables) and the unrounded CSV rows are both derived from those
+records (`Table.rows`, `Table.csv_rows`); a wide table over a long CSV pivots its
+records with ``Table.by``. Only the analysis plan is free-form. A suppressed count
 is None in the tree and is written as ``suppressed (<k)`` in the HTML; in the CSV its cell
 is empty and the ``hidden`` column says why (`to_csv`). Its rate and interval are left
 blank. Nothing is derived from a hidden cell.

@@ -6,33 +6,19 @@ from collections.abc import Callable
 from typing import Final
 
 from burnout.report.format import Ctx
-from burnout.report.tables.extended import (
-    _beyond,
-    _completion,
-    _mixed,
-    _phq9,
-    _phq9_adjusted,
-    _reach,
-    _reliability,
-    _reliable,
-)
+from burnout.report.tables.beyond import _beyond
+from burnout.report.tables.extended import _completion, _mixed, _reach
 from burnout.report.tables.inference import _early_change, _plateau, _regression_to_mean
 from burnout.report.tables.instruments import _instruments
 from burnout.report.tables.invariance import _invariance
 from burnout.report.tables.mmrm import _mmrm
 from burnout.report.tables.mmrm import _tipping as _mmrm_tipping
 from burnout.report.tables.model import Table
-from burnout.report.tables.outcomes import (
-    _below,
-    _comparison,
-    _heterogeneity_csv,
-    _profiles,
-    _response,
-    _safety,
-    _severe,
-    _subgroups,
-    _transitions,
-)
+from burnout.report.tables.outcomes import _below, _comparison, _heterogeneity_csv, _response, _subgroups
+from burnout.report.tables.phq9 import _phq9, _phq9_adjusted
+from burnout.report.tables.profiles import _profiles, _severe, _transitions
+from burnout.report.tables.reliability import _reliability, _reliable
+from burnout.report.tables.safety import _safety
 from burnout.report.tables.study import _baseline, _effect_sizes, _flow, _plan, _trajectories
 from burnout.report.tables.tipping import _tipping as _mi_tipping
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from burnout.report.format import Ctx, esc, fmt_num, fmt_p
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
-from burnout.report.tables.model import Column, Table
+from burnout.report.tables.cells import field
+from burnout.report.tables.model import Column, Record, Table
 
 __all__ = ["_invariance", "invariance_limitation"]
 
@@ -23,14 +24,32 @@ def _invariance(ctx: Ctx) -> Table | None:
         key="measurement_invariance",
         title="Measurement invariance, baseline to the last assessment (completers)",
         columns=[
-            Column("subscale", "Subscale", "left"),
-            Column("level", "Model", "left"),
-            Column("chi2", "\u03c7\u00b2 (df)"),
-            Column("cfi", "CFI"),
-            Column("rmsea", "RMSEA"),
-            Column("diff", "\u0394\u03c7\u00b2 (df), p"),
-            Column("dcfi", "\u0394CFI"),
-            Column("holds", "Holds", "left"),
+            Column("subscale", "Subscale", "left", raw=("subscale", "n", "level"), fmt=_subscale_cell),
+            Column("level", "Model", "left", raw=("level",), fmt=lambda r: str(r["level"]).capitalize()),
+            Column(
+                "chi2", "\u03c7\u00b2 (df)", raw=("chi2", "df"), fmt=lambda r: f"{fmt_num(r['chi2'], 1)}{_df(r['df'])}"
+            ),
+            Column("cfi", "CFI", raw=("cfi",), fmt=field("cfi", lambda v: fmt_num(v, 3))),
+            Column("rmsea", "RMSEA", raw=("rmsea",), fmt=field("rmsea", lambda v: fmt_num(v, 3))),
+            Column(
+                "diff",
+                "\u0394\u03c7\u00b2 (df), p",
+                raw=("delta_chi2", "delta_df", "p"),
+                fmt=lambda r: _difference(r, ctx),
+            ),
+            Column(
+                "dcfi",
+                "\u0394CFI",
+                raw=("delta_cfi",),
+                fmt=lambda r: fmt_num(r["delta_cfi"], 3) if r["compared"] else NDASH,
+            ),
+            Column(
+                "holds",
+                "Holds",
+                "left",
+                raw=("level",),
+                fmt=lambda r: "yes" if _holds(r["holds"], r["level"]) else "no",
+            ),
         ],
         csv_columns=[
             "subscale",
@@ -51,45 +70,40 @@ def _invariance(ctx: Ctx) -> Table | None:
         e = mi.get(s) or {}
         if e.get("configural"):
             _add_rows(t, s, e, ctx)
-    t.notes.append(
-        "Whether the items measure the same thing in the same units at both occasions: configural (the same one-factor "
-        "structure), metric (equal loadings: changes in the factor are comparable), scalar (equal intercepts: mean "
-        "changes in the scores reflect the factor, not item-specific shifts). A level holds when CFI falls by at most "
-        "0.010 from the level below (Cheung & Rensvold 2002); the \u03c7\u00b2 difference test is shown beside it. "
-        + str(mi.get("method", ""))
-        + "."
-    )
+    t.notes.append(_NOTE + str(mi.get("method", "")) + ".")
     return t
 
 
+_NOTE = (
+    "Whether the items measure the same thing in the same units at both occasions: configural (the same one-factor "
+    "structure), metric (equal loadings: changes in the factor are comparable), scalar (equal intercepts: mean "
+    "changes in the scores reflect the factor, not item-specific shifts). A level holds when CFI falls by at most "
+    "0.010 from the level below (Cheung & Rensvold 2002); the \u03c7\u00b2 difference test is shown beside it. "
+)
+
+
 def _add_rows(t: Table, s: str, e: Mapping[str, Any], ctx: Ctx) -> None:
-    """The three levels of one subscale, displayed and raw."""
+    """The three levels of one subscale."""
     for level in _LEVELS:
         fit, d = e[level], (e.get("differences") or {}).get(_DIFF.get(level, ""), {})
-        t.rows.append(
-            {
-                "subscale": f"{SUBSCALE_LABELS[s]} (n = {e['n']})" if level == "configural" else "",
-                "level": level.capitalize(),
-                "chi2": f"{fmt_num(fit['chi2'], 1)}{_df(fit['df'])}",
-                "cfi": fmt_num(fit["cfi"], 3),
-                "rmsea": fmt_num(fit["rmsea"], 3),
-                "diff": f"{fmt_num(d['chi2'], 1)}{_df(d['df'])}, {fmt_p(d['p'], ctx)}" if d else NDASH,
-                "dcfi": fmt_num(d["delta_cfi"], 3) if d else NDASH,
-                "holds": "yes" if _holds(e.get("holds"), level) else "no",
-            }
+        t.add(
+            {"subscale": s, "n": e["n"], "level": level, **{k: fit[k] for k in ("chi2", "df", "cfi", "rmsea")}}
+            | {"delta_chi2": d.get("chi2"), "delta_df": d.get("df"), "p": d.get("p"), "delta_cfi": d.get("delta_cfi")}
+            | {
+                "compared": bool(d),
+                "holds": e.get("holds"),
+            }  # display only: whether the level was compared, the verdict
         )
-        t.csv_rows.append(
-            {
-                "subscale": s,
-                "n": e["n"],
-                "level": level,
-                **{k: fit[k] for k in ("chi2", "df", "cfi", "rmsea")},
-                "delta_chi2": d.get("chi2"),
-                "delta_df": d.get("df"),
-                "p": d.get("p"),
-                "delta_cfi": d.get("delta_cfi"),
-            }
-        )
+
+
+def _subscale_cell(r: Record) -> str:
+    return f"{SUBSCALE_LABELS[r['subscale']]} (n = {r['n']})" if r["level"] == "configural" else ""
+
+
+def _difference(r: Record, ctx: Ctx) -> str:
+    if not r["compared"]:
+        return NDASH
+    return f"{fmt_num(r['delta_chi2'], 1)}{_df(r['delta_df'])}, {fmt_p(r['p'], ctx)}"
 
 
 def _df(df: Any) -> str:

@@ -2,54 +2,122 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_pct, fmt_pct_ci, fmt_signed, literal
+from burnout.report.format import Ctx, literal
 from burnout.report.labels import NDASH, SUBSCALE_LABELS
 
-__all__ = ["Column", "Table"]
+__all__ = ["Column", "Entry", "Record", "Table"]
+
+
+Record = Mapping[str, Any]
+"""One row of a table's raw values, keyed by CSV column, plus any display-only text (a group label)."""
 
 
 @dataclass(frozen=True)
 class Column:
-    """A displayed column: row key, header label (may hold <sub>), alignment, spanner."""
+    """A displayed column, declared once: the raw fields it shows and how it formats them.
+
+    ``raw`` names the record's CSV fields the cell is made from and ``fmt`` makes the cell
+    from the record (rounding happens here, at display time). Without ``fmt`` the cell is
+    the record's own ``key`` field: display text such as a label. ``where`` picks, in a
+    pivoted table (`Table.by`), which of the display row's records the cell shows; when
+    none matches the cell is ``missing``.
+    """
 
     key: str
     label: str
     align: str = "right"
     spanner: str | None = None
+    raw: tuple[str, ...] = ()
+    fmt: Callable[[Record], str] | None = None
+    where: Mapping[str, Any] | None = None
+    missing: str = NDASH
+
+    def cell(self, record: Record | None) -> str:
+        if record is None:
+            return self.missing
+        return str(record.get(self.key, "")) if self.fmt is None else self.fmt(record)
+
+    def picks(self, record: Record) -> bool:
+        return self.where is None or all(record.get(k) == v for k, v in self.where.items())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A record and where it goes: a display row and a CSV row, or only one of them."""
+
+    record: Record
+    csv: bool = True
+    shown: bool = True
 
 
 @dataclass
 class Table:
-    """One table: display rows for HTML, raw rows for CSV."""
+    """One table: records rendered to display rows (HTML) and raw rows (CSV) by its columns.
+
+    A builder `add`s one record per row; `rows` and `csv_rows` are derived from them.
+    With ``by`` set, the records that share those fields make one display row (a wide
+    table over a long CSV: one record per cell). ``free_rows``/``free_csv_rows`` are the
+    escape hatch for a free-form table (the analysis plan) that has no records.
+    """
 
     key: str
     title: str
     columns: list[Column]
-    rows: list[dict[str, str]] = field(default_factory=list)
     csv_columns: list[str] = field(default_factory=list)
-    csv_rows: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    by: tuple[str, ...] | None = None
+    free_rows: list[dict[str, str]] = field(default_factory=list)
+    free_csv_rows: list[Record] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     group: str | None = None
+    group_fmt: Callable[[Record], str] | None = None  # the group label from a record; None: its ``group`` field
+    group_raw: tuple[str, ...] = ()  # the raw fields group_fmt reads
+    csv_only: tuple[str, ...] = ()  # raw fields the display leaves out (unrounded detail: SDs, t, df)
     stub: str | None = None
     html: bool = True
     rich: bool = False  # display cells are HTML already (escaped, with marks and detail lines)
 
+    def add(self, record: Record, *, csv: bool = True, shown: bool = True) -> None:
+        self.entries.append(Entry(record, csv=csv, shown=shown))
 
-def _prop_cells(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, str]:
-    """n/N, % and CI display cells of a Proportion."""
-    p = p or {}
-    n = p.get("n")
-    if p.get("suppressed") or p.get("count") is None:
-        return {"nN": ctx.hidden_mark(p) + ("" if n is None else f" of {n:,}"), "pct": NDASH, "ci": NDASH}
-    return {
-        "nN": f"{p['count']:,}/{n:,}" if n is not None else f"{p['count']:,}",
-        "pct": fmt_pct(p.get("rate")),
-        "ci": fmt_pct_ci(p.get("ci")),
-    }
+    @property
+    def records(self) -> list[Record]:
+        return [e.record for e in self.entries]
+
+    def display_groups(self) -> list[list[Record]]:
+        """The records of each display row, in the order the rows are shown."""
+        shown = [e.record for e in self.entries if e.shown]
+        if self.by is None:
+            return [[r] for r in shown]
+        groups: dict[tuple[Any, ...], list[Record]] = {}
+        for r in shown:
+            groups.setdefault(tuple(r.get(f) for f in self.by), []).append(r)
+        return list(groups.values())
+
+    def group_label(self, record: Record) -> str:
+        return str(record.get(self.group or "", "")) if self.group_fmt is None else self.group_fmt(record)
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        if not self.entries:
+            return self.free_rows
+        out = []
+        for records in self.display_groups():
+            row = {self.group: self.group_label(records[0])} if self.group else {}
+            for c in self.columns:
+                row[c.key] = c.cell(next((r for r in records if c.picks(r)), None))
+            out.append(row)
+        return out
+
+    @property
+    def csv_rows(self) -> list[Record]:
+        if not self.entries:
+            return self.free_csv_rows
+        return [e.record for e in self.entries if e.csv]
 
 
 def _prop_raw(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, Any]:
@@ -67,14 +135,6 @@ def _prop_raw(p: Mapping[str, Any] | None, ctx: Ctx) -> dict[str, Any]:
 
 
 PROP_CSV: Final[list[str]] = ["count", "n", "rate", "ci_low", "ci_high"]
-
-
-def _pct_ci_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
-    """ "57.6 (47.7\u201366.8)" or the suppression mark."""
-    p = p or {}
-    if p.get("suppressed") or p.get("rate") is None:
-        return ctx.hidden_mark(p) if (p.get("suppressed") or p.get("count") is None) else NDASH
-    return f"{fmt_num(100 * p['rate'], 1)} ({fmt_pct_ci(p.get('ci'))})"
 
 
 def _plain_value(value: Any) -> str:
@@ -121,41 +181,6 @@ def _cell(main: str, detail: str | None = None, *, mark: str | None = None) -> s
     if detail:
         out += f'<span class="detail">{_esc_cell(detail)}</span>'
     return out
-
-
-def _rate_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
-    """A Proportion: "55.4% (50.5\u201360.2)" over "219/395"; the suppression mark when hidden."""
-    if not p:
-        return _cell(NDASH)
-    if p.get("suppressed") or p.get("count") is None:
-        return _cell(ctx.hidden_mark(p))
-    if p.get("rate") is None:
-        return _cell(f"{p['count']:,}/{p['n']:,}")
-    return _cell(f"{fmt_pct(p['rate'])} ({fmt_pct_ci(p.get('ci'))})", f"{p['count']:,}/{p['n']:,}")
-
-
-def _pooled_cell(p: Mapping[str, Any] | None, ctx: Ctx) -> str:
-    """A pooled rate (no count): "69.0% (65.4\u201372.3)"."""
-    if not p:
-        return _cell(NDASH)
-    if p.get("suppressed"):
-        return _cell(ctx.suppressed)
-    if p.get("rate") is None:
-        return _cell(NDASH)
-    return _cell(f"{fmt_pct(p['rate'])} ({fmt_pct_ci(p.get('ci'))})")
-
-
-def _mean_cell(e: Mapping[str, Any] | None) -> str:
-    """ "4.09 (\u22121.48)" over "3.95 to 4.23 (\u22121.62 to \u22121.34)": mean (change) and their CIs."""
-    if not e or e.get("mean") is None:
-        return _cell(NDASH)
-    if e.get("change") is None:
-        return _cell(fmt_num(e["mean"]), fmt_ci(e.get("ci")) if e.get("ci") else None)
-    main = f"{fmt_num(e['mean'])} ({fmt_signed(e['change'])})"
-    detail = None
-    if e.get("ci") or e.get("change_ci"):
-        detail = f"{fmt_ci(e.get('ci'))} ({fmt_ci(e.get('change_ci'))})"
-    return _cell(main, detail)
 
 
 def join_ints(values: set[int]) -> str:

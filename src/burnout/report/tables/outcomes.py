@@ -1,64 +1,50 @@
-"""The report's tables: one definition, two renderings. (outcomes)."""
+"""The report's tables of the primary outcomes: response, its paired comparison, below threshold, subgroups."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from burnout.report.format import (
-    Ctx,
-    fmt_num,
-    fmt_p,
-    fmt_pct,
-    get,
-    merged_note,
-    sae_rate_cells,
-    severe_profile,
-    subgroup_label,
-)
+from burnout.report.format import Ctx, fmt_p, get, merged_note, subgroup_label
 from burnout.report.labels import (
     NDASH,
     OUTCOME_LABELS,
-    PROFILE_LABELS,
-    PROFILES,
     RESPONDER_LABELS,
     SUBSCALE_LABELS,
     SUBSCALES,
     TEST_LABELS,
     VARIABLE_LABELS,
 )
-from burnout.report.tables.model import PROP_CSV, Column, Table, _pct_ci_cell, _prop_cells, _prop_raw, _test_short
-from burnout.report.tables.subgroup_diff import difference_row
+from burnout.report.tables.cells import field, prop_columns, rate_ci
+from burnout.report.tables.model import PROP_CSV, Column, Entry, Record, Table, _prop_raw, _test_short
+from burnout.report.tables.subgroup_diff import DIFFERENCE_LABEL, difference_cell
+
+__all__ = ["_below", "_comparison", "_heterogeneity_csv", "_response", "_subgroups"]
 
 # ------------------------------------------------------------------------ response
 
 
 def _response(ctx: Ctx) -> Table | None:
     r = ctx.results
+    labels = SUBSCALE_LABELS | RESPONDER_LABELS
     t = Table(
         key="response",
         title="Response, baseline to the last assessment",
         columns=[
-            Column("label", "Outcome", "left"),
-            Column("nN", "Responders/completers"),
-            Column("pct", "%"),
-            Column("ci", "95% CI"),
+            Column("label", "Outcome", "left", raw=("outcome",), fmt=lambda rec: labels[rec["outcome"]]),
+            *prop_columns("Responders/completers"),
         ],
         csv_columns=["outcome", *PROP_CSV],
         group="group",
         stub="label",
     )
     for s in SUBSCALES:
-        p = get(r, "subscales", s, "response")
-        if p:
-            t.rows.append({"group": "By subscale", "label": SUBSCALE_LABELS[s]} | _prop_cells(p, ctx))
-            t.csv_rows.append({"outcome": s} | _prop_raw(p, ctx))
-    for k, label in RESPONDER_LABELS.items():
-        p = get(r, "responders", k)
-        if p:
-            t.rows.append({"group": "Number of subscales responded on", "label": label} | _prop_cells(p, ctx))
-            t.csv_rows.append({"outcome": k} | _prop_raw(p, ctx))
-    if not t.rows:
+        if p := get(r, "subscales", s, "response"):
+            t.add({"group": "By subscale", "outcome": s} | _prop_raw(p, ctx))
+    for k in RESPONDER_LABELS:
+        if p := get(r, "responders", k):
+            t.add({"group": "Number of subscales responded on", "outcome": k} | _prop_raw(p, ctx))
+    if not t.entries:
         return None
     mc = get(r, "protocol", "response", "min_change")
     t.notes.append(
@@ -66,6 +52,13 @@ def _response(ctx: Ctx) -> Table | None:
         "assessment (a decrease for Exhaustion and Cynicism, an increase for Professional Efficacy). 95% Wilson intervals."
     )
     return t
+
+
+def _comparison_label(pair: str) -> str:
+    if pair == "all":
+        return "All three subscales"
+    a, _, b = pair.partition("|")
+    return f"{SUBSCALE_LABELS.get(a, a)} vs {SUBSCALE_LABELS.get(b, b)}"
 
 
 def _comparison(ctx: Ctx) -> Table | None:
@@ -76,66 +69,41 @@ def _comparison(ctx: Ctx) -> Table | None:
         key="response_comparison",
         title="Paired comparison of response rates between subscales",
         columns=[
-            Column("comparison", "Comparison", "left"),
-            Column("test", "Test", "left"),
-            Column("stat", "Statistic"),
-            Column("df", "df"),
-            Column("p", "p"),
-            Column("p_holm", "p (Holm)"),
+            Column(
+                "comparison",
+                "Comparison",
+                "left",
+                raw=("comparison",),
+                fmt=lambda r: _comparison_label(r["comparison"]),
+            ),
+            Column("test", "Test", "left", raw=("test",), fmt=lambda r: _test_label(r["test"])),
+            Column("stat", "Statistic", raw=("statistic",), fmt=field("statistic")),
+            Column("df", "df", raw=("df",), fmt=lambda r: NDASH if r.get("df") is None else str(r["df"])),
+            Column("p", "p", raw=("p",), fmt=field("p", lambda p: fmt_p(p, ctx))),
+            Column("p_holm", "p (Holm)", raw=("p_holm",), fmt=field("p_holm", lambda p: fmt_p(p, ctx))),
         ],
         csv_columns=["comparison", "test", "statistic", "df", "p", "p_holm"],
         stub="comparison",
     )
-    q = cmp_.get("cochran_q")
-    if q:
-        t.rows.append(
-            {
-                "comparison": "All three subscales",
-                "test": "Cochran Q",
-                "stat": fmt_num(q.get("statistic")),
-                "df": NDASH if q.get("df") is None else str(q["df"]),
-                "p": fmt_p(q.get("p"), ctx),
-                "p_holm": NDASH,
-            }
-        )
-        t.csv_rows.append(
-            {
-                "comparison": "all",
-                "test": "cochran-q",
-                "statistic": q.get("statistic"),
-                "df": q.get("df"),
-                "p": q.get("p"),
-                "p_holm": None,
-            }
+    if q := cmp_.get("cochran_q"):
+        t.add(
+            {"comparison": "all", "test": "cochran-q", "statistic": q.get("statistic"), "df": q.get("df")}
+            | {"p": q.get("p"), "p_holm": None}
         )
     for pair, m in (cmp_.get("mcnemar") or {}).items():
-        a, _, b = pair.partition("|")
-        test = m.get("test", "mcnemar")
-        t.rows.append(
-            {
-                "comparison": f"{SUBSCALE_LABELS.get(a, a)} vs {SUBSCALE_LABELS.get(b, b)}",
-                "test": TEST_LABELS.get(test, test),
-                "stat": fmt_num(m.get("statistic")),
-                "df": "1" if m.get("statistic") is not None else NDASH,
-                "p": fmt_p(m.get("p"), ctx),
-                "p_holm": fmt_p(m.get("p_holm"), ctx),
-            }
-        )
-        t.csv_rows.append(
-            {
-                "comparison": pair,
-                "test": test,
-                "statistic": m.get("statistic"),
-                "df": 1 if m.get("statistic") is not None else None,
-                "p": m.get("p"),
-                "p_holm": m.get("p_holm"),
-            }
+        t.add(
+            {"comparison": pair, "test": m.get("test", "mcnemar"), "statistic": m.get("statistic")}
+            | {"df": 1 if m.get("statistic") is not None else None, "p": m.get("p"), "p_holm": m.get("p_holm")}
         )
     t.notes.append(
         "The same completers answered every subscale, so rates are compared with paired tests: Cochran's Q across all "
         "three, then McNemar tests for each pair with Holm's correction for three comparisons."
     )
     return t
+
+
+def _test_label(test: str) -> str:
+    return "Cochran Q" if test == "cochran-q" else TEST_LABELS.get(test, test)
 
 
 def _below(ctx: Ctx) -> Table | None:
@@ -146,18 +114,15 @@ def _below(ctx: Ctx) -> Table | None:
         key="below_threshold",
         title="Completers below the burnout threshold at each assessment",
         columns=[
-            Column("tp", "Assessment", "left"),
-            Column("nN", "Below threshold/completers"),
-            Column("pct", "%"),
-            Column("ci", "95% CI"),
+            Column("tp", "Assessment", "left", raw=("timepoint",), fmt=lambda r: ctx.tp(r["timepoint"])),
+            *prop_columns("Below threshold/completers"),
         ],
         csv_columns=["timepoint", *PROP_CSV],
         stub="tp",
     )
     for tp in ctx.timepoints:
         if tp in below:
-            t.rows.append({"tp": ctx.tp(tp)} | _prop_cells(below[tp], ctx))
-            t.csv_rows.append({"timepoint": tp} | _prop_raw(below[tp], ctx))
+            t.add({"timepoint": tp} | _prop_raw(below[tp], ctx))
     e = get(ctx.results, "protocol", "eligibility") or {}
     rule = (
         f"not ({e['rule']})"  # [eligibility] rule (issue 14)
@@ -171,214 +136,61 @@ def _below(ctx: Ctx) -> Table | None:
     return t
 
 
-# ------------------------------------------------------------------------ profiles
-
-
-def _profiles(ctx: Ctx) -> Table | None:
-    prof = ctx.results.get("profiles") or {}
-    tps = [tp for tp in ctx.timepoints if isinstance(prof.get(tp), Mapping)]
-    if not tps:
-        return None
-    t = Table(
-        key="profiles",
-        title="Burnout profiles at each assessment",
-        columns=[Column("profile", "Profile", "left"), *[Column(f"t{tp}", ctx.tp(tp)) for tp in tps]],
-        csv_columns=["timepoint", "profile", *PROP_CSV],
-        stub="profile",
-    )
-    for p in PROFILES:
-        row = {"profile": PROFILE_LABELS[p]}
-        for tp in tps:
-            cell = prof[tp].get(p) or {}
-            hidden = cell.get("suppressed") or cell.get("count") is None
-            row[f"t{tp}"] = ctx.hidden_mark(cell) if hidden else f"{cell['count']:,} ({fmt_pct(cell.get('rate'))})"
-        t.rows.append(row)
-    for tp in tps:
-        for p in PROFILES:
-            t.csv_rows.append({"timepoint": tp, "profile": p} | _prop_raw(prof[tp].get(p), ctx))
-    t.notes.append("n (%) of completers. 95% Wilson intervals are in the CSV file.")
-    return t
-
-
-def _transitions(ctx: Ctx) -> Table | None:
-    tr = get(ctx.results, "profiles", "transitions")
-    if not tr or not tr.get("counts"):
-        return None
-    counts = tr["counts"]
-    t = Table(
-        key="profile_transitions",
-        title=f"Profile transitions, {ctx.tp(str(tr.get('from'))).lower()} to {ctx.tp(str(tr.get('to'))).lower()}",
-        columns=[Column("from", "From \\ to", "left"), *[Column(p, PROFILE_LABELS[p]) for p in PROFILES]],
-        csv_columns=["from_profile", *[f"to_{p}" for p in PROFILES]],
-        stub="from",
-        html=False,  # shown as the heat map figure
-    )
-    for fp in PROFILES:
-        if fp not in counts:
-            continue
-        row: dict[str, Any] = {"from_profile": fp}
-        for p in PROFILES:
-            v = counts[fp].get(p)
-            row[f"to_{p}"] = ctx.suppressed if v is None else v
-        t.csv_rows.append(row)
-    return t
-
-
-def _severe(ctx: Ctx) -> Table | None:
-    prof = ctx.results.get("profiles") or {}
-    if "burnout_at_baseline" not in prof:
-        return None
-    last = ctx.tp(ctx.last).lower()
-    t = Table(
-        key="burnout_profile_resolution",
-        title="Completers in the Burnout profile at baseline",
-        columns=[Column("label", "Outcome", "left"), Column("nN", "n/N"), Column("pct", "%"), Column("ci", "95% CI")],
-        csv_columns=["outcome", *PROP_CSV],
-        stub="label",
-    )
-    base, sev = severe_profile(ctx)
-    t.rows.append({"label": "In the Burnout profile at baseline", "nN": ctx.count(base), "pct": NDASH, "ci": NDASH})
-    t.csv_rows.append({"outcome": "burnout_at_baseline", "count": ctx.suppressed if base is None else base})
-    for key, label in (
-        ("burnout_resolved", f"No longer in the Burnout profile {last}"),
-        ("burnout_to_engaged", f"Engaged {last}"),
-    ):
-        if key in sev:
-            t.rows.append({"label": label} | _prop_cells(sev[key], ctx))
-            t.csv_rows.append({"outcome": key} | _prop_raw(sev[key], ctx))
-    t.notes.append(
-        "Denominator: completers in the Burnout profile (Exhaustion and Cynicism critical) at baseline. 95% Wilson intervals."
-    )
-    return t
-
-
-# -------------------------------------------------------------------------- safety
-
-
-def _safety(ctx: Ctx) -> Table | None:
-    se = ctx.results.get("side_effects")
-    safety = ctx.results.get("safety")
-    if not se and not safety:
-        return None
-    t = Table(
-        key="side_effects",
-        title="Side effects and serious adverse events",
-        columns=[Column("label", "Event", "left"), Column("nN", "n/N"), Column("pct", "%"), Column("ci", "95% CI")],
-        csv_columns=["population", "event", "session", *PROP_CSV],
-        group="group",
-        stub="label",
-    )
-    if safety:
-        _safety_population_rows(t, safety, ctx)
-    group = "Completers (as the study published)"
-    for k, p in (se or {}).items():
-        if k == "serious_adverse_events":
-            continue
-        t.rows.append({"group": group, "label": f"Side effects reported, session {k}"} | _prop_cells(p, ctx))
-        t.csv_rows.append({"population": "completers", "event": "side_effects", "session": k} | _prop_raw(p, ctx))
-    t.notes.append(
-        "Safety population: every patient with at least one session delivered, so an event that ended treatment "
-        "is counted (among completers it could not be). The per-patient rate is primary: sessions cluster within "
-        "patients. Exact (Clopper-Pearson) intervals; with 0 events the rule of three (3/n) gives the approximate "
-        "upper 95% bound. Side effects: those reporting any at that session among those asked. The completers' "
-        "rates (95% Wilson intervals) are the ones the reference study published, kept for comparison."
-    )
-    return t
-
-
-def _safety_population_rows(t: Table, safety: dict[str, Any], ctx: Ctx) -> None:
-    group = "Safety population (everyone with a session)"
-    sae = safety.get("serious_adverse_events") or {}
-    rows = [("Serious adverse events, patients", "serious_adverse_events", "patients", sae.get("patients"))]
-    rows += [(f"Side effects reported, session {k}", "side_effects", k, p) for k, p in safety["side_effects"].items()]
-    for label, event, session, p in rows:
-        cells = _prop_cells(p, ctx)
-        if p and p.get("rule_of_three") is not None:
-            cells["ci"] += f" (rule of three: \u2264{fmt_num(100 * p['rule_of_three'], 2)})"
-        t.rows.append({"group": group, "label": label} | cells)
-        t.csv_rows.append({"population": "safety", "event": event, "session": session} | _prop_raw(p, ctx))
-    per_session = sae.get("sessions")
-    if per_session:
-        cells = _prop_cells(per_session, ctx)
-        if cells["pct"] != NDASH:  # the same unit as the key findings and the terminal: per 1,000 sessions
-            rate, ci = sae_rate_cells(per_session)
-            cells |= {"pct": f"{rate} per 1,000", "ci": f"{ci} per 1,000"}
-        t.rows.append({"group": group, "label": "Serious adverse events, per 1,000 sessions delivered"} | cells)
-        t.csv_rows.append(
-            {"population": "safety", "event": "serious_adverse_events", "session": "all"} | _prop_raw(per_session, ctx)
-        )
-
-
 # ----------------------------------------------------------------------- subgroups
+
+_SUBGROUP_OUTCOMES = (*SUBSCALES, "at_least_1")
+_DIFF_CSV = ("difference_from_rest", "difference_ci_low", "difference_ci_high")
 
 
 def _subgroups(ctx: Ctx) -> Table | None:
+    """One record per level and outcome (the CSV); the display pivots the outcomes into columns.
+
+    Under a level, a display-only row of its differences from the rest; under each
+    variable, a display-only row of the heterogeneity tests, whose records are also the
+    rows of ``subgroup_heterogeneity.csv`` (`_heterogeneity_csv`).
+    """
     subgroups = ctx.results.get("subgroups")
     if not subgroups:
         return None
-    outcomes = [*SUBSCALES, "at_least_1"]
     t = Table(
         key="subgroups",
         title="Response by subgroup, % (95% CI)",
         columns=[
-            Column("level", "Level", "left"),
-            Column("n", "n"),
-            *[Column(o, OUTCOME_LABELS[o], spanner="Responders, % (95% CI)") for o in outcomes],
+            Column("level", "Level", "left", raw=("variable", "level"), fmt=lambda r: _level_cell(ctx, r)),
+            Column(
+                "n",
+                "n",
+                fmt=lambda r: ctx.count(r["level_n"], hidden=r["level_hidden"]) if r["kind"] == "level" else "",
+            ),
+            *[
+                Column(
+                    o,
+                    OUTCOME_LABELS[o],
+                    spanner="Responders, % (95% CI)",
+                    raw=(*PROP_CSV, *_DIFF_CSV),
+                    where={"outcome": o},
+                    fmt=lambda r: _outcome_cell(ctx, r),
+                )
+                for o in _SUBGROUP_OUTCOMES
+            ],
         ],
-        csv_columns=[
-            "variable",
-            "level",
-            "label",
-            "outcome",
-            *PROP_CSV,
-            "difference_from_rest",
-            "difference_ci_low",
-            "difference_ci_high",
-        ],
+        csv_columns=["variable", "level", "label", "outcome", *PROP_CSV, *_DIFF_CSV],
+        by=("variable", "level", "kind"),
         group="variable",
+        group_raw=("variable",),
+        csv_only=("label",),  # the display says what a merged level holds (subgroup_label)
+        group_fmt=lambda r: str(VARIABLE_LABELS.get(r["variable"], r["variable"])),
         stub="level",
     )
-    het_rows = []
     for var, body in subgroups.items():
-        vlabel = VARIABLE_LABELS.get(var, var)
         for level, entry in body.items():
-            if level == "heterogeneity" or not isinstance(entry, Mapping):
-                continue
-            shown = subgroup_label(ctx.results, var, level)  # a merged level says what it holds
-            row = {"variable": vlabel, "level": shown, "n": ctx.level_n(entry, outcomes)}
-            for o in outcomes:
-                row[o] = _pct_ci_cell(entry.get(o), ctx)
-                diff = (entry.get("difference_from_rest") or {}).get(o) or {}
-                low, high = diff.get("ci") or [None, None]
-                t.csv_rows.append(
-                    {"variable": var, "level": level, "label": entry.get("label", level), "outcome": o}
-                    | _prop_raw(entry.get(o), ctx)
-                    | {
-                        "difference_from_rest": diff.get("estimate"),
-                        "difference_ci_low": low,
-                        "difference_ci_high": high,
-                    }
-                )
-            t.rows.append(row)
-            if (diff_row := difference_row(vlabel, entry, outcomes)) is not None:
-                t.rows.append(diff_row)
+            if level != "heterogeneity" and isinstance(entry, Mapping):
+                _add_level(t, ctx, var, level, entry)
         het = body.get("heterogeneity") or {}
-        hrow = {"variable": vlabel, "level": "Heterogeneity, p", "n": ""}
-        for o in outcomes:
+        for o in _SUBGROUP_OUTCOMES:
             h = het.get(o) or {}
-            test = h.get("test")
-            hrow[o] = NDASH if h.get("p") is None else f"{fmt_p(h.get('p'), ctx)} ({_test_short(test)})"
-            het_rows.append(
-                {
-                    "variable": var,
-                    "outcome": o,
-                    "test": test,
-                    "statistic": h.get("statistic"),
-                    "df": h.get("df"),
-                    "p": h.get("p"),
-                }
-            )
-        t.rows.append(hrow)
+            record = {"variable": var, "level": None, "kind": "heterogeneity", "outcome": o, "test": h.get("test")}
+            t.add(record | {"statistic": h.get("statistic"), "df": h.get("df"), "p": h.get("p")}, csv=False)
     t.notes.append(
         "Heterogeneity: \u03c7\u00b2 = Pearson \u03c7\u00b2 test of level \u00d7 response; exact = Fisher or Freeman\u2013Halton "
         "exact test, over the known levels (unknown and other levels left out). Not adjusted for multiplicity. "
@@ -388,19 +200,57 @@ def _subgroups(ctx: Ctx) -> Table | None:
     )
     if note := merged_note(ctx.results):
         t.notes.append(note)
-    t._het_rows = het_rows  # type: ignore[attr-defined]  # the CSV rows ride on the Table until the tables are declared once (issue 13)
     return t
 
 
+def _add_level(t: Table, ctx: Ctx, var: str, level: str, entry: Mapping[str, Any]) -> None:
+    """A level's records, one per outcome, and its display-only row of differences from the rest."""
+    reasons = {(entry.get(o) or {}).get("hidden") for o in _SUBGROUP_OUTCOMES}
+    shown = {"level_n": entry.get("n"), "level_hidden": "complement" if reasons == {"complement"} else None}
+    diffs = entry.get("difference_from_rest") or {}
+    records = []
+    for o in _SUBGROUP_OUTCOMES:
+        diff = diffs.get(o) or {}
+        low, high = diff.get("ci") or [None, None]
+        records.append(
+            {"variable": var, "level": level, "kind": "level", "label": entry.get("label", level), "outcome": o}
+            | _prop_raw(entry.get(o), ctx)
+            | dict(zip(_DIFF_CSV, (diff.get("estimate"), low, high), strict=True))
+            | shown
+        )
+        t.add(records[-1])
+    if any(r["difference_from_rest"] is not None for r in records):
+        for r in records:
+            t.add(r | {"kind": "difference"}, csv=False)
+
+
+def _level_cell(ctx: Ctx, r: Record) -> str:
+    if r["kind"] == "difference":
+        return DIFFERENCE_LABEL
+    if r["kind"] == "heterogeneity":
+        return "Heterogeneity, p"
+    return subgroup_label(ctx.results, r["variable"], r["level"])  # a merged level says what it holds
+
+
+def _outcome_cell(ctx: Ctx, r: Record) -> str:
+    """A level's rate (95% CI), its difference from the rest, or the heterogeneity test's p."""
+    if r["kind"] == "difference":
+        return difference_cell(r)
+    if r["kind"] == "heterogeneity":
+        return NDASH if r.get("p") is None else f"{fmt_p(r['p'], ctx)} ({_test_short(r.get('test'))})"
+    return rate_ci(r)
+
+
 def _heterogeneity_csv(ctx: Ctx, sub: Table | None) -> Table | None:
+    """The heterogeneity tests of the subgroups table, as their own CSV (the display shows them as a row)."""
     if sub is None:
         return None
-    t = Table(
+    tests = [Entry(e.record, shown=False) for e in sub.entries if e.record.get("kind") == "heterogeneity"]
+    return Table(
         key="subgroup_heterogeneity",
         title="Subgroup heterogeneity tests",
         columns=[],
         csv_columns=["variable", "outcome", "test", "statistic", "df", "p"],
-        csv_rows=list(getattr(sub, "_het_rows", [])),
+        entries=tests,
         html=False,
     )
-    return t

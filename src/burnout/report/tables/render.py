@@ -87,20 +87,78 @@ TABLE_CSS: Final[str] = """
 """
 
 
+_GT_OPTIONS: Final[dict[str, Any]] = {
+    "table_font_names": ["Helvetica Neue", "Helvetica", "Arial", "Liberation Sans", "sans-serif"],
+    "table_font_size": "13px",
+    "table_font_color": "#1A1A1A",
+    "table_width": "100%",
+    "table_border_top_style": "solid",
+    "table_border_top_width": "0px",
+    "table_border_bottom_color": "#1A1A1A",
+    "table_border_bottom_width": "1.5px",
+    "heading_title_font_size": "14px",
+    "heading_padding": "2px",
+    "heading_border_bottom_color": "#1A1A1A",
+    "heading_border_bottom_width": "1.5px",
+    "column_labels_font_weight": "bold",
+    "column_labels_border_top_color": "#1A1A1A",
+    "column_labels_border_top_width": "1.5px",
+    "column_labels_border_bottom_color": "#1A1A1A",
+    "column_labels_border_bottom_width": "1px",
+    "column_labels_padding": "4px",
+    "row_group_font_weight": "bold",
+    "row_group_border_top_color": "#BBBBBB",
+    "row_group_border_top_width": "1px",
+    "row_group_border_bottom_color": "#DDDDDD",
+    "row_group_border_bottom_width": "0px",
+    "row_group_padding": "4px",
+    "table_body_hlines_color": "#EEEEEE",
+    "table_body_border_bottom_color": "#1A1A1A",
+    "table_body_border_bottom_width": "1.5px",
+    "stub_border_color": "#FFFFFF",
+    "stub_border_width": "0px",
+    "data_row_padding": "3px",
+    "source_notes_font_size": "12px",
+    "source_notes_padding": "3px",
+    "container_padding_y": "0px",
+    "quarto_disable_processing": True,
+}
+"""Three rules (top, under the labels, bottom), no vertical lines, the report's font."""
+
+
 def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
     """The table as great_tables HTML: three rules, left-aligned caption, notes underneath."""
-    from great_tables import GT, html, loc, style
+    from great_tables import GT, html
 
+    rows = table.rows  # derived from the records: make them once
     keys = [c.key for c in table.columns]
     cols = ([table.group] if table.group else []) + keys
     shown = str if table.rich else literal  # rich cells were made printable when built (_esc_cell)
-    df = _frame({k: [shown(row.get(k, "")) for row in table.rows] for k in cols})
+    df = _frame({k: [shown(row.get(k, "")) for row in rows] for k in cols})
     gid = f"tbl-{table.key.replace('_', '-')}"
     gt = GT(df, rowname_col=table.stub, groupname_col=table.group, id=gid)
     if table.rich:
         gt = gt.fmt(_as_html, columns=[k for k in keys if k != table.stub])
     label = f"Table {number}. " if number is not None else ""
     gt = gt.tab_header(title=html(f"<strong>{label}</strong>{_esc(table.title)}"))
+    gt = _labels(gt, table)
+    marks = (ctx.suppressed, _esc(ctx.suppressed), COMPLEMENT_MARK)  # plain, and as a rich (escaped) cell starts
+    gt = _grey_hidden(gt, table, rows, marks)
+    notes = list(table.notes) if table.rich else [_rich(n) for n in table.notes]
+    if any(str(v).startswith(marks) for row in rows for v in row.values()):
+        notes.append(_rich(ctx.suppression_note))
+    if ctx.synthetic:
+        notes.append("<strong>SYNTHETIC DATA:</strong> simulated patients, not real outcomes.")
+    for note in notes:
+        gt = gt.tab_source_note(html(note))
+    gt = gt.opt_align_table_header(align="left").tab_options(**_GT_OPTIONS).opt_css(TABLE_CSS.format(id=gid))
+    return gt.as_raw_html()
+
+
+def _labels(gt: Any, table: Table) -> Any:
+    """The stub head, column labels, spanners and alignment, from the table's columns."""
+    from great_tables import html
+
     if table.stub:
         stub_col = next(c for c in table.columns if c.key == table.stub)
         gt = gt.tab_stubhead(label=html(_rich(stub_col.label)))
@@ -114,62 +172,21 @@ def to_gt_html(table: Table, ctx: Ctx, number: int | None) -> str:
     for c in table.columns:
         if c.key != table.stub:
             gt = gt.cols_align(align=c.align, columns=c.key)
-    marks = (ctx.suppressed, _esc(ctx.suppressed), COMPLEMENT_MARK)  # plain, and as a rich (escaped) cell starts
+    return gt
+
+
+def _grey_hidden(gt: Any, table: Table, rows: list[dict[str, str]], marks: tuple[str, ...]) -> Any:
+    """Hidden cells (those that start with a suppression mark) in grey italics, column by column."""
+    from great_tables import loc, style
+
     for c in table.columns:
-        rows_hidden = [i for i, row in enumerate(table.rows) if str(row.get(c.key, "")).startswith(marks)]
+        rows_hidden = [i for i, row in enumerate(rows) if str(row.get(c.key, "")).startswith(marks)]
         if rows_hidden:
             gt = gt.tab_style(
                 style=[style.text(color="#555555", style="italic"), style.fill(color="#F1F1F1")],
                 locations=loc.body(columns=c.key, rows=rows_hidden),
             )
-    notes = list(table.notes) if table.rich else [_rich(n) for n in table.notes]
-    if any(str(v).startswith(marks) for row in table.rows for v in row.values()):
-        notes.append(_rich(ctx.suppression_note))
-    if ctx.synthetic:
-        notes.append("<strong>SYNTHETIC DATA:</strong> simulated patients, not real outcomes.")
-    for note in notes:
-        gt = gt.tab_source_note(html(note))
-    gt = (
-        gt.opt_align_table_header(align="left")
-        .tab_options(
-            table_font_names=["Helvetica Neue", "Helvetica", "Arial", "Liberation Sans", "sans-serif"],
-            table_font_size="13px",
-            table_font_color="#1A1A1A",
-            table_width="100%",
-            table_border_top_style="solid",
-            table_border_top_width="0px",
-            table_border_bottom_color="#1A1A1A",
-            table_border_bottom_width="1.5px",
-            heading_title_font_size="14px",
-            heading_padding="2px",
-            heading_border_bottom_color="#1A1A1A",
-            heading_border_bottom_width="1.5px",
-            column_labels_font_weight="bold",
-            column_labels_border_top_color="#1A1A1A",
-            column_labels_border_top_width="1.5px",
-            column_labels_border_bottom_color="#1A1A1A",
-            column_labels_border_bottom_width="1px",
-            column_labels_padding="4px",
-            row_group_font_weight="bold",
-            row_group_border_top_color="#BBBBBB",
-            row_group_border_top_width="1px",
-            row_group_border_bottom_color="#DDDDDD",
-            row_group_border_bottom_width="0px",
-            row_group_padding="4px",
-            table_body_hlines_color="#EEEEEE",
-            table_body_border_bottom_color="#1A1A1A",
-            table_body_border_bottom_width="1.5px",
-            stub_border_color="#FFFFFF",
-            stub_border_width="0px",
-            data_row_padding="3px",
-            source_notes_font_size="12px",
-            source_notes_padding="3px",
-            container_padding_y="0px",
-            quarto_disable_processing=True,
-        )
-        .opt_css(TABLE_CSS.format(id=gid))
-    )
-    return gt.as_raw_html()
+    return gt
 
 
 def _frame(columns: dict[str, list[str]], *, backend: str | None = None) -> Any:

@@ -1,13 +1,14 @@
-"""The report's tables: one definition, two renderings. (study)."""
+"""The report's tables of the study itself: the plan, participant flow, Table 1, trajectories and effect sizes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_p, fmt_pct, fmt_signed, get
+from burnout.report.format import Ctx, fmt_p, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
-from burnout.report.tables.model import Column, Table, _plain_value, _var_label
+from burnout.report.tables.cells import count_pct, field, interval, mean_sd, n_beside, signed_ci
+from burnout.report.tables.model import Column, Record, Table, _plain_value, _var_label
 
 # ----------------------------------------------------------------------------- plan
 
@@ -27,8 +28,8 @@ def _plan(ctx: Ctx) -> Table | None:
 
     def add(section: str, setting: str, value: Any) -> None:
         shown = _plain_value(value)
-        t.rows.append({"section": section, "setting": setting, "value": shown})
-        t.csv_rows.append({"section": section, "setting": setting, "value": shown})
+        t.free_rows.append({"section": section, "setting": setting, "value": shown})
+        t.free_csv_rows.append({"section": section, "setting": setting, "value": shown})
 
     add("Run", "plan sha256", protocol.get("sha256", NDASH))
     add("Run", "tool", f"{meta.get('tool', 'burnout')} {meta.get('version', '')}".strip())
@@ -46,11 +47,13 @@ def _plan(ctx: Ctx) -> Table | None:
                 if isinstance(value, Mapping):
                     for k2, v2 in value.items():
                         shown.append(f"{key}.{k2} = {_plain_value(v2)}")
-                        t.csv_rows.append({"section": section, "setting": f"{key}.{k2}", "value": _plain_value(v2)})
+                        t.free_csv_rows.append(
+                            {"section": section, "setting": f"{key}.{k2}", "value": _plain_value(v2)}
+                        )
                 else:
                     shown.append(f"{key} = {_plain_value(value)}")
-                    t.csv_rows.append({"section": section, "setting": key, "value": _plain_value(value)})
-            t.rows.append(
+                    t.free_csv_rows.append({"section": section, "setting": key, "value": _plain_value(value)})
+            t.free_rows.append(
                 {
                     "section": "Plan (protocol.toml, resolved)",
                     "setting": f"[{section}]",
@@ -58,10 +61,10 @@ def _plan(ctx: Ctx) -> Table | None:
                 }
             )
         else:
-            t.rows.append(
+            t.free_rows.append(
                 {"section": "Plan (protocol.toml, resolved)", "setting": section, "value": _plain_value(body)}
             )
-            t.csv_rows.append({"section": "plan", "setting": section, "value": _plain_value(body)})
+            t.free_csv_rows.append({"section": "plan", "setting": section, "value": _plain_value(body)})
     t.notes.append("The resolved plan: every setting, with defaults filled in, as protocol.toml keys.")
     return t
 
@@ -103,86 +106,95 @@ def _flow(ctx: Ctx) -> Table | None:
     steps.append(("completers", flow.get("completers")))
     rate = get(flow, "completion", "rate")  # completers / threshold_met, on the completers' row
     for step, count in steps:
-        t.csv_rows.append(
-            {
-                "step": step,
-                "count": ctx.suppressed if count is None else count,
-                "rate": rate if step == "completers" else None,
-            }
+        t.add(
+            {"step": step, "count": ctx.suppressed if count is None else count}
+            | {"rate": rate if step == "completers" else None},
+            shown=False,
         )
     return t
 
 
 # ----------------------------------------------------------------------- table 1
 
+_GROUPS = ("completers", "non_completers")
+
 
 def _baseline(ctx: Ctx) -> Table | None:
-    r = ctx.results
-    t1 = get(r, "attrition", "table1")
-    flow = r.get("flow") or {}
+    if get(ctx.results, "attrition", "table1"):
+        return _table1(ctx)
+    smd = get(ctx.results, "attrition", "baseline_smd")
+    if not smd:
+        return None
+    t = Table(
+        key="baseline_characteristics",
+        title="Baseline differences between completers and non-completers",
+        columns=[
+            Column("label", "Characteristic", "left", raw=("variable",), fmt=lambda r: _var_label(r["variable"])),
+            Column("smd", "SMD", raw=("smd",), fmt=field("smd")),
+        ],
+        csv_columns=["variable", "smd"],
+        stub="label",
+    )
+    for var, v in smd.items():
+        t.add({"variable": var, "smd": v})
+    t.notes.append("SMD: standardized mean difference, completers minus non-completers.")
+    return t
+
+
+def _table1(ctx: Ctx) -> Table:
+    """Table 1: each characteristic of completers and non-completers, mean (SD) or n (%), and the SMD."""
+    flow = ctx.results.get("flow") or {}
     comp, met = flow.get("completers"), flow.get("threshold_met")
     non = None if comp is None or met is None else met - comp
-    if t1:
-        t = Table(
-            key="baseline_characteristics",
-            title="Baseline characteristics of completers and non-completers",
-            columns=[
-                Column("label", "Characteristic", "left"),
-                Column("completers", f"Completers\n(n = {ctx.count(comp)})"),
-                Column("non_completers", f"Non-completers\n(n = {ctx.count(non)})"),
-                Column("smd", "SMD"),
+    t = Table(
+        key="baseline_characteristics",
+        title="Baseline characteristics of completers and non-completers",
+        columns=[
+            Column("label", "Characteristic", "left", raw=("label", "kind"), fmt=_characteristic),
+            *[
+                Column(g, f"{name}\n(n = {ctx.count(n)})", raw=("kind", *(f"{g}_{c}" for c in _T1)), fmt=_group_cell(g))
+                for g, name, n in (("completers", "Completers", comp), ("non_completers", "Non-completers", non))
             ],
-            csv_columns=[
-                "variable",
-                "label",
-                "kind",
-                *[f"{g}_{c}" for g in ("completers", "non_completers") for c in ("n", "mean", "sd", "count", "rate")],
-                "smd",
-            ],
-            stub="label",
-        )
-        for var, body in t1.items():
-            kind = body.get("kind")
-            row = {"label": str(body.get("label", var)) + (", mean (SD)" if kind == "continuous" else ", n (%)")}
-            raw: dict[str, Any] = {"variable": var, "label": body.get("label", var), "kind": kind}
-            for g in ("completers", "non_completers"):
-                cell = body.get(g) or {}
-                if kind == "continuous":
-                    row[g] = f"{fmt_num(cell.get('mean'))} ({fmt_num(cell.get('sd'))})"
-                    raw |= {f"{g}_n": cell.get("n"), f"{g}_mean": cell.get("mean"), f"{g}_sd": cell.get("sd")}
-                else:
-                    hidden = cell.get("suppressed") or cell.get("count") is None
-                    row[g] = ctx.hidden_mark(cell) if hidden else f"{cell['count']:,} ({fmt_pct(cell.get('rate'))})"
-                    raw |= {
-                        f"{g}_n": cell.get("n"),
-                        f"{g}_count": ctx.hidden_mark(cell) if hidden else cell.get("count"),
-                        f"{g}_rate": None if hidden else cell.get("rate"),
-                    }
-            row["smd"] = fmt_num(body.get("smd"))
-            raw["smd"] = body.get("smd")
-            t.rows.append(row)
-            t.csv_rows.append(raw)
-        t.notes.append(
-            "Non-completers met the burnout threshold at baseline but missed a session or an assessment. SMD: "
-            "standardized mean difference, completers minus non-completers (pooled SD); |SMD| > 0.1 is commonly read "
-            "as a meaningful imbalance. Continuous variables: mean (SD) among those with a value."
-        )
-        return t
-    smd = get(r, "attrition", "baseline_smd")
-    if smd:
-        t = Table(
-            key="baseline_characteristics",
-            title="Baseline differences between completers and non-completers",
-            columns=[Column("label", "Characteristic", "left"), Column("smd", "SMD")],
-            csv_columns=["variable", "smd"],
-            stub="label",
-        )
-        for var, v in smd.items():
-            t.rows.append({"label": _var_label(var), "smd": fmt_num(v)})
-            t.csv_rows.append({"variable": var, "smd": v})
-        t.notes.append("SMD: standardized mean difference, completers minus non-completers.")
-        return t
-    return None
+            Column("smd", "SMD", raw=("smd",), fmt=field("smd")),
+        ],
+        csv_only=("variable",),  # the tree's key: the display shows its label
+        csv_columns=["variable", "label", "kind", *[f"{g}_{c}" for g in _GROUPS for c in _T1], "smd"],
+        stub="label",
+    )
+    for var, body in get(ctx.results, "attrition", "table1").items():
+        kind = body.get("kind")
+        raw: dict[str, Any] = {"variable": var, "label": body.get("label", var), "kind": kind}
+        for g in _GROUPS:
+            cell = body.get(g) or {}
+            if kind == "continuous":
+                raw |= {f"{g}_n": cell.get("n"), f"{g}_mean": cell.get("mean"), f"{g}_sd": cell.get("sd")}
+            else:
+                hidden = cell.get("suppressed") or cell.get("count") is None
+                raw |= {
+                    f"{g}_n": cell.get("n"),
+                    f"{g}_count": ctx.hidden_mark(cell) if hidden else cell.get("count"),
+                    f"{g}_rate": None if hidden else cell.get("rate"),
+                }
+        t.add(raw | {"smd": body.get("smd")})
+    t.notes.append(
+        "Non-completers met the burnout threshold at baseline but missed a session or an assessment. SMD: "
+        "standardized mean difference, completers minus non-completers (pooled SD); |SMD| > 0.1 is commonly read "
+        "as a meaningful imbalance. Continuous variables: mean (SD) among those with a value."
+    )
+    return t
+
+
+_T1 = ("n", "mean", "sd", "count", "rate")
+
+
+def _characteristic(r: Record) -> str:
+    return str(r["label"]) + (", mean (SD)" if r["kind"] == "continuous" else ", n (%)")
+
+
+def _group_cell(g: str) -> Callable[[Record], str]:
+    """A group's mean (SD) of a continuous characteristic, n (%) of the others."""
+    continuous, categorical = mean_sd(f"{g}_mean", f"{g}_sd"), count_pct(f"{g}_count", f"{g}_rate")
+    return lambda r: continuous(r) if r["kind"] == "continuous" else categorical(r)
 
 
 # ------------------------------------------------------------------ trajectories
@@ -196,81 +208,51 @@ def _trajectories(ctx: Ctx) -> Table | None:
         key="trajectories",
         title="MBI-GS subscale scores by assessment (completers)",
         columns=[
-            Column("tp", "Assessment", "left"),
-            Column("n", "n", spanner="Score"),
-            Column("mean_sd", "Mean (SD)", spanner="Score"),
-            Column("ci", "95% CI", spanner="Score"),
-            Column("change", "Mean (95% CI)", spanner="Change from baseline"),
-            Column("pct", "% change", spanner="Change from baseline"),
-            Column("p", "p", spanner="Change from baseline"),
+            Column("tp", "Assessment", "left", raw=("timepoint",), fmt=lambda r: ctx.tp(r["timepoint"])),
+            Column("n", "n", spanner="Score", raw=("n", "mean"), fmt=n_beside(ctx)),
+            Column("mean_sd", "Mean (SD)", spanner="Score", raw=("mean", "sd"), fmt=mean_sd()),
+            Column("ci", "95% CI", spanner="Score", raw=("ci_low", "ci_high"), fmt=interval()),
+            Column("change", "Mean (95% CI)", spanner=_SINCE, raw=_CHANGE, fmt=signed_ci(*_CHANGE)),
+            Column("pct", "% change", spanner=_SINCE, raw=("percent_change",), fmt=_percent_change),
+            Column("p", "p", spanner=_SINCE, raw=("change", "p"), fmt=lambda r: _p_of_change(r, ctx)),
         ],
-        csv_columns=[
-            "subscale",
-            "timepoint",
-            "n",
-            "mean",
-            "sd",
-            "ci_low",
-            "ci_high",
-            "change",
-            "change_sd",
-            "change_ci_low",
-            "change_ci_high",
-            "percent_change",
-            "t",
-            "df",
-            "p",
-        ],
+        csv_only=("change_sd", "t", "df"),
+        csv_columns=["subscale", "timepoint", "n", "mean", "sd", "ci_low", "ci_high", "change", "change_sd"]
+        + ["change_ci_low", "change_ci_high", "percent_change", "t", "df", "p"],
         group="subscale",
+        group_fmt=lambda r: SUBSCALE_LABELS[r["subscale"]],
+        group_raw=("subscale",),
         stub="tp",
     )
     for s in SUBSCALES:
         tps = get(subs, s, "timepoints") or {}
         for tp in ctx.timepoints:
-            e = tps.get(tp)
-            if not e:
-                continue
-            ci = e.get("ci") or [None, None]
-            cci = e.get("change_ci") or [None, None]
-            has_change = e.get("change") is not None
-            t.rows.append(
-                {
-                    "subscale": SUBSCALE_LABELS[s],
-                    "tp": ctx.tp(tp),
-                    "n": ctx.n_beside(e.get("n"), statistic=e.get("mean")),
-                    "mean_sd": f"{fmt_num(e.get('mean'))} ({fmt_num(e.get('sd'))})",
-                    "ci": fmt_ci(e.get("ci")),
-                    "change": f"{fmt_signed(e['change'])} ({fmt_ci(e.get('change_ci'))})" if has_change else NDASH,
-                    "pct": (fmt_signed(e.get("percent_change"), 1) + "%")
-                    if e.get("percent_change") is not None
-                    else NDASH,
-                    "p": fmt_p(e.get("p"), ctx) if has_change else NDASH,
-                }
-            )
-            t.csv_rows.append(
-                {
-                    "subscale": s,
-                    "timepoint": tp,
-                    "n": ctx.suppressed if e.get("n") is None else e.get("n"),
-                    "mean": e.get("mean"),
-                    "sd": e.get("sd"),
-                    "ci_low": ci[0],
-                    "ci_high": ci[1],
-                    "change": e.get("change"),
-                    "change_sd": e.get("change_sd"),
-                    "change_ci_low": cci[0],
-                    "change_ci_high": cci[1],
-                    "percent_change": e.get("percent_change"),
-                    "t": e.get("t"),
-                    "df": e.get("df"),
-                    "p": e.get("p"),
-                }
-            )
+            if e := tps.get(tp):
+                ci, cci = e.get("ci") or [None, None], e.get("change_ci") or [None, None]
+                t.add(
+                    {"subscale": s, "timepoint": tp, "n": ctx.suppressed if e.get("n") is None else e.get("n")}
+                    | {k: e.get(k) for k in ("mean", "sd")}
+                    | {"ci_low": ci[0], "ci_high": ci[1], "change": e.get("change"), "change_sd": e.get("change_sd")}
+                    | {"change_ci_low": cci[0], "change_ci_high": cci[1]}
+                    | {k: e.get(k) for k in ("percent_change", "t", "df", "p")}
+                )
     t.notes.append(
         "Scores are subscale means of items scored 0\u20136. Intervals are 95% t intervals; p is the paired t test of the "
         "change from baseline. % change = 100 \u00d7 mean change / baseline mean."
     )
     return t
+
+
+_CHANGE = ("change", "change_ci_low", "change_ci_high")
+_SINCE = "Change from baseline"
+
+
+def _percent_change(r: Record) -> str:
+    return NDASH if r.get("percent_change") is None else fmt_signed(r["percent_change"], 1) + "%"
+
+
+def _p_of_change(r: Record, ctx: Ctx) -> str:
+    return fmt_p(r.get("p"), ctx) if r.get("change") is not None else NDASH
 
 
 def _effect_sizes(ctx: Ctx) -> Table | None:
@@ -279,46 +261,29 @@ def _effect_sizes(ctx: Ctx) -> Table | None:
         key="effect_sizes",
         title="Effect sizes of the change from baseline",
         columns=[
-            Column("tp", "Assessment", "left"),
-            Column("dz", "d_z"),
-            Column("ci", "95% CI"),
-            Column("label", "Magnitude of d_z", "left"),
-            Column("dav", "d_av"),
+            Column("tp", "Assessment", "left", raw=("timepoint",), fmt=lambda r: ctx.tp(r["timepoint"])),
+            Column("dz", "d_z", raw=("dz",), fmt=field("dz")),
+            Column("ci", "95% CI", raw=("ci_low", "ci_high"), fmt=interval()),
+            Column("label", "Magnitude of d_z", "left", raw=("label",), fmt=lambda r: str(r.get("label") or NDASH)),
+            Column("dav", "d_av", raw=("d_av",), fmt=field("d_av")),
         ],
         csv_columns=["subscale", "timepoint", "dz", "ci_low", "ci_high", "label", "method", "d_av"],
+        csv_only=("method",),
         group="subscale",
+        group_fmt=lambda r: SUBSCALE_LABELS[r["subscale"]],
+        group_raw=("subscale",),
         stub="tp",
     )
     for s in SUBSCALES:
         tps = get(subs, s, "timepoints") or {}
         for tp in ctx.timepoints:
-            es = get(tps, tp, "effect_size")
-            if not es:
-                continue
-            ci = es.get("ci") or [None, None]
-            t.rows.append(
-                {
-                    "subscale": SUBSCALE_LABELS[s],
-                    "tp": ctx.tp(tp),
-                    "dz": fmt_num(es.get("dz")),
-                    "ci": fmt_ci(es.get("ci")),
-                    "label": str(es.get("label") or NDASH),
-                    "dav": fmt_num(es.get("d_av")),
-                }
-            )
-            t.csv_rows.append(
-                {
-                    "subscale": s,
-                    "timepoint": tp,
-                    "dz": es.get("dz"),
-                    "ci_low": ci[0],
-                    "ci_high": ci[1],
-                    "label": es.get("label"),
-                    "method": es.get("method", "noncentral t"),
-                    "d_av": es.get("d_av"),
-                }
-            )
-    if not t.rows:
+            if es := get(tps, tp, "effect_size"):
+                ci = es.get("ci") or [None, None]
+                t.add(
+                    {"subscale": s, "timepoint": tp, "dz": es.get("dz"), "ci_low": ci[0], "ci_high": ci[1]}
+                    | {"label": es.get("label"), "method": es.get("method", "noncentral t"), "d_av": es.get("d_av")}
+                )
+    if not t.entries:
         return None
     t.notes.append(
         "d_z = mean change / SD of the change (within-patient); negative values are decreases. Intervals "

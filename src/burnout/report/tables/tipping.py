@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from burnout.report.format import Ctx, fmt_pct, fmt_pct_ci, fmt_plain, get
 from burnout.report.labels import NDASH, OUTCOME_LABELS, SUBSCALES
-from burnout.report.tables.model import Column, Table
+from burnout.report.tables.cells import ci_of, field
+from burnout.report.tables.model import Column, Record, Table
 
 _OUTCOMES = (*SUBSCALES, "at_least_1")
 
@@ -19,22 +20,37 @@ def _tipping(ctx: Ctx) -> Table | None:
         key="itt_tipping_point",
         title="Sensitivity of the multiple-imputation response to missing not at random (delta adjustment)",
         columns=[
-            Column("delta", "Imputed scores moved (points, bad direction)", "left"),
-            *[Column(o, OUTCOME_LABELS[o], "center") for o in _OUTCOMES],
+            Column(
+                "delta",
+                "Imputed scores moved (points, bad direction)",
+                "left",
+                raw=("delta",),
+                fmt=field("delta", fmt_plain),
+            ),
+            *[
+                Column(
+                    o,
+                    OUTCOME_LABELS[o],
+                    "center",
+                    raw=("rate", "ci_low", "ci_high"),
+                    fmt=_rate_ci,
+                    where={"outcome": o},
+                    missing=ctx.suppressed if get(tip, o, "suppressed") else NDASH,
+                )
+                for o in _OUTCOMES
+            ],
         ],
         csv_columns=["delta", "outcome", "rate", "ci_low", "ci_high"],
+        by=("delta",),
         stub="delta",
     )
     for i, d in enumerate(tip["deltas"]):
-        row = {"delta": fmt_plain(d)}
-        for o in _OUTCOMES:
+        published = [o for o in _OUTCOMES if get(tip, o, "rate")]
+        for o in published:
             rates, cis = get(tip, o, "rate"), get(tip, o, "ci")
-            if not rates:
-                row[o] = ctx.suppressed if get(tip, o, "suppressed") else NDASH
-                continue
-            row[o] = f"{fmt_pct(rates[i])} ({fmt_pct_ci(cis[i])})"
-            t.csv_rows.append({"delta": d, "outcome": o, "rate": rates[i], "ci_low": cis[i][0], "ci_high": cis[i][1]})
-        t.rows.append(row)
+            t.add({"delta": d, "outcome": o, "rate": rates[i], "ci_low": cis[i][0], "ci_high": cis[i][1]})
+        if not published:  # the row of dashes and marks still shows the delta
+            t.add({"delta": d}, csv=False)
     points = [
         f"{OUTCOME_LABELS[o]} {NDASH if get(tip, o, 'tipping_point') is None else fmt_plain(get(tip, o, 'tipping_point'))}"
         for o in _OUTCOMES
@@ -50,3 +66,8 @@ def _tipping(ctx: Ctx) -> Table | None:
             "SYNTHETIC demo: smallest delta at which the rate reaches the simulator's truth: " + "; ".join(reach) + "."
         )
     return t
+
+
+def _rate_ci(r: Record) -> str:
+    """ "55.4% (50.5\u201360.2)"."""
+    return f"{fmt_pct(r.get('rate'))} ({fmt_pct_ci(ci_of(r))})"
