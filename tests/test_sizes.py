@@ -21,6 +21,8 @@ FIXED = [
     "ingest",
     "engines",
     "simulate",
+    "stats",
+    "report",
     "cli.py",
     "analysis.py",
     "importer.py",
