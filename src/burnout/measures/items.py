@@ -20,6 +20,7 @@ import numpy as np
 from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES
 from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import one_row as _one_row
+from burnout.measures._moments import covariance_from_sums
 
 if TYPE_CHECKING:
     from burnout.ingest import Cohort
@@ -44,8 +45,7 @@ class ItemPairs:
         q = len(self.sums)
         out = np.empty((q, q))
         for (a, b), total in self.products.items():
-            centered = Fraction(total) - Fraction(self.sums[a] * self.sums[b], self.n)
-            out[a, b] = out[b, a] = float(centered / (self.n - 1))
+            out[a, b] = out[b, a] = covariance_from_sums(total, self.sums[a], self.sums[b], self.n)
         return out
 
 
