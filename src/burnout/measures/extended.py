@@ -215,7 +215,52 @@ def collect_beyond(
     itt = table.filter(table.threshold_met)
     comp = table.filter(table.completer)
 
-    # -- counts, worst case, completers' baseline moments -------------------------------
+    counts = _collect_counts(table)
+    reliability = _collect_reliability(cohort, comp, assessments, protocol)
+    baseline_reference = collect_baseline_reference(table, first, last)
+    item_pairs = collect_item_pairs(cohort, comp, first, last)
+    reliable_change = collect_reliable_change(comp, baseline_reference, first, last, protocol)
+    mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
+    phq9 = collect_phq9(table, protocol, population="completers")
+    instruments = collect_instruments(table, protocol) if protocol.instruments != InstrumentsSection() else {}
+    m = protocol.imputation.m if imputations is None else imputations
+    imputation, problem = _impute_or_say_why(
+        itt, protocol, assessments, threshold_met=counts.threshold_met, imputations=m, iterations=iterations
+    )
+    warnings = () if problem is None else (f"multiple imputation was not run: {problem}",)
+
+    return BeyondMeasures(
+        threshold_met=counts.threshold_met,
+        completers=counts.completers,
+        timepoints=assessments,
+        worst_case=counts.worst_case,
+        imputation=imputation,
+        imputation_problem=problem,
+        mixed=mixed,
+        phq9=phq9,
+        reliability=reliability,
+        reliable_change=reliable_change,
+        warnings=warnings,
+        completer_responders=counts.completer_responders,
+        baseline_reference=baseline_reference,
+        instruments=instruments,
+        item_pairs=item_pairs,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    """Who met the threshold, the completers, and the responders per outcome: observed
+    anywhere among the threshold-met (the worst case) and among the completers."""
+
+    threshold_met: int
+    completers: int
+    worst_case: dict[str, int]
+    completer_responders: dict[str, int]
+
+
+def _collect_counts(table: ir.Table) -> _Counts:
+    """One aggregate query over the patient table."""
     # non-responder imputation: a response observed (baseline and last scores, completer or
     # not) counts; a missing one is a non-response. The completers' own responders come along
     # so results can keep the non-completers' responders (the difference) from being small.
@@ -229,52 +274,35 @@ def collect_beyond(
         aggs[f"wc_{s}"] = _flag(table.threshold_met & table[f"response_{s}"])
         aggs[f"cr_{s}"] = _flag(table.completer & table[f"response_{s}"])
     row = _one_row(table.aggregate(**aggs))
-    threshold_met = _int(row["threshold_met"])
-    completers = _int(row["completers"])
-    worst_case = {s: _int(row[f"wc_{s}"]) for s in SUBSCALES} | {"at_least_1": _int(row["wc_at_least_1"])}
-    completer_responders = {o: _int(row[f"cr_{o}"]) for o in (*SUBSCALES, "at_least_1")}
-
-    reliability = _collect_reliability(cohort, comp, assessments, protocol)
-    baseline_reference = collect_baseline_reference(table, first, last)
-    item_pairs = collect_item_pairs(cohort, comp, first, last)
-    reliable_change = collect_reliable_change(comp, baseline_reference, first, last, protocol)
-    mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
-    phq9 = collect_phq9(table, protocol, population="completers")
-    instruments = collect_instruments(table, protocol) if protocol.instruments != InstrumentsSection() else {}
-
-    imputation: ImputationSummary | None = None
-    problem: str | None = None
-    if threshold_met == 0:
-        problem = "no patient met the threshold"
-    else:
-        try:
-            m = protocol.imputation.m if imputations is None else imputations
-            imputation = _impute(
-                itt, protocol, assessments, threshold_met=threshold_met, imputations=m, iterations=iterations
-            )
-        except np.linalg.LinAlgError as exc:
-            problem = f"an imputation regression could not be solved ({exc}); too few patients with scores?"
-        except ValueError as exc:
-            problem = str(exc)
-    warnings = () if problem is None else (f"multiple imputation was not run: {problem}",)
-
-    return BeyondMeasures(
-        threshold_met=threshold_met,
-        completers=completers,
-        timepoints=assessments,
-        worst_case=worst_case,
-        imputation=imputation,
-        imputation_problem=problem,
-        mixed=mixed,
-        phq9=phq9,
-        reliability=reliability,
-        reliable_change=reliable_change,
-        warnings=warnings,
-        completer_responders=completer_responders,
-        baseline_reference=baseline_reference,
-        instruments=instruments,
-        item_pairs=item_pairs,
+    return _Counts(
+        threshold_met=_int(row["threshold_met"]),
+        completers=_int(row["completers"]),
+        worst_case={s: _int(row[f"wc_{s}"]) for s in SUBSCALES} | {"at_least_1": _int(row["wc_at_least_1"])},
+        completer_responders={o: _int(row[f"cr_{o}"]) for o in (*SUBSCALES, "at_least_1")},
     )
+
+
+def _impute_or_say_why(
+    itt: ir.Table,
+    protocol: Protocol,
+    assessments: tuple[int, ...],
+    *,
+    threshold_met: int,
+    imputations: int,
+    iterations: int,
+) -> tuple[ImputationSummary | None, str | None]:
+    """The imputation summary, or None and the reason it could not run."""
+    if threshold_met == 0:
+        return None, "no patient met the threshold"
+    try:
+        summary = _impute(
+            itt, protocol, assessments, threshold_met=threshold_met, imputations=imputations, iterations=iterations
+        )
+    except np.linalg.LinAlgError as exc:
+        return None, f"an imputation regression could not be solved ({exc}); too few patients with scores?"
+    except ValueError as exc:
+        return None, str(exc)
+    return summary, None
 
 
 def _collect_reliability(
@@ -323,16 +351,12 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
         (y.notnull().cast("int64") * (1 << k) for k, y in enumerate(ys[1:], start=1)), ys[0].notnull().cast("int64")
     )
     filled = [y.fill_null(0).cast(_BIG) for y in ys]
-    total = sum(filled[1:], filled[0])
-    sq = sum((f * f for f in filled[1:]), filled[0] * filled[0])
-    base = itt.mutate(_mask=mask, _total=total, _sq=sq, **{f"_y{k}": filled[k] for k in range(len(ys))})
+    base = itt.mutate(_mask=mask, **{f"_y{k}": filled[k] for k in range(len(ys))})
     base = base.filter(base._mask > 0)
     rows = (
         base.group_by("_mask")
         .aggregate(
             n=base.count(),
-            q=base._sq.sum(),
-            r=(base._total * base._total).sum(),
             **{f"s{k}": base[f"_y{k}"].sum() for k in range(len(ys))},
             # cross-products for the unstructured MMRM (stats.mmrm); nulls were filled with 0
             **{f"x{k}_{j}": (base[f"_y{k}"] * base[f"_y{j}"]).sum() for k in range(len(ys)) for j in range(k, len(ys))},
@@ -343,16 +367,16 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
     out = []
     for r in sorted(rows, key=lambda r: int(r["_mask"])):
         m = int(r["_mask"])
+        cross = tuple(tuple(_int(r[f"x{min(k, j)}_{max(k, j)}"]) for j in range(len(ys))) for k in range(len(ys)))
         out.append(
             PatternStats(
                 pattern=tuple(bool(m >> k & 1) for k in range(len(ys))),
                 patients=_int(r["n"]),
                 sums=tuple(_int(r[f"s{k}"]) for k in range(len(ys))),
-                sum_sq=_int(r["q"]),
-                sum_sq_totals=_int(r["r"]),
-                cross=tuple(
-                    tuple(_int(r[f"x{min(k, j)}_{max(k, j)}"]) for j in range(len(ys))) for k in range(len(ys))
-                ),
+                # sum of y_k^2 is the trace of the cross-products, sum of (sum_k y_k)^2 their grand total
+                sum_sq=sum(cross[k][k] for k in range(len(ys))),
+                sum_sq_totals=sum(sum(row) for row in cross),
+                cross=cross,
             )
         )
     return tuple(out)
