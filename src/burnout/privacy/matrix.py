@@ -121,6 +121,13 @@ def suppress_matrix(counts: Mapping[str, Mapping[str, int]], *, min_cell_count: 
         suppressed.add(extra)
         _close_groups(values, groups, suppressed, k)
 
+    return _named(values, row_keys, col_keys, suppressed=suppressed, primary=primary)
+
+
+def _named(
+    values: np.ndarray, row_keys: list[str], col_keys: list[str], *, suppressed: set[Cell], primary: set[Cell]
+) -> SuppressedMatrix:
+    """The result under the input's row and column names, None in every suppressed cell."""
     out = {
         rk: {ck: (None if (i, j) in suppressed else int(values[i, j])) for j, ck in enumerate(col_keys)}
         for i, rk in enumerate(row_keys)
