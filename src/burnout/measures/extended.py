@@ -50,20 +50,16 @@ Determinism: the same cohort, plan and ``[analysis] seed`` give identical floats
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import TYPE_CHECKING, Final
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 
-from burnout import stats as est
 from burnout.cohort import col
-from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES
+from burnout.instrument import SUBSCALES
 from burnout.measures._aggregates import EXACT as _BIG
 from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import one_row as _one_row
-from burnout.measures._aggregates import rows as _rows
 from burnout.measures.imputation import impute_itt
 from burnout.plan.extensions import ImputationSection
 from burnout.stats import ImputationSummary, PatternStats
@@ -73,7 +69,7 @@ if TYPE_CHECKING:
     from burnout.ingest import Cohort
     from burnout.plan import Protocol
 from burnout.measures._moments import _flag
-from burnout.measures.items import ItemPairs, collect_item_pairs
+from burnout.measures.items import ItemMoments, ItemPairs, collect_item_moments, collect_item_pairs
 from burnout.measures.paired import InstrumentMeasures, collect_instruments
 from burnout.measures.phq9 import Phq9Measures, collect_phq9
 from burnout.measures.reliable import (
@@ -109,38 +105,6 @@ simple random sample above it). Imputation is the one computation that needs
 per-patient rows in Python; the cap keeps it to seconds at any cohort size while the
 pooled CI reflects the sample's precision. Worst case and the mixed model always use
 every patient."""
-
-
-@dataclass(frozen=True, slots=True)
-class ItemMoments:
-    """Per-item and item-total sums of one subscale at one assessment (complete cases only).
-
-    ``item_sums[i]``/``item_sum_sq[i]`` are the sum and sum of squares of item i,
-    ``total``/``total_sq`` those of the sum of the items, over the ``n`` rows on which
-    every item of the subscale was answered.
-    """
-
-    n: int
-    item_sums: tuple[int, ...]
-    item_sum_sq: tuple[int, ...]
-    total: int
-    total_sq: int
-
-    def reliability(self, *, confidence: float = 0.95) -> est.Reliability:
-        """Cronbach's alpha (and Feldt CI) from these sums, via ``estimates.cronbach_alpha``.
-
-        Item and total variances are formed exactly (``SS - S^2/n``, the common
-        ``1/(n-1)`` cancels in alpha).
-        """
-        k = len(self.item_sums)
-        if self.n < 2:
-            return est.Reliability(k=k, n=self.n, alpha=None, ci=None, confidence=confidence)
-        items = sum(
-            (Fraction(ss) - Fraction(s * s, self.n) for s, ss in zip(self.item_sums, self.item_sum_sq, strict=True)),
-            Fraction(0),
-        )
-        tot = Fraction(self.total_sq) - Fraction(self.total * self.total, self.n)
-        return est.cronbach_alpha(k, self.n, items, tot, confidence=confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,10 +162,6 @@ def collect_beyond(
         m (default: the plan's ``[imputation] m``) and chained-equation sweeps per
         imputation (default 5).
 
-    Returns
-    -------
-    BeyondMeasures
-
     Notes
     -----
     Queries: counts and baseline moments (1), item sums for alpha (1), the completers'
@@ -215,7 +175,44 @@ def collect_beyond(
     itt = table.filter(table.threshold_met)
     comp = table.filter(table.completer)
 
-    # -- counts, worst case, completers' baseline moments -------------------------------
+    counts = _collect_counts(table)
+    baseline_reference = collect_baseline_reference(table, first, last)
+    m = protocol.imputation.m if imputations is None else imputations
+    imputation, problem = _impute_or_say_why(
+        itt, protocol, assessments, threshold_met=counts.threshold_met, imputations=m, iterations=iterations
+    )
+    return BeyondMeasures(
+        threshold_met=counts.threshold_met,
+        completers=counts.completers,
+        timepoints=assessments,
+        worst_case=counts.worst_case,
+        imputation=imputation,
+        imputation_problem=problem,
+        mixed={s: _collect_patterns(itt, s, assessments) for s in SUBSCALES},
+        phq9=collect_phq9(table, protocol, population="completers"),
+        reliability=collect_item_moments(cohort, comp, assessments),
+        reliable_change=collect_reliable_change(comp, baseline_reference, first, last, protocol),
+        warnings=() if problem is None else (f"multiple imputation was not run: {problem}",),
+        completer_responders=counts.completer_responders,
+        baseline_reference=baseline_reference,
+        instruments=collect_instruments(table, protocol) if protocol.instruments != InstrumentsSection() else {},
+        item_pairs=collect_item_pairs(cohort, comp, first, last),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    """Who met the threshold, the completers, and the responders per outcome: observed
+    anywhere among the threshold-met (the worst case) and among the completers."""
+
+    threshold_met: int
+    completers: int
+    worst_case: dict[str, int]
+    completer_responders: dict[str, int]
+
+
+def _collect_counts(table: ir.Table) -> _Counts:
+    """One aggregate query over the patient table."""
     # non-responder imputation: a response observed (baseline and last scores, completer or
     # not) counts; a missing one is a non-response. The completers' own responders come along
     # so results can keep the non-completers' responders (the difference) from being small.
@@ -229,91 +226,35 @@ def collect_beyond(
         aggs[f"wc_{s}"] = _flag(table.threshold_met & table[f"response_{s}"])
         aggs[f"cr_{s}"] = _flag(table.completer & table[f"response_{s}"])
     row = _one_row(table.aggregate(**aggs))
-    threshold_met = _int(row["threshold_met"])
-    completers = _int(row["completers"])
-    worst_case = {s: _int(row[f"wc_{s}"]) for s in SUBSCALES} | {"at_least_1": _int(row["wc_at_least_1"])}
-    completer_responders = {o: _int(row[f"cr_{o}"]) for o in (*SUBSCALES, "at_least_1")}
-
-    reliability = _collect_reliability(cohort, comp, assessments, protocol)
-    baseline_reference = collect_baseline_reference(table, first, last)
-    item_pairs = collect_item_pairs(cohort, comp, first, last)
-    reliable_change = collect_reliable_change(comp, baseline_reference, first, last, protocol)
-    mixed = {s: _collect_patterns(itt, s, assessments) for s in SUBSCALES}
-    phq9 = collect_phq9(table, protocol, population="completers")
-    instruments = collect_instruments(table, protocol) if protocol.instruments != InstrumentsSection() else {}
-
-    imputation: ImputationSummary | None = None
-    problem: str | None = None
-    if threshold_met == 0:
-        problem = "no patient met the threshold"
-    else:
-        try:
-            m = protocol.imputation.m if imputations is None else imputations
-            imputation = _impute(
-                itt, protocol, assessments, threshold_met=threshold_met, imputations=m, iterations=iterations
-            )
-        except np.linalg.LinAlgError as exc:
-            problem = f"an imputation regression could not be solved ({exc}); too few patients with scores?"
-        except ValueError as exc:
-            problem = str(exc)
-    warnings = () if problem is None else (f"multiple imputation was not run: {problem}",)
-
-    return BeyondMeasures(
-        threshold_met=threshold_met,
-        completers=completers,
-        timepoints=assessments,
-        worst_case=worst_case,
-        imputation=imputation,
-        imputation_problem=problem,
-        mixed=mixed,
-        phq9=phq9,
-        reliability=reliability,
-        reliable_change=reliable_change,
-        warnings=warnings,
-        completer_responders=completer_responders,
-        baseline_reference=baseline_reference,
-        instruments=instruments,
-        item_pairs=item_pairs,
+    return _Counts(
+        threshold_met=_int(row["threshold_met"]),
+        completers=_int(row["completers"]),
+        worst_case={s: _int(row[f"wc_{s}"]) for s in SUBSCALES} | {"at_least_1": _int(row["wc_at_least_1"])},
+        completer_responders={o: _int(row[f"cr_{o}"]) for o in (*SUBSCALES, "at_least_1")},
     )
 
 
-def _collect_reliability(
-    cohort: Cohort, comp: ir.Table, assessments: tuple[int, ...], protocol: Protocol
-) -> dict[tuple[str, int], ItemMoments]:
-    """Item sums per subscale and assessment, completers only, complete item rows only.
-
-    One grouped query (by assessment). Items are 0-6, so every sum here (of items,
-    their squares, the subscale total and its square, at most 1,296 a row) is exact in
-    int64 for any cohort a machine can hold; no DECIMAL arithmetic is needed.
-    """
-    mbi = cohort.mbi_gs
-    rows = mbi.filter(mbi.after_session.isin(list(assessments))).semi_join(comp.select("patient_id"), "patient_id")
-    aggs: dict[str, ir.Value] = {}
-    for s in SUBSCALES:
-        items = [rows[f"item_{i}"].cast("int64") for i in SUBSCALE_ITEMS[s]]
-        complete = ibis.and_(*(it.notnull() for it in items))
-        total = sum(items[1:], items[0])
-        aggs[f"{s}__n"] = complete.cast("int64").sum()
-        for j, it in enumerate(items):
-            aggs[f"{s}__i{j}"] = it.sum(where=complete)
-            aggs[f"{s}__q{j}"] = (it * it).sum(where=complete)
-        aggs[f"{s}__t"] = total.sum(where=complete)
-        aggs[f"{s}__tt"] = (total * total).sum(where=complete)
-    by_t = {int(r["after_session"]): r for r in _rows(rows.group_by("after_session").aggregate(**aggs))}
-    out = {}
-    for s in SUBSCALES:
-        k = len(SUBSCALE_ITEMS[s])
-        for t in assessments:
-            row = by_t.get(t, {})
-            p = f"{s}__"
-            out[(s, t)] = ItemMoments(
-                n=_int(row.get(p + "n")),
-                item_sums=tuple(_int(row.get(f"{p}i{j}")) for j in range(k)),
-                item_sum_sq=tuple(_int(row.get(f"{p}q{j}")) for j in range(k)),
-                total=_int(row.get(p + "t")),
-                total_sq=_int(row.get(p + "tt")),
-            )
-    return out
+def _impute_or_say_why(
+    itt: ir.Table,
+    protocol: Protocol,
+    assessments: tuple[int, ...],
+    *,
+    threshold_met: int,
+    imputations: int,
+    iterations: int,
+) -> tuple[ImputationSummary | None, str | None]:
+    """The imputation summary, or None and the reason it could not run."""
+    if threshold_met == 0:
+        return None, "no patient met the threshold"
+    try:
+        summary = _impute(
+            itt, protocol, assessments, threshold_met=threshold_met, imputations=imputations, iterations=iterations
+        )
+    except np.linalg.LinAlgError as exc:
+        return None, f"an imputation regression could not be solved ({exc}); too few patients with scores?"
+    except ValueError as exc:
+        return None, str(exc)
+    return summary, None
 
 
 def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]) -> tuple[PatternStats, ...]:
@@ -323,16 +264,12 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
         (y.notnull().cast("int64") * (1 << k) for k, y in enumerate(ys[1:], start=1)), ys[0].notnull().cast("int64")
     )
     filled = [y.fill_null(0).cast(_BIG) for y in ys]
-    total = sum(filled[1:], filled[0])
-    sq = sum((f * f for f in filled[1:]), filled[0] * filled[0])
-    base = itt.mutate(_mask=mask, _total=total, _sq=sq, **{f"_y{k}": filled[k] for k in range(len(ys))})
+    base = itt.mutate(_mask=mask, **{f"_y{k}": filled[k] for k in range(len(ys))})
     base = base.filter(base._mask > 0)
     rows = (
         base.group_by("_mask")
         .aggregate(
             n=base.count(),
-            q=base._sq.sum(),
-            r=(base._total * base._total).sum(),
             **{f"s{k}": base[f"_y{k}"].sum() for k in range(len(ys))},
             # cross-products for the unstructured MMRM (stats.mmrm); nulls were filled with 0
             **{f"x{k}_{j}": (base[f"_y{k}"] * base[f"_y{j}"]).sum() for k in range(len(ys)) for j in range(k, len(ys))},
@@ -343,16 +280,16 @@ def _collect_patterns(itt: ir.Table, subscale: str, assessments: tuple[int, ...]
     out = []
     for r in sorted(rows, key=lambda r: int(r["_mask"])):
         m = int(r["_mask"])
+        cross = tuple(tuple(_int(r[f"x{min(k, j)}_{max(k, j)}"]) for j in range(len(ys))) for k in range(len(ys)))
         out.append(
             PatternStats(
                 pattern=tuple(bool(m >> k & 1) for k in range(len(ys))),
                 patients=_int(r["n"]),
                 sums=tuple(_int(r[f"s{k}"]) for k in range(len(ys))),
-                sum_sq=_int(r["q"]),
-                sum_sq_totals=_int(r["r"]),
-                cross=tuple(
-                    tuple(_int(r[f"x{min(k, j)}_{max(k, j)}"]) for j in range(len(ys))) for k in range(len(ys))
-                ),
+                # sum of y_k^2 is the trace of the cross-products, sum of (sum_k y_k)^2 their grand total
+                sum_sq=sum(cross[k][k] for k in range(len(ys))),
+                sum_sq_totals=sum(sum(row) for row in cross),
+                cross=cross,
             )
         )
     return tuple(out)

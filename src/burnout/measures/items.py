@@ -1,9 +1,10 @@
-"""Item moments of the same completers at baseline and the last assessment, in the engine,
-for longitudinal measurement invariance (issue 16).
+"""Item moments of the completers, in the engine: per assessment for Cronbach's alpha
+(``ItemMoments``), and at baseline joined to the last assessment for longitudinal
+measurement invariance (``ItemPairs``, issue 16).
 
-Per subscale: over the completers who answered every item of the subscale at both
-occasions, the count, the sums of the 2p item columns (baseline items then last) and
-every cross-product. Items are 0-6, so each sum is exact in int64.
+Per subscale, over the completers who answered every item of the subscale (at both
+occasions for the pairs): the count, the item sums and their squares or every
+cross-product. Items are 0-6, so each sum is exact in int64.
 """
 
 from __future__ import annotations
@@ -17,14 +18,49 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
+from burnout import stats as est
 from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES
 from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import one_row as _one_row
+from burnout.measures._aggregates import rows as _rows
+from burnout.measures._moments import covariance_from_sums
 
 if TYPE_CHECKING:
     from burnout.ingest import Cohort
 
-__all__ = ["ItemPairs", "collect_item_pairs"]
+__all__ = ["ItemMoments", "ItemPairs", "collect_item_moments", "collect_item_pairs"]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMoments:
+    """Per-item and item-total sums of one subscale at one assessment (complete cases only).
+
+    ``item_sums[i]``/``item_sum_sq[i]`` are the sum and sum of squares of item i,
+    ``total``/``total_sq`` those of the sum of the items, over the ``n`` rows on which
+    every item of the subscale was answered.
+    """
+
+    n: int
+    item_sums: tuple[int, ...]
+    item_sum_sq: tuple[int, ...]
+    total: int
+    total_sq: int
+
+    def reliability(self, *, confidence: float = 0.95) -> est.Reliability:
+        """Cronbach's alpha (and Feldt CI) from these sums, via ``estimates.cronbach_alpha``.
+
+        Item and total variances are formed exactly (``SS - S^2/n``, the common
+        ``1/(n-1)`` cancels in alpha).
+        """
+        k = len(self.item_sums)
+        if self.n < 2:
+            return est.Reliability(k=k, n=self.n, alpha=None, ci=None, confidence=confidence)
+        items = sum(
+            (Fraction(ss) - Fraction(s * s, self.n) for s, ss in zip(self.item_sums, self.item_sum_sq, strict=True)),
+            Fraction(0),
+        )
+        tot = Fraction(self.total_sq) - Fraction(self.total * self.total, self.n)
+        return est.cronbach_alpha(k, self.n, items, tot, confidence=confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +80,7 @@ class ItemPairs:
         q = len(self.sums)
         out = np.empty((q, q))
         for (a, b), total in self.products.items():
-            centered = Fraction(total) - Fraction(self.sums[a] * self.sums[b], self.n)
-            out[a, b] = out[b, a] = float(centered / (self.n - 1))
+            out[a, b] = out[b, a] = covariance_from_sums(total, self.sums[a], self.sums[b], self.n)
         return out
 
 
@@ -78,4 +113,43 @@ def collect_item_pairs(cohort: Cohort, comp: ir.Table, first: int, last: int) ->
             sums=tuple(_int(row[f"{s}__s{j}"]) for j in range(q)),
             products={(a, b): _int(row[f"{s}__p{a}_{b}"]) for a, b in combinations_with_replacement(range(q), 2)},
         )
+    return out
+
+
+def collect_item_moments(
+    cohort: Cohort, comp: ir.Table, assessments: tuple[int, ...]
+) -> dict[tuple[str, int], ItemMoments]:
+    """Item sums per subscale and assessment, completers only, complete item rows only.
+
+    One grouped query (by assessment). Items are 0-6, so every sum here (of items,
+    their squares, the subscale total and its square, at most 1,296 a row) is exact in
+    int64 for any cohort a machine can hold; no DECIMAL arithmetic is needed.
+    """
+    mbi = cohort.mbi_gs
+    rows = mbi.filter(mbi.after_session.isin(list(assessments))).semi_join(comp.select("patient_id"), "patient_id")
+    aggs: dict[str, ir.Value] = {}
+    for s in SUBSCALES:
+        items = [rows[f"item_{i}"].cast("int64") for i in SUBSCALE_ITEMS[s]]
+        complete = ibis.and_(*(it.notnull() for it in items))
+        total = sum(items[1:], items[0])
+        aggs[f"{s}__n"] = complete.cast("int64").sum()
+        for j, it in enumerate(items):
+            aggs[f"{s}__i{j}"] = it.sum(where=complete)
+            aggs[f"{s}__q{j}"] = (it * it).sum(where=complete)
+        aggs[f"{s}__t"] = total.sum(where=complete)
+        aggs[f"{s}__tt"] = (total * total).sum(where=complete)
+    by_t = {int(r["after_session"]): r for r in _rows(rows.group_by("after_session").aggregate(**aggs))}
+    out: dict[tuple[str, int], ItemMoments] = {}
+    for s in SUBSCALES:
+        k = len(SUBSCALE_ITEMS[s])
+        for t in assessments:
+            row = by_t.get(t, {})
+            p = f"{s}__"
+            out[(s, t)] = ItemMoments(
+                n=_int(row.get(p + "n")),
+                item_sums=tuple(_int(row.get(f"{p}i{j}")) for j in range(k)),
+                item_sum_sq=tuple(_int(row.get(f"{p}q{j}")) for j in range(k)),
+                total=_int(row.get(p + "t")),
+                total_sq=_int(row.get(p + "tt")),
+            )
     return out

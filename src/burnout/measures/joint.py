@@ -22,6 +22,7 @@ from burnout.measures._aggregates import EXACT
 from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import one_row as _one_row
 from burnout.measures._aggregates import rows as _rows
+from burnout.measures._moments import covariance_from_sums
 
 __all__ = ["JointBaseline", "collect_joint_baseline"]
 
@@ -58,8 +59,7 @@ def collect_joint_baseline(table: ir.Table, first: int) -> JointBaseline:
         key = f"p_{a}_{b}" if f"p_{a}_{b}" in row else f"p_{b}_{a}"
         if n < 2:
             return 0.0
-        centered = Fraction(_int(row[key])) - Fraction(sums[a] * sums[b], n)
-        return float(centered / (n - 1) / (SCALE * SCALE))
+        return covariance_from_sums(_int(row[key]), sums[a], sums[b], n, scale=SCALE)
 
     comp = table.filter(table.completer & complete)
     keys = {f"_x{i}": comp[col(s, first)] for i, s in enumerate(SUBSCALES)}

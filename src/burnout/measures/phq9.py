@@ -20,6 +20,8 @@ from burnout.scoring import PHQ9_SCALE
 if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures._moments import CrossMoments, _flag
+from burnout.measures._moments import cross_moment_aggs as _cross_moment_aggs
+from burnout.measures._moments import cross_moments as _cross_moments
 
 __all__ = ["Phq9Measures", "collect_phq9"]
 
@@ -85,32 +87,10 @@ def collect_phq9(
     if f"phq9_{first}" not in table.columns:
         return None
     pop = table.filter(table.completer) if population == "completers" else table
-    base = pop[f"phq9_{first}"]
-    fin = pop[f"phq9_{last}"]
-    aggs: dict[str, ir.Value] = {}
-    for t in assessments:
-        both = base.notnull() & pop[f"phq9_{t}"].notnull()
-        aggs |= _moment_aggs(f"t_{t}", pop[f"phq9_{t}"], where=both)
-        if t != first:
-            aggs |= _moment_aggs(f"c_{t}", pop[f"phq9_{t}"] - base, where=both)
+    base, fin = pop[f"phq9_{first}"], pop[f"phq9_{last}"]
     eligible = (base >= PHQ9_RESPONSE_MIN_BASELINE * PHQ9_SCALE) & fin.notnull()
-    responder = eligible & (2 * fin <= base)
-    aggs["resp_n"] = _flag(eligible)
-    aggs["resp"] = _flag(responder)
-    aggs["remit"] = _flag(eligible & (fin < PHQ9_REMISSION_BELOW * PHQ9_SCALE))
-    dx = (fin - base).cast(_BIG)
-    for s in SUBSCALES:
-        dy = (pop[col(s, last)] - pop[col(s, first)]).cast(_BIG)
-        ok = dx.notnull() & dy.notnull()
-        aggs[f"a_{s}_n"] = ok.cast("int64").sum()
-        aggs[f"a_{s}_sx"] = dx.sum(where=ok)
-        aggs[f"a_{s}_sy"] = dy.sum(where=ok)
-        aggs[f"a_{s}_sxx"] = (dx * dx).sum(where=ok)
-        aggs[f"a_{s}_syy"] = (dy * dy).sum(where=ok)
-        aggs[f"a_{s}_sxy"] = (dx * dy).sum(where=ok)
-        sub = eligible & pop[f"response_{s}"].fill_null(False)
-        aggs[f"nr_{s}_n"] = _flag(sub)
-        aggs[f"nr_{s}"] = _flag(sub & ~(2 * fin <= base))
+    aggs = _totals_aggs(pop, assessments) | _response_aggs(base, fin, eligible)
+    aggs |= _subscale_aggs(pop, base, fin, eligible, first=first, last=last)
     row = _one_row(pop.aggregate(**aggs))
     return Phq9Measures(
         population=population,
@@ -120,9 +100,50 @@ def collect_phq9(
         changes={t: _moments(row, f"c_{t}") for t in assessments if t != first},
         response=(_int(row["resp"]), _int(row["resp_n"])),
         remission=(_int(row["remit"]), _int(row["resp_n"])),
-        adjusted={
-            s: CrossMoments(*(_int(row[f"a_{s}_{k}"]) for k in ("n", "sx", "sy", "sxx", "syy", "sxy")))
-            for s in SUBSCALES
-        },
+        adjusted={s: _cross_moments(row, f"a_{s}") for s in SUBSCALES},
         subscale_not_phq9={s: (_int(row[f"nr_{s}"]), _int(row[f"nr_{s}_n"])) for s in SUBSCALES},
     )
+
+
+def _totals_aggs(pop: ir.Table, assessments: tuple[int, ...]) -> dict[str, ir.Value]:
+    """Totals at each assessment and their change from the first, over those with both totals."""
+    first = assessments[0]
+    base = pop[f"phq9_{first}"]
+    aggs: dict[str, ir.Value] = {}
+    for t in assessments:
+        both = base.notnull() & pop[f"phq9_{t}"].notnull()
+        aggs |= _moment_aggs(f"t_{t}", pop[f"phq9_{t}"], where=both)
+        if t != first:
+            aggs |= _moment_aggs(f"c_{t}", pop[f"phq9_{t}"] - base, where=both)
+    return aggs
+
+
+def _response_aggs(base: ir.IntegerValue, fin: ir.IntegerValue, eligible: ir.BooleanValue) -> dict[str, ir.Value]:
+    """Response (at least halved) and remission (below 5) among the eligible, on integer units."""
+    return {
+        "resp_n": _flag(eligible),
+        "resp": _flag(eligible & (2 * fin <= base)),
+        "remit": _flag(eligible & (fin < PHQ9_REMISSION_BELOW * PHQ9_SCALE)),
+    }
+
+
+def _subscale_aggs(
+    pop: ir.Table,
+    base: ir.IntegerValue,
+    fin: ir.IntegerValue,
+    eligible: ir.BooleanValue,
+    *,
+    first: int,
+    last: int,
+) -> dict[str, ir.Value]:
+    """Per subscale: the cross-moments of its change on the PHQ-9 change, and its responders
+    (among the eligible) who were not PHQ-9 responders."""
+    dx = (fin - base).cast(_BIG)
+    aggs: dict[str, ir.Value] = {}
+    for s in SUBSCALES:
+        dy = (pop[col(s, last)] - pop[col(s, first)]).cast(_BIG)
+        aggs |= _cross_moment_aggs(f"a_{s}", dx, dy)
+        sub = eligible & pop[f"response_{s}"].fill_null(False)
+        aggs[f"nr_{s}_n"] = _flag(sub)
+        aggs[f"nr_{s}"] = _flag(sub & ~(2 * fin <= base))
+    return aggs

@@ -27,7 +27,6 @@ from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import moment_aggs as _moment_aggs
 from burnout.measures._aggregates import moments as _moments
 from burnout.measures._aggregates import one_row as _one_row
-from burnout.measures._aggregates import rows as _rows
 from burnout.measures._moments import _flag
 from burnout.measures.joint import JointBaseline, collect_joint_baseline
 from burnout.scoring import to_units_ceil
@@ -95,18 +94,27 @@ def collect_baseline_reference(table: ir.Table, first: int, last: int) -> Baseli
         aggs |= _moment_aggs(f"sel_{s}", base, where=table.threshold_met)
         aggs |= _moment_aggs(f"chg_{s}", table[col(s, last)] - base, where=table.completer)
     row = _one_row(table.aggregate(**aggs))
-    comp = table.filter(table.completer)
-    histograms: dict[str, dict[int, int]] = {}
-    for s in SUBSCALES:
-        counts = _rows(comp.group_by(_x=comp[col(s, first)]).aggregate(_n=comp.count()))
-        histograms[s] = {_int(r["_x"]): _int(r["_n"]) for r in counts if r["_x"] is not None}
+    joint = collect_joint_baseline(table, first)
     return BaselineReference(
         reference={s: _moments(row, f"ref_{s}") for s in SUBSCALES},
         selected={s: _moments(row, f"sel_{s}") for s in SUBSCALES},
         completer_change={s: _moments(row, f"chg_{s}") for s in SUBSCALES},
-        completer_baselines=histograms,
-        joint=collect_joint_baseline(table, first),
+        completer_baselines=_completer_baselines(joint),
+        joint=joint,
     )
+
+
+def _completer_baselines(joint: JointBaseline) -> dict[str, dict[int, int]]:
+    """Each subscale's completers by baseline score (sorted), the margins of the joint triples.
+
+    A completer has every subscale scored at baseline (``cohort``: all assessments scored),
+    so the triples hold every completer and their margins are the per-subscale histograms.
+    """
+    out: dict[str, dict[int, int]] = {s: {} for s in SUBSCALES}
+    for triple, n in joint.completers.items():
+        for s, x in zip(SUBSCALES, triple, strict=True):
+            out[s][x] = out[s].get(x, 0) + n
+    return {s: dict(sorted(counts.items())) for s, counts in out.items()}
 
 
 def collect_reliable_change(

@@ -97,9 +97,54 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
     the moments query.
     """
     assessments = list(protocol.schedule.assessments)
-    first, last = assessments[0], assessments[-1]
+    first = assessments[0]
     comp = table.filter(table.completer)
+    flow = _collect_flow(table)
+    row = _one_row(comp.aggregate(**_completer_aggs(table, comp, assessments)))
 
+    scores = {(s, t): _moments(row, f"score_{s}_{t}") for s in SUBSCALES for t in assessments}
+    changes = {(s, t): _moments(row, f"change_{s}_{t}") for s in SUBSCALES for t in assessments if t != first}
+    plateau = {s: _moments(row, f"plateau_{s}") for s in SUBSCALES if len(assessments) >= 3}
+    cutoffs, warnings = _profile_cutoffs(protocol, scores, first)
+    profiles, transitions, patterns = _collect_profiles(comp, assessments, cutoffs)
+    subgroups, completion = _collect_subgroups(table, protocol)
+
+    return Measures(
+        patients=flow.patients,
+        exclusions=flow.exclusions,
+        threshold_met=flow.threshold_met,
+        completers=flow.completers,
+        scores=scores,
+        changes=changes,
+        plateau=plateau,
+        responders={s: _int(row[f"resp_{s}"]) for s in SUBSCALES},
+        responder_counts={k: _int(row[f"resp_n_{k}"]) for k in (1, 2, 3)},
+        response_patterns=patterns,
+        below_threshold={t: _int(row[f"below_{t}"]) for t in assessments},
+        profiles=profiles,
+        transitions=transitions,
+        profile_cutoffs=cutoffs,
+        side_effects={k: (_int(row[f"se_yes_{k}"]), _int(row[f"se_n_{k}"])) for k in assessments if k > 0},
+        sae=(_int(row["sae_events"]), _int(row["sae_sessions"])),
+        subgroups=subgroups,
+        attrition=_collect_attrition(table, protocol, completion=completion),
+        warnings=tuple(warnings),
+        safety=collect_safety(table, tuple(t for t in assessments if t > 0)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Flow:
+    """The patient flow: everyone, the exclusions by reason, who met the threshold, the completers."""
+
+    patients: int
+    exclusions: dict[str, int]
+    threshold_met: int
+    completers: int
+
+
+def _collect_flow(table: ir.Table) -> _Flow:
+    """Patients by exclusion reason (one grouped query); completers are those with none."""
     flow_rows = _rows(table.group_by("exclusion").aggregate(n=table.count()))
     by_reason = {r["exclusion"]: int(r["n"]) for r in flow_rows}
     patients = sum(by_reason.values())
@@ -107,9 +152,14 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         reason: by_reason.get(reason, 0)
         for reason in ("no_baseline", "below_threshold", "missed_sessions", "missed_assessment")
     }
-    completers = by_reason.get(None, 0)
     threshold_met = patients - exclusions["no_baseline"] - exclusions["below_threshold"]
+    return _Flow(patients, exclusions, threshold_met, by_reason.get(None, 0))
 
+
+def _completer_aggs(table: ir.Table, comp: ir.Table, assessments: list[int]) -> dict[str, ir.Value]:
+    """The completers' score and change moments, responders, below-threshold and side-effect
+    counts, and the serious adverse events over every session: one aggregate query."""
+    first, last = assessments[0], assessments[-1]
     aggs: dict[str, ir.Value] = {}
     for s in SUBSCALES:
         for t in assessments:
@@ -131,41 +181,53 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
             aggs[f"se_yes_{k}"] = comp[f"side_effects_{k}"].sum()
     aggs["sae_events"] = table.sae_count.sum()
     aggs["sae_sessions"] = table.sessions_total.sum()
-    row = _one_row(comp.aggregate(**aggs))
+    return aggs
 
-    scores = {(s, t): _moments(row, f"score_{s}_{t}") for s in SUBSCALES for t in assessments}
-    changes = {(s, t): _moments(row, f"change_{s}_{t}") for s in SUBSCALES for t in assessments if t != first}
-    plateau = {s: _moments(row, f"plateau_{s}") for s in SUBSCALES if len(assessments) >= 3}
 
+def _profile_cutoffs(
+    protocol: Protocol, scores: dict[tuple[str, int], Moments], first: int
+) -> tuple[ProfileCutoffs, list[str]]:
+    """The plan's profile cut-offs (z-scores against the completers' baseline or the norms),
+    or unclassifiable with the reason as a warning."""
     reference = _profile_reference(protocol, scores, first) if protocol.profiles.method == "zscore" else None
-    warnings: list[str] = []
     if protocol.instruments.primary != "mbi_gs":  # profiles are MBI-GS only (results.instruments.notes)
-        cutoffs = ProfileCutoffs.unclassifiable()
-    elif protocol.profiles.method == "zscore" and reference is None:
+        return ProfileCutoffs.unclassifiable(), []
+    if protocol.profiles.method == "zscore" and reference is None:
         # No spread to standardise against: every completer is then classed on raw
         # cut-offs that nobody reaches, and the plan's z boundaries are reported unused.
-        warnings.append(
+        warning = (
             "z-score profiles need at least 2 completers with varying baseline scores; "
             'profiles were not classified (set [profiles] method = "raw" for small cohorts)'
         )
-        cutoffs = ProfileCutoffs.unclassifiable()
-    else:
-        cutoffs = ProfileCutoffs.from_plan(protocol, reference=reference)
-    # profiles at every timepoint, transitions and response patterns: one grouped query
+        return ProfileCutoffs.unclassifiable(), [warning]
+    return ProfileCutoffs.from_plan(protocol, reference=reference), []
+
+
+def _collect_profiles(
+    comp: ir.Table, assessments: list[int], cutoffs: ProfileCutoffs
+) -> tuple[dict[int, dict[str, int]], dict[str, dict[str, int]], dict[tuple[bool, bool, bool], int]]:
+    """Profiles at every timepoint, transitions first -> last and response patterns: one grouped query."""
     keys = {f"p{i}": profile_expr(comp, t, cutoffs) for i, t in enumerate(assessments)}
     keys |= {f"r_{s}": comp[f"response_{s}"] for s in SUBSCALES}
     cells = _rows(comp.group_by(**keys).aggregate(n=comp.count()))
     profiles = {t: dict.fromkeys(PROFILES, 0) for t in assessments}
     transitions = {a: dict.fromkeys(PROFILES, 0) for a in PROFILES}
-    patterns: dict[tuple[bool, ...], int] = {}
+    patterns: dict[tuple[bool, bool, bool], int] = {}
     for r in cells:
         n = int(r["n"])
         for i, t in enumerate(assessments):
             profiles[t][r[f"p{i}"]] += n
         transitions[r["p0"]][r[f"p{len(assessments) - 1}"]] += n
-        pattern = tuple(bool(r[f"r_{s}"]) for s in SUBSCALES)
+        pattern = (bool(r[f"r_{SUBSCALES[0]}"]), bool(r[f"r_{SUBSCALES[1]}"]), bool(r[f"r_{SUBSCALES[2]}"]))
         patterns[pattern] = patterns.get(pattern, 0) + n
+    return profiles, transitions, patterns
 
+
+def _collect_subgroups(
+    table: ir.Table, protocol: Protocol
+) -> tuple[dict[str, dict[str, dict[str, int]]], dict[str, dict[str, tuple[int, int]]]]:
+    """The completers' subgroups (levels with a completer) and completion by subgroup
+    (completers, threshold-met) of every level."""
     # one query per level of every variable, over the threshold-met patients (completers
     # are among them): the completers' subgroups and completion by subgroup
     itt = table.filter(table.threshold_met)
@@ -190,30 +252,7 @@ def collect_measures(table: ir.Table, protocol: Protocol) -> Measures:
         variable: {level: (_int(r["n"]), _int(r["itt_n"])) for level, r in rows.items()}
         for variable, rows in by_level.items()
     }
-    attrition = _collect_attrition(table, protocol, completion=completion)
-
-    return Measures(
-        patients=patients,
-        exclusions=exclusions,
-        threshold_met=threshold_met,
-        completers=completers,
-        scores=scores,
-        changes=changes,
-        plateau=plateau,
-        responders={s: _int(row[f"resp_{s}"]) for s in SUBSCALES},
-        responder_counts={k: _int(row[f"resp_n_{k}"]) for k in (1, 2, 3)},
-        response_patterns=patterns,
-        below_threshold={t: _int(row[f"below_{t}"]) for t in assessments},
-        profiles=profiles,
-        transitions=transitions,
-        profile_cutoffs=cutoffs,
-        side_effects={k: (_int(row[f"se_yes_{k}"]), _int(row[f"se_n_{k}"])) for k in assessments if k > 0},
-        sae=(_int(row["sae_events"]), _int(row["sae_sessions"])),
-        subgroups=subgroups,
-        attrition=attrition,
-        warnings=tuple(warnings),
-        safety=collect_safety(table, tuple(t for t in assessments if t > 0)),
-    )
+    return subgroups, completion
 
 
 def _collect_attrition(

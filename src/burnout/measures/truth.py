@@ -57,12 +57,12 @@ def collect_truth(truth: ir.Table, protocol: Protocol) -> TruthMeasures:
         **{f"{s}_{t}": scored[s].max(where=scored.after_session == t) for s in SUBSCALES for t in (first, last)}
     )
     min_change = to_units_ceil(exact(protocol.response.min_change))
-    change = {s: (wide[f"{s}_{last}"] - wide[f"{s}_{first}"]) * GOOD_DIRECTION[s] for s in SUBSCALES}
-    response = {s: (change[s] >= min_change).fill_null(False) for s in SUBSCALES}
+    change = {s: wide[f"{s}_{last}"] - wide[f"{s}_{first}"] for s in SUBSCALES}
+    response = {s: (change[s] * GOOD_DIRECTION[s] >= min_change).fill_null(False) for s in SUBSCALES}
     aggs: dict[str, ir.Value] = {"n": wide.count(), "any": ibis.or_(*response.values()).cast("int64").sum()}
     for s in SUBSCALES:
         aggs[f"r_{s}"] = response[s].cast("int64").sum()
-        aggs[f"c_{s}"] = (change[s] * GOOD_DIRECTION[s]).cast(_BIG).sum()
+        aggs[f"c_{s}"] = change[s].cast(_BIG).sum()  # last - first, as the docstring says: no direction
     row = _one_row(wide.aggregate(**aggs))
     return TruthMeasures(
         n=_int(row["n"]),

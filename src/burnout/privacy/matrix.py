@@ -12,6 +12,9 @@ from burnout.privacy.suppress import _check_count, _check_k, _close_vector
 
 __all__ = ["SuppressedMatrix", "suppress_matrix"]
 
+Cell = tuple[int, int]
+"""A (row, column) position in the counts array."""
+
 
 # --------------------------------------------------------------------------- matrices
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,45 @@ def suppress_matrix(counts: Mapping[str, Mapping[str, int]], *, min_cell_count: 
     [('a', 'y')]
     """
     k = _check_k(min_cell_count)
+    row_keys, col_keys, values = _matrix_values(counts)
+    n_rows, n_cols = values.shape
+    primary = {(i, j) for i in range(n_rows) for j in range(n_cols) if 1 <= values[i, j] < k}
+    suppressed = set(primary)
+    # every row, then every column, as a list of its cells: the groups whose totals are published
+    groups = [[(i, j) for j in range(n_cols)] for i in range(n_rows)] + [
+        [(i, j) for i in range(n_rows)] for j in range(n_cols)
+    ]
+    _close_groups(values, groups, suppressed, k)
+    while primary:
+        bad = _unprotected(values, primary, suppressed, k)
+        if bad is None:
+            break
+        extra = _complement_for(bad, values, groups, suppressed)
+        if extra is None:  # pragma: no cover - with every cell hidden the audit always passes
+            break
+        suppressed.add(extra)
+        _close_groups(values, groups, suppressed, k)
+
+    return _named(values, row_keys, col_keys, suppressed=suppressed, primary=primary)
+
+
+def _named(
+    values: np.ndarray, row_keys: list[str], col_keys: list[str], *, suppressed: set[Cell], primary: set[Cell]
+) -> SuppressedMatrix:
+    """The result under the input's row and column names, None in every suppressed cell."""
+    out = {
+        rk: {ck: (None if (i, j) in suppressed else int(values[i, j])) for j, ck in enumerate(col_keys)}
+        for i, rk in enumerate(row_keys)
+    }
+    return SuppressedMatrix(
+        counts=out,
+        suppressed=frozenset((row_keys[i], col_keys[j]) for i, j in suppressed),
+        primary=frozenset((row_keys[i], col_keys[j]) for i, j in primary),
+    )
+
+
+def _matrix_values(counts: Mapping[str, Mapping[str, int]]) -> tuple[list[str], list[str], np.ndarray]:
+    """Row keys, column keys and the checked counts as an int64 array (every row with the first row's columns)."""
     if not isinstance(counts, Mapping) or not counts:
         raise ValueError("`counts` must be a non-empty mapping row -> {column: count}.")
     row_keys = list(counts)
@@ -118,65 +160,48 @@ def suppress_matrix(counts: Mapping[str, Mapping[str, int]], *, min_cell_count: 
         [[_check_count(f"counts[{rk!r}][{ck!r}]", counts[rk][ck]) for ck in col_keys] for rk in row_keys],
         dtype=np.int64,
     )
-    n_rows, n_cols = values.shape
-    primary = {(i, j) for i in range(n_rows) for j in range(n_cols) if 1 <= values[i, j] < k}
-    suppressed = set(primary)
-    groups = [[(i, j) for j in range(n_cols)] for i in range(n_rows)] + [
-        [(i, j) for i in range(n_rows)] for j in range(n_cols)
-    ]
+    return row_keys, col_keys, values
+
+
+def _close_groups(values: np.ndarray, groups: list[list[Cell]], suppressed: set[Cell], k: int) -> None:
+    """Step 2: complementary suppression in every row and column (``suppressed`` grows in place)
+    until none has a lone hidden cell or hidden cells summing to 1..k-1."""
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            local = {pos for pos, cell in enumerate(group) if cell in suppressed}
+            if _close_vector([int(values[c]) for c in group], local, k):
+                suppressed.update(group[pos] for pos in local)
+                changed = True
+
+
+def _unprotected(values: np.ndarray, primary: set[Cell], suppressed: set[Cell], k: int) -> Cell | None:
+    """Step 3's audit: the first primary cell (sorted) whose feasible range gives it away, or None."""
     row_tot = values.sum(axis=1)
     col_tot = values.sum(axis=0)
     grand = int(values.sum())
-
-    def close_groups() -> None:
-        changed = True
-        while changed:
-            changed = False
-            for group in groups:
-                local = {pos for pos, cell in enumerate(group) if cell in suppressed}
-                if _close_vector([int(values[c]) for c in group], local, k):
-                    suppressed.update(group[pos] for pos in local)
-                    changed = True
-
-    def unprotected() -> tuple[int, int] | None:
-        for cell in sorted(primary):
-            i, j = cell
-            low, high = _cell_range(cell, suppressed, values)
-            cap = int(min(row_tot[i], col_tot[j]))
-            forced = max(0, int(row_tot[i] + col_tot[j]) - grand) == cap  # the totals alone pin it
-            if high < min(k, cap) or (low == high and not forced):
-                return cell
-        return None
-
-    def complement_for(cell: tuple[int, int]) -> tuple[int, int] | None:
+    for cell in sorted(primary):
         i, j = cell
-        near = [c for c in groups[i] + groups[n_rows + j] if c not in suppressed]
-        anywhere = [(a, b) for a in range(n_rows) for b in range(n_cols) if (a, b) not in suppressed]
-        for pool in (near, anywhere):
-            nonzero = [c for c in pool if values[c] > 0]
-            if nonzero:
-                return min(nonzero, key=lambda c: (int(values[c]), c))
-            if pool:
-                return min(pool)
-        return None
+        low, high = _cell_range(cell, suppressed, values)
+        cap = int(min(row_tot[i], col_tot[j]))
+        forced = max(0, int(row_tot[i] + col_tot[j]) - grand) == cap  # the totals alone pin it
+        if high < min(k, cap) or (low == high and not forced):
+            return cell
+    return None
 
-    close_groups()
-    while primary:
-        bad = unprotected()
-        if bad is None:
-            break
-        extra = complement_for(bad)
-        if extra is None:  # pragma: no cover - with every cell hidden the audit always passes
-            break
-        suppressed.add(extra)
-        close_groups()
 
-    out = {
-        rk: {ck: (None if (i, j) in suppressed else int(values[i, j])) for j, ck in enumerate(col_keys)}
-        for i, rk in enumerate(row_keys)
-    }
-    return SuppressedMatrix(
-        counts=out,
-        suppressed=frozenset((row_keys[i], col_keys[j]) for i, j in suppressed),
-        primary=frozenset((row_keys[i], col_keys[j]) for i, j in primary),
-    )
+def _complement_for(cell: Cell, values: np.ndarray, groups: list[list[Cell]], suppressed: set[Cell]) -> Cell | None:
+    """The next cell to hide for an unprotected ``cell``: the smallest non-zero published cell of
+    its row or column, else anywhere; a zero only when no non-zero is left."""
+    n_rows, n_cols = values.shape
+    i, j = cell
+    near = [c for c in groups[i] + groups[n_rows + j] if c not in suppressed]
+    anywhere = [(a, b) for a in range(n_rows) for b in range(n_cols) if (a, b) not in suppressed]
+    for pool in (near, anywhere):
+        nonzero = [c for c in pool if values[c] > 0]
+        if nonzero:
+            return min(nonzero, key=lambda c: (int(values[c]), c))
+        if pool:
+            return min(pool)
+    return None

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from burnout import privacy
+
+if TYPE_CHECKING:
+    from burnout.measures import Measures
+    from burnout.plan import Protocol
+    from burnout.results.recode import Merges
 
 
 def _responder_chain(counts: dict[int, int], n: int, pub: privacy.Publisher, n_published: bool) -> dict[str, Any]:
@@ -34,3 +40,33 @@ def _blank(value: Any) -> Any:
 
 def _pair(ci: tuple[float, float] | None) -> list[float] | None:
     return None if ci is None else [ci[0], ci[1]]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What every section of the main results tree reads (``build_results``).
+
+    ``m`` are the measures after global recoding (``merges``); ``comp_pub``/``itt_pub`` say
+    whether the flow published the completers' and the threshold-met totals (a statistic
+    over a group needs its n); ``hidden_levels`` are the subgroup levels hidden everywhere.
+    """
+
+    m: Measures
+    protocol: Protocol
+    pub: privacy.Publisher
+    merges: Merges
+    comp_pub: bool
+    itt_pub: bool
+    hidden_levels: dict[str, dict[str, privacy.HiddenReason]]
+
+    def prop(self, count: int, n: int, *, n_published: bool = True) -> dict[str, Any]:
+        return self.pub.prop(count, n, n_published=n_published)
+
+    def completers_prop(self, count: int) -> dict[str, Any]:
+        """A proportion of the completers (their n published with the flow or not at all)."""
+        return self.pub.prop(count, self.m.completers, n_published=self.comp_pub)
+
+    def stats_ok(self, n: int) -> bool:
+        """Statistics over n completers: n published with them, so n must be a safe count of its
+        family (completers with vs without the score) and the completers' total published."""
+        return self.pub.enough_of(n, self.m.completers, total_published=self.comp_pub)

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from burnout.measures import Measures
     from burnout.plan import Protocol
 from burnout.results._common import _chain
-from burnout.results.recode import Merges, merged_into
+from burnout.results.recode import TABLE1_BINARY, Merges, merged_into
 
 TABLE1_LABELS = {
     "age": "Age, years",
@@ -24,13 +24,9 @@ TABLE1_LABELS = {
 }
 
 
-TABLE1_LEVELS = {"female": ("sex", "female"), "subcutaneous": ("route", "subcutaneous")}
-"""The subgroup level each binary Table 1 row counts."""
-
-
 def _row_label(merges: Merges, name: str) -> str:
     """Table 1's binary row label: what the row counts, with any residual merged into its level."""
-    variable, level = TABLE1_LEVELS[name]
+    variable, level = TABLE1_BINARY[name]
     residuals = merged_into(merges, variable, level)
     return privacy.merged_label(TABLE1_LABELS[name], residuals) if residuals else TABLE1_LABELS[name]
 
@@ -66,28 +62,8 @@ def _attrition(
         smd[name] = d
         table1[name] = {"label": TABLE1_LABELS[name], "kind": "continuous", **groups, "smd": d}
     for name in a.binary["completers"]:
-        groups = {}
-        rates = []
-        for g in ("completers", "non_completers"):
-            yes, n = a.binary[g][name]
-            denominator = group_n[g] if pub.small(group_n[g] - n) else n
-            # the same cell as a subgroup level (female of sex, subcutaneous of route): the same treatment
-            variable, level = TABLE1_LEVELS[name]
-            if level in hidden_levels.get(variable, {}):
-                groups[g] = pub.hidden(hidden_levels[variable][level], n=denominator if group_pub[g] else None)
-            else:
-                groups[g] = pub.prop(yes, denominator, n_published=group_pub[g])
-            # the SMD comes from the published shares only (issue 12: an SMD beside a hidden count solved it)
-            rates.append(groups[g]["rate"])
-        p1, p2 = rates
-        d = None
-        if p1 is not None and p2 is not None:
-            pooled = (p1 * (1 - p1) + p2 * (1 - p2)) / 2
-            d = (p1 - p2) / pooled**0.5 if pooled > 0 else None
-        smd[name] = d
-        # a merged residual is counted in its level (results.recode): the label says so
-        label = _row_label(merges, name)
-        table1[name] = {"label": label, "kind": "binary", **groups, "smd": d}
+        table1[name] = _binary_row(m, name, pub, hidden_levels, merges, group_n=group_n, group_pub=group_pub)
+        smd[name] = table1[name]["smd"]
     # consecutive differences are patients who stopped after exactly j sessions
     reach = _chain({str(j): c for j, c in a.reach.items() if j > 0}, m.threshold_met, pub, itt_pub)
     completion = {
@@ -110,6 +86,39 @@ def _attrition(
             early[s] = {**groups, "smd": d}
         out["early_change"] = early
     return out
+
+
+def _binary_row(
+    m: Measures,
+    name: str,
+    pub: privacy.Publisher,
+    hidden_levels: dict[str, dict[str, privacy.HiddenReason]],
+    merges: Merges,
+    *,
+    group_n: dict[str, int],
+    group_pub: dict[str, bool],
+) -> dict[str, Any]:
+    """A binary Table 1 row: each group's share and the SMD of the two shares."""
+    groups: dict[str, Any] = {}
+    rates = []
+    for g in ("completers", "non_completers"):
+        yes, n = m.attrition.binary[g][name]
+        denominator = group_n[g] if pub.small(group_n[g] - n) else n
+        # the same cell as a subgroup level (female of sex, subcutaneous of route): the same treatment
+        variable, level = TABLE1_BINARY[name]
+        if level in hidden_levels.get(variable, {}):
+            groups[g] = pub.hidden(hidden_levels[variable][level], n=denominator if group_pub[g] else None)
+        else:
+            groups[g] = pub.prop(yes, denominator, n_published=group_pub[g])
+        # the SMD comes from the published shares only (issue 12: an SMD beside a hidden count solved it)
+        rates.append(groups[g]["rate"])
+    p1, p2 = rates
+    d = None
+    if p1 is not None and p2 is not None:
+        pooled = (p1 * (1 - p1) + p2 * (1 - p2)) / 2
+        d = (p1 - p2) / pooled**0.5 if pooled > 0 else None
+    # a merged residual is counted in its level (results.recode): the label says so
+    return {"label": _row_label(merges, name), "kind": "binary", **groups, "smd": d}
 
 
 def _two_groups(

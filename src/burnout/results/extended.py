@@ -62,34 +62,45 @@ def beyond_results(
         When ``threshold_met``/``completers`` disagree with ``bm`` (the measures come
         from different patient tables).
     """
-    if (threshold_met, completers) != (bm.threshold_met, bm.completers):
-        raise ValueError(
-            f"beyond_results: threshold_met={threshold_met}, completers={completers} from the main measures "
-            f"but the beyond measures counted {bm.threshold_met} and {bm.completers}; collect both from the "
-            "same patient table."
-        )
+    _check_same_table(bm, threshold_met=threshold_met, completers=completers)
     pub = publisher if publisher is not None else privacy.Publisher.for_plan(protocol)
     shown = {"threshold_met": True, "completers": True} | dict(published or {})
     out: dict[str, Any] = {"itt": _itt(bm, protocol, pub, shown)}
-    if bm.phq9 is not None:
-        out["phq9"] = phq9_results(
-            bm.phq9, protocol, publisher=pub, population=bm.completers, population_published=shown["completers"]
-        )
-    out["reliable_change"] = _reliable_change(bm, pub, completers_published=shown["completers"])
-    out["reliability"] = _reliability(bm, protocol, pub, completers_published=shown["completers"])
-    out["measurement_invariance"] = invariance_results(
-        bm.item_pairs, pub, completers=bm.completers, completers_shown=shown["completers"]
-    )
+    out |= _completer_sections(bm, protocol, pub, completers_shown=shown["completers"])
     if bm.baseline_reference is not None:
         out["regression_to_mean"] = regression_to_mean_results(
-            bm.baseline_reference,
-            protocol,
-            pub,
-            itt_shown=shown["threshold_met"],
-            completers_shown=shown["completers"],
+            bm.baseline_reference, protocol, pub, itt_shown=shown["threshold_met"], completers_shown=shown["completers"]
         )
     if protocol.instruments != InstrumentsSection():  # the default plan's tree stays as it was
         out["instruments"] = instruments_results(
             bm.instruments, protocol, publisher=pub, population=bm.completers, population_published=shown["completers"]
         )
     return out
+
+
+def _completer_sections(
+    bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, *, completers_shown: bool
+) -> dict[str, Any]:
+    """The sections over the completers: ``phq9`` (with PHQ-9 data), ``reliable_change``,
+    ``reliability`` and ``measurement_invariance``."""
+    out: dict[str, Any] = {}
+    if bm.phq9 is not None:
+        out["phq9"] = phq9_results(
+            bm.phq9, protocol, publisher=pub, population=bm.completers, population_published=completers_shown
+        )
+    out["reliable_change"] = _reliable_change(bm, pub, completers_published=completers_shown)
+    out["reliability"] = _reliability(bm, protocol, pub, completers_published=completers_shown)
+    out["measurement_invariance"] = invariance_results(
+        bm.item_pairs, pub, completers=bm.completers, completers_shown=completers_shown
+    )
+    return out
+
+
+def _check_same_table(bm: BeyondMeasures, *, threshold_met: int, completers: int) -> None:
+    """The main measures' flow counts must be the beyond measures' own (one patient table)."""
+    if (threshold_met, completers) != (bm.threshold_met, bm.completers):
+        raise ValueError(
+            f"beyond_results: threshold_met={threshold_met}, completers={completers} from the main measures "
+            f"but the beyond measures counted {bm.threshold_met} and {bm.completers}; collect both from the "
+            "same patient table."
+        )

@@ -46,16 +46,7 @@ def regression_to_mean_results(
         rho = plan.reliability(s)
         if not shown:
             pub.note("statistic")
-            out[s] = {
-                **dict.fromkeys(
-                    ("reference_mean", "reference_sd", "selected_mean", "expected_change", "observed_change"), None
-                ),
-                "rho": rho,
-                "share_of_observed_change": None,
-                "expected_response_rate": None,
-                "rho_range": None,
-                "source": plan.reliability_source(s),
-            }
+            out[s] = _withheld(rho, plan.reliability_source(s))
             continue
         ref_mean, sel_mean = _mean(reference), _mean(selected)
         r = est.regression_to_mean(
@@ -76,10 +67,29 @@ def regression_to_mean_results(
         out[s] = r.to_json() | {
             "expected_response_rate": expected_response,
             "rho_range": {
-                "low": {"rho": low, "expected_change": -(1 - low) * (sel_mean - ref_mean)},  # type: ignore[operator]  # both means exist: n > 1 checked above
-                "high": {"rho": high, "expected_change": -(1 - high) * (sel_mean - ref_mean)},  # type: ignore[operator]  # both means exist: n > 1 checked above
+                label: {"rho": bound, "expected_change": _expected_change(ref_mean, sel_mean, bound)}  # type: ignore[arg-type]  # both means exist: n > 1 checked above
+                for label, bound in (("low", low), ("high", high))
             },
             "source": plan.reliability_source(s),
         }
     out["model"] = REGRESSION_TO_MEAN_MODEL
     return out
+
+
+def _expected_change(reference_mean: float, selected_mean: float, rho: float) -> float:
+    """The change expected with no true change at ``rho`` (``stats.regression_to_mean``)."""
+    return est.regression_to_mean(reference_mean=reference_mean, selected_mean=selected_mean, rho=rho).expected_change
+
+
+def _withheld(rho: float, source: str) -> dict[str, Any]:
+    """A subscale's entry with every statistic withheld (the plan's rho and its source stay)."""
+    return {
+        **dict.fromkeys(
+            ("reference_mean", "reference_sd", "selected_mean", "expected_change", "observed_change"), None
+        ),
+        "rho": rho,
+        "share_of_observed_change": None,
+        "expected_response_rate": None,
+        "rho_range": None,
+        "source": source,
+    }

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 Merges = dict[str, dict[str, str]]
 """variable -> {residual level: the level it was merged into}."""
 
-TABLE1_BINARY = {"sex": ("female", "female"), "route": ("subcutaneous", "subcutaneous")}
-"""variable -> (Table 1 row, the level the row counts as yes); the other real level is no,
-a residual is neither (the row's unknowns)."""
+TABLE1_BINARY = {"female": ("sex", "female"), "subcutaneous": ("route", "subcutaneous")}
+"""Table 1's binary rows: row -> (the subgroup variable, the level the row counts as yes); the
+other real level is no, a residual is neither (the row's unknowns)."""
 
 
 def plan_recoding(m: Measures, protocol: Protocol) -> Merges:
@@ -58,7 +58,7 @@ def recode(m: Measures, merges: Merges) -> Measures:
     }
     group_n = {"completers": m.completers, "non_completers": m.threshold_met - m.completers}
     binary = {g: dict(rows) for g, rows in m.attrition.binary.items()}
-    for variable, (row, yes_level) in TABLE1_BINARY.items():
+    for row, (variable, yes_level) in TABLE1_BINARY.items():
         if variable not in merges:
             continue
         for g, rows in binary.items():

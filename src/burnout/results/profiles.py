@@ -1,0 +1,77 @@
+"""Burnout profiles at every assessment, their transitions first -> last, and the shares
+leaving the Burnout profile (``profiles``). (results.profiles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from burnout import privacy
+from burnout.cohort import PROFILES
+from burnout.results._common import BuildContext
+
+__all__ = ["profile_results"]
+
+
+def profile_results(ctx: BuildContext) -> dict[str, Any]:
+    """``profiles``: each assessment's profile shares (a family over the completers), the
+    transition matrix, who was in Burnout at baseline and where they went, the cut-offs."""
+    m, protocol = ctx.m, ctx.protocol
+    assessments = list(protocol.schedule.assessments)
+    first, last = assessments[0], assessments[-1]
+    profiles: dict[str, Any] = {}
+    classified = m.profile_cutoffs.description != "not computed"
+    for t in assessments:
+        if classified:
+            profiles[str(t)] = ctx.pub.family(dict(m.profiles[t]), m.completers, n_published=ctx.comp_pub)
+        else:
+            n_shown = m.completers if ctx.comp_pub else None
+            profiles[str(t)] = {
+                p: {"count": None, "n": n_shown, "rate": None, "ci": None, "suppressed": False} for p in PROFILES
+            }
+    safe_matrix = privacy.suppress_matrix(m.transitions, min_cell_count=ctx.protocol.privacy.min_cell_count)
+    profiles["transitions"] = {
+        "from": str(first),
+        "to": str(last),
+        "counts": _transitions(ctx, safe_matrix, classified),
+    }
+    profiles["burnout_at_baseline"] = profiles[str(first)]["burnout"]["count"]
+    profiles |= _leaving_burnout(ctx, safe_matrix, base_shown=profiles["burnout_at_baseline"] is not None)
+    cut = m.profile_cutoffs
+    profiles["cutoffs"] = {
+        "method": protocol.profiles.method,
+        "reference": protocol.profiles.reference,
+        "raw": cut.raw(),
+        "description": cut.description,
+    }
+    return profiles
+
+
+def _transitions(ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, classified: bool) -> dict[str, Any] | None:
+    """The suppressed transition counts; every cell hidden when the completers' total (their grand total) is."""
+    matrix_json: dict[str, Any] | None = safe_matrix.to_json() if classified else None
+    if matrix_json is not None and not ctx.comp_pub:  # its grand total is the completers
+        matrix_json = {a: dict.fromkeys(cols) for a, cols in matrix_json.items()}
+        ctx.pub.note("complement", sum(len(cols) for cols in matrix_json.values()))
+    elif matrix_json is not None:
+        ctx.pub.note("small", len(safe_matrix.primary))
+        ctx.pub.note("complement", len(safe_matrix.suppressed - safe_matrix.primary))
+    return matrix_json
+
+
+def _leaving_burnout(ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, *, base_shown: bool) -> dict[str, Any]:
+    """``burnout_resolved`` and ``burnout_to_engaged``: shares of those in Burnout at baseline."""
+    burnout_base = ctx.m.profiles[ctx.protocol.schedule.assessments[0]]["burnout"]
+    row = ctx.m.transitions["burnout"]
+    # Both are cells (or a row total minus a cell) of the transition matrix: hide them
+    # wherever the matrix hides what they are made of.
+    resolved = ctx.prop(
+        burnout_base - row["burnout"],
+        burnout_base,
+        n_published=base_shown and ("burnout", "burnout") not in safe_matrix.suppressed,
+    )
+    to_engaged = ctx.prop(
+        row["engaged"], burnout_base, n_published=base_shown and ("burnout", "engaged") not in safe_matrix.suppressed
+    )
+    if base_shown:  # the denominator is a published cell: keep it on a hidden share
+        resolved["n"] = to_engaged["n"] = burnout_base
+    return {"burnout_resolved": resolved, "burnout_to_engaged": to_engaged}
