@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from burnout.measures.extended import BeyondMeasures
     from burnout.plan import Protocol
 
-__all__ = ["MMRM_ASSUMPTIONS", "TIPPING_METHOD", "dropout_share", "fit_mmrm", "mmrm_results", "tipping_results"]
+__all__ = ["MMRM_ASSUMPTIONS", "TIPPING_METHOD", "fit_mmrm", "mmrm_results", "tipping_results"]
 
 MMRM_ASSUMPTIONS: Final[str] = (
     "Mixed model for repeated measures (MMRM; Mallinckrodt et al. 2008) per subscale on every scheduled "
@@ -155,17 +155,10 @@ def tipping_results(
     return out
 
 
-def dropout_share(fit: MMRM, t: int, *, ref: int = 0) -> float:
-    """Share of the model's patients who dropped out between ``ref`` and ``t``: how far the
-    change ``ref -> t`` moves per point of delta (``MMRM.delta_adjusted_change``, whose
-    adjustment this is; the tipping point is the MAR margin divided by it)."""
-    return (fit.dropouts_[t] - fit.dropouts_[ref]) / fit.patients_
-
-
 def _tipping(fit: MMRM, s: Subscale, last: int, grid: tuple[float, ...]) -> dict[str, Any]:
     """Rows on the grid and the exact tipping delta (None when the MAR interval lies on the worse side)."""
     good = GOOD_DIRECTION[s]
-    share = dropout_share(fit, last)
+    share = fit.dropout_share(last)
     rows = []
     for d in grid:
         c = fit.delta_adjusted_change(last, -good * d)

@@ -234,9 +234,13 @@ class MMRM:
         Tosiello 2013), applied once per visit (not carried forward through later visits),
         with the dropout shares taken as fixed.
         """
-        c = self.change(t, ref)
-        share = (self.dropouts_[t] - self.dropouts_[ref]) / self.patients_
-        return c.shifted(delta * share)
+        return self.change(t, ref).shifted(delta * self.dropout_share(t, ref))
+
+    def dropout_share(self, t: int, ref: int = 0) -> float:
+        """Share of the model's patients who dropped out between ``ref`` and ``t``: how far the
+        change ``ref -> t`` moves per point of delta in :meth:`delta_adjusted_change` (the
+        tipping point is the MAR margin divided by it)."""
+        return float((self.dropouts_[t] - self.dropouts_[ref]) / self.patients_)
 
 
 def _dropped_before(pattern: tuple[bool, ...], t: int) -> bool:
