@@ -12,7 +12,7 @@ from burnout import privacy
 from burnout.cohort import ProfileCutoffs
 from burnout.instrument import SCALE
 from burnout.measures.joint import JointBaseline
-from burnout.plan import load_protocol
+from burnout.plan import load_protocol, parse_protocol
 from burnout.results.no_change import no_change_results
 
 SD = np.array([1.1, 1.3, 1.0])
@@ -50,7 +50,7 @@ def _leaving_burnout_by_hand(x: tuple[float, float, float], rho: list[float], *,
 
 
 def test_leaving_burnout_against_a_hand_formula_over_those_in_the_profile_at_baseline_only() -> None:
-    plan = load_protocol()
+    plan = parse_protocol("[regression_to_mean]\nrho_low = 0.55\n")  # at 0.5 COV's true scores correlate 1
     inside, outside = _u(5.0, 4.0, 3.0), _u(3.9, 5.0, 3.0)  # E just below its cut: not in burnout
     got = no_change_results(
         _joint({inside: 30, outside: 30}),
@@ -66,6 +66,17 @@ def test_leaving_burnout_against_a_hand_formula_over_those_in_the_profile_at_bas
     ref = _leaving_burnout_by_hand((5.0, 4.0, 3.0), rho, e_cut=4.0, c_cut=3.0)
     assert got["expected_leaving_burnout"] == pytest.approx(ref, abs=1e-8)
     assert 0 < got["expected_below_threshold"] < 1 and got["no_change_problem"] is None
+    # the sensitivity range: every subscale's rho at the plan's bounds, the same hand formula
+    bounds = plan.regression_to_mean
+    for label, value in (("rho_low", bounds.rho_low), ("rho_high", bounds.rho_high)):
+        entry = got["expected_leaving_burnout_range"][label]
+        assert entry["rho"] == float(value)
+        ref = _leaving_burnout_by_hand((5.0, 4.0, 3.0), [float(value)] * 3, e_cut=4.0, c_cut=3.0)
+        assert entry["expected"] == pytest.approx(ref, abs=1e-8)
+    # less reliable scores regress more: more expected to leave the profile and to fall below the threshold
+    low, high = (got[f"expected_{k}_range"] for k in ("leaving_burnout", "below_threshold"))
+    assert low["rho_low"]["expected"] > got["expected_leaving_burnout"] > low["rho_high"]["expected"]
+    assert high["rho_low"]["expected"] > got["expected_below_threshold"] > high["rho_high"]["expected"]
 
 
 @pytest.mark.parametrize(
@@ -87,6 +98,8 @@ def test_small_or_hidden_groups_withhold_their_share(completers, shown, below, l
     )
     assert (got["expected_below_threshold"] is not None) is below
     assert (got["expected_leaving_burnout"] is not None) is leaving
+    assert (got["expected_below_threshold_range"] is not None) is below  # withheld with its point value
+    assert (got["expected_leaving_burnout_range"] is not None) is leaving
 
 
 def test_a_small_reference_withholds_both() -> None:
@@ -99,3 +112,19 @@ def test_a_small_reference_withholds_both() -> None:
         burnout_shown=True,
     )
     assert got["expected_below_threshold"] is None and got["expected_leaving_burnout"] is None
+
+
+def test_a_bound_whose_model_cannot_be_formed_says_why_and_keeps_the_plan_value() -> None:
+    # rho_low = 0.5 on COV: Exhaustion and Cynicism correlate 0.5, so their true scores would correlate 1
+    got = no_change_results(
+        _joint({_u(5.0, 4.0, 3.0): 20}),
+        CUT,
+        load_protocol(),
+        privacy.Publisher(min_cell_count=11),
+        completers_shown=True,
+        burnout_shown=True,
+    )
+    assert got["no_change_problem"] is None and got["expected_leaving_burnout"] is not None
+    low = got["expected_leaving_burnout_range"]["rho_low"]
+    assert low["rho"] == 0.5 and low["expected"] is None and low["problem"]
+    assert got["expected_leaving_burnout_range"]["rho_high"]["expected"] is not None

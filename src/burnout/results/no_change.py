@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from burnout import privacy
 from burnout.instrument import SCALE, SUBSCALES
-from burnout.stats.no_change import expected_below_threshold, expected_leaving_burnout, no_change_model
+from burnout.stats.no_change import (
+    NoChangeModel,
+    expected_below_threshold,
+    expected_leaving_burnout,
+    no_change_model,
+)
 
 if TYPE_CHECKING:
     from burnout.cohort import ProfileCutoffs
@@ -15,6 +20,13 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 
 __all__ = ["NO_CHANGE_MODEL", "no_change_results"]
+
+_SHARES: Final = (
+    "expected_below_threshold",
+    "expected_below_threshold_range",
+    "expected_leaving_burnout",
+    "expected_leaving_burnout_range",
+)
 
 NO_CHANGE_MODEL: Final[str] = (
     "classical test theory with no true change: baseline and follow-up are a stable true score plus independent "
@@ -39,39 +51,75 @@ def no_change_results(
     ``profiles.burnout_resolved``); null when its group is hidden or smaller than k, when the
     reference has fewer than k patients, or when the model cannot be formed (``no_change_problem``
     says why)."""
-    out: dict[str, Any] = {"expected_below_threshold": None, "expected_leaving_burnout": None}
+    out: dict[str, Any] = dict.fromkeys(_SHARES)
     out["no_change_model"] = NO_CHANGE_MODEL
     out["no_change_problem"] = None
     if not pub.enough(joint.n):
         pub.note("statistic", 2)
         return out
-    try:
-        model = no_change_model(joint.mean, joint.cov, [protocol.reliable_change.reliability(s) for s in SUBSCALES])
-    except ValueError as exc:
-        out["no_change_problem"] = str(exc)
+    bounds = protocol.regression_to_mean
+    rhos = {
+        "plan": [protocol.reliable_change.reliability(s) for s in SUBSCALES],
+        "rho_low": [float(bounds.rho_low)] * len(SUBSCALES),
+        "rho_high": [float(bounds.rho_high)] * len(SUBSCALES),
+    }
+    models = {label: _model_or_problem(joint, r) for label, r in rhos.items()}
+    if isinstance(models["plan"], str):
+        out["no_change_problem"] = models["plan"]
         return out
     points = {tuple(u / SCALE for u in x): n for x, n in joint.completers.items()}
     if completers_shown and pub.enough(sum(points.values())):
         elig = protocol.eligibility
-        out["expected_below_threshold"] = expected_below_threshold(
-            points,
-            model,
-            exhaustion_min=float(elig.exhaustion_min),
-            cynicism_min=float(elig.cynicism_min),
-            efficacy_max=float(elig.efficacy_max),
-        )
+        below = {
+            label: expected_below_threshold(
+                points,
+                model,
+                exhaustion_min=float(elig.exhaustion_min),
+                cynicism_min=float(elig.cynicism_min),
+                efficacy_max=float(elig.efficacy_max),
+            )
+            if not isinstance(model, str)
+            else None
+            for label, model in models.items()
+        }
+        out["expected_below_threshold"], out["expected_below_threshold_range"] = _with_range(below, rhos, models)
     else:
         pub.note("statistic")
     # in the profile at baseline: decided on integer units, as the profiles are
     burnout = {x: n for x, n in joint.completers.items() if x[0] >= cutoffs.exhaustion and x[1] >= cutoffs.cynicism}
     classified = cutoffs.description != "not computed"
     if classified and burnout_shown and pub.enough(sum(burnout.values())):
-        out["expected_leaving_burnout"] = expected_leaving_burnout(
-            {tuple(u / SCALE for u in x): n for x, n in burnout.items()},
-            model,
-            exhaustion_cut=cutoffs.exhaustion / SCALE,
-            cynicism_cut=cutoffs.cynicism / SCALE,
-        )
+        in_profile = {tuple(u / SCALE for u in x): n for x, n in burnout.items()}
+        cuts = {"exhaustion_cut": cutoffs.exhaustion / SCALE, "cynicism_cut": cutoffs.cynicism / SCALE}
+        leaving = {
+            label: None if isinstance(model, str) else expected_leaving_burnout(in_profile, model, **cuts)
+            for label, model in models.items()
+        }
+        out["expected_leaving_burnout"], out["expected_leaving_burnout_range"] = _with_range(leaving, rhos, models)
     else:
         pub.note("statistic")
     return out
+
+
+def _model_or_problem(joint: JointBaseline, rho: list[float]) -> NoChangeModel | str:
+    """The no-change model at these reliabilities, or why it cannot be formed (e.g. a rho so low that
+    the true scores would correlate beyond 1)."""
+    try:
+        return no_change_model(joint.mean, joint.cov, rho)
+    except ValueError as exc:
+        return str(exc)
+
+
+def _with_range(
+    shares: dict[str, float | None], rhos: dict[str, list[float]], models: dict[str, NoChangeModel | str]
+) -> tuple[float | None, dict[str, Any]]:
+    """The share at the plan's reliabilities, and at ``[regression_to_mean]`` rho_low and rho_high
+    (every subscale's rho set to the bound): how much the expectation leans on the test-retest
+    correlations, which are not verified against their source. A bound whose model cannot be
+    formed has no share and says why."""
+    spread = {
+        label: {"rho": rhos[label][0], "expected": shares[label]}
+        | ({"problem": m} if isinstance(m := models[label], str) else {})
+        for label in ("rho_low", "rho_high")
+    }
+    return shares["plan"], spread
