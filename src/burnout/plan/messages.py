@@ -12,6 +12,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
+from burnout.errors import dotted_key as _dotted
+from burnout.errors import show_value as _show
 from burnout.instrument import SUBSCALES
 from burnout.plan.extensions import ImputationSection, SensitivitySection
 from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
@@ -200,39 +202,6 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _show(value: object, limit: int = 80) -> str:
-    """A value as the user would have written it in TOML, shortened."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, Decimal):
-        text = str(value).lower().replace("infinity", "inf")
-    elif isinstance(value, (int, float)):
-        text = repr(value)
-    elif isinstance(value, (list, tuple)):
-        text = "[" + ", ".join(_show(v, limit) for v in value) + "]"
-    elif isinstance(value, Mapping):
-        text = "{" + ", ".join(f"{k} = {_show(v, limit)}" for k, v in value.items()) + "}"
-    elif isinstance(value, (_dt.date, _dt.time)):
-        text = value.isoformat()
-    elif isinstance(value, BaseModel):
-        text = _show(value.model_dump(), limit)
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
-    return text
-
-
 def _spec_key(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
@@ -329,16 +298,3 @@ def _messages(exc: ValidationError) -> list[str]:
 
 def _literal_choices(allowed: str) -> list[str]:
     return re.findall(r'"([^"]+)"', allowed)
-
-
-_TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
-
-
-def _toml_error(message: str, text: str) -> str:
-    match = _TOML_AT.search(message)
-    what = _TOML_AT.sub("", message) if match else message
-    if match and match.group(1):
-        where = f"line {match.group(1)}, column {match.group(2)}"
-    else:
-        where = f"line {text.count(chr(10)) + (0 if text.endswith(chr(10)) else 1)} (end of file)"
-    return f"{where}: not valid TOML: {what}; fix the syntax (see https://toml.io)"

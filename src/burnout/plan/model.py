@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from burnout.errors import ProtocolError
+from burnout.errors import ProtocolError, toml_error
 from burnout.instrument import SUBSCALES
 from burnout.plan.exact import _Str, exact
 from burnout.plan.extensions import ImputationSection, SensitivitySection
@@ -111,11 +111,12 @@ class Protocol(BaseModel):
         ProtocolError
             With one message per problem.
         """
-        from burnout.plan.messages import _kind, _show  # see __init__
+        from burnout.errors import show_value
+        from burnout.plan.messages import _kind  # see __init__
 
         if not isinstance(data, Mapping):
             raise ProtocolError(
-                [f"wrong type for the plan: got {_show(data)} ({_kind(data)}), expected a table of sections"],
+                [f"wrong type for the plan: got {show_value(data)} ({_kind(data)}), expected a table of sections"],
                 source=source,
             )
         bad_keys = [k for k in data if not isinstance(k, str)]
@@ -302,8 +303,6 @@ def parse_protocol(text: str | bytes, *, source: str = "<string>") -> Protocol:
     ProtocolError
         For invalid TOML (naming the line and column) or any invalid key.
     """
-    from burnout.plan.messages import _toml_error  # see Protocol.__init__
-
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -316,7 +315,7 @@ def parse_protocol(text: str | bytes, *, source: str = "<string>") -> Protocol:
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise ProtocolError([_toml_error(str(exc), text)], source=source) from None
+        raise ProtocolError([toml_error(str(exc), text)], source=source) from None
     return Protocol.from_dict(data, source=source)
 
 
