@@ -68,9 +68,16 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "schedule.assessments[]": ("an integer", "an integer from 0 (baseline) to schedule.sessions"),
     "response.min_change": ("a number", "a number > 0 and <= 6 (points)"),
     "response.per_subscale": ("a table", "a table [response.per_subscale] of scale name = points > 0"),
-    "instruments.primary": ("a string", 'the name of a shipped instrument, e.g. "mbi_gs" or "phq9"'),
-    "instruments.secondary": ("an array of strings", 'distinct names of shipped instruments, e.g. ["phq9", "gad7"]'),
-    "instruments.secondary[]": ("a string", "the name of a shipped instrument"),
+    "instruments.primary": (
+        "a string",
+        'the name of a shipped instrument, e.g. "mbi_gs" or "phq9", or the path of a definition file relative to '
+        'the plan, e.g. "instruments/my_scale.toml"',
+    ),
+    "instruments.secondary": (
+        "an array of strings",
+        'distinct names of shipped instruments or paths of definition files, e.g. ["phq9", "gad7"]',
+    ),
+    "instruments.secondary[]": ("a string", "the name of a shipped instrument or the path of a definition .toml file"),
     "eligibility.rule": (
         "a string",
         "a rule over the primary instrument's scales, e.g. \"exhaustion >= 4.8 and (cynicism >= 3.8 or "
@@ -250,6 +257,8 @@ def _messages(exc: ValidationError) -> list[str]:
         ctx = err.get("ctx") or {}
         if kind == "extra_forbidden":
             messages.append(_unknown_key(loc, value))
+        elif kind == "instrument_definitions":  # whole messages, each naming its key and file
+            messages.extend(ctx["reasons"])
         elif kind == "missing":
             example = _default_example(_spec_key(loc))
             fix = f"; e.g. {example}" if example else ""
