@@ -14,8 +14,11 @@ from burnout.ingest.raw import RawCohort, keep_type
 from burnout.schema import COLUMNS, REQUIRED_TABLES, TABLES
 
 
-def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
-    """Tables ``patients``, ``mbi_gs``, ``sessions`` (and ``phq9``) of a database.
+def _read_database(url: str, *, con: ibis.BaseBackend, required: frozenset[str] = REQUIRED_TABLES) -> RawCohort:
+    """Tables ``patients``, ``mbi_gs``, ``sessions`` (and every instrument's) of a database.
+
+    ``required`` are the tables the plan needs (`burnout.schema.required_tables`: the
+    primary instrument's, not the MBI-GS's when the primary is another).
 
     Each documented column is cast to text, as for files. A database table has no
     lines, so ``_line`` is the 1-based row number when the rows are sorted by all
@@ -33,7 +36,7 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
     digests: list[str] = []
     for name in TABLES:
         if name not in existing:
-            if name in REQUIRED_TABLES:
+            if name in required:
                 problems.append(_problem(name, None, f"a required table {name!r} in the database {redact_url(url)}"))
             continue
         t = con.table(name)

@@ -82,7 +82,7 @@ def read_cohort(
     required : collection of str, optional
         The tables that must be present (a missing one is a problem); None: patients,
         mbi_gs and sessions (`burnout.schema.required_tables` for another primary
-        instrument). Database tables always follow the default.
+        instrument), for a folder and a database alike.
 
     Returns
     -------
@@ -105,7 +105,10 @@ def read_cohort(
     if max_line_bytes < 1:
         raise ValueError(f"max_line_bytes must be a positive number of bytes, got {max_line_bytes!r}")
     if is_database_url(source):
-        return _read_database(str(source), con=connect_source(source) if con is None else con)
+        db = connect_source(source) if con is None else con
+        return _read_database(
+            str(source), con=db, required=REQUIRED_TABLES if required is None else frozenset(required)
+        )
     folder = Path(source)
     con = ibis.duckdb.connect() if con is None else con
     listing, why = _list_folder(folder)

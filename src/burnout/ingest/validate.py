@@ -256,7 +256,7 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
     return Cohort(
         con=raw.con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(),
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=set(MBI_ITEM_COLUMNS) <= mbi_cols,
@@ -271,12 +271,15 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
     )
 
 
-def _no_mbi_gs() -> ir.Table:
-    """The typed ``mbi_gs`` table with no rows: a cohort whose primary instrument is another one."""
-    import pyarrow as pa
+def _no_mbi_gs(patients: ir.Table) -> ir.Table:
+    """The typed ``mbi_gs`` table with no rows: a cohort whose primary instrument is another one.
 
-    types = {"patient_id": pa.string()}
-    return ibis.memtable(pa.table({c: pa.array([], type=types.get(c, pa.int64())) for c in _TYPED["mbi_gs"]}))
+    An expression on the cohort's own ``patients`` table, so that it lives in the cohort's
+    engine (an in-memory table is not uploaded to Spark, whose query then fails).
+    """
+    none = ibis.null("int64")
+    empty = patients.filter(ibis.literal(False))
+    return empty.select("patient_id", **{c: none for c in _TYPED["mbi_gs"] if c != "patient_id"})
 
 
 def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
@@ -315,7 +318,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
     return Cohort(
         con=con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(),
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=checked.mbi_has_items,
