@@ -1,8 +1,9 @@
 """The plan's primary instrument and eligibility rule, decided in the patient table (issue 14 point 4).
 
-References are computed another way: the plain-Python exact scorer
-(``burnout.instruments.score_exact``) and rule evaluator (``evaluate_exact``) on each
-patient's items, against the engine's integer decisions in ``build_patient_table``.
+References are computed another way: a scorer written out by hand from the published
+rules (tests/instrumentreference.py, with the rules as literals here) and the rule
+evaluator (``evaluate_exact``) on each patient's items, against the engine's integer
+decisions in ``build_patient_table``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from burnout.cohort import PRIMARY_PREFIX, build_patient_table, rule_met_expr
 from burnout.errors import DataError, ProtocolError
 from burnout.ingest import load_cohort
 from burnout.instrument import SCALE, SUBSCALES
-from burnout.instruments import load_instrument, score_exact
+from burnout.instruments import load_instrument
 from burnout.plan import eligibility_rule, load_protocol, min_changes, parse_protocol
 from burnout.plan.eligibility import evaluate_exact, rule_text
+from instrumentreference import reference_score
 
 REFERENCE_SHA256 = "f3edfb4bfdda66361755c2b10905d9e14dab81d433888bb520e935bb35db0465"  # main before issue 14 point 4 (with issue 16's plan sections)
 
@@ -114,6 +116,17 @@ def test_min_changes_per_scale_come_from_the_plan_then_the_definition():
     assert min_changes(load_protocol()) == dict.fromkeys(SUBSCALES, Fraction(1))
 
 
+# The PHQ-9 total (Kroenke 2001; proration of up to two blanks, Kroenke's scoring notes) and the
+# OLBI subscales (Demerouti & Bakker 2008: positively worded items reversed; one blank ours),
+# written out here rather than read from the definitions.
+PHQ9_TOTAL = {"items": range(1, 10), "low": 0, "high": 3, "scoring": "sum", "max_blank": 2}
+OLBI_REVERSED = (1, 5, 7, 10, 13, 14, 15, 16)
+OLBI = {
+    "exhaustion": {"items": (2, 4, 5, 8, 10, 12, 14, 16)},
+    "disengagement": {"items": (1, 3, 6, 7, 9, 11, 13, 15)},
+}
+OLBI_RULE = {"low": 1, "high": 4, "scoring": "mean", "max_blank": 1, "reverse": OLBI_REVERSED}
+
 # A PHQ-9-primary cohort with totals on the boundaries: prorated totals (one or two blanks),
 # exactly 10 at baseline, a drop of exactly 5 and of 5 - 1/8, three blanks (unscored).
 PHQ = {
@@ -162,12 +175,10 @@ def test_phq9_primary_decides_threshold_completion_and_response_exactly(tmp_path
         r["patient_id"]: r
         for r in build_patient_table(cohort, plan).to_pyarrow().to_pylist()  # per-patient rows: test only
     }
-    inst = load_instrument("phq9")
     rule = eligibility_rule(plan)
     for pid, (first, last) in PHQ.items():
-        a = score_exact(inst, "total", dict(enumerate(first, start=1)))
-        b = score_exact(inst, "total", dict(enumerate(last, start=1)))
-        assert got[pid][f"{PRIMARY_PREFIX}total_0"] == (None if a is None else a * inst.units_per_point)
+        a, b = (reference_score(w, **PHQ9_TOTAL) for w in (first, last))
+        assert got[pid][f"{PRIMARY_PREFIX}total_0"] == (None if a is None else a * 504)  # units of 1/504
         met = evaluate_exact(rule, {"total": a})
         assert got[pid]["threshold_met"] is bool(met), pid
         assert got[pid]["completer"] is bool(met and b is not None), pid
@@ -269,17 +280,17 @@ def test_a_secondary_instrument_with_reversed_items_against_the_exact_scorer(tmp
     results = json.loads(analyze(tmp_path / "c", protocol=plan).to_json())
     got = results["instruments"]["analyses"]["olbi"]
     assert got["role"] == "secondary"
-    inst = load_instrument("olbi")
     completers = ["a", "b", "d", "f", "g", "h", "i"]
     for scale in ("exhaustion", "disengagement"):
+        rules = {**OLBI[scale], **OLBI_RULE}
         pairs = []
         for pid in completers:
-            first, last = (score_exact(inst, scale, dict(enumerate(w, start=1))) for w in olbi[pid])
+            first, last = (reference_score(w, **rules) for w in olbi[pid])
             if first is not None and last is not None:
                 pairs.append((first, last))
         body = got["scales"][scale]
         assert body["timepoints"]["1"]["n"] == len(pairs) >= 4
-        firsts = [score_exact(inst, scale, dict(enumerate(olbi[pid][0], start=1))) for pid in completers]
+        firsts = [reference_score(olbi[pid][0], **rules) for pid in completers]
         assert body["timepoints"]["0"]["n"] == len(completers)  # at baseline: every completer scored there
         assert body["timepoints"]["0"]["mean"] == pytest.approx(float(sum(firsts) / len(firsts)), abs=1e-12)
         change = sum(b - a for a, b in pairs) / len(pairs)
