@@ -9,6 +9,7 @@ decisions in ``build_patient_table``.
 from __future__ import annotations
 
 import csv
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -306,3 +307,129 @@ def test_a_definition_min_change_needs_its_citation():
     cut = "\n".join(line for line in text.splitlines() if not line.startswith("min_change_citation"))
     with pytest.raises(InstrumentError, match="min_change needs min_change_citation"):
         parse_instrument(cut, source="mine.toml")
+
+
+# A user's own definition (not shipped): 6 items 1-5, two mean subscales with a reversed item
+# each and one blank allowed, a prorated sum total. Its rules, written out for the reference:
+STRAIN_TOML = """\
+name = "strain"
+title = "Test strain scale"
+version = "1"
+licence = "positions_only"
+citation = "Written for this test."
+items = 6
+response = { min = 1, max = 5 }
+reverse = [3, 6]
+
+[subscales.tension]
+items = [1, 2, 3]
+scoring = "mean"
+max_blank = 1
+good = "lower"
+
+[subscales.fatigue]
+items = [4, 5, 6]
+scoring = "mean"
+max_blank = 1
+good = "lower"
+
+[total]
+items = [1, 2, 3, 4, 5, 6]
+scoring = "sum"
+max_blank = 1
+prorate = true
+good = "lower"
+"""
+STRAIN = {
+    "tension": {"items": (1, 2, 3), "scoring": "mean"},
+    "fatigue": {"items": (4, 5, 6), "scoring": "mean"},
+    "total": {"items": (1, 2, 3, 4, 5, 6), "scoring": "sum"},
+}
+STRAIN_RULE = {"low": 1, "high": 5, "max_blank": 1, "reverse": (3, 6)}
+STRAIN_ANSWERS = {
+    "a": ([4, 4, 1, 3, 3, 3], [2, 2, 4, 2, 2, 4]),  # tension (4 + 4 + 5) / 3 = 13/3 -> eligible
+    "b": ([4, 3, None, 1, 1, 5], [1, 1, 5, 1, 1, 5]),  # tension 7/2: below 3.5? no, exactly 3.5
+    "c": ([3, 3, 3, 3, 3, 3], [3, 3, 3, 3, 3, 3]),  # tension 3, total 18: not eligible
+    "d": ([5, None, None, 5, 5, 1], [1, 1, 5, 1, 1, 5]),  # tension unscored; total unscored (2 blanks)
+    "e": ([5, 5, 1, 5, 5, None], [None, None, None, 1, 1, 5]),  # total prorated 25 * 6/5 = 30 > 20
+    "f": ([3, 4, 2, 3, 3, 3], [3, 3, 3, 3, 3, 3]),  # tension 11/3 >= 3.5: eligible, last tension 3
+}
+
+
+def _write_strain(tmp_path: Path) -> tuple[Path, Path]:
+    """(cohort folder, plan file) for the strain scale as the primary instrument."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+
+    def write(name: str, header: list[str], rows: list[list[object]]) -> None:
+        with (folder / f"{name}.csv").open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+
+    write("patients", ["patient_id"], [[p] for p in STRAIN_ANSWERS])
+    write("sessions", ["patient_id", "session"], [[p, 1] for p in STRAIN_ANSWERS])
+    rows = [
+        [p, t, *("" if v is None else v for v in items)]
+        for p, waves in STRAIN_ANSWERS.items()
+        for t, items in enumerate(waves)
+    ]
+    write("strain", ["patient_id", "after_session", *(f"item_{i}" for i in range(1, 7))], rows)
+    (tmp_path / "defs").mkdir()
+    (tmp_path / "defs" / "strain.toml").write_text(STRAIN_TOML, encoding="utf-8")
+    plan = tmp_path / "protocol.toml"
+    plan.write_text(
+        '[instruments]\nprimary = "defs/strain.toml"\n[eligibility]\nrule = "tension >= 3.5 or total > 20"\n'
+        "[schedule]\nsessions = 1\nassessments = [0, 1]\n[privacy]\nmin_cell_count = 1\n",
+        encoding="utf-8",
+    )
+    return folder, plan
+
+
+def test_a_user_definition_as_primary_is_read_validated_and_scored_exactly(tmp_path):
+    from burnout.analysis import analyze
+
+    folder, plan_path = _write_strain(tmp_path)
+    plan = load_protocol(plan_path)
+    cohort = load_cohort(
+        folder,
+        scheduled_assessments=(0, 1),
+        scheduled_sessions=1,
+        con=ibis.duckdb.connect(),
+        primary=plan.instruments.primary_table,
+        definitions=plan.instruments.user_definitions,
+    )
+    assert cohort.rows["strain"] == 2 * len(STRAIN_ANSWERS) and "mbi_gs" not in cohort.rows
+    got = {r["patient_id"]: r for r in build_patient_table(cohort, plan).to_pyarrow().to_pylist()}
+    units = 30  # lcm of the denominators: means of 2 or 3 items, a sum of 6 prorated over 5 (6/5)
+    rule = eligibility_rule(plan)
+    for pid, (first, last) in STRAIN_ANSWERS.items():
+        scores = {s: reference_score(first, **STRAIN[s], **STRAIN_RULE) for s in STRAIN}
+        for s, score in scores.items():
+            assert got[pid][f"{PRIMARY_PREFIX}{s}_0"] == (None if score is None else score * units), (pid, s)
+        met = evaluate_exact(rule, scores)
+        assert got[pid]["threshold_met"] is bool(met), pid
+    assert [p for p in STRAIN_ANSWERS if got[p]["threshold_met"]] == ["a", "b", "e", "f"]
+    assert plan.instruments.definition("defs/strain.toml").units_per_point == units
+    results = json.loads(analyze(folder, protocol=plan_path).to_json())
+    body = results["instruments"]["analyses"]["defs/strain.toml"]
+    assert body["role"] == "primary"
+    completers = [p for p in STRAIN_ANSWERS if got[p]["completer"]]
+    firsts = [reference_score(STRAIN_ANSWERS[p][0], **STRAIN["tension"], **STRAIN_RULE) for p in completers]
+    assert body["scales"]["tension"]["timepoints"]["0"]["mean"] == pytest.approx(float(sum(firsts) / len(firsts)))
+
+
+def test_a_user_definition_table_is_validated_by_its_answer_range(tmp_path):
+    folder, plan_path = _write_strain(tmp_path)
+    text = (folder / "strain.csv").read_text().replace("a,0,4,4,1,3,3,3", "a,0,4,4,1,3,3,6")
+    (folder / "strain.csv").write_text(text)
+    from burnout.analysis import analyze
+
+    with pytest.raises(DataError) as err:
+        analyze(folder, protocol=plan_path)
+    (problem,) = err.value.problems
+    assert (problem.file, problem.line, problem.column, problem.value) == ("strain.csv", 2, "item_6", "6")
+    assert "an integer 1-5" in problem.allowed
+    (folder / "strain.csv").unlink()
+    with pytest.raises(DataError, match="strain.csv or strain.parquet"):
+        analyze(folder, protocol=plan_path)

@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 from burnout.errors import Problem, redact_url
 from burnout.ingest.loaded import _check_header, _Loaded, _problem
 from burnout.ingest.raw import RawCohort, keep_type
-from burnout.schema import COLUMNS, REQUIRED_TABLES, TABLES
+from burnout.schema import REQUIRED_TABLES, cohort_tables, table_columns
 
 
 def _read_database(url: str, *, con: ibis.BaseBackend, required: frozenset[str] = REQUIRED_TABLES) -> RawCohort:
@@ -34,7 +34,7 @@ def _read_database(url: str, *, con: ibis.BaseBackend, required: frozenset[str] 
     problems: list[Problem] = []
     warnings: list[str] = []
     digests: list[str] = []
-    for name in TABLES:
+    for name in cohort_tables():
         if name not in existing:
             if name in required:
                 problems.append(_problem(name, None, f"a required table {name!r} in the database {redact_url(url)}"))
@@ -46,7 +46,7 @@ def _read_database(url: str, *, con: ibis.BaseBackend, required: frozenset[str] 
         problems.extend(out.problems)
         warnings.extend(out.warnings)
         cols = {col: keep_type(t[col]) for col in keep.values()}
-        order = [t[c] for c in COLUMNS[name] if c in cols]
+        order = [t[c] for c in table_columns(name) if c in cols]
         if cols:
             line = ibis.row_number().over(order_by=order) + 1
             tables[name] = t.select(_line=line.cast("int64"), **cols)

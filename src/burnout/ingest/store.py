@@ -31,7 +31,7 @@ import ibis
 
 from burnout.engines import sql_text
 from burnout.errors import BurnoutError
-from burnout.schema import INSTRUMENT_TABLES, TABLES
+from burnout.schema import TABLES, instrument_tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -109,7 +109,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
-        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
+        instruments={n: typed[n] for n in instrument_tables() if n in typed},
         mbi_has_items=bool(m["mbi_has_items"]),
         mbi_has_subscales=bool(m["mbi_has_subscales"]),
         warnings=tuple(json.loads(m["warnings"])),

@@ -133,6 +133,16 @@ class InstrumentsSection(_Section):
         """The folder the definition paths were read relative to (None: the working directory)."""
         return self._folder
 
+    @property
+    def user_definitions(self) -> tuple[Instrument, ...]:
+        """The user's own definitions the section names (their tables are read with the cohort)."""
+        return tuple(self._definitions.values())
+
+    @property
+    def primary_table(self) -> str:
+        """The primary instrument's cohort table: its name (a definition file's own ``name``)."""
+        return self.definition(self.primary).name
+
     def definition(self, ref: str) -> Instrument:
         """The definition of an instrument the section names: a user's file as read with the
         plan, else the shipped one."""
