@@ -293,6 +293,35 @@ def test_a_primary_instrument_other_than_the_mbi_gs_on_postgres(
     assert [p.file for p in info.value.problems] == ["mbi_gs"]
 
 
+@pytest.mark.postgres
+def test_a_user_definition_as_primary_on_postgres(
+    postgres_url: str, phq9_primary: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The plan's own definition file (the PHQ-9's rules under another name) and its table, imported
+    and analysed in PostgreSQL as on DuckDB."""
+    import shutil
+    from importlib import resources
+
+    from burnout.importer import import_cohort
+
+    source, _ = phq9_primary
+    folder = tmp_path / "cohort"
+    shutil.copytree(source, folder)
+    (folder / "phq9.parquet").rename(folder / "my_phq.parquet")
+    text = (resources.files("burnout.instruments") / "data" / "phq9.toml").read_text(encoding="utf-8")
+    (tmp_path / "my_phq.toml").write_text(text.replace('name = "phq9"', 'name = "my_phq"', 1), encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[instruments]\nprimary = "my_phq.toml"\n[eligibility]\nrule = "total >= 10"\n[privacy]\nmin_cell_count = 1\n'
+    )
+    duck = analyze(folder, protocol=plan).results
+    with fresh_database(postgres_url, prefix="burnout_backends") as url:
+        import_cohort(folder, url, protocol=plan)
+        in_pg = analyze(url, protocol=plan).results
+    assert duck["instruments"]["analyses"]["my_phq.toml"]["role"] == "primary"
+    assert differences(without_engine(in_pg), without_engine(duck)) == []
+
+
 def test_postgres_source_refuses_another_backend() -> None:
     from burnout.errors import BurnoutError
 
