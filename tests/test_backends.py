@@ -121,6 +121,22 @@ def plan_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def phq9_primary(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(folder, plan): the simulated cohort without mbi_gs, and a plan whose primary instrument is
+    the PHQ-9: the source checks must follow the plan, not require the MBI-GS table."""
+    sim = simulate_cohort(patients=PATIENTS, seed=SEED + 2)
+    folder = tmp_path_factory.mktemp("phq9") / "cohort"
+    folder.mkdir()
+    for name in ("patients", "sessions", "phq9"):
+        pq.write_table(getattr(sim, name), folder / f"{name}.parquet")
+    plan = folder.parent / "plan.toml"
+    plan.write_text(
+        '[instruments]\nprimary = "phq9"\n[eligibility]\nrule = "total >= 10"\n[privacy]\nmin_cell_count = 1\n'
+    )
+    return folder, plan
+
+
+@pytest.fixture(scope="module")
 def csv_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _quirky_csv_cohort(tmp_path_factory.mktemp("csv") / "cohort")
 
@@ -217,6 +233,15 @@ def test_spark_reports_bad_rows_with_file_lines(spark: Any, csv_dir: Path, tmp_p
     assert [(p.file, p.line, p.column, p.value) for p in info.value.problems] == [("mbi_gs.csv", 5, "item_2", "9")]
 
 
+@pytest.mark.spark
+def test_a_primary_instrument_other_than_the_mbi_gs_on_spark(spark: Any, phq9_primary: tuple[Path, Path]) -> None:
+    folder, plan = phq9_primary
+    duck = analyze(folder, protocol=plan).results
+    on_spark = analyze(folder, protocol=plan, backend="spark").results
+    assert duck["instruments"]["analyses"]["phq9"]["role"] == "primary"
+    assert differences(without_engine(on_spark), without_engine(duck)) == []
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 
 
@@ -247,6 +272,54 @@ def test_exact_aggregates_on_postgres_against_duckdb(imported: tuple[str, Path],
     in_pg = measures_on(url, plan_path)
     assert all(type(v) is int for m in in_pg.changes.values() for v in (m.n, m.total, m.total_sq))
     assert in_pg == duck
+
+
+@pytest.mark.postgres
+def test_a_primary_instrument_other_than_the_mbi_gs_on_postgres(
+    postgres_url: str, phq9_primary: tuple[Path, Path]
+) -> None:
+    """Import and analysis follow the plan's primary instrument: no mbi_gs table needed."""
+    from burnout.importer import import_cohort
+
+    folder, plan = phq9_primary
+    duck = analyze(folder, protocol=plan).results
+    with fresh_database(postgres_url, prefix="burnout_backends") as url:
+        import_cohort(folder, url, protocol=plan)
+        in_pg = analyze(url, protocol=plan).results
+        with pytest.raises(DataError) as info:  # the reference study's plan still needs the MBI-GS
+            analyze(url)
+    assert in_pg["meta"]["backend"] == "postgres"
+    assert differences(without_engine(in_pg), without_engine(duck)) == []
+    assert [p.file for p in info.value.problems] == ["mbi_gs"]
+
+
+@pytest.mark.postgres
+def test_a_user_definition_as_primary_on_postgres(
+    postgres_url: str, phq9_primary: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The plan's own definition file (the PHQ-9's rules under another name) and its table, imported
+    and analysed in PostgreSQL as on DuckDB."""
+    import shutil
+    from importlib import resources
+
+    from burnout.importer import import_cohort
+
+    source, _ = phq9_primary
+    folder = tmp_path / "cohort"
+    shutil.copytree(source, folder)
+    (folder / "phq9.parquet").rename(folder / "my_phq.parquet")
+    text = (resources.files("burnout.instruments") / "data" / "phq9.toml").read_text(encoding="utf-8")
+    (tmp_path / "my_phq.toml").write_text(text.replace('name = "phq9"', 'name = "my_phq"', 1), encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[instruments]\nprimary = "my_phq.toml"\n[eligibility]\nrule = "total >= 10"\n[privacy]\nmin_cell_count = 1\n'
+    )
+    duck = analyze(folder, protocol=plan).results
+    with fresh_database(postgres_url, prefix="burnout_backends") as url:
+        import_cohort(folder, url, protocol=plan)
+        in_pg = analyze(url, protocol=plan).results
+    assert duck["instruments"]["analyses"]["my_phq.toml"]["role"] == "primary"
+    assert differences(without_engine(in_pg), without_engine(duck)) == []
 
 
 def test_postgres_source_refuses_another_backend() -> None:

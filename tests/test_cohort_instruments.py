@@ -1,13 +1,15 @@
 """The plan's primary instrument and eligibility rule, decided in the patient table (issue 14 point 4).
 
-References are computed another way: the plain-Python exact scorer
-(``burnout.instruments.score_exact``) and rule evaluator (``evaluate_exact``) on each
-patient's items, against the engine's integer decisions in ``build_patient_table``.
+References are computed another way: a scorer written out by hand from the published
+rules (tests/instrumentreference.py, with the rules as literals here) and the rule
+evaluator (``evaluate_exact``) on each patient's items, against the engine's integer
+decisions in ``build_patient_table``.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,9 +21,10 @@ from burnout.cohort import PRIMARY_PREFIX, build_patient_table, rule_met_expr
 from burnout.errors import DataError, ProtocolError
 from burnout.ingest import load_cohort
 from burnout.instrument import SCALE, SUBSCALES
-from burnout.instruments import load_instrument, score_exact
+from burnout.instruments import load_instrument
 from burnout.plan import eligibility_rule, load_protocol, min_changes, parse_protocol
 from burnout.plan.eligibility import evaluate_exact, rule_text
+from instrumentreference import reference_score
 
 REFERENCE_SHA256 = "f3edfb4bfdda66361755c2b10905d9e14dab81d433888bb520e935bb35db0465"  # main before issue 14 point 4 (with issue 16's plan sections)
 
@@ -114,6 +117,17 @@ def test_min_changes_per_scale_come_from_the_plan_then_the_definition():
     assert min_changes(load_protocol()) == dict.fromkeys(SUBSCALES, Fraction(1))
 
 
+# The PHQ-9 total (Kroenke 2001; proration of up to two blanks, Kroenke's scoring notes) and the
+# OLBI subscales (Demerouti & Bakker 2008: positively worded items reversed; one blank ours),
+# written out here rather than read from the definitions.
+PHQ9_TOTAL = {"items": range(1, 10), "low": 0, "high": 3, "scoring": "sum", "max_blank": 2}
+OLBI_REVERSED = (1, 5, 7, 10, 13, 14, 15, 16)
+OLBI = {
+    "exhaustion": {"items": (2, 4, 5, 8, 10, 12, 14, 16)},
+    "disengagement": {"items": (1, 3, 6, 7, 9, 11, 13, 15)},
+}
+OLBI_RULE = {"low": 1, "high": 4, "scoring": "mean", "max_blank": 1, "reverse": OLBI_REVERSED}
+
 # A PHQ-9-primary cohort with totals on the boundaries: prorated totals (one or two blanks),
 # exactly 10 at baseline, a drop of exactly 5 and of 5 - 1/8, three blanks (unscored).
 PHQ = {
@@ -162,12 +176,10 @@ def test_phq9_primary_decides_threshold_completion_and_response_exactly(tmp_path
         r["patient_id"]: r
         for r in build_patient_table(cohort, plan).to_pyarrow().to_pylist()  # per-patient rows: test only
     }
-    inst = load_instrument("phq9")
     rule = eligibility_rule(plan)
     for pid, (first, last) in PHQ.items():
-        a = score_exact(inst, "total", dict(enumerate(first, start=1)))
-        b = score_exact(inst, "total", dict(enumerate(last, start=1)))
-        assert got[pid][f"{PRIMARY_PREFIX}total_0"] == (None if a is None else a * inst.units_per_point)
+        a, b = (reference_score(w, **PHQ9_TOTAL) for w in (first, last))
+        assert got[pid][f"{PRIMARY_PREFIX}total_0"] == (None if a is None else a * 504)  # units of 1/504
         met = evaluate_exact(rule, {"total": a})
         assert got[pid]["threshold_met"] is bool(met), pid
         assert got[pid]["completer"] is bool(met and b is not None), pid
@@ -269,17 +281,17 @@ def test_a_secondary_instrument_with_reversed_items_against_the_exact_scorer(tmp
     results = json.loads(analyze(tmp_path / "c", protocol=plan).to_json())
     got = results["instruments"]["analyses"]["olbi"]
     assert got["role"] == "secondary"
-    inst = load_instrument("olbi")
     completers = ["a", "b", "d", "f", "g", "h", "i"]
     for scale in ("exhaustion", "disengagement"):
+        rules = {**OLBI[scale], **OLBI_RULE}
         pairs = []
         for pid in completers:
-            first, last = (score_exact(inst, scale, dict(enumerate(w, start=1))) for w in olbi[pid])
+            first, last = (reference_score(w, **rules) for w in olbi[pid])
             if first is not None and last is not None:
                 pairs.append((first, last))
         body = got["scales"][scale]
         assert body["timepoints"]["1"]["n"] == len(pairs) >= 4
-        firsts = [score_exact(inst, scale, dict(enumerate(olbi[pid][0], start=1))) for pid in completers]
+        firsts = [reference_score(olbi[pid][0], **rules) for pid in completers]
         assert body["timepoints"]["0"]["n"] == len(completers)  # at baseline: every completer scored there
         assert body["timepoints"]["0"]["mean"] == pytest.approx(float(sum(firsts) / len(firsts)), abs=1e-12)
         change = sum(b - a for a, b in pairs) / len(pairs)
@@ -295,3 +307,129 @@ def test_a_definition_min_change_needs_its_citation():
     cut = "\n".join(line for line in text.splitlines() if not line.startswith("min_change_citation"))
     with pytest.raises(InstrumentError, match="min_change needs min_change_citation"):
         parse_instrument(cut, source="mine.toml")
+
+
+# A user's own definition (not shipped): 6 items 1-5, two mean subscales with a reversed item
+# each and one blank allowed, a prorated sum total. Its rules, written out for the reference:
+STRAIN_TOML = """\
+name = "strain"
+title = "Test strain scale"
+version = "1"
+licence = "positions_only"
+citation = "Written for this test."
+items = 6
+response = { min = 1, max = 5 }
+reverse = [3, 6]
+
+[subscales.tension]
+items = [1, 2, 3]
+scoring = "mean"
+max_blank = 1
+good = "lower"
+
+[subscales.fatigue]
+items = [4, 5, 6]
+scoring = "mean"
+max_blank = 1
+good = "lower"
+
+[total]
+items = [1, 2, 3, 4, 5, 6]
+scoring = "sum"
+max_blank = 1
+prorate = true
+good = "lower"
+"""
+STRAIN = {
+    "tension": {"items": (1, 2, 3), "scoring": "mean"},
+    "fatigue": {"items": (4, 5, 6), "scoring": "mean"},
+    "total": {"items": (1, 2, 3, 4, 5, 6), "scoring": "sum"},
+}
+STRAIN_RULE = {"low": 1, "high": 5, "max_blank": 1, "reverse": (3, 6)}
+STRAIN_ANSWERS = {
+    "a": ([4, 4, 1, 3, 3, 3], [2, 2, 4, 2, 2, 4]),  # tension (4 + 4 + 5) / 3 = 13/3 -> eligible
+    "b": ([4, 3, None, 1, 1, 5], [1, 1, 5, 1, 1, 5]),  # tension 7/2: below 3.5? no, exactly 3.5
+    "c": ([3, 3, 3, 3, 3, 3], [3, 3, 3, 3, 3, 3]),  # tension 3, total 18: not eligible
+    "d": ([5, None, None, 5, 5, 1], [1, 1, 5, 1, 1, 5]),  # tension unscored; total unscored (2 blanks)
+    "e": ([5, 5, 1, 5, 5, None], [None, None, None, 1, 1, 5]),  # total prorated 25 * 6/5 = 30 > 20
+    "f": ([3, 4, 2, 3, 3, 3], [3, 3, 3, 3, 3, 3]),  # tension 11/3 >= 3.5: eligible, last tension 3
+}
+
+
+def _write_strain(tmp_path: Path) -> tuple[Path, Path]:
+    """(cohort folder, plan file) for the strain scale as the primary instrument."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+
+    def write(name: str, header: list[str], rows: list[list[object]]) -> None:
+        with (folder / f"{name}.csv").open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+
+    write("patients", ["patient_id"], [[p] for p in STRAIN_ANSWERS])
+    write("sessions", ["patient_id", "session"], [[p, 1] for p in STRAIN_ANSWERS])
+    rows = [
+        [p, t, *("" if v is None else v for v in items)]
+        for p, waves in STRAIN_ANSWERS.items()
+        for t, items in enumerate(waves)
+    ]
+    write("strain", ["patient_id", "after_session", *(f"item_{i}" for i in range(1, 7))], rows)
+    (tmp_path / "defs").mkdir()
+    (tmp_path / "defs" / "strain.toml").write_text(STRAIN_TOML, encoding="utf-8")
+    plan = tmp_path / "protocol.toml"
+    plan.write_text(
+        '[instruments]\nprimary = "defs/strain.toml"\n[eligibility]\nrule = "tension >= 3.5 or total > 20"\n'
+        "[schedule]\nsessions = 1\nassessments = [0, 1]\n[privacy]\nmin_cell_count = 1\n",
+        encoding="utf-8",
+    )
+    return folder, plan
+
+
+def test_a_user_definition_as_primary_is_read_validated_and_scored_exactly(tmp_path):
+    from burnout.analysis import analyze
+
+    folder, plan_path = _write_strain(tmp_path)
+    plan = load_protocol(plan_path)
+    cohort = load_cohort(
+        folder,
+        scheduled_assessments=(0, 1),
+        scheduled_sessions=1,
+        con=ibis.duckdb.connect(),
+        primary=plan.instruments.primary_table,
+        definitions=plan.instruments.user_definitions,
+    )
+    assert cohort.rows["strain"] == 2 * len(STRAIN_ANSWERS) and "mbi_gs" not in cohort.rows
+    got = {r["patient_id"]: r for r in build_patient_table(cohort, plan).to_pyarrow().to_pylist()}
+    units = 30  # lcm of the denominators: means of 2 or 3 items, a sum of 6 prorated over 5 (6/5)
+    rule = eligibility_rule(plan)
+    for pid, (first, last) in STRAIN_ANSWERS.items():
+        scores = {s: reference_score(first, **STRAIN[s], **STRAIN_RULE) for s in STRAIN}
+        for s, score in scores.items():
+            assert got[pid][f"{PRIMARY_PREFIX}{s}_0"] == (None if score is None else score * units), (pid, s)
+        met = evaluate_exact(rule, scores)
+        assert got[pid]["threshold_met"] is bool(met), pid
+    assert [p for p in STRAIN_ANSWERS if got[p]["threshold_met"]] == ["a", "b", "e", "f"]
+    assert plan.instruments.definition("defs/strain.toml").units_per_point == units
+    results = json.loads(analyze(folder, protocol=plan_path).to_json())
+    body = results["instruments"]["analyses"]["defs/strain.toml"]
+    assert body["role"] == "primary"
+    completers = [p for p in STRAIN_ANSWERS if got[p]["completer"]]
+    firsts = [reference_score(STRAIN_ANSWERS[p][0], **STRAIN["tension"], **STRAIN_RULE) for p in completers]
+    assert body["scales"]["tension"]["timepoints"]["0"]["mean"] == pytest.approx(float(sum(firsts) / len(firsts)))
+
+
+def test_a_user_definition_table_is_validated_by_its_answer_range(tmp_path):
+    folder, plan_path = _write_strain(tmp_path)
+    text = (folder / "strain.csv").read_text().replace("a,0,4,4,1,3,3,3", "a,0,4,4,1,3,3,6")
+    (folder / "strain.csv").write_text(text)
+    from burnout.analysis import analyze
+
+    with pytest.raises(DataError) as err:
+        analyze(folder, protocol=plan_path)
+    (problem,) = err.value.problems
+    assert (problem.file, problem.line, problem.column, problem.value) == ("strain.csv", 2, "item_6", "6")
+    assert "an integer 1-5" in problem.allowed
+    (folder / "strain.csv").unlink()
+    with pytest.raises(DataError, match="strain.csv or strain.parquet"):
+        analyze(folder, protocol=plan_path)

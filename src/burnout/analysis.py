@@ -207,7 +207,8 @@ def _analyze(
         max_missing_items=plan.scoring.max_missing_items,
         con=con,
         max_line_bytes=max_line_bytes,
-        primary=plan.instruments.primary,
+        primary=plan.instruments.primary_table,
+        definitions=plan.instruments.user_definitions,
     )
     stages.next("Scoring and deriving per-patient flags")
     table = build_patient_table(cohort, plan).cache()

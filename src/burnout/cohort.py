@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from burnout.instrument import GOOD_DIRECTION, SCALE, SUBSCALES
-from burnout.instruments import Instrument, load_instrument
+from burnout.instruments import Instrument
 from burnout.plan.exact import exact
 from burnout.plan.instruments import DEFAULT_PRIMARY, eligibility_rule, min_changes, primary_instrument
 from burnout.scoring import (
@@ -181,9 +181,10 @@ def build_patient_table(cohort: Cohort, protocol: Protocol) -> ir.Table:
     if primary != DEFAULT_PRIMARY:
         table = _join_primary(table, cohort, protocol)
     for name in protocol.instruments.secondary or ():
-        source = _instrument_table(cohort, name)
+        inst = protocol.instruments.definition(name)
+        source = _instrument_table(cohort, inst.name)
         if name not in ("phq9", primary, DEFAULT_PRIMARY) and source is not None:
-            table = _join_scales(table, source, load_instrument(name), secondary_stems(name), assessments)
+            table = _join_scales(table, source, inst, secondary_stems(inst), assessments)
     if cohort.phq9 is not None:
         phq = score_phq9(cohort.phq9)
         table = table.left_join(_wide(phq, ["phq9"], assessments), "patient_id").drop("patient_id_right")
@@ -236,10 +237,10 @@ def _join_primary(table: ir.Table, cohort: Cohort, protocol: Protocol) -> ir.Tab
     return _join_scales(table, source, inst, stems, list(protocol.schedule.assessments))
 
 
-def secondary_stems(name: str) -> dict[str, str]:
+def secondary_stems(inst: Instrument) -> dict[str, str]:
     """Scale -> column stem of a secondary instrument in the patient table: ``<name>`` for
     its total (``phq9_<t>``, as PHQ-9 always had), ``<name>_<scale>`` for a subscale."""
-    return {s: name if s == "total" else f"{name}_{s}" for s in load_instrument(name).scales}
+    return {s: inst.name if s == "total" else f"{inst.name}_{s}" for s in inst.scales}
 
 
 def _join_scales(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 __all__ = [
     "BurnoutError",
@@ -11,8 +17,11 @@ __all__ = [
     "Problem",
     "ProtocolError",
     "connect_error",
+    "dotted_key",
     "first_line",
     "redact_url",
+    "show_value",
+    "toml_error",
 ]
 
 
@@ -189,3 +198,52 @@ def redact_url(url: str) -> str:
         params = (f"{p.partition('=')[0]}=***" if _is_password_param(p) else p for p in query.split("&"))
         hier += "?" + "&".join(params)
     return f"{scheme}://{hier}{fragment}"
+
+
+# Messages about TOML files (the analysis plan, instrument definitions): one way to name a
+# key, show a value and place a syntax error, so both files speak alike.
+
+
+def dotted_key(loc: tuple[Any, ...]) -> str:
+    """A validation location as the user would write the key: ``subscales.ee.items[2]``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
+    return text
+
+
+def show_value(value: object, limit: int = 80) -> str:
+    """A value as the user would have written it in TOML, shortened to ``limit`` characters."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, Decimal):
+        text = str(value).lower().replace("infinity", "inf")
+    elif isinstance(value, int | float):
+        text = repr(value)
+    elif isinstance(value, list | tuple):
+        text = "[" + ", ".join(show_value(v, limit) for v in value) + "]"
+    elif isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{k} = {show_value(v, limit)}" for k, v in value.items()) + "}"
+    elif isinstance(value, _dt.date | _dt.time):
+        text = value.isoformat()
+    elif hasattr(value, "model_dump"):  # a pydantic model: shown as the table it was read from
+        text = show_value(value.model_dump(), limit)
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+_TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+
+
+def toml_error(message: str, text: str) -> str:
+    """tomllib's error as one message: where (line and column, or the end of the file) and what."""
+    match = _TOML_AT.search(message)
+    what = _TOML_AT.sub("", message) if match else message
+    if match and match.group(1):
+        where = f"line {match.group(1)}, column {match.group(2)}"
+    else:
+        where = f"line {text.count(chr(10)) + (0 if text.endswith(chr(10)) else 1)} (end of file)"
+    return f"{where}: not valid TOML: {what}; fix the syntax (see https://toml.io)"

@@ -206,6 +206,8 @@ def _validated(source: str | os.PathLike[str], plan: Protocol, *, max_line_bytes
         scheduled_sessions=plan.schedule.sessions,
         max_missing_items=plan.scoring.max_missing_items,
         max_line_bytes=max_line_bytes,
+        primary=plan.instruments.primary_table,  # the tables required follow the plan's instruments
+        definitions=plan.instruments.user_definitions,
     )
 
 

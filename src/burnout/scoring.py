@@ -28,8 +28,8 @@ from typing import Final
 import ibis
 import ibis.expr.types as ir
 
-from burnout.instrument import PHQ9_ITEMS, SCALE, SUBSCALE_ITEMS, SUBSCALES
-from burnout.instruments import Instrument, load_instrument
+from burnout.instrument import MBI_ITEMS, PHQ9_ITEMS, SCALE, SUBSCALES
+from burnout.instruments import Instrument, keyed, load_instrument
 from burnout.plan.eligibility import All, Compare, Not, Rule
 
 __all__ = [
@@ -49,6 +49,8 @@ __all__ = [
     "units_to_float",
 ]
 
+_MBI_GS = load_instrument("mbi_gs")
+_MBI_COLUMNS: Final[dict[int, str]] = {p: f"item_{p}" for p in range(1, MBI_ITEMS + 1)}
 _PHQ9 = load_instrument("phq9")
 PHQ9_SCALE: Final[int] = _PHQ9.units_per_point  # 504 = lcm(7, 8, 9): prorated totals are exact multiples of 1/504
 PHQ9_MAX_MISSING: Final[int] = _PHQ9.scales["total"].max_blank
@@ -119,19 +121,9 @@ def at_most(units: ir.IntegerValue, cutoff: Fraction | float | str, *, scale: in
     return units <= to_units_floor(cutoff, scale=scale)
 
 
-def _sum_and_answered(t: ir.Table, columns: Sequence[str]) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-    total = sum((t[c].fill_null(0) for c in columns[1:]), t[columns[0]].fill_null(0))
-    answered = sum((t[c].notnull().cast("int64") for c in columns[1:]), t[columns[0]].notnull().cast("int64"))
-    return total.cast("int64"), answered
-
-
 def subscale_units_expr(t: ir.Table, subscale: str, *, max_missing_items: int) -> ir.IntegerValue:
-    """Integer units of one subscale from item columns; null when not scored."""
-    columns = [f"item_{i}" for i in SUBSCALE_ITEMS[subscale]]  # type: ignore[index]  # callers pass a Subscale; the public signature keeps str
-    total, answered = _sum_and_answered(t, columns)
-    scored = (answered >= 1) & ((len(columns) - answered) <= max_missing_items)
-    # SCALE is divisible by every answered count 1..6, so this division is exact.
-    return ibis.ifelse(scored, total * SCALE // answered.nullif(0), ibis.null("int64"))
+    """Integer units (of ``1/SCALE``) of one MBI-GS subscale from item columns; null when not scored."""
+    return scale_units_expr(t, _MBI_GS, subscale, columns=_MBI_COLUMNS, max_blank=max_missing_items)
 
 
 def score_mbi(mbi_gs: ir.Table, *, max_missing_items: int, has_items: bool = True) -> ir.Table:
@@ -150,31 +142,28 @@ def score_mbi(mbi_gs: ir.Table, *, max_missing_items: int, has_items: bool = Tru
 
 def score_phq9(phq9: ir.Table) -> ir.Table:
     """One row per (patient_id, after_session) with ``phq9`` in units of 1/PHQ9_SCALE (null if unscored)."""
-    columns = [f"item_{i}" for i in range(1, PHQ9_ITEMS + 1)]
-    total, answered = _sum_and_answered(phq9, columns)
-    scored = answered >= PHQ9_ITEMS - PHQ9_MAX_MISSING
-    units = ibis.ifelse(scored, total * (PHQ9_ITEMS * PHQ9_SCALE) // answered.nullif(0), ibis.null("int64"))
-    return phq9.select("patient_id", "after_session", phq9=units)
+    columns = {p: f"item_{p}" for p in range(1, PHQ9_ITEMS + 1)}
+    return phq9.select("patient_id", "after_session", phq9=scale_units_expr(phq9, _PHQ9, "total", columns=columns))
 
 
 def scale_units_expr(
-    t: ir.Table, inst: Instrument, scale: str, *, columns: dict[int, str], max_blank: int | None = None
+    t: ir.Table, inst: Instrument, scale: str, *, columns: Mapping[int, str], max_blank: int | None = None
 ) -> ir.IntegerValue:
     """One scale of any instrument in integer units of ``1 / inst.units_per_point``; null when not scored.
 
-    ``columns`` maps item positions to the table's integer columns (answers already
-    checked to be in the response range). Reverse-keyed items enter as
-    ``max + min - x``; a mean is ``sum * U // answered``, a prorated sum
+    The engine's one scoring expression (MBI-GS subscales, PHQ-9 totals and every other
+    definition). ``columns`` maps item positions to the table's integer columns (answers
+    already checked to be in the response range). Reverse-keyed items enter keyed
+    (`burnout.instruments.keyed`); a mean is ``sum * U // answered``, a prorated sum
     ``sum * k * U // answered``: exact, because ``U`` is a multiple of every denominator
-    (`Instrument.units_needed`). Same rules as `burnout.instruments.score_exact`.
+    (`Instrument.units_needed`). ``max_blank`` overrides the definition's rule (the plan's
+    ``max_missing_items`` does for the MBI-GS).
     """
     rule = inst.scales[scale]
-    rev = set(inst.reverse)
-    flip = inst.response.max + inst.response.min
-    answers = {p: t[columns[p]].cast("int64") for p in rule.items}  # narrow integer columns must not overflow
-    keyed = [(flip - answers[p]) if p in rev else answers[p] for p in rule.items]
-    total = sum((v.fill_null(0) for v in keyed[1:]), keyed[0].fill_null(0)).cast("int64")
-    answered = sum((v.notnull().cast("int64") for v in keyed[1:]), keyed[0].notnull().cast("int64"))
+    # narrow integer columns must not overflow
+    answers = [keyed(inst, p, t[columns[p]].cast("int64")) for p in rule.items]
+    total = sum((v.fill_null(0) for v in answers[1:]), answers[0].fill_null(0)).cast("int64")
+    answered = sum((v.notnull().cast("int64") for v in answers[1:]), answers[0].notnull().cast("int64"))
     k = len(rule.items)
     most = rule.max_blank if max_blank is None else max_blank
     scored = (answered >= 1) & ((k - answered) <= most)

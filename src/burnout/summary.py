@@ -128,7 +128,8 @@ def validate_and_summarize(
             scheduled_sessions=plan.schedule.sessions,
             max_missing_items=plan.scoring.max_missing_items,
             max_line_bytes=max_line_bytes,
-            primary=plan.instruments.primary,
+            primary=plan.instruments.primary_table,
+            definitions=plan.instruments.user_definitions,
         )
         return summarize(cohort, plan)
     finally:

@@ -161,3 +161,21 @@ def test_store_keeps_every_instrument_table(folder: Path, tmp_path: Path, monkey
     a = stored.instruments["gad7"].to_pyarrow().to_pandas().sort_values(keys).reset_index(drop=True)
     b = from_folder.instruments["gad7"].to_pyarrow().to_pandas().sort_values(keys).reset_index(drop=True)
     assert a.equals(b)
+
+
+def test_a_store_without_mbi_gs_serves_a_plan_whose_primary_is_another(tmp_path: Path) -> None:
+    """Import and the store's analysis follow the plan's primary instrument (issue 14): the
+    PHQ-9 as primary, no mbi_gs table anywhere."""
+    folder = write_cohort(tmp_path / "c", mbi_gs=None, phq9=phq9_rows())
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[instruments]\nprimary = "phq9"\n[eligibility]\nrule = "total >= 5"\n[privacy]\nmin_cell_count = 1\n'
+    )
+    url = f"duckdb://{tmp_path / 'c.duckdb'}"
+    summary = import_cohort(folder, url, protocol=plan)
+    assert set(summary.rows) == {"patients", "sessions", "phq9"}
+    stored = analyze(url, protocol=plan).results
+    direct = analyze(folder, protocol=plan).results
+    assert stored["instruments"] == direct["instruments"] and stored["flow"] == direct["flow"]
+    with pytest.raises(DataError, match="mbi_gs"):  # the reference study's plan still needs it
+        import_cohort(folder, f"duckdb://{tmp_path / 'd.duckdb'}")

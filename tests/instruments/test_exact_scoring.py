@@ -1,5 +1,6 @@
 """Exact scoring of every shipped instrument: hand-computed values, the missing-item rule at its
-boundary, exact band thresholds, and the engine against the plain-Python rules (hypothesis)."""
+boundary, exact band thresholds, and the engine and the exact scorer against a scorer written
+out by hand in the test helpers (tests/instrumentreference.py; hypothesis)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from burnout.instruments import (
     to_units,
 )
 from burnout.scoring import at_least, scale_units_expr, to_units_ceil
+from instrumentreference import reference_score, rules_of
 
 
 def _answers(values):
@@ -129,8 +131,9 @@ def test_engine_units_equal_the_exact_rule_and_stay_in_range(con, name, data):
     got = t.select(**exprs).to_pyarrow().to_pylist()
     for row, out in zip(rows, got):
         for s in inst.scales:
-            score = score_exact(inst, s, _answers(row))
-            assert out[s] == (None if score is None else to_units(inst, score)), (name, s, row)
+            score = reference_score(row, **rules_of(inst, s))
+            assert score_exact(inst, s, _answers(row)) == score, (name, s, row)
+            assert out[s] == (None if score is None else score * inst.units_per_point), (name, s, row)
             if score is not None:
                 low, high = inst.score_range(s)
                 assert low <= score <= high

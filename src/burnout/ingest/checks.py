@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 from burnout.errors import Problem
 from burnout.ingest.loaded import MAX_PER_RULE
 from burnout.ingest.rules import _count, _file_problem, _plural, _TableSpec
-from burnout.schema import INSTRUMENT_TABLES
+from burnout.schema import instrument_tables
 
 _WINDOWED_WARNINGS = frozenset({"order_suspect"})
 
@@ -144,7 +144,7 @@ def _latest_metric(spec: _TableSpec, sched: tuple[int, ...]) -> dict[str, ir.Sca
     t = spec.t
     if spec.name == "sessions" and "session" in spec.present:
         return {"latest": t.session.max()}
-    if (spec.name == "mbi_gs" or spec.name in INSTRUMENT_TABLES) and "after_session" in spec.present:
+    if (spec.name == "mbi_gs" or spec.name in instrument_tables()) and "after_session" in spec.present:
         return {"latest": t.after_session.max(where=t.after_session.isin(sched))}
     return {}
 
@@ -158,7 +158,7 @@ def _unrecorded_sessions(
         return []
     recorded = latest.get("sessions") or 0
     out: list[str] = []
-    for name in ("mbi_gs", *INSTRUMENT_TABLES):
+    for name in ("mbi_gs", *instrument_tables()):
         assessed = latest.get(name)
         if name not in specs or assessed is None or assessed <= recorded:
             continue

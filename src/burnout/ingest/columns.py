@@ -28,7 +28,7 @@ from burnout.ingest.parsers import (
     _vocab,
 )
 from burnout.instrument import MBI_ITEM_MAX, SUBSCALES
-from burnout.schema import COLUMNS, MBI_ITEM_COLUMNS, item_range
+from burnout.schema import MBI_ITEM_COLUMNS, item_range, table_columns
 
 _DATE_ALLOWED = "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)"
 
@@ -80,7 +80,7 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
     if name == "mbi_gs":
         items, item_min, item_max = MBI_ITEM_COLUMNS, 0, MBI_ITEM_MAX
     else:  # any instrument's table: its definition's items and answer range
-        items = tuple(c for c in COLUMNS[name] if c.startswith("item_"))
+        items = tuple(c for c in table_columns(name) if c.startswith("item_"))
         item_min, item_max, _step = item_range(name)
     out = {
         "after_session": _int_rule(

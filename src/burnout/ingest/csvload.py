@@ -17,7 +17,7 @@ import pyarrow as pa
 from burnout.errors import Problem, first_line
 from burnout.ingest import csvcheck as _csvcheck
 from burnout.ingest.loaded import MAX_PER_RULE, _check_header, _Loaded, _problem, _run, _sql_str
-from burnout.schema import COLUMNS
+from burnout.schema import table_columns
 
 _RAISE_LIMIT = "raise the limit with --max-line-size (validate, analyze, import) or max_line_bytes= (Python)"
 _UTF8_ALLOWED = (
@@ -101,7 +101,7 @@ def _byte_problems(scan: _csvcheck.ByteScan, display: str, name: str, out: _Load
 
 
 def _empty(name: str) -> str:
-    return f"file is empty: needs a header row naming the columns ({', '.join(COLUMNS[name][:3])}, ...)"
+    return f"file is empty: needs a header row naming the columns ({', '.join(table_columns(name)[:3])}, ...)"
 
 
 def _header(path: Path, display: str, name: str, out: _Loaded) -> list[str] | None:
@@ -307,7 +307,7 @@ def _other_separator(header: list[str], name: str) -> str | None:
         return None
     for sep, what in ((";", "semicolons"), ("\t", "tabs")):
         parts = [p.strip().strip('"').lower() for p in header[0].split(sep)]
-        if len(parts) > 1 and any(p in COLUMNS[name] for p in parts):
+        if len(parts) > 1 and any(p in table_columns(name) for p in parts):
             return what
     return None
 

@@ -11,11 +11,14 @@ import ibis.expr.types as ir
 from burnout.errors import Problem, redact_url
 from burnout.ingest.loaded import _check_header, _Loaded, _problem
 from burnout.ingest.raw import RawCohort, keep_type
-from burnout.schema import COLUMNS, REQUIRED_TABLES, TABLES
+from burnout.schema import REQUIRED_TABLES, cohort_tables, table_columns
 
 
-def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
-    """Tables ``patients``, ``mbi_gs``, ``sessions`` (and ``phq9``) of a database.
+def _read_database(url: str, *, con: ibis.BaseBackend, required: frozenset[str] = REQUIRED_TABLES) -> RawCohort:
+    """Tables ``patients``, ``mbi_gs``, ``sessions`` (and every instrument's) of a database.
+
+    ``required`` are the tables the plan needs (`burnout.schema.required_tables`: the
+    primary instrument's, not the MBI-GS's when the primary is another).
 
     Each documented column is cast to text, as for files. A database table has no
     lines, so ``_line`` is the 1-based row number when the rows are sorted by all
@@ -31,9 +34,9 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
     problems: list[Problem] = []
     warnings: list[str] = []
     digests: list[str] = []
-    for name in TABLES:
+    for name in cohort_tables():
         if name not in existing:
-            if name in REQUIRED_TABLES:
+            if name in required:
                 problems.append(_problem(name, None, f"a required table {name!r} in the database {redact_url(url)}"))
             continue
         t = con.table(name)
@@ -43,7 +46,7 @@ def _read_database(url: str, *, con: ibis.BaseBackend) -> RawCohort:
         problems.extend(out.problems)
         warnings.extend(out.warnings)
         cols = {col: keep_type(t[col]) for col in keep.values()}
-        order = [t[c] for c in COLUMNS[name] if c in cols]
+        order = [t[c] for c in table_columns(name) if c in cols]
         if cols:
             line = ibis.row_number().over(order_by=order) + 1
             tables[name] = t.select(_line=line.cast("int64"), **cols)

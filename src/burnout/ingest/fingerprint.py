@@ -78,15 +78,17 @@ def content_fingerprint(tables: Mapping[str, ir.Table]) -> str:
     sorted, joined by commas). The four sums identify data; they are not a defence against
     someone who crafts rows to collide.
     """
-    from burnout.schema import COLUMNS, TABLES
+    from burnout.schema import cohort_tables, table_columns
 
     parts = []
-    for name in (n for n in TABLES if n in tables):
+    for name in (n for n in cohort_tables() if n in tables):
         t = tables[name]
-        items = [c for c in COLUMNS[name] if c.startswith("item_")]  # in order: item_1, item_2, ...
+        items = [c for c in table_columns(name) if c.startswith("item_")]  # in order: item_1, item_2, ...
         texts = [_packed_items(t, items)] if items else []
         texts += [
-            _canonical(t[c]) if c in t.columns else ibis.literal(_NULL) for c in sorted(COLUMNS[name]) if c not in items
+            _canonical(t[c]) if c in t.columns else ibis.literal(_NULL)
+            for c in sorted(table_columns(name))
+            if c not in items
         ]
         hashed = t.select(_h=_md5(ibis.literal(_SEP).join(texts)))
         engine = t._find_backend().name
@@ -96,9 +98,9 @@ def content_fingerprint(tables: Mapping[str, ir.Table]) -> str:
         return hashlib.sha256(b"").hexdigest()
     rows = {r["_table"]: r for r in ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()}
     lines = []
-    for name in (n for n in TABLES if n in rows):
+    for name in (n for n in cohort_tables() if n in rows):
         r = rows[name]
-        present = ",".join(sorted(c for c in COLUMNS[name] if c in tables[name].columns))
+        present = ",".join(sorted(c for c in table_columns(name) if c in tables[name].columns))
         sums = (str(int(r[f"_s{i}"] or 0)) for i in range(CHUNKS))
         lines.append(" ".join([name, present, str(int(r["_n"])), *sums]) + "\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from burnout.errors import Problem
-from burnout.schema import COLUMNS
+from burnout.schema import table_columns
 
 MAX_PER_RULE = 100  # problems reported per file and rule before a summary line
 
@@ -47,7 +47,7 @@ def _problem(
 
 def _check_header(names: list[str], display: str, name: str, out: _Loaded, *, line: int | None) -> dict[int, str]:
     """Map position -> documented column for the usable columns; report the rest."""
-    known = COLUMNS[name]
+    known = table_columns(name)
     keep: dict[int, str] = {}
     seen: set[str] = set()
     unknown: list[str] = []

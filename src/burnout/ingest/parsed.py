@@ -16,9 +16,9 @@ import ibis
 import ibis.expr.types as ir
 
 from burnout.ingest.columns import _parsers, _Rule
-from burnout.ingest.parsers import _TYPED, _Parsed, _trim
+from burnout.ingest.parsers import _Parsed, _trim, _typed_column_names
 from burnout.ingest.raw import _as_text
-from burnout.schema import COLUMNS
+from burnout.schema import table_columns
 
 _REQUIRED_CELLS = frozenset({"after_session", "session"})
 
@@ -59,11 +59,11 @@ class _ParsedTable:
 
     def typed(self) -> ir.Table:
         """The Cohort table: the typed columns of docs/architecture.md."""
-        return self.valid.select(*_TYPED[self.name])
+        return self.valid.select(*_typed_column_names(self.name))
 
     def file_columns(self) -> ir.Table:
         """``_line`` and every documented column present in the source, typed."""
-        return self.valid.select("_line", *(c for c in COLUMNS[self.name] if c in self.present))
+        return self.valid.select("_line", *(c for c in table_columns(self.name) if c in self.present))
 
 
 def _parsed_table(scratch: _Scratch, name: str, t: ir.Table) -> _ParsedTable:
@@ -73,7 +73,7 @@ def _parsed_table(scratch: _Scratch, name: str, t: ir.Table) -> _ParsedTable:
     ``scratch.tables`` gets).
     """
     con = scratch.con
-    present = [c for c in COLUMNS[name] if c in t.columns]
+    present = [c for c in table_columns(name) if c in t.columns]
     parsers = _parsers(name, try_cast=con.name != "postgres")
     natives = {c: rule.typed for c, rule in parsers.items() if rule.typed is not None}
     direct = {c for c in present if c in natives and natives[c](t[c]) is not None}

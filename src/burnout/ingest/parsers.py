@@ -46,7 +46,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from burnout.instrument import SCALE, SUBSCALES
-from burnout.schema import COLUMNS, INSTRUMENT_TABLES, MBI_ITEM_COLUMNS
+from burnout.schema import COLUMNS, INSTRUMENT_TABLES, MBI_ITEM_COLUMNS, table_columns
 
 _INT_RE = r"^[+-]?[0-9]{1,15}(\.0*)?$"
 _DEC_RE = r"^[+-]?([0-9]{1,12}(\.[0-9]*)?|\.[0-9]+)$"
@@ -74,6 +74,11 @@ _TYPED: dict[str, tuple[str, ...]] = {
     "sessions": ("patient_id", "session", "dose_mg", "monitor_present", "side_effects", "serious_adverse_event"),
     **{n: tuple(c for c in COLUMNS[n] if c != "completed_on") for n in INSTRUMENT_TABLES},
 }
+
+
+def _typed_column_names(name: str) -> tuple[str, ...]:
+    """A table's typed columns: `_TYPED`, or a user instrument table's (its columns but completed_on)."""
+    return _TYPED[name] if name in _TYPED else tuple(c for c in table_columns(name) if c != "completed_on")
 
 
 # --------------------------------------------------------------------------- parsing

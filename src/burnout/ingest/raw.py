@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 
 from burnout.errors import Problem
 from burnout.ingest.loaded import _run
-from burnout.schema import TABLES
+from burnout.schema import cohort_tables
 
 __all__ = ["RawCohort", "keep_type"]
 
@@ -70,7 +70,7 @@ class RawCohort:
     quoted: Mapping[str, bool] = field(default_factory=dict)  # CSV tables with a quote after the header
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{self.files[n]}" for n in TABLES if n in self.tables)
+        parts = ", ".join(f"{self.files[n]}" for n in cohort_tables() if n in self.tables)
         return f"<RawCohort: {parts or 'no tables'}; {len(self.problems)} problems; from {self.source}>"
 
     def close(self) -> None:

@@ -50,7 +50,7 @@ from burnout.ingest.database import _read_database
 from burnout.ingest.loaded import _Loaded, _problem
 from burnout.ingest.parquetload import _load_parquet
 from burnout.ingest.raw import RawCohort, _is_duckdb, _typed_for_validation, keep_type
-from burnout.schema import REQUIRED_TABLES, TABLES
+from burnout.schema import REQUIRED_TABLES, cohort_tables
 
 __all__ = ["DEFAULT_MAX_LINE_BYTES", "read_cohort"]
 DEFAULT_MAX_LINE_BYTES = 2_000_000  # DuckDB's own default; the CSV reader gets the same limit
@@ -82,7 +82,7 @@ def read_cohort(
     required : collection of str, optional
         The tables that must be present (a missing one is a problem); None: patients,
         mbi_gs and sessions (`burnout.schema.required_tables` for another primary
-        instrument). Database tables always follow the default.
+        instrument); a database's too.
 
     Returns
     -------
@@ -104,14 +104,14 @@ def read_cohort(
     max_line_bytes = DEFAULT_MAX_LINE_BYTES if max_line_bytes is None else int(max_line_bytes)
     if max_line_bytes < 1:
         raise ValueError(f"max_line_bytes must be a positive number of bytes, got {max_line_bytes!r}")
+    needed = REQUIRED_TABLES if required is None else frozenset(required)
     if is_database_url(source):
-        return _read_database(str(source), con=connect_source(source) if con is None else con)
+        return _read_database(str(source), con=connect_source(source) if con is None else con, required=needed)
     folder = Path(source)
     con = ibis.duckdb.connect() if con is None else con
     listing, why = _list_folder(folder)
     if why is not None:
         return RawCohort(con=con, tables={}, files={}, problems=(_problem(str(source), None, why),), source=str(source))
-    needed = REQUIRED_TABLES if required is None else frozenset(required)
     return _read_folder(folder, listing, con, max_line_bytes=max_line_bytes, required=needed).raw(
         con, source=str(source)
     )
@@ -171,7 +171,7 @@ def _read_folder(
     engine = con if _is_duckdb(con) else ibis.duckdb.connect()
     token = uuid.uuid4().hex[:10]
     got = _Folder()
-    for name in TABLES:
+    for name in cohort_tables():
         path = _table_file(folder, name, listing, got, required=name in required)
         if path is None:
             continue

@@ -28,7 +28,7 @@ def read_checked_files(checked: RawCohort, *, con: ibis.BaseBackend) -> RawCohor
     needs nothing more.
     """
     if getattr(con, "name", None) != "pyspark":
-        return read_cohort(checked.source, con=con)
+        return read_cohort(checked.source, con=con, required=checked.files.keys())  # the tables validated
     folder = Path(checked.source)
     session = con._session
     token = uuid.uuid4().hex[:10]

@@ -20,7 +20,7 @@ from burnout.ingest.parsed import _parsed_table, _ParsedTable, _Scratch
 from burnout.ingest.parsers import _AGREE_UNITS, _CONTROL_RE, _CONTROL_RE_NO_NUL, _NO_CONTROL, _NULL_INT
 from burnout.ingest.raw import RawCohort
 from burnout.instrument import SCALE, SUBSCALE_ITEMS, SUBSCALES
-from burnout.schema import COLUMNS, INSTRUMENT_TABLES, MBI_ITEM_COLUMNS
+from burnout.schema import MBI_ITEM_COLUMNS, instrument_tables, table_columns
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,9 @@ def _spec(scratch: _Scratch, name: str, raw: RawCohort, patient_ids: ir.Column |
         for c in missing:
             spec.column_problems.append(
                 _file_problem(
-                    display, f"a required column {c!r} in the header (documented: {', '.join(COLUMNS[name])})", column=c
+                    display,
+                    f"a required column {c!r} in the header (documented: {', '.join(table_columns(name))})",
+                    column=c,
                 )
             )
         return not missing
@@ -88,8 +90,8 @@ def _spec(scratch: _Scratch, name: str, raw: RawCohort, patient_ids: ir.Column |
     has_pid = require(["patient_id"])
     key = {"patients": None, "sessions": "session"}.get(name, "after_session")
     has_key = require([key]) if key else False
-    if name in INSTRUMENT_TABLES:
-        require([c for c in COLUMNS[name] if c.startswith("item_")])
+    if name in instrument_tables():
+        require([c for c in table_columns(name) if c.startswith("item_")])
     if name == "mbi_gs":
         _mbi_columns(spec)
 

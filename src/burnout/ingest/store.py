@@ -31,7 +31,7 @@ import ibis
 
 from burnout.engines import sql_text
 from burnout.errors import BurnoutError
-from burnout.schema import INSTRUMENT_TABLES, TABLES
+from burnout.schema import TABLES, instrument_tables
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -83,7 +83,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         table and no cohort tables).
     """
     from burnout.engines import duckdb_table_names
-    from burnout.ingest.validate import Cohort
+    from burnout.ingest.validate import Cohort, _no_mbi_gs
 
     existing = duckdb_table_names(con)
     if STORE_TABLE not in existing:
@@ -106,10 +106,10 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
     return Cohort(
         con=con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"],
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
-        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
+        instruments={n: typed[n] for n in instrument_tables() if n in typed},
         mbi_has_items=bool(m["mbi_has_items"]),
         mbi_has_subscales=bool(m["mbi_has_subscales"]),
         warnings=tuple(json.loads(m["warnings"])),
@@ -198,8 +198,10 @@ def is_store_file(path: str) -> bool:
 
 
 def _analysis_tables(cohort: Cohort) -> dict[str, ir.Table]:
-    """The cohort's typed analysis tables by name: the three core tables and every instrument's."""
-    return {"patients": cohort.patients, "mbi_gs": cohort.mbi_gs, "sessions": cohort.sessions, **cohort.instruments}
+    """The cohort's typed analysis tables by name: the core tables and every instrument's (no
+    ``mbi_gs`` when the cohort has none: its primary instrument is another)."""
+    mbi = {"mbi_gs": cohort.mbi_gs} if "mbi_gs" in cohort.rows else {}
+    return {"patients": cohort.patients, **mbi, "sessions": cohort.sessions, **cohort.instruments}
 
 
 def _is_subscale(column: str) -> bool:

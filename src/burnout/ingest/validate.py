@@ -20,7 +20,8 @@ from burnout.ingest.read import read_cohort
 from burnout.ingest.reread import read_checked_files
 from burnout.ingest.rules import _date_order, _file_problem, _spec, _TableSpec, _warning_flags
 from burnout.instrument import SUBSCALES
-from burnout.schema import INSTRUMENT_TABLES, MBI_ITEM_COLUMNS, TABLES, required_tables
+from burnout.instruments import Instrument
+from burnout.schema import MBI_ITEM_COLUMNS, cohort_tables, instrument_tables, required_tables, user_instrument_tables
 
 __all__ = ["Cohort", "load_cohort", "validate_cohort"]
 
@@ -34,6 +35,7 @@ def load_cohort(
     con: ibis.BaseBackend | None = None,
     max_line_bytes: int | None = None,
     primary: str = "mbi_gs",
+    definitions: Sequence[Instrument] = (),
 ) -> Cohort:
     """Read and validate a cohort folder: :func:`~burnout.ingest.read_cohort` then :func:`validate_cohort`.
 
@@ -42,15 +44,39 @@ def load_cohort(
     CSV line read (see :func:`~burnout.ingest.read_cohort`; None: 2,000,000); a longer
     one is a problem. ``primary`` is the plan's primary instrument: its table is
     required, and ``mbi_gs`` is optional when it is another one (absent, the cohort's
-    ``mbi_gs`` is an empty table).
+    ``mbi_gs`` is an empty table). ``definitions`` are the user's own instrument
+    definitions the plan names: each one's table (``<name>.csv`` or ``.parquet``) is read
+    and validated like a shipped instrument's, by its items and answer range.
 
     Raises
     ------
     DataError
         With every problem in every file (and the warnings found so far).
+    """
+    with user_instrument_tables(definitions):
+        return _read_and_validate(
+            source,
+            con=con,
+            max_line_bytes=max_line_bytes,
+            primary=primary,
+            scheduled_assessments=scheduled_assessments,
+            scheduled_sessions=scheduled_sessions,
+            max_missing_items=max_missing_items,
+        )
 
-    Notes
-    -----
+
+def _read_and_validate(
+    source: str | os.PathLike[str],
+    *,
+    con: ibis.BaseBackend | None,
+    max_line_bytes: int | None,
+    primary: str,
+    scheduled_assessments: Sequence[int],
+    scheduled_sessions: int,
+    max_missing_items: int,
+) -> Cohort:
+    """`load_cohort`'s work, by source.
+
     A folder for another engine (Spark, PostgreSQL) is validated by an in-memory DuckDB
     first, so every problem carries its true file line; that engine then reads the files.
 
@@ -205,7 +231,7 @@ def _table_specs(scratch: _Scratch, raw: RawCohort, max_missing: int) -> dict[st
     """Each table's parse and rules, in the order of TABLES (patients first: the others' ids are checked against it)."""
     specs: dict[str, _TableSpec] = {}
     patient_ids: ir.Column | None = None
-    for name in TABLES:
+    for name in cohort_tables():
         if name not in raw.tables:
             continue
         spec = _spec(scratch, name, raw, patient_ids, max_missing)
@@ -256,7 +282,7 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
     return Cohort(
         con=raw.con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(),
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=set(MBI_ITEM_COLUMNS) <= mbi_cols,
@@ -267,16 +293,19 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
         fingerprint=content_fingerprint(file_columns),  # the same content from any source or engine
         rows=rows,
         file_columns=file_columns,
-        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
+        instruments={n: typed[n] for n in instrument_tables() if n in typed},
     )
 
 
-def _no_mbi_gs() -> ir.Table:
-    """The typed ``mbi_gs`` table with no rows: a cohort whose primary instrument is another one."""
-    import pyarrow as pa
+def _no_mbi_gs(patients: ir.Table) -> ir.Table:
+    """The typed ``mbi_gs`` table with no rows: a cohort whose primary instrument is another one.
 
-    types = {"patient_id": pa.string()}
-    return ibis.memtable(pa.table({c: pa.array([], type=types.get(c, pa.int64())) for c in _TYPED["mbi_gs"]}))
+    An expression on the cohort's own ``patients`` table, so that it lives in the cohort's
+    engine (an in-memory table is not uploaded to Spark, whose query then fails).
+    """
+    none = ibis.null("int64")
+    empty = patients.filter(ibis.literal(False))
+    return empty.select("patient_id", **{c: none for c in _TYPED["mbi_gs"] if c != "patient_id"})
 
 
 def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
@@ -290,7 +319,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
     typed: dict[str, ir.Table] = {}
     file_columns: dict[str, ir.Table] = {}
     with _scratch(con) as scratch:
-        for name in TABLES:
+        for name in cohort_tables():
             if name in raw.tables:
                 parsed = _parsed_table(scratch, name, raw.tables[name])
                 typed[name] = parsed.typed()
@@ -315,7 +344,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
     return Cohort(
         con=con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(),
+        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=checked.mbi_has_items,
@@ -326,7 +355,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
         fingerprint=checked.fingerprint,
         rows=dict(checked.rows),
         file_columns=file_columns,
-        instruments={n: typed[n] for n in INSTRUMENT_TABLES if n in typed},
+        instruments={n: typed[n] for n in instrument_tables() if n in typed},
     )
 
 

@@ -17,7 +17,7 @@ Examples
 ['bat12', 'bat23', 'cbi']
 """
 
-from burnout.instruments.exact import band_of, keyed_answers, reverse_keyed, score_exact, to_units
+from burnout.instruments.exact import band_of, keyed, keyed_answers, reverse_keyed, score_exact, to_units
 from burnout.instruments.load import InstrumentError, load_instrument, parse_instrument, shipped_instruments
 from burnout.instruments.model import Band, Flag, Instrument, Loinc, Norm, Response, Scale
 from burnout.instruments.schema import schema_json
@@ -32,6 +32,7 @@ __all__ = [
     "Response",
     "Scale",
     "band_of",
+    "keyed",
     "keyed_answers",
     "load_instrument",
     "parse_instrument",

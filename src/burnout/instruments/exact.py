@@ -18,23 +18,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from typing import TypeVar
 
 from burnout.instruments.model import Instrument, Response
 
-__all__ = ["band_of", "keyed_answers", "reverse_keyed", "score_exact", "to_units"]
+__all__ = ["band_of", "keyed", "keyed_answers", "reverse_keyed", "score_exact", "to_units"]
 
 
-def reverse_keyed(value: int, response: Response) -> int:
-    """A reverse-keyed answer: ``max + min - value`` (so reversing twice is the identity)."""
-    return response.max + response.min - value
+Answer = TypeVar("Answer")  # an int here; an engine column (ibis integer expression) for the engine
+
+
+def reverse_keyed(value: Answer, response: Response) -> Answer:
+    """A reverse-keyed answer: ``max + min - value`` (so reversing twice is the identity).
+
+    The one place this rule is written: ``value`` is an int or an engine expression (the
+    engine's scores and the survey's item statistics key their columns with it too).
+    """
+    return response.max + response.min - value  # type: ignore[operator,return-value]  # int or ibis integer
+
+
+def keyed(inst: Instrument, pos: int, value: Answer) -> Answer:
+    """The answer to item ``pos`` as scored: reversed when the instrument reverse-keys that item."""
+    return reverse_keyed(value, inst.response) if pos in inst.reverse else value
 
 
 def keyed_answers(inst: Instrument, answers: Mapping[int, int | None]) -> dict[int, int | None]:
     """Answers by position with the reverse-keyed items reversed (blanks stay blank)."""
-    rev = set(inst.reverse)
-    return {
-        pos: (None if v is None else reverse_keyed(v, inst.response) if pos in rev else v) for pos, v in answers.items()
-    }
+    return {pos: (None if v is None else keyed(inst, pos, v)) for pos, v in answers.items()}
 
 
 def score_exact(

@@ -1,16 +1,15 @@
 """Reading an instrument definition (TOML) into a validated `Instrument`, with messages.
 
-Messages follow the analysis plan's style (plan/messages.py): the file, the dotted
-key, the value received and what is allowed, every problem at once.
+Messages follow the analysis plan's style, with the same helpers (`burnout.errors`
+names keys, shows values and places TOML syntax errors for both): the file, the
+dotted key, the value received and what is allowed, every problem at once. Item
+wording is never echoed: a ``positions_only`` instrument's text is licensed.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
-import re
 import tomllib
-from collections.abc import Mapping
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from burnout.errors import BurnoutError
+from burnout.errors import BurnoutError, show_value, toml_error
+from burnout.errors import dotted_key as _dotted
 from burnout.instruments.model import Band, Flag, Instrument, Loinc, Norm, Response, Scale
 
 __all__ = ["InstrumentError", "load_instrument", "parse_instrument", "shipped_instruments"]
@@ -74,27 +74,14 @@ _SECTIONS: Final[dict[str, type[BaseModel]]] = {
 }
 
 
-def _dotted(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else ("." if text else "") + str(part)
-    return text
-
-
-def _show(value: object, limit: int = 80) -> str:
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, Mapping):
-        text = "{" + ", ".join(f"{k} = {_show(v, limit)}" for k, v in value.items()) + "}"
-    elif isinstance(value, list | tuple):
-        text = "[" + ", ".join(_show(v, limit) for v in value) + "]"
-    elif isinstance(value, BaseModel):
-        text = _show(value.model_dump(), limit)
-    else:
-        text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+def _show(value: object, *, loc: tuple[Any, ...] = ()) -> str:
+    """The value as written, except item wording: it may be licensed, so it is never shown
+    (nor a table's values: a misspelt ``[wording]`` would hold it)."""
+    if "wording" in loc:
+        return "(item wording, not shown)"
+    if isinstance(value, dict):
+        return "a table with keys " + ", ".join(map(str, value))
+    return show_value(value)
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
@@ -112,7 +99,7 @@ def _unknown(loc: tuple[Any, ...], value: object) -> str:
     allowed = list(model.model_fields)
     close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}?" if close else "remove it"
-    return f"unknown key {_dotted(loc)} = {_show(value)}: allowed here: {', '.join(allowed)}; {hint}"
+    return f"unknown key {_dotted(loc)} = {_show(value, loc=loc)}: allowed here: {', '.join(allowed)}; {hint}"
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -131,11 +118,8 @@ def _messages(exc: ValidationError) -> list[str]:
             for reason in ctx.get("reasons") or (ctx.get("reason", ""),):
                 out.append(f"impossible value for {key}: {reason}")
         else:
-            out.append(f"impossible value for {key}: got {_show(value)}; allowed: {allowed}")
+            out.append(f"impossible value for {key}: got {_show(value, loc=loc)}; allowed: {allowed}")
     return out
-
-
-_TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
 
 
 def parse_instrument(text: str, *, source: str = "<string>") -> Instrument:
@@ -143,10 +127,7 @@ def parse_instrument(text: str, *, source: str = "<string>") -> Instrument:
     try:
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = _TOML_AT.search(message)
-        where = f"line {match.group(1)}, column {match.group(2)}: " if match and match.group(1) else ""
-        raise InstrumentError([f"{where}not valid TOML: {_TOML_AT.sub('', message)}"], source=source) from None
+        raise InstrumentError([toml_error(str(exc), text)], source=source) from None
     try:
         return Instrument.model_validate(raw)
     except ValidationError as exc:

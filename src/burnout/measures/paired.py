@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Literal
 import ibis.expr.types as ir
 
 from burnout.cohort import PRIMARY_PREFIX, col, secondary_stems
-from burnout.instruments import load_instrument
 from burnout.measures._aggregates import Moments
 from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import moment_aggs as _moment_aggs
@@ -68,12 +67,12 @@ def instrument_columns(table: ir.Table, protocol: Protocol) -> dict[str, tuple[s
     out: dict[str, tuple[str, dict[str, str]]] = {}
     primary = protocol.instruments.primary
     if primary != DEFAULT_PRIMARY:
-        out[primary] = ("primary", {s: PRIMARY_PREFIX + s for s in load_instrument(primary).scales})
+        out[primary] = ("primary", {s: PRIMARY_PREFIX + s for s in protocol.instruments.definition(primary).scales})
     wanted = protocol.instruments.secondary
     for name in wanted if wanted is not None else ("phq9",):
         if name in (primary, DEFAULT_PRIMARY):
             continue
-        stems = secondary_stems(name)
+        stems = secondary_stems(protocol.instruments.definition(name))
         if all(col(stem, first) in table.columns for stem in stems.values()):
             out[name] = ("secondary", stems)
     return out
@@ -86,7 +85,7 @@ def collect_instruments(table: ir.Table, protocol: Protocol) -> dict[str, Instru
     pop = table.filter(table.completer)
     out = {}
     for name, (role, stems) in instrument_columns(table, protocol).items():
-        inst = load_instrument(name)
+        inst = protocol.instruments.definition(name)
         changes = min_changes(protocol) if role == "primary" else {}
         aggs: dict[str, ir.Value] = {}
         minimum: dict[str, Fraction | None] = {}

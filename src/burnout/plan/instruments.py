@@ -3,7 +3,11 @@
 ``[instruments] primary`` names the instrument whose scales decide eligibility,
 completion and response (default ``"mbi_gs"``, the reference study's);
 ``secondary`` lists the instruments given the paired first-to-last analysis (default:
-every instrument table the cohort folder holds besides the primary). The helpers
+every instrument table the cohort folder holds besides the primary). Each is a
+shipped instrument's name or the path of a user's definition file (``.toml``,
+following ``instruments/schema.json``), relative to the plan file: it is read and
+validated with the plan, every problem reported as the plan's are, and its table in
+the cohort folder is ``<its name>.csv`` or ``.parquet``. The helpers
 below turn a validated plan into the exact rule and minimum changes the engine
 decides on; `cross_check` names every conflict between the sections and the
 primary instrument's scales.
@@ -11,12 +15,18 @@ primary instrument's scales.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from burnout.instruments import Instrument, load_instrument, shipped_instruments
+from burnout.errors import show_value
+from burnout.instruments import Instrument, InstrumentError, load_instrument, shipped_instruments
 from burnout.plan.eligibility import All, Any_, Compare, Rule, check_rule, parse_rule
 from burnout.plan.exact import _Str, exact
 from burnout.plan.sections import _impossible, _Section
@@ -28,19 +38,41 @@ __all__ = [
     "DEFAULT_PRIMARY",
     "InstrumentsSection",
     "cross_check",
+    "definitions_relative_to",
     "eligibility_rule",
+    "is_definition_file",
     "min_changes",
     "primary_instrument",
 ]
 
 DEFAULT_PRIMARY: Final[str] = "mbi_gs"
-_Name = Annotated[_Str, Field(min_length=1, max_length=40)]
+# a shipped instrument's name (at most 40 characters) or the path of a definition file
+_Ref = Annotated[_Str, Field(min_length=1, max_length=400)]
+
+# The folder a plan's definition paths are relative to, while that plan is validated:
+# the plan file's folder (`definitions_relative_to`); the working directory otherwise.
+_DEFINITIONS_FOLDER: ContextVar[Path | None] = ContextVar("burnout_plan_definitions_folder", default=None)
+
+
+@contextmanager
+def definitions_relative_to(folder: Path | None) -> Iterator[None]:
+    """Read the definition files named by a plan built inside this block relative to ``folder``."""
+    token = _DEFINITIONS_FOLDER.set(folder)
+    try:
+        yield
+    finally:
+        _DEFINITIONS_FOLDER.reset(token)
+
+
+def is_definition_file(ref: str) -> bool:
+    """Whether ``[instruments]`` names a user's definition file (``*.toml``) rather than a shipped instrument."""
+    return ref.endswith(".toml")
 
 
 def _known(name: str) -> str:
-    names = shipped_instruments()
-    if name not in names:
-        raise _impossible(f"not a shipped instrument; allowed: {', '.join(names)}")
+    reasons = _reasons(name)
+    if reasons:
+        raise _impossible(*reasons)
     return name
 
 
@@ -51,8 +83,10 @@ class InstrumentsSection(_Section):
     study's plan (and its sha256) is what it always was.
     """
 
-    primary: _Name = DEFAULT_PRIMARY
-    secondary: Annotated[tuple[_Name, ...], Field(max_length=20)] | None = None
+    primary: _Ref = DEFAULT_PRIMARY
+    secondary: Annotated[tuple[_Ref, ...], Field(max_length=20)] | None = None
+    _definitions: dict[str, Instrument] = PrivateAttr(default_factory=dict)  # definition path -> definition
+    _folder: Path | None = PrivateAttr(default=None)
 
     @field_validator("primary")
     @classmethod
@@ -71,15 +105,94 @@ class InstrumentsSection(_Section):
             raise _impossible(*reasons)
         return value
 
+    @model_validator(mode="after")
+    def _read_definitions(self) -> InstrumentsSection:
+        """Read and validate every definition file named, relative to the plan's folder."""
+        folder = _DEFINITIONS_FOLDER.get()
+        refs = {"instruments.primary": self.primary}
+        refs |= {f"instruments.secondary[{i}]": ref for i, ref in enumerate(self.secondary or ())}
+        loaded: dict[str, Instrument] = {}
+        problems: list[str] = []
+        for key, ref in refs.items():
+            if is_definition_file(ref) and ref not in loaded:
+                inst, found = _read_definition(key, ref, folder)
+                problems += found
+                if inst is not None:
+                    loaded[ref] = inst
+        problems += _name_clashes(loaded)
+        if problems:
+            raise PydanticCustomError(
+                "instrument_definitions", "{reason}", {"reason": "; ".join(problems), "reasons": tuple(problems)}
+            )
+        # the folder only matters (and only counts in equality) when a file was read from it
+        self._definitions, self._folder = loaded, (folder if loaded else None)
+        return self
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder the definition paths were read relative to (None: the working directory)."""
+        return self._folder
+
+    @property
+    def user_definitions(self) -> tuple[Instrument, ...]:
+        """The user's own definitions the section names (their tables are read with the cohort)."""
+        return tuple(self._definitions.values())
+
+    @property
+    def primary_table(self) -> str:
+        """The primary instrument's cohort table: its name (a definition file's own ``name``)."""
+        return self.definition(self.primary).name
+
+    def definition(self, ref: str) -> Instrument:
+        """The definition of an instrument the section names: a user's file as read with the
+        plan, else the shipped one."""
+        return self._definitions[ref] if ref in self._definitions else load_instrument(ref)
+
 
 def _reasons(name: str) -> list[str]:
+    if is_definition_file(name):
+        return []  # read by _read_definitions, once the plan's folder is known
     names = shipped_instruments()
-    return [] if name in names else [f"{name!r} is not a shipped instrument; allowed: {', '.join(names)}"]
+    if name in names:
+        return []
+    return [
+        f"{name!r} is not a shipped instrument; allowed: {', '.join(names)}, or the path of a definition .toml file"
+    ]
+
+
+def _read_definition(key: str, ref: str, folder: Path | None) -> tuple[Instrument | None, list[str]]:
+    """A user's definition file and every problem with it, each naming the plan's key and the file."""
+    path = Path(ref) if folder is None else folder / ref
+    try:
+        inst = load_instrument(path)
+    except InstrumentError as exc:
+        head = f"invalid instrument definition for {key} = {show_value(ref)} (file {path})"
+        return None, [f"{head}: {m}" for m in exc.messages]
+    if inst.name in shipped_instruments():
+        return inst, [
+            f"impossible value for {key}: {path} has name = {show_value(inst.name)}, a shipped instrument's; "
+            "give your definition a name of its own (its cohort table is <name>.csv)"
+        ]
+    return inst, []
+
+
+def _name_clashes(loaded: dict[str, Instrument]) -> list[str]:
+    """Two definition files with one name would share a cohort table and the same columns."""
+    first: dict[str, str] = {}
+    problems = []
+    for ref, inst in loaded.items():
+        if inst.name in first:
+            problems.append(
+                f"impossible value for instruments: {show_value(first[inst.name])} and {show_value(ref)} both define "
+                f"name = {show_value(inst.name)}; each instrument needs a name of its own"
+            )
+        first.setdefault(inst.name, ref)
+    return problems
 
 
 def primary_instrument(protocol: Protocol) -> Instrument:
-    """The primary instrument's definition."""
-    return load_instrument(protocol.instruments.primary)
+    """The primary instrument's definition (shipped, or the user's file the plan names)."""
+    return protocol.instruments.definition(protocol.instruments.primary)
 
 
 def eligibility_rule(protocol: Protocol) -> Rule:

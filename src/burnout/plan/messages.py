@@ -12,6 +12,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
+from burnout.errors import dotted_key as _dotted
+from burnout.errors import show_value as _show
 from burnout.instrument import SUBSCALES
 from burnout.plan.extensions import ImputationSection, SensitivitySection
 from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
@@ -66,9 +68,16 @@ _KEYS: Final[dict[str, tuple[str, str]]] = {
     "schedule.assessments[]": ("an integer", "an integer from 0 (baseline) to schedule.sessions"),
     "response.min_change": ("a number", "a number > 0 and <= 6 (points)"),
     "response.per_subscale": ("a table", "a table [response.per_subscale] of scale name = points > 0"),
-    "instruments.primary": ("a string", 'the name of a shipped instrument, e.g. "mbi_gs" or "phq9"'),
-    "instruments.secondary": ("an array of strings", 'distinct names of shipped instruments, e.g. ["phq9", "gad7"]'),
-    "instruments.secondary[]": ("a string", "the name of a shipped instrument"),
+    "instruments.primary": (
+        "a string",
+        'the name of a shipped instrument, e.g. "mbi_gs" or "phq9", or the path of a definition file relative to '
+        'the plan, e.g. "instruments/my_scale.toml"',
+    ),
+    "instruments.secondary": (
+        "an array of strings",
+        'distinct names of shipped instruments or paths of definition files, e.g. ["phq9", "gad7"]',
+    ),
+    "instruments.secondary[]": ("a string", "the name of a shipped instrument or the path of a definition .toml file"),
     "eligibility.rule": (
         "a string",
         "a rule over the primary instrument's scales, e.g. \"exhaustion >= 4.8 and (cynicism >= 3.8 or "
@@ -200,39 +209,6 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _show(value: object, limit: int = 80) -> str:
-    """A value as the user would have written it in TOML, shortened."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, Decimal):
-        text = str(value).lower().replace("infinity", "inf")
-    elif isinstance(value, (int, float)):
-        text = repr(value)
-    elif isinstance(value, (list, tuple)):
-        text = "[" + ", ".join(_show(v, limit) for v in value) + "]"
-    elif isinstance(value, Mapping):
-        text = "{" + ", ".join(f"{k} = {_show(v, limit)}" for k, v in value.items()) + "}"
-    elif isinstance(value, (_dt.date, _dt.time)):
-        text = value.isoformat()
-    elif isinstance(value, BaseModel):
-        text = _show(value.model_dump(), limit)
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
-    return text
-
-
 def _spec_key(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
@@ -281,6 +257,8 @@ def _messages(exc: ValidationError) -> list[str]:
         ctx = err.get("ctx") or {}
         if kind == "extra_forbidden":
             messages.append(_unknown_key(loc, value))
+        elif kind == "instrument_definitions":  # whole messages, each naming its key and file
+            messages.extend(ctx["reasons"])
         elif kind == "missing":
             example = _default_example(_spec_key(loc))
             fix = f"; e.g. {example}" if example else ""
@@ -329,16 +307,3 @@ def _messages(exc: ValidationError) -> list[str]:
 
 def _literal_choices(allowed: str) -> list[str]:
     return re.findall(r'"([^"]+)"', allowed)
-
-
-_TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
-
-
-def _toml_error(message: str, text: str) -> str:
-    match = _TOML_AT.search(message)
-    what = _TOML_AT.sub("", message) if match else message
-    if match and match.group(1):
-        where = f"line {match.group(1)}, column {match.group(2)}"
-    else:
-        where = f"line {text.count(chr(10)) + (0 if text.endswith(chr(10)) else 1)} (end of file)"
-    return f"{where}: not valid TOML: {what}; fix the syntax (see https://toml.io)"

@@ -9,16 +9,17 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from burnout.errors import ProtocolError
+from burnout.errors import ProtocolError, toml_error
 from burnout.instrument import SUBSCALES
 from burnout.plan.exact import _Str, exact
 from burnout.plan.extensions import ImputationSection, SensitivitySection
 from burnout.plan.inference import PlateauSection, RegressionToMeanSection, ReliableChangeSection
-from burnout.plan.instruments import InstrumentsSection, cross_check
+from burnout.plan.instruments import InstrumentsSection, cross_check, definitions_relative_to
 from burnout.plan.sections import (
     AGE_MAX,
     AGE_MIN,
@@ -95,7 +96,7 @@ class Protocol(BaseModel):
     # ----------------------------------------------------------------- construction
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> Protocol:
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>", folder: Path | None = None) -> Protocol:
         """Validate a plan given as nested mappings (as TOML parses).
 
         Parameters
@@ -105,24 +106,29 @@ class Protocol(BaseModel):
             their defaults.
         source
             Names the plan in error messages.
+        folder
+            The folder ``[instruments]`` definition paths are relative to (the plan
+            file's); None: the working directory.
 
         Raises
         ------
         ProtocolError
             With one message per problem.
         """
-        from burnout.plan.messages import _kind, _show  # see __init__
+        from burnout.errors import show_value
+        from burnout.plan.messages import _kind  # see __init__
 
         if not isinstance(data, Mapping):
             raise ProtocolError(
-                [f"wrong type for the plan: got {_show(data)} ({_kind(data)}), expected a table of sections"],
+                [f"wrong type for the plan: got {show_value(data)} ({_kind(data)}), expected a table of sections"],
                 source=source,
             )
         bad_keys = [k for k in data if not isinstance(k, str)]
         if bad_keys:
             raise ProtocolError([f"keys must be strings, got {bad_keys[0]!r}"], source=source)
         try:
-            return cls(**data)  # __init__ turns pydantic's errors into our messages
+            with definitions_relative_to(folder):
+                return cls(**data)  # __init__ turns pydantic's errors into our messages
         except ProtocolError as exc:
             raise ProtocolError(exc.messages, source=source) from None
 
@@ -142,7 +148,7 @@ class Protocol(BaseModel):
                     child = node[part] = {}
                 node = child
             node[last] = value
-        return type(self).from_dict(data, source="<replace>")
+        return type(self).from_dict(data, source="<replace>", folder=self.instruments.folder)
 
     # -------------------------------------------------------------------- identity
 
@@ -291,19 +297,20 @@ def load_protocol(path: str | os.PathLike[str] | None = None) -> Protocol:
         ) from None
     except OSError as exc:
         raise ProtocolError([f"cannot read {source!r}: {exc.strerror or exc}"], source=source) from None
-    return parse_protocol(raw, source=source)
+    return parse_protocol(raw, source=source, folder=Path(source).parent)
 
 
-def parse_protocol(text: str | bytes, *, source: str = "<string>") -> Protocol:
+def parse_protocol(text: str | bytes, *, source: str = "<string>", folder: Path | None = None) -> Protocol:
     """Validate an analysis plan given as TOML text (``bytes`` must be UTF-8).
+
+    ``folder`` is where ``[instruments]`` definition paths are read from (`load_protocol`
+    passes the plan file's folder); None: the working directory.
 
     Raises
     ------
     ProtocolError
         For invalid TOML (naming the line and column) or any invalid key.
     """
-    from burnout.plan.messages import _toml_error  # see Protocol.__init__
-
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -316,8 +323,8 @@ def parse_protocol(text: str | bytes, *, source: str = "<string>") -> Protocol:
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise ProtocolError([_toml_error(str(exc), text)], source=source) from None
-    return Protocol.from_dict(data, source=source)
+        raise ProtocolError([toml_error(str(exc), text)], source=source) from None
+    return Protocol.from_dict(data, source=source, folder=folder)
 
 
 def age_band_label(age: int | None, bands: Sequence[int]) -> str:

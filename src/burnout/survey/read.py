@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import ibis
@@ -156,18 +157,33 @@ def _line_mapper(file: Path):
     return lambda row: int(starts[row]) if row < len(starts) else row + 1
 
 
-def _cell_test(col: str, inst: Instrument, na: tuple[str, ...], integer: bool = False) -> tuple[str, str]:
+class _CellTest(NamedTuple):
+    """SQL for one answer column: the answer as an integer (valid only where ``good``), the
+    test of an allowed answer and the test of a blank."""
+
+    answer: str
+    good: str
+    blank: str
+
+    @property
+    def bad(self) -> str:
+        """Neither an allowed answer nor a blank."""
+        return f"(NOT ({self.good}) AND NOT {self.blank})"
+
+
+def _cell_test(col: str, inst: Instrument, na: tuple[str, ...], integer: bool = False) -> _CellTest:
+    q = _quote(col)
     if integer:  # a Parquet integer column: a range test, no text
-        r, q = inst.response, _quote(col)
+        r = inst.response
         step = f" AND ({q} - {r.min}) % {r.step} = 0" if r.step > 1 else ""
-        return f"{q} BETWEEN {r.min} AND {r.max}{step}", f"({q} IS NULL)"
+        return _CellTest(q, f"{q} BETWEEN {r.min} AND {r.max}{step}", f"({q} IS NULL)")
     # "3.0" is 3, as tools that store integers as floats write it: listed, not parsed (a plain IN is fast)
     answers = ", ".join(f"'{v}', '{v}.0'" for v in inst.response.values)
     blanks = ", ".join("'" + v.replace("'", "''") + "'" for v in ("", *na))
-    text = f"trim(CAST({_quote(col)} AS VARCHAR))"
-    good = f"{text} IN ({answers})"
-    blank = f"({_quote(col)} IS NULL OR {text} IN ({blanks}))"
-    return good, blank
+    text = f"trim(CAST({q} AS VARCHAR))"
+    return _CellTest(
+        f"CAST({text} AS DECIMAL(18, 1))", f"{text} IN ({answers})", f"({q} IS NULL OR {text} IN ({blanks}))"
+    )
 
 
 def _cell_problems(db, inst, columns, na, shown, *, line_of, integer: set[str]) -> list[Problem]:
@@ -177,9 +193,7 @@ def _cell_problems(db, inst, columns, na, shown, *, line_of, integer: set[str]) 
         + (f", or blank ({', '.join(repr(v) for v in na)} or empty)" if na else ", or empty")
     )
     problems: list[Problem] = []
-    tests = {
-        pos: "NOT ({}) AND NOT {}".format(*_cell_test(col, inst, na, col in integer)) for pos, col in columns.items()
-    }
+    tests = {pos: _cell_test(col, inst, na, col in integer).bad for pos, col in columns.items()}
     # one pass counts the bad cells of every column; only columns with some are searched row by row
     counts = db.execute("SELECT " + ", ".join(f"count_if({bad})" for bad in tests.values()) + " FROM raw").fetchall()[0]
     for (pos, col), n_bad in zip(columns.items(), counts):
@@ -206,10 +220,9 @@ def _load(
     db = con.con
     typed, bad = [], []
     for pos, col in columns.items():
-        good, blank = _cell_test(col, inst, na, col in integer)
-        cell = _quote(col) if col in integer else f"CAST({good.rsplit(' IN (', 1)[0]} AS DECIMAL(18, 1))"
-        typed.append(f"CASE WHEN {good} THEN CAST({cell} AS SMALLINT) END AS item_{pos}")
-        bad.append(f"(NOT ({good}) AND NOT {blank})")
+        test = _cell_test(col, inst, na, col in integer)
+        typed.append(f"CASE WHEN {test.good} THEN CAST({test.answer} AS SMALLINT) END AS item_{pos}")
+        bad.append(test.bad)
     db.execute(f"CREATE TABLE answers AS SELECT {', '.join(typed)}, ({' OR '.join(bad)}) AS _bad FROM raw")
     rows, n_bad = db.execute("SELECT count(*), count_if(_bad) FROM answers").fetchall()[0]
     data = SurveyData(table=con.table("answers"), columns={p: f"item_{p}" for p in columns}, rows=int(rows), file=shown)

@@ -25,14 +25,12 @@ SCHEMA = "burnout-survey/1"
 
 
 def _mean_sd(agg: ScaleAggregates) -> tuple[float | None, float | None]:
-    n = sum(agg.value_counts.values())
+    n, s1, s2 = agg.n, agg.total, agg.total_sq
     if n == 0:
         return None, None
-    s1 = sum(u * c for u, c in agg.value_counts.items())
     mean = Fraction(s1, n * agg.units)
     if n < 2:
         return float(mean), None
-    s2 = sum(u * u * c for u, c in agg.value_counts.items())
     var = Fraction(n * s2 - s1 * s1, n * (n - 1) * agg.units**2)
     return float(mean), math.sqrt(var)
 
@@ -99,7 +97,7 @@ def _distribution(
 
 def _scale(inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, rows: int) -> dict[str, Any]:
     rule = inst.scales[name]
-    n = sum(agg.value_counts.values())
+    n = agg.n
     mean, sd = _mean_sd(agg) if pub.enough(n) else (None, None)
     if mean is None and n:
         pub.note("statistic")

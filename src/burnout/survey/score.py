@@ -1,10 +1,12 @@
-"""The survey's relational work, in the engine: one pass of aggregates plus one value count per scale.
+"""The survey's relational work, in the engine: one aggregate over the answers.
 
-Python gets integers only: per scale the count of each score (in integer units), the
-cumulative counts at each band and histogram edge (decided in the engine as
-``units >= ceil(edge * U)``), and over the respondents who answered every item of the
-scale the sums and cross-products of the (reverse-keyed) items, from which the
-covariance matrix, Cronbach's alpha and the one-factor model are computed exactly.
+Python gets integers only: per scale the number of scored respondents and the sum and
+sum of squares of their scores (in integer units; the squares summed as 38-digit
+decimals, so a million respondents cannot overflow), the cumulative counts at each
+band and histogram edge (decided in the engine as ``units >= ceil(edge * U)``), and
+over the respondents who answered every item of the scale the sums and cross-products
+of the (reverse-keyed) items, from which the covariance matrix, Cronbach's alpha and
+the one-factor model are computed exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fractions import Fraction
 import ibis
 import ibis.expr.types as ir
 
-from burnout.instruments import Instrument
+from burnout.instruments import Instrument, keyed
 from burnout.scoring import scale_units_expr, to_units_ceil
 
 __all__ = ["BINS", "ItemCounts", "ScaleAggregates", "SurveyAggregates", "aggregate", "bin_edges"]
@@ -28,7 +30,9 @@ class ScaleAggregates:
     """Integer aggregates of one scale (scores in units of ``1 / units`` point)."""
 
     units: int
-    value_counts: dict[int, int]  # score in units -> respondents
+    n: int  # respondents with a score
+    total: int  # sum of their scores, in units
+    total_sq: int  # sum of the squares of their scores, in units squared
     at_least_band: dict[str, int]  # band label -> respondents scoring at least its cut-off
     at_least_edge: tuple[int, ...]  # histogram edge i (0..BINS-1) -> respondents at or above it
     complete: int  # respondents with every item of the scale answered
@@ -59,17 +63,12 @@ def bin_edges(inst: Instrument, scale: str) -> tuple[Fraction, ...]:
     return tuple(low + i * (high - low) / BINS for i in range(BINS))
 
 
-def _keyed(t: ir.Table, inst: Instrument, pos: int, columns: dict[int, str]) -> ir.IntegerValue:
-    value = t[columns[pos]].cast("int64")
-    return (inst.response.max + inst.response.min - value) if pos in inst.reverse else value
-
-
 def _scale_columns(t: ir.Table, inst: Instrument, name: str, columns: dict[int, str]) -> dict[str, ir.Value]:
     """The scale's score in units and its keyed items, null unless every item is answered."""
-    keyed = [_keyed(t, inst, p, columns) for p in inst.scales[name].items]
-    complete = ibis.and_(*(v.notnull() for v in keyed))
+    items = [keyed(inst, p, t[columns[p]].cast("int64")) for p in inst.scales[name].items]
+    complete = ibis.and_(*(v.notnull() for v in items))
     out: dict[str, ir.Value] = {f"{name}|units": scale_units_expr(t, inst, name, columns=columns)}
-    out |= {f"{name}|x|{i}": ibis.ifelse(complete, x, ibis.null("int64")) for i, x in enumerate(keyed)}
+    out |= {f"{name}|x|{i}": ibis.ifelse(complete, x, ibis.null("int64")) for i, x in enumerate(items)}
     return out
 
 
@@ -77,7 +76,11 @@ def _scale_metrics(base: ir.Table, inst: Instrument, name: str) -> dict[str, ir.
     rule = inst.scales[name]
     u = inst.units_per_point
     units = base[f"{name}|units"]
-    metrics: dict[str, ir.Scalar] = {}
+    metrics: dict[str, ir.Scalar] = {
+        f"{name}|n": units.count(),
+        f"{name}|total": units.sum(),
+        f"{name}|total_sq": (units * units).cast("decimal(38, 0)").sum(),
+    }
     for band in rule.bands:
         cut = to_units_ceil(Fraction(band.at_least), scale=u)
         metrics[f"{name}|band|{band.label}"] = (units >= cut).cast("int64").sum()
@@ -107,7 +110,7 @@ def _item_metrics(t: ir.Table, inst: Instrument, columns: dict[int, str]) -> dic
 
 
 def aggregate(t: ir.Table, inst: Instrument, columns: dict[int, str]) -> SurveyAggregates:
-    """Every count the survey publishes, computed in the engine (one aggregate pass, one value count per scale)."""
+    """Every count the survey publishes, computed in the engine in one aggregate."""
     derived: dict[str, ir.Value] = {}
     for name in inst.scales:
         derived |= _scale_columns(t, inst, name, columns)
@@ -117,20 +120,19 @@ def aggregate(t: ir.Table, inst: Instrument, columns: dict[int, str]) -> SurveyA
         metrics |= _scale_metrics(base, inst, name)
     # zero rows: sums come back null; every count here is then 0
     got = {k: int(v or 0) for k, v in base.aggregate(**metrics).to_pyarrow().to_pylist()[0].items()}
-    scales = {name: _scale_result(t, inst, name, columns, got) for name in inst.scales}
+    scales = {name: _scale_result(inst, name, got) for name in inst.scales}
     items = {p: ItemCounts(got[f"item|{p}|blank"], got[f"item|{p}|floor"], got[f"item|{p}|ceiling"]) for p in columns}
     flags = {f.name: (got[f"flag|{f.name}|answered"], got[f"flag|{f.name}|count"]) for f in inst.flags}
     return SurveyAggregates(rows=got["rows"], scales=scales, items=items, flags=flags)
 
 
-def _scale_result(t, inst: Instrument, name: str, columns: dict[int, str], got: dict[str, int]) -> ScaleAggregates:
+def _scale_result(inst: Instrument, name: str, got: dict[str, int]) -> ScaleAggregates:
     k = len(inst.scales[name].items)
-    units = scale_units_expr(t, inst, name, columns=columns).name("units")
-    counted = t.select(units).filter(units.notnull()).group_by("units").aggregate(n=lambda x: x.count())
-    rows = counted.order_by("units").to_pyarrow().to_pylist()
     return ScaleAggregates(
         units=inst.units_per_point,
-        value_counts={int(r["units"]): int(r["n"]) for r in rows},
+        n=got[f"{name}|n"],
+        total=got[f"{name}|total"],
+        total_sq=got[f"{name}|total_sq"],
         at_least_band={b.label: got[f"{name}|band|{b.label}"] for b in inst.scales[name].bands},
         at_least_edge=tuple(got[f"{name}|edge|{i}"] for i in range(BINS)),
         complete=got[f"{name}|complete"],
