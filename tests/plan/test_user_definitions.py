@@ -86,6 +86,17 @@ def test_a_definition_file_is_read_relative_to_the_plan_not_the_working_director
     assert primary_instrument(plan.replace({"analysis.seed": 7})) == inst
 
 
+def test_the_plan_identity_covers_the_definition_content_not_only_its_path(tmp_path):
+    first = load_protocol(_plan_folder(tmp_path / "a"))
+    same = load_protocol(_plan_folder(tmp_path / "b"))
+    edited = load_protocol(
+        _plan_folder(tmp_path / "c", definition=STRAIN.replace("max_blank = 1\ngood", "max_blank = 0\ngood", 1))
+    )
+    assert first.canonical_json() == edited.canonical_json()  # the plan's text names the same path
+    assert first.sha256 == same.sha256 != edited.sha256  # but a changed scoring rule is another plan
+    assert load_protocol().sha256 == load_protocol().sha256  # plans without definitions: as before
+
+
 def test_a_definition_file_can_be_a_secondary_instrument(tmp_path):
     path = _plan_folder(tmp_path, plan='[instruments]\nsecondary = ["phq9", "defs/strain.toml"]\n')
     plan = load_protocol(path)

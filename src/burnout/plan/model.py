@@ -176,8 +176,18 @@ class Protocol(BaseModel):
 
     @property
     def sha256(self) -> str:
-        """Hex SHA-256 of `canonical_json` encoded as UTF-8: the plan's identity."""
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+        """Hex SHA-256 of `canonical_json` encoded as UTF-8: the plan's identity.
+
+        A plan naming user definition files ([instruments]) also hashes each definition's
+        content (as validated, in canonical JSON), so editing the file changes the identity
+        even though the plan's text names only its path. Plans without one are unchanged.
+        """
+        text = self.canonical_json()
+        users = self.instruments.user_definitions
+        if users:
+            contents = {inst.name: inst.model_dump(mode="json") for inst in users}
+            text += json.dumps(contents, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def to_toml(self) -> str:
         """The resolved plan as TOML text, every key explicit.
