@@ -94,6 +94,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "out": out,
         "page": page,
         "text": html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", "", page, flags=re.S))),
+        "folder": folder,
         "phq": _totals(phq, 9),
         "gad": _totals(gad, 7),
     }
@@ -208,3 +209,20 @@ def test_write_report_needs_the_flow_but_not_the_subscales(run, tmp_path) -> Non
     assert write_report(run["results"], tmp_path / "again").is_file()
     with pytest.raises(ValueError, match="'flow'"):
         write_report({"subscales": {}}, tmp_path / "bad")
+
+
+def test_validate_summary_counts_the_primary_instrument(run, tmp_path) -> None:
+    from burnout.summary import validate_and_summarize
+
+    plan = tmp_path / "protocol.toml"
+    plan.write_text(PLAN, encoding="utf-8")
+    summary = validate_and_summarize(run["folder"], protocol=plan)
+    assert (
+        summary.primary == "phq9" and summary.scored == {} and summary.threshold_met == int((run["phq"][0] >= 10).sum())
+    )
+    assert summary.assessments == {0: N, 2: N, 4: N, 6: N - 10}
+    console = Console(width=200, record=True, color_system=None)
+    console.print(summary.to_rich())
+    text = console.export_text()
+    assert "phq9 assessments, after session 6" in text and "met the eligibility threshold" in text
+    assert "MBI-GS" not in text and "exhaustion" not in text
