@@ -92,7 +92,7 @@ def _totals(waves: dict[int, pd.DataFrame], prefix: str, k: int) -> tuple[np.nda
 
 
 @pytest.fixture(scope="module")
-def panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[int, pd.DataFrame]]:
+def panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[int, pd.DataFrame], Path]:
     folder = tmp_path_factory.mktemp("panel") / "cohort"
     waves = _adapt(folder)
     out = tmp_path_factory.mktemp("out") / "report"
@@ -100,11 +100,11 @@ def panel(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[int, pd.
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Instruments of the plan" in page and "total &gt;= 10" in page  # the rule, escaped
     assert "Exhaustion \u2265 4.8" not in page  # not the MBI-GS threshold it replaced
-    return json.loads(result.to_json()), waves
+    return json.loads(result.to_json()), waves, out
 
 
 def test_flow_decided_by_the_phq9_rule_against_pandas(panel) -> None:
-    results, waves = panel
+    results, waves, _ = panel
     phq_first, _ = _totals(waves, "PHQ", 9)
     eligible = phq_first >= 10
     assert results["flow"]["patients"] == 403
@@ -115,7 +115,7 @@ def test_flow_decided_by_the_phq9_rule_against_pandas(panel) -> None:
 
 @pytest.mark.parametrize(("name", "prefix", "k", "least"), [("phq9", "PHQ", 9, 5), ("gad7", "GAD", 7, 4)])
 def test_paired_change_and_response_against_pandas_and_scipy(panel, name, prefix, k, least) -> None:
-    results, waves = panel
+    results, waves, out = panel
     phq_first, _ = _totals(waves, "PHQ", 9)
     completers = phq_first >= 10  # the population: completers by the primary rule
     first, last = (x[completers] for x in _totals(waves, prefix, k))
@@ -134,12 +134,54 @@ def test_paired_change_and_response_against_pandas_and_scipy(panel, name, prefix
     improved = int((first - last >= least).sum())
     assert total["min_change"] == least
     assert (total["response"]["count"], total["response"]["n"]) == (improved, 120)
+    # the report's table of the instruments: the same numbers, unrounded in its CSV
+    table = pd.read_csv(out / "tables" / "instruments.csv")
+    rows = table[table.instrument == name]
+    end = rows[(rows.measure == "mean") & (rows.timepoint.astype(str) == "1")].iloc[0]
+    assert (end["n"], end["mean"], end["change"]) == (120, pytest.approx(last.mean()), pytest.approx(t1["change"]))
+    response = rows[rows.measure == "response"].iloc[0]
+    assert (response["count"], response["n"]) == (improved, 120)
 
 
-def test_profiles_skipped_with_a_note_for_a_primary_other_than_mbi_gs(panel) -> None:
-    results, _ = panel
-    assert any("MBI-GS subscales only" in n for n in results["instruments"]["notes"])
-    assert all(cell["count"] is None for cell in results["profiles"]["0"].values())
+MBI_GS_KEYS = (
+    "subscales",
+    "responders",
+    "comparison",
+    "below_threshold",
+    "profiles",
+    "subgroups",
+    "itt",
+    "reliable_change",
+    "reliability",
+    "measurement_invariance",
+    "regression_to_mean",
+)
+
+
+def test_mbi_gs_sections_left_out_with_a_note_for_a_primary_other_than_mbi_gs(panel) -> None:
+    results, _, _ = panel
+    missing = [key for key in MBI_GS_KEYS if key in results]
+    assert not missing, f"MBI-GS sections published over a cohort with no MBI-GS data: {missing}"
+    notes = results["instruments"]["notes"]
+    assert any("MBI-GS subscales only" in n for n in notes)  # the profiles
+    assert any(all(key in n for key in MBI_GS_KEYS) for n in notes)  # every section left out, named
+    assert "early_change" not in results["attrition"] and "adjusted" not in results["phq9"]
+    assert set(results["attrition"]["table1"]) == {"age", "phq9", "female", "subcutaneous"}
+
+
+def test_report_names_no_mbi_gs_subscale_and_leads_with_the_phq9(panel) -> None:
+    _, _, out = panel
+    page = (out / "report.html").read_text(encoding="utf-8")
+    texts = {"report.html": page} | {p.name: p.read_text(encoding="utf-8") for p in (out / "tables").glob("*.csv")}
+    for where, text in texts.items():
+        for word in ("Exhaustion", "Cynicism", "Professional Efficacy"):
+            assert word not in text, (where, word)
+    assert not {"profiles", "subgroups", "trajectories", "response", "reliability"} & {
+        p.stem for p in (out / "tables").glob("*.csv")
+    }  # no table for a section never computed
+    headings = re.findall(r"<h2>(.*?)</h2>", page)
+    assert headings[headings.index("Baseline characteristics") + 1] == "Main outcome: PHQ-9"
+    assert "Burnout profiles" not in headings and "suppressed" not in page.split("Main outcome: PHQ-9")[0]
 
 
 def test_small_counts_hidden_with_the_default_min_cell_count(tmp_path: Path) -> None:
@@ -159,7 +201,7 @@ def test_every_documented_instruments_path_is_in_the_results(panel) -> None:
     assert block is not None
     paths = [line.split()[0] for line in block.group(1).splitlines() if line.strip()]
     assert len(paths) >= 10
-    results, _ = panel
+    results, _, _ = panel
     missing = [p for p in paths if not matches(results, p.split("."))]
     assert not missing, f"named in docs/spec/results.md but not in the results: {missing}"
     # and nothing in the section goes undocumented

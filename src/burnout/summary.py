@@ -22,8 +22,10 @@ __all__ = ["ValidationSummary", "summarize", "validate_and_summarize"]
 class ValidationSummary:
     """What a valid cohort holds, in counts (no patient ids).
 
-    ``assessments`` maps after_session to rows; ``scored``/``unscored`` map each
-    subscale to assessments where it was scored or not (too many blank items).
+    ``assessments`` maps after_session to rows of the primary instrument's table
+    (``primary``, the MBI-GS by default); ``scored``/``unscored`` map each MBI-GS
+    subscale to assessments where it was scored or not (too many blank items), and are
+    empty for another primary instrument, whose cohort need not hold MBI-GS data.
     """
 
     source: str
@@ -35,6 +37,7 @@ class ValidationSummary:
     threshold_met: int
     phq9_assessments: int | None
     warnings: tuple[str, ...]
+    primary: str = "mbi_gs"
 
     def __repr__(self) -> str:
         return (
@@ -52,14 +55,16 @@ class ValidationSummary:
         table = Table(title=Text(f"Valid cohort: {self.source}"), show_header=False)
         table.add_column("measure")
         table.add_column("value", justify="right")
+        mbi = self.primary == "mbi_gs"
         table.add_row("patients", f"{self.patients:,}")
         for t, n in sorted(self.assessments.items()):
             label = "baseline" if t == 0 else f"after session {t}"
-            table.add_row(f"MBI-GS assessments, {label}", f"{n:,}")
+            table.add_row(f"{'MBI-GS' if mbi else self.primary} assessments, {label}", f"{n:,}")
         table.add_row("sessions delivered", f"{self.sessions:,}")
-        for s in SUBSCALES:
+        for s in self.scored:
             table.add_row(f"{s}: scored / not scored", f"{self.scored[s]:,} / {self.unscored[s]:,}")
-        table.add_row("met the burnout threshold at baseline", f"{self.threshold_met:,}")
+        threshold = "burnout threshold" if mbi else "eligibility threshold"
+        table.add_row(f"met the {threshold} at baseline", f"{self.threshold_met:,}")
         if self.phq9_assessments is not None:
             table.add_row("PHQ-9 assessments", f"{self.phq9_assessments:,}")
         table.add_row("warnings", f"{len(self.warnings)}")
@@ -81,6 +86,10 @@ def summarize(cohort: Cohort, protocol: Protocol) -> ValidationSummary:
     rows: list[dict[str, Any]] = by_t.to_pyarrow().to_pylist()
     total = sum(int(r["n"]) for r in rows)
     scored_counts = {s: sum(int(r[f"scored_{s}"]) for r in rows) for s in SUBSCALES}
+    primary = protocol.instruments.primary
+    if primary != "mbi_gs":  # its own table's rows; no MBI-GS subscales to count
+        rows = _rows_by_assessment(cohort.instruments.get(primary))
+        total, scored_counts = 0, {}
     table = build_patient_table(cohort, protocol)
     threshold_met = int(table.threshold_met.cast("int64").sum().to_pyarrow().as_py() or 0)
     return ValidationSummary(
@@ -89,11 +98,21 @@ def summarize(cohort: Cohort, protocol: Protocol) -> ValidationSummary:
         assessments={int(r["after_session"]): int(r["n"]) for r in rows},
         sessions=int(cohort.sessions.count().to_pyarrow().as_py()),
         scored=scored_counts,
-        unscored={s: total - scored_counts[s] for s in SUBSCALES},
+        unscored={s: total - n for s, n in scored_counts.items()},
         threshold_met=threshold_met,
         phq9_assessments=None if cohort.phq9 is None else int(cohort.phq9.count().to_pyarrow().as_py()),
         warnings=tuple(cohort.warnings),
+        primary=primary,
     )
+
+
+def _rows_by_assessment(table: Any) -> list[dict[str, Any]]:
+    """Rows per ``after_session`` of an instrument's table ([] when the cohort has none)."""
+    if table is None:
+        return []
+    by_t = table.group_by("after_session").aggregate(n=table.count())
+    rows: list[dict[str, Any]] = by_t.to_pyarrow().to_pylist()
+    return rows
 
 
 def validate_and_summarize(

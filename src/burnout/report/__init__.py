@@ -44,9 +44,9 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> Path:
     ----------
     results
         The results tree (``Analysis.results``, or ``json.load`` of results.json).
-        Sections whose keys are absent (``attrition.table1``, ``attrition.reach``,
-        ``attrition.completion_by_subgroup``, ``itt``, ``phq9``, ``reliable_change``,
-        ``reliability``) are left out.
+        Sections whose keys are absent are left out: no table, figure or CSV for them.
+        With a primary instrument other than the MBI-GS the MBI-GS sections are absent
+        (``results.primary``) and the page leads with ``instruments.analyses``.
     out_dir
         Folder to write into (created if needed). ``figures/`` and ``tables/`` in it
         are created; files of the same names are overwritten.
@@ -59,17 +59,17 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> Path:
     Raises
     ------
     ValueError
-        ``results`` is not a results tree (it lacks ``flow`` or ``subscales``).
+        ``results`` is not a results tree (it lacks ``flow``).
     """
     from burnout.report.figures import build_figures
     from burnout.report.format import Ctx
     from burnout.report.html import render_html
     from burnout.report.tables import build_tables, to_csv
 
-    if not isinstance(results, Mapping) or "flow" not in results or "subscales" not in results:
+    if not isinstance(results, Mapping) or "flow" not in results:
         got = sorted(results)[:8] if isinstance(results, Mapping) else type(results).__name__
         raise ValueError(
-            f"results must be a results tree (the results.json dict, with 'flow' and 'subscales'); got {got!r}. "
+            f"results must be a results tree (the results.json dict, with 'flow'); got {got!r}. "
             "Pass Analysis.results or json.load() of results.json."
         )
     out_dir = Path(out_dir)

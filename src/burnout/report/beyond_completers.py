@@ -12,6 +12,7 @@ from typing import Any
 
 from burnout.report.format import Ctx, esc, fmt_num, fmt_pct, get, join_words, literal
 from burnout.report.labels import SUBSCALE_LABELS
+from burnout.report.primary import is_mbi_primary
 from burnout.results import TABLE1_LABELS
 
 __all__ = ["beyond_completers_html"]
@@ -124,7 +125,8 @@ def _table1_pointer(r: Mapping[str, Any], table1_number: int | None) -> str:
         return ""
     pointer = (
         f'Completers and non-completers are compared at baseline in <a href="#table-baseline_characteristics">'
-        f"Table {table1_number}</a> (standardized mean differences of the subscales, age, sex and route)."
+        f"Table {table1_number}</a> (standardized mean differences of the "
+        f"{'subscales' if is_mbi_primary(r) else 'baseline scores'}, age, sex and route)."
     )
     smd = get(r, "attrition", "baseline_smd") or {}
     known = [(k, v) for k, v in smd.items() if isinstance(v, int | float) and not isinstance(v, bool)]

@@ -21,6 +21,7 @@ from burnout.report.format import (
     merged_note,
 )
 from burnout.report.labels import COMPLEMENT_MARK, NDASH, SUBSCALE_LABELS, SUBSCALES
+from burnout.report.primary import is_mbi_primary, primary_methods
 
 __all__ = ["methods_paragraphs", "profiles_method"]
 
@@ -28,6 +29,12 @@ __all__ = ["methods_paragraphs", "profiles_method"]
 def methods_paragraphs(ctx: Ctx) -> list[str]:
     """Methods, generated from the plan: definitions, thresholds, rules and statistics."""
     p = ctx.results.get("protocol", {})
+    if not is_mbi_primary(ctx.results):  # no MBI-GS subscales, profiles or their tests to describe
+        instrument, schedule, response, statistics = primary_methods(ctx)
+        threshold = _threshold_paragraph(p, p.get("eligibility", {}))
+        return [_DESIGN, instrument, threshold, schedule, response, statistics, _privacy_paragraph(ctx)] + (
+            _beyond_reference_methods(ctx.results)
+        )
     return [
         _DESIGN,
         _instrument_paragraph(p.get("scoring", {})),
@@ -174,9 +181,11 @@ _ATTRITION_METHOD: Final[str] = (
 )
 _PHQ9_METHOD: Final[str] = (
     "<strong>Depression (PHQ-9).</strong> Totals 0\u201327 among completers with a total at baseline; response is a "
-    "fall of at least 50%, remission a last total below 5, among those with baseline total \u2265 10. The change in "
-    "each subscale is regressed on the change in PHQ-9 (ordinary least squares), descriptively: measurement error "
-    "in the PHQ-9 change attenuates the slope, so the intercept (the fitted change at no PHQ-9 change) is "
+    "fall of at least 50%, remission a last total below 5, among those with baseline total \u2265 10."
+)
+_PHQ9_ADJUSTED_METHOD: Final[str] = (
+    " The change in each subscale is regressed on the change in PHQ-9 (ordinary least squares), descriptively: "
+    "measurement error in the PHQ-9 change attenuates the slope, so the intercept (the fitted change at no PHQ-9 change) is "
     "not the change that would remain without the change in depression."
 )
 _RELIABLE_CHANGE_METHOD: Final[str] = (
@@ -195,8 +204,8 @@ def _beyond_reference_methods(r: Mapping[str, Any]) -> list[str]:
         extras.append(_ITT_METHOD)
     if get(r, "attrition", "reach") or get(r, "attrition", "completion_by_subgroup"):
         extras.append(_ATTRITION_METHOD)
-    if "phq9" in r:
-        extras.append(_PHQ9_METHOD)
+    if "phq9" in r:  # the regressions on the MBI-GS subscales are left out for another primary instrument
+        extras.append(_PHQ9_METHOD + (_PHQ9_ADJUSTED_METHOD if "adjusted" in r["phq9"] else ""))
     if "reliable_change" in r:
         extras.append(_RELIABLE_CHANGE_METHOD)
     return extras

@@ -27,6 +27,7 @@ from burnout.report.format import (
     severe_profile,
 )
 from burnout.report.labels import NDASH, OUTCOME_LABELS, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
+from burnout.report.primary import is_mbi_primary, primary_findings, primary_limitations, threshold_words
 from burnout.report.tables.invariance import invariance_limitation
 
 __all__ = ["limitations", "summary_points"]
@@ -36,6 +37,7 @@ def summary_points(ctx: Ctx) -> list[str]:
     """Key findings, one HTML sentence each, generated from the numbers; a finding whose numbers are absent is left out."""
     findings = [
         _participants_finding(ctx),
+        *primary_findings(ctx),  # the primary instrument's paired analysis when it is not the MBI-GS
         _scores_finding(ctx),
         _response_finding(ctx),
         _responders_finding(ctx),
@@ -67,7 +69,7 @@ def _participants_finding(ctx: Ctx) -> str:
             else f"Of the patients in the cohort (their number {esc(ctx.flow_count('patients'))}), "
         )
         + f"{esc(ctx.flow_count('threshold_met'))} "
-        f"met the burnout threshold at baseline; {esc(fmt_prop(completion, ctx))} completed every session and every "
+        f"met the {threshold_words(ctx.results)} at baseline; {esc(fmt_prop(completion, ctx))} completed every session and every "
         f"assessment and form the analysed (completer) cohort. All other figures below are among completers unless stated."
     )
 
@@ -277,8 +279,7 @@ def limitations(ctx: Ctx) -> list[str]:
     flow = r.get("flow", {})
     completion = flow.get("completion") or {}
     rate = completion.get("rate")
-    p = r.get("protocol", {})
-    prof = p.get("profiles", {})
+    mbi = is_mbi_primary(r)  # the MBI-GS overlap and assumptions only when the MBI-GS was analysed
     out = [
         f"<strong>Completer-only denominator.</strong> The main estimates are among the "
         f"{esc(ctx.flow_count('completers'))} completers, {esc(fmt_pct(rate))} of the "
@@ -288,11 +289,33 @@ def limitations(ctx: Ctx) -> list[str]:
         "<strong>Observational design.</strong> Without a control group, improvement cannot be attributed to the "
         "treatment: regression to the mean (patients were selected for high scores), natural recovery, time off work "
         "and co-interventions can all produce change.",
-        "<strong>Overlap with depression.</strong> Exhaustion and Cynicism overlap with depressive symptoms; change on "
-        "the MBI-GS may partly reflect change in depression"
-        + (" (see the PHQ-9 analysis)." if "phq9" in r else "; no paired depression measure is reported."),
+        *(
+            [
+                "<strong>Overlap with depression.</strong> Exhaustion and Cynicism overlap with depressive symptoms; "
+                "change on the MBI-GS may partly reflect change in depression"
+                + (" (see the PHQ-9 analysis)." if "phq9" in r else "; no paired depression measure is reported.")
+            ]
+            if mbi
+            else []
+        ),
         "<strong>Self-report.</strong> Outcomes and side effects are self-reported, unblinded and assessed by the "
         "treating program; side effects were asked only at assessment sessions.",
+        *([_mbi_plan_assumptions(ctx)] if mbi else primary_limitations(ctx)),
+    ]
+    invariance = invariance_limitation(r)
+    if invariance:
+        out.append(invariance)
+    warnings = r.get("warnings") or []
+    if warnings:
+        out.append("<strong>Data warnings.</strong> " + " ".join(esc(scrub_ids(w).rstrip(".")) + "." for w in warnings))
+    return out
+
+
+def _mbi_plan_assumptions(ctx: Ctx) -> str:
+    """The reference study's choices the plan kept: response and burnout thresholds, profile boundaries."""
+    p = ctx.results.get("protocol", {})
+    prof = p.get("profiles", {})
+    return (
         f"<strong>Assumptions of the plan.</strong> The response threshold ({fmt_plain(get(p, 'response', 'min_change'))} "
         "point) and the burnout threshold are the reference study's choices, not validated clinical cut-offs. "
         "Profile boundaries are an assumption: "
@@ -306,12 +329,5 @@ def limitations(ctx: Ctx) -> list[str]:
         )
         + f" A subscale with up to {get(p, 'scoring', 'max_missing_items', default=1)} blank item(s) is scored from "
         "the answered items, assuming the missing items resemble them. Subgroup tests are exploratory and not adjusted "
-        f"for multiplicity; counts below {ctx.k} are suppressed, which hides some subgroup and profile estimates.",
-    ]
-    invariance = invariance_limitation(r)
-    if invariance:
-        out.append(invariance)
-    warnings = r.get("warnings") or []
-    if warnings:
-        out.append("<strong>Data warnings.</strong> " + " ".join(esc(scrub_ids(w).rstrip(".")) + "." for w in warnings))
-    return out
+        f"for multiplicity; counts below {ctx.k} are suppressed, which hides some subgroup and profile estimates."
+    )

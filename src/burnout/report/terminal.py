@@ -39,12 +39,10 @@ def summary_table(results: dict[str, Any]) -> Table:
     table.add_row("patients", fmt_count(flow["patients"]))
     table.add_row("met the threshold at baseline", fmt_count(flow["threshold_met"]))
     table.add_row("completers", fmt_proportion(flow["completion"]))
-    for s in SUBSCALES:
-        table.add_row(f"responded: {LABELS[s]}", fmt_proportion(results["subscales"][s]["response"]))
-    for key, label in (("at_least_1", "at least 1"), ("at_least_2", "at least 2"), ("all_3", "all 3")):
-        table.add_row(f"responded on {label} subscale(s)", fmt_proportion(results["responders"][key]))
-    last = list(results["below_threshold"])[-1]
-    table.add_row(f"below threshold after session {last}", fmt_proportion(results["below_threshold"][last]))
+    if "subscales" in results:
+        _mbi_rows(table, results)
+    else:  # another primary instrument: its scales' response, primary first (results.primary)
+        _instrument_rows(table, results)
     safety = (results.get("safety") or {}).get("serious_adverse_events")
     sae = safety["sessions"] if safety else results.get("side_effects", {}).get("serious_adverse_events")
     if sae:
@@ -54,3 +52,24 @@ def summary_table(results: dict[str, Any]) -> Table:
             table.add_row("serious adverse events, patients", fmt_proportion(safety["patients"]))
         table.add_row("serious adverse events", fmt_sae(sae, Ctx(results)))
     return table
+
+
+def _mbi_rows(table: Table, results: dict[str, Any]) -> None:
+    """Response per MBI-GS subscale, the responder chain and the last assessment below the threshold."""
+    for s in SUBSCALES:
+        table.add_row(f"responded: {LABELS[s]}", fmt_proportion(results["subscales"][s]["response"]))
+    for key, label in (("at_least_1", "at least 1"), ("at_least_2", "at least 2"), ("all_3", "all 3")):
+        table.add_row(f"responded on {label} subscale(s)", fmt_proportion(results["responders"][key]))
+    last = list(results["below_threshold"])[-1]
+    table.add_row(f"below threshold after session {last}", fmt_proportion(results["below_threshold"][last]))
+
+
+def _instrument_rows(table: Table, results: dict[str, Any]) -> None:
+    """Response per scale of each analysed instrument, in its good direction (``instruments.analyses``)."""
+    analyses = (results.get("instruments") or {}).get("analyses") or {}
+    ordered = sorted(analyses.items(), key=lambda kv: kv[1].get("role") != "primary")
+    for name, analysis in ordered:
+        for scale, body in (analysis.get("scales") or {}).items():
+            if body.get("response"):
+                label = f"responded: {name} {scale} ({analysis.get('role')})"
+                table.add_row(label, fmt_proportion(body["response"]))

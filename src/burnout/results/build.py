@@ -13,6 +13,7 @@ from burnout.results._common import BuildContext, _responder_chain
 from burnout.results.attrition import _attrition
 from burnout.results.comparison import comparison_results
 from burnout.results.flow import _flow, _hidden_levels
+from burnout.results.primary import for_primary_instrument
 from burnout.results.profiles import profile_results
 from burnout.results.recode import plan_recoding, recode
 from burnout.results.safety import safety_results
@@ -80,7 +81,7 @@ def build_results(
         "schema_version": SCHEMA_VERSION,
         "meta": meta,
         "protocol": protocol.resolved() | {"sha256": protocol.sha256},
-        **published,
+        **for_primary_instrument(published, protocol),
         "privacy": pub.summary(),
         # the messages themselves can hold counts of a few patients and line numbers (issue
         # 12 point 10): they go to the console and the local log (warnings_log), not here

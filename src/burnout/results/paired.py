@@ -14,13 +14,6 @@ if TYPE_CHECKING:
 __all__ = ["instruments_results", "profiles_note"]
 
 
-_MBI_SECTIONS_NOTE = (
-    "the MBI-GS sections (subscales, responders, comparison, itt, reliable_change, reliability) keep their MBI-GS "
-    "meaning over the completers the primary instrument defines: a completer without MBI-GS scores counts as an "
-    "MBI-GS non-responder there; the primary instrument's own results are instruments.analyses"
-)
-
-
 def profiles_note(primary: str) -> str | None:
     """Why the burnout profiles are not reported for this primary instrument (None: they are)."""
     if primary == "mbi_gs":
@@ -66,8 +59,9 @@ def instruments_results(
                 "response": None if sm.response is None else pub.prop(*sm.response, n_published=shown(sm.response[1])),
             }
         analyses[name] = {"role": im.role, "population": "completers", "scales": scales}
+    # the MBI-GS sections left out for another primary add their own note (results.primary)
     note = profiles_note(protocol.instruments.primary)
-    notes = [] if note is None else [note, _MBI_SECTIONS_NOTE]
+    notes = [] if note is None else [note]
     return {
         "primary": protocol.instruments.primary,
         "notes": notes,

@@ -24,6 +24,7 @@ from burnout.report.figures.style import (
     _new,
 )
 from burnout.report.format import Ctx, get
+from burnout.report.primary import threshold_words
 
 _REACH_COLOUR = OKABE_ITO["blue"]
 
@@ -54,7 +55,7 @@ def _reach(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         )
         ax.legend(handles=[suppressed], loc="upper right", handlelength=1.2, handleheight=1.0, borderaxespad=0.2)
     title = "How far patients got"
-    alt = "Step curve of the percentage of patients who met the burnout threshold attending at least each number of sessions, with 95% confidence intervals."
+    alt = f"Step curve of the percentage of patients who met the {threshold_words(ctx.results)} attending at least each number of sessions, with 95% confidence intervals."
     return fig, title, _reach_caption(ctx, last, hidden=bool(hidden)), alt
 
 
@@ -135,7 +136,7 @@ def _reach_caption(ctx: Ctx, last: int, *, hidden: bool) -> str:
     met = get(ctx.results, "flow", "threshold_met")
     n_txt = "" if met is None else f" ({met:,})"
     caption = (
-        f"Share of the patients who met the burnout threshold at baseline{n_txt} who attended at least each number of "
+        f"Share of the patients who met the {threshold_words(ctx.results)} at baseline{n_txt} who attended at least each number of "
         f"the {ctx.sessions or last} sessions (step curve; points are the proportions, bars 95% Wilson score intervals). "
         "The curve starts at 100% by definition. The dashed line marks the completers, who also had every "
         "assessment scored; the gap between it and the last step is patients who attended every session but missed "

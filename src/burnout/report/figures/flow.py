@@ -11,6 +11,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from burnout.report.figures.style import INK, ONE_COLUMN_IN, _new
 from burnout.report.format import Ctx
+from burnout.report.primary import instrument_label, primary_name, threshold_words
 
 # ------------------------------------------------------------------------------ flow
 
@@ -46,6 +47,7 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     ex = flow.get("exclusions") or {}
     sessions = ctx.sessions
     follow = [t for t in ctx.timepoints if t != "0"]
+    instrument, threshold = instrument_label(primary_name(ctx.results)), threshold_words(ctx.results)
 
     def minus(a: Any, b: Any) -> str:
         # a derived box is shown only from displayed counts; never from a hidden one
@@ -60,8 +62,8 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         comp_line += f" ({100 * pct:.1f}% of those meeting the threshold)"
     main = [
         ("Patients in the cohort files", f"n = {ctx.flow_count('patients')}"),
-        ("Baseline MBI-GS scored", minus(flow.get("patients"), ex.get("no_baseline"))),
-        ("Met the burnout threshold at baseline", f"n = {ctx.flow_count('threshold_met')}"),
+        (f"Baseline {instrument} scored", minus(flow.get("patients"), ex.get("no_baseline"))),
+        (f"Met the {threshold} at baseline", f"n = {ctx.flow_count('threshold_met')}"),
         (
             f"Received all {sessions} sessions" if sessions else "Received every session",
             minus(flow.get("threshold_met"), ex.get("missed_sessions")),
@@ -70,13 +72,13 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     ]
     side = [
         ("Excluded: no scored baseline assessment", ctx.flow_count("exclusions.no_baseline")),
-        ("Excluded: below the burnout threshold", ctx.flow_count("exclusions.below_threshold")),
+        (f"Excluded: below the {threshold}", ctx.flow_count("exclusions.below_threshold")),
         (
             f"Excluded: missed \u2265 1 of the {sessions} sessions" if sessions else "Excluded: missed a session",
             ctx.flow_count("exclusions.missed_sessions"),
         ),
         (
-            "Excluded: missed \u2265 1 MBI-GS assessment\n(after session " + ", ".join(follow) + ")"
+            f"Excluded: missed \u2265 1 {instrument} assessment\n(after session " + ", ".join(follow) + ")"
             if follow
             else "Excluded: missed an assessment",
             ctx.flow_count("exclusions.missed_assessment"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from burnout.report.format import Ctx, fmt_prop, get, subgroup_label
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
+from burnout.report.primary import threshold_words
 from burnout.report.tables.cells import mean_ci, n_beside, prop_columns, signed_ci
 from burnout.report.tables.model import PROP_CSV, Column, Record, Table, _prop_raw
 
@@ -48,7 +49,7 @@ def _completion(ctx: Ctx) -> Table | None:
     overall = get(ctx.results, "flow", "completion")
     t.notes.append(
         "Completion: completers (every session and every assessment) among the patients of the level who met the "
-        f"burnout threshold at baseline; overall {fmt_prop(overall, ctx)}. 95% Wilson intervals."
+        f"{threshold_words(ctx.results)} at baseline; overall {fmt_prop(overall, ctx)}. 95% Wilson intervals."
     )
     return t
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from burnout.report.format import Ctx, fmt_p, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
+from burnout.report.primary import threshold_words
 from burnout.report.tables.cells import count_pct, field, interval, mean_sd, n_beside, signed_ci
 from burnout.report.tables.model import Column, Record, Table, _plain_value, _var_label
 
@@ -177,7 +178,7 @@ def _table1(ctx: Ctx) -> Table:
                 }
         t.add(raw | {"smd": body.get("smd")})
     t.notes.append(
-        "Non-completers met the burnout threshold at baseline but missed a session or an assessment. SMD: "
+        f"Non-completers met the {threshold_words(ctx.results)} at baseline but missed a session or an assessment. SMD: "
         "standardized mean difference, completers minus non-completers (pooled SD); |SMD| > 0.1 is commonly read "
         "as a meaningful imbalance. Continuous variables: mean (SD) among those with a value."
     )
