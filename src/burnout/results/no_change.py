@@ -69,19 +69,7 @@ def no_change_results(
         return out
     points = {tuple(u / SCALE for u in x): n for x, n in joint.completers.items()}
     if completers_shown and pub.enough(sum(points.values())):
-        elig = protocol.eligibility
-        below = {
-            label: expected_below_threshold(
-                points,
-                model,
-                exhaustion_min=float(elig.exhaustion_min),
-                cynicism_min=float(elig.cynicism_min),
-                efficacy_max=float(elig.efficacy_max),
-            )
-            if not isinstance(model, str)
-            else None
-            for label, model in models.items()
-        }
+        below = {label: _below_threshold(points, m, protocol) for label, m in models.items()}
         out["expected_below_threshold"], out["expected_below_threshold_range"] = _with_range(below, rhos, models)
     else:
         pub.note("statistic")
@@ -99,6 +87,22 @@ def no_change_results(
     else:
         pub.note("statistic")
     return out
+
+
+def _below_threshold(
+    points: dict[tuple[float, ...], int], model: NoChangeModel | str, protocol: Protocol
+) -> float | None:
+    """The share of ``points`` expected below the plan's threshold with no change (None: no model)."""
+    if isinstance(model, str):
+        return None
+    elig = protocol.eligibility
+    return expected_below_threshold(
+        points,
+        model,
+        exhaustion_min=float(elig.exhaustion_min),
+        cynicism_min=float(elig.cynicism_min),
+        efficacy_max=float(elig.efficacy_max),
+    )
 
 
 def _model_or_problem(joint: JointBaseline, rho: list[float]) -> NoChangeModel | str:
