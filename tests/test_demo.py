@@ -114,6 +114,16 @@ def test_demo_honest_inference_figures(default_demo):
     assert (
         abs(joint["expected_below_threshold"] - 0.234) < 0.01 and abs(joint["expected_leaving_burnout"] - 0.700) < 0.01
     )
+    # each share again at the plan's rho_low and rho_high (the default rho is unverified): less reliable
+    # scores regress more, so more is expected with no true change at the lower bound
+    for s in ("exhaustion", "cynicism", "professional_efficacy"):
+        e = tree["regression_to_mean"][s]
+        low, high = (e["rho_range"][b]["expected_response_rate"] for b in ("low", "high"))
+        assert low > e["expected_response_rate"] > high
+    for key in ("expected_below_threshold", "expected_leaving_burnout"):
+        spread = joint[f"{key}_range"]
+        assert (spread["low"]["rho"], spread["high"]["rho"]) == (0.5, 0.8)
+        assert spread["low"]["expected"] > joint[key] > spread["high"]["expected"]
     early = tree["attrition"]["early_change"]["cynicism"]
     assert early["smd"] < -0.3  # non-completers improved less early on
     assert tree["subscales"]["professional_efficacy"]["plateau"]["equivalence"]["equivalent"] is True

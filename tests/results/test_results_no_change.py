@@ -68,15 +68,15 @@ def test_leaving_burnout_against_a_hand_formula_over_those_in_the_profile_at_bas
     assert 0 < got["expected_below_threshold"] < 1 and got["no_change_problem"] is None
     # the sensitivity range: every subscale's rho at the plan's bounds, the same hand formula
     bounds = plan.regression_to_mean
-    for label, value in (("rho_low", bounds.rho_low), ("rho_high", bounds.rho_high)):
+    for label, value in (("low", bounds.rho_low), ("high", bounds.rho_high)):
         entry = got["expected_leaving_burnout_range"][label]
         assert entry["rho"] == float(value)
         ref = _leaving_burnout_by_hand((5.0, 4.0, 3.0), [float(value)] * 3, e_cut=4.0, c_cut=3.0)
         assert entry["expected"] == pytest.approx(ref, abs=1e-8)
     # less reliable scores regress more: more expected to leave the profile and to fall below the threshold
     low, high = (got[f"expected_{k}_range"] for k in ("leaving_burnout", "below_threshold"))
-    assert low["rho_low"]["expected"] > got["expected_leaving_burnout"] > low["rho_high"]["expected"]
-    assert high["rho_low"]["expected"] > got["expected_below_threshold"] > high["rho_high"]["expected"]
+    assert low["low"]["expected"] > got["expected_leaving_burnout"] > low["high"]["expected"]
+    assert high["low"]["expected"] > got["expected_below_threshold"] > high["high"]["expected"]
 
 
 @pytest.mark.parametrize(
@@ -125,6 +125,6 @@ def test_a_bound_whose_model_cannot_be_formed_says_why_and_keeps_the_plan_value(
         burnout_shown=True,
     )
     assert got["no_change_problem"] is None and got["expected_leaving_burnout"] is not None
-    low = got["expected_leaving_burnout_range"]["rho_low"]
+    low = got["expected_leaving_burnout_range"]["low"]
     assert low["rho"] == 0.5 and low["expected"] is None and low["problem"]
-    assert got["expected_leaving_burnout_range"]["rho_high"]["expected"] is not None
+    assert got["expected_leaving_burnout_range"]["high"]["expected"] is not None

@@ -28,6 +28,7 @@ from burnout.report.format import (
 )
 from burnout.report.labels import NDASH, OUTCOME_LABELS, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
 from burnout.report.primary import is_mbi_primary, primary_findings, primary_limitations, threshold_words
+from burnout.report.tables.inference import rho_spread
 from burnout.report.tables.invariance import invariance_limitation
 
 __all__ = ["limitations", "summary_points"]
@@ -212,7 +213,10 @@ def _mmrm_finding(ctx: Ctx) -> str:
 def _expected_without_change(r: Mapping[str, object], *path: str) -> str:
     """ " (expected with no true change: 12.6%)" beside a rate, from ``regression_to_mean`` at ``path``."""
     rate = get(r, "regression_to_mean", *path)
-    return "" if rate is None else f" (expected with no true change: {fmt_num(100 * rate, 1)}%)"
+    if rate is None:
+        return ""
+    spread = rho_spread(r, *path)
+    return f" (expected with no true change: {fmt_num(100 * rate, 1)}%{'; ' + ', '.join(spread) if spread else ''})"
 
 
 def _safety_finding(ctx: Ctx) -> str:

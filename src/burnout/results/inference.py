@@ -56,18 +56,26 @@ def regression_to_mean_results(
             reference_sd=ref.sd(s),
             observed_change=_mean(change),
         )
-        expected_response = est.expected_response_without_change(
-            {x / SCALE: n for x, n in ref.completer_baselines.get(s, {}).items()},
-            mean=ref_mean,  # type: ignore[arg-type]  # n > 1 checked above
-            sd=ref.sd(s) or 0.0,
-            rho=rho,
-            min_change=float(protocol.response.min_change),
-            direction=GOOD_DIRECTION[s],  # type: ignore[index]  # a Subscale at run time
-        )
+        baselines = {x / SCALE: n for x, n in ref.completer_baselines.get(s, {}).items()}
+
+        def expected_response(at: float, s: str = s, baselines: dict[float, int] = baselines) -> float | None:
+            return est.expected_response_without_change(
+                baselines,
+                mean=ref_mean,  # type: ignore[arg-type]  # n > 1 checked above
+                sd=ref.sd(s) or 0.0,
+                rho=at,
+                min_change=float(protocol.response.min_change),
+                direction=GOOD_DIRECTION[s],  # type: ignore[index]  # a Subscale at run time
+            )
+
         out[s] = r.to_json() | {
-            "expected_response_rate": expected_response,
+            "expected_response_rate": expected_response(rho),
             "rho_range": {
-                label: {"rho": bound, "expected_change": _expected_change(ref_mean, sel_mean, bound)}  # type: ignore[arg-type]  # both means exist: n > 1 checked above
+                label: {
+                    "rho": bound,
+                    "expected_change": _expected_change(ref_mean, sel_mean, bound),  # type: ignore[arg-type]  # both means exist: n > 1 checked above
+                    "expected_response_rate": expected_response(bound),
+                }
                 for label, bound in (("low", low), ("high", high))
             },
             "source": plan.reliability_source(s),

@@ -60,8 +60,8 @@ def no_change_results(
     bounds = protocol.regression_to_mean
     rhos = {
         "plan": [protocol.reliable_change.reliability(s) for s in SUBSCALES],
-        "rho_low": [float(bounds.rho_low)] * len(SUBSCALES),
-        "rho_high": [float(bounds.rho_high)] * len(SUBSCALES),
+        "low": [float(bounds.rho_low)] * len(SUBSCALES),
+        "high": [float(bounds.rho_high)] * len(SUBSCALES),
     }
     models = {label: _model_or_problem(joint, r) for label, r in rhos.items()}
     if isinstance(models["plan"], str):
@@ -117,13 +117,13 @@ def _model_or_problem(joint: JointBaseline, rho: list[float]) -> NoChangeModel |
 def _with_range(
     shares: dict[str, float | None], rhos: dict[str, list[float]], models: dict[str, NoChangeModel | str]
 ) -> tuple[float | None, dict[str, Any]]:
-    """The share at the plan's reliabilities, and at ``[regression_to_mean]`` rho_low and rho_high
+    """The share at the plan's reliabilities, and at ``[regression_to_mean]`` rho_low and rho_high (``low``, ``high``)
     (every subscale's rho set to the bound): how much the expectation leans on the test-retest
     correlations, which are not verified against their source. A bound whose model cannot be
     formed has no share and says why."""
     spread = {
         label: {"rho": rhos[label][0], "expected": shares[label]}
         | ({"problem": m} if isinstance(m := models[label], str) else {})
-        for label in ("rho_low", "rho_high")
+        for label in ("low", "high")
     }
     return shares["plan"], spread

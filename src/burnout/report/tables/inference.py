@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_p, fmt_signed, get
+from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_p, fmt_plain, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
 from burnout.report.tables.cells import ci_of, field, mean_sd, n_beside
 from burnout.report.tables.model import Column, Record, Table
@@ -70,6 +70,22 @@ def _rho_range(r: Record) -> str:
     return NDASH if low is None else f"{fmt_signed(low)} to {fmt_signed(high)}"
 
 
+def rho_spread(results: Mapping[str, Any], *path: str) -> list[str]:
+    """["28.3% at ρ = 0.5", "16.9% at ρ = 0.8"]: a share expected with no true change
+    (``regression_to_mean.<path>``) at the plan's rho_low and rho_high, i.e. how much it leans on
+    the test-retest correlations. A subscale's share (``<s>, key``) reads ``<s>.rho_range.<bound>.<key>``,
+    a joint one (``key``) ``<key>_range.<bound>.expected``; empty when absent."""
+    if len(path) == 2:
+        spread, field_name = get(results, "regression_to_mean", path[0], "rho_range") or {}, path[1]
+    else:
+        spread, field_name = get(results, "regression_to_mean", f"{path[0]}_range") or {}, "expected"
+    return [
+        f"{fmt_num(100 * e[field_name], 1)}% at ρ = {fmt_plain(e['rho'])}"
+        for bound in ("low", "high")
+        if (e := spread.get(bound)) and e.get(field_name) is not None
+    ]
+
+
 def _percent(share: Any) -> str:
     return NDASH if share is None else f"{fmt_num(100 * share, 1)}%"
 
@@ -90,6 +106,7 @@ def _regression_to_mean_notes(ctx: Ctx, rtm: Mapping[str, Any]) -> list[str]:
     )
     joint = [
         f"{label} {fmt_num(100 * rtm[key], 1)}%"
+        + (f" ({', '.join(bits)})" if (bits := rho_spread(ctx.results, key)) else "")
         for key, label in (
             ("expected_below_threshold", "below the threshold at the end"),
             ("expected_leaving_burnout", "left the Burnout profile (of those in it at baseline)"),
