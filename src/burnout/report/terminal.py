@@ -7,11 +7,9 @@ from typing import Any
 from rich.table import Table
 
 from burnout.instrument import SUBSCALES
+from burnout.report.labels import SUBSCALE_LABELS
 
 __all__ = ["fmt_count", "fmt_proportion", "summary_table"]
-
-LABELS = {"exhaustion": "Exhaustion", "cynicism": "Cynicism", "professional_efficacy": "Professional Efficacy"}
-
 
 def fmt_count(value: int | None) -> str:
     """A count with thousands separators, or a mark for a suppressed cell."""
@@ -57,7 +55,7 @@ def summary_table(results: dict[str, Any]) -> Table:
 def _mbi_rows(table: Table, results: dict[str, Any]) -> None:
     """Response per MBI-GS subscale, the responder chain and the last assessment below the threshold."""
     for s in SUBSCALES:
-        table.add_row(f"responded: {LABELS[s]}", fmt_proportion(results["subscales"][s]["response"]))
+        table.add_row(f"responded: {SUBSCALE_LABELS[s]}", fmt_proportion(results["subscales"][s]["response"]))
     for key, label in (("at_least_1", "at least 1"), ("at_least_2", "at least 2"), ("all_3", "all 3")):
         table.add_row(f"responded on {label} subscale(s)", fmt_proportion(results["responders"][key]))
     last = list(results["below_threshold"])[-1]
