@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import ibis.expr.types as ir
 
 from burnout.cohort import PRIMARY_PREFIX, col, secondary_stems
+from burnout.instrument import SUBSCALES
 from burnout.measures._aggregates import Moments
 from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import moment_aggs as _moment_aggs
@@ -62,7 +63,9 @@ class InstrumentMeasures:
 
 def instrument_columns(table: ir.Table, protocol: Protocol) -> dict[str, tuple[str, dict[str, str]]]:
     """Instrument name -> (role, scale -> column stem in the patient table) for every instrument
-    the plan analyses that the table holds; the MBI-GS has its own sections and is left out."""
+    the plan analyses that the table holds. The MBI-GS as the primary instrument has its own
+    sections and is left out here; as a secondary one (beside another primary) it gets the
+    paired analysis like any other."""
     first = protocol.schedule.assessments[0]
     out: dict[str, tuple[str, dict[str, str]]] = {}
     primary = protocol.instruments.primary
@@ -70,9 +73,14 @@ def instrument_columns(table: ir.Table, protocol: Protocol) -> dict[str, tuple[s
         out[primary] = ("primary", {s: PRIMARY_PREFIX + s for s in protocol.instruments.definition(primary).scales})
     wanted = protocol.instruments.secondary
     for name in wanted if wanted is not None else ("phq9",):
-        if name in (primary, DEFAULT_PRIMARY):
+        if name == primary:
             continue
-        stems = secondary_stems(protocol.instruments.definition(name))
+        # the MBI-GS columns of the patient table are named by subscale (its own sections use them)
+        stems: dict[str, str] = (
+            {str(s): str(s) for s in SUBSCALES}
+            if name == DEFAULT_PRIMARY
+            else secondary_stems(protocol.instruments.definition(name))
+        )
         if all(col(stem, first) in table.columns for stem in stems.values()):
             out[name] = ("secondary", stems)
     return out

@@ -11,6 +11,7 @@ from burnout.report.labels import SUBSCALE_LABELS
 
 __all__ = ["fmt_count", "fmt_proportion", "summary_table"]
 
+
 def fmt_count(value: int | None) -> str:
     """A count with thousands separators, or a mark for a suppressed cell."""
     return "<supp.>" if value is None else f"{value:,}"

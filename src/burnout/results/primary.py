@@ -49,9 +49,9 @@ def left_out_note(primary: str) -> str:
         "phq9.subscale_responders_not_phq9_responders). Completion and response are decided by the primary "
         "instrument's scales, so over these completers the MBI-GS sections would count every completer "
         "without MBI-GS scores as an MBI-GS non-responder. The primary instrument's results are "
-        "instruments.analyses. To analyse the MBI-GS, run the analysis again with [instruments] primary = "
-        '"mbi_gs" (the default) on a cohort holding mbi_gs.csv: the plan accepts secondary = ["mbi_gs"], but '
-        "the secondary paired analysis does not cover the MBI-GS"
+        "instruments.analyses. To analyse the MBI-GS over these completers, name it a secondary instrument "
+        '(secondary = ["mbi_gs"]): it then gets the paired analysis in instruments.analyses.mbi_gs; for the '
+        'MBI-GS sections, run again with primary = "mbi_gs" (the default)'
     )
 
 
