@@ -109,7 +109,7 @@ def read_cohort(
         return _read_database(str(source), con=connect_source(source) if con is None else con, required=needed)
     folder = Path(source)
     con = ibis.duckdb.connect() if con is None else con
-    listing, why = _list_folder(folder)
+    listing, why = _list_folder(folder, needed)
     if why is not None:
         return RawCohort(con=con, tables={}, files={}, problems=(_problem(str(source), None, why),), source=str(source))
     return _read_folder(folder, listing, con, max_line_bytes=max_line_bytes, required=needed).raw(
@@ -147,9 +147,9 @@ class _Folder:
         )
 
 
-def _list_folder(folder: Path) -> tuple[dict[str, str], str | None]:
+def _list_folder(folder: Path, required: Collection[str]) -> tuple[dict[str, str], str | None]:
     """Lower-cased file name -> file name in the folder, or why the folder cannot be listed."""
-    why = None if folder.is_dir() else _not_a_folder(folder)
+    why = None if folder.is_dir() else _not_a_folder(folder, required)
     try:
         return ({p.name.lower(): p.name for p in folder.iterdir()} if why is None else {}), why
     except OSError as e:
@@ -253,9 +253,13 @@ def _hand_over(
         got.owned.append(("VIEW", rel))
 
 
-def _not_a_folder(folder: Path) -> str:
+def _not_a_folder(folder: Path, required: Collection[str]) -> str:
     """What is wrong with a cohort path that is not a folder (said as what is allowed)."""
-    want = "a cohort folder holding patients, mbi_gs and sessions (.csv or .parquet)"
+    order = [t for t in ("patients", "mbi_gs", "sessions") if t in required] + sorted(
+        set(required) - {"patients", "mbi_gs", "sessions"}
+    )
+    names = ", ".join(order[:-1]) + f" and {order[-1]}" if len(order) > 1 else "".join(order)
+    want = f"a cohort folder holding {names} (.csv or .parquet)"
     if folder.is_symlink() and not folder.exists():
         return f"{want}; this path is a symbolic link to {os.readlink(folder)}, which does not exist: fix or remove the link"
     if not folder.exists():
