@@ -32,7 +32,7 @@ def _run(*args: str):
 def test_phq9_survey_scores_bands_and_flag_against_pandas(tmp_path):
     frame = _phq9_frame(400)
     frame.loc[3, "q2"] = None  # one blank: prorated
-    frame.loc[5, ["q1", "q2", "q3"]] = None  # three blanks: not scored
+    frame.loc[5:16, ["q1", "q2", "q3"]] = None  # three blanks: 12 respondents not scored
     path = tmp_path / "phq.csv"
     frame.to_csv(path, index=False)
     out = tmp_path / "out"
@@ -49,7 +49,7 @@ def test_phq9_survey_scores_bands_and_flag_against_pandas(tmp_path):
     scored = [t for t in totals if t is not None]
     total = res["subscales"]["total"]
     assert res["respondents"] == 400
-    assert total["n"] is None  # 399 scored of 400: the one unscored respondent would be given away
+    assert total["n"] == len(scored) == 388  # 12 unscored: enough to publish n, and the mean beside it
     assert total["mean"] == pytest.approx(float(sum(scored) / len(scored)), abs=1e-12)
     assert total["sd"] == pytest.approx(float(np.std([float(t) for t in scored], ddof=1)), abs=1e-12)
     cuts = [0, 5, 10, 15, 20, 10**6]
@@ -240,3 +240,19 @@ def test_item_floor_and_ceiling_never_give_away_a_small_middle(tmp_path):
     item = json.loads((out / "results.json").read_text())["items"]["1"]
     shown = [item[k]["count"] for k in ("floor", "ceiling") if item[k]["count"] is not None]
     assert len(shown) == 1 and item["blank"]["count"] == 0
+
+
+def test_a_hidden_n_hides_the_mean_and_sd_that_would_give_it_back(tmp_path):
+    # 40 respondents, one left unscored (3 blanks > max_blank): n = 39 is hidden (its complement 1 is
+    # small), and a mean published at full precision is a fraction over 39 x units that names n.
+    frame = _phq9_frame(40)
+    frame = frame.astype({f"q{i}": "object" for i in range(1, 10)})
+    frame.loc[0, ["q1", "q2", "q3"]] = ""
+    path = tmp_path / "phq.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = _run(str(path), "-i", "phq9", "--columns", "q{n}", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    total = json.loads((out / "results.json").read_text())["subscales"]["total"]
+    assert total["n"] is None
+    assert total["mean"] is None and total["sd"] is None

@@ -98,9 +98,11 @@ def _distribution(
 def _scale(inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, rows: int) -> dict[str, Any]:
     rule = inst.scales[name]
     n = agg.n
-    mean, sd = _mean_sd(agg) if pub.enough(n) else (None, None)
+    # a mean is a fraction over n: published beside a hidden n it gives n back (683/234 -> 39)
+    n_hidden = pub.small(rows - n)
+    mean, sd = _mean_sd(agg) if pub.enough(n) and not n_hidden else (None, None)
     if mean is None and n:
-        pub.note("statistic")
+        pub.note("statistic", 2)
     low, high = inst.score_range(name)
     alpha, omega = _reliability(agg, pub, rows)
     return {
@@ -108,7 +110,7 @@ def _scale(inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, ro
         "scoring": rule.scoring,
         "good": rule.good,
         "range": [float(low), float(high)],
-        "n": pub.count(n, hide=pub.small(rows - n)),
+        "n": pub.count(n, hide=n_hidden),
         "mean": mean,
         "sd": sd,
         "alpha": alpha,
