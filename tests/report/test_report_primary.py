@@ -123,6 +123,9 @@ def test_results_leave_out_every_mbi_gs_section(run) -> None:
     assert "adjusted" not in results["phq9"] and "subscale_responders_not_phq9_responders" not in results["phq9"]
     note = results["instruments"]["notes"][-1]
     assert all(key in note for key in MBI_GS_SECTIONS) and 'primary = "mbi_gs"' in note
+    # the MBI-GS imputation model is not run for another primary, so no warning about it either
+    assert not any("imputation" in w for w in results.get("warnings") or [])
+    assert not (run["out"] / "warnings-NOT-FOR-PUBLICATION.txt").exists()
 
 
 def test_the_left_out_sections_are_the_documented_ones() -> None:

@@ -166,3 +166,18 @@ def test_a_pivoted_table_shows_each_record_once_in_its_own_column(built: tuple[C
 def test_column_without_a_formatter_shows_its_own_field() -> None:
     c = Column("label", "Label", "left")
     assert c.cell({"label": "Baseline"}) == "Baseline" and c.cell(None) == "\u2013"
+
+
+def test_a_hidden_flow_step_says_why_in_the_csv() -> None:
+    """A step hidden to protect a small cell is labelled so, not "suppressed (<k)": that label on a
+    cell of 36 is false, and a reviewer disproves it by subtraction (results.json flow.hidden)."""
+    from burnout.report.labels import COMPLEMENT_MARK
+
+    tree, _ = make_results()
+    flow = tree["flow"]
+    flow["completers"], flow["exclusions"]["missed_sessions"] = None, None
+    flow["hidden"] = {"completers": "complement", "exclusions.missed_sessions": "small"}
+    ctx = Ctx(tree)
+    rows = {r["step"]: r for r in build_tables(ctx)["participant_flow"].csv_rows}
+    assert rows["completers"]["count"] == COMPLEMENT_MARK
+    assert rows["excluded_missed_sessions"]["count"] == ctx.suppressed != COMPLEMENT_MARK

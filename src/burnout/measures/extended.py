@@ -78,7 +78,7 @@ from burnout.measures.reliable import (
     collect_baseline_reference,
     collect_reliable_change,
 )
-from burnout.plan.instruments import InstrumentsSection
+from burnout.plan.instruments import DEFAULT_PRIMARY, InstrumentsSection
 
 __all__ = [
     "IMPUTATIONS",
@@ -140,6 +140,19 @@ class BeyondMeasures:
 
 
 # --------------------------------------------------------------------------- collect
+def _imputation_if_mbi(
+    itt: ir.Table, protocol: Protocol, *, threshold_met: int, m: int, iterations: int
+) -> tuple[ImputationSummary | None, str | None]:
+    """The imputations, or why not: the imputation model is the MBI-GS subscales', whose sections
+    a primary instrument other than the MBI-GS leaves out (so no warning is due for it)."""
+    if protocol.instruments.primary != DEFAULT_PRIMARY:
+        return None, f"not run: the primary instrument is {protocol.instruments.primary}"
+    assessments = tuple(protocol.schedule.assessments)
+    return _impute_or_say_why(
+        itt, protocol, assessments, threshold_met=threshold_met, imputations=m, iterations=iterations
+    )
+
+
 def collect_beyond(
     table: ir.Table,
     cohort: Cohort,
@@ -164,11 +177,10 @@ def collect_beyond(
 
     Notes
     -----
-    Queries: counts and baseline moments (1), item sums for alpha (1), the completers'
-    items at both occasions for measurement invariance (1), the joint baseline (2), reliable
-    change (1), mixed-model pattern statistics (one per subscale), PHQ-9 (1), and the
-    numeric matrix of the threshold-met patients for multiple imputation (1).
-    Reliability uses only the rows on which every item of the subscale is answered.
+    Queries: counts and baseline moments (1), item sums for alpha (1), the completers' items
+    at both occasions for measurement invariance (1), the joint baseline (2), reliable change
+    (1), mixed-model pattern statistics (one per subscale), PHQ-9 (1), and the numeric matrix
+    of the threshold-met patients for multiple imputation (1; MBI-GS primary only).
     """
     assessments = tuple(protocol.schedule.assessments)
     first, last = assessments[0], assessments[-1]
@@ -178,8 +190,9 @@ def collect_beyond(
     counts = _collect_counts(table)
     baseline_reference = collect_baseline_reference(table, first, last)
     m = protocol.imputation.m if imputations is None else imputations
-    imputation, problem = _impute_or_say_why(
-        itt, protocol, assessments, threshold_met=counts.threshold_met, imputations=m, iterations=iterations
+    mbi_primary = protocol.instruments.primary == DEFAULT_PRIMARY
+    imputation, problem = _imputation_if_mbi(
+        itt, protocol, threshold_met=counts.threshold_met, m=m, iterations=iterations
     )
     return BeyondMeasures(
         threshold_met=counts.threshold_met,
@@ -192,7 +205,7 @@ def collect_beyond(
         phq9=collect_phq9(table, protocol, population="completers"),
         reliability=collect_item_moments(cohort, comp, assessments),
         reliable_change=collect_reliable_change(comp, baseline_reference, first, last, protocol),
-        warnings=() if problem is None else (f"multiple imputation was not run: {problem}",),
+        warnings=() if problem is None or not mbi_primary else (f"multiple imputation was not run: {problem}",),
         completer_responders=counts.completer_responders,
         baseline_reference=baseline_reference,
         instruments=collect_instruments(table, protocol) if protocol.instruments != InstrumentsSection() else {},

@@ -106,9 +106,12 @@ def _flow(ctx: Ctx) -> Table | None:
         ]
     steps.append(("completers", flow.get("completers")))
     rate = get(flow, "completion", "rate")  # completers / threshold_met, on the completers' row
+    # a hidden step's mark says why, as results.json does (flow.hidden): a small cell or its complement
+    reasons = flow.get("hidden") or {}
     for step, count in steps:
+        key = step.replace("excluded_", "exclusions.")
         t.add(
-            {"step": step, "count": ctx.suppressed if count is None else count}
+            {"step": step, "count": ctx.mark(reasons.get(key)) if count is None else count}
             | {"rate": rate if step == "completers" else None},
             shown=False,
         )
