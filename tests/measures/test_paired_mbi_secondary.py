@@ -40,6 +40,8 @@ def test_the_mbi_gs_as_a_secondary_instrument_is_analysed_over_the_primary_compl
     assert "subscales" not in tree  # the MBI-GS sections stay out
     mbi = tree["instruments"]["analyses"]["mbi_gs"]
     assert mbi["role"] == "secondary" and set(mbi["scales"]) == {"exhaustion", "cynicism", "professional_efficacy"}
+    note = tree["instruments"]["notes"][-1]
+    assert "a secondary instrument of this plan" in note and "name it a secondary" not in note
 
     # completers by the PHQ-9 rule: total >= 10 at baseline, all 6 sessions, a PHQ-9 at every assessment
     # (the PHQ-9 total is prorated over 7 or 8 answered items: sum * 9 / answered, compared exactly)

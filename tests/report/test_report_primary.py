@@ -229,3 +229,28 @@ def test_validate_summary_counts_the_primary_instrument(run, tmp_path) -> None:
     text = console.export_text()
     assert "phq9 assessments, after session 6" in text and "met the eligibility threshold" in text
     assert "MBI-GS" not in text and "exhaustion" not in text
+
+
+def test_instrument_label_takes_an_abbreviation_not_a_remark(tmp_path) -> None:
+    from burnout.report.primary import instrument_label
+
+    assert [instrument_label(n) for n in ("phq9", "mbi_gs", "bat23", "olbi")] == ["PHQ-9", "MBI-GS", "BAT-23", "OLBI"]
+    own = tmp_path / "strain.toml"
+    own.write_text(
+        'name = "strain"\ntitle = "Work Strain Short Form (trial)"\nversion = "1"\nlicence = "positions_only"\n'
+        'citation = "This test."\nitems = 2\nresponse = { min = 1, max = 5 }\n\n'
+        '[subscales.tension]\nitems = [1, 2]\nscoring = "mean"\nmax_blank = 0\ngood = "lower"\n',
+        encoding="utf-8",
+    )
+    assert instrument_label(str(own)) == "Work Strain Short Form (trial)"  # "(trial)" is no short name
+
+
+def test_privacy_paragraph_says_nothing_is_suppressed_at_k_1() -> None:
+    from burnout.report.format import Ctx
+    from burnout.report.methods import _privacy_paragraph
+    from resultsfactory import make_results
+
+    tree, _ = make_results()
+    tree["protocol"]["privacy"]["min_cell_count"] = 1
+    text = _privacy_paragraph(Ctx(tree))
+    assert "from 1 to 0" not in text and "No count is suppressed" in text

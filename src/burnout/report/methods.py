@@ -153,6 +153,12 @@ def profiles_method(ctx: Ctx) -> str:
 
 def _privacy_paragraph(ctx: Ctx) -> str:
     merged = merged_note(ctx.results)
+    if ctx.k <= 1:  # the plan turned suppression off: say so, not "from 1 to 0"
+        return (
+            "<strong>Privacy.</strong> No count is suppressed (min_cell_count = 1, set by the analysis plan): "
+            "small groups, and so individuals, may be identifiable in this report. No patient identifier appears "
+            "in any output. " + differencing_note(ctx)
+        )
     return (
         f"<strong>Privacy.</strong> Any count from 1 to {ctx.k - 1} is suppressed in every table, figure and file "
         f"(min_cell_count = {ctx.k}), with complementary suppression where a hidden count could be recovered from "

@@ -69,8 +69,12 @@ def _definition(name: str) -> Instrument | None:
 def instrument_label(name: str) -> str:
     """The instrument's short name from its definition's title ("PHQ-9"), else its plan name."""
     inst = _definition(name)
-    short = re.search(r"\(([^()]+)\)\s*$", inst.title) if inst is not None else None
-    return short.group(1) if short else name
+    if inst is None:
+        return name
+    # "Patient Health Questionnaire-9 (PHQ-9)": an abbreviation in the closing brackets; a user's
+    # "Work Strain Short Form (trial)" is a remark, not a short name, so the whole title stands
+    short = re.search(r"\(([A-Z0-9][A-Za-z0-9-]{0,15})(?:,[^()]*)?\)\s*$", inst.title)
+    return short.group(1) if short and any(c.isupper() for c in short.group(1)) else inst.title
 
 
 def _scale_label(name: str, scale: str) -> str:

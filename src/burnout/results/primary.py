@@ -40,8 +40,14 @@ MBI_GS_SECTIONS: Final[tuple[str, ...]] = (
 _PHQ9_MBI_PARTS: Final[tuple[str, ...]] = ("adjusted", "subscale_responders_not_phq9_responders")
 
 
-def left_out_note(primary: str) -> str:
+def left_out_note(primary: str, *, mbi_secondary: bool = False) -> str:
     """The sentence of ``instruments.notes`` that names the sections left out, and how to get them."""
+    how = (
+        "The MBI-GS, a secondary instrument of this plan, has the paired analysis in instruments.analyses.mbi_gs"
+        if mbi_secondary
+        else "To analyse the MBI-GS over these completers, name it a secondary instrument "
+        '(secondary = ["mbi_gs"]): it then gets the paired analysis in instruments.analyses.mbi_gs'
+    )
     return (
         f"the primary instrument is {primary}, so the MBI-GS analyses are not published: "
         f"{', '.join(MBI_GS_SECTIONS)}; the MBI-GS rows of attrition (table1, baseline_smd, early_change) "
@@ -49,9 +55,8 @@ def left_out_note(primary: str) -> str:
         "phq9.subscale_responders_not_phq9_responders). Completion and response are decided by the primary "
         "instrument's scales, so over these completers the MBI-GS sections would count every completer "
         "without MBI-GS scores as an MBI-GS non-responder. The primary instrument's results are "
-        "instruments.analyses. To analyse the MBI-GS over these completers, name it a secondary instrument "
-        '(secondary = ["mbi_gs"]): it then gets the paired analysis in instruments.analyses.mbi_gs; for the '
-        'MBI-GS sections, run again with primary = "mbi_gs" (the default)'
+        f"instruments.analyses. {how}; for the MBI-GS sections, run again with "
+        'primary = "mbi_gs" (the default)'
     )
 
 
@@ -76,7 +81,10 @@ def for_primary_instrument(tree: dict[str, Any], protocol: Protocol) -> dict[str
         out["phq9"] = phq9
     if "instruments" in out:
         instruments = dict(out["instruments"])
-        instruments["notes"] = [*instruments.get("notes", []), left_out_note(primary)]
+        instruments["notes"] = [
+            *instruments.get("notes", []),
+            left_out_note(primary, mbi_secondary="mbi_gs" in (protocol.instruments.secondary or ())),
+        ]
         out["instruments"] = instruments
     return out
 
