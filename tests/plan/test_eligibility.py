@@ -24,7 +24,7 @@ from burnout.plan.eligibility import (
     rule_text,
 )
 from burnout.scoring import eligibility_expr
-from test_cohort_instruments import reference_threshold
+from test_cohort import reference_threshold
 
 ISSUE_RULE = "exhaustion >= 4.8 and (cynicism >= 3.8 or professional_efficacy <= 4.3)"
 SCALE = 600_000

@@ -1,4 +1,4 @@
-"""The plan's primary instrument and eligibility rule, decided in the patient table (issue 14 point 4).
+"""cohort.py: the patient table's threshold, completion and response decided on the plan's primary instrument and eligibility rule (issue 14 point 4).
 
 References are computed another way: a scorer written out by hand from the published
 rules (tests/instrumentreference.py, with the rules as literals here) and the rule
