@@ -315,3 +315,21 @@ def test_postgres_database_and_engine_against_duckdb(tmp_path: Path, postgres_db
     # release cached tables and connections before the fixture drops the database
     del info, into_pg, from_db, pg
     gc.collect()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_answer_between_the_steps_of_its_scale_is_a_problem(tmp_path: Path, fmt: str) -> None:
+    # the CBI answers 0, 25, 50, 75, 100: 30 lies inside the range but is no answer of the scale
+    ids = [r["patient_id"] for r in patients_rows()]
+    rows = [{"patient_id": pid, "after_session": 0, **{f"item_{i}": 25 for i in range(1, 20)}} for pid in ids]
+    rows[2]["item_4"] = 30
+    folder = write_cohort(tmp_path)
+    frame = pd.DataFrame(rows)
+    if fmt == "csv":
+        frame.to_csv(folder / "cbi.csv", index=False)
+    else:
+        frame.to_parquet(folder / "cbi.parquet", index=False)
+    (p,) = problems_of(folder)
+    assert (p.file, p.patient_id, p.column, p.value) == (f"cbi.{fmt}", ids[2], "item_4", "30")
+    assert p.allowed == "one of 0, 25, 50, 75, 100 (blank = not answered)"
+    assert fmt == "parquet" or p.line == 4

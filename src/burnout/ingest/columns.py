@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+import ibis
 import ibis.expr.types as ir
 
 from burnout.ingest.parsers import (
@@ -30,6 +31,7 @@ from burnout.ingest.parsers import (
 from burnout.instrument import MBI_ITEM_MAX, SUBSCALES
 from burnout.schema import MBI_ITEM_COLUMNS, item_range, table_columns
 
+_NULL_INT = ibis.null("int64")
 _DATE_ALLOWED = "a date written YYYY-MM-DD that exists, e.g. 2024-03-31 (blank allowed)"
 
 
@@ -43,6 +45,30 @@ class _Rule(NamedTuple):
 
 def _int_rule(lo: int, hi: int | None, allowed: str, *, try_cast: bool) -> _Rule:
     return _Rule(lambda s, r: _int(s, r, lo, hi, try_cast=try_cast), allowed, lambda c: _native_int(c, lo, hi))
+
+
+def _on_step(parsed: _Parsed | None, lo: int, step: int) -> _Parsed | None:
+    """``parsed`` with an answer between the steps (CBI's 0, 25, ..., 100: 30) invalid too.
+
+    No min/max screen: a cell between steps lies inside the range, so only a count finds it.
+    """
+    if parsed is None:
+        return None
+    off = parsed.value.notnull() & ((parsed.value - lo) % step != 0)
+    value = ibis.cases((off, _NULL_INT), else_=parsed.value)
+    return _Parsed(value, parsed.bad.fill_null(False) | off.fill_null(False))
+
+
+def _answer_rule(lo: int, hi: int, step: int, *, try_cast: bool) -> _Rule:
+    """An item's answer: an integer lo..hi, on the definition's steps."""
+    if step == 1:
+        return _int_rule(lo, hi, f"an integer {lo}-{hi} (blank = not answered)", try_cast=try_cast)
+    answers = ", ".join(str(a) for a in range(lo, hi + 1, step))
+    return _Rule(
+        lambda s, r: _on_step(_int(s, r, lo, hi, try_cast=try_cast), lo, step),  # type: ignore[arg-type, return-value]  # _int never returns None
+        f"one of {answers} (blank = not answered)",
+        lambda c: _on_step(_native_int(c, lo, hi), lo, step),
+    )
 
 
 def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
@@ -78,10 +104,10 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
             out[col] = _Rule(_bool, f"true or false (also 1/0, yes/no, any case; blank = {blank})", _native_bool)
         return out
     if name == "mbi_gs":
-        items, item_min, item_max = MBI_ITEM_COLUMNS, 0, MBI_ITEM_MAX
+        items, item_min, item_max, step = MBI_ITEM_COLUMNS, 0, MBI_ITEM_MAX, 1
     else:  # any instrument's table: its definition's items and answer range
         items = tuple(c for c in table_columns(name) if c.startswith("item_"))
-        item_min, item_max, _step = item_range(name)
+        item_min, item_max, step = item_range(name)
     out = {
         "after_session": _int_rule(
             0, None, "an integer >= 0, required (0 = baseline, k = after session k)", try_cast=try_cast
@@ -89,9 +115,7 @@ def _parsers(name: str, *, try_cast: bool = True) -> dict[str, _Rule]:
         "completed_on": date,
     }
     for col in items:
-        out[col] = _int_rule(
-            item_min, item_max, f"an integer {item_min}-{item_max} (blank = not answered)", try_cast=try_cast
-        )
+        out[col] = _answer_rule(item_min, item_max, step, try_cast=try_cast)
     if name == "mbi_gs":
         for s in SUBSCALES:
             out[s] = _Rule(
