@@ -21,7 +21,7 @@ from burnout.errors import BurnoutError, show_value, toml_error
 from burnout.errors import dotted_key as _dotted
 from burnout.instruments.model import Band, Flag, Instrument, Loinc, Norm, Response, Scale
 
-__all__ = ["InstrumentError", "load_instrument", "parse_instrument", "shipped_instruments"]
+__all__ = ["InstrumentError", "is_definition_path", "load_instrument", "parse_instrument", "shipped_instruments"]
 
 # pydantic error types that mean "not even the right kind of value" (the plan's list too)
 _WRONG_TYPE: Final[frozenset[str]] = frozenset(
@@ -177,6 +177,13 @@ def shipped_instruments() -> tuple[str, ...]:
     return tuple(sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
+def is_definition_path(name_or_path: str | Path) -> bool:
+    """Whether `load_instrument` reads ``name_or_path`` as a user's file (not a shipped name):
+    a `Path`, or text that ends in ``.toml`` or holds a ``/``."""
+    text = str(name_or_path)
+    return isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text
+
+
 def load_instrument(name_or_path: str | Path) -> Instrument:
     """A shipped instrument by name (``"mbi_gs"``) or a user's definition file by path.
 
@@ -187,7 +194,7 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
     'mild'
     """
     text_name = str(name_or_path)
-    if isinstance(name_or_path, Path) or text_name.endswith(".toml") or "/" in text_name:
+    if is_definition_path(name_or_path):
         path = Path(name_or_path)
         try:
             text = path.read_text(encoding="utf-8")
