@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
@@ -163,7 +164,7 @@ def test_a_minimal_user_definition_is_valid():
         ),
         (
             ("items = 4\n", 'items = "four"\n'),
-            'impossible value for items: got "four"; allowed: a whole number from 1 to 500',
+            'wrong type for items: got "four" (a string), expected a whole number from 1 to 500',
         ),
         (
             ("items = [1, 2, 3, 4]", "items = [1, 2, 3, 9]"),
@@ -232,3 +233,63 @@ def test_a_user_file_loads_by_path(tmp_path: Path):
     path = tmp_path / "mine.toml"
     path.write_text(_MINIMAL, encoding="utf-8")
     assert load_instrument(str(path)).name == "mine"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("items = 4\n", 'items = "6"\n'), 'wrong type for items: got "6" (a string), expected a whole number'),
+        (
+            ("response = { min = 1, max = 5 }", 'response = { min = 1, max = "5" }'),
+            'wrong type for response.max: got "5" (a string), expected an integer',
+        ),
+        (
+            ("response = { min = 1, max = 5 }", "response = { min = 1.0, max = 5 }"),
+            "wrong type for response.min: got 1.0 (a decimal number), expected an integer",
+        ),
+        (
+            ("response = { min = 1, max = 5 }", 'response = { min = 1, max = 5 }\nreverse = ["3"]'),
+            'wrong type for reverse[0]: got "3" (a string), expected an array of item positions',
+        ),
+        (
+            ("items = [1, 2, 3, 4]", "items = [1, 2, true, 4]"),
+            "wrong type for subscales.strain.items[2]: got true (a boolean)",
+        ),
+        (
+            ('good = "lower"', 'good = "lower"\nmax_blank = true'),
+            "wrong type for subscales.strain.max_blank: got true (a boolean), expected an integer",
+        ),
+        (
+            ('good = "lower"', 'good = "lower"\nprorate = "false"'),
+            'wrong type for subscales.strain.prorate: got "false" (a string), expected true or false',
+        ),
+        (
+            ('good = "lower"', 'good = "lower"\nmin_change = "0.5"\nmin_change_citation = "x"'),
+            'wrong type for subscales.strain.min_change: got "0.5" (a string), expected a number > 0',
+        ),
+        (
+            ('good = "lower"', 'good = "lower"\nmin_change = true\nmin_change_citation = "x"'),
+            "wrong type for subscales.strain.min_change: got true (a boolean), expected a number > 0",
+        ),
+        (
+            ('good = "lower"', 'good = "lower"\nbands_citation = "x"\nbands = [{ label = "lo", at_least = "1" }]'),
+            'wrong type for subscales.strain.bands[0].at_least: got "1" (a string), expected a number',
+        ),
+        (('title = "My scale"', "title = 7"), "wrong type for title: got 7 (an integer), expected text"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_not_coerced(edit, expected):
+    old, new = edit
+    assert old in _MINIMAL
+    messages = _errors(_MINIMAL.replace(old, new, 1))
+    assert any(expected in m for m in messages), messages
+
+
+def test_fractional_numbers_may_be_written_as_integers_or_decimals():
+    cited = 'good = "lower"\nmin_change_citation = "x"\nbands_citation = "x"\n'
+    for change, cut in (("1", "1"), ("0.5", "1.0")):
+        text = _MINIMAL.replace(
+            'good = "lower"', cited + f"min_change = {change}\nbands = [{{ label = 'lo', at_least = {cut} }}]"
+        )
+        scale = parse_instrument(text).scales["strain"]
+        assert scale.min_change == Decimal(change) and scale.bands[0].at_least == Decimal(cut)

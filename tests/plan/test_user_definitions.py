@@ -205,3 +205,30 @@ def test_analyze_with_a_bad_definition_exits_2_and_writes_nothing(tmp_path):
     assert result.exit_code == 2, result.output
     assert "item positions [6] exceed items = 5" in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_a_min_change_beyond_a_scale_s_range_is_refused_wherever_it_is_given(tmp_path):
+    # fatigue (a 1-5 mean: range 4) takes [response] min_change; 5.5 could never be reached
+    plan = PLAN + "\n[response]\nmin_change = 5.5\n"
+    (message,) = _messages(_plan_folder(tmp_path / "plan", plan=plan))
+    assert message.startswith("impossible value for response.min_change: got 5.5; allowed: a number > 0 and <= 4")
+    assert "fatigue" in message
+    # the definition's own min_change is checked as well, naming its file
+    bad = STRAIN.replace("min_change = 0.5", "min_change = 4.5")
+    (message,) = _messages(_plan_folder(tmp_path / "def", definition=bad))
+    assert message.startswith(
+        'impossible value for subscales.tension.min_change in "defs/strain.toml" (instruments.primary): got 4.5; '
+        "allowed: a number > 0 and <= 4"
+    )
+    # per_subscale keeps its own message
+    per = PLAN + "\n[response.per_subscale]\ntotal = 25\n"
+    (message,) = _messages(_plan_folder(tmp_path / "per", plan=per))
+    assert message.startswith(
+        "impossible value for response.per_subscale.total: got 25.0; allowed: a number > 0 and <= 24"
+    )
+
+
+def test_a_min_change_equal_to_the_scale_range_is_allowed(tmp_path):
+    plan = PLAN + "\n[response]\nmin_change = 4\n"
+    changes = min_changes(load_protocol(_plan_folder(tmp_path, plan=plan)))
+    assert changes == {"tension": Fraction(1, 2), "fatigue": Fraction(4), "total": Fraction(4)}

@@ -256,3 +256,15 @@ def test_a_hidden_n_hides_the_mean_and_sd_that_would_give_it_back(tmp_path):
     total = json.loads((out / "results.json").read_text())["subscales"]["total"]
     assert total["n"] is None
     assert total["mean"] is None and total["sd"] is None
+
+
+def test_a_user_instrument_named_as_a_shipped_one_is_refused_as_analyze_refuses_it(tmp_path):
+    definition = tmp_path / "dupname.toml"
+    definition.write_text(USER_SCALE.replace('name = "team_strain"', 'name = "olbi"'))
+    (tmp_path / "team.csv").write_text("item_1,item_2,item_3,item_4\n1,2,3,4\n")
+    out = tmp_path / "o"
+    result = _run(str(tmp_path / "team.csv"), "--instrument", str(definition), "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert f"invalid instrument definition {definition}" in result.output
+    assert 'impossible value for name: got "olbi", a shipped instrument\'s name' in result.output
+    assert not out.exists()

@@ -18,7 +18,13 @@ Examples
 """
 
 from burnout.instruments.exact import band_of, keyed, keyed_answers, reverse_keyed, score_exact, to_units
-from burnout.instruments.load import InstrumentError, load_instrument, parse_instrument, shipped_instruments
+from burnout.instruments.load import (
+    InstrumentError,
+    is_definition_path,
+    load_instrument,
+    parse_instrument,
+    shipped_instruments,
+)
 from burnout.instruments.model import Band, Flag, Instrument, Loinc, Norm, Response, Scale
 from burnout.instruments.schema import schema_json
 
@@ -32,6 +38,7 @@ __all__ = [
     "Response",
     "Scale",
     "band_of",
+    "is_definition_path",
     "keyed",
     "keyed_answers",
     "load_instrument",

@@ -21,7 +21,24 @@ from burnout.errors import BurnoutError, show_value, toml_error
 from burnout.errors import dotted_key as _dotted
 from burnout.instruments.model import Band, Flag, Instrument, Loinc, Norm, Response, Scale
 
-__all__ = ["InstrumentError", "load_instrument", "parse_instrument", "shipped_instruments"]
+__all__ = ["InstrumentError", "is_definition_path", "load_instrument", "parse_instrument", "shipped_instruments"]
+
+# pydantic error types that mean "not even the right kind of value" (the plan's list too)
+_WRONG_TYPE: Final[frozenset[str]] = frozenset(
+    {
+        "int_type",
+        "float_type",
+        "decimal_type",
+        "string_type",
+        "bool_type",
+        "tuple_type",
+        "list_type",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+        "wrong_type",
+    }
+)
 
 _DATA = "data"
 
@@ -54,6 +71,7 @@ _ALLOWED: Final[dict[str, str]] = {
     "good": '"lower" or "higher" (which direction of the score is better)',
     "at_least": "a number within the scale's score range",
     "mean": "a number",
+    "min_change": "a number > 0 (the minimal important change, in score points)",
     "sd": "a number > 0",
     "n": "an integer >= 1",
     "units": "an integer from 1 to 10^15, a multiple of the lcm of the answered-item counts",
@@ -84,6 +102,23 @@ def _show(value: object, *, loc: tuple[Any, ...] = ()) -> str:
     return show_value(value)
 
 
+def _kind(value: object) -> str:
+    """The TOML kind of a value, as the plan's messages name it."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float | Decimal):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
     parts = [p for p in loc if not isinstance(p, int)]
     if len(parts) >= 2 and parts[-2] == "subscales":
@@ -111,6 +146,8 @@ def _messages(exc: ValidationError) -> list[str]:
         allowed = _ALLOWED.get(last, "see docs/spec/instruments.md")
         if kind == "extra_forbidden":
             out.append(_unknown(loc, value))
+        elif kind in _WRONG_TYPE or (kind == "literal_error" and not isinstance(value, str)):
+            out.append(f"wrong type for {key}: got {_show(value, loc=loc)} ({_kind(value)}), expected {allowed}")
         elif kind == "missing":
             out.append(f"missing key {key}: expected {allowed}")
         elif kind == "impossible_value":
@@ -140,6 +177,13 @@ def shipped_instruments() -> tuple[str, ...]:
     return tuple(sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
+def is_definition_path(name_or_path: str | Path) -> bool:
+    """Whether `load_instrument` reads ``name_or_path`` as a user's file (not a shipped name):
+    a `Path`, or text that ends in ``.toml`` or holds a ``/``."""
+    text = str(name_or_path)
+    return isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text
+
+
 def load_instrument(name_or_path: str | Path) -> Instrument:
     """A shipped instrument by name (``"mbi_gs"``) or a user's definition file by path.
 
@@ -150,7 +194,7 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
     'mild'
     """
     text_name = str(name_or_path)
-    if isinstance(name_or_path, Path) or text_name.endswith(".toml") or "/" in text_name:
+    if is_definition_path(name_or_path):
         path = Path(name_or_path)
         try:
             text = path.read_text(encoding="utf-8")

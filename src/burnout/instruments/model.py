@@ -11,17 +11,37 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 __all__ = ["Band", "Flag", "Instrument", "Loinc", "Norm", "Response", "Scale"]
 
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Position = Annotated[int, Field(ge=1, le=500)]
-Cut = Annotated[Decimal, Field(allow_inf_nan=False)]
-LoincCode = Annotated[str, Field(pattern=r"^\d{1,7}-\d$")]
-AnswerCode = Annotated[str, Field(pattern=r"^LA\d{1,7}-\d$")]
+
+def _number(value: object) -> object:
+    """A TOML integer or decimal (read as Decimal) or a Python float; never a string or a
+    boolean, which pydantic's lax Decimal would coerce ("0.5" -> 0.5, true -> 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise PydanticCustomError("wrong_type", "expected a number")
+    return value
+
+
+# Integers, booleans and strings are strict (as the plan's): a definition that writes
+# items = "6" or max_blank = true has a mistake in it, which coercion would hide.
+Int = Annotated[int, Strict()]
+Str = Annotated[str, Strict()]
+Name = Annotated[Str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Text = Annotated[Str, Field(min_length=1, max_length=2000)]
+Position = Annotated[Int, Field(ge=1, le=500)]
+# the JSON Schema says "number" only: strings are refused, whatever pydantic's Decimal allows
+Cut = Annotated[Decimal, BeforeValidator(_number), Field(allow_inf_nan=False), WithJsonSchema({"type": "number"})]
+PositiveNumber = Annotated[
+    Decimal,
+    BeforeValidator(_number),
+    Field(gt=0, allow_inf_nan=False),
+    WithJsonSchema({"exclusiveMinimum": 0, "type": "number"}),
+]
+LoincCode = Annotated[Str, Field(pattern=r"^\d{1,7}-\d$")]
+AnswerCode = Annotated[Str, Field(pattern=r"^LA\d{1,7}-\d$")]
 
 
 def _impossible(reason: str) -> PydanticCustomError:
@@ -35,9 +55,9 @@ class _Frozen(BaseModel):
 class Response(_Frozen):
     """The integer answers an item takes: ``min, min + step, ..., max``."""
 
-    min: Annotated[int, Field(ge=-10_000, le=10_000)]  # answers are held as 16-bit integers
-    max: Annotated[int, Field(ge=-10_000, le=10_000)]
-    step: Annotated[int, Field(ge=1)] = 1
+    min: Annotated[Int, Field(ge=-10_000, le=10_000)]  # answers are held as 16-bit integers
+    max: Annotated[Int, Field(ge=-10_000, le=10_000)]
+    step: Annotated[Int, Field(ge=1)] = 1
 
     @model_validator(mode="after")
     def _range(self) -> Response:
@@ -63,8 +83,8 @@ class Norm(_Frozen):
 
     population: Text
     mean: Cut
-    sd: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-    n: Annotated[int, Field(ge=1)] | None = None
+    sd: PositiveNumber
+    n: Annotated[Int, Field(ge=1)] | None = None
     citation: Text
 
 
@@ -73,14 +93,14 @@ class Scale(_Frozen):
 
     items: Annotated[tuple[Position, ...], Field(min_length=1)]
     scoring: Literal["mean", "sum"]
-    max_blank: Annotated[int, Field(ge=0)] = 0
-    prorate: bool = False
+    max_blank: Annotated[Int, Field(ge=0)] = 0
+    prorate: Annotated[bool, Strict()] = False
     good: Literal["lower", "higher"]
     bands: tuple[Band, ...] = ()
     bands_citation: Text | None = None
     norms: tuple[Norm, ...] = ()
     loinc: LoincCode | None = None
-    min_change: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    min_change: PositiveNumber | None = None
     min_change_citation: Text | None = None
 
     @model_validator(mode="after")
@@ -118,7 +138,7 @@ class Flag(_Frozen):
 
     name: Name
     item: Position
-    at_least: int
+    at_least: Int
     note: Text
 
 
@@ -126,7 +146,7 @@ class Loinc(_Frozen):
     """LOINC codes of the panel, the items (by position) and the answers (lowest first)."""
 
     panel: LoincCode
-    items: dict[str, LoincCode] = {}
+    items: dict[Str, LoincCode] = {}
     answers: tuple[AnswerCode, ...] = ()
 
 
@@ -138,15 +158,15 @@ class Instrument(_Frozen):
     version: Text
     licence: Literal["wording_allowed", "positions_only"]
     citation: Text
-    items: Annotated[int, Field(ge=1, le=500)]
+    items: Annotated[Int, Field(ge=1, le=500)]
     response: Response
     reverse: tuple[Position, ...] = ()
     subscales: dict[Name, Scale] = {}
     total: Scale | None = None
-    units: Annotated[int, Field(ge=1, le=10**15)] | None = None
+    units: Annotated[Int, Field(ge=1, le=10**15)] | None = None
     flags: tuple[Flag, ...] = ()
     loinc: Loinc | None = None
-    wording: dict[str, Text] = {}
+    wording: dict[Str, Text] = {}
     notes: Text | None = None
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
@@ -219,17 +220,38 @@ def min_changes(protocol: Protocol) -> dict[str, Fraction]:
     ``[response.per_subscale]`` first; then, for an instrument other than the MBI-GS, the
     scale's ``min_change`` in its definition; then ``[response] min_change``.
     """
+    return {name: change.value for name, change in _min_change_sources(protocol).items()}
+
+
+@dataclass(frozen=True)
+class _MinChange:
+    """A scale's minimum change, the key it was read from and the value as written there."""
+
+    value: Fraction
+    key: str
+    written: str
+
+
+def _min_change_sources(protocol: Protocol) -> dict[str, _MinChange]:
+    """Per scale of the primary instrument, its minimum change and where it comes from (`min_changes`' order)."""
     inst = primary_instrument(protocol)
     given = protocol.response.per_subscale or {}
+    primary = protocol.instruments.primary
     out = {}
     for name, scale in inst.scales.items():
         if name in given:
-            out[name] = exact(given[name])
-        elif protocol.instruments.primary != DEFAULT_PRIMARY and scale.min_change is not None:
-            out[name] = Fraction(scale.min_change)
+            out[name] = _MinChange(exact(given[name]), f"response.per_subscale.{name}", str(given[name]))
+        elif primary != DEFAULT_PRIMARY and scale.min_change is not None:
+            key = f"{_scale_key(name)}.min_change in {show_value(primary)} (instruments.primary)"
+            out[name] = _MinChange(Fraction(scale.min_change), key, show_value(scale.min_change))
         else:
-            out[name] = exact(protocol.response.min_change)
+            given_min = protocol.response.min_change
+            out[name] = _MinChange(exact(given_min), "response.min_change", str(given_min))
     return out
+
+
+def _scale_key(name: str) -> str:
+    return "total" if name == "total" else f"subscales.{name}"
 
 
 def cross_check(protocol: Protocol) -> list[str]:
@@ -251,15 +273,30 @@ def cross_check(protocol: Protocol) -> list[str]:
         messages += [
             f"impossible value for eligibility.rule: {m}" for m in check_rule(parse_rule(rule), scales, ranges=ranges)
         ]
-    for name, value in (protocol.response.per_subscale or {}).items():
+    for name in protocol.response.per_subscale or {}:
         if name not in scales:
             messages.append(f"unknown key response.per_subscale.{name}: {inst.name} has the scales {', '.join(scales)}")
-        elif not 0 < exact(value) <= ranges[name][1] - ranges[name][0]:
-            span = ranges[name][1] - ranges[name][0]
-            messages.append(
-                f"impossible value for response.per_subscale.{name}: got {value}; allowed: a number > 0 and "
-                f"<= {_number(span)} (the scale's range)"
-            )
+    return messages + _min_change_problems(protocol, ranges)
+
+
+def _min_change_problems(protocol: Protocol, ranges: dict[str, tuple[Fraction, Fraction]]) -> list[str]:
+    """A minimum change above a scale's range could never be reached: no one would respond.
+
+    One message per key; [response] min_change, shared by several scales, is bounded by
+    the narrowest of them. The MBI-GS's 0-6 scales already bound it by [response]'s own limit.
+    """
+    by_key: dict[str, tuple[_MinChange, str, Fraction]] = {}
+    for name, change in _min_change_sources(protocol).items():
+        span = ranges[name][1] - ranges[name][0]
+        if not 0 < change.value <= span and (change.key not in by_key or span < by_key[change.key][2]):
+            by_key[change.key] = (change, name, span)
+    messages = []
+    for key, (change, name, span) in by_key.items():
+        whose = "the scale's range" if key != "response.min_change" else f"the range of scale {name}, which takes it"
+        messages.append(
+            f"impossible value for {key}: got {change.written}; allowed: a number > 0 and <= {_number(span)} ({whose})"
+        )
+    return messages
     return messages
 
 

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from burnout.instruments import Instrument, load_instrument
+from burnout.errors import show_value
+from burnout.instruments import (
+    Instrument,
+    InstrumentError,
+    is_definition_path,
+    load_instrument,
+    shipped_instruments,
+)
 from burnout.outdir import check_output_folder, write_output_folder
 from burnout.privacy import Publisher
 from burnout.survey.read import ColumnsError, column_map, read_survey
@@ -50,7 +57,7 @@ def run_survey(
     confidence: float = 0.95,
 ) -> SurveyResult:
     """Score ``file`` by ``instrument`` and write ``out``/results.json and report.html atomically."""
-    inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
+    inst = instrument if isinstance(instrument, Instrument) else _read_instrument(instrument)
     check_output_folder(out, sources=(file,))  # a bad --out fails before any reading
     mapping = column_map(columns, inst)
     data = read_survey(file, inst, mapping, na=tuple(na))
@@ -67,3 +74,19 @@ def run_survey(
 
     target = write_output_folder(out, write, sources=(file,))
     return SurveyResult(results=results, out=target)
+
+
+def _read_instrument(name_or_path: str | Path) -> Instrument:
+    """A shipped instrument, or a user's definition file whose ``name`` is its own.
+
+    A file named as a shipped instrument would publish results under that name though
+    scored by other rules; ``analyze`` refuses it too (its cohort table would clash).
+    """
+    inst = load_instrument(name_or_path)
+    if is_definition_path(name_or_path) and inst.name in shipped_instruments():
+        message = (
+            f"impossible value for name: got {show_value(inst.name)}, a shipped instrument's name; "
+            f"give your definition a name of its own, or use the shipped {inst.name} by its name"
+        )
+        raise InstrumentError([message], source=str(name_or_path))
+    return inst
