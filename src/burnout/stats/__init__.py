@@ -21,7 +21,7 @@ centred sum of squares (``centered_ss=``).
 
 Validation
 ----------
-``tests/stats/test_estimates.py`` checks each function against an independent reference
+``tests/stats/test_<module>.py`` checks each function against an independent reference
 (statsmodels / scipy on raw simulated data, brute-force enumeration, or a hand
 application of the textbook formula), with the tolerance written in each test.
 """

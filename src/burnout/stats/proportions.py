@@ -222,7 +222,7 @@ def newcombe_difference(
 
     Returns ``(difference, (low, high))``. Validated against
     ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")`` and
-    Newcombe's worked examples (tests/stats/test_estimates.py).
+    Newcombe's worked examples (tests/stats/test_proportions.py).
 
     References
     ----------
