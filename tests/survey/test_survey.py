@@ -268,3 +268,27 @@ def test_a_user_instrument_named_as_a_shipped_one_is_refused_as_analyze_refuses_
     assert f"invalid instrument definition {definition}" in result.output
     assert 'impossible value for name: got "olbi", a shipped instrument\'s name' in result.output
     assert not out.exists()
+
+
+def test_bands_hidden_as_complements_are_not_rebuilt_from_the_histogram(tmp_path):
+    # PHQ-9, 198 scored and 3 not: the unscored 3 are protected by hiding a band as their
+    # complement (minimal, 0-4). Histogram bins 0 (0-2) and 1 (3-4) lie inside that band: published,
+    # they would add up to it and give back n = 198 and the 3 (found by a review of this code).
+    scores = [1] * 13 + [3] * 13 + [5] * 20 + [7] * 20 + [9] * 20 + [12] * 20 + [14] * 20 + [16] * 20
+    scores += [18] * 15 + [20] * 12 + [23] * 11 + [26] * 14
+
+    def items(total: int) -> list[object]:
+        return [min(3, max(0, total - 3 * i)) for i in range(9)]
+
+    rows = [items(s) for s in scores] + [["", "", "", 1, 1, 1, 1, 1, 1]] * 3
+    frame = pd.DataFrame(rows, columns=[f"q{i}" for i in range(1, 10)])
+    path = tmp_path / "phq.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert _run(str(path), "-i", "phq9", "--columns", "q{n}", "--out", str(out)).exit_code == 0
+    total = json.loads((out / "results.json").read_text())["subscales"]["total"]
+    assert total["n"] is None and total["bands"]["minimal"]["count"] is None
+    shown = sum(p["count"] for p in total["bands"].values() if p["count"] is not None)
+    bins = [p["count"] for p in total["distribution"]["bins"].values()]
+    assert shown == 198 - 26  # the other bands are published
+    assert all(c is None for c in bins)  # and no bin is left to rebuild the hidden one

@@ -73,26 +73,33 @@ def _reliability(agg: ScaleAggregates, pub: Publisher, rows: int) -> tuple[dict[
     return alpha, omega
 
 
-def _family(pub: Publisher, counts: dict[str, int], rows: int, n: int) -> dict[str, Any]:
-    # rates over every respondent; those not scored are a cell never published (a free complement)
-    return pub.family({**counts, "not_scored": rows - n}, rows, free=("not_scored",))
-
-
-def _bands(inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, rows: int, n: int) -> dict[str, Any]:
-    labels = [b.label for b in inst.scales[name].bands]
-    if not labels:
-        return {}
-    at_least = [agg.at_least_band[label] for label in labels] + [0]
-    return _family(pub, {label: at_least[i] - at_least[i + 1] for i, label in enumerate(labels)}, rows, n)
-
-
-def _distribution(
+def _banded(
     inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, rows: int, n: int
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The cut-off bands and the histogram bins: two families over the same respondents.
+
+    Each is a family of rates over every respondent; those not scored are a cell never
+    published (a free complement). The two are linked: bins whose scores lie inside a band
+    add up to it (PHQ-9's minimal band 0-4 is histogram bins 0-2 and 3-4), so a band hidden
+    in its family could be rebuilt from the bins, and a bin from a band and the other bins.
+    The histogram is therefore published only when neither family hides a cell; otherwise
+    every bin is hidden (as a complement) and the bands stand alone.
+    """
+    labels = [b.label for b in inst.scales[name].bands]
+    at_band = [agg.at_least_band[label] for label in labels] + [0]
+    bands = {label: at_band[i] - at_band[i + 1] for i, label in enumerate(labels)}
     edges = [float(e) for e in bin_edges(inst, name)] + [float(inst.score_range(name)[1])]
-    at_least = [*agg.at_least_edge, 0]
-    counts = {str(i): at_least[i] - at_least[i + 1] for i in range(BINS)}
-    return {"edges": edges, "bins": _family(pub, counts, rows, n)}
+    at_edge = [*agg.at_least_edge, 0]
+    bins = {str(i): at_edge[i] - at_edge[i + 1] for i in range(BINS)}
+    free = {"not_scored": rows - n}
+    linked = not pub.small(rows)  # few respondents: `prop` hides every rate with its n anyway
+    hidden_bands = pub.protect({**bands, **free}, free=free) & set(bands) if linked else frozenset()
+    hidden_bins = pub.protect({**bins, **free}, free=free) & set(bins) if linked else frozenset()
+    if hidden_bands or hidden_bins:
+        hidden_bins = frozenset(bins)
+    band_props = {k: pub.prop(v, rows, hide=k in hidden_bands) for k, v in bands.items()}
+    bin_props = {k: pub.prop(v, rows, hide=k in hidden_bins) for k, v in bins.items()}
+    return band_props, {"edges": edges, "bins": bin_props}
 
 
 def _scale(inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, rows: int) -> dict[str, Any]:
@@ -105,6 +112,7 @@ def _scale(inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, ro
         pub.note("statistic", 2)
     low, high = inst.score_range(name)
     alpha, omega = _reliability(agg, pub, rows)
+    bands, distribution = _banded(inst, name, agg, pub, rows, n)
     return {
         "items": list(rule.items),
         "scoring": rule.scoring,
@@ -115,9 +123,9 @@ def _scale(inst: Instrument, name: str, agg: ScaleAggregates, pub: Publisher, ro
         "sd": sd,
         "alpha": alpha,
         "omega": omega,
-        "bands": _bands(inst, name, agg, pub, rows, n),
+        "bands": bands,
         "bands_citation": rule.bands_citation,
-        "distribution": _distribution(inst, name, agg, pub, rows, n),
+        "distribution": distribution,
     }
 
 
