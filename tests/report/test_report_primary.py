@@ -231,18 +231,42 @@ def test_validate_summary_counts_the_primary_instrument(run, tmp_path) -> None:
     assert "MBI-GS" not in text and "exhaustion" not in text
 
 
-def test_instrument_label_takes_an_abbreviation_not_a_remark(tmp_path) -> None:
+def test_instrument_label_takes_an_abbreviation_not_a_remark() -> None:
     from burnout.report.primary import instrument_label
 
-    assert [instrument_label(n) for n in ("phq9", "mbi_gs", "bat23", "olbi")] == ["PHQ-9", "MBI-GS", "BAT-23", "OLBI"]
-    own = tmp_path / "strain.toml"
-    own.write_text(
-        'name = "strain"\ntitle = "Work Strain Short Form (trial)"\nversion = "1"\nlicence = "positions_only"\n'
-        'citation = "This test."\nitems = 2\nresponse = { min = 1, max = 5 }\n\n'
-        '[subscales.tension]\nitems = [1, 2]\nscoring = "mean"\nmax_blank = 0\ngood = "lower"\n',
-        encoding="utf-8",
+    def tree(**titles: str) -> dict[str, Any]:
+        return {"instruments": {"analyses": {n: {"definition": {"title": t}} for n, t in titles.items()}}}
+
+    shipped = tree(
+        phq9="Patient Health Questionnaire-9 (PHQ-9)",
+        bat23="Burnout Assessment Tool (BAT-23, core symptoms)",
+        own="Work Strain Short Form (trial)",
     )
-    assert instrument_label(str(own)) == "Work Strain Short Form (trial)"  # "(trial)" is no short name
+    assert [instrument_label(shipped, n) for n in ("phq9", "bat23")] == ["PHQ-9", "BAT-23"]
+    assert instrument_label(shipped, "own") == "Work Strain Short Form (trial)"  # "(trial)" is no short name
+    assert instrument_label(shipped, "gad7") == "gad7"  # not described: its plan name
+
+
+def test_the_report_describes_a_user_definition_from_results_not_from_the_working_directory(
+    run, tmp_path, monkeypatch
+) -> None:
+    # a decoy definition file named like the instrument in the working directory must not be read
+    decoy = tmp_path / "phq9"
+    decoy.write_text('name = "decoy"\ntitle = "Decoy Instrument (DECOY)"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    described = run["results"]["instruments"]["analyses"]["phq9"]["definition"]
+    assert described["title"] == "Patient Health Questionnaire-9 (PHQ-9)" and described["items"] == 9
+    assert described["scales"]["total"] == {
+        "items": list(range(1, 10)), "scoring": "sum", "max_blank": 2, "prorate": True, "good": "lower"
+    }
+    out = tmp_path / "again"
+    out.mkdir()
+    write_report(run["results"], out)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Decoy" not in page and "Patient Health Questionnaire-9 (PHQ-9)" in page
+    import burnout.report.primary as described_from_results
+
+    assert not hasattr(described_from_results, "load_instrument")  # no definition file is read by the report
 
 
 def test_privacy_paragraph_says_nothing_is_suppressed_at_k_1() -> None:

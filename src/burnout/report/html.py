@@ -148,7 +148,7 @@ def _reference_study_sections(page: _Page) -> list[_Section]:
         )
     )
     if not is_mbi_primary(ctx.results):  # the primary instrument's paired analysis is the main outcome
-        name = instrument_label(primary_name(ctx.results))
+        name = instrument_label(ctx.results, primary_name(ctx.results))
         sections.append(("primary-outcome", f"Main outcome: {name}", _primary_outcome(page)))
     sections.append(("scores", "Scores by session", page.figure("trajectories") + page.table("trajectories")))
     sections.append(("effect-sizes", "Effect sizes", page.table("effect_sizes") + page.table("plateau")))

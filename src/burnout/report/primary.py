@@ -14,8 +14,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from burnout.errors import BurnoutError
-from burnout.instruments import Instrument, load_instrument
 from burnout.report.format import (
     Ctx,
     conf_label,
@@ -59,37 +57,38 @@ def threshold_words(results: Mapping[str, Any]) -> str:
     return "burnout threshold" if is_mbi_primary(results) else "eligibility threshold"
 
 
-def _definition(name: str) -> Instrument | None:
-    try:
-        return load_instrument(name)
-    except BurnoutError:  # a name the report cannot resolve is shown as itself, not a failed report
-        return None
+def _definition(results: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    """The instrument as results.json describes it (``instruments.analyses.<name>.definition``),
+    or None: the report reads only the results tree, never a definition file."""
+    found = get(results, "instruments", "analyses", name, "definition")
+    return found if isinstance(found, Mapping) else None
 
 
-def instrument_label(name: str) -> str:
-    """The instrument's short name from its definition's title ("PHQ-9"), else its plan name."""
-    inst = _definition(name)
+def instrument_label(results: Mapping[str, Any], name: str) -> str:
+    """The instrument's short name from its definition's title ("PHQ-9"), else its title, else its plan name."""
+    inst = _definition(results, name)
     if inst is None:
         return name
     # "Patient Health Questionnaire-9 (PHQ-9)": an abbreviation in the closing brackets; a user's
     # "Work Strain Short Form (trial)" is a remark, not a short name, so the whole title stands
-    short = re.search(r"\(([A-Z0-9][A-Za-z0-9-]{0,15})(?:,[^()]*)?\)\s*$", inst.title)
-    return short.group(1) if short and any(c.isupper() for c in short.group(1)) else inst.title
+    title = str(inst.get("title") or name)
+    short = re.search(r"\(([A-Z0-9][A-Za-z0-9-]{0,15})(?:,[^()]*)?\)\s*$", title)
+    return short.group(1) if short and any(c.isupper() for c in short.group(1)) else title
 
 
-def _scale_label(name: str, scale: str) -> str:
-    return f"{instrument_label(name)} {scale.replace('_', ' ')}"
+def _scale_label(results: Mapping[str, Any], name: str, scale: str) -> str:
+    return f"{instrument_label(results, name)} {scale.replace('_', ' ')}"
 
 
 def primary_outcome_intro(ctx: Ctx) -> str:
     """The paragraph that opens the main outcome: which instrument, which rule, which population."""
     r = ctx.results
     name = primary_name(r)
-    inst = _definition(name)
+    inst = _definition(r, name)
     rule = get(r, "protocol", "eligibility", "rule")
     rule_txt = f" by the rule <code>{esc(rule)}</code> at baseline" if rule else ""
     return (
-        f"<p>The primary instrument is {esc(inst.title if inst else name)} (<code>{esc(name)}</code>): its scales "
+        f"<p>The primary instrument is {esc(inst['title'] if inst else name)} (<code>{esc(name)}</code>): its scales "
         f"decided eligibility{rule_txt}, completion and response. Its paired analysis among completers is the main "
         "outcome; the MBI-GS analyses of the reference study are not reported for this plan (results.json "
         "<code>instruments.notes</code> says why).</p>"
@@ -120,9 +119,9 @@ def _scale_finding(ctx: Ctx, name: str, scale: str, body: Mapping[str, Any]) -> 
     first, last = get(body, "timepoints", ctx.first) or {}, get(body, "timepoints", ctx.last) or {}
     es = last.get("effect_size") or {}
     text = (
-        f"{esc(_scale_label(name, scale))} (lower is better)"
+        f"{esc(_scale_label(ctx.results, name, scale))} (lower is better)"
         if body.get("good") == "lower"
-        else f"{esc(_scale_label(name, scale))} (higher is better)"
+        else f"{esc(_scale_label(ctx.results, name, scale))} (higher is better)"
     )
     text += (
         f", mean {ctx.tp(ctx.first).lower()} \u2192 {ctx.tp(ctx.last).lower()}: {fmt_num(first.get('mean'))} \u2192 "
@@ -143,18 +142,18 @@ def primary_methods(ctx: Ctx) -> list[str]:
     name = primary_name(r)
     analyses = get(r, "instruments", "analyses") or {}
     secondary = [n for n, a in analyses.items() if a.get("role") == "secondary"]
-    instrument = _instrument_paragraph(name, secondary)
+    instrument = _instrument_paragraph(r, name, secondary)
     sched = get(r, "protocol", "schedule") or {}
     follow = [str(a) for a in sched.get("assessments", ctx.timepoints) if str(a) != "0"]
     schedule = (
         f"<strong>Schedule and completers.</strong> {sched.get('sessions', NDASH)} sessions; "
-        f"{esc(instrument_label(name))} at baseline and after session{'s' if len(follow) != 1 else ''} "
+        f"{esc(instrument_label(r, name))} at baseline and after session{'s' if len(follow) != 1 else ''} "
         f"{join_words(follow)}. A completer met the eligibility threshold, had every session and had every scheduled "
         "assessment scored. Exclusions are counted in sequence: no scored baseline, below the threshold, missed a "
         "session, missed an assessment."
     )
     changes = [
-        f"{esc(_scale_label(n, s))} {fmt_plain(b.get('min_change'))}"
+        f"{esc(_scale_label(r, n, s))} {fmt_plain(b.get('min_change'))}"
         for n, a in analyses.items()
         for s, b in (a.get("scales") or {}).items()
         if b.get("min_change") is not None
@@ -173,29 +172,31 @@ def primary_methods(ctx: Ctx) -> list[str]:
     return [instrument, schedule, response, statistics]
 
 
-def _instrument_paragraph(name: str, secondary: list[str]) -> str:
+def _instrument_paragraph(results: Mapping[str, Any], name: str, secondary: list[str]) -> str:
     """The primary instrument from its definition (items, range, citation, scales) and the secondary ones."""
-    inst = _definition(name)
-    text = f"<strong>Primary instrument.</strong> {esc(inst.title if inst else name)}"
+    inst = _definition(results, name)
+    text = f"<strong>Primary instrument.</strong> {esc(inst['title'] if inst else name)}"
     if inst is not None:
-        source = inst.citation.rstrip(".")
-        text += f": {inst.items} items scored {inst.response.min} to {inst.response.max}. Source: {esc(source)}"
+        source = str(inst.get("citation", "")).rstrip(".")
+        answers = inst.get("response") or {}
+        text += (
+            f": {inst.get('items')} items scored {answers.get('min')} to {answers.get('max')}. Source: {esc(source)}"
+        )
     text += "." + ("" if inst is None else " " + _scales_sentence(inst))
     if secondary:
         text += (
             f" Secondary instrument{'s' if len(secondary) > 1 else ''}: "
-            f"{esc(join_words(instrument_label(n) for n in secondary))}, given the same paired analysis."
+            f"{esc(join_words(instrument_label(results, n) for n in secondary))}, given the same paired analysis."
         )
     return text
 
 
-def _scales_sentence(inst: Instrument) -> str:
+def _scales_sentence(inst: Mapping[str, Any]) -> str:
     """Each scale's items, scoring, missing-item rule and good direction, from the definition."""
-    scales = dict(inst.subscales) | ({"total": inst.total} if inst.total is not None else {})
     bits = [
-        f"{esc(s.replace('_', ' '))}: the {sc.scoring} of items {', '.join(str(i) for i in sc.items)}"
-        f" (up to {sc.max_blank} blank item(s){', prorated' if sc.prorate else ''}; {sc.good} is better)"
-        for s, sc in scales.items()
+        f"{esc(s.replace('_', ' '))}: the {esc(sc['scoring'])} of items {', '.join(str(i) for i in sc['items'])}"
+        f" (up to {sc['max_blank']} blank item(s){', prorated' if sc.get('prorate') else ''}; {esc(sc['good'])} is better)"
+        for s, sc in (inst.get("scales") or {}).items()
     ]
     return "Scales: " + "; ".join(bits) + ". Item wording is never shown." if bits else ""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from burnout import privacy
+from burnout.instruments import Instrument
 from burnout.measures.paired import InstrumentMeasures
 from burnout.results.phq9 import paired_timepoints
 
@@ -22,6 +23,29 @@ def profiles_note(primary: str) -> str | None:
         f"burnout profiles (Leiter & Maslach 2016) are defined on the MBI-GS subscales only: not computed "
         f"for the primary instrument {primary}"
     )
+
+
+def _described(inst: Instrument) -> dict[str, Any]:
+    """What the report says of an instrument, from its definition (positions and rules, never
+    wording): the report reads only results.json, not the plan's definition files."""
+    rules = dict(inst.subscales) | ({"total": inst.total} if inst.total is not None else {})
+    return {
+        "name": inst.name,
+        "title": inst.title,
+        "citation": inst.citation,
+        "items": inst.items,
+        "response": {"min": inst.response.min, "max": inst.response.max},
+        "scales": {
+            s: {
+                "items": list(r.items),
+                "scoring": r.scoring,
+                "max_blank": r.max_blank,
+                "prorate": r.prorate,
+                "good": r.good,
+            }
+            for s, r in rules.items()
+        },
+    }
 
 
 def instruments_results(
@@ -58,7 +82,12 @@ def instruments_results(
                 "min_change": None if sm.min_change is None else float(sm.min_change),
                 "response": None if sm.response is None else pub.prop(*sm.response, n_published=shown(sm.response[1])),
             }
-        analyses[name] = {"role": im.role, "population": "completers", "scales": scales}
+        analyses[name] = {
+            "role": im.role,
+            "population": "completers",
+            "definition": _described(protocol.instruments.definition(name)),
+            "scales": scales,
+        }
     # the MBI-GS sections left out for another primary add their own note (results.primary)
     note = profiles_note(protocol.instruments.primary)
     notes = [] if note is None else [note]

@@ -47,7 +47,7 @@ def _flow_boxes(ctx: Ctx) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     ex = flow.get("exclusions") or {}
     sessions = ctx.sessions
     follow = [t for t in ctx.timepoints if t != "0"]
-    instrument, threshold = instrument_label(primary_name(ctx.results)), threshold_words(ctx.results)
+    instrument, threshold = instrument_label(ctx.results, primary_name(ctx.results)), threshold_words(ctx.results)
 
     def minus(a: Any, b: Any) -> str:
         # a derived box is shown only from displayed counts; never from a hidden one
