@@ -245,6 +245,7 @@ def test_instrument_label_takes_an_abbreviation_not_a_remark() -> None:
     assert [instrument_label(shipped, n) for n in ("phq9", "bat23")] == ["PHQ-9", "BAT-23"]
     assert instrument_label(shipped, "own") == "Work Strain Short Form (trial)"  # "(trial)" is no short name
     assert instrument_label(shipped, "gad7") == "gad7"  # not described: its plan name
+    assert instrument_label({}, "mbi_gs") == "MBI-GS"  # the reference plan describes no instrument
 
 
 def test_the_report_describes_a_user_definition_from_results_not_from_the_working_directory(

@@ -67,8 +67,8 @@ def _definition(results: Mapping[str, Any], name: str) -> Mapping[str, Any] | No
 def instrument_label(results: Mapping[str, Any], name: str) -> str:
     """The instrument's short name from its definition's title ("PHQ-9"), else its title, else its plan name."""
     inst = _definition(results, name)
-    if inst is None:
-        return name
+    if inst is None:  # the reference study's plan has no instruments section
+        return "MBI-GS" if name == MBI_GS else name
     # "Patient Health Questionnaire-9 (PHQ-9)": an abbreviation in the closing brackets; a user's
     # "Work Strain Short Form (trial)" is a remark, not a short name, so the whole title stands
     title = str(inst.get("title") or name)
