@@ -49,3 +49,36 @@ def rules_of(definition: Any, scale: str) -> Mapping[str, Any]:
         "max_blank": rule.max_blank,
         "reverse": definition.reverse,
     }
+
+
+# A user's own definition (not shipped), used by the plan, cohort and report tests: 6 items 1-5,
+# two mean subscales with a reversed item each and one blank allowed, a prorated sum total.
+STRAIN_TOML = """\
+name = "strain"
+title = "Test strain scale"
+version = "1"
+licence = "positions_only"
+citation = "Written for this test."
+items = 6
+response = { min = 1, max = 5 }
+reverse = [3, 6]
+
+[subscales.tension]
+items = [1, 2, 3]
+scoring = "mean"
+max_blank = 1
+good = "lower"
+
+[subscales.fatigue]
+items = [4, 5, 6]
+scoring = "mean"
+max_blank = 1
+good = "lower"
+
+[total]
+items = [1, 2, 3, 4, 5, 6]
+scoring = "sum"
+max_blank = 1
+prorate = true
+good = "lower"
+"""

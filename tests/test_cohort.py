@@ -24,7 +24,7 @@ from burnout.instrument import SCALE, SUBSCALES
 from burnout.instruments import load_instrument
 from burnout.plan import eligibility_rule, load_protocol, min_changes, parse_protocol
 from burnout.plan.eligibility import evaluate_exact, rule_text
-from instrumentreference import reference_score
+from instrumentreference import STRAIN_TOML, reference_score
 
 REFERENCE_SHA256 = "f3edfb4bfdda66361755c2b10905d9e14dab81d433888bb520e935bb35db0465"  # main before issue 14 point 4 (with issue 16's plan sections)
 
@@ -143,14 +143,18 @@ PHQ = {
 }
 
 
+def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
 def _write(folder: Path) -> None:
     folder.mkdir()
 
     def write(name: str, header: list[str], rows: list[list[object]]) -> None:
-        with (folder / f"{name}.csv").open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(rows)
+        _write_csv(folder / f"{name}.csv", header, rows)
 
     write("patients", ["patient_id"], [[p] for p in PHQ])
     write("sessions", ["patient_id", "session"], [[p, 1] for p in PHQ])
@@ -309,37 +313,6 @@ def test_a_definition_min_change_needs_its_citation():
         parse_instrument(cut, source="mine.toml")
 
 
-# A user's own definition (not shipped): 6 items 1-5, two mean subscales with a reversed item
-# each and one blank allowed, a prorated sum total. Its rules, written out for the reference:
-STRAIN_TOML = """\
-name = "strain"
-title = "Test strain scale"
-version = "1"
-licence = "positions_only"
-citation = "Written for this test."
-items = 6
-response = { min = 1, max = 5 }
-reverse = [3, 6]
-
-[subscales.tension]
-items = [1, 2, 3]
-scoring = "mean"
-max_blank = 1
-good = "lower"
-
-[subscales.fatigue]
-items = [4, 5, 6]
-scoring = "mean"
-max_blank = 1
-good = "lower"
-
-[total]
-items = [1, 2, 3, 4, 5, 6]
-scoring = "sum"
-max_blank = 1
-prorate = true
-good = "lower"
-"""
 STRAIN = {
     "tension": {"items": (1, 2, 3), "scoring": "mean"},
     "fatigue": {"items": (4, 5, 6), "scoring": "mean"},
@@ -362,10 +335,7 @@ def _write_strain(tmp_path: Path) -> tuple[Path, Path]:
     folder.mkdir()
 
     def write(name: str, header: list[str], rows: list[list[object]]) -> None:
-        with (folder / f"{name}.csv").open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(rows)
+        _write_csv(folder / f"{name}.csv", header, rows)
 
     write("patients", ["patient_id"], [[p] for p in STRAIN_ANSWERS])
     write("sessions", ["patient_id", "session"], [[p, 1] for p in STRAIN_ANSWERS])

@@ -37,6 +37,7 @@ from scipy import stats
 
 from burnout import analyze
 from burnout.plan import parse_protocol
+from burnout.results.primary import MBI_GS_SECTIONS
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "phq9_gad7_two_waves"
 WAVES = {0: "depression_anxiety_t1.csv", 1: "depression_anxiety_t2.csv"}
@@ -143,19 +144,9 @@ def test_paired_change_and_response_against_pandas_and_scipy(panel, name, prefix
     assert (response["count"], response["n"]) == (improved, 120)
 
 
-MBI_GS_KEYS = (
-    "subscales",
-    "responders",
-    "comparison",
-    "below_threshold",
-    "profiles",
-    "subgroups",
-    "itt",
-    "reliable_change",
-    "reliability",
-    "measurement_invariance",
-    "regression_to_mean",
-)
+# the sections the primary instrument leaves out: the list results.md documents
+# (tests/report/test_report_primary.py checks the two agree)
+MBI_GS_KEYS = MBI_GS_SECTIONS
 
 
 def test_mbi_gs_sections_left_out_with_a_note_for_a_primary_other_than_mbi_gs(panel) -> None:

@@ -15,40 +15,16 @@ import pytest
 from burnout.errors import ProtocolError
 from burnout.plan import eligibility_rule, load_protocol, min_changes, parse_protocol, primary_instrument
 from burnout.plan.eligibility import evaluate_exact
+from instrumentreference import STRAIN_TOML
 
-# A 6-item "strain" scale, 1-5: two subscales (one reverse-keyed item each), mean scoring,
-# one blank allowed; a prorated sum total. Not a real instrument: the test's own.
-STRAIN = """\
-name = "strain"
-title = "Test strain scale"
-version = "1"
-licence = "positions_only"
-citation = "Written for this test."
-items = 6
-response = { min = 1, max = 5 }
-reverse = [3, 6]
-
-[subscales.tension]
-items = [1, 2, 3]
-scoring = "mean"
-max_blank = 1
-good = "lower"
-min_change = 0.5
-min_change_citation = "This test."
-
-[subscales.fatigue]
-items = [4, 5, 6]
-scoring = "mean"
-max_blank = 1
-good = "lower"
-
-[total]
-items = [1, 2, 3, 4, 5, 6]
-scoring = "sum"
-max_blank = 1
-prorate = true
-good = "lower"
-"""
+# The tests' own "strain" scale (instrumentreference.STRAIN_TOML), with a minimum change of
+# its own on tension.
+STRAIN = STRAIN_TOML.replace(
+    'max_blank = 1\ngood = "lower"\n',
+    'max_blank = 1\ngood = "lower"\nmin_change = 0.5\nmin_change_citation = "This test."\n',
+    1,
+)
+assert STRAIN != STRAIN_TOML
 
 PLAN = """\
 [instruments]
