@@ -403,3 +403,14 @@ def test_a_user_definition_table_is_validated_by_its_answer_range(tmp_path):
     (folder / "strain.csv").unlink()
     with pytest.raises(DataError, match="strain.csv or strain.parquet"):
         analyze(folder, protocol=plan_path)
+
+
+def test_validate_summary_counts_a_user_primary_instrument_by_its_table(tmp_path):
+    # the plan names the definition by its path; the cohort table (and the summary) by its own name
+    from burnout.summary import validate_and_summarize
+
+    folder, plan_path = _write_strain(tmp_path)
+    summary = validate_and_summarize(folder, protocol=plan_path)
+    assert summary.primary == "strain"
+    assert summary.assessments == {0: len(STRAIN_ANSWERS), 1: len(STRAIN_ANSWERS)}
+    assert summary.scored == {}  # no MBI-GS subscales counted for another primary

@@ -141,7 +141,6 @@ def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_exit_with_parent,
-            initargs=(os.getpid(),),
         )
         with _blank_main():
             ready = pool.submit(_import_all, modules)  # starts the process now
@@ -152,18 +151,23 @@ def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
         return pool, ready
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In the helper: exit as soon as ``parent`` is gone, however it ended.
+def _exit_with_parent() -> None:
+    """In the helper: exit as soon as the parent is gone, however it ended.
 
     A parent killed by a signal runs no atexit, and the helper's own copy of the task
     queue keeps its pipe open, so it would wait for work forever, holding the parent's
-    stdout and stderr (a caller reading them to the end would hang too).
+    stdout and stderr (a caller reading them to the end would hang too). multiprocessing
+    gives a spawned child its parent's sentinel, which becomes ready when the parent ends.
     """
-    import time
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing: nothing to watch
+        return
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.2)
+        wait([parent.sentinel])
         os._exit(0)
 
     threading.Thread(target=watch, name="burnout-exit-with-parent", daemon=True).start()

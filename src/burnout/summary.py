@@ -74,22 +74,24 @@ class ValidationSummary:
 def summarize(cohort: Cohort, protocol: Protocol) -> ValidationSummary:
     """Counts of a validated cohort, computed in the engine."""
     from burnout.cohort import build_patient_table
+    from burnout.plan.instruments import DEFAULT_PRIMARY
     from burnout.scoring import score_mbi
 
-    scored = score_mbi(
-        cohort.mbi_gs, max_missing_items=protocol.scoring.max_missing_items, has_items=cohort.mbi_has_items
-    )
-    by_t = scored.group_by("after_session").aggregate(
-        n=scored.count(),
-        **{f"scored_{s}": scored[s].count() for s in SUBSCALES},
-    )
-    rows: list[dict[str, Any]] = by_t.to_pyarrow().to_pylist()
-    total = sum(int(r["n"]) for r in rows)
-    scored_counts = {s: sum(int(r[f"scored_{s}"]) for r in rows) for s in SUBSCALES}
     primary = protocol.instruments.primary
-    if primary != "mbi_gs":  # its own table's rows; no MBI-GS subscales to count
-        rows = _rows_by_assessment(cohort.instruments.get(primary))
+    if primary != DEFAULT_PRIMARY:  # its own table's rows (keyed by the definition's name); no MBI-GS subscales
+        rows = _rows_by_assessment(cohort.instruments.get(protocol.instruments.primary_table))
         total, scored_counts = 0, {}
+    else:
+        scored = score_mbi(
+            cohort.mbi_gs, max_missing_items=protocol.scoring.max_missing_items, has_items=cohort.mbi_has_items
+        )
+        by_t = scored.group_by("after_session").aggregate(
+            n=scored.count(),
+            **{f"scored_{s}": scored[s].count() for s in SUBSCALES},
+        )
+        rows = by_t.to_pyarrow().to_pylist()
+        total = sum(int(r["n"]) for r in rows)
+        scored_counts = {s: sum(int(r[f"scored_{s}"]) for r in rows) for s in SUBSCALES}
     table = build_patient_table(cohort, protocol)
     threshold_met = int(table.threshold_met.cast("int64").sum().to_pyarrow().as_py() or 0)
     return ValidationSummary(
@@ -102,7 +104,7 @@ def summarize(cohort: Cohort, protocol: Protocol) -> ValidationSummary:
         threshold_met=threshold_met,
         phq9_assessments=None if cohort.phq9 is None else int(cohort.phq9.count().to_pyarrow().as_py()),
         warnings=tuple(cohort.warnings),
-        primary=primary,
+        primary=protocol.instruments.primary_table,
     )
 
 

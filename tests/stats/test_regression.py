@@ -17,10 +17,6 @@ from burnout.stats import (
 )
 
 
-def _moments(values: list[int]) -> tuple[int, int, int]:
-    return len(values), sum(values), sum(v * v for v in values)
-
-
 # --------------------------------------------------------------------------- OLS
 def test_ols_against_statsmodels_on_raw_data() -> None:
     import statsmodels.api as sm

@@ -297,7 +297,6 @@ def _min_change_problems(protocol: Protocol, ranges: dict[str, tuple[Fraction, F
             f"impossible value for {key}: got {change.written}; allowed: a number > 0 and <= {_number(span)} ({whose})"
         )
     return messages
-    return messages
 
 
 def _number(value: Fraction) -> str:

@@ -4,8 +4,9 @@ With the default plan (primary ``mbi_gs``) every function here gives what the MB
 report always said, or nothing, so that report stays byte for byte what it was. With
 another primary instrument the MBI-GS sections are absent from results.json
 (``results.primary``) and the page leads with the primary instrument's own paired
-analysis, ``instruments.analyses.<primary>``; the instrument's definition (items,
-scales, scoring) comes from its shipped file, never from data.
+analysis, ``instruments.analyses.<primary>``; the instrument's description (title, items,
+scales, scoring) is read from results.json (``instruments.analyses.<name>.definition``),
+never from a definition file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from burnout.plan.instruments import DEFAULT_PRIMARY
 from burnout.report.format import (
     Ctx,
     conf_label,
@@ -39,7 +41,7 @@ __all__ = [
     "threshold_words",
 ]
 
-MBI_GS: Final[str] = "mbi_gs"
+MBI_GS: Final[str] = DEFAULT_PRIMARY
 
 
 def primary_name(results: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ RIDGE = 1e-5
 
 
 def _posterior_draw(
-    rng: np.random.Generator, xtx: np.ndarray, xty: np.ndarray, yty: float, n: int, *, ridge: float = RIDGE
+    rng: np.random.Generator, xtx: np.ndarray, xty: np.ndarray, yty: float, n: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """``(beta_hat, beta*, sigma*)``: the ridge estimate and one draw from the posterior of a normal regression.
 
@@ -29,7 +29,7 @@ def _posterior_draw(
     random numbers are drawn in the order chi-square, then ``q`` standard normals.
     """
     q = len(xty)
-    v = np.linalg.inv(xtx + np.diag(ridge * np.diag(xtx)))
+    v = np.linalg.inv(xtx + np.diag(RIDGE * np.diag(xtx)))
     v = (v + v.T) / 2.0
     coef = v @ xty
     rss = max(yty - 2.0 * float(coef @ xty) + float(coef @ xtx @ coef), 0.0)

@@ -148,9 +148,8 @@ def _discrepancy(mean: np.ndarray, cov: np.ndarray, logdet_s: float, mu: np.ndar
     return float(logdet + np.trace(cov @ inv) - logdet_s - cov.shape[0] + d @ inv @ d)
 
 
-def _null_chi2(cov: np.ndarray, n: int) -> tuple[float, int]:
+def _null_chi2(cov: np.ndarray, n: int, logdet_s: float) -> tuple[float, int]:
     q = cov.shape[0]
-    _, logdet_s = np.linalg.slogdet(cov)
     return (n - 1) * float(np.sum(np.log(np.diag(cov))) - logdet_s), q * (q - 1) // 2
 
 
@@ -184,7 +183,7 @@ def fit_longitudinal_cfa(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int, l
     )
     chi2 = max((n - 1) * float(res.fun), 0.0)
     df = q * (q + 3) // 2 - spec.k
-    null, null_df = _null_chi2(cov, n)
+    null, null_df = _null_chi2(cov, n, logdet_s)
     denominator = max(null - null_df, chi2 - df, 0.0)
     cfi = None if denominator == 0 else 1.0 - max(chi2 - df, 0.0) / denominator
     rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * (n - 1))) if df > 0 else None

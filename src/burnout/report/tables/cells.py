@@ -8,14 +8,13 @@ the record, as `_prop_raw` writes it: that is how a formatter knows the cell is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_pct, fmt_pct_ci, fmt_signed
 from burnout.report.labels import NDASH
 from burnout.report.tables.model import Column, Record
 
 __all__ = [
-    "PROP_FIELDS",
     "ci_of",
     "count_pct",
     "field",
@@ -31,8 +30,6 @@ __all__ = [
     "rate_ci",
     "signed_ci",
 ]
-
-PROP_FIELDS: Final[tuple[str, ...]] = ("count", "n", "rate", "ci_low", "ci_high")
 
 
 def is_hidden(value: Any) -> bool:
