@@ -96,9 +96,8 @@ def _response_records(t: Table, ctx: Ctx, itt: Mapping[str, Any]) -> None:
     met = itt.get("threshold_met")
     period = f"{ctx.first}-{ctx.last}"
     for o in _OUTCOMES:
-        comp = get(r, "subscales", o, "response") if o in SUBSCALES else get(r, "responders", o)
-        worst = get(wc, o, "response") if o in SUBSCALES else get(wc, "responders", o)
-        pooled = get(mi, o, "response") if o in SUBSCALES else get(mi, "responders", o)
+        comp = _outcome_rate(r.get("subscales") if o in SUBSCALES else r, o)
+        worst, pooled = _outcome_rate(wc, o), _outcome_rate(mi, o)
         if not any((comp, worst, pooled)):
             continue
         key = {"measure": "response", "outcome": o, "timepoint": period}
@@ -115,7 +114,7 @@ def _response_records(t: Table, ctx: Ctx, itt: Mapping[str, Any]) -> None:
                 | {"estimate": None if hidden else pooled.get("rate"), "ci_low": ci[0], "ci_high": ci[1]}
                 | {"imputations": pooled.get("imputations")}
             )
-        if tp := _truth_rate(truth, o):
+        if tp := _outcome_rate(truth, o):
             t.add(key | {"analysis": "synthetic_truth"} | _as_estimate(_prop_raw(tp, ctx)))
         for name in ("mmrm", "mixed_model"):  # the mixed models estimate means, not responder rates
             t.add(key | {"analysis": name, "estimated": False}, csv=False)
@@ -203,19 +202,16 @@ def mmrm_as_mean(tp: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _truth_rate(truth: Mapping[str, object] | None, outcome: str) -> Mapping[str, object] | None:
-    """The synthetic truth's Proportion of one outcome (a subscale or at_least_1)."""
-    path = ("responders", "at_least_1") if outcome == "at_least_1" else (outcome, "response")
-    return get(truth, *path) if truth else None
+def _outcome_rate(tree: Mapping[str, Any] | None, outcome: str) -> Any:
+    """One outcome's response Proportion in a branch laid out as ``<subscale>.response`` and
+    ``responders.<outcome>`` (worst case, multiple imputation, the synthetic truth)."""
+    path = (outcome, "response") if outcome in SUBSCALES else ("responders", outcome)
+    return get(tree, *path) if tree else None
 
 
 def _notes(ctx: Ctx, itt: Mapping[str, Any]) -> list[str]:
     mi, truth = itt.get("multiple_imputation") or {}, ctx.results.get("synthetic_truth")
-    imps = {
-        p.get("imputations")
-        for o in _OUTCOMES
-        if (p := (get(mi, o, "response") if o in SUBSCALES else get(mi, "responders", o)))
-    } - {None, 0}
+    imps = {p.get("imputations") for o in _OUTCOMES if (p := _outcome_rate(mi, o))} - {None, 0}
     m_txt = f" (m = {join_ints(imps)})" if imps else ""
     notes = [
         "Response rows: % of the column's n (95% Wilson CI; multiple imputation: pooled estimate and CI), with "
