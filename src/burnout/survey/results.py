@@ -7,7 +7,6 @@ engine's thread count), then turned into floats once for publication.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Any
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from burnout.instruments import Instrument
 from burnout.privacy import Publisher
-from burnout.stats import cronbach_alpha
+from burnout.stats import cronbach_alpha, mean_summary
 from burnout.stats.omega import OMEGA_METHOD, RMSEA_FIT_MAX, one_factor_omega
 from burnout.survey.score import BINS, ScaleAggregates, SurveyAggregates, bin_edges
 
@@ -25,14 +24,9 @@ SCHEMA = "burnout-survey/1"
 
 
 def _mean_sd(agg: ScaleAggregates) -> tuple[float | None, float | None]:
-    n, s1, s2 = agg.n, agg.total, agg.total_sq
-    if n == 0:
-        return None, None
-    mean = Fraction(s1, n * agg.units)
-    if n < 2:
-        return float(mean), None
-    var = Fraction(n * s2 - s1 * s1, n * (n - 1) * agg.units**2)
-    return float(mean), math.sqrt(var)
+    """Mean and SD of a scale's scores, exact from the engine's integer moments (`stats.mean_summary`)."""
+    summary = mean_summary(agg.n, agg.total, agg.total_sq, scale=agg.units)
+    return summary.mean, summary.sd
 
 
 def _covariance(agg: ScaleAggregates) -> list[list[Fraction]] | None:
