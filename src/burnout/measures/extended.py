@@ -143,10 +143,10 @@ class BeyondMeasures:
 def _imputation_if_mbi(
     itt: ir.Table, protocol: Protocol, *, threshold_met: int, m: int, iterations: int
 ) -> tuple[ImputationSummary | None, str | None]:
-    """The imputations, or why not: the imputation model is the MBI-GS subscales', whose sections
-    a primary instrument other than the MBI-GS leaves out (so no warning is due for it)."""
+    """The imputations, or why they could not run; neither for a primary instrument other than the
+    MBI-GS (the imputation model is the MBI-GS subscales', whose sections it leaves out)."""
     if protocol.instruments.primary != DEFAULT_PRIMARY:
-        return None, f"not run: the primary instrument is {protocol.instruments.primary}"
+        return None, None  # not a problem: the sections it feeds are left out (results.primary)
     assessments = tuple(protocol.schedule.assessments)
     return _impute_or_say_why(
         itt, protocol, assessments, threshold_met=threshold_met, imputations=m, iterations=iterations
@@ -190,7 +190,6 @@ def collect_beyond(
     counts = _collect_counts(table)
     baseline_reference = collect_baseline_reference(table, first, last)
     m = protocol.imputation.m if imputations is None else imputations
-    mbi_primary = protocol.instruments.primary == DEFAULT_PRIMARY
     imputation, problem = _imputation_if_mbi(
         itt, protocol, threshold_met=counts.threshold_met, m=m, iterations=iterations
     )
@@ -205,7 +204,7 @@ def collect_beyond(
         phq9=collect_phq9(table, protocol, population="completers"),
         reliability=collect_item_moments(cohort, comp, assessments),
         reliable_change=collect_reliable_change(comp, baseline_reference, first, last, protocol),
-        warnings=() if problem is None or not mbi_primary else (f"multiple imputation was not run: {problem}",),
+        warnings=() if problem is None else (f"multiple imputation was not run: {problem}",),
         completer_responders=counts.completer_responders,
         baseline_reference=baseline_reference,
         instruments=collect_instruments(table, protocol) if protocol.instruments != InstrumentsSection() else {},
