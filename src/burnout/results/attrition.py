@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from burnout.measures import Measures
     from burnout.plan import Protocol
 from burnout.results._common import _chain
+from burnout.results.primary import mbi_gs_primary
 from burnout.results.recode import TABLE1_BINARY, Merges, merged_into
 
 TABLE1_LABELS = {
@@ -57,7 +58,10 @@ def _attrition(
     scale = {"age": 1, "phq9": PHQ9_SCALE} | {s: SCALE for s in SUBSCALES}
     table1: dict[str, Any] = {}
     smd: dict[str, float | None] = {}
+    mbi_gs = mbi_gs_primary(protocol)  # else the MBI-GS rows and the early change are not built (results.primary)
     for name in a.continuous["completers"]:
+        if name in SUBSCALES and not mbi_gs:
+            continue
         groups, d = _two_groups({g: a.continuous[g][name] for g in group_n}, scale[name], group_n, group_pub, pub)
         smd[name] = d
         table1[name] = {"label": TABLE1_LABELS[name], "kind": "continuous", **groups, "smd": d}
@@ -78,7 +82,7 @@ def _attrition(
         for var, levels in a.completion_by_subgroup.items()
     }
     out = {"table1": table1, "baseline_smd": smd, "reach": reach, "completion_by_subgroup": completion}
-    if a.early_change.get("completers"):
+    if mbi_gs and a.early_change.get("completers"):
         assessments = protocol.schedule.assessments
         early: dict[str, Any] = {"from": str(assessments[0]), "to": str(assessments[1])}
         for s in SUBSCALES:

@@ -13,7 +13,7 @@ from burnout.results._common import BuildContext, _responder_chain
 from burnout.results.attrition import _attrition
 from burnout.results.comparison import comparison_results
 from burnout.results.flow import _flow, _hidden_levels
-from burnout.results.primary import for_primary_instrument
+from burnout.results.primary import MBI_GS_SECTIONS, mbi_gs_primary
 from burnout.results.profiles import profile_results
 from burnout.results.recode import plan_recoding, recode
 from burnout.results.safety import safety_results
@@ -68,7 +68,9 @@ def build_results(
     hidden = _hidden_levels(m, pub, itt_published=itt_pub, completers_published=comp_pub)
     ctx = BuildContext(m, protocol, pub, merges, comp_pub=comp_pub, itt_pub=itt_pub, hidden_levels=hidden)
     sections: dict[str, Any] = {"flow": flow}
-    for key, build in _SECTIONS:
+    # another primary instrument: the MBI-GS sections are not built (results.primary), so
+    # privacy.hidden counts none of their cells
+    for key, build in _SECTIONS if mbi_gs_primary(protocol) else _NOT_MBI_GS_SECTIONS:
         section = build(ctx, sections)
         if section is not None:
             sections[key] = section
@@ -81,7 +83,7 @@ def build_results(
         "schema_version": SCHEMA_VERSION,
         "meta": meta,
         "protocol": protocol.resolved() | {"sha256": protocol.sha256},
-        **for_primary_instrument(published, protocol),
+        **published,
         "privacy": pub.summary(),
         # the messages themselves can hold counts of a few patients and line numbers (issue
         # 12 point 10): they go to the console and the local log (warnings_log), not here
@@ -147,26 +149,28 @@ _SECTIONS: tuple[tuple[str, Section], ...] = (
 )
 """The main tree's sections, in their published order (after ``flow``)."""
 
+_NOT_MBI_GS_SECTIONS = tuple((key, build) for key, build in _SECTIONS if key not in MBI_GS_SECTIONS)
+"""The main sections built for a primary instrument other than the MBI-GS."""
+
 
 def _beyond_sections(ctx: BuildContext, beyond: BeyondMeasures, done: dict[str, Any]) -> dict[str, Any]:
     """The analyses beyond the reference study, hiding what the main sections hid of the cells they share."""
     from burnout.results.extended import beyond_results
 
-    subscales, responders = done["subscales"], done["responders"]
+    published = {"threshold_met": ctx.itt_pub, "completers": ctx.comp_pub}
+    if mbi_gs_primary(ctx.protocol):
+        subscales, responders = done["subscales"], done["responders"]
+        # the worst case counts the completers' responders (and the non-completers') over everyone who met the
+        # threshold: the same cells, so the same treatment (issue 12)
+        published |= {f"response_{s}": not subscales[s]["response"]["suppressed"] for s in SUBSCALES}
+        published["at_least_1"] = not responders["at_least_1"]["suppressed"]
     extra = beyond_results(
         beyond,
         ctx.protocol,
         threshold_met=ctx.m.threshold_met,
         completers=ctx.m.completers,
         publisher=ctx.pub,
-        published={
-            "threshold_met": ctx.itt_pub,
-            "completers": ctx.comp_pub,
-            # the worst case counts the completers' responders (and the non-completers') over everyone who met the
-            # threshold: the same cells, so the same treatment (issue 12)
-            **{f"response_{s}": not subscales[s]["response"]["suppressed"] for s in SUBSCALES},
-            "at_least_1": not responders["at_least_1"]["suppressed"],
-        },
+        published=published,
     )
     reference = beyond.baseline_reference
     if reference is not None and reference.joint is not None and "regression_to_mean" in extra:

@@ -15,6 +15,7 @@ from burnout.results.invariance import invariance_results
 from burnout.results.itt import _itt
 from burnout.results.paired import instruments_results
 from burnout.results.phq9 import phq9_results
+from burnout.results.primary import mbi_gs_primary
 from burnout.results.reliability import _reliability, _reliable_change
 
 __all__ = ["beyond_results"]
@@ -31,6 +32,9 @@ def beyond_results(
     published: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """The ``itt``, ``phq9`` (when PHQ-9 data exist), ``reliable_change`` and ``reliability`` branches.
+
+    For a primary instrument other than the MBI-GS only ``phq9`` (without its MBI-GS parts)
+    and ``instruments`` are built: the others are MBI-GS analyses (results.primary).
 
     Parameters
     ----------
@@ -65,9 +69,10 @@ def beyond_results(
     _check_same_table(bm, threshold_met=threshold_met, completers=completers)
     pub = publisher if publisher is not None else privacy.Publisher.for_plan(protocol)
     shown = {"threshold_met": True, "completers": True} | dict(published or {})
-    out: dict[str, Any] = {"itt": _itt(bm, protocol, pub, shown)}
+    mbi_gs = mbi_gs_primary(protocol)
+    out: dict[str, Any] = {"itt": _itt(bm, protocol, pub, shown)} if mbi_gs else {}
     out |= _completer_sections(bm, protocol, pub, completers_shown=shown["completers"])
-    if bm.baseline_reference is not None:
+    if mbi_gs and bm.baseline_reference is not None:
         out["regression_to_mean"] = regression_to_mean_results(
             bm.baseline_reference, protocol, pub, itt_shown=shown["threshold_met"], completers_shown=shown["completers"]
         )
@@ -82,12 +87,14 @@ def _completer_sections(
     bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, *, completers_shown: bool
 ) -> dict[str, Any]:
     """The sections over the completers: ``phq9`` (with PHQ-9 data), ``reliable_change``,
-    ``reliability`` and ``measurement_invariance``."""
+    ``reliability`` and ``measurement_invariance`` (the last three for the MBI-GS primary only)."""
     out: dict[str, Any] = {}
     if bm.phq9 is not None:
         out["phq9"] = phq9_results(
             bm.phq9, protocol, publisher=pub, population=bm.completers, population_published=completers_shown
         )
+    if not mbi_gs_primary(protocol):
+        return out
     out["reliable_change"] = _reliable_change(bm, pub, completers_published=completers_shown)
     out["reliability"] = _reliability(bm, protocol, pub, completers_published=completers_shown)
     out["measurement_invariance"] = invariance_results(

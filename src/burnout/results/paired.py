@@ -8,6 +8,7 @@ from burnout import privacy
 from burnout.instruments import Instrument
 from burnout.measures.paired import InstrumentMeasures
 from burnout.results.phq9 import paired_timepoints
+from burnout.results.primary import left_out_note, mbi_gs_primary
 
 if TYPE_CHECKING:
     from burnout.plan import Protocol
@@ -15,10 +16,8 @@ if TYPE_CHECKING:
 __all__ = ["instruments_results", "profiles_note"]
 
 
-def profiles_note(primary: str) -> str | None:
-    """Why the burnout profiles are not reported for this primary instrument (None: they are)."""
-    if primary == "mbi_gs":
-        return None
+def profiles_note(primary: str) -> str:
+    """Why the burnout profiles are not reported for ``primary``, an instrument other than the MBI-GS."""
     return (
         f"burnout profiles (Leiter & Maslach 2016) are defined on the MBI-GS subscales only: not computed "
         f"for the primary instrument {primary}"
@@ -88,11 +87,15 @@ def instruments_results(
             "definition": _described(protocol.instruments.definition(name)),
             "scales": scales,
         }
-    # the MBI-GS sections left out for another primary add their own note (results.primary)
-    note = profiles_note(protocol.instruments.primary)
-    notes = [] if note is None else [note]
+    primary = protocol.instruments.primary
+    notes: list[str] = []
+    if not mbi_gs_primary(protocol):  # why the profiles and the MBI-GS sections are not in the tree
+        notes = [
+            profiles_note(primary),
+            left_out_note(primary, mbi_secondary="mbi_gs" in (protocol.instruments.secondary or ())),
+        ]
     return {
-        "primary": protocol.instruments.primary,
+        "primary": primary,
         "notes": notes,
         "analyses": analyses,
     }

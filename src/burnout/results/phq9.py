@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures._aggregates import Moments
 from burnout.measures.phq9 import PHQ9_REMISSION_BELOW, PHQ9_RESPONSE_MIN_BASELINE, Phq9Measures
+from burnout.results.primary import mbi_gs_primary
 
 __all__ = ["paired_timepoints", "phq9_results"]
 
@@ -67,7 +68,8 @@ def phq9_results(
     mean ``change`` with its CI and ``effect_size`` (dz with noncentral-t CI, from
     ``estimates.paired_change``), among patients with a total at the first assessment
     and at t. ``response``, ``remission``: Proportions. ``adjusted.<s>``: OLS of the
-    subscale change (points) on the PHQ-9 change (points). A count below the plan's
+    subscale change (points) on the PHQ-9 change (points), and
+    ``subscale_responders_not_phq9_responders``: for the MBI-GS primary only. A count below the plan's
     ``min_cell_count`` hides the statistics computed on it.
 
     ``population`` is the size of the population (the completers' count) when it is
@@ -82,6 +84,32 @@ def phq9_results(
         return pub.enough_of(n, population, total_published=population_published)
 
     timepoints = paired_timepoints(pm.timepoints, pm.changes, pm.first, pub, shown, scale=PHQ9_SCALE, confidence=conf)
+    out: dict[str, Any] = {
+        "population": pm.population,
+        "timepoints": timepoints,
+        "response": pub.prop(*pm.response, n_published=shown(pm.response[1])),
+        "remission": pub.prop(*pm.remission, n_published=shown(pm.remission[1])),
+    }
+    definitions = {
+        "response": f"PHQ-9 total fell by at least 50% from the first to the last assessment, among "
+        f"{pm.population} with a first total >= {PHQ9_RESPONSE_MIN_BASELINE} and a last total",
+        "remission": f"last PHQ-9 total < {PHQ9_REMISSION_BELOW}, same denominator",
+    }
+    if mbi_gs_primary(protocol):  # else the MBI-GS subscales are not analysed (results.primary)
+        out["adjusted"] = _adjusted(pm, pub, shown, confidence=conf)
+        out["subscale_responders_not_phq9_responders"] = {
+            s: pub.prop(c, n, n_published=population_published) for s, (c, n) in pm.subscale_not_phq9.items()
+        }
+        definitions["subscale_responders_not_phq9_responders"] = (
+            "share of the subscale's responders who were not PHQ-9 responders, within the PHQ-9 response denominator"
+        )
+    return out | {"definitions": definitions}
+
+
+def _adjusted(
+    pm: Phq9Measures, pub: privacy.Publisher, shown: Callable[[int], bool], *, confidence: float
+) -> dict[str, Any]:
+    """``adjusted.<s>``: OLS of the subscale change on the PHQ-9 change, withheld over too few patients."""
     adjusted: dict[str, Any] = {}
     for s, cm in pm.adjusted.items():
         if not shown(cm.n):
@@ -89,23 +117,7 @@ def phq9_results(
             adjusted[s] = {"intercept": None, "intercept_ci": None, "slope": None, "slope_ci": None, "n": None}
             continue
         fit = est.ols_from_moments(
-            cm.n, cm.sx, cm.sy, cm.sxx, cm.syy, cm.sxy, x_scale=PHQ9_SCALE, y_scale=SCALE, confidence=conf
+            cm.n, cm.sx, cm.sy, cm.sxx, cm.syy, cm.sxy, x_scale=PHQ9_SCALE, y_scale=SCALE, confidence=confidence
         )
         adjusted[s] = fit.to_json()
-    return {
-        "population": pm.population,
-        "timepoints": timepoints,
-        "response": pub.prop(*pm.response, n_published=shown(pm.response[1])),
-        "remission": pub.prop(*pm.remission, n_published=shown(pm.remission[1])),
-        "adjusted": adjusted,
-        "subscale_responders_not_phq9_responders": {
-            s: pub.prop(c, n, n_published=population_published) for s, (c, n) in pm.subscale_not_phq9.items()
-        },
-        "definitions": {
-            "response": f"PHQ-9 total fell by at least 50% from the first to the last assessment, among "
-            f"{pm.population} with a first total >= {PHQ9_RESPONSE_MIN_BASELINE} and a last total",
-            "remission": f"last PHQ-9 total < {PHQ9_REMISSION_BELOW}, same denominator",
-            "subscale_responders_not_phq9_responders": "share of the subscale's responders who were not PHQ-9 "
-            "responders, within the PHQ-9 response denominator",
-        },
-    }
+    return adjusted
