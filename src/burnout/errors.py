@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 __all__ = [
     "BurnoutError",
@@ -19,9 +19,12 @@ __all__ = [
     "connect_error",
     "dotted_key",
     "first_line",
+    "is_wrong_type",
     "redact_url",
     "show_value",
     "toml_error",
+    "toml_kind",
+    "wrong_type",
 ]
 
 
@@ -233,6 +236,56 @@ def show_value(value: object, limit: int = 80) -> str:
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def toml_kind(value: object) -> str:
+    """The TOML kind of a value as the messages name it: "an integer", "a table", "a date/time" ..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float | Decimal):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, _dt.date | _dt.time):
+        return "a date/time"
+    return type(value).__name__
+
+
+# pydantic error types that mean "not even the right kind of value"
+_WRONG_TYPE_ERRORS: Final[frozenset[str]] = frozenset(
+    {
+        "int_type",
+        "float_type",
+        "decimal_type",
+        "string_type",
+        "bool_type",
+        "tuple_type",
+        "list_type",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+        "wrong_type",
+    }
+)
+
+
+def is_wrong_type(error_type: str, value: object) -> bool:
+    """Whether a pydantic error of ``error_type`` on ``value`` is a value of the wrong TOML kind
+    (a non-string given where one of some strings is allowed counts too)."""
+    return error_type in _WRONG_TYPE_ERRORS or (error_type == "literal_error" and not isinstance(value, str))
+
+
+def wrong_type(key: str, value: object, *, expected: str, shown: str | None = None) -> str:
+    """The message for a value of the wrong kind: the key, the value as written (``shown``,
+    else `show_value`) with its `toml_kind`, and what is expected."""
+    got = show_value(value) if shown is None else shown
+    return f"wrong type for {key}: got {got} ({toml_kind(value)}), expected {expected}"
 
 
 _TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")

@@ -11,6 +11,7 @@ import pytest
 
 from burnout.instruments import (
     InstrumentError,
+    is_definition_path,
     load_instrument,
     parse_instrument,
     schema_json,
@@ -235,6 +236,14 @@ def test_a_user_file_loads_by_path(tmp_path: Path):
     assert load_instrument(str(path)).name == "mine"
 
 
+def test_a_definition_file_is_a_path_or_a_toml_name_as_the_plan_and_the_cli_say(tmp_path: Path):
+    """One rule for load_instrument and a plan's [instruments] (docs/spec/instruments.md: "any value ending in .toml")."""
+    assert is_definition_path("defs/strain.toml") and is_definition_path(tmp_path / "strain")
+    assert not is_definition_path("phq9") and not is_definition_path("defs/strain")
+    with pytest.raises(InstrumentError, match='no shipped instrument named "defs/strain".*a path to a .toml file'):
+        load_instrument("defs/strain")
+
+
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
@@ -276,6 +285,11 @@ def test_a_user_file_loads_by_path(tmp_path: Path):
             'wrong type for subscales.strain.bands[0].at_least: got "1" (a string), expected a number',
         ),
         (('title = "My scale"', "title = 7"), "wrong type for title: got 7 (an integer), expected text"),
+        # the kind as the plan's messages name it (one helper: burnout.errors.toml_kind)
+        (
+            ('title = "My scale"', "title = 1979-05-27"),
+            "wrong type for title: got 1979-05-27 (a date/time), expected text",
+        ),
     ],
 )
 def test_a_value_of_the_wrong_type_is_refused_not_coerced(edit, expected):

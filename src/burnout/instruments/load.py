@@ -17,28 +17,11 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from burnout.errors import BurnoutError, show_value, toml_error
+from burnout.errors import BurnoutError, is_wrong_type, show_value, toml_error, wrong_type
 from burnout.errors import dotted_key as _dotted
 from burnout.instruments.model import Band, Flag, Instrument, Loinc, Norm, Response, Scale
 
 __all__ = ["InstrumentError", "is_definition_path", "load_instrument", "parse_instrument", "shipped_instruments"]
-
-# pydantic error types that mean "not even the right kind of value" (the plan's list too)
-_WRONG_TYPE: Final[frozenset[str]] = frozenset(
-    {
-        "int_type",
-        "float_type",
-        "decimal_type",
-        "string_type",
-        "bool_type",
-        "tuple_type",
-        "list_type",
-        "dict_type",
-        "model_type",
-        "model_attributes_type",
-        "wrong_type",
-    }
-)
 
 _DATA = "data"
 
@@ -102,23 +85,6 @@ def _show(value: object, *, loc: tuple[Any, ...] = ()) -> str:
     return show_value(value)
 
 
-def _kind(value: object) -> str:
-    """The TOML kind of a value, as the plan's messages name it."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float | Decimal):
-        return "a decimal number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
-
-
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
     parts = [p for p in loc if not isinstance(p, int)]
     if len(parts) >= 2 and parts[-2] == "subscales":
@@ -146,8 +112,8 @@ def _messages(exc: ValidationError) -> list[str]:
         allowed = _ALLOWED.get(last, "see docs/spec/instruments.md")
         if kind == "extra_forbidden":
             out.append(_unknown(loc, value))
-        elif kind in _WRONG_TYPE or (kind == "literal_error" and not isinstance(value, str)):
-            out.append(f"wrong type for {key}: got {_show(value, loc=loc)} ({_kind(value)}), expected {allowed}")
+        elif is_wrong_type(kind, value):
+            out.append(wrong_type(key, value, expected=allowed, shown=_show(value, loc=loc)))
         elif kind == "missing":
             out.append(f"missing key {key}: expected {allowed}")
         elif kind == "impossible_value":
@@ -178,17 +144,16 @@ def shipped_instruments() -> tuple[str, ...]:
 
 
 def is_definition_path(name_or_path: str | Path) -> bool:
-    """Whether `load_instrument` reads ``name_or_path`` as a user's file (not a shipped name):
-    a `Path`, or text that ends in ``.toml`` or holds a ``/``."""
-    text = str(name_or_path)
-    return isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text
+    """Whether ``name_or_path`` names a user's definition file rather than a shipped instrument:
+    a `Path`, or text that ends in ``.toml`` (`load_instrument`, a plan's ``[instruments]``)."""
+    return isinstance(name_or_path, Path) or name_or_path.endswith(".toml")
 
 
 def load_instrument(name_or_path: str | Path) -> Instrument:
     """A shipped instrument by name (``"mbi_gs"``) or a user's definition file by path.
 
-    A file's ``name`` must be unique among its own keys only; a path is anything that
-    ends in ``.toml`` or names an existing file.
+    A file's ``name`` must be unique among its own keys only; a path is a `Path` or text
+    that ends in ``.toml`` (`is_definition_path`).
 
     >>> load_instrument("phq9").total.bands[1].label
     'mild'

@@ -27,7 +27,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from burnout.errors import show_value
-from burnout.instruments import Instrument, InstrumentError, load_instrument, shipped_instruments
+from burnout.instruments import Instrument, InstrumentError, is_definition_path, load_instrument, shipped_instruments
 from burnout.plan.eligibility import All, Any_, Compare, Rule, check_rule, parse_rule
 from burnout.plan.exact import _Str, exact
 from burnout.plan.sections import _impossible, _Section
@@ -41,7 +41,6 @@ __all__ = [
     "cross_check",
     "definitions_relative_to",
     "eligibility_rule",
-    "is_definition_file",
     "min_changes",
     "primary_instrument",
 ]
@@ -63,11 +62,6 @@ def definitions_relative_to(folder: Path | None) -> Iterator[None]:
         yield
     finally:
         _DEFINITIONS_FOLDER.reset(token)
-
-
-def is_definition_file(ref: str) -> bool:
-    """Whether ``[instruments]`` names a user's definition file (``*.toml``) rather than a shipped instrument."""
-    return ref.endswith(".toml")
 
 
 def _known(name: str) -> str:
@@ -115,7 +109,7 @@ class InstrumentsSection(_Section):
         loaded: dict[str, Instrument] = {}
         problems: list[str] = []
         for key, ref in refs.items():
-            if is_definition_file(ref) and ref not in loaded:
+            if is_definition_path(ref) and ref not in loaded:
                 inst, found = _read_definition(key, ref, folder)
                 problems += found
                 if inst is not None:
@@ -151,7 +145,7 @@ class InstrumentsSection(_Section):
 
 
 def _reasons(name: str) -> list[str]:
-    if is_definition_file(name):
+    if is_definition_path(name):
         return []  # read by _read_definitions, once the plan's folder is known
     names = shipped_instruments()
     if name in names:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
 import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
 from burnout.errors import dotted_key as _dotted
+from burnout.errors import is_wrong_type, wrong_type
 from burnout.errors import show_value as _show
 from burnout.instrument import SUBSCALES
 from burnout.plan.extensions import ImputationSection, SensitivitySection
@@ -191,24 +190,6 @@ def _default_example(key: str) -> str | None:
     return f"{last} = {_toml_value(node)}"
 
 
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, (float, Decimal)):
-        return "a decimal number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, (_dt.date, _dt.time)):
-        return "a date/time"
-    return type(value).__name__
-
-
 def _spec_key(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
@@ -268,21 +249,10 @@ def _messages(exc: ValidationError) -> list[str]:
                 f'missing key {key}: reference = "norms" needs population norms; add {_EXAMPLES["profiles.norms"]} '
                 'for every subscale, or set reference = "baseline"'
             )
-        elif kind in {
-            "int_type",
-            "float_type",
-            "string_type",
-            "tuple_type",
-            "list_type",
-            "model_type",
-            "dict_type",
-            "bool_type",
-            "wrong_type",
-            "model_attributes_type",
-        } or (kind == "literal_error" and not isinstance(value, str)):
+        elif is_wrong_type(kind, value):
             example = _default_example(_spec_key(loc).removesuffix("[]"))
             fix = f"; e.g. {example}" if example else ""
-            messages.append(f"wrong type for {key}: got {_show(value)} ({_kind(value)}), expected {expected}{fix}")
+            messages.append(wrong_type(key, value, expected=f"{expected}{fix}"))
         elif kind == "literal_error":
             close = difflib.get_close_matches(value, _literal_choices(allowed), n=1, cutoff=0.6)
             hint = f"; did you mean {json.dumps(close[0])}?" if close else ""

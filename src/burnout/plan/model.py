@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from burnout.errors import ProtocolError, toml_error
+from burnout.errors import ProtocolError, toml_error, wrong_type
 from burnout.instrument import SUBSCALES
 from burnout.plan.exact import _Str, exact
 from burnout.plan.extensions import ImputationSection, SensitivitySection
@@ -115,14 +115,8 @@ class Protocol(BaseModel):
         ProtocolError
             With one message per problem.
         """
-        from burnout.errors import show_value
-        from burnout.plan.messages import _kind  # see __init__
-
         if not isinstance(data, Mapping):
-            raise ProtocolError(
-                [f"wrong type for the plan: got {show_value(data)} ({_kind(data)}), expected a table of sections"],
-                source=source,
-            )
+            raise ProtocolError([wrong_type("the plan", data, expected="a table of sections")], source=source)
         bad_keys = [k for k in data if not isinstance(k, str)]
         if bad_keys:
             raise ProtocolError([f"keys must be strings, got {bad_keys[0]!r}"], source=source)
