@@ -83,7 +83,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         table and no cohort tables).
     """
     from burnout.engines import duckdb_table_names
-    from burnout.ingest.validate import Cohort, _no_mbi_gs
+    from burnout.ingest.validate import Cohort, _mbi_gs_or_empty
 
     existing = duckdb_table_names(con)
     if STORE_TABLE not in existing:
@@ -106,7 +106,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
     return Cohort(
         con=con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
+        mbi_gs=_mbi_gs_or_empty(typed),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         instruments={n: typed[n] for n in instrument_tables() if n in typed},

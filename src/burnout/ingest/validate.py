@@ -282,7 +282,7 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
     return Cohort(
         con=raw.con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
+        mbi_gs=_mbi_gs_or_empty(typed),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=set(MBI_ITEM_COLUMNS) <= mbi_cols,
@@ -297,14 +297,18 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
     )
 
 
-def _no_mbi_gs(patients: ir.Table) -> ir.Table:
-    """The typed ``mbi_gs`` table with no rows: a cohort whose primary instrument is another one.
+def _mbi_gs_or_empty(typed: Mapping[str, ir.Table]) -> ir.Table:
+    """The cohort's typed ``mbi_gs`` table, or one with no rows when it has none (its primary
+    instrument is another one).
 
-    An expression on the cohort's own ``patients`` table, so that it lives in the cohort's
-    engine (an in-memory table is not uploaded to Spark, whose query then fails).
+    The empty stand-in is an expression on the cohort's own ``patients`` table, so that it
+    lives in the cohort's engine (an in-memory table is not uploaded to Spark, whose query
+    then fails).
     """
+    if "mbi_gs" in typed:
+        return typed["mbi_gs"]
     none = ibis.null("int64")
-    empty = patients.filter(ibis.literal(False))
+    empty = typed["patients"].filter(ibis.literal(False))
     return empty.select("patient_id", **{c: none for c in _TYPED["mbi_gs"] if c != "patient_id"})
 
 
@@ -344,7 +348,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
     return Cohort(
         con=con,
         patients=typed["patients"],
-        mbi_gs=typed["mbi_gs"] if "mbi_gs" in typed else _no_mbi_gs(typed["patients"]),
+        mbi_gs=_mbi_gs_or_empty(typed),
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         mbi_has_items=checked.mbi_has_items,
