@@ -555,6 +555,21 @@ def test_flow_total_hidden_as_a_complement_is_labelled_so(demo: dict[str, Any]) 
     assert side[0][1] == f"suppressed (<{K})" and side[1][1] == "852"
 
 
+def test_transition_cells_say_why_they_are_hidden(demo: dict[str, Any]) -> None:
+    """The demo's Burnout -> Overextended cell is hidden to protect a small one; the table's CSV
+    and the heat map called every hidden cell "suppressed (<11)", which subtraction disproves."""
+    from burnout.report.format import Ctx
+    from burnout.report.tables.profiles import _transitions
+
+    tr = demo["profiles"]["transitions"]
+    hidden = {f"{a}.{b}" for a, cols in tr["counts"].items() for b, v in cols.items() if v is None}
+    assert set(tr["hidden"]) == hidden and set(tr["hidden"].values()) == {"small", "complement"}
+    assert tr["hidden"]["burnout.overextended"] == "complement" and tr["hidden"]["burnout.disengaged"] == "small"
+    rows = {r["from_profile"]: r for r in _transitions(Ctx(demo)).csv_rows}
+    assert rows["burnout"]["to_overextended"] == "hidden to protect a small cell"
+    assert rows["burnout"]["to_disengaged"] == f"suppressed (<{K})"
+
+
 @pytest.fixture(scope="module")
 def demo_suppressed(tmp_path_factory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("demo_suppressed")
@@ -591,6 +606,8 @@ def test_hidden_n_cells_are_labelled_with_their_reason(demo_suppressed: dict[str
     assert demo["itt"]["mixed_model"]["cynicism"]["timepoints"]["0"]["n"] is None
     baseline = next(r for r in _mixed(ctx).rows if r["subscale"] == "Cynicism" and r["tp"] == "Baseline")
     assert baseline["n"] == complement
+    record = next(r for r in _mixed(ctx).csv_rows if r["subscale"] == "cynicism" and r["timepoint"] == "0")
+    assert record["model_n"] == complement  # the CSV said "suppressed (<11)"
 
 
 FREE_TEXT = PLANTED["pathway"][0][0]

@@ -144,11 +144,29 @@ def test_outputs_against_the_issue_list(factory: tuple[Any, Any, Path]) -> None:
         assert png_chunks((out / "figures" / f"{key}.png").read_bytes())[0] == b"IHDR"
     tables = {p.stem for p in (out / "tables").glob("*.csv")}
     assert {
-        "analysis_plan", "participant_flow", "baseline_characteristics", "trajectories", "effect_sizes",
-        "response", "response_comparison", "below_threshold", "profiles", "profile_transitions",
-        "burnout_profile_resolution", "side_effects", "subgroups", "subgroup_heterogeneity",
-        "beyond_completers", "itt_mmrm", "itt_mmrm_tipping", "itt_mixed_model", "completion_by_subgroup", "reach",
-        "phq9", "reliable_change", "reliability",
+        "analysis_plan",
+        "participant_flow",
+        "baseline_characteristics",
+        "trajectories",
+        "effect_sizes",
+        "response",
+        "response_comparison",
+        "below_threshold",
+        "profiles",
+        "profile_transitions",
+        "burnout_profile_resolution",
+        "side_effects",
+        "subgroups",
+        "subgroup_heterogeneity",
+        "beyond_completers",
+        "itt_mmrm",
+        "itt_mmrm_tipping",
+        "itt_mixed_model",
+        "completion_by_subgroup",
+        "reach",
+        "phq9",
+        "reliable_change",
+        "reliability",
     } <= tables
     assert "itt_response" not in tables  # folded into beyond_completers
 
@@ -158,9 +176,24 @@ def test_sections_in_order_against_the_issue_list(factory: tuple[Any, Any, Path]
     html = (out / "report.html").read_text(encoding="utf-8")
     ids = re.findall(r'<section id="([^"]+)"', html)
     assert ids == [
-        "summary", "plan", "methods", "flow", "baseline", "scores", "effect-sizes", "response",
-        "below-threshold", "profiles", "severe-profile", "safety", "subgroups", "beyond-completers", "phq9",
-        "reliable-change", "regression-to-mean", "limitations",
+        "summary",
+        "plan",
+        "methods",
+        "flow",
+        "baseline",
+        "scores",
+        "effect-sizes",
+        "response",
+        "below-threshold",
+        "profiles",
+        "severe-profile",
+        "safety",
+        "subgroups",
+        "beyond-completers",
+        "phq9",
+        "reliable-change",
+        "regression-to-mean",
+        "limitations",
     ]
     assert re.search(r'<section id="beyond-completers"><h2>Beyond completers</h2>', html)
 
@@ -168,7 +201,9 @@ def test_sections_in_order_against_the_issue_list(factory: tuple[Any, Any, Path]
 def test_optional_sections_absent_against_a_tree_without_them(plain: Path) -> None:
     html = (plain / "report.html").read_text(encoding="utf-8")
     ids = re.findall(r'<section id="([^"]+)"', html)
-    assert "baseline" not in ids and "beyond-completers" not in ids and "phq9" not in ids and "reliable-change" not in ids
+    assert (
+        "baseline" not in ids and "beyond-completers" not in ids and "phq9" not in ids and "reliable-change" not in ids
+    )
     assert ids[0] == "summary" and ids[-1] == "limitations"
     assert not (plain / "tables" / "beyond_completers.csv").exists()
     assert not (plain / "figures" / "reach.svg").exists()
@@ -191,12 +226,20 @@ def test_leak_finder_against_planted_counts(tmp_path: Path) -> None:
     tree, _ = make_results()
     tree["flow"]["exclusions"]["no_baseline"] = 7  # the flow figure and CSV now show 7
     tree["profiles"]["transitions"]["counts"]["burnout"]["ineffective"] = 8  # the heat map and CSV show 8
-    tree["warnings"].append("sessions.csv: held_on goes back in time for 12 patients; the first on line 40, patient 'PX-4242'")
+    tree["warnings"].append(
+        "sessions.csv: held_on goes back in time for 12 patients; the first on line 40, patient 'PX-4242'"
+    )
     write_report(tree, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "PX-4242" not in html and "patient [id withheld]" in html  # a validation warning's id is withheld
     where = {w for w, _ in find_leaks(tmp_path, {"7", "8"})}
-    assert {"report.html: inline SVG", "flow.svg", "transitions.svg", "participant_flow.csv", "profile_transitions.csv"} <= where
+    assert {
+        "report.html: inline SVG",
+        "flow.svg",
+        "transitions.svg",
+        "participant_flow.csv",
+        "profile_transitions.csv",
+    } <= where
 
 
 def find_leaks(out: Path, forbidden: set[str]) -> list[tuple[str, Any]]:
@@ -207,7 +250,11 @@ def find_leaks(out: Path, forbidden: set[str]) -> list[tuple[str, Any]]:
     leaks += [("report.html: text", n) for n in numbers(" ".join(page.text)) if n in forbidden]
     leaks += [("report.html: inline SVG", c) for c in page.comments if set(numbers(c)) & forbidden]
     # attributes that carry text or data (ids, glyph names and geometry are structural)
-    carriers = [(t, n, v) for t, n, v in page.attrs if n.startswith(("data-", "aria-")) or n in ("title", "alt", "value", "content", "label")]
+    carriers = [
+        (t, n, v)
+        for t, n, v in page.attrs
+        if n.startswith(("data-", "aria-")) or n in ("title", "alt", "value", "content", "label")
+    ]
     assert any(n == "aria-label" for _, n, _ in carriers)
     leaks += [("report.html: attribute", (t, n, v)) for t, n, v in carriers if set(numbers(v)) & forbidden]
     for svg in sorted((out / "figures").glob("*.svg")):
@@ -282,7 +329,7 @@ def test_png_metadata_against_no_text_chunks(factory: tuple[Any, Any, Path]) -> 
 def test_svg_metadata_against_no_date(factory: tuple[Any, Any, Path]) -> None:
     for svg in (factory[2] / "figures").glob("*.svg"):
         text = svg.read_text(encoding="utf-8")
-        assert "<dc:date>" not in text and 'font-family' not in text and "@font-face" not in text
+        assert "<dc:date>" not in text and "font-family" not in text and "@font-face" not in text
 
 
 def test_synthetic_labelled_against_every_output(factory: tuple[Any, Any, Path]) -> None:
@@ -366,9 +413,24 @@ def test_sparse_tree_renders_against_missing_and_suppressed_sections(tmp_path: P
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     ids = re.findall(r'<section id="([^"]+)"', html)
     assert ids == [
-        "summary", "plan", "methods", "flow", "scores", "effect-sizes", "response", "profiles", "severe-profile", "limitations",
+        "summary",
+        "plan",
+        "methods",
+        "flow",
+        "scores",
+        "effect-sizes",
+        "response",
+        "profiles",
+        "severe-profile",
+        "limitations",
     ]
-    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.svg")) == ["flow", "profiles", "response", "trajectories", "transitions"]
+    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.svg")) == [
+        "flow",
+        "profiles",
+        "response",
+        "trajectories",
+        "transitions",
+    ]
     _, rows = read_csv(tmp_path / "tables" / "burnout_profile_resolution.csv")
     assert all(r["count"] == MARK and r["n"] in ("", MARK) and r["rate"] == "" for r in rows), rows
     severe = re.search(r'<section id="severe-profile">.*?</section>', html, flags=re.S).group(0)  # type: ignore[union-attr]
@@ -377,7 +439,10 @@ def test_sparse_tree_renders_against_missing_and_suppressed_sections(tmp_path: P
         assert "8" not in numbers(" ".join(parse(part).text))
     _, rows = read_csv(tmp_path / "tables" / "response.csv")
     assert [r["count"] for r in rows[:3]] == [MARK] * 3
-    assert svg_comments((tmp_path / "figures" / "response.svg").read_text(encoding="utf-8")).count("suppressed (&lt;11)") == 3
+    assert (
+        svg_comments((tmp_path / "figures" / "response.svg").read_text(encoding="utf-8")).count("suppressed (&lt;11)")
+        == 3
+    )
 
 
 def test_write_report_rejects_a_non_tree(tmp_path: Path) -> None:
@@ -450,11 +515,23 @@ def test_beyond_completers_table_against_the_tree(factory: tuple[Any, Any, Path]
     ]
     rows = {r[0]: r for r in grid if len(r) == 6}
     groups = [r[0] for r in grid[3:] if len(r) == 1]
-    assert groups[:2] == ["Response (\u2265 1.0 points, first to last assessment)", "Mean after the last session (change from baseline)"]
+    assert groups[:2] == [
+        "Response (\u2265 1.0 points, first to last assessment)",
+        "Mean after the last session (change from baseline)",
+    ]
     # 219/395 responders among completers, 219/1,642 in the worst case, the pooled MI rate 49.0% +- 4.5
     exh = [r for r in grid if len(r) == 6 and r[0] == "Exhaustion"]
-    assert exh[0][1:] == ["55.4% (50.5\u201360.3) / 219/395", "13.3% (11.8\u201315.1) / 219/1,642", "49.0% (44.5\u201353.5)", "\u2014a", "\u2014a"]
-    assert rows["At least 1 subscale"][1:3] == ["69.6% (64.9\u201373.9) / 275/395", "16.7% (15.0\u201318.6) / 275/1,642"]
+    assert exh[0][1:] == [
+        "55.4% (50.5\u201360.3) / 219/395",
+        "13.3% (11.8\u201315.1) / 219/1,642",
+        "49.0% (44.5\u201353.5)",
+        "\u2014a",
+        "\u2014a",
+    ]
+    assert rows["At least 1 subscale"][1:3] == [
+        "69.6% (64.9\u201373.9) / 275/395",
+        "16.7% (15.0\u201318.6) / 275/1,642",
+    ]
     assert rows["At least 1 subscale"][3] == "66.0% (61.5\u201370.5)"
     # means after session 6: completers 4.09 (change -1.48), mixed model 4.24 (change -1.33) with both CIs beneath
     m = tree["itt"]["mixed_model"]["exhaustion"]["timepoints"]["6"]
@@ -504,8 +581,19 @@ def test_beyond_completers_csv_against_the_tree(factory: tuple[Any, Any, Path]) 
 def test_beyond_completers_hides_suppressed_cells(tmp_path: Path) -> None:
     """A hidden worst-case count, pooled rate or reach step reads as suppressed in the table, CSV and figure."""
     tree, _ = make_results()
-    tree["itt"]["worst_case"]["professional_efficacy"]["response"] = {"count": None, "n": 1642, "rate": None, "ci": None, "suppressed": True}
-    tree["itt"]["multiple_imputation"]["responders"]["at_least_1"] = {"rate": None, "ci": None, "imputations": 50, "suppressed": True}
+    tree["itt"]["worst_case"]["professional_efficacy"]["response"] = {
+        "count": None,
+        "n": 1642,
+        "rate": None,
+        "ci": None,
+        "suppressed": True,
+    }
+    tree["itt"]["multiple_imputation"]["responders"]["at_least_1"] = {
+        "rate": None,
+        "ci": None,
+        "imputations": 50,
+        "suppressed": True,
+    }
     tree["responders"]["at_least_1"] = {"count": None, "n": 395, "rate": None, "ci": None, "suppressed": True}
     write_report(tree, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
@@ -520,7 +608,9 @@ def test_beyond_completers_hides_suppressed_cells(tmp_path: Path) -> None:
     table = re.search(r'<div class="table-wrap[^"]*" id="table-beyond_completers">.*?</table>', beyond, flags=re.S)
     assert table
     hidden_cells = re.findall(r'<td [^>]*?(style="[^"]*")?[^>]*>suppressed \(&lt;11\)</td>', table.group(0))
-    assert len(hidden_cells) == 3 and all("font-style: italic" in style for style in hidden_cells)  # greyed, as elsewhere
+    assert len(hidden_cells) == 3 and all(
+        "font-style: italic" in style for style in hidden_cells
+    )  # greyed, as elsewhere
     text = " ".join(parse(beyond).text)
     for value in ("104/1,642", "6.3%", "66.0%", "275/395"):  # the hidden cells' own values
         assert not re.search(rf"(?<![\d.,]){re.escape(value)}", text), value
@@ -596,14 +686,16 @@ def test_beyond_completers_prose_against_the_tree(factory: tuple[Any, Any, Path]
     summary = " ".join(" ".join(parse(section(html, "summary")).text).split())
     assert (
         "responders on at least 1 subscale were 16.7% (275/1,642; 95% CI 15.0\u201318.6) if every missing response is counted "
-        "as a non-response (worst case: observed responses kept) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation" in summary
+        "as a non-response (worst case: observed responses kept) and 66.0% (95% CI 61.5\u201370.5) with multiple imputation"
+        in summary
     )
     # the MMRM's change to session 6 and its tipping point, from the tree (factory: -1.39 +- 1.963 x 0.05, tip 1.6)
     assert tree["itt"]["mmrm"]["assumptions"].rstrip(".") in beyond
     assert tree["itt"]["mmrm_tipping"]["method"].rstrip(".") in beyond
     assert (
         "Mixed model for repeated measures. Change to after session 6 among all who met the threshold, assuming scores "
-        "are missing at random: Exhaustion \u22121.39 (95% CI \u22121.49 to \u22121.29, tipping point 1.60 points)" in summary
+        "are missing at random: Exhaustion \u22121.39 (95% CI \u22121.49 to \u22121.29, tipping point 1.60 points)"
+        in summary
     )
 
 
@@ -643,9 +735,11 @@ def test_pipeline_report_hides_every_suppressed_cell(pipeline: tuple[dict[str, A
     k = tree["protocol"]["privacy"]["min_cell_count"]
     mark = f"suppressed (<{k})"
     _, rows = read_csv(out / "tables" / "profile_transitions.csv")
+    reasons = tree["profiles"]["transitions"]["hidden"]
     for row in rows:
         for to, v in tree["profiles"]["transitions"]["counts"][row["from_profile"]].items():
-            assert row[f"to_{to}"] == (mark if v is None else str(v))
+            truthful = _mark({"hidden": reasons.get(f"{row['from_profile']}.{to}")}, mark)
+            assert row[f"to_{to}"] == (truthful if v is None else str(v))
     _, rows = read_csv(out / "tables" / "profiles.csv")
     for row in rows:
         cell = tree["profiles"][row["timepoint"]][row["profile"]]
@@ -657,7 +751,9 @@ def test_pipeline_report_hides_every_suppressed_cell(pipeline: tuple[dict[str, A
         entry = tree["subgroups"][row["variable"]][row["level"]]
         cell = entry[row["outcome"]]
         assert row["count"] == (_mark(cell, mark) if cell["count"] is None else str(cell["count"]))
-        diff = entry["difference_from_rest"][row["outcome"]]  # issue 16: Newcombe difference, blank beside a hidden cell
+        diff = entry["difference_from_rest"][
+            row["outcome"]
+        ]  # issue 16: Newcombe difference, blank beside a hidden cell
         assert row["difference_from_rest"] == ("" if diff["estimate"] is None else repr(diff["estimate"]))
         assert row["label"] == entry["label"]
     _, rows = read_csv(out / "tables" / "participant_flow.csv")
@@ -712,7 +808,9 @@ def test_csv_tables_read_by_pandas_with_numeric_counts(factory: tuple[Any, Any, 
     count_columns = 0
     for path in paths:
         df = pd.read_csv(path)
-        assert df.columns[0] == "synthetic_data" and df["synthetic_data"].dtype == bool and df["synthetic_data"].all(), path.name
+        assert (
+            df.columns[0] == "synthetic_data" and df["synthetic_data"].dtype == bool and df["synthetic_data"].all()
+        ), path.name
         for column in [c for c in df.columns if _count_like(c)]:
             count_columns += 1
             assert pd.api.types.is_numeric_dtype(df[column]), (path.name, column, df[column].tolist())
@@ -726,7 +824,7 @@ def test_csv_tables_read_by_pandas_with_numeric_counts(factory: tuple[Any, Any, 
     assert transitions.loc["burnout", "hidden"] == f"to_ineffective: {MARK}"
 
 
-FORMULAS = ["=hyperlink(\"http://example.invalid\",\"x\")", "=1+1", "@sum(1)", "+cmd|' /c calc'!a0", "-2+3", "\tx", "\rx"]
+FORMULAS = ['=hyperlink("http://example.invalid","x")', "=1+1", "@sum(1)", "+cmd|' /c calc'!a0", "-2+3", "\tx", "\rx"]
 
 
 def _with_pathways(levels: list[str], **protocol: Any) -> dict[str, Any]:
@@ -762,7 +860,9 @@ def test_csv_formula_cells_neutralised_against_owasp(tmp_path: Path) -> None:
     assert plan.set_index("setting").loc["title", "value"] == "'" + title
     assert plan.set_index("setting").loc["professional_efficacy", "value"] == "-0.5"  # a number, not a formula
     effects = pd.read_csv(tmp_path / "tables" / "effect_sizes.csv")
-    assert effects["dz"].dtype == float and (effects["dz"] < 0).sum() == 6  # Exhaustion and Cynicism fall: negative numbers
+    assert (
+        effects["dz"].dtype == float and (effects["dz"] < 0).sum() == 6
+    )  # Exhaustion and Cynicism fall: negative numbers
 
 
 def test_user_text_literal_in_svg_html_and_csv(tmp_path: Path) -> None:
@@ -780,7 +880,9 @@ def test_user_text_literal_in_svg_html_and_csv(tmp_path: Path) -> None:
     for fig in (svg for svg in html.split("<svg")[1:]):
         assert "\x00" not in fig
     drawn = svg_comments((tmp_path / "figures" / "subgroups.svg").read_text(encoding="utf-8"))
-    assert any(c.startswith("\\$x^2\\$ (") or c.startswith("$x^2$ (") for c in drawn), [c for c in drawn if "x" in c][:5]
+    assert any(c.startswith("\\$x^2\\$ (") or c.startswith("$x^2$ (") for c in drawn), [c for c in drawn if "x" in c][
+        :5
+    ]
     assert not any("x^2" in c and "$" not in c for c in drawn)  # not typeset as math (which drops the dollars)
 
 
@@ -802,7 +904,12 @@ def test_serious_adverse_events_one_unit_against_the_exact_bound(tmp_path: Path)
     upper = 1 - 0.025 ** (1 / 180)
     assert abs(upper - 0.020286) < 5e-6
     tree["safety"]["serious_adverse_events"]["sessions"] = {
-        "count": 0, "n": 180, "rate": 0.0, "ci": [0.0, upper], "suppressed": False, "interval": "clopper-pearson",
+        "count": 0,
+        "n": 180,
+        "rate": 0.0,
+        "ci": [0.0, upper],
+        "suppressed": False,
+        "interval": "clopper-pearson",
         "rule_of_three": 3 / 180,
     }
     write_report(tree, tmp_path)
@@ -812,7 +919,11 @@ def test_serious_adverse_events_one_unit_against_the_exact_bound(tmp_path: Path)
     assert f"{expected}." in summary
     assert "of patients (rule of three: at most 0.20%)" in summary  # 3 / 1,500 patients
     rows = {r[0]: r for r in table_grid(section(html, "safety"), "side_effects") if len(r) == 4}
-    assert rows["Serious adverse events, per 1,000 sessions delivered"][1:] == ["0/180", "0.00 per 1,000", "0.00\u201320.29 per 1,000"]
+    assert rows["Serious adverse events, per 1,000 sessions delivered"][1:] == [
+        "0/180",
+        "0.00 per 1,000",
+        "0.00\u201320.29 per 1,000",
+    ]
     console = Console(width=200, record=True)
     console.print(summary_table(tree))
     assert expected in console.export_text()
@@ -838,7 +949,13 @@ def test_plateau_of_exactly_zero_change_is_said(tmp_path: Path) -> None:
     """No change at all between the last two assessments (no t test: SD 0) reads "yes (no change at all)", not a dash."""
     tree, _ = make_results()
     tree["subscales"]["professional_efficacy"]["plateau"] |= {
-        "mean_difference": 0.0, "ci": [0.0, 0.0], "t": None, "df": 394, "p": None, "plateaued": None, "equivalence": None,
+        "mean_difference": 0.0,
+        "ci": [0.0, 0.0],
+        "t": None,
+        "df": 394,
+        "p": None,
+        "plateaued": None,
+        "equivalence": None,
     }
     write_report(tree, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
@@ -852,13 +969,17 @@ def _h1(html: str) -> str:
     return re.search(r"<h1>(.*?)</h1>", html).group(1)  # type: ignore[union-attr]
 
 
-def test_title_neutral_for_real_data_against_the_plan(plain: Path, factory: tuple[Any, Any, Path], tmp_path: Path) -> None:
+def test_title_neutral_for_real_data_against_the_plan(
+    plain: Path, factory: tuple[Any, Any, Path], tmp_path: Path
+) -> None:
     """The demo's title only on synthetic output; real data get a neutral title unless the plan sets its own."""
     from burnout.plan import DEFAULT_TITLE
 
     assert _h1((factory[2] / "report.html").read_text(encoding="utf-8")) == DEFAULT_TITLE
     real = (plain / "report.html").read_text(encoding="utf-8")
-    assert _h1(real) == "Burnout program outcomes" and DEFAULT_TITLE not in re.search(r"<title>.*?</title>", real).group(0)  # type: ignore[union-attr]
+    assert _h1(real) == "Burnout program outcomes" and DEFAULT_TITLE not in re.search(
+        r"<title>.*?</title>", real
+    ).group(0)  # type: ignore[union-attr]
     tree, _ = make_results(synthetic=False)
     tree["protocol"]["title"] = "St Elsewhere <burnout> clinic"
     write_report(tree, tmp_path)

@@ -207,11 +207,11 @@ class Ctx:
 
     @property
     def suppression_note(self) -> str:
-        """What the suppression mark means: small, or hidden so that a small count cannot be recovered."""
+        """What the two marks mean: small, and hidden so that a small count cannot be recovered."""
         return (
-            f"\u201c{self.suppressed}\u201d: a count of 1 to {self.k - 1} patients, or a count hidden so that such "
-            "a count cannot be recovered from totals (complementary suppression); its percentage and interval are "
-            "not shown."
+            f"\u201c{self.suppressed}\u201d: a count of 1 to {self.k - 1} patients; \u201c{COMPLEMENT_MARK}\u201d: "
+            "a count hidden so that such a count cannot be recovered from totals (complementary suppression). "
+            "Their percentages and intervals are not shown."
         )
 
     def synthetic_note(self) -> str:

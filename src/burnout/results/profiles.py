@@ -34,6 +34,8 @@ def profile_results(ctx: BuildContext) -> dict[str, Any]:
         "to": str(last),
         "counts": _transitions(ctx, safe_matrix, classified),
     }
+    if profiles["transitions"]["counts"] is not None:
+        profiles["transitions"]["hidden"] = _transition_reasons(profiles["transitions"]["counts"], safe_matrix)
     profiles["burnout_at_baseline"] = profiles[str(first)]["burnout"]["count"]
     profiles |= _leaving_burnout(ctx, safe_matrix, base_shown=profiles["burnout_at_baseline"] is not None)
     cut = m.profile_cutoffs
@@ -49,13 +51,25 @@ def profile_results(ctx: BuildContext) -> dict[str, Any]:
 def _transitions(ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, classified: bool) -> dict[str, Any] | None:
     """The suppressed transition counts; every cell hidden when the completers' total (their grand total) is."""
     matrix_json: dict[str, Any] | None = safe_matrix.to_json() if classified else None
-    if matrix_json is not None and not ctx.comp_pub:  # its grand total is the completers
+    if matrix_json is None:
+        return None
+    if not ctx.comp_pub:  # its grand total is the completers
         matrix_json = {a: dict.fromkeys(cols) for a, cols in matrix_json.items()}
-        ctx.pub.note("complement", sum(len(cols) for cols in matrix_json.values()))
-    elif matrix_json is not None:
-        ctx.pub.note("small", len(safe_matrix.primary))
-        ctx.pub.note("complement", len(safe_matrix.suppressed - safe_matrix.primary))
+    hidden = sum(v is None for cols in matrix_json.values() for v in cols.values())
+    ctx.pub.note("small", len(safe_matrix.primary))
+    ctx.pub.note("complement", hidden - len(safe_matrix.primary))
     return matrix_json
+
+
+def _transition_reasons(counts: dict[str, Any], safe_matrix: privacy.SuppressedMatrix) -> dict[str, str]:
+    """Why each hidden cell is hidden, keyed "<from>.<to>": "small" (1..k-1) or "complement"
+    (hidden to protect a small cell: every other cell when the completers' total is hidden)."""
+    return {
+        f"{a}.{b}": "small" if (a, b) in safe_matrix.primary else "complement"
+        for a, cols in counts.items()
+        for b, v in cols.items()
+        if v is None
+    }
 
 
 def _leaving_burnout(ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, *, base_shown: bool) -> dict[str, Any]:

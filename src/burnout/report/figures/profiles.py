@@ -128,13 +128,14 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
     ylabels = []
     for r in rows:
         c = get(prof_first, r, "count")
-        ylabels.append(f"{PROFILE_LABELS[r]} ({'suppressed' if c is None else f'{c:,}'})")
+        shown = f"{c:,}" if c is not None else "hidden" if get(prof_first, r, "hidden") == "complement" else f"<{ctx.k}"
+        ylabels.append(f"{PROFILE_LABELS[r]} ({shown})")
     left_in, bottom_in, top_in = _text_width_in(ylabels) + 0.3, 0.95, 0.25
     side = min(2.0, ONE_COLUMN_IN - left_in - 0.08)  # inches: the matrix is square
     width, height = ONE_COLUMN_IN, bottom_in + side + top_in
     fig = _new(width, height)
     ax = fig.add_axes((left_in / width, bottom_in / height, side / width, side / height))
-    _draw_transition_cells(ax, ctx, counts, rows, cols)
+    _draw_transition_cells(ax, ctx, tr, rows, cols)
     ax.set_xlim(-0.5, len(cols) - 0.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_yticks(range(len(rows)), ylabels)
@@ -150,15 +151,18 @@ def _transitions(ctx: Ctx) -> tuple[MplFigure, str, str, str] | None:
         f"Number of completers moving from each profile at {ctx.tp(first).lower()} (rows) to each profile "
         f"{ctx.tp(last).lower()} (columns); shading is proportional to the count and outlined cells are "
         f"unchanged profiles; row labels give the profile's size at {ctx.tp(first).lower()}. Grey hatched cells "
-        f"\u201c<{ctx.k}\u201d are suppressed: a count of 1 to {ctx.k - 1} patients, or a count hidden so that such a "
-        "count cannot be recovered from the totals (complementary suppression)."
+        f"\u201c<{ctx.k}\u201d are suppressed: a count of 1 to {ctx.k - 1} patients; grey hatched cells without a "
+        "number (and a row label \u201chidden\u201d) are hidden so that such a count cannot be recovered from the "
+        "totals (complementary suppression)."
     )
     alt = "Heat map of the number of completers moving between burnout profiles from baseline to the last assessment."
     return fig, title, caption, alt
 
 
-def _draw_transition_cells(ax: Axes, ctx: Ctx, counts: Mapping[str, Any], rows: list[str], cols: list[str]) -> None:
-    """Each count shaded by its size (a hidden one grey hatched, "<k"), unchanged profiles outlined."""
+def _draw_transition_cells(ax: Axes, ctx: Ctx, tr: Mapping[str, Any], rows: list[str], cols: list[str]) -> None:
+    """Each count shaded by its size (a hidden one grey hatched: "<k" when small, blank when a
+    complement, as ``transitions.hidden`` says), unchanged profiles outlined."""
+    counts, reasons = tr["counts"], tr.get("hidden") or {}
     known = [v for r in rows for c in cols if (v := counts[r].get(c)) is not None]
     vmax = max(known) if known else 1
     cmap = LinearSegmentedColormap.from_list("okabe_blue", ["#FFFFFF", OKABE_ITO["blue"]])
@@ -177,8 +181,9 @@ def _draw_transition_cells(ax: Axes, ctx: Ctx, counts: Mapping[str, Any], rows: 
                         linewidth=0.4,
                     )
                 )
-                hidden_box = {"boxstyle": "square,pad=0.12", "facecolor": SUPPRESSED_FACE, "edgecolor": "none"}
-                ax.text(j, i, f"<{ctx.k}", ha="center", va="center", color=INK, bbox=hidden_box)
+                if reasons.get(f"{r}.{c}") != "complement":
+                    hidden_box = {"boxstyle": "square,pad=0.12", "facecolor": SUPPRESSED_FACE, "edgecolor": "none"}
+                    ax.text(j, i, f"<{ctx.k}", ha="center", va="center", color=INK, bbox=hidden_box)
                 continue
             level = 0.08 + 0.92 * (v / vmax) if vmax else 0.0
             face = cmap(level if v else 0.0)

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_pct, fmt_pct_ci, fmt_plain, fmt_signed, get
 from burnout.report.labels import NDASH, OUTCOME_LABELS, SUBSCALES
-from burnout.report.tables.cells import ci_of, is_hidden
+from burnout.report.tables.cells import ci_of, is_hidden, n_or_mark
 from burnout.report.tables.model import NOT_ESTIMATED, Column, Record, Table, _cell, _prop_raw, join_ints
 
 __all__ = ["_beyond", "mmrm_as_mean"]
@@ -151,7 +151,7 @@ def _mean_records(t: Table, ctx: Ctx, itt: Mapping[str, Any]) -> None:
                 ci, cci = e.get("ci") or [None, None], e.get("change_ci") or [None, None]
                 t.add(
                     key
-                    | {"analysis": name, "n": ctx.suppressed if n is None else n, "estimate": e.get("mean")}
+                    | {"analysis": name, "n": n_or_mark(ctx, n, statistic=e.get("mean")), "estimate": e.get("mean")}
                     | {"ci_low": ci[0], "ci_high": ci[1], "change": e.get("change")}
                     | {"change_ci_low": cci[0], "change_ci_high": cci[1]}
                 )

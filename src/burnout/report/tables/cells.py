@@ -111,6 +111,11 @@ def n_beside(ctx: Ctx, n: str = "n", statistic: str = "mean") -> Callable[[Recor
     return lambda r: ctx.n_beside(None if is_hidden(r.get(n)) else r.get(n), statistic=r.get(statistic))
 
 
+def n_or_mark(ctx: Ctx, n: int | None, *, statistic: Any) -> int | str:
+    """A record's n: the count itself, or the truthful mark of `Ctx.n_beside` when hidden."""
+    return n if n is not None else ctx.n_beside(None, statistic=statistic)
+
+
 def mean_sd(mean: str = "mean", sd: str = "sd") -> Callable[[Record], str]:
     """ "4.09 (1.21)"."""
     return lambda r: f"{fmt_num(r.get(mean))} ({fmt_num(r.get(sd))})"

@@ -8,7 +8,7 @@ from typing import Any
 from burnout.report.format import Ctx, fmt_prop, get, subgroup_label
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES, VARIABLE_LABELS
 from burnout.report.primary import threshold_words
-from burnout.report.tables.cells import mean_ci, n_beside, prop_columns, signed_ci
+from burnout.report.tables.cells import mean_ci, n_beside, n_or_mark, prop_columns, signed_ci
 from burnout.report.tables.model import PROP_CSV, Column, Record, Table, _prop_raw
 
 __all__ = ["_completion", "_mixed", "_reach"]
@@ -130,7 +130,7 @@ def _mixed_record(ctx: Ctx, m: Mapping[str, Any], c: Mapping[str, Any]) -> dict[
     mci, cci, chci = (m.get("ci") or [None, None], c.get("ci") or [None, None], m.get("change_ci") or [None, None])
     return (
         {"completers_mean": c.get("mean"), "completers_ci_low": cci[0], "completers_ci_high": cci[1]}
-        | {"model_n": ctx.suppressed if "n" in m and m["n"] is None else m.get("n")}
+        | {"model_n": n_or_mark(ctx, m["n"], statistic=m.get("mean")) if "n" in m else None}
         | {"model_mean": m.get("mean"), "model_ci_low": mci[0], "model_ci_high": mci[1]}
         | {"model_change": m.get("change"), "model_change_ci_low": chci[0], "model_change_ci_high": chci[1]}
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from burnout.report.format import Ctx, fmt_ci, fmt_num, fmt_pct, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
-from burnout.report.tables.cells import ci_of, field, mean_ci, n_beside, signed_ci
+from burnout.report.tables.cells import ci_of, field, mean_ci, n_beside, n_or_mark, signed_ci
 from burnout.report.tables.model import Column, Record, Table
 
 _MMRM_NOTE = (
@@ -42,7 +42,7 @@ def _mmrm(ctx: Ctx) -> Table | None:
                 mean, change = e.get("mean") or {}, e.get("change") or {}
                 mci, cci = mean.get("ci") or [None, None], change.get("ci") or [None, None]
                 t.add(
-                    {"subscale": s, "timepoint": tp, "n": ctx.suppressed if e.get("n") is None else e["n"]}
+                    {"subscale": s, "timepoint": tp, "n": n_or_mark(ctx, e.get("n"), statistic=mean.get("estimate"))}
                     | {
                         "mean": mean.get("estimate"),
                         "mean_ci_low": mci[0],

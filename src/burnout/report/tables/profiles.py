@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from burnout.report.format import Ctx, get, severe_profile
 from burnout.report.labels import PROFILE_LABELS, PROFILES
@@ -55,9 +56,15 @@ def _transitions(ctx: Ctx) -> Table | None:
     )
     for fp in PROFILES:
         if fp in counts:
-            to = {f"to_{p}": ctx.suppressed if (v := counts[fp].get(p)) is None else v for p in PROFILES}
+            to = {f"to_{p}": _cell(ctx, tr, fp, p) for p in PROFILES}
             t.add({"from_profile": fp} | to, shown=False)
     return t
+
+
+def _cell(ctx: Ctx, tr: Mapping[str, Any], row: str, col: str) -> int | str | None:
+    """A transition count, or the truthful mark of why it is hidden (``transitions.hidden``)."""
+    v = tr["counts"][row].get(col)
+    return v if v is not None else ctx.mark((tr.get("hidden") or {}).get(f"{row}.{col}"))
 
 
 def _severe(ctx: Ctx) -> Table | None:
@@ -81,7 +88,8 @@ def _severe(ctx: Ctx) -> Table | None:
         stub="label",
     )
     base, sev = severe_profile(ctx)
-    t.add({"outcome": "burnout_at_baseline", "count": ctx.suppressed if base is None else base})
+    at_first = get(ctx.results, "profiles", ctx.first, "burnout")  # its own reason for being hidden
+    t.add({"outcome": "burnout_at_baseline", "count": base if base is not None else ctx.hidden_mark(at_first)})
     for key in ("burnout_resolved", "burnout_to_engaged"):
         if key in sev:
             t.add({"outcome": key} | _prop_raw(sev[key], ctx))

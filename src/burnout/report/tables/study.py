@@ -8,7 +8,7 @@ from typing import Any
 from burnout.report.format import Ctx, fmt_p, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
 from burnout.report.primary import threshold_words
-from burnout.report.tables.cells import count_pct, field, interval, mean_sd, n_beside, signed_ci
+from burnout.report.tables.cells import count_pct, field, interval, mean_sd, n_beside, n_or_mark, signed_ci
 from burnout.report.tables.model import Column, Record, Table, _plain_value, _var_label
 
 # ----------------------------------------------------------------------------- plan
@@ -234,7 +234,7 @@ def _trajectories(ctx: Ctx) -> Table | None:
             if e := tps.get(tp):
                 ci, cci = e.get("ci") or [None, None], e.get("change_ci") or [None, None]
                 t.add(
-                    {"subscale": s, "timepoint": tp, "n": ctx.suppressed if e.get("n") is None else e.get("n")}
+                    {"subscale": s, "timepoint": tp, "n": n_or_mark(ctx, e.get("n"), statistic=e.get("mean"))}
                     | {k: e.get(k) for k in ("mean", "sd")}
                     | {"ci_low": ci[0], "ci_high": ci[1], "change": e.get("change"), "change_sd": e.get("change_sd")}
                     | {"change_ci_low": cci[0], "change_ci_high": cci[1]}
