@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 from statsmodels.multivariate.factor import Factor
 
-from burnout.stats.invariance import fit_longitudinal_cfa, longitudinal_invariance
+from burnout.stats import invariance
+from burnout.stats.invariance import Level, fit_longitudinal_cfa, longitudinal_invariance
 
 P = 5
 LAM = np.array([1.0, 0.9, 0.8, 1.1, 0.7])
@@ -116,3 +117,67 @@ def test_metric_loadings_are_shared_and_near_the_truth() -> None:
 def test_too_few_patients_give_none() -> None:
     mean, cov = _two_occasions(500, seed=5)
     assert longitudinal_invariance(mean, cov, 10, p=P) is None
+
+
+def _implied_element_by_element(spec: invariance._Spec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The implied moments filled cell by cell in Python loops (the module's first implementation):
+    the reference the precomputed index arrays must reproduce bit for bit."""
+    p, t = spec.p, spec.t
+    v, at = {}, 0
+    for name, size in spec.sizes.items():
+        v[name], at = x[at : at + size], at + size
+    lam = np.tile(v["lam"], t) if v["lam"].size == p else v["lam"]
+    tau = np.tile(v["tau"], t) if v["tau"].size == p else v["tau"]
+    big = np.zeros((p * t, t))
+    for o in range(t):
+        big[o * p : (o + 1) * p, o] = lam[o * p : (o + 1) * p]
+    sd = np.ones(t)
+    if v["fvar"].size:
+        sd[1:] = np.sqrt(v["fvar"])
+    phi = np.eye(t)
+    pairs = [(a, b) for a in range(t) for b in range(a + 1, t)]
+    for (a, b), r in zip(pairs, v["fcorr"], strict=True):
+        phi[a, b] = phi[b, a] = r
+    phi = phi * np.outer(sd, sd)
+    theta = np.diag(v["theta"])
+    for j, (a, b) in enumerate(pairs):
+        for i in range(p):
+            theta[a * p + i, b * p + i] = theta[b * p + i, a * p + i] = v["rescov"][j * p + i]
+    kappa = np.zeros(t)
+    if v["fmean"].size:
+        kappa[1:] = v["fmean"]
+    return tau + big @ kappa, big @ phi @ big.T + theta
+
+
+def _random_parameters(spec: invariance._Spec, rng: np.random.Generator) -> np.ndarray:
+    x = rng.normal(size=spec.k)
+    lower = np.array([-np.inf if lo is None else lo for lo, _ in spec.bounds()])
+    return np.maximum(x, lower + np.abs(rng.normal(size=spec.k)))  # variances positive, as the bounds keep them
+
+
+@pytest.mark.parametrize("level", ["configural", "metric", "scalar"])
+@pytest.mark.parametrize(("p", "t"), [(5, 2), (6, 2), (4, 3), (3, 1), (2, 4)])
+def test_implied_moments_bitwise_against_element_by_element(level: Level, p: int, t: int) -> None:
+    """The implied means, covariance and the ML discrepancy are the same bytes as the loop-built
+    reference on random parameter vectors (tolerance: none, issue 15 keeps results.json identical)."""
+    spec = invariance._Spec(level, p, t)
+    rng = np.random.default_rng(p * 10 + t)
+    mean, cov = rng.normal(size=p * t), np.eye(p * t) + 0.3
+    logdet_s = float(np.linalg.slogdet(cov)[1])
+    for _ in range(50):
+        x = _random_parameters(spec, rng)
+        (mu, sigma), (ref_mu, ref_sigma) = spec.implied(x), _implied_element_by_element(spec, x)
+        assert mu.tobytes() == ref_mu.tobytes() and sigma.tobytes() == ref_sigma.tobytes()
+        ours = invariance._discrepancy(mean, cov, logdet_s, mu, sigma)
+        ref = invariance._discrepancy(mean, cov, logdet_s, ref_mu, ref_sigma)
+        assert np.float64(ours).tobytes() == np.float64(ref).tobytes()
+
+
+@pytest.mark.parametrize("level", ["configural", "metric", "scalar"])
+def test_fit_identical_to_the_element_by_element_implied_moments(level: Level, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole fit (chi2, CFI, RMSEA, loadings, convergence) is equal, not close, when the
+    optimiser sees the loop-built reference instead: the same objective, the same path."""
+    mean, cov = _two_occasions(600, seed=6)
+    ours = fit_longitudinal_cfa(mean, cov, 600, p=P, level=level)
+    monkeypatch.setattr(invariance._Spec, "implied", _implied_element_by_element)
+    assert fit_longitudinal_cfa(mean, cov, 600, p=P, level=level) == ours  # type: ignore[arg-type]

@@ -53,7 +53,12 @@ class CfaFit:
 
 
 class _Spec:
-    """Unpacks a parameter vector of one level into loadings, intercepts, residuals, factor moments."""
+    """Unpacks a parameter vector of one level into loadings, intercepts, residuals, factor moments.
+
+    The optimiser calls :meth:`implied` some 10,000 times a fit, so where each parameter lands
+    in the implied moments is worked out once here, as index arrays; each call then only copies
+    values by fancy indexing (the same numbers as filling the matrices element by element).
+    """
 
     def __init__(self, level: Level, p: int, t: int) -> None:
         self.level, self.p, self.t = level, p, t
@@ -67,42 +72,45 @@ class _Spec:
             "fvar": t - 1 if shared_lam else 0,
             "fmean": t - 1 if shared_tau else 0,
         }
+        starts = np.cumsum([0, *self.sizes.values()])
+        self._block = {
+            name: slice(int(a), int(b)) for name, a, b in zip(self.sizes, starts[:-1], starts[1:], strict=True)
+        }
+        q, item = p * t, np.tile(np.arange(p), t)  # item: each variable's item, occasion by occasion
+        # shared loadings (intercepts) repeat the p parameters at every occasion
+        self._lam_at = self._block["lam"].start + (item if shared_lam else np.arange(q))
+        self._tau_at = self._block["tau"].start + (item if shared_tau else np.arange(q))
+        self._variable, self._occasion = np.arange(q), np.repeat(np.arange(t), p)  # the loading's cell in big
+        pair_a, pair_b = np.triu_indices(t, k=1)  # (0, 1), (0, 2), ..., (1, 2), ...: the fcorr order
+        self._pair_a, self._pair_b = pair_a, pair_b
+        # rescov j * p + i: item i's residual covariance between the occasions of pair j
+        self._rescov_a = (pair_a[:, None] * p + np.arange(p)).ravel()
+        self._rescov_b = (pair_b[:, None] * p + np.arange(p)).ravel()
 
     @property
     def k(self) -> int:
         return sum(self.sizes.values())
 
-    def split(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        out, at = {}, 0
-        for name, size in self.sizes.items():
-            out[name] = x[at : at + size]
-            at += size
-        return out
+    def loadings(self, x: np.ndarray) -> np.ndarray:
+        """The p * t loadings, occasion by occasion (shared ones repeated)."""
+        return x[self._lam_at]
 
     def implied(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p, t, v = self.p, self.t, self.split(x)
-        lam = np.tile(v["lam"], t) if v["lam"].size == p else v["lam"]
-        tau = np.tile(v["tau"], t) if v["tau"].size == p else v["tau"]
+        p, t, block = self.p, self.t, self._block
         big = np.zeros((p * t, t))
-        for o in range(t):
-            big[o * p : (o + 1) * p, o] = lam[o * p : (o + 1) * p]
+        big[self._variable, self._occasion] = x[self._lam_at]
         sd = np.ones(t)
-        if v["fvar"].size:  # metric and scalar: the later factor variances are free
-            sd[1:] = np.sqrt(v["fvar"])
+        if self.sizes["fvar"]:  # metric and scalar: the later factor variances are free
+            sd[1:] = np.sqrt(x[block["fvar"]])
         phi = np.eye(t)
-        pairs = [(a, b) for a in range(t) for b in range(a + 1, t)]
-        for (a, b), r in zip(pairs, v["fcorr"], strict=True):
-            phi[a, b] = phi[b, a] = r
+        phi[self._pair_a, self._pair_b] = phi[self._pair_b, self._pair_a] = x[block["fcorr"]]
         phi = phi * np.outer(sd, sd)
-        theta = np.diag(v["theta"])
-        for j, (a, b) in enumerate(pairs):
-            for i in range(p):
-                c = v["rescov"][j * p + i]
-                theta[a * p + i, b * p + i] = theta[b * p + i, a * p + i] = c
+        theta = np.diag(x[block["theta"]])
+        theta[self._rescov_a, self._rescov_b] = theta[self._rescov_b, self._rescov_a] = x[block["rescov"]]
         kappa = np.zeros(t)
-        if v["fmean"].size:  # scalar: the later factor means are free
-            kappa[1:] = v["fmean"]
-        return tau + big @ kappa, big @ phi @ big.T + theta
+        if self.sizes["fmean"]:  # scalar: the later factor means are free
+            kappa[1:] = x[block["fmean"]]
+        return x[self._tau_at] + big @ kappa, big @ phi @ big.T + theta
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
         b: dict[str, tuple[float | None, float | None]] = {
@@ -142,7 +150,7 @@ def _discrepancy(mean: np.ndarray, cov: np.ndarray, logdet_s: float, mu: np.ndar
         chol = np.linalg.cholesky(sigma)
     except np.linalg.LinAlgError:
         return 1e10
-    logdet = 2.0 * float(np.sum(np.log(np.diag(chol))))
+    logdet = 2.0 * float(np.sum(np.log(chol.diagonal())))  # a view: np.diag's copy costs more than the log
     inv = np.linalg.inv(sigma)
     d = mean - mu
     return float(logdet + np.trace(cov @ inv) - logdet_s - cov.shape[0] + d @ inv @ d)
@@ -187,8 +195,7 @@ def fit_longitudinal_cfa(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int, l
     denominator = max(null - null_df, chi2 - df, 0.0)
     cfi = None if denominator == 0 else 1.0 - max(chi2 - df, 0.0) / denominator
     rmsea = math.sqrt(max(chi2 - df, 0.0) / (df * (n - 1))) if df > 0 else None
-    lam = spec.split(res.x)["lam"]
-    lam = np.tile(lam, t) if lam.size == p else lam
+    lam = spec.loadings(res.x)
     loadings = tuple(tuple(float(v) for v in lam[o * p : (o + 1) * p]) for o in range(t))
     return CfaFit(
         level=level, n=n, chi2=chi2, df=df, cfi=cfi, rmsea=rmsea, loadings=loadings, converged=bool(res.success)
