@@ -3,6 +3,8 @@ statsmodels' one-factor ML fit, exact population moments written out by hand, df
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -181,3 +183,26 @@ def test_fit_identical_to_the_element_by_element_implied_moments(level: Level, m
     ours = fit_longitudinal_cfa(mean, cov, 600, p=P, level=level)
     monkeypatch.setattr(invariance._Spec, "implied", _implied_element_by_element)
     assert fit_longitudinal_cfa(mean, cov, 600, p=P, level=level) == ours  # type: ignore[arg-type]
+
+
+def test_one_blas_thread_inside_the_fit_and_restored_after() -> None:
+    """Every loaded OpenBLAS runs one thread inside the block, nested blocks included, and its
+    own count again after the outermost ends."""
+    setters = invariance._openblas_thread_setters()
+    if not setters:
+        pytest.skip("no OpenBLAS thread functions found in this process (not Linux, or another BLAS)")
+    before = [get() for get, _ in setters]
+    with invariance._one_blas_thread():
+        with invariance._one_blas_thread():
+            assert [get() for get, _ in setters] == [1] * len(setters)
+        assert [get() for get, _ in setters] == [1] * len(setters)
+    assert [get() for get, _ in setters] == before
+
+
+def test_fit_identical_with_blas_on_its_own_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fit is equal, not close, when OpenBLAS keeps its own thread count: one thread only
+    saves the thread pool's wake-ups, it changes no arithmetic."""
+    mean, cov = _two_occasions(600, seed=7)
+    ours = fit_longitudinal_cfa(mean, cov, 600, p=P, level="configural")
+    monkeypatch.setattr(invariance, "_one_blas_thread", contextlib.nullcontext)
+    assert fit_longitudinal_cfa(mean, cov, 600, p=P, level="configural") == ours

@@ -20,7 +20,12 @@ reported beside it (it rejects trivial differences in large samples).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -161,6 +166,71 @@ def _null_chi2(cov: np.ndarray, n: int, logdet_s: float) -> tuple[float, int]:
     return (n - 1) * float(np.sum(np.log(np.diag(cov))) - logdet_s), q * (q - 1) // 2
 
 
+# -- OpenBLAS on one thread while L-BFGS-B runs -------------------------------------------
+# scipy >= 1.15's L-BFGS-B calls LAPACK (dpotrf, dtrtrs) on tiny matrices at every iteration, and
+# OpenBLAS hands such calls to its thread pool: on a busy 2-core machine the 9 fits of the demo
+# took 5.6 s of which 4.7 s inside the solver, 1.5 s on one thread (scipy issues 22438, 23191).
+# The arithmetic of these small calls does not depend on the thread count (the fits are the same
+# bytes either way, tests/stats/test_invariance.py); threadpoolctl is not a dependency, so the
+# thread count is set through each loaded OpenBLAS's own functions. The setting is process-wide:
+# the first fit to start saves and lowers it, the last to end restores it.
+
+_BLAS_THREAD_FUNCTIONS: Final[tuple[tuple[str, str], ...]] = (  # (get, set): plain, scipy's and numpy's wheels
+    ("openblas_get_num_threads", "openblas_set_num_threads"),
+    ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+)
+_blas_lock = threading.Lock()
+_blas_saved: list[tuple[Any, int]] = []  # (set function, thread count before), while fits run
+_blas_users = [0]
+
+
+@functools.cache
+def _openblas_thread_setters() -> tuple[tuple[Any, Any], ...]:
+    """The (get, set) thread-count functions of each OpenBLAS this process has loaded (numpy's and
+    scipy's wheels bundle one each); none where ``/proc/self/maps`` does not list them (not Linux)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            fields = [line.split(maxsplit=5) for line in maps]
+    except OSError:
+        return ()
+    paths = sorted({f[5].strip() for f in fields if len(f) == 6 and "openblas" in f[5].rsplit("/", 1)[-1]})
+    found = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)  # already loaded: the same handle, nothing new mapped
+        except OSError:
+            continue
+        for get_name, set_name in _BLAS_THREAD_FUNCTIONS:
+            if hasattr(lib, get_name) and hasattr(lib, set_name):
+                get, set_ = getattr(lib, get_name), getattr(lib, set_name)
+                get.restype, get.argtypes = ctypes.c_int, []
+                set_.restype, set_.argtypes = None, [ctypes.c_int]
+                found.append((get, set_))
+                break
+    return tuple(found)
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """OpenBLAS on one thread inside the block (see the comment above), restored after."""
+    with _blas_lock:
+        if _blas_users[0] == 0:
+            _blas_saved[:] = [(set_, get()) for get, set_ in _openblas_thread_setters()]
+            for set_, _ in _blas_saved:
+                set_(1)
+        _blas_users[0] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users[0] -= 1
+            if _blas_users[0] == 0:
+                for set_, before in _blas_saved:
+                    set_(before)
+                _blas_saved.clear()
+
+
 def fit_longitudinal_cfa(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int, level: Level) -> CfaFit:
     """Fit one level to the means and covariance (n - 1 divisor) of p items at q / p occasions,
     ordered occasion by occasion (module docstring).
@@ -182,13 +252,14 @@ def fit_longitudinal_cfa(mean: np.ndarray, cov: np.ndarray, n: int, *, p: int, l
         mu, sigma = spec.implied(x)
         return _discrepancy(mean, cov, logdet_s, mu, sigma)
 
-    res = optimize.minimize(
-        objective,
-        spec.start(mean, cov),
-        method="L-BFGS-B",
-        bounds=spec.bounds(),
-        options={"maxiter": 20_000, "maxfun": 200_000, "ftol": 1e-14, "gtol": 1e-9},
-    )
+    with _one_blas_thread():
+        res = optimize.minimize(
+            objective,
+            spec.start(mean, cov),
+            method="L-BFGS-B",
+            bounds=spec.bounds(),
+            options={"maxiter": 20_000, "maxfun": 200_000, "ftol": 1e-14, "gtol": 1e-9},
+        )
     chi2 = max((n - 1) * float(res.fun), 0.0)
     df = q * (q + 3) // 2 - spec.k
     null, null_df = _null_chi2(cov, n, logdet_s)
