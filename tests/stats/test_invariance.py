@@ -3,12 +3,15 @@ statsmodels' one-factor ML fit, exact population moments written out by hand, df
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from scipy import stats
 from statsmodels.multivariate.factor import Factor
 
-from burnout.stats.invariance import fit_longitudinal_cfa, longitudinal_invariance
+from burnout.stats import invariance
+from burnout.stats.invariance import Level, fit_longitudinal_cfa, longitudinal_invariance
 
 P = 5
 LAM = np.array([1.0, 0.9, 0.8, 1.1, 0.7])
@@ -116,3 +119,114 @@ def test_metric_loadings_are_shared_and_near_the_truth() -> None:
 def test_too_few_patients_give_none() -> None:
     mean, cov = _two_occasions(500, seed=5)
     assert longitudinal_invariance(mean, cov, 10, p=P) is None
+
+
+def _implied_element_by_element(spec: invariance._Spec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The implied moments of one parameter vector filled cell by cell in Python loops (the
+    module's first implementation): the reference the stacked index arrays must match bit for bit."""
+    p, t = spec.p, spec.t
+    v, at = {}, 0
+    for name, size in spec.sizes.items():
+        v[name], at = x[at : at + size], at + size
+    lam = np.tile(v["lam"], t) if v["lam"].size == p else v["lam"]
+    tau = np.tile(v["tau"], t) if v["tau"].size == p else v["tau"]
+    big = np.zeros((p * t, t))
+    for o in range(t):
+        big[o * p : (o + 1) * p, o] = lam[o * p : (o + 1) * p]
+    sd = np.ones(t)
+    if v["fvar"].size:
+        sd[1:] = np.sqrt(v["fvar"])
+    phi = np.eye(t)
+    pairs = [(a, b) for a in range(t) for b in range(a + 1, t)]
+    for (a, b), r in zip(pairs, v["fcorr"], strict=True):
+        phi[a, b] = phi[b, a] = r
+    phi = phi * np.outer(sd, sd)
+    theta = np.diag(v["theta"])
+    for j, (a, b) in enumerate(pairs):
+        for i in range(p):
+            theta[a * p + i, b * p + i] = theta[b * p + i, a * p + i] = v["rescov"][j * p + i]
+    kappa = np.zeros(t)
+    if v["fmean"].size:
+        kappa[1:] = v["fmean"]
+    return tau + big @ kappa, big @ phi @ big.T + theta
+
+
+def _discrepancy_of_one(mean: np.ndarray, cov: np.ndarray, logdet_s: float, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """The ML discrepancy of one implied (mu, sigma), as the module first computed it."""
+    try:
+        chol = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        return 1e10
+    logdet = 2.0 * float(np.sum(np.log(np.diag(chol))))
+    inv = np.linalg.inv(sigma)
+    d = mean - mu
+    return float(logdet + np.trace(cov @ inv) - logdet_s - cov.shape[0] + d @ inv @ d)
+
+
+def _reference_objective(self: invariance._Objective, x: np.ndarray) -> float:
+    mu, sigma = _implied_element_by_element(self.spec, x)
+    return _discrepancy_of_one(self.mean, self.cov, self.logdet_s, mu, sigma)
+
+
+def _random_parameters(spec: invariance._Spec, rng: np.random.Generator, m: int) -> np.ndarray:
+    xs = rng.normal(size=(m, spec.k))
+    lower = np.array([-np.inf if lo is None else lo for lo, _ in spec.bounds()])
+    return np.maximum(xs, lower + np.abs(rng.normal(size=(m, spec.k))))  # variances positive, as the bounds keep them
+
+
+@pytest.mark.parametrize("level", ["configural", "metric", "scalar"])
+@pytest.mark.parametrize(("p", "t"), [(5, 2), (6, 2), (4, 3), (3, 1), (2, 4)])
+def test_stacked_moments_and_discrepancies_bitwise_against_one_by_one(level: Level, p: int, t: int) -> None:
+    """A stack of 60 random parameter vectors gives, row by row, the same bytes as the loop-built
+    reference one vector at a time: implied means, covariances and the ML discrepancy, 1e10 for
+    the rows whose covariance is not positive definite (random residual covariances make some).
+    Tolerance: none, issue 15 keeps results.json identical."""
+    spec = invariance._Spec(level, p, t)
+    rng = np.random.default_rng(p * 10 + t)
+    mean, cov = rng.normal(size=p * t), np.eye(p * t) + 0.3
+    logdet_s = float(np.linalg.slogdet(cov)[1])
+    xs = _random_parameters(spec, rng, 60)
+    mu, sigma = spec.implied(xs)
+    values = invariance._discrepancies(mean, cov, logdet_s, mu, sigma)
+    refs = [_implied_element_by_element(spec, x) for x in xs]
+    assert mu.tobytes() == np.array([r[0] for r in refs]).tobytes()
+    assert sigma.tobytes() == np.array([r[1] for r in refs]).tobytes()
+    expected = np.array([_discrepancy_of_one(mean, cov, logdet_s, *r) for r in refs])
+    assert values.tobytes() == expected.tobytes()
+    assert values.max() == 1e10 or t == 1  # the fallback was exercised (one occasion: no residual covariances)
+    assert invariance._Objective(spec, mean, cov, logdet_s)(xs[0]) == expected[0]
+
+
+@pytest.mark.parametrize("level", ["configural", "metric", "scalar"])
+def test_fit_identical_to_the_one_by_one_loop_built_objective(level: Level, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole fit (chi2, CFI, RMSEA, loadings, convergence) is equal, not close, when scipy
+    evaluates the loop-built reference objective point by point, as before the stacked finite
+    differences: the same numbers, the same optimiser path."""
+    mean, cov = _two_occasions(600, seed=6)
+    ours = fit_longitudinal_cfa(mean, cov, 600, p=P, level=level)
+    monkeypatch.setattr(invariance._Objective, "__call__", _reference_objective)
+    monkeypatch.setattr(invariance, "_SCIPY_MAPS_DIFFERENCES", False)
+    assert fit_longitudinal_cfa(mean, cov, 600, p=P, level=level) == ours
+
+
+def test_one_blas_thread_inside_the_fit_and_restored_after() -> None:
+    """Every loaded OpenBLAS runs one thread inside the block, nested blocks included, and its
+    own count again after the outermost ends."""
+    setters = invariance._openblas_thread_setters()
+    if not setters:
+        pytest.skip("no OpenBLAS thread functions found in this process (not Linux, or another BLAS)")
+    before = [get() for get, _ in setters]
+    with invariance._one_blas_thread():
+        with invariance._one_blas_thread():
+            assert [get() for get, _ in setters] == [1] * len(setters)
+        assert [get() for get, _ in setters] == [1] * len(setters)
+    assert [get() for get, _ in setters] == before
+
+
+def test_fit_identical_with_blas_on_its_own_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fit is equal, not close, when OpenBLAS keeps its own thread count: one thread only
+    saves the thread pool's wake-ups, it changes no arithmetic."""
+    mean, cov = _two_occasions(600, seed=7)
+    ours = fit_longitudinal_cfa(mean, cov, 600, p=P, level="configural")
+    monkeypatch.setattr(invariance, "_one_blas_thread", contextlib.nullcontext)
+    assert fit_longitudinal_cfa(mean, cov, 600, p=P, level="configural") == ours
