@@ -80,30 +80,67 @@ def content_fingerprint(tables: Mapping[str, ir.Table]) -> str:
     """
     from burnout.schema import cohort_tables, table_columns
 
+    names = [n for n in cohort_tables() if n in tables]
+    if not names:
+        return hashlib.sha256(b"").hexdigest()
+    texts = {name: tables[name].select(_x=_row_text(tables[name], table_columns(name))) for name in names}
+    engine = tables[names[0]]._find_backend().name
+    rows = _duckdb_sums(texts) if engine == "duckdb" else _hex_sums(texts, engine=engine)
+    lines = []
+    for name in names:
+        n, sums = rows[name]
+        present = ",".join(sorted(c for c in table_columns(name) if c in tables[name].columns))
+        lines.append(" ".join([name, present, str(n), *map(str, sums)]) + "\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _row_text(t: ir.Table, columns: tuple[str, ...]) -> ir.StringValue:
+    """A row as the canonical text the fingerprint hashes (see :func:`content_fingerprint`)."""
+    items = [c for c in columns if c.startswith("item_")]  # in order: item_1, item_2, ...
+    texts = [_packed_items(t, items)] if items else []
+    texts += [_canonical(t[c]) if c in t.columns else ibis.literal(_NULL) for c in sorted(columns) if c not in items]
+    return ibis.literal(_SEP).join(texts)
+
+
+def _hex_sums(texts: Mapping[str, ir.Table], *, engine: str) -> dict[str, tuple[int, list[int]]]:
+    """Rows and the CHUNKS sums of each table, from the MD5's hex digits (any engine)."""
     parts = []
-    for name in (n for n in cohort_tables() if n in tables):
-        t = tables[name]
-        items = [c for c in table_columns(name) if c.startswith("item_")]  # in order: item_1, item_2, ...
-        texts = [_packed_items(t, items)] if items else []
-        texts += [
-            _canonical(t[c]) if c in t.columns else ibis.literal(_NULL)
-            for c in sorted(table_columns(name))
-            if c not in items
-        ]
-        hashed = t.select(_h=_md5(ibis.literal(_SEP).join(texts)))
-        engine = t._find_backend().name
+    for name, t in texts.items():
+        hashed = t.select(_h=_md5(t._x))
         sums = {f"_s{i}": _hex_value(hashed._h, i * CHUNK_HEX, CHUNK_HEX, engine=engine).sum() for i in range(CHUNKS)}
         parts.append(hashed.aggregate(_table=ibis.literal(name), _n=hashed.count(), **sums))
-    if not parts:
-        return hashlib.sha256(b"").hexdigest()
-    rows = {r["_table"]: r for r in ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()}
-    lines = []
-    for name in (n for n in cohort_tables() if n in rows):
-        r = rows[name]
-        present = ",".join(sorted(c for c in table_columns(name) if c in tables[name].columns))
-        sums = (str(int(r[f"_s{i}"] or 0)) for i in range(CHUNKS))
-        lines.append(" ".join([name, present, str(int(r["_n"])), *sums]) + "\n")
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+    got = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()
+    return {r["_table"]: (int(r["_n"]), [int(r[f"_s{i}"] or 0) for i in range(CHUNKS)]) for r in got}
+
+
+def _duckdb_sums(texts: Mapping[str, ir.Table]) -> dict[str, tuple[int, list[int]]]:
+    """:func:`_hex_sums` on DuckDB at a third of the CPU: from each MD5 as one number.
+
+    DuckDB's ``md5_number`` is the digest's 16 bytes read little-endian; cutting it into
+    the hex route's 32-bit pieces per row would need byte swaps, so each byte's sum over
+    the rows is taken instead (16 shifts and masks of two 64-bit halves), and each piece's
+    sum is put together from its four bytes' sums in Python: the same integers, since
+    sum(piece) = sum over its bytes b of 256**(3 - b) * sum(byte b) (the hex text reads
+    byte 0 first).
+    """
+    con = next(iter(texts.values()))._find_backend()
+    byte_sums = ", ".join(
+        f"sum(({'lo' if j < 8 else 'hi'} >> {8 * (j % 8)}) & 255) AS _b{j}" for j in range(CHUNKS * CHUNK_HEX // 2)
+    )
+    low = 2**64 - 1
+    # raw SQL around Ibis's: Ibis has no 128-bit unsigned integer type for md5_number
+    selects = [
+        f"SELECT '{name.replace(chr(39), chr(39) * 2)}' AS _table, count(*) AS _n, {byte_sums} FROM ("
+        f"SELECT CAST(h & {low} AS UBIGINT) AS lo, CAST(h >> 64 AS UBIGINT) AS hi FROM ("
+        f"SELECT md5_number(_x) AS h FROM ({con.compile(t)})))"
+        for name, t in texts.items()
+    ]
+    rows = con.raw_sql(" UNION ALL ".join(selects)).fetchall()
+    out: dict[str, tuple[int, list[int]]] = {}
+    for table, n, *bytes_ in rows:
+        sums = [sum(int(bytes_[4 * i + b] or 0) * 256 ** (3 - b) for b in range(4)) for i in range(CHUNKS)]
+        out[table] = (int(n), sums)
+    return out
 
 
 def _packed_items(t: ir.Table, items: list[str]) -> ir.StringValue:
