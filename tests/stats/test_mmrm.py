@@ -222,4 +222,10 @@ def test_errors_say_what_is_wrong() -> None:
         MMRM().fit(no_cross)
     with pytest.raises(ValueError, match="confidence"):
         MMRM(confidence=1.5)
+    # 2 patients x 2 scores = 4 < 2 means + 3 covariances: the message (published in results.json
+    # beside a withheld observation count) states the need, not the 4 scores found
+    too_few = [PatternStats((True, True), 2, (9, 6), 35, 0, ((41, 27), (27, 18)))]
+    with pytest.raises(ValueError, match="too few scores") as err:
+        MMRM().fit(too_few)
+    assert "4" not in str(err.value) and "at least 5" in str(err.value)
     assert "not fitted" in repr(MMRM())

@@ -329,9 +329,10 @@ def _checked(
     if (observed_counts < 2).any():
         bad = int(np.flatnonzero(observed_counts < 2)[0])
         s, t = divmod(bad, n_t)
+        # no count in the message: it reaches results.json, where a count of 1 patient is a small cell
         raise ValueError(
-            f"impute_responses: {subscales[s]} at timepoint index {t} has {int(observed_counts[bad])} observed "
-            "score(s); at least 2 are needed to impute it."
+            f"impute_responses: {subscales[s]} at timepoint index {t} has fewer than 2 observed scores; "
+            "at least 2 are needed to impute it."
         )
     keys = np.concatenate([np.where(np.isnan(flat), -1e300, flat), cov, dec.astype(float)], axis=1)
     # Canonical row order from the content alone (NaN sorts as a sentinel below any score).

@@ -180,7 +180,11 @@ class MMRM:
             )
         n_obs = int(sum(p.patients * p.size for p in patterns))
         if n_obs - k < k * (k + 1) // 2:
-            raise ValueError(f"MMRM.fit: {n_obs} scores are too few for {k} means and an unstructured covariance.")
+            # the count is not in the message: it reaches results.json beside a withheld observation count
+            raise ValueError(
+                f"MMRM.fit: too few scores for {k} means and an unstructured covariance "
+                f"(at least {k + k * (k + 1) // 2} are needed)."
+            )
         data = _centred(patterns, keep, scale)
         self._data, self._k = data, k
         sigma, value, converged = _optimise(data, k, _start(data, k), n_obs - k)
