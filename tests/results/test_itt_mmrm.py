@@ -168,3 +168,18 @@ def test_privacy_withholds_what_rests_on_few_patients(run: dict[str, Any]) -> No
     assert mid["mmrm"][s]["timepoints"]["6"]["change"]["estimate"] is None
     assert mid["mmrm"][s]["timepoints"]["0"]["mean"]["estimate"] is not None
     assert mid["mmrm_tipping"][s]["tipping_delta"] is None
+
+
+def test_visit_n_hidden_when_it_gives_away_the_few_non_completers_scored_there() -> None:
+    """An audit planted 3 non-completers scored after session 2: attrition's early change hid
+    their n, yet the MMRM's n at session 2 (44) minus the published completers (41) gave it back."""
+    from types import SimpleNamespace
+
+    from burnout import privacy
+    from burnout.results.mmrm import visit_n_hidden
+
+    pub = privacy.Publisher(min_cell_count=11)
+    bm = SimpleNamespace(threshold_met=184, completers=41)
+    observed = [184, 44, 41 + 11, 41]  # baseline all; 3, 11 and 0 non-completers at the visits after
+    assert visit_n_hidden(pub, observed, bm, whole=True) == [False, True, False, False]  # type: ignore[arg-type] # a stand-in with the two counts used
+    assert visit_n_hidden(pub, observed, bm, whole=False) == [True] * 4

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures.extended import ITERATIONS, MI_MAX_PATIENTS, BeyondMeasures
 from burnout.results.estimand import TIPPING_METHOD, mi_estimand
-from burnout.results.mmrm import fit_mmrm, mmrm_results, tipping_results
+from burnout.results.mmrm import fit_mmrm, mmrm_results, tipping_results, visit_n_hidden
 
 __all__ = ["MIXED_MODEL_ASSUMPTIONS"]
 
@@ -175,7 +175,7 @@ def _mixed_model(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher,
     for s in SUBSCALES:
         patterns = bm.mixed[s]
         observed = [sum(p.patients for p in patterns if p.pattern[j]) for j in range(len(bm.timepoints))]
-        n_hidden = [not whole or pub.small(o) or pub.small(n_all - o) for o in observed]
+        n_hidden = visit_n_hidden(pub, observed, bm, whole=whole)
         ns = [None if hidden else o for hidden, o in zip(n_hidden, observed, strict=True)]
         if any(n_hidden):
             pub.note("statistic", sum(n_hidden))

@@ -56,6 +56,14 @@ def fit_mmrm(bm: BeyondMeasures, protocol: Protocol) -> dict[str, MMRM | str]:
     return out
 
 
+def visit_n_hidden(pub: privacy.Publisher, observed: list[int], bm: BeyondMeasures, *, whole: bool) -> list[bool]:
+    """Per visit, whether the model's n (patients with a score there) is hidden: beside the
+    published threshold-met total and completers, n - completers is the non-completers scored
+    at that visit (attrition's early change hides it when small), n_all - n those not scored."""
+    n_all, done = bm.threshold_met, bm.completers
+    return [not whole or pub.small(o) or pub.small(n_all - o) or pub.small(o - done) for o in observed]
+
+
 def _contrast(c: Contrast | None) -> dict[str, Any]:
     if c is None:
         return {"estimate": None, "se": None, "df": None, "ci": None}
@@ -89,7 +97,7 @@ def mmrm_results(
     out: dict[str, Any] = {}
     for s in SUBSCALES:
         observed = [sum(p.patients for p in bm.mixed[s] if p.pattern[j]) for j in range(len(bm.timepoints))]
-        hidden_n = [not whole or pub.small(o) or pub.small(n_all - o) for o in observed]
+        hidden_n = visit_n_hidden(pub, observed, bm, whole=whole)
         if any(hidden_n):
             pub.note("statistic", sum(hidden_n))
         fit = fits[s]
