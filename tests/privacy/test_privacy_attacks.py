@@ -390,7 +390,8 @@ def test_planted_cells_are_hidden_with_truthful_reasons(planted_suppressed: dict
     assert route["unknown"]["n"] is None and route["unknown"]["exhaustion"]["hidden"] == "small"
     t1 = planted["attrition"]["table1"]
     assert t1["age"]["completers"]["n"] is None  # 1 completer without an age
-    assert t1["age"]["completers"]["mean"] is not None  # over hundreds: published
+    # its mean and SD would rebuild the hidden n (integer sums): withheld with it, and the SMD
+    assert t1["age"]["completers"] == {"n": None, "mean": None, "sd": None} and t1["age"]["smd"] is None
     assert t1["female"]["completers"]["n"] == planted["flow"]["completers"]  # unknown sex is a cell, not a gap
     assert planted["privacy"]["hidden"]["small"] > 0 and planted["privacy"]["hidden"]["complement"] > 0
 
