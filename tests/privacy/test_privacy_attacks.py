@@ -390,7 +390,8 @@ def test_planted_cells_are_hidden_with_truthful_reasons(planted_suppressed: dict
     assert route["unknown"]["n"] is None and route["unknown"]["exhaustion"]["hidden"] == "small"
     t1 = planted["attrition"]["table1"]
     assert t1["age"]["completers"]["n"] is None  # 1 completer without an age
-    assert t1["age"]["completers"]["mean"] is not None  # over hundreds: published
+    # its mean and SD would rebuild the hidden n (integer sums): withheld with it, and the SMD
+    assert t1["age"]["completers"] == {"n": None, "mean": None, "sd": None} and t1["age"]["smd"] is None
     assert t1["female"]["completers"]["n"] == planted["flow"]["completers"]  # unknown sex is a cell, not a gap
     assert planted["privacy"]["hidden"]["small"] > 0 and planted["privacy"]["hidden"]["complement"] > 0
 
@@ -522,7 +523,9 @@ def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, An
     assert demo["attrition"]["table1"]["female"]["label"] == "Female, other or not recorded"
     # complement 14 -> 18 and statistic 12 -> 14 with the MMRM: its own copies of the Cynicism and
     # Professional Efficacy baseline n and observation counts the random-intercept model hides too
-    assert demo["privacy"]["hidden"] == {"small": 24, "complement": 18, "statistic": 14, "test": 4}
+    # complement 18 -> 15 and statistic 14 -> 23: Table 1's three hidden n (age of the completers,
+    # cynicism and professional efficacy of the non-completers) take their mean and SD with them
+    assert demo["privacy"]["hidden"] == {"small": 24, "complement": 15, "statistic": 23, "test": 4}
     assert attack(demo) == []
     # the report says which residual went where, in the table and its footnote
     from burnout.report.format import Ctx, merged_note
@@ -582,10 +585,10 @@ def test_demo_without_recoding_hides_more(demo_suppressed: dict[str, Any]) -> No
     ``merge_small = false`` hides the men, 18-34 and subcutaneous as complements."""
     assert demo_suppressed["privacy"]["hidden"] == {
         "small": 48,
-        "complement": 38,
-        "statistic": 14,
+        "complement": 35,
+        "statistic": 23,
         "test": 16,
-    }  # with the MMRM
+    }  # with the MMRM, and Table 1's hidden n withholding their mean and SD
     assert attack(demo_suppressed) == []
 
 

@@ -46,8 +46,8 @@ def _attrition(
 
     A group's size is published only when both flow totals are (non-completers are
     their difference). A continuous row's n is the group minus those with the value
-    missing, a family: with few missing, n is hidden (mean and SD stay, they do not give
-    n back). A binary row's denominator is the group when few are unknown (unknown is a
+    missing, a family: with few missing, n is hidden and the mean and SD with it (they
+    give n back). A binary row's denominator is the group when few are unknown (unknown is a
     cell of the family, never published), else those with a known value.
     """
     from burnout.scoring import PHQ9_SCALE
@@ -135,22 +135,24 @@ def _two_groups(
     """Completers vs non-completers on a continuous variable: ``{"n", "mean", "sd"}`` per group
     and the standardized mean difference (pooled SD, completers minus non-completers).
 
-    A group's statistics are withheld when it is hidden or fewer than k have the value;
-    its n (the group minus those without the value, a family) is hidden when the rest is small.
+    A group's statistics are withheld when it is hidden or fewer than k have the value.
+    They are withheld too when its n (the group minus those without the value, a family)
+    is hidden because the rest is small: a sum and a sum of squares are integers on the
+    score's grid, so the mean and SD alone rebuild n uniquely (audit, /tmp/audit/solve_msd.py).
+    The SMD is then withheld with them.
     """
     groups: dict[str, Any] = {}
     stats: list[tuple[float | None, float | None]] = []
     for g in ("completers", "non_completers"):
         mo = moments[g]
-        if not (group_pub[g] and pub.enough(mo.n) and mo.n > 0):
+        if not (group_pub[g] and pub.enough(mo.n) and mo.n > 0 and not pub.small(group_n[g] - mo.n)):
             pub.note("statistic", 3)
             groups[g] = {"n": None, "mean": None, "sd": None}
             stats.append((None, None))
             continue
         mean = mo.total / mo.n / scale
         sd = (mo.centered_ss() / (mo.n - 1)) ** 0.5 / scale if mo.n > 1 else None
-        n_shown = pub.count(mo.n, hide=pub.small(group_n[g] - mo.n))
-        groups[g] = {"n": n_shown, "mean": mean, "sd": sd}
+        groups[g] = {"n": pub.count(mo.n), "mean": mean, "sd": sd}
         stats.append((mean, sd))
     (m1, s1), (m2, s2) = stats
     d = None

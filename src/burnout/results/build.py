@@ -115,7 +115,8 @@ def _side_effects(ctx: BuildContext, done: dict[str, Any]) -> dict[str, Any]:
         for s, (yes, n) in m.side_effects.items()
     }
     events, sessions = m.sae
-    side_effects["serious_adverse_events"] = ctx.prop(events, sessions)
+    # the completers' sessions are schedule sessions x completers: hidden with the completers
+    side_effects["serious_adverse_events"] = ctx.prop(events, sessions, n_published=ctx.comp_pub)
     return side_effects
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from burnout import privacy
 from burnout.cohort import PROFILES
+from burnout.instrument import SUBSCALES
 from burnout.results._common import BuildContext
 
 __all__ = ["profile_results"]
@@ -38,14 +39,41 @@ def profile_results(ctx: BuildContext) -> dict[str, Any]:
         profiles["transitions"]["hidden"] = _transition_reasons(profiles["transitions"]["counts"], safe_matrix)
     profiles["burnout_at_baseline"] = profiles[str(first)]["burnout"]["count"]
     profiles |= _leaving_burnout(ctx, safe_matrix, base_shown=profiles["burnout_at_baseline"] is not None)
-    cut = m.profile_cutoffs
-    profiles["cutoffs"] = {
-        "method": protocol.profiles.method,
-        "reference": protocol.profiles.reference,
-        "raw": cut.raw(),
-        "description": cut.description,
-    }
+    profiles["cutoffs"] = _cutoffs(ctx)
     return profiles
+
+
+def _cutoffs(ctx: BuildContext) -> dict[str, Any]:
+    """``cutoffs``: the plan's method and the raw cut-offs, in numbers and in words.
+
+    Z-score cut-offs against the baseline are the completers' mean + z SD, a statistic
+    over the completers: withheld (raw and description null) when their size is hidden.
+    With ``[privacy] round_to`` the description prints the raw cut-offs as published
+    (rounded like every statistic over the completers), never more digits than they have.
+    """
+    p, pub, cut = ctx.protocol.profiles, ctx.pub, ctx.m.profile_cutoffs
+    out: dict[str, Any] = {"method": p.method, "reference": p.reference}
+    zscores = p.method == "zscore" and cut.description != "not computed"
+    if zscores and p.reference == "baseline" and not ctx.comp_pub:
+        pub.note("statistic", len(SUBSCALES))
+        return out | {"raw": None, "description": None}
+    raw = cut.raw()
+    if zscores and pub.round_to > 1:
+        # round_tree rounds raw with the completers' grid (the nearest group size above it)
+        raw = {s: pub.coarse(v, pub.rounded(ctx.m.completers)) for s, v in raw.items()}
+        return out | {"raw": raw, "description": _zscore_words(ctx, raw)}
+    return out | {"raw": raw, "description": cut.description}
+
+
+def _zscore_words(ctx: BuildContext, raw: dict[str, float]) -> str:
+    """The z-score cut-offs in words, with the published raw values (as ProfileCutoffs words them)."""
+    p = ctx.protocol.profiles
+    bounds = {"exhaustion": p.exhaustion, "cynicism": p.cynicism, "professional_efficacy": p.professional_efficacy}
+    return ", ".join(
+        f"{s} z {'<=' if s == 'professional_efficacy' else '>='} {float(bounds[s]):g} "
+        f"(raw {'<=' if s == 'professional_efficacy' else '>='} {raw[s]:g})"
+        for s in SUBSCALES
+    )
 
 
 def _transitions(ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, classified: bool) -> dict[str, Any] | None:

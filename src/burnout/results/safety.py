@@ -23,7 +23,8 @@ def safety_results(counts: SafetyCounts, pub: privacy.Publisher, *, enrolled: in
     rate is over those asked at that session; its n is a cell of the family "asked /
     not asked" of the safety population, so it is hidden with the rate when either is small;
     so is the population itself a cell of "with / without a session" of the ``enrolled``
-    patients.
+    patients. With ``[privacy] round_to``, ``sessions`` and each ``rule_of_three`` come from
+    the rounded counts (3 / rule_of_three would give the exact n back).
     """
     # a cell of "with / without a session" of everyone enrolled: published when neither is small.
     # The enrolled total itself may be hidden (as a complement of a small flow cell); the safety
@@ -36,7 +37,8 @@ def safety_results(counts: SafetyCounts, pub: privacy.Publisher, *, enrolled: in
     def exact(count: int, n: int, *, n_published: bool) -> dict[str, Any]:
         out = pub.prop(count, n, n_published=n_published, interval="clopper-pearson")
         if out["count"] == 0:
-            out["rule_of_three"] = rule_of_three(n)
+            # 3/n gives n back: over the n as published ([privacy] round_to rounds it)
+            out["rule_of_three"] = rule_of_three(pub.rounded(n))
         return out
 
     side_effects = {
@@ -46,7 +48,8 @@ def safety_results(counts: SafetyCounts, pub: privacy.Publisher, *, enrolled: in
     return {
         "population": SAFETY_POPULATION,
         "patients": population,
-        "sessions": counts.sessions if shown else None,
+        # not a count of patients (round_tree leaves it): rounded here like one
+        "sessions": pub.rounded(counts.sessions) if shown else None,
         "serious_adverse_events": {
             "patients": exact(counts.sae_patients, counts.patients, n_published=shown),
             "sessions": exact(counts.sae_sessions, counts.sessions, n_published=shown),
