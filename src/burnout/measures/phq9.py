@@ -27,6 +27,15 @@ __all__ = ["Phq9Measures", "collect_phq9"]
 
 PHQ9_RESPONSE_MIN_BASELINE: Final[int] = 10
 PHQ9_REMISSION_BELOW: Final[int] = 5
+# subscale responder (or not) x PHQ-9 status: responder, other in the response denominator, outside it
+SUBSCALE_CELLS: Final[tuple[str, ...]] = (
+    "responder_phq9_responder",
+    "responder_phq9_non_responder",
+    "responder_outside_denominator",
+    "non_responder_phq9_responder",
+    "non_responder_phq9_non_responder",
+    "non_responder_outside_denominator",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,7 @@ class Phq9Measures:
     remission: tuple[int, int]
     adjusted: dict[str, CrossMoments]
     subscale_not_phq9: dict[str, tuple[int, int]]
+    subscale_cells: dict[str, dict[str, int]]
 
 
 def collect_phq9(
@@ -102,6 +112,7 @@ def collect_phq9(
         remission=(_int(row["remit"]), _int(row["resp_n"])),
         adjusted={s: _cross_moments(row, f"a_{s}") for s in SUBSCALES},
         subscale_not_phq9={s: (_int(row[f"nr_{s}"]), _int(row[f"nr_{s}_n"])) for s in SUBSCALES},
+        subscale_cells={s: {c: _int(row[f"x_{s}_{c}"]) for c in SUBSCALE_CELLS} for s in SUBSCALES},
     )
 
 
@@ -146,4 +157,17 @@ def _subscale_aggs(
         sub = eligible & pop[f"response_{s}"].fill_null(False)
         aggs[f"nr_{s}_n"] = _flag(sub)
         aggs[f"nr_{s}"] = _flag(sub & ~(2 * fin <= base))
+        aggs |= _cell_aggs(f"x_{s}", pop[f"response_{s}"].fill_null(False), base, fin, eligible)
     return aggs
+
+
+def _cell_aggs(
+    prefix: str, responder: ir.BooleanValue, base: ir.IntegerValue, fin: ir.IntegerValue, eligible: ir.BooleanValue
+) -> dict[str, ir.Value]:
+    """The six cells of subscale response x PHQ-9 status (SUBSCALE_CELLS), over the whole population."""
+    # nulls (no first or last total) filled first, so that "outside the denominator" counts them
+    in_denominator = eligible.fill_null(False)
+    phq9_responder = in_denominator & (2 * fin <= base).fill_null(False)
+    status = (phq9_responder, in_denominator & ~phq9_responder, ~in_denominator)
+    cells = [side & st for side in (responder, ~responder) for st in status]
+    return {f"{prefix}_{name}": _flag(cell) for name, cell in zip(SUBSCALE_CELLS, cells, strict=True)}

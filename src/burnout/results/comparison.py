@@ -23,12 +23,17 @@ def comparison_results(ctx: BuildContext, subscales: dict[str, Any], responders:
         if m.response_patterns
         else est.HypothesisTest(test="not-testable", statistic=None, df=None, p=None, n=0)
     )
-    mcn = _mcnemar_pairs(ctx, subscales)
+    # With every margin published, McNemar's statistics (each pair's discordant cells) and
+    # responders.all_3 rebuild the whole 2x2x2 table of response patterns: a test on a table
+    # with a small cell is withheld, so a small pattern withholds Q and every McNemar.
+    small_pattern = any(pub.small(n) for n in m.response_patterns.values())
+    mcn = _mcnemar_pairs(ctx, subscales, small_pattern=small_pattern)
     holm = est.holm([None if hidden else r.p for _, _, r, hidden in mcn])
     # Cochran's Q is a function of its margins only (each subscale's responders and the
     # responder chain): with one of them hidden, Q pins it (issue 12), so Q is withheld.
     q_hidden = (
         not ctx.comp_pub
+        or small_pattern
         or any(subscales[s]["response"]["suppressed"] for s in SUBSCALES)
         or any(p["suppressed"] for p in responders.values())
     )
@@ -47,8 +52,11 @@ def comparison_results(ctx: BuildContext, subscales: dict[str, Any], responders:
     }
 
 
-def _mcnemar_pairs(ctx: BuildContext, subscales: dict[str, Any]) -> list[tuple[str, str, est.HypothesisTest, bool]]:
-    """(a, b, McNemar's test, withheld) for each pair of subscales, from the discordant patterns."""
+def _mcnemar_pairs(
+    ctx: BuildContext, subscales: dict[str, Any], *, small_pattern: bool
+) -> list[tuple[str, str, est.HypothesisTest, bool]]:
+    """(a, b, McNemar's test, withheld) for each pair of subscales, from the discordant patterns;
+    all withheld when ``small_pattern`` (a response pattern in 1..k-1)."""
     patterns = ctx.m.response_patterns
     out: list[tuple[str, str, est.HypothesisTest, bool]] = []
     for i, a in enumerate(SUBSCALES):
@@ -61,7 +69,8 @@ def _mcnemar_pairs(ctx: BuildContext, subscales: dict[str, Any]) -> list[tuple[s
             # solved back from the statistic: withhold the test when either is small.
             # So are the margins (each subscale's responders): withhold it when one is hidden.
             hidden = (
-                ctx.pub.small(only_a)
+                small_pattern
+                or ctx.pub.small(only_a)
                 or ctx.pub.small(only_b)
                 or subscales[a]["response"]["suppressed"]
                 or subscales[b]["response"]["suppressed"]

@@ -51,10 +51,15 @@ def _itt(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, shown: 
     worst: dict[str, Any] = {s: {"response": worst_case(f"response_{s}", s)} for s in SUBSCALES}
     worst["responders"] = {"at_least_1": worst_case("at_least_1", "at_least_1")}
     fits = fit_mmrm(bm, protocol)
+    # the MI rate at the largest delta can equal the worst case (every missing a responder):
+    # same cell, same treatment, so a hidden worst case withholds the outcome's MI and tipping rates
+    withheld = frozenset(s for s in SUBSCALES if worst[s]["response"]["suppressed"]) | (
+        {"at_least_1"} if worst["responders"]["at_least_1"]["suppressed"] else set()
+    )
     return {
         "threshold_met": pub.count(n, hide=not itt_shown),
         "worst_case": worst,
-        "multiple_imputation": _multiple_imputation(bm, protocol, pub, itt_shown),
+        "multiple_imputation": _multiple_imputation(bm, protocol, pub, itt_shown, withheld=withheld),
         "mmrm": mmrm_results(bm, fits, pub, itt_shown),  # primary longitudinal model
         "mmrm_tipping": tipping_results(bm, fits, protocol, pub, itt_shown),
         "mixed_model": _mixed_model(bm, protocol, pub, itt_shown),  # random intercept: sensitivity
@@ -62,14 +67,18 @@ def _itt(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, shown: 
 
 
 def _multiple_imputation(
-    bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool
+    bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher, itt_shown: bool, *, withheld: frozenset[str]
 ) -> dict[str, Any]:
+    """The pooled MI rates and their tipping analysis; an outcome in ``withheld`` (its worst case
+    hidden) has neither (its tipping rates follow the pooled rate, hidden with it)."""
     imp = bm.imputation
     out: dict[str, Any] = {}
     for o in _OUTCOMES:
         entry = (
             {"rate": None, "ci": None, "imputations": 0, "suppressed": False}
             if imp is None
+            else _withheld_rate(imp, pub)
+            if o in withheld
             else _pooled(imp, o, pub, itt_shown)
         )
         if o == "at_least_1":
@@ -131,6 +140,11 @@ def _pooled(
         confidence=pub.conf,
     )
     return pooled.to_json() | {"suppressed": False}
+
+
+def _withheld_rate(imp: ImputationSummary, pub: privacy.Publisher) -> dict[str, Any]:
+    pub.note("statistic")
+    return {"rate": None, "ci": None, "imputations": imp.imputations, "suppressed": True}
 
 
 def _tipping(

@@ -97,13 +97,23 @@ def phq9_results(
     }
     if mbi_gs_primary(protocol):  # else the MBI-GS subscales are not analysed (results.primary)
         out["adjusted"] = _adjusted(pm, pub, shown, confidence=conf)
-        out["subscale_responders_not_phq9_responders"] = {
-            s: pub.prop(c, n, n_published=population_published) for s, (c, n) in pm.subscale_not_phq9.items()
-        }
+        out["subscale_responders_not_phq9_responders"] = _not_phq9_responders(pm, pub, population_published)
         definitions["subscale_responders_not_phq9_responders"] = (
             "share of the subscale's responders who were not PHQ-9 responders, within the PHQ-9 response denominator"
         )
     return out | {"definitions": definitions}
+
+
+def _not_phq9_responders(pm: Phq9Measures, pub: privacy.Publisher, population_published: bool) -> dict[str, Any]:
+    """``subscale_responders_not_phq9_responders.<s>``: with the subscale's responders, the PHQ-9
+    response margins and the completers, the count and its n give back every cell of subscale
+    response x PHQ-9 status (e.g. subscale responders outside the PHQ-9 denominator = R - n):
+    withheld, n too, when any of those cells is small."""
+    out: dict[str, Any] = {}
+    for s, (count, n) in pm.subscale_not_phq9.items():
+        small_cell = any(pub.small(c) for c in pm.subscale_cells[s].values())
+        out[s] = pub.prop(count, n, n_published=population_published and not small_cell)
+    return out
 
 
 def _adjusted(
