@@ -524,8 +524,10 @@ def test_demo_publishes_large_cells_and_survives_the_attacker(demo: dict[str, An
     # complement 14 -> 18 and statistic 12 -> 14 with the MMRM: its own copies of the Cynicism and
     # Professional Efficacy baseline n and observation counts the random-intercept model hides too
     # complement 18 -> 15 and statistic 14 -> 23: Table 1's three hidden n (age of the completers,
-    # cynicism and professional efficacy of the non-completers) take their mean and SD with them
-    assert demo["privacy"]["hidden"] == {"small": 24, "complement": 15, "statistic": 23, "test": 4}
+    # cynicism and professional efficacy of the non-completers) take their mean and SD with them;
+    # complement +1 and test +4: a small response pattern withholds McNemar and Cochran's Q, and a
+    # small PHQ-9 x Professional Efficacy cell hides subscale_responders_not_phq9_responders there
+    assert demo["privacy"]["hidden"] == {"small": 24, "complement": 16, "statistic": 23, "test": 8}
     assert attack(demo) == []
     # the report says which residual went where, in the table and its footnote
     from burnout.report.format import Ctx, merged_note
@@ -585,10 +587,10 @@ def test_demo_without_recoding_hides_more(demo_suppressed: dict[str, Any]) -> No
     ``merge_small = false`` hides the men, 18-34 and subcutaneous as complements."""
     assert demo_suppressed["privacy"]["hidden"] == {
         "small": 48,
-        "complement": 35,
+        "complement": 36,
         "statistic": 23,
-        "test": 16,
-    }  # with the MMRM, and Table 1's hidden n withholding their mean and SD
+        "test": 20,
+    }  # with the MMRM, Table 1's hidden n withholding their mean and SD, McNemar and Q beside a small pattern
     assert attack(demo_suppressed) == []
 
 
