@@ -82,3 +82,11 @@ max_blank = 1
 prorate = true
 good = "lower"
 """
+
+
+def phq9_primary_plan(*, min_cell_count: int) -> str:
+    """A plan analysing the PHQ-9 as primary (threshold total >= 10) with the MBI-GS as secondary."""
+    return (
+        '[instruments]\nprimary = "phq9"\nsecondary = ["mbi_gs"]\n\n[eligibility]\nrule = "total >= 10"\n\n'
+        f"[privacy]\nmin_cell_count = {min_cell_count}\n"
+    )

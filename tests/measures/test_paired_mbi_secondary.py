@@ -16,18 +16,9 @@ import pytest
 from burnout.analysis import analyze
 from burnout.plan import parse_protocol
 from burnout.simulate import simulate_cohort, write_cohort
+from instrumentreference import phq9_primary_plan
 
-PLAN = """
-[instruments]
-primary = "phq9"
-secondary = ["mbi_gs"]
-
-[eligibility]
-rule = "total >= 10"
-
-[privacy]
-min_cell_count = 1
-"""
+PLAN = phq9_primary_plan(min_cell_count=1)
 
 EXHAUSTION = [1, 2, 3, 4, 6]  # MBI-GS item positions of Exhaustion (the shipped definition)
 

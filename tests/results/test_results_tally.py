@@ -18,21 +18,12 @@ from burnout.plan import parse_protocol
 from burnout.privacy import RULES
 from burnout.results.primary import MBI_GS_SECTIONS
 from burnout.simulate import simulate_cohort, write_cohort
+from instrumentreference import phq9_primary_plan
 
 # k = 20 on 600 simulated patients hides cells of every kind this tree can hold (flow
 # counts, Proportions, a Table 1 n, a secondary instrument's timepoint) and leaves the
 # safety population published; the MBI-GS secondary gets its paired analysis only
-PLAN = """
-[instruments]
-primary = "phq9"
-secondary = ["mbi_gs"]
-
-[eligibility]
-rule = "total >= 10"
-
-[privacy]
-min_cell_count = 20
-"""
+PLAN = phq9_primary_plan(min_cell_count=20)
 
 
 @pytest.fixture(scope="module")
