@@ -9,9 +9,10 @@ burnout profile. The result is an Ibis table materialised once in the engine;
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import ibis
 import ibis.expr.types as ir
@@ -119,11 +120,7 @@ class ProfileCutoffs:
             for s, b in bounds.items():
                 mean, sd = reference[s]
                 raw[s] = Fraction(mean) + b * Fraction(sd)
-            desc = ", ".join(
-                f"{s} z {'<=' if s == 'professional_efficacy' else '>='} {float(bounds[s]):g} "
-                f"(raw {'<=' if s == 'professional_efficacy' else '>='} {float(raw[s]):.3f})"
-                for s in SUBSCALES
-            )
+            desc = zscore_cutoff_words(bounds, raw, raw_format=".3f")
         return cls(
             exhaustion=to_units_ceil(raw["exhaustion"]),
             cynicism=to_units_ceil(raw["cynicism"]),
@@ -139,6 +136,16 @@ class ProfileCutoffs:
     def raw(self) -> dict[str, float]:
         """The cut-offs on the 0-6 score scale (for display)."""
         return {s: getattr(self, s) / SCALE for s in SUBSCALES}
+
+
+def zscore_cutoff_words(bounds: Mapping[str, Any], raw: Mapping[str, Any], *, raw_format: str) -> str:
+    """Z-score cut-offs in words, each with its raw 0-6 value in ``raw_format`` (".3f" as
+    computed; "g" for the rounded values results publish under ``[privacy] round_to``)."""
+    return ", ".join(
+        f"{s} z {'<=' if s == 'professional_efficacy' else '>='} {float(bounds[s]):g} "
+        f"(raw {'<=' if s == 'professional_efficacy' else '>='} {float(raw[s]):{raw_format}})"
+        for s in SUBSCALES
+    )
 
 
 def profile_expr(table: ir.Table, timepoint: int, cutoffs: ProfileCutoffs) -> ir.StringValue:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from burnout import privacy
-from burnout.cohort import PROFILES
+from burnout.cohort import PROFILES, zscore_cutoff_words
 from burnout.instrument import SUBSCALES
 from burnout.results._common import BuildContext
 
@@ -61,19 +61,9 @@ def _cutoffs(ctx: BuildContext) -> dict[str, Any]:
     if zscores and pub.round_to > 1:
         # round_tree rounds raw with the completers' grid (the nearest group size above it)
         raw = {s: pub.coarse(v, pub.rounded(ctx.m.completers)) for s, v in raw.items()}
-        return out | {"raw": raw, "description": _zscore_words(ctx, raw)}
+        bounds: dict[str, Any] = {s: getattr(ctx.protocol.profiles, s) for s in SUBSCALES}
+        return out | {"raw": raw, "description": zscore_cutoff_words(bounds, raw, raw_format="g")}
     return out | {"raw": raw, "description": cut.description}
-
-
-def _zscore_words(ctx: BuildContext, raw: dict[str, float]) -> str:
-    """The z-score cut-offs in words, with the published raw values (as ProfileCutoffs words them)."""
-    p = ctx.protocol.profiles
-    bounds = {"exhaustion": p.exhaustion, "cynicism": p.cynicism, "professional_efficacy": p.professional_efficacy}
-    return ", ".join(
-        f"{s} z {'<=' if s == 'professional_efficacy' else '>='} {float(bounds[s]):g} "
-        f"(raw {'<=' if s == 'professional_efficacy' else '>='} {raw[s]:g})"
-        for s in SUBSCALES
-    )
 
 
 def _transitions(ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, classified: bool) -> dict[str, Any] | None:
