@@ -102,6 +102,7 @@ def collect_phq9(
     aggs = _totals_aggs(pop, assessments) | _response_aggs(base, fin, eligible)
     aggs |= _subscale_aggs(pop, base, fin, eligible, first=first, last=last)
     row = _one_row(pop.aggregate(**aggs))
+    cells: dict[str, dict[str, int]] = {s: {c: _int(row[f"x_{s}_{c}"]) for c in SUBSCALE_CELLS} for s in SUBSCALES}
     return Phq9Measures(
         population=population,
         first=first,
@@ -111,9 +112,16 @@ def collect_phq9(
         response=(_int(row["resp"]), _int(row["resp_n"])),
         remission=(_int(row["remit"]), _int(row["resp_n"])),
         adjusted={s: _cross_moments(row, f"a_{s}") for s in SUBSCALES},
-        subscale_not_phq9={s: (_int(row[f"nr_{s}"]), _int(row[f"nr_{s}_n"])) for s in SUBSCALES},
-        subscale_cells={s: {c: _int(row[f"x_{s}_{c}"]) for c in SUBSCALE_CELLS} for s in SUBSCALES},
+        subscale_not_phq9={s: _not_phq9(cells[s]) for s in SUBSCALES},
+        subscale_cells=cells,
     )
+
+
+def _not_phq9(cells: dict[str, int]) -> tuple[int, int]:
+    """(subscale responders who were not PHQ-9 responders, subscale responders) within the
+    PHQ-9 response denominator: two of the cells summed, not counted again by the engine."""
+    other = cells["responder_phq9_non_responder"]
+    return other, cells["responder_phq9_responder"] + other
 
 
 def _totals_aggs(pop: ir.Table, assessments: tuple[int, ...]) -> dict[str, ir.Value]:
@@ -154,9 +162,6 @@ def _subscale_aggs(
     for s in SUBSCALES:
         dy = (pop[col(s, last)] - pop[col(s, first)]).cast(_BIG)
         aggs |= _cross_moment_aggs(f"a_{s}", dx, dy)
-        sub = eligible & pop[f"response_{s}"].fill_null(False)
-        aggs[f"nr_{s}_n"] = _flag(sub)
-        aggs[f"nr_{s}"] = _flag(sub & ~(2 * fin <= base))
         aggs |= _cell_aggs(f"x_{s}", pop[f"response_{s}"].fill_null(False), base, fin, eligible)
     return aggs
 
