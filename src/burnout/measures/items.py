@@ -132,35 +132,45 @@ def collect_item_moments(
 ) -> dict[tuple[str, int], ItemMoments]:
     """Item sums per subscale and assessment, completers only, complete item rows only.
 
-    One grouped query (by assessment). Items are 0-6, so every sum here (of items,
-    their squares, the subscale total and its square, at most 1,296 a row) is exact in
-    int64 for any cohort a machine can hold; no DECIMAL arithmetic is needed.
+    One query: each subscale's complete rows grouped by assessment, the three stacked
+    (a subscale with fewer items pads with nulls). Filtering first keeps each sum plain
+    rather than one ``FILTER`` per sum (issue 15). Items are 0-6, so every sum here (of
+    items, their squares, the subscale total and its square, at most 1,296 a row) is
+    exact in int64 for any cohort a machine can hold; no DECIMAL arithmetic is needed.
     """
     mbi = cohort.mbi_gs
     rows = mbi.filter(mbi.after_session.isin(list(assessments))).semi_join(comp.select("patient_id"), "patient_id")
-    aggs: dict[str, ir.Value] = {}
-    for s in SUBSCALES:
-        items = [rows[f"item_{i}"].cast("int64") for i in SUBSCALE_ITEMS[s]]
-        complete = ibis.and_(*(it.notnull() for it in items))
-        total = sum(items[1:], items[0])
-        aggs[f"{s}__n"] = complete.cast("int64").sum()
-        for j, it in enumerate(items):
-            aggs[f"{s}__i{j}"] = it.sum(where=complete)
-            aggs[f"{s}__q{j}"] = (it * it).sum(where=complete)
-        aggs[f"{s}__t"] = total.sum(where=complete)
-        aggs[f"{s}__tt"] = (total * total).sum(where=complete)
-    by_t = {int(r["after_session"]): r for r in _rows(rows.group_by("after_session").aggregate(**aggs))}
+    width = max(len(SUBSCALE_ITEMS[s]) for s in SUBSCALES)
+    stacked = ibis.union(*(_item_sums(rows, s, width) for s in SUBSCALES), distinct=False)
+    found = {(r["_subscale"], int(r["after_session"])): r for r in _rows(stacked)}
     out: dict[tuple[str, int], ItemMoments] = {}
     for s in SUBSCALES:
         k = len(SUBSCALE_ITEMS[s])
         for t in assessments:
-            row = by_t.get(t, {})
-            p = f"{s}__"
+            row = found.get((s, t), {})
             out[(s, t)] = ItemMoments(
-                n=_int(row.get(p + "n")),
-                item_sums=tuple(_int(row.get(f"{p}i{j}")) for j in range(k)),
-                item_sum_sq=tuple(_int(row.get(f"{p}q{j}")) for j in range(k)),
-                total=_int(row.get(p + "t")),
-                total_sq=_int(row.get(p + "tt")),
+                n=_int(row.get("n")),
+                item_sums=tuple(_int(row.get(f"i{j}")) for j in range(k)),
+                item_sum_sq=tuple(_int(row.get(f"q{j}")) for j in range(k)),
+                total=_int(row.get("t")),
+                total_sq=_int(row.get("tt")),
             )
     return out
+
+
+def _item_sums(rows: ir.Table, subscale: str, width: int) -> ir.Table:
+    """Per assessment, over the rows with every item of ``subscale`` answered: n, each item's
+    sum and sum of squares (``i<j>``, ``q<j>``; null past the subscale's items, up to
+    ``width``), the total's sum and sum of squares."""
+    complete = rows.filter(*(rows[f"item_{i}"].notnull() for i in SUBSCALE_ITEMS[subscale]))
+    items = [complete[f"item_{i}"].cast("int64") for i in SUBSCALE_ITEMS[subscale]]
+    total = sum(items[1:], items[0])
+    aggs: dict[str, ir.Value] = {"n": complete.count()}
+    for j, it in enumerate(items):
+        aggs[f"i{j}"] = it.sum()
+        aggs[f"q{j}"] = (it * it).sum()
+    aggs |= {"t": total.sum(), "tt": (total * total).sum()}
+    sums = complete.group_by("after_session").aggregate(**aggs)
+    none = ibis.null("int64")
+    padded = {f"{w}{j}": sums[f"{w}{j}"] if j < len(items) else none for j in range(width) for w in "iq"}
+    return sums.select("after_session", _subscale=ibis.literal(subscale), n=sums.n, **padded, t=sums.t, tt=sums.tt)
