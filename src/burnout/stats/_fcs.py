@@ -8,6 +8,7 @@ imputation (in the helper process too: :class:`_Chains` is pickled with its desi
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,6 +41,81 @@ def _posterior_draw(
     return coef, beta, sigma
 
 
+def _products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a'b`` by einsum, each entry the sequential sum over the rows of ``a[i, j] * b[i, k]``.
+
+    einsum, not a BLAS call: a multithreaded gemm is slower at this size on a busy machine
+    and its summation order varies. With at least 2 columns in each operand einsum sums
+    every entry in row order, whatever the other columns, so an entry of a product of
+    some columns has the same bits as in the product of all (tests/stats/test_fcs.py);
+    a 1-column operand takes another path, hence the callers' padding.
+    """
+    return np.einsum("ij,ik->jk", a, b)
+
+
+@dataclass(frozen=True)
+class _VisitPlan:
+    """What one score column's visit needs that is the same in every chain and sweep.
+
+    The observed rows of column j keep their values in the columns ``fixed`` (intercept,
+    covariates, column j itself and every score column observed on all of them), so the
+    gram entries between fixed columns are computed once; each visit recomputes only the
+    entries of the ``changing`` columns, whose imputed values move. The ``take_*`` and
+    ``put_*`` arrays are flat indices that replace per-visit ``np.ix_`` gathers and scatters.
+    """
+
+    obs: np.ndarray
+    mis: np.ndarray
+    others: np.ndarray
+    """The regression's predictors: every design column but column j's own."""
+    n_changing: int
+    fixed_rows: np.ndarray
+    """``design[obs][:, fixed]``, C-ordered."""
+    gram: np.ndarray
+    """The gram of ``design[obs]``: exact in the fixed x fixed entries, the rest set per visit."""
+    take_changing: np.ndarray
+    """``design[obs][:, changing]`` with an intercept column after a lone changing column (>= 2 columns)."""
+    put_cross: np.ndarray
+    put_cross_t: np.ndarray
+    put_changing: np.ndarray
+    take_obs: np.ndarray
+    """``design[obs][:, others]``."""
+    take_mis: np.ndarray
+    """``design[mis][:, others]``."""
+    others_ix: tuple[np.ndarray, ...]
+
+
+def _visit_plan(template: np.ndarray, missing: np.ndarray, j: int) -> _VisitPlan:
+    """The plan of score column j's visits; ``template`` is a design with any values in the missing cells."""
+    n_y, width = missing.shape[1], template.shape[1]
+    obs, mis = np.flatnonzero(~missing[:, j]), np.flatnonzero(missing[:, j])
+    # the regression of score column j uses every column but its own (as mice's predictor matrix)
+    others = np.array([0, *(1 + k for k in range(n_y) if k != j), *range(1 + n_y, width)])
+    changing = np.array([1 + k for k in range(n_y) if k != j and missing[obs, k].any()], dtype=np.intp)
+    fixed = np.setdiff1d(np.arange(width), changing)
+    padded = np.concatenate([changing, [0] * (len(changing) == 1)]).astype(np.intp)
+    rows = template[obs]
+
+    def flat(row_idx: np.ndarray, col_idx: np.ndarray, row_width: int) -> np.ndarray:
+        return (row_idx[:, None] * row_width + col_idx[None, :]).ravel()
+
+    return _VisitPlan(
+        obs=obs,
+        mis=mis,
+        others=others,
+        n_changing=len(changing),
+        fixed_rows=np.ascontiguousarray(rows[:, fixed]),
+        gram=_products(rows, rows),
+        take_changing=flat(obs, padded, width),
+        put_cross=flat(changing, fixed, width),
+        put_cross_t=flat(fixed, changing, width),
+        put_changing=flat(changing, changing, width),
+        take_obs=flat(obs, others, width),
+        take_mis=flat(mis, others, width),
+        others_ix=np.ix_(others, others),
+    )
+
+
 class _Chains:
     """One FCS chain per imputation over a fixed design: ``run(rng, sweeps)`` returns the completed units."""
 
@@ -49,48 +125,75 @@ class _Chains:
         self.n_y, self.scale, self.donors = n_y, float(scale), donors
         self.units = np.where(missing, 0.0, flat)
         self.cov = cov
+        self.missing = missing
         self.incomplete = [j for j in range(n_y) if missing[:, j].any()]
-        # the regression of score column j uses every column but its own (as mice's predictor matrix)
-        self.others = {
-            j: np.array([0, *(1 + k for k in range(n_y) if k != j), *range(1 + n_y, 1 + n_y + cov.shape[1])])
-            for j in self.incomplete
-        }
-        self.obs_idx = {j: np.flatnonzero(~missing[:, j]) for j in self.incomplete}
-        self.mis_idx = {j: np.flatnonzero(missing[:, j]) for j in self.incomplete}
+        self._plans: dict[int, _VisitPlan] | None = None
 
-    def run(self, rng: np.random.Generator, sweeps: int) -> np.ndarray:
-        units = self.units.copy()  # integer-valued floats: exact below 2**53
+    def __getstate__(self) -> dict[str, object]:
+        # the plans hold the observed rows of every column (MBs at 10,000 rows): cheaper
+        # to rebuild in the helper process than to pickle with every chunk of chains
+        return {**self.__dict__, "_plans": None}
+
+    def _visit_plans(self) -> dict[int, _VisitPlan]:
+        if self._plans is None:
+            template = self._design(self.units)
+            self._plans = {j: _visit_plan(template, self.missing, j) for j in self.incomplete}
+        return self._plans
+
+    def _design(self, units: np.ndarray) -> np.ndarray:
         design = np.empty((units.shape[0], 1 + self.n_y + self.cov.shape[1]))
         design[:, 0] = 1.0
         design[:, 1 : 1 + self.n_y] = units / self.scale
         design[:, 1 + self.n_y :] = self.cov
+        return design
+
+    def run(self, rng: np.random.Generator, sweeps: int) -> np.ndarray:
+        plans = self._visit_plans()
+        units = self.units.copy()  # integer-valued floats: exact below 2**53
+        design = self._design(units)
         for j in self.incomplete:
-            obs, mis = self.obs_idx[j], self.mis_idx[j]
+            obs, mis = plans[j].obs, plans[j].mis
             units[mis, j] = units[obs, j][rng.integers(0, len(obs), size=len(mis))]
             design[mis, 1 + j] = units[mis, j] / self.scale
         for _ in range(sweeps):
             for j in self.incomplete:
-                self._visit(rng, design, units, j)
+                self._visit(rng, design, units, j, plans[j])
         return units.astype(np.int64)
 
-    def _visit(self, rng: np.random.Generator, design: np.ndarray, units: np.ndarray, j: int) -> None:
-        obs, mis = self.obs_idx[j], self.mis_idx[j]
-        rows = design[obs]
-        # X'X, X'y and y'y of this regression in one product; einsum, not a BLAS call: a
-        # multithreaded gemm is slower at this size on a busy machine and its summation order varies
-        gram = np.einsum("ij,ik->jk", rows, rows)
-        others = self.others[j]
+    @staticmethod
+    def _gram(design: np.ndarray, plan: _VisitPlan) -> np.ndarray:
+        """``design[obs]' design[obs]`` with the same bits as the einsum of all its columns."""
+        gram = plan.gram.copy()
+        n = plan.n_changing
+        if n:
+            now = design.take(plan.take_changing).reshape(len(plan.obs), -1)
+            cross = _products(now, plan.fixed_rows)[:n]
+            gram.put(plan.put_cross, cross)
+            gram.put(plan.put_cross_t, cross.T)
+            gram.put(plan.put_changing, _products(now, now)[:n, :n])
+        return gram
+
+    def _visit(self, rng: np.random.Generator, design: np.ndarray, units: np.ndarray, j: int, plan: _VisitPlan) -> None:
+        obs, mis, others = plan.obs, plan.mis, plan.others
+        # X'X, X'y and y'y of this regression in one product
+        gram = self._gram(design, plan)
         # As mice's remove.lindep: a predictor (nearly) constant where y is observed
         # carries no information there and would only be extrapolated from the ridge.
         mean = gram[0, others] / len(obs)
         spread = np.diag(gram)[others] / len(obs) - mean**2
         varying = spread > 1e-12 * np.maximum(1.0, mean**2)
         varying[0] = True
-        cols = others[varying]
         y_col = 1 + j
-        coef, beta, _ = _posterior_draw(
-            rng, gram[np.ix_(cols, cols)], gram[cols, y_col], float(gram[y_col, y_col]), len(obs)
-        )
-        donor = match_donors(rng, rows[:, cols] @ coef, design[np.ix_(mis, cols)] @ beta, donors=self.donors)
+        if varying.all():  # the rule: every predictor, gathered by the precomputed indices
+            xtx = gram[plan.others_ix]
+            rows_obs = design.take(plan.take_obs).reshape(len(obs), -1)
+            rows_mis = design.take(plan.take_mis).reshape(len(mis), -1)
+        else:
+            cols = others[varying]
+            xtx = gram[np.ix_(cols, cols)]
+            rows_obs, rows_mis = design[np.ix_(obs, cols)], design[np.ix_(mis, cols)]
+        cols = others[varying]
+        coef, beta, _ = _posterior_draw(rng, xtx, gram[cols, y_col], float(gram[y_col, y_col]), len(obs))
+        donor = match_donors(rng, rows_obs @ coef, rows_mis @ beta, donors=self.donors)
         units[mis, j] = units[obs[donor], j]
         design[mis, y_col] = units[mis, j] / self.scale
