@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from burnout.stats._fcs import _Chains, _visit_plan
+from burnout.stats._fcs import _Chains, _flat, _visit_plan
 
 
 def _design(rng: np.random.Generator, n: int, n_y: int, n_cov: int) -> np.ndarray:
@@ -50,13 +50,19 @@ def test_block_gram_equals_the_full_einsum_bit_for_bit(pattern, seed) -> None:
         assert plans[1].n_changing == 1
     if pattern == "none":
         assert plans[0].n_changing == 0
+    wide = {j: plan.wide.copy() for j, plan in plans.items()}
     for _ in range(3):  # the chain moves the imputed cells; the plan's fixed blocks must stay right
         design[:, 1 : 1 + n_y] = np.where(missing, rng.integers(0, 37, size=(n, n_y)) / 6.0, design[:, 1 : 1 + n_y])
         for j, plan in plans.items():
             rows = design[plan.obs]
-            assert np.array_equal(_Chains._gram(design, plan), np.einsum("ij,ik->jk", rows, rows))
-            # the precomputed gathers: the same C-ordered matrices as the np.ix_ ones (same gemv sums)
-            taken = design.take(plan.take_obs).reshape(len(plan.obs), -1)
-            assert taken.flags.c_contiguous and np.array_equal(taken, design[np.ix_(plan.obs, plan.others)])
-            taken = design.take(plan.take_mis).reshape(len(plan.mis), -1)
-            assert np.array_equal(taken, design[np.ix_(plan.mis, plan.others)])
+            assert np.array_equal(_Chains._gram(design, plan, wide[j]), np.einsum("ij,ik->jk", rows, rows))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_flat_gathers_equal_the_ix_gathers(seed) -> None:
+    """The predictors' rows by flat indices: the same C-ordered matrix as np.ix_ (so the same gemv sums)."""
+    rng = np.random.default_rng(seed)
+    design = rng.normal(size=(300, 20))
+    rows, cols = np.sort(rng.choice(300, 120, replace=False)), np.sort(rng.choice(20, 13, replace=False))
+    taken = design.take(_flat(rows, cols, 20)).reshape(len(rows), -1)
+    assert taken.flags.c_contiguous and np.array_equal(taken, design[np.ix_(rows, cols)])

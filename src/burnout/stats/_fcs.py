@@ -53,6 +53,11 @@ def _products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ik->jk", a, b)
 
 
+def _flat(rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
+    """Flat indices of ``x[np.ix_(rows, cols)]`` in a C-ordered ``x`` of ``width`` columns: ``take`` is faster."""
+    return (rows[:, None] * width + cols[None, :]).ravel()
+
+
 @dataclass(frozen=True)
 class _VisitPlan:
     """What one score column's visit needs that is the same in every chain and sweep.
@@ -60,8 +65,9 @@ class _VisitPlan:
     The observed rows of column j keep their values in the columns ``fixed`` (intercept,
     covariates, column j itself and every score column observed on all of them), so the
     gram entries between fixed columns are computed once; each visit recomputes only the
-    entries of the ``changing`` columns, whose imputed values move. The ``take_*`` and
-    ``put_*`` arrays are flat indices that replace per-visit ``np.ix_`` gathers and scatters.
+    entries of the ``changing`` columns, whose imputed values move, in one product of
+    those columns with all (``wide``). The ``take_*`` and ``put_*`` arrays are flat indices
+    that replace per-visit ``np.ix_`` gathers and scatters.
     """
 
     obs: np.ndarray
@@ -69,20 +75,15 @@ class _VisitPlan:
     others: np.ndarray
     """The regression's predictors: every design column but column j's own."""
     n_changing: int
-    fixed_rows: np.ndarray
-    """``design[obs][:, fixed]``, C-ordered."""
     gram: np.ndarray
     """The gram of ``design[obs]``: exact in the fixed x fixed entries, the rest set per visit."""
+    wide: np.ndarray
+    """``design[obs]`` as [fixed columns, changing columns]: the fixed part kept, the rest set per visit."""
     take_changing: np.ndarray
-    """``design[obs][:, changing]`` with an intercept column after a lone changing column (>= 2 columns)."""
+    """``design[obs][:, changing]``, an intercept column after a lone changing column (einsum's >= 2)."""
     put_cross: np.ndarray
     put_cross_t: np.ndarray
     put_changing: np.ndarray
-    take_obs: np.ndarray
-    """``design[obs][:, others]``."""
-    take_mis: np.ndarray
-    """``design[mis][:, others]``."""
-    others_ix: tuple[np.ndarray, ...]
 
 
 def _visit_plan(template: np.ndarray, missing: np.ndarray, j: int) -> _VisitPlan:
@@ -95,25 +96,28 @@ def _visit_plan(template: np.ndarray, missing: np.ndarray, j: int) -> _VisitPlan
     fixed = np.setdiff1d(np.arange(width), changing)
     padded = np.concatenate([changing, [0] * (len(changing) == 1)]).astype(np.intp)
     rows = template[obs]
-
-    def flat(row_idx: np.ndarray, col_idx: np.ndarray, row_width: int) -> np.ndarray:
-        return (row_idx[:, None] * row_width + col_idx[None, :]).ravel()
-
     return _VisitPlan(
         obs=obs,
         mis=mis,
         others=others,
         n_changing=len(changing),
-        fixed_rows=np.ascontiguousarray(rows[:, fixed]),
         gram=_products(rows, rows),
-        take_changing=flat(obs, padded, width),
-        put_cross=flat(changing, fixed, width),
-        put_cross_t=flat(fixed, changing, width),
-        put_changing=flat(changing, changing, width),
-        take_obs=flat(obs, others, width),
-        take_mis=flat(mis, others, width),
-        others_ix=np.ix_(others, others),
+        wide=np.ascontiguousarray(rows[:, np.concatenate([fixed, padded])]),
+        take_changing=_flat(obs, padded, width),
+        put_cross=_flat(changing, fixed, width),
+        put_cross_t=_flat(fixed, changing, width),
+        put_changing=_flat(changing, changing, width),
     )
+
+
+@dataclass(frozen=True)
+class _Predictors:
+    """The gathers of one regression's predictor columns ``cols`` (design and gram)."""
+
+    cols: np.ndarray
+    take_obs: np.ndarray
+    take_mis: np.ndarray
+    xtx: tuple[np.ndarray, ...]
 
 
 class _Chains:
@@ -128,17 +132,32 @@ class _Chains:
         self.missing = missing
         self.incomplete = [j for j in range(n_y) if missing[:, j].any()]
         self._plans: dict[int, _VisitPlan] | None = None
+        self._predictors: dict[tuple[int, bytes], _Predictors] = {}
 
     def __getstate__(self) -> dict[str, object]:
         # the plans hold the observed rows of every column (MBs at 10,000 rows): cheaper
         # to rebuild in the helper process than to pickle with every chunk of chains
-        return {**self.__dict__, "_plans": None}
+        return {**self.__dict__, "_plans": None, "_predictors": {}}
 
     def _visit_plans(self) -> dict[int, _VisitPlan]:
         if self._plans is None:
             template = self._design(self.units)
             self._plans = {j: _visit_plan(template, self.missing, j) for j in self.incomplete}
         return self._plans
+
+    def _predictors_of(self, j: int, plan: _VisitPlan, varying: np.ndarray) -> _Predictors:
+        """The gathers of the predictors ``varying`` of column j, made once per pattern (one or two per column)."""
+        key = (j, varying.tobytes())
+        if key not in self._predictors:
+            cols = plan.others[varying]
+            width = 1 + self.n_y + self.cov.shape[1]
+            self._predictors[key] = _Predictors(
+                cols=cols,
+                take_obs=_flat(plan.obs, cols, width),
+                take_mis=_flat(plan.mis, cols, width),
+                xtx=np.ix_(cols, cols),
+            )
+        return self._predictors[key]
 
     def _design(self, units: np.ndarray) -> np.ndarray:
         design = np.empty((units.shape[0], 1 + self.n_y + self.cov.shape[1]))
@@ -151,49 +170,56 @@ class _Chains:
         plans = self._visit_plans()
         units = self.units.copy()  # integer-valued floats: exact below 2**53
         design = self._design(units)
+        wide = {j: plan.wide.copy() for j, plan in plans.items()}  # this chain's own scratch
         for j in self.incomplete:
             obs, mis = plans[j].obs, plans[j].mis
             units[mis, j] = units[obs, j][rng.integers(0, len(obs), size=len(mis))]
             design[mis, 1 + j] = units[mis, j] / self.scale
         for _ in range(sweeps):
             for j in self.incomplete:
-                self._visit(rng, design, units, j, plans[j])
+                self._visit(rng, design, units, j, plans[j], wide[j])
         return units.astype(np.int64)
 
     @staticmethod
-    def _gram(design: np.ndarray, plan: _VisitPlan) -> np.ndarray:
+    def _gram(design: np.ndarray, plan: _VisitPlan, wide: np.ndarray) -> np.ndarray:
         """``design[obs]' design[obs]`` with the same bits as the einsum of all its columns."""
         gram = plan.gram.copy()
         n = plan.n_changing
         if n:
             now = design.take(plan.take_changing).reshape(len(plan.obs), -1)
-            cross = _products(now, plan.fixed_rows)[:n]
-            gram.put(plan.put_cross, cross)
-            gram.put(plan.put_cross_t, cross.T)
-            gram.put(plan.put_changing, _products(now, now)[:n, :n])
+            n_fixed = wide.shape[1] - now.shape[1]
+            wide[:, n_fixed:] = now
+            block = _products(now, wide)[:n]
+            gram.put(plan.put_cross, block[:, :n_fixed])
+            gram.put(plan.put_cross_t, block[:, :n_fixed].T)
+            gram.put(plan.put_changing, block[:, n_fixed : n_fixed + n])
         return gram
 
-    def _visit(self, rng: np.random.Generator, design: np.ndarray, units: np.ndarray, j: int, plan: _VisitPlan) -> None:
+    def _visit(
+        self,
+        rng: np.random.Generator,
+        design: np.ndarray,
+        units: np.ndarray,
+        j: int,
+        plan: _VisitPlan,
+        wide: np.ndarray,
+    ) -> None:
         obs, mis, others = plan.obs, plan.mis, plan.others
         # X'X, X'y and y'y of this regression in one product
-        gram = self._gram(design, plan)
+        gram = self._gram(design, plan, wide)
         # As mice's remove.lindep: a predictor (nearly) constant where y is observed
         # carries no information there and would only be extrapolated from the ridge.
         mean = gram[0, others] / len(obs)
         spread = np.diag(gram)[others] / len(obs) - mean**2
         varying = spread > 1e-12 * np.maximum(1.0, mean**2)
         varying[0] = True
-        y_col = 1 + j
-        if varying.all():  # the rule: every predictor, gathered by the precomputed indices
-            xtx = gram[plan.others_ix]
-            rows_obs = design.take(plan.take_obs).reshape(len(obs), -1)
-            rows_mis = design.take(plan.take_mis).reshape(len(mis), -1)
-        else:
-            cols = others[varying]
-            xtx = gram[np.ix_(cols, cols)]
-            rows_obs, rows_mis = design[np.ix_(obs, cols)], design[np.ix_(mis, cols)]
-        cols = others[varying]
-        coef, beta, _ = _posterior_draw(rng, xtx, gram[cols, y_col], float(gram[y_col, y_col]), len(obs))
+        predictors = self._predictors_of(j, plan, varying)
+        cols, y_col = predictors.cols, 1 + j
+        coef, beta, _ = _posterior_draw(
+            rng, gram[predictors.xtx], gram[cols, y_col], float(gram[y_col, y_col]), len(obs)
+        )
+        rows_obs = design.take(predictors.take_obs).reshape(len(obs), -1)
+        rows_mis = design.take(predictors.take_mis).reshape(len(mis), -1)
         donor = match_donors(rng, rows_obs @ coef, rows_mis @ beta, donors=self.donors)
         units[mis, j] = units[obs[donor], j]
         design[mis, y_col] = units[mis, j] / self.scale
