@@ -16,7 +16,7 @@ variance reflects the uncertainty of the regression.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 __all__ = ["DONORS", "match_donors"]
 
@@ -70,12 +70,14 @@ def match_donors(
     order = _stable_argsort(obs)
     pool = obs[order]
     width = min(2 * k, n_obs)
-    start = np.clip(_insertion_points(pool, mis) - k, 0, n_obs - width)
-    distance = np.abs(sliding_window_view(pool, width)[start] - mis[:, None])
+    start = _insertion_points(pool, mis) - k
+    np.minimum(np.maximum(start, 0, out=start), n_obs - width, out=start)  # np.clip, less overhead
+    windows = as_strided(pool, shape=(n_obs - width + 1, width), strides=(pool.strides[0],) * 2, writeable=False)
+    distance = np.abs(windows[start] - mis[:, None])
     pick = rng.integers(0, k, size=mis.size)
     # the pick-th of the window's stable order by distance: among the k nearest, ties by position
     nearest = np.argsort(distance, axis=1, kind="stable")
-    return order[start + nearest[np.arange(mis.size), pick]].astype(np.int64)
+    return order[start + nearest.ravel()[np.arange(0, nearest.size, width) + pick]].astype(np.int64)
 
 
 def _stable_argsort(values: np.ndarray) -> np.ndarray:
