@@ -221,5 +221,6 @@ class _Chains:
         rows_obs = design.take(predictors.take_obs).reshape(len(obs), -1)
         rows_mis = design.take(predictors.take_mis).reshape(len(mis), -1)
         donor = match_donors(rng, rows_obs @ coef, rows_mis @ beta, donors=self.donors)
-        units[mis, j] = units[obs[donor], j]
-        design[mis, y_col] = units[mis, j] / self.scale
+        donated = units[obs[donor], j]
+        units[mis, j] = donated
+        design[mis, y_col] = donated / self.scale
