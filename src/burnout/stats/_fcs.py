@@ -3,6 +3,12 @@
 The algorithm, its references and its validation are in :mod:`burnout.stats.imputation`;
 this module is the chain that :func:`burnout.stats.impute_responses` runs once per
 imputation (in the helper process too: :class:`_Chains` is pickled with its design).
+
+Speed without changing a bit (issue 15: results.json byte-identical): what is the same
+in every chain and sweep is computed once per design (:class:`_VisitPlan`: the gram
+entries of the columns that never change on a column's observed rows, the gather
+indices), and each visit recomputes the rest with the same floating-point operations in
+the same order (tests/stats/test_fcs.py checks the gram bit for bit).
 """
 
 from __future__ import annotations
