@@ -8,6 +8,8 @@ changing column (padded to two: einsum sums a 1-column operand another way) and 
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,21 @@ def test_flat_gathers_equal_the_ix_gathers(seed) -> None:
     rows, cols = np.sort(rng.choice(300, 120, replace=False)), np.sort(rng.choice(20, 13, replace=False))
     taken = design.take(_flat(rows, cols, 20)).reshape(len(rows), -1)
     assert taken.flags.c_contiguous and np.array_equal(taken, design[np.ix_(rows, cols)])
+
+
+def test_unpickled_chains_give_the_same_bits_and_build_the_plans_once() -> None:
+    """The helper process gets the design with every chunk of chains: same completed units, plans built once."""
+    rng = np.random.default_rng(7)
+    n, n_y = 400, 4
+    flat = rng.integers(0, 30, size=(n, n_y)).astype(float)
+    missing = _missing(rng, n, n_y, "monotone")
+    missing[:, 0] = False
+    missing[:5, 0] = True
+    chains = _Chains(np.where(missing, np.nan, flat), rng.normal(size=(n, 3)), missing, scale=6, donors=5)
+    blob = pickle.dumps(chains)
+    expected = chains.run(np.random.default_rng(1), 3)
+    first = pickle.loads(blob)  # the helper unpickles each chunk just before running it
+    assert np.array_equal(first.run(np.random.default_rng(1), 3), expected)
+    second = pickle.loads(blob)
+    assert np.array_equal(second.run(np.random.default_rng(1), 3), expected)
+    assert second._plans is first._plans and chains._plans is not first._plans

@@ -14,6 +14,7 @@ the same order (tests/stats/test_fcs.py checks the gram bit for bit).
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +127,11 @@ class _Predictors:
     xtx: tuple[np.ndarray, ...]
 
 
+_UNPICKLED_PLANS: dict[str, tuple[dict[int, _VisitPlan], dict[tuple[int, bytes], _Predictors]]] = {}
+"""The plans and predictor gathers of the last design unpickled in this process (the helper
+gets the design with every chunk of chains), by the design's token: built once, not per chunk."""
+
+
 class _Chains:
     """One FCS chain per imputation over a fixed design: ``run(rng, sweeps)`` returns the completed units."""
 
@@ -139,16 +145,27 @@ class _Chains:
         self.incomplete = [j for j in range(n_y) if missing[:, j].any()]
         self._plans: dict[int, _VisitPlan] | None = None
         self._predictors: dict[tuple[int, bytes], _Predictors] = {}
+        self._token = uuid.uuid4().hex  # names this design in the helper process's cache
+        self._unpickled = False
 
     def __getstate__(self) -> dict[str, object]:
-        # the plans hold the observed rows of every column (MBs at 10,000 rows): cheaper
-        # to rebuild in the helper process than to pickle with every chunk of chains
-        return {**self.__dict__, "_plans": None, "_predictors": {}}
+        # the plans hold the observed rows of every column (MBs at 10,000 rows): not
+        # pickled with every chunk of chains; the helper process builds them once
+        return {**self.__dict__, "_plans": None, "_predictors": {}, "_unpickled": True}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        cached = _UNPICKLED_PLANS.get(self._token)
+        if cached is not None:
+            self._plans, self._predictors = cached
 
     def _visit_plans(self) -> dict[int, _VisitPlan]:
         if self._plans is None:
             template = self._design(self.units)
             self._plans = {j: _visit_plan(template, self.missing, j) for j in self.incomplete}
+            if self._unpickled:
+                _UNPICKLED_PLANS.clear()  # one design at a time: the last one's chunks
+                _UNPICKLED_PLANS[self._token] = (self._plans, self._predictors)
         return self._plans
 
     def _predictors_of(self, j: int, plan: _VisitPlan, varying: np.ndarray) -> _Predictors:
