@@ -1,6 +1,8 @@
 """Predictive mean matching (stats/pmm.py) and the attainable, exact imputations it gives.
 
 - donors against a brute-force k-nearest search (every distance computed, sorted);
+- the same indices, bit for bit, as the earlier implementation kept here as the oracle
+  (the speed-ups must not move a single donor: results.json is byte-identical);
 - property: every imputed score is a score some patient was observed with in that column;
 - response exactness: a change of exactly ``min_change`` units is a response, one unit less is not;
 - the tipping counts fall (weakly) as delta grows, and delta 0 reproduces the primary counts;
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 
 from burnout.stats import impute_responses, match_donors
 from burnout.stats._fcs import _Chains
+from burnout.stats.pmm import _insertion_points, _stable_argsort
 
 SUBSCALES = ("exhaustion", "cynicism", "professional_efficacy")
 DIRECTION = (-1, -1, 1)
@@ -36,6 +39,56 @@ def test_donors_are_among_the_k_nearest_against_brute_force(obs, mis, k, seed) -
         distances = np.sort(np.abs(pool - target))
         # the donor is no farther than the k-th nearest (ties may pick any equally near row)
         assert abs(pool[idx] - target) <= distances[kk - 1] + 1e-12
+
+
+def _match_donors_oracle(
+    rng: np.random.Generator, predicted_observed: np.ndarray, predicted_missing: np.ndarray, *, donors: int
+) -> np.ndarray:
+    """match_donors as it was before the speed-ups (two stable argsorts, a 2-d window gather)."""
+    obs, mis = np.asarray(predicted_observed, dtype=float), np.asarray(predicted_missing, dtype=float)
+    n_obs = obs.size
+    k = min(donors, n_obs)
+    order = np.argsort(obs, kind="stable")
+    pool = obs[order]
+    width = min(2 * k, n_obs)
+    start = np.clip(np.searchsorted(pool, mis) - k, 0, n_obs - width)
+    window = start[:, None] + np.arange(width)[None, :]
+    distance = np.abs(pool[window] - mis[:, None])
+    nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
+    pick = rng.integers(0, k, size=mis.size)
+    chosen = window[np.arange(mis.size), nearest[np.arange(mis.size), pick]]
+    return order[chosen].astype(np.int64)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_donors_equal_the_oracle_bit_for_bit_with_heavy_ties(seed) -> None:
+    """Pools on coarse grids (many equal values, equal distances on both sides), -0.0 and 0.0,
+    pools smaller than 2k, and more missing rows than the sorted-keys threshold."""
+    rng = np.random.default_rng(seed)
+    n_obs = int(rng.choice([1, 2, 3, 7, 50, 700, 3000]))
+    n_mis = int(rng.choice([0, 1, 5, 300, 2500]))
+    grid = float(rng.choice([1.0, 0.5, 0.2, 1 / 6, 1e-9]))
+    pool = np.round(rng.normal(0, 3, n_obs) / grid) * grid
+    targets = np.round(rng.normal(0, 3, n_mis) / (grid / 2)) * (grid / 2)
+    if seed % 4 == 0:
+        pool[: n_obs // 2] = -0.0
+        targets[: n_mis // 3] = 0.0
+    elif seed % 4 == 1:  # continuous, no ties
+        pool, targets = rng.normal(size=n_obs), rng.normal(size=n_mis)
+    for k in (1, 2, 5, 9):
+        expected = _match_donors_oracle(np.random.default_rng(seed), pool, targets, donors=k)
+        got = match_donors(np.random.default_rng(seed), pool, targets, donors=k)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+@given(values=st.lists(st.sampled_from([-1.0, -0.0, 0.0, 0.5, 2.0, np.inf, -np.inf, np.nan]), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_stable_argsort_and_insertion_points_equal_numpy(values) -> None:
+    x = np.array(values, dtype=float)
+    assert np.array_equal(_stable_argsort(x), np.argsort(x, kind="stable"))
+    pool = np.sort(x[~np.isnan(x)])
+    keys = np.tile(x, 40)  # above the sorted-keys threshold when long enough
+    assert np.array_equal(_insertion_points(pool, keys), np.searchsorted(pool, keys))
 
 
 def test_donors_spread_over_exactly_k_neighbours() -> None:
