@@ -18,13 +18,16 @@ Scores are treated as continuous (observed ones move in steps of 0.2 or 1/6).
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
+from scipy.stats import _qmvnt
 
 __all__ = ["NoChangeModel", "expected_below_threshold", "expected_leaving_burnout", "no_change_model"]
 
@@ -79,11 +82,77 @@ def no_change_model(mean: Sequence[float], cov: Sequence[Sequence[float]], rho: 
     return NoChangeModel(mean=mu, slope=slope, residual=(residual + residual.T) / 2)
 
 
-def _average(baselines: Mapping[tuple[float, ...], int], probability: object) -> float | None:
+def _average(baselines: Mapping[tuple[float, ...], int], probability: _Probability) -> float | None:
+    """``sum(n * probability(x)) / total`` in ``baselines`` order (the bits of results.json depend on the
+    order of the additions). The probabilities are computed in chunks, the helper process taking some
+    from the end (:func:`burnout._warm.shared_map`): each depends on its triple alone."""
+    from burnout._warm import shared_map
+
     total = sum(baselines.values())
     if total == 0:
         return None
-    return sum(n * probability(x) for x, n in baselines.items()) / total  # type: ignore[operator]  # probability is a callable of one triple
+    _checked_covariance(probability.covariance)
+    triples = list(baselines)
+    size = probability.chunk
+    chunks = [(probability, tuple(triples[i : i + size])) for i in range(0, len(triples), size)]
+    probabilities = [p for done in shared_map(_chunk_probabilities, chunks) for p in done]
+    return sum(n * p for n, p in zip(baselines.values(), probabilities, strict=True)) / total
+
+
+def _chunk_probabilities(task: tuple[_Probability, tuple[tuple[float, ...], ...]]) -> list[float]:
+    probability, triples = task
+    return [probability(x) for x in triples]
+
+
+@dataclass(frozen=True, slots=True)
+class _NotMeetingThreshold:
+    r"""P(not met) at follow-up given the baseline x: :math:`1 - P(E \ge e) + P(E \ge e,\ C < c,\ PE > p)`."""
+
+    model: NoChangeModel
+    exhaustion_min: float
+    cynicism_min: float
+    efficacy_max: float
+    chunk: ClassVar[int] = 32  # triples per task handed to the helper: ~20 ms of integrals
+
+    @property
+    def covariance(self) -> np.ndarray:
+        return self.model.residual
+
+    def __call__(self, x: tuple[float, ...]) -> float:
+        m = self.model.conditional_mean(x)
+        s = self.model.residual
+        p_e = _normal_sf(self.exhaustion_min, m[0], math.sqrt(s[0, 0]))
+        neither = _box_probability(
+            s,
+            m,
+            lower=np.array([self.exhaustion_min, -_INF, self.efficacy_max]),
+            upper=np.array([_INF, self.cynicism_min, _INF]),
+        )
+        return min(1.0, max(0.0, 1.0 - p_e + neither))
+
+
+@dataclass(frozen=True, slots=True)
+class _LeavingBurnout:
+    r"""P(leaving) at follow-up given the baseline x: :math:`1 - P(E \ge e,\ C \ge c)`."""
+
+    model: NoChangeModel
+    exhaustion_cut: float
+    cynicism_cut: float
+    chunk: ClassVar[int] = 256  # the bivariate probability is a closed form: ~30x cheaper
+
+    @property
+    def covariance(self) -> np.ndarray:
+        return self.model.residual[:2, :2]
+
+    def __call__(self, x: tuple[float, ...]) -> float:
+        m = self.model.conditional_mean(x)[:2]
+        stay = _box_probability(
+            self.covariance, m, lower=np.array([self.exhaustion_cut, self.cynicism_cut]), upper=np.array([_INF, _INF])
+        )
+        return min(1.0, max(0.0, 1.0 - stay))
+
+
+_Probability = _NotMeetingThreshold | _LeavingBurnout
 
 
 def expected_below_threshold(
@@ -106,24 +175,7 @@ def expected_below_threshold(
     ----------
     - Genz A (1992). Numerical computation of multivariate normal probabilities. J Comput Graph Stat 1:141-149 (scipy's quasi-Monte Carlo integral).
     """
-    s = model.residual
-    sd_e = math.sqrt(s[0, 0])
-
-    def probability(x: tuple[float, ...]) -> float:
-        m = model.conditional_mean(x)
-        p_e = float(stats.norm.sf(exhaustion_min, loc=m[0], scale=sd_e))
-        neither = float(
-            stats.multivariate_normal.cdf(
-                [_INF, cynicism_min, _INF],
-                mean=m,
-                cov=s,
-                lower_limit=[exhaustion_min, -_INF, efficacy_max],
-                rng=np.random.default_rng(_QMC_SEED),
-            )
-        )
-        return min(1.0, max(0.0, 1.0 - p_e + neither))
-
-    return _average(baselines, probability)
+    return _average(baselines, _NotMeetingThreshold(model, exhaustion_min, cynicism_min, efficacy_max))
 
 
 def expected_leaving_burnout(
@@ -138,19 +190,89 @@ def expected_leaving_burnout(
     ----------
     - Genz A (1992). Numerical computation of multivariate normal probabilities. J Comput Graph Stat 1:141-149 (scipy's quasi-Monte Carlo integral).
     """
-    s = model.residual[:2, :2]
+    return _average(baselines, _LeavingBurnout(model, exhaustion_cut, cynicism_cut))
 
-    def probability(x: tuple[float, ...]) -> float:
-        m = model.conditional_mean(x)[:2]
-        stay = float(
-            stats.multivariate_normal.cdf(
-                [_INF, _INF],
-                mean=m,
-                cov=s,
-                lower_limit=[exhaustion_cut, cynicism_cut],
-                rng=np.random.default_rng(_QMC_SEED),
-            )
-        )
-        return min(1.0, max(0.0, 1.0 - stay))
 
-    return _average(baselines, probability)
+# -- scipy's multivariate_normal.cdf, taken apart ----------------------------------------
+# The integral is nearly all of the results stage (1,080 calls on the demo, 11,800 at 100k
+# patients), and on every call scipy checks the covariance (an eigendecomposition), rebuilds
+# its lattice (an FFT) and seeds a generator, though only the mean moves from triple to
+# triple. These functions call the same pieces of scipy (private: stats/_qmvnt.py, scipy is
+# pinned by the lock) in the same order with the same draws, the lattice and the draws kept;
+# tests/stats/test_no_change.py compares them with the public functions bit for bit, so a
+# scipy that changes its pieces fails there rather than moving results.json.
+
+_MAXPTS_PER_DIM: Final[int] = 1_000_000  # multivariate_normal.cdf's defaults: maxpts = 1e6 * dim,
+_ABSEPS: Final[float] = 1e-5  # abseps = 1e-5,
+_BATCHES: Final[int] = 10  # and its _cdf's n_batches
+_DRAWS: dict[int, tuple[np.random.Generator, list[np.ndarray]]] = {}
+_DRAWS_LOCK = threading.Lock()
+
+
+def _checked_covariance(cov: np.ndarray) -> None:
+    """Raise as ``multivariate_normal.cdf(..., cov=cov)`` would (e.g. a singular covariance)."""
+    stats.multivariate_normal(mean=np.zeros(len(cov)), cov=cov)
+
+
+def _normal_sf(x: float, loc: float, scale: float) -> float:
+    """``stats.norm.sf(x, loc, scale)`` for a finite x and scale > 0, bit for bit (scipy computes ndtr(-z))."""
+    return float(special.ndtr(-((np.float64(x) - loc) / scale)))
+
+
+def _box_probability(cov: np.ndarray, mean: np.ndarray, *, lower: np.ndarray, upper: np.ndarray) -> float:
+    """``multivariate_normal.cdf(upper, mean, cov, lower_limit=lower, rng=default_rng(_QMC_SEED))`` in 2 or 3
+    dimensions for a covariance :func:`_checked_covariance` accepted, bit for bit (scipy's ``_cdf``)."""
+    b, a = upper - mean, lower - mean  # the integrator takes a zero mean
+    swapped = b < a  # bounds given the wrong way round: swapped, and the sign turned
+    a, b = np.where(swapped, b, a), np.where(swapped, a, b)
+    sign = (-1) ** int(swapped.sum())
+    prob = _qmvnt._bvn(a, b, cov) if len(cov) == 2 else _refined(cov, a, b)
+    return float(prob * sign)
+
+
+def _refined(cov: np.ndarray, low: np.ndarray, high: np.ndarray) -> float:
+    """scipy's ``_qauto(_qmvn, ...)``: lattice rules of growing size, averaged with weights, until three
+    standard errors are below ``abseps``."""
+    n = len(cov)
+    limit = _MAXPTS_PER_DIM * n
+    points = min(limit, n * 1000)
+    prob = 0.0
+    est_error = 1.0
+    n_samples = 0
+    rounds = 0
+    while est_error > _ABSEPS and n_samples < limit:
+        points = round(np.sqrt(2) * points)
+        pi, ei, ni = _lattice_rule(points, cov, low, high, _draws(n, rounds))
+        rounds += 1
+        n_samples += ni
+        wt = 1.0 / (1 + (ei / est_error) ** 2)
+        prob += wt * (pi - prob)
+        est_error = np.sqrt(wt) * ei
+    return prob
+
+
+def _lattice_rule(
+    points: int, cov: np.ndarray, low: np.ndarray, high: np.ndarray, shifts: np.ndarray
+) -> tuple[float, float, int]:
+    """scipy's ``_qmvn``, its lattice and random shifts given."""
+    cho, lo, hi = _qmvnt._permuted_cholesky(cov, low, high)
+    if not cho.flags.c_contiguous:
+        cho = cho.copy()
+    q, n_qmc_samples = _lattice(len(cho) - 1, max(points // _BATCHES, 1))
+    return _qmvnt._qmvn_inner(q, shifts, int(n_qmc_samples), _BATCHES, cho, lo, hi)  # type: ignore[no-any-return]  # compiled scipy
+
+
+@functools.cache
+def _lattice(dim: int, points: int) -> tuple[np.ndarray, int]:
+    """scipy's lattice rule: a function of the dimension and the point count alone."""
+    return _qmvnt._cbc_lattice(dim, points)  # type: ignore[no-any-return]  # untyped scipy
+
+
+def _draws(dim: int, k: int) -> np.ndarray:
+    """The k-th ``random(size=(10, dim))`` of ``default_rng(_QMC_SEED)``: the shifts every call's k-th
+    round draws from its own freshly seeded generator."""
+    with _DRAWS_LOCK:
+        rng, blocks = _DRAWS.setdefault(dim, (np.random.default_rng(_QMC_SEED), []))
+        while len(blocks) <= k:
+            blocks.append(rng.random(size=(_BATCHES, dim)))
+        return blocks[k]
