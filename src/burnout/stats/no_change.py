@@ -264,7 +264,8 @@ def _lattice_rule(
 
 @functools.cache
 def _lattice(dim: int, points: int) -> tuple[np.ndarray, int]:
-    """scipy's lattice rule: a function of the dimension and the point count alone."""
+    """scipy's lattice rule: a function of the dimension and the point count alone. Shared by every call
+    and left writable (the compiled integrator takes writable buffers); nothing writes to it."""
     return _qmvnt._cbc_lattice(dim, points)  # type: ignore[no-any-return]  # untyped scipy
 
 
@@ -272,7 +273,9 @@ def _draws(dim: int, k: int) -> np.ndarray:
     """The k-th ``random(size=(10, dim))`` of ``default_rng(_QMC_SEED)``: the shifts every call's k-th
     round draws from its own freshly seeded generator."""
     with _DRAWS_LOCK:
-        rng, blocks = _DRAWS.setdefault(dim, (np.random.default_rng(_QMC_SEED), []))
+        if dim not in _DRAWS:
+            _DRAWS[dim] = (np.random.default_rng(_QMC_SEED), [])
+        rng, blocks = _DRAWS[dim]
         while len(blocks) <= k:
             blocks.append(rng.random(size=(_BATCHES, dim)))
         return blocks[k]
