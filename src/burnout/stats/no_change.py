@@ -309,14 +309,26 @@ def _first_rules(cov: np.ndarray, boxes: Sequence[tuple[np.ndarray, np.ndarray]]
             s = 0.0 + cho[:, i, 0:1] * y[0]
             for ii in range(1, i):
                 s = s + cho[:, i, ii : ii + 1] * y[ii]
-            c = special.ndtr((lo[:, i : i + 1] - s) / cho[:, i, i : i + 1])
-            dc = special.ndtr((hi[:, i : i + 1] - s) / cho[:, i, i : i + 1]) - c
+            c = _ndtr_rows(lo[:, i : i + 1], s, cho[:, i, i : i + 1], skipped=-_INF)
+            dc = _ndtr_rows(hi[:, i : i + 1], s, cho[:, i, i : i + 1], skipped=_INF) - c
             pv = pv * dc
         dd = (np.mean(pv, axis=1) - prob) / (j + 1)
         prob = prob + dd
         error_var = (j - 1) * error_var / (j + 1) + dd * dd
     error = 3 * np.sqrt(error_var)
     return [(float(p), float(e), n_qmc * _BATCHES) for p, e in zip(prob, error, strict=True)]
+
+
+def _ndtr_rows(limit: np.ndarray, s: np.ndarray, scale: np.ndarray, *, skipped: float) -> np.ndarray:
+    """``ndtr((limit - s) / scale)``; rows whose limit is ``skipped`` (an infinity, with s finite and
+    scale > 0) take ndtr's own value there unevaluated: ndtr is slowest at infinity, and the boxes here
+    are half infinite."""
+    rows = limit[:, 0] != skipped
+    if rows.all():
+        return special.ndtr((limit - s) / scale)  # type: ignore[no-any-return]  # untyped scipy ufunc
+    out = np.full(s.shape, special.ndtr(skipped))
+    out[rows] = special.ndtr((limit[rows] - s[rows]) / scale[rows])
+    return out
 
 
 @functools.cache
