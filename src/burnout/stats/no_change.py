@@ -203,9 +203,11 @@ def expected_leaving_burnout(
 # patients), and on every call scipy checks the covariance (an eigendecomposition), rebuilds
 # its lattice (an FFT) and seeds a generator, though only the mean moves from triple to
 # triple. These functions call the same pieces of scipy (private: stats/_qmvnt.py, scipy is
-# pinned by the lock) in the same order with the same draws, the lattice and the draws kept;
-# tests/stats/test_no_change.py compares them with the public functions bit for bit, so a
-# scipy that changes its pieces fails there rather than moving results.json.
+# pinned by the lock) in the same order with the same draws, the lattice and the draws kept,
+# and run the first (usually the only) lattice rule of a chunk's integrals side by side in
+# numpy (:func:`_first_rules`); tests/stats/test_no_change.py compares them with the public
+# functions bit for bit, so a scipy that changes its pieces fails there rather than moving
+# results.json. Measured at 100k patients: the results stage from 12.2 s to 4.0 s.
 
 _MAXPTS_PER_DIM: Final[int] = 1_000_000  # multivariate_normal.cdf's defaults: maxpts = 1e6 * dim,
 _ABSEPS: Final[float] = 1e-5  # abseps = 1e-5,
