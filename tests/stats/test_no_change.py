@@ -178,3 +178,19 @@ def test_a_singular_residual_raises_as_scipy_does() -> None:
     singular = type(model)(mean=model.mean, slope=model.slope, residual=np.ones((3, 3)))
     with pytest.raises(np.linalg.LinAlgError):
         expected_below_threshold({(4.0, 3.0, 3.0): 1}, singular, **THRESHOLD)
+
+
+def test_box_probability_where_numpy_is_not_scipys_compiled_integrator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine whose compiled integrator fuses multiply-adds gets scipy's own route, bit for bit too."""
+    monkeypatch.setattr(no_change, "_numpy_rule_is_scipys", lambda: False)
+    monkeypatch.setattr(no_change, "_first_rules", None)  # not called
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        cov, lower, upper = _random_box(rng, 3)
+        means = list(rng.normal(size=(3, 3)))
+        got = no_change._box_probabilities(cov, means, lower=lower, upper=upper)
+        for mean, p in zip(means, got, strict=True):
+            want = stats.multivariate_normal.cdf(
+                upper, mean=mean, cov=cov, lower_limit=lower, rng=np.random.default_rng(no_change._QMC_SEED)
+            )
+            assert p.hex() == float(want).hex()
