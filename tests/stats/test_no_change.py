@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from burnout.stats import no_change
 from burnout.stats.inference import expected_response_without_change
 from burnout.stats.no_change import expected_below_threshold, expected_leaving_burnout, no_change_model
 
@@ -88,3 +89,108 @@ def test_reliabilities_too_low_for_the_correlations_fail_with_a_fix() -> None:
     with pytest.raises(ValueError, match="rho"):
         no_change_model((0, 0, 0), cov, (1.0, 0.5, 0.5))
     assert expected_leaving_burnout({}, no_change_model(MEAN, COV, RHO), exhaustion_cut=0, cynicism_cut=0) is None
+
+
+# -- the fast route through scipy's integrator (private scipy pieces) must give the public bits --------
+
+
+def _random_box(rng: np.random.Generator, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A covariance and limits, some infinite and some given the wrong way round."""
+    a = rng.normal(size=(dim, dim))
+    cov = a @ a.T + 0.05 * np.eye(dim)
+    lower = rng.normal(size=dim) * 1.5
+    upper = lower + rng.exponential(size=dim) * 2
+    lower[rng.random(dim) < 0.3] = -np.inf
+    upper[rng.random(dim) < 0.3] = np.inf
+    if rng.random() < 0.15:
+        lower, upper = upper, lower
+    return cov, lower, upper
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_box_probability_bit_for_bit_against_scipy_multivariate_normal_cdf(
+    dim: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fails if scipy changes the private pieces (_qmvnt) the fast route calls or the compiled integrator
+    its numpy copy follows: results.json would move. Several means per box, integrated side by side."""
+    later_rounds = []  # the rules after the first, each with scipy's compiled integrator
+    rule = no_change._lattice_rule
+    monkeypatch.setattr(no_change, "_lattice_rule", lambda *a: later_rounds.append(a[0]) or rule(*a))
+    rng = np.random.default_rng(dim)
+    for _ in range(40):
+        cov, lower, upper = _random_box(rng, dim)
+        means = list(rng.normal(size=(5, dim)))
+        got = no_change._box_probabilities(cov, means, lower=lower, upper=upper)
+        for mean, p in zip(means, got, strict=True):
+            want = stats.multivariate_normal.cdf(
+                upper, mean=mean, cov=cov, lower_limit=lower, rng=np.random.default_rng(no_change._QMC_SEED)
+            )
+            assert p.hex() == float(want).hex()
+    if dim == 3:  # the refinement rounds beyond the first (their shifts drawn later) were compared too
+        assert len(set(later_rounds)) >= 2
+
+
+def test_normal_sf_bit_for_bit_against_scipy_norm_sf() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        x, loc, scale = rng.normal() * 3, np.float64(rng.normal() * 3), rng.exponential() + 0.01
+        assert no_change._normal_sf(x, loc, scale).hex() == float(stats.norm.sf(x, loc=loc, scale=scale)).hex()
+
+
+def _public_average(baselines: dict[tuple[float, ...], int], probability: object) -> float:
+    """The sum as written before the fast route: each probability from scipy's public functions."""
+    return sum(n * probability(x) for x, n in baselines.items()) / sum(baselines.values())  # type: ignore[operator]  # a callable of one triple
+
+
+def test_expected_shares_bit_for_bit_against_the_public_scipy_route() -> None:
+    """Over more triples than one chunk, so the chunks are put back in order before summing."""
+    rng = np.random.default_rng(11)
+    baselines = {tuple(row): int(n) for row, n in zip(rng.normal(MEAN, SD, size=(75, 3)), rng.integers(1, 9, 75))}
+    model = no_change_model(MEAN, COV, RHO)
+    s, t = model.residual, THRESHOLD
+
+    def not_met(x: tuple[float, ...]) -> float:
+        m = model.conditional_mean(x)
+        p_e = float(stats.norm.sf(t["exhaustion_min"], loc=m[0], scale=np.sqrt(s[0, 0])))
+        neither = stats.multivariate_normal.cdf(
+            [np.inf, t["cynicism_min"], np.inf],
+            mean=m,
+            cov=s,
+            lower_limit=[t["exhaustion_min"], -np.inf, t["efficacy_max"]],
+            rng=np.random.default_rng(no_change._QMC_SEED),
+        )
+        return min(1.0, max(0.0, 1.0 - p_e + float(neither)))
+
+    def leaving(x: tuple[float, ...]) -> float:
+        stay = stats.multivariate_normal.cdf(
+            [np.inf, np.inf], mean=model.conditional_mean(x)[:2], cov=s[:2, :2], lower_limit=[3.6, 2.8]
+        )
+        return min(1.0, max(0.0, 1.0 - float(stay)))
+
+    got = expected_below_threshold(baselines, model, **THRESHOLD)
+    assert got is not None and got.hex() == _public_average(baselines, not_met).hex()
+    got = expected_leaving_burnout(baselines, model, exhaustion_cut=3.6, cynicism_cut=2.8)
+    assert got is not None and got.hex() == _public_average(baselines, leaving).hex()
+
+
+def test_a_singular_residual_raises_as_scipy_does() -> None:
+    model = no_change_model(MEAN, COV, RHO)
+    singular = type(model)(mean=model.mean, slope=model.slope, residual=np.ones((3, 3)))
+    with pytest.raises(np.linalg.LinAlgError):
+        expected_below_threshold({(4.0, 3.0, 3.0): 1}, singular, **THRESHOLD)
+
+
+def test_box_probability_where_numpy_is_not_scipys_compiled_integrator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine whose compiled integrator fuses multiply-adds gets scipy's own route, bit for bit too."""
+    monkeypatch.setattr(no_change, "_numpy_rule_is_scipys", lambda: False)
+    monkeypatch.setattr(no_change, "_first_rules", None)  # not called
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        cov, lower, upper = _random_box(rng, 3)
+        means = list(rng.normal(size=(3, 3)))
+        got = no_change._box_probabilities(cov, means, lower=lower, upper=upper)
+        for mean, p in zip(means, got, strict=True):
+            want = stats.multivariate_normal.cdf(
+                upper, mean=mean, cov=cov, lower_limit=lower, rng=np.random.default_rng(no_change._QMC_SEED)
+            )
+            assert p.hex() == float(want).hex()
