@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 import numpy as np
 
 from burnout import stats as est
-from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES
+from burnout.instrument import SUBSCALE_ITEMS, SUBSCALES, Subscale
 from burnout.measures._aggregates import as_int as _int
 from burnout.measures._aggregates import one_row as _one_row
 from burnout.measures._aggregates import rows as _rows
@@ -113,7 +113,7 @@ def collect_item_pairs(cohort: Cohort, comp: ir.Table, first: int, last: int) ->
     return out
 
 
-def _pair_sums(both: ir.Table, subscale: str) -> ir.Table:
+def _pair_sums(both: ir.Table, subscale: Subscale) -> ir.Table:
     """One row: ``n``, the item sums and every cross-product's sum over the rows with all of
     ``subscale``'s items answered at both occasions (baseline items first)."""
     names = [f"{w}_item_{i}" for w in ("b", "l") for i in SUBSCALE_ITEMS[subscale]]
@@ -158,7 +158,7 @@ def collect_item_moments(
     return out
 
 
-def _item_sums(rows: ir.Table, subscale: str, width: int) -> ir.Table:
+def _item_sums(rows: ir.Table, subscale: Subscale, width: int) -> ir.Table:
     """Per assessment, over the rows with every item of ``subscale`` answered: n, each item's
     sum and sum of squares (``i<j>``, ``q<j>``; null past the subscale's items, up to
     ``width``), the total's sum and sum of squares."""
