@@ -1,5 +1,5 @@
 """Statistics over a group whose size is hidden, and numbers that give a rounded count back
-(privacy audit, group 1: /tmp/audit/check_leaks.py points 1, 5, 8 and 9).
+(issue 12's second privacy audit, its leaks 1, 5, 8 and 9).
 
 Each test builds one section from hand-made aggregates, so the leak and its fix are read
 off a few numbers: a Table 1 mean/SD beside a hidden n, the completers' serious adverse
@@ -93,7 +93,7 @@ def test_zscore_cutoffs_withheld_with_the_completers() -> None:
     pub = Publisher(min_cell_count=K)
     ctx = _ctx(completers=41, comp_pub=False, pub=pub, cutoffs=_zscore_cutoffs(load_protocol()))
     assert ctx.protocol.profiles.method == "zscore" and ctx.protocol.profiles.reference == "baseline"
-    cut = _cutoffs(ctx)
+    cut = _cutoffs(ctx, classified=True)
     assert cut["raw"] is None and cut["description"] is None
     assert pub.hidden_counts["statistic"] == 3
 
@@ -102,11 +102,12 @@ def test_cutoff_description_says_no_more_than_the_rounded_raw() -> None:
     """With round_to = 5 the description prints the published (rounded) raw cut-offs, not 3 decimals."""
     pub = Publisher(min_cell_count=K, round_to=5)
     ctx = _ctx(completers=41, comp_pub=True, pub=pub, cutoffs=_zscore_cutoffs(load_protocol()))
-    cut = pub.round_tree({"cutoffs": _cutoffs(ctx)}, n=pub.rounded(41))["cutoffs"]
+    cut = pub.round_tree({"cutoffs": _cutoffs(ctx, classified=True)}, n=pub.rounded(41))["cutoffs"]
     for s, value in cut["raw"].items():
         assert f"{s} z" in cut["description"]
         assert f" {value:g})" in cut["description"], (s, value, cut["description"])
     unrounded = _cutoffs(
-        _ctx(completers=41, comp_pub=True, pub=Publisher(min_cell_count=K), cutoffs=ctx.m.profile_cutoffs)
+        _ctx(completers=41, comp_pub=True, pub=Publisher(min_cell_count=K), cutoffs=ctx.m.profile_cutoffs),
+        classified=True,
     )
     assert unrounded["description"] == ctx.m.profile_cutoffs.description  # round_to = 1: as before

@@ -176,10 +176,23 @@ def test_visit_n_hidden_when_it_gives_away_the_few_non_completers_scored_there()
     from types import SimpleNamespace
 
     from burnout import privacy
-    from burnout.results.mmrm import visit_n_hidden
+    from burnout.results.mmrm import visit_counts
+    from burnout.stats import PatternStats
 
+    def scored(pattern: tuple[bool, ...], patients: int) -> PatternStats:
+        sums = tuple(24 * patients if seen else 0 for seen in pattern)
+        return PatternStats(pattern, patients, sums, 0, 0)
+
+    # baseline all 184; 3, 11 and 0 non-completers scored at the visits after (41 completers)
+    patterns = [
+        scored((True, True, True, True), 41),
+        scored((True, True, False, False), 3),
+        scored((True, False, True, False), 11),
+        scored((True, False, False, False), 129),
+    ]
+    bm = SimpleNamespace(threshold_met=184, completers=41, timepoints=(0, 2, 4, 6), mixed={"exhaustion": patterns})
     pub = privacy.Publisher(min_cell_count=11)
-    bm = SimpleNamespace(threshold_met=184, completers=41)
-    observed = [184, 44, 41 + 11, 41]  # baseline all; 3, 11 and 0 non-completers at the visits after
-    assert visit_n_hidden(pub, observed, bm, whole=True) == [False, True, False, False]  # type: ignore[arg-type] # a stand-in with the two counts used
-    assert visit_n_hidden(pub, observed, bm, whole=False) == [True] * 4
+    observed, hidden = visit_counts(pub, bm, "exhaustion", whole=True)  # type: ignore[arg-type] # a stand-in with the counts used
+    assert observed == [184, 44, 52, 41] and hidden == [False, True, False, False]
+    assert pub.hidden_counts["statistic"] == 1
+    assert visit_counts(privacy.Publisher(min_cell_count=11), bm, "exhaustion", whole=False)[1] == [True] * 4  # type: ignore[arg-type] # as above

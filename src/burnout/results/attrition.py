@@ -138,21 +138,21 @@ def _two_groups(
     A group's statistics are withheld when it is hidden or fewer than k have the value.
     They are withheld too when its n (the group minus those without the value, a family)
     is hidden because the rest is small: a sum and a sum of squares are integers on the
-    score's grid, so the mean and SD alone rebuild n uniquely (audit, /tmp/audit/solve_msd.py).
+    score's grid, so the mean and SD alone rebuild n (issue 12's audit solved it back from them).
     The SMD is then withheld with them.
     """
     groups: dict[str, Any] = {}
     stats: list[tuple[float | None, float | None]] = []
     for g in ("completers", "non_completers"):
         mo = moments[g]
-        if not (group_pub[g] and pub.enough(mo.n) and mo.n > 0 and not pub.small(group_n[g] - mo.n)):
+        if not (mo.n > 0 and pub.enough_of(mo.n, group_n[g], total_published=group_pub[g])):
             pub.note("statistic", 3)
             groups[g] = {"n": None, "mean": None, "sd": None}
             stats.append((None, None))
             continue
         mean = mo.total / mo.n / scale
         sd = (mo.centered_ss() / (mo.n - 1)) ** 0.5 / scale if mo.n > 1 else None
-        groups[g] = {"n": pub.count(mo.n), "mean": mean, "sd": sd}
+        groups[g] = {"n": mo.n, "mean": mean, "sd": sd}
         stats.append((mean, sd))
     (m1, s1), (m2, s2) = stats
     d = None

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from burnout.plan import Protocol
 from burnout.measures.extended import ITERATIONS, MI_MAX_PATIENTS, BeyondMeasures
 from burnout.results.estimand import TIPPING_METHOD, mi_estimand
-from burnout.results.mmrm import fit_mmrm, mmrm_results, tipping_results, visit_n_hidden
+from burnout.results.mmrm import fit_mmrm, mmrm_results, tipping_results, visit_counts
 
 __all__ = ["MIXED_MODEL_ASSUMPTIONS"]
 
@@ -77,9 +77,7 @@ def _multiple_imputation(
         entry = (
             {"rate": None, "ci": None, "imputations": 0, "suppressed": False}
             if imp is None
-            else _withheld_rate(imp, pub)
-            if o in withheld
-            else _pooled(imp, o, pub, itt_shown)
+            else _pooled(imp, o, pub, itt_shown and o not in withheld)
         )
         if o == "at_least_1":
             out["responders"] = {"at_least_1": entry}
@@ -142,11 +140,6 @@ def _pooled(
     return pooled.to_json() | {"suppressed": False}
 
 
-def _withheld_rate(imp: ImputationSummary, pub: privacy.Publisher) -> dict[str, Any]:
-    pub.note("statistic")
-    return {"rate": None, "ci": None, "imputations": imp.imputations, "suppressed": True}
-
-
 def _tipping(
     imp: ImputationSummary, pub: privacy.Publisher, itt_shown: bool, primary: dict[str, Any]
 ) -> dict[str, Any]:
@@ -188,11 +181,8 @@ def _mixed_model(bm: BeyondMeasures, protocol: Protocol, pub: privacy.Publisher,
     out: dict[str, Any] = {}
     for s in SUBSCALES:
         patterns = bm.mixed[s]
-        observed = [sum(p.patients for p in patterns if p.pattern[j]) for j in range(len(bm.timepoints))]
-        n_hidden = visit_n_hidden(pub, observed, bm, whole=whole)
+        observed, n_hidden = visit_counts(pub, bm, s, whole=whole)
         ns = [None if hidden else o for hidden, o in zip(n_hidden, observed, strict=True)]
-        if any(n_hidden):
-            pub.note("statistic", sum(n_hidden))
         entry: dict[str, Any]
         try:
             model = RandomInterceptModel(method="reml", confidence=conf).fit(patterns, scale=SCALE)

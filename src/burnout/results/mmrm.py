@@ -56,12 +56,20 @@ def fit_mmrm(bm: BeyondMeasures, protocol: Protocol) -> dict[str, MMRM | str]:
     return out
 
 
-def visit_n_hidden(pub: privacy.Publisher, observed: list[int], bm: BeyondMeasures, *, whole: bool) -> list[bool]:
-    """Per visit, whether the model's n (patients with a score there) is hidden: beside the
-    published threshold-met total and completers, n - completers is the non-completers scored
-    at that visit (attrition's early change hides it when small), n_all - n those not scored."""
+def visit_counts(
+    pub: privacy.Publisher, bm: BeyondMeasures, subscale: str, *, whole: bool
+) -> tuple[list[int], list[bool]]:
+    """Per visit, a model's n (patients with a score there) and whether it is hidden; each hidden
+    n is noted. Hidden beside the published threshold-met total and completers: n - completers
+    is the non-completers scored at that visit (attrition's early change hides it when small),
+    n_all - n those not scored."""
+    patterns = bm.mixed[subscale]
+    observed = [sum(p.patients for p in patterns if p.pattern[j]) for j in range(len(bm.timepoints))]
     n_all, done = bm.threshold_met, bm.completers
-    return [not whole or pub.small(o) or pub.small(n_all - o) or pub.small(o - done) for o in observed]
+    hidden = [not whole or pub.small(o) or pub.small(n_all - o) or pub.small(o - done) for o in observed]
+    if any(hidden):
+        pub.note("statistic", sum(hidden))
+    return observed, hidden
 
 
 def _contrast(c: Contrast | None) -> dict[str, Any]:
@@ -96,10 +104,7 @@ def mmrm_results(
     whole = itt_shown and pub.enough(n_all)
     out: dict[str, Any] = {}
     for s in SUBSCALES:
-        observed = [sum(p.patients for p in bm.mixed[s] if p.pattern[j]) for j in range(len(bm.timepoints))]
-        hidden_n = visit_n_hidden(pub, observed, bm, whole=whole)
-        if any(hidden_n):
-            pub.note("statistic", sum(hidden_n))
+        observed, hidden_n = visit_counts(pub, bm, s, whole=whole)
         fit = fits[s]
         model = fit if isinstance(fit, MMRM) else None
         shown = [whole and pub.enough(o) for o in observed]

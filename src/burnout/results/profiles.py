@@ -30,20 +30,17 @@ def profile_results(ctx: BuildContext) -> dict[str, Any]:
                 p: {"count": None, "n": n_shown, "rate": None, "ci": None, "suppressed": False} for p in PROFILES
             }
     safe_matrix = privacy.suppress_matrix(m.transitions, min_cell_count=ctx.protocol.privacy.min_cell_count)
-    profiles["transitions"] = {
-        "from": str(first),
-        "to": str(last),
-        "counts": _transitions(ctx, safe_matrix, classified),
-    }
-    if profiles["transitions"]["counts"] is not None:
-        profiles["transitions"]["hidden"] = _transition_reasons(profiles["transitions"]["counts"], safe_matrix)
+    counts, reasons = _transitions(ctx, safe_matrix, classified)
+    profiles["transitions"] = {"from": str(first), "to": str(last), "counts": counts}
+    if counts is not None:
+        profiles["transitions"]["hidden"] = reasons
     profiles["burnout_at_baseline"] = profiles[str(first)]["burnout"]["count"]
     profiles |= _leaving_burnout(ctx, safe_matrix, base_shown=profiles["burnout_at_baseline"] is not None)
-    profiles["cutoffs"] = _cutoffs(ctx)
+    profiles["cutoffs"] = _cutoffs(ctx, classified=classified)
     return profiles
 
 
-def _cutoffs(ctx: BuildContext) -> dict[str, Any]:
+def _cutoffs(ctx: BuildContext, *, classified: bool) -> dict[str, Any]:
     """``cutoffs``: the plan's method and the raw cut-offs, in numbers and in words.
 
     Z-score cut-offs against the baseline are the completers' mean + z SD, a statistic
@@ -53,7 +50,7 @@ def _cutoffs(ctx: BuildContext) -> dict[str, Any]:
     """
     p, pub, cut = ctx.protocol.profiles, ctx.pub, ctx.m.profile_cutoffs
     out: dict[str, Any] = {"method": p.method, "reference": p.reference}
-    zscores = p.method == "zscore" and cut.description != "not computed"
+    zscores = p.method == "zscore" and classified
     if zscores and p.reference == "baseline" and not ctx.comp_pub:
         pub.note("statistic", len(SUBSCALES))
         return out | {"raw": None, "description": None}
@@ -66,28 +63,27 @@ def _cutoffs(ctx: BuildContext) -> dict[str, Any]:
     return out | {"raw": raw, "description": cut.description}
 
 
-def _transitions(ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, classified: bool) -> dict[str, Any] | None:
-    """The suppressed transition counts; every cell hidden when the completers' total (their grand total) is."""
+def _transitions(
+    ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, classified: bool
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The suppressed transition counts (every cell hidden when the completers' total, their
+    grand total, is) and why each hidden cell is hidden, keyed "<from>.<to>": "small" (1..k-1)
+    or "complement" (hidden to protect a small cell)."""
     matrix_json: dict[str, Any] | None = safe_matrix.to_json() if classified else None
     if matrix_json is None:
-        return None
+        return None, {}
     if not ctx.comp_pub:  # its grand total is the completers
         matrix_json = {a: dict.fromkeys(cols) for a, cols in matrix_json.items()}
-    hidden = sum(v is None for cols in matrix_json.values() for v in cols.values())
-    ctx.pub.note("small", len(safe_matrix.primary))
-    ctx.pub.note("complement", hidden - len(safe_matrix.primary))
-    return matrix_json
-
-
-def _transition_reasons(counts: dict[str, Any], safe_matrix: privacy.SuppressedMatrix) -> dict[str, str]:
-    """Why each hidden cell is hidden, keyed "<from>.<to>": "small" (1..k-1) or "complement"
-    (hidden to protect a small cell: every other cell when the completers' total is hidden)."""
-    return {
+    reasons = {
         f"{a}.{b}": "small" if (a, b) in safe_matrix.primary else "complement"
-        for a, cols in counts.items()
+        for a, cols in matrix_json.items()
         for b, v in cols.items()
         if v is None
     }
+    small = sum(reason == "small" for reason in reasons.values())
+    ctx.pub.note("small", small)
+    ctx.pub.note("complement", len(reasons) - small)
+    return matrix_json, reasons
 
 
 def _leaving_burnout(ctx: BuildContext, safe_matrix: privacy.SuppressedMatrix, *, base_shown: bool) -> dict[str, Any]:
