@@ -40,7 +40,6 @@ def _phq9(cells: dict[str, int]) -> Phq9Measures:
         response=(r_q + nr_q, denominator),
         remission=(20, denominator),
         adjusted={},
-        subscale_not_phq9={s: (r_other, r_q + r_other) for s in SUBSCALES},
         subscale_cells={s: dict(cells) for s in SUBSCALES},
     )
 

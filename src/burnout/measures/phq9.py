@@ -48,8 +48,10 @@ class Phq9Measures:
     assessment among patients with a total at both. ``response``/``remission``:
     (count, n) among those with a first total >= 10 and a last total.
     ``adjusted[s]``: x = PHQ-9 change (1/504 units), y = change in subscale s (1/SCALE
-    units), first to last. ``subscale_not_phq9[s]``: (subscale responders who were not
-    PHQ-9 responders, subscale responders), within the response denominator.
+    units), first to last. ``subscale_cells[s]``: the subscale response x PHQ-9 response
+    table (:data:`SUBSCALE_CELLS`); ``subscale_not_phq9[s]``, derived from it: (subscale
+    responders who were not PHQ-9 responders, subscale responders), within the response
+    denominator.
     """
 
     population: Literal["completers", "all"]
@@ -60,8 +62,11 @@ class Phq9Measures:
     response: tuple[int, int]
     remission: tuple[int, int]
     adjusted: dict[str, CrossMoments]
-    subscale_not_phq9: dict[str, tuple[int, int]]
     subscale_cells: dict[str, dict[str, int]]
+
+    @property
+    def subscale_not_phq9(self) -> dict[str, tuple[int, int]]:
+        return {s: _not_phq9(cells) for s, cells in self.subscale_cells.items()}
 
 
 def collect_phq9(
@@ -112,7 +117,6 @@ def collect_phq9(
         response=(_int(row["resp"]), _int(row["resp_n"])),
         remission=(_int(row["remit"]), _int(row["resp_n"])),
         adjusted={s: _cross_moments(row, f"a_{s}") for s in SUBSCALES},
-        subscale_not_phq9={s: _not_phq9(cells[s]) for s in SUBSCALES},
         subscale_cells=cells,
     )
 
