@@ -128,6 +128,12 @@ def test_invalid_inputs_name_the_problem() -> None:
     one = PatternStats(pattern=(True, False), patients=1, sums=(5, 0), sum_sq=25, sum_sq_totals=25)
     with pytest.raises(ValueError, match="residual"):
         RandomInterceptModel().fit([one])
+    # 1 patient x 2 scores for 2 means: the message (published in results.json as the model's
+    # problem, beside withheld visit counts) states the need, not the 2 scores found
+    pair = PatternStats(pattern=(True, True), patients=1, sums=(5, 4), sum_sq=41, sum_sq_totals=81)
+    with pytest.raises(ValueError, match="too few scores") as err:
+        RandomInterceptModel().fit([pair])
+    assert "2 scores" not in str(err.value) and "at least 3" in str(err.value)
     with pytest.raises(ValueError, match="at least one observed"):
         PatternStats(pattern=(False, False), patients=1, sums=(0, 0), sum_sq=0, sum_sq_totals=0)
     assert "not fitted" in repr(RandomInterceptModel())

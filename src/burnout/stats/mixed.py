@@ -258,9 +258,9 @@ class RandomInterceptModel:
         k = len(data.estimable)
         df_resid = data.observations - (k if self.method == "reml" else 0)
         if data.observations - k < 1:
-            raise ValueError(
-                f"RandomInterceptModel.fit: {data.observations} scores for {k} timepoint means leave no residual "
-                "degrees of freedom; the model needs more assessments."
+            raise ValueError(  # no count found in it: it reaches results.json beside withheld visit counts
+                f"RandomInterceptModel.fit: too few scores for {k} timepoint means to leave residual degrees of "
+                f"freedom (at least {k + 1} are needed); the model needs more assessments."
             )
         theta, value = _minimise_theta(lambda theta: _neg2_profile_loglik(data, theta, df_resid, self.method))
 

@@ -179,11 +179,11 @@ class MMRM:
                 "covariance is not identified; the unstructured model needs overlapping assessments."
             )
         n_obs = int(sum(p.patients * p.size for p in patterns))
-        if n_obs - k < k * (k + 1) // 2:
+        needed = k + k * (k + 1) // 2  # the means and the unstructured covariance's parameters
+        if n_obs < needed:
             # the count is not in the message: it reaches results.json beside a withheld observation count
             raise ValueError(
-                f"MMRM.fit: too few scores for {k} means and an unstructured covariance "
-                f"(at least {k + k * (k + 1) // 2} are needed)."
+                f"MMRM.fit: too few scores for {k} means and an unstructured covariance (at least {needed} are needed)."
             )
         data = _centred(patterns, keep, scale)
         self._data, self._k = data, k
