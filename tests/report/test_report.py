@@ -608,9 +608,8 @@ def test_beyond_completers_hides_suppressed_cells(tmp_path: Path) -> None:
     table = re.search(r'<div class="table-wrap[^"]*" id="table-beyond_completers">.*?</table>', beyond, flags=re.S)
     assert table
     hidden_cells = re.findall(r'<td [^>]*?(style="[^"]*")?[^>]*>suppressed \(&lt;11\)</td>', table.group(0))
-    assert len(hidden_cells) == 3 and all(
-        "font-style: italic" in style for style in hidden_cells
-    )  # greyed, as elsewhere
+    # greyed, as elsewhere
+    assert len(hidden_cells) == 3 and all("font-style: italic" in style for style in hidden_cells)
     text = " ".join(parse(beyond).text)
     for value in ("104/1,642", "6.3%", "66.0%", "275/395"):  # the hidden cells' own values
         assert not re.search(rf"(?<![\d.,]){re.escape(value)}", text), value
@@ -751,9 +750,8 @@ def test_pipeline_report_hides_every_suppressed_cell(pipeline: tuple[dict[str, A
         entry = tree["subgroups"][row["variable"]][row["level"]]
         cell = entry[row["outcome"]]
         assert row["count"] == (_mark(cell, mark) if cell["count"] is None else str(cell["count"]))
-        diff = entry["difference_from_rest"][
-            row["outcome"]
-        ]  # issue 16: Newcombe difference, blank beside a hidden cell
+        # issue 16: Newcombe difference, blank beside a hidden cell
+        diff = entry["difference_from_rest"][row["outcome"]]
         assert row["difference_from_rest"] == ("" if diff["estimate"] is None else repr(diff["estimate"]))
         assert row["label"] == entry["label"]
     _, rows = read_csv(out / "tables" / "participant_flow.csv")

@@ -215,12 +215,21 @@ def test_one_blas_thread_inside_the_fit_and_restored_after() -> None:
     setters = invariance._openblas_thread_setters()
     if not setters:
         pytest.skip("no OpenBLAS thread functions found in this process (not Linux, or another BLAS)")
-    before = [get() for get, _ in setters]
-    with invariance._one_blas_thread():
+    original = [get() for get, _ in setters]
+    try:
+        for _, set_ in setters:  # two threads first: with one already, a missing restore would pass
+            set_(2)
+        before = [get() for get, _ in setters]
+        if before != [2] * len(setters):
+            pytest.skip("OpenBLAS caps its threads at one on this machine: nothing to restore")
         with invariance._one_blas_thread():
+            with invariance._one_blas_thread():
+                assert [get() for get, _ in setters] == [1] * len(setters)
             assert [get() for get, _ in setters] == [1] * len(setters)
-        assert [get() for get, _ in setters] == [1] * len(setters)
-    assert [get() for get, _ in setters] == before
+        assert [get() for get, _ in setters] == before
+    finally:
+        for (_, set_), count in zip(setters, original, strict=True):
+            set_(count)
 
 
 def test_fit_identical_with_blas_on_its_own_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
