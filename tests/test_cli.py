@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from burnout import __version__
 from burnout.cli import app
 from cohortfactory import mbi_rows, patients_rows, write_cohort
 
@@ -196,3 +197,45 @@ def test_cli_fifo_exits_2_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(folder / "phq9.csv")
     result = CliRunner().invoke(app, ["validate", str(folder)])
     assert result.exit_code == 2 and "phq9.csv" in result.output and "named pipe" in result.output
+
+
+def _run_main(tmp_path: Path, before: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``burnout ARGS`` through ``main()`` in a fresh interpreter, after running ``before``."""
+    script = f"import sys\n{before}\nsys.argv = ['burnout', *{list(args)!r}]\nfrom burnout.cli import main\nmain()\n"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300
+    )
+
+
+def test_exit_keeps_status_output_and_atexit_handlers(tmp_path):
+    # main() ends with os._exit to skip the teardown of every module: what the ordinary
+    # exit guarantees must still hold
+    handler = "import atexit\natexit.register(lambda: print('atexit handler ran'))"
+    done = _run_main(tmp_path, handler, "--version")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == [f"burnout {__version__}", "atexit handler ran"]
+
+    failed = _run_main(tmp_path, handler, "analyze", str(tmp_path / "absent"), "--out", str(tmp_path / "out"))
+    assert failed.returncode == 2
+    assert "this folder does not exist" in failed.stderr
+    assert failed.stdout == "atexit handler ran\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_exit_waits_for_a_thread_still_running(tmp_path):
+    late = (
+        "import threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(1), print('the thread finished', flush=True))).start()"
+    )
+    done = _run_main(tmp_path, late, "--version")
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[-1] == "the thread finished"
+
+
+def test_exit_status_is_what_sys_exit_would_give(capsys):
+    from burnout.cli import _exit_status
+
+    assert [_exit_status(None), _exit_status(0), _exit_status(2), _exit_status(130)] == [0, 0, 2, 130]
+    assert _exit_status("stopped: no data") == 1
+    assert capsys.readouterr().err == "stopped: no data\n"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+import pytest
 
 from burnout._warm import REPORT_MODULES, STATISTICS_MODULES, warm_imports
 
@@ -204,3 +207,33 @@ def test_the_helper_exits_when_its_parent_is_killed(tmp_path) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"the helper process {helper_pid} outlived its killed parent")
+
+
+def test_the_helper_exits_cleanly_and_runs_the_atexit_handlers_of_its_work(tmp_path) -> None:
+    """The helper ends with os._exit when stopped; what its tasks registered at exit still runs."""
+    import os
+    import subprocess
+
+    mark = tmp_path / "ran-at-exit"
+    script = (
+        "import os\n"
+        "from burnout._warm import helper_process\n"
+        "from test_warm import _register_exit_mark\n"
+        "with helper_process() as pool:\n"
+        f"    print(pool.submit(_register_exit_mark, {str(mark)!r}).result(timeout=120), flush=True)\n"
+    )
+    env = {**os.environ, "BURNOUT_HELPER": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stderr) == (0, "")
+    helper_pid = int(done.stdout)
+    assert mark.read_text() == str(helper_pid)
+    with pytest.raises(ProcessLookupError):
+        os.kill(helper_pid, 0)
+
+
+def _register_exit_mark(path: str) -> int:
+    import atexit
+    import os
+
+    atexit.register(lambda: Path(path).write_text(str(os.getpid())))
+    return os.getpid()

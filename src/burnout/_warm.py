@@ -165,12 +165,34 @@ def _exit_with_parent() -> None:
     parent = multiprocessing.parent_process()
     if parent is None:  # not started by multiprocessing: nothing to watch
         return
+    # Asked to stop, the helper has nothing left to write: Python's teardown of scipy,
+    # matplotlib and the rest (~0.4 s) would only keep the parent's shutdown waiting.
+    import atexit
+
+    atexit.register(_leave_at_once)
 
     def watch() -> None:
         wait([parent.sentinel])
         os._exit(0)
 
     threading.Thread(target=watch, name="burnout-exit-with-parent", daemon=True).start()
+
+
+def _leave_at_once() -> None:
+    """End the helper now, flushed, when it exits normally.
+
+    atexit runs handlers last-registered first: those of work the helper did (temporary
+    folders) still run; those skipped were registered at start-up by modules with
+    nothing to finish in a helper (logging; multiprocessing finishes its own first).
+    """
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed or gone: nothing more can be written anyway
+            pass
+    os._exit(0)
 
 
 @contextmanager
