@@ -239,3 +239,27 @@ def test_exit_status_is_what_sys_exit_would_give(capsys):
     assert [_exit_status(None), _exit_status(0), _exit_status(2), _exit_status(130)] == [0, 0, 2, 130]
     assert _exit_status("stopped: no data") == 1
     assert capsys.readouterr().err == "stopped: no data\n"
+
+
+def test_ctrl_c_inside_a_duckdb_query_ends_as_an_interruption(tmp_path):
+    # DuckDB interrupts its query on SIGINT and raises its own RuntimeError in place of
+    # KeyboardInterrupt: still status 130 and no traceback
+    query = (
+        "import os, signal, threading, duckdb\n"
+        "import burnout.cli\n"
+        "def command():\n"
+        "    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+        "    duckdb.connect().execute('SELECT count(*) FROM range(100000000000) t(x) WHERE x % 7 = 3').fetchall()\n"
+        "burnout.cli.app = command"
+    )
+    done = _run_main(tmp_path, query)
+    assert (done.returncode, done.stderr) == (130, "")
+
+
+def test_an_error_without_ctrl_c_still_shows_its_traceback(tmp_path):
+    failing = (
+        "import burnout.cli\ndef command():\n    raise RuntimeError('Query interrupted')\nburnout.cli.app = command"
+    )
+    done = _run_main(tmp_path, failing)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "RuntimeError: Query interrupted" in done.stderr

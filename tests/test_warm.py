@@ -237,3 +237,37 @@ def _register_exit_mark(path: str) -> int:
 
     atexit.register(lambda: Path(path).write_text(str(os.getpid())))
     return os.getpid()
+
+
+def test_the_helper_leaves_quietly_on_ctrl_c() -> None:
+    """Ctrl-C reaches the whole process group: the helper ends with 130 and prints no traceback of its own."""
+    import os
+    import signal
+    import subprocess
+
+    script = (
+        "import multiprocessing, os, sys\n"
+        "from burnout._warm import helper_process\n"
+        "with helper_process() as pool:\n"
+        "    print(pool.submit(os.getpid).result(timeout=120), flush=True)\n"
+        "    sys.stdin.readline()\n"
+        "    (child,) = multiprocessing.active_children()\n"
+        "    child.join(30)\n"
+        "    print(child.exitcode, flush=True)\n"
+        "    os._exit(0)\n"
+    )
+    env = {**os.environ, "BURNOUT_HELPER": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        os.kill(int(proc.stdout.readline()), signal.SIGINT)
+    finally:
+        out, err = proc.communicate("\n", timeout=60)
+    assert out.strip() == "130"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err

@@ -152,7 +152,7 @@ def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
 
 
 def _exit_with_parent() -> None:
-    """In the helper: exit as soon as the parent is gone, however it ended.
+    """In the helper: exit as soon as the parent is gone, however it ended, and at once when stopped.
 
     A parent killed by a signal runs no atexit, and the helper's own copy of the task
     queue keeps its pipe open, so it would wait for work forever, holding the parent's
@@ -165,6 +165,11 @@ def _exit_with_parent() -> None:
     parent = multiprocessing.parent_process()
     if parent is None:  # not started by multiprocessing: nothing to watch
         return
+    # Ctrl-C reaches the whole process group: the parent reports it, the helper just goes
+    # (Python's own handler would print the helper's traceback beside the parent's message)
+    import signal
+
+    signal.signal(signal.SIGINT, _interrupted)
     # Asked to stop, the helper has nothing left to write: Python's teardown of scipy,
     # matplotlib and the rest (~0.4 s) would only keep the parent's shutdown waiting.
     import atexit
@@ -176,6 +181,11 @@ def _exit_with_parent() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="burnout-exit-with-parent", daemon=True).start()
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """The helper's Ctrl-C: end quietly with the shell's status for it."""
+    os._exit(128 + signum)
 
 
 def _leave_at_once() -> None:

@@ -333,15 +333,43 @@ def demo(
 
 def main() -> None:
     """Entry point of the ``burnout`` command."""
+    interrupted = _watch_interrupts()
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover
+    except KeyboardInterrupt:
         code: str | int | None = 130
     except SystemExit as stop:
         code = stop.code
+    except Exception:
+        if not interrupted:
+            raise
+        code = 130  # Ctrl-C inside an engine query: DuckDB turns it into its own error
     else:
         code = 0
     _exit_now(code)
+
+
+def _watch_interrupts() -> list[int]:
+    """Note each Ctrl-C (SIGINT) before Python turns it into KeyboardInterrupt; the list of signals seen.
+
+    A query that DuckDB is running when Ctrl-C comes is interrupted and raises DuckDB's own
+    error ("Query interrupted") in place of KeyboardInterrupt; with the signal noted, that
+    error ends the command as an interruption (status 130), not as a crash. A handler other
+    than Python's default (set by the caller, or SIGINT ignored) is left alone.
+    """
+    import signal
+    from types import FrameType
+
+    seen: list[int] = []
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return seen
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    return seen
 
 
 def _exit_now(code: str | int | None) -> NoReturn:
