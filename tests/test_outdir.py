@@ -179,6 +179,31 @@ def test_an_empty_existing_folder_is_written(tmp_path):
     assert (out / "results.json").is_file()
 
 
+def test_a_replaced_folder_keeps_its_mode_and_a_new_one_gets_mkdirs(tmp_path):
+    import stat
+
+    from burnout.outdir import write_output_folder
+
+    def write(folder: Path) -> None:
+        (folder / "results.json").write_text("{}\n", encoding="utf-8")
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o2751)  # a group's results folder: setgid, group may enter
+    write_output_folder(shared, write)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2751
+    write_output_folder(shared, write)  # replacing burnout's own output keeps it too
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2751
+
+    old_umask = os.umask(0o027)
+    try:
+        write_output_folder(tmp_path / "new", write)
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o750  # not mkdtemp's private 0700
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "shared"]  # no probe left behind
+
+
 @pytest.mark.parametrize(
     ("error", "words"),
     [
@@ -323,4 +348,11 @@ def test_simulate_twice_into_the_same_folder_replaces_its_own_cohort(tmp_path):
         result = runner.invoke(app, ["simulate", "--out", str(out), "--patients", "20", "--seed", seed])
         assert result.exit_code == 0, result.output
     assert "seed 2" in result.output
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "mbi_gs.csv", "patients.csv", "phq9.csv", "sessions.csv", "synthetic_truth.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        MANIFEST,
+        "mbi_gs.csv",
+        "patients.csv",
+        "phq9.csv",
+        "sessions.csv",
+        "synthetic_truth.csv",
+    ]

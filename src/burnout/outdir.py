@@ -29,6 +29,7 @@ import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -186,6 +187,7 @@ def write_output_folder(
         manifest = {"tool": "burnout", "version": __version__, "files": files}
         (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         check_output_folder(out, sources=sources)  # the folder may have changed while we computed
+        _take_permissions(tmp, target)
         old = None
         if target.exists():
             # named for ``out`` so that a run killed before the next rename can be undone
@@ -202,6 +204,26 @@ def write_output_folder(
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _take_permissions(tmp: Path, target: Path) -> None:
+    """Give the new folder the mode and group of the folder it replaces, or those of a plain
+    ``mkdir`` (the umask's) when there is none: mkdtemp makes it private (0700), and a
+    shared results folder would lose its colleagues' access."""
+    if target.exists():
+        before = target.stat()
+        if tmp.stat().st_gid != before.st_gid:  # first: a change of group may clear setgid
+            with contextlib.suppress(PermissionError):  # not a member: the parent folder's group stays
+                os.chown(tmp, -1, before.st_gid)
+        os.chmod(tmp, stat.S_IMODE(before.st_mode))
+        return
+    probe = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.mode.", dir=target.parent))
+    probe.rmdir()
+    probe.mkdir()  # as ``mkdir`` makes it: 0777 less the umask, setgid from the parent
+    try:
+        os.chmod(tmp, stat.S_IMODE(probe.stat().st_mode))
+    finally:
+        probe.rmdir()
 
 
 def _os_error_message(shown: str, exc: OSError) -> str:
