@@ -80,6 +80,28 @@ def test_changed_store_is_validated_again(folder: Path, tmp_path: Path, monkeypa
         load_cohort(f"duckdb://{path}")
 
 
+def test_an_edit_to_a_plain_table_alone_is_validated_not_ignored(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the plain tables are the ones a user sees: the analysis tables still match their
+    # fingerprint, yet the edit must count (found by a new-user trial: it was ignored)
+    path = tmp_path / "c.duckdb"
+    import_cohort(folder, f"duckdb://{path}")
+    with duckdb.connect(str(path)) as db:
+        db.execute("DELETE FROM mbi_gs WHERE after_session = 6")
+    calls = _count_validations(monkeypatch)
+    again = load_cohort(f"duckdb://{path}")
+    assert calls == [1]
+    assert again.rows["mbi_gs"] == 36  # 48 rows less the 12 at session 6
+    assert again.fingerprint != load_cohort(folder).fingerprint
+    del again
+    gc.collect()  # the cohort's connection holds the file; release it before writing
+    with duckdb.connect(str(path)) as db:
+        db.execute("UPDATE mbi_gs SET item_1 = 9 WHERE after_session = 0")
+    with pytest.raises(DataError, match="item_1"):
+        load_cohort(f"duckdb://{path}")
+
+
 def test_other_plan_options_validate_again(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"duckdb://{tmp_path / 'c.duckdb'}"
     import_cohort(folder, url)

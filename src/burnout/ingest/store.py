@@ -14,11 +14,12 @@ each cohort table:
   (results.json's ``meta.data_fingerprint``) and ``typed_fingerprint``, the content
   fingerprint (:mod:`burnout.ingest.fingerprint`) of the ``burnout_typed_*`` tables.
 
-:func:`stored_cohort` recomputes ``typed_fingerprint`` (one hashing scan, no parsing,
-no rule) and returns the Cohort when it matches and the options are the same; else
-None, and :func:`burnout.ingest.load_cohort` validates the plain tables as it would a
-PostgreSQL database. So a store changed after the import is validated again, and
-an analysis never reads typed tables that differ from what was validated.
+:func:`stored_cohort` recomputes ``typed_fingerprint`` and the plain tables' content
+fingerprint (two hashing scans, no parsing, no rule) and returns the Cohort when both
+match and the options are the same; else None, and :func:`burnout.ingest.load_cohort`
+validates the plain tables as it would a PostgreSQL database. So a store changed after
+the import (either kind of table) is validated again: an analysis never reads typed
+tables that differ from what was validated, and never ignores an edit to a plain table.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         table and no cohort tables).
     """
     from burnout.engines import duckdb_table_names
+    from burnout.ingest.fingerprint import content_fingerprint
     from burnout.ingest.validate import Cohort, _mbi_gs_or_empty
 
     existing = duckdb_table_names(con)
@@ -103,6 +105,9 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
     typed = {name: con.table(TYPED_PREFIX + name) for name in rows}
     if typed_fingerprint(typed) != m["typed_fingerprint"]:
         return None
+    file_columns = {name: _file_columns(con.table(name)) for name in rows}
+    if content_fingerprint(file_columns) != m["data_fingerprint"]:
+        return None  # the plain tables, the ones a user sees and may edit, changed: validate them
     return Cohort(
         con=con,
         patients=typed["patients"],
@@ -117,7 +122,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         files=json.loads(m["files"]),
         fingerprint=m["data_fingerprint"],
         rows=rows,
-        file_columns={name: _file_columns(con.table(name)) for name in rows},
+        file_columns=file_columns,
     )
 
 
