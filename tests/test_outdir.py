@@ -63,6 +63,34 @@ def test_simulated_cohort_with_its_manifest_is_a_valid_cohort(simulated):
     assert "warning:" not in result.output and MANIFEST not in result.output
 
 
+def test_a_simulated_folder_is_synthetic_only_while_its_files_are_the_simulated_ones(simulated, tmp_path):
+    import shutil
+
+    from burnout.outdir import is_synthetic_folder
+
+    copy = tmp_path / "C"
+    shutil.copytree(simulated, copy)
+    assert is_synthetic_folder(copy)
+    (copy / "phq9.csv").unlink()  # a file taken out: what is left is still simulated
+    assert is_synthetic_folder(copy)
+    (copy / "notes.txt").write_text("real data from the clinic\n", encoding="utf-8")  # one added
+    assert not is_synthetic_folder(copy)
+    (copy / "notes.txt").unlink()
+    with open(copy / "patients.csv", "a", encoding="utf-8") as fh:  # one changed
+        fh.write("P9999,40,female,sublingual,\n")
+    assert not is_synthetic_folder(copy)
+    assert not is_synthetic_folder(write_cohort(tmp_path / "plain"))  # not written by simulate
+
+
+def test_analysing_a_simulated_folder_labels_its_outputs_synthetic(simulated, tmp_path):
+    # found by a new-user trial: `burnout simulate` then `analyze` published unlabelled results
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(simulated), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["meta"]["synthetic"] is True
+    assert "SYNTHETIC DATA" in (out / "report.html").read_text(encoding="utf-8")
+
+
 def test_out_on_the_parent_of_the_cohort_is_refused(tmp_path):
     cohort = write_cohort(tmp_path / "study" / "cohort")
     (tmp_path / "study" / "notes.docx").write_bytes(b"my notes")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -36,7 +37,14 @@ from pathlib import Path
 
 from burnout.errors import BurnoutError
 
-__all__ = ["MANIFEST_NAME", "TEMP_PREFIX", "OutputFolderError", "check_output_folder", "write_output_folder"]
+__all__ = [
+    "MANIFEST_NAME",
+    "TEMP_PREFIX",
+    "OutputFolderError",
+    "check_output_folder",
+    "is_synthetic_folder",
+    "write_output_folder",
+]
 
 MANIFEST_NAME = ".burnout-manifest.json"
 TEMP_PREFIX = ".burnout-tmp-"
@@ -156,12 +164,14 @@ def write_output_folder(
     write: Callable[[Path], object],
     *,
     sources: Iterable[str | os.PathLike[str]] = (),
+    synthetic: bool = False,
 ) -> Path:
     """Build a folder with ``write(folder)`` and put it at ``out`` atomically; return ``out``.
 
     ``out`` is checked by :func:`check_output_folder` before writing and again just
     before the swap. On any error the temporary folder is removed and an existing
-    ``out`` is left as it was.
+    ``out`` is left as it was. ``synthetic``: the files are simulated data; the
+    manifest says so with each file's SHA-256 (see :func:`is_synthetic_folder`).
 
     Raises
     ------
@@ -184,7 +194,9 @@ def write_output_folder(
         write(tmp)
         marker.unlink()
         files = sorted(p for p in _files_under(tmp) if p != MANIFEST_NAME)
-        manifest = {"tool": "burnout", "version": __version__, "files": files}
+        manifest: dict[str, object] = {"tool": "burnout", "version": __version__, "files": files}
+        if synthetic:
+            manifest["synthetic_sha256"] = {f: _sha256(tmp / f) for f in files}
         (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         check_output_folder(out, sources=sources)  # the folder may have changed while we computed
         _take_permissions(tmp, target)
@@ -204,6 +216,34 @@ def write_output_folder(
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def is_synthetic_folder(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` holds simulated data as ``burnout simulate`` wrote it.
+
+    True when its manifest lists the SHA-256 of simulated files and every file now in
+    the folder is one of them, unchanged (one may be gone). A file replaced or added
+    (real data put into a simulated folder) makes it False: only data known to be
+    simulated is labelled so.
+    """
+    path = Path(folder)
+    manifest = _read_manifest(path) if path.is_dir() else None
+    written = manifest.get("synthetic_sha256") if manifest else None
+    if not isinstance(written, dict) or not written:
+        return False
+    try:
+        present = [f for f in _files_under(path) if f != MANIFEST_NAME]
+        return all(f in written and _sha256(path / f) == written[f] for f in present)
+    except OSError:
+        return False
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _take_permissions(tmp: Path, target: Path) -> None:

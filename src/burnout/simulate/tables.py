@@ -277,7 +277,7 @@ def write_cohort(
             table: pa.Table = cohort.truth if name == "synthetic_truth" else getattr(cohort, name)
             _write_table(table, folder / f"{name}.{fmt}", fmt=fmt)
 
-    out = write_output_folder(out_dir, write)
+    out = write_output_folder(out_dir, write, synthetic=True)  # an analysis of it is labelled synthetic
     return [out / f"{name}.{fmt}" for name in names]
 
 
