@@ -391,7 +391,8 @@ def test_planted_cells_are_hidden_with_truthful_reasons(planted_suppressed: dict
     t1 = planted["attrition"]["table1"]
     assert t1["age"]["completers"]["n"] is None  # 1 completer without an age
     # its mean and SD would rebuild the hidden n (integer sums): withheld with it, and the SMD
-    assert t1["age"]["completers"] == {"n": None, "mean": None, "sd": None} and t1["age"]["smd"] is None
+    hidden = {"n": None, "mean": None, "sd": None, "hidden_because": "complement"}  # it protects the 1 without an age
+    assert t1["age"]["completers"] == hidden and t1["age"]["smd"] is None
     assert t1["female"]["completers"]["n"] == planted["flow"]["completers"]  # unknown sex is a cell, not a gap
     assert planted["privacy"]["hidden"]["small"] > 0 and planted["privacy"]["hidden"]["complement"] > 0
 
@@ -451,7 +452,8 @@ def test_flow_arithmetic_does_not_give_non_completers_away(measured) -> None:
 
         mp.setattr(results_build, "_flow", lambda m, pub: _flow(m, pub) | {"completers": None})
         tree = _build(plan, measured[1])
-    assert tree["attrition"]["table1"]["age"]["non_completers"] == {"n": None, "mean": None, "sd": None}
+    hidden = {"n": None, "mean": None, "sd": None, "hidden_because": "complement"}  # the group's size is hidden
+    assert tree["attrition"]["table1"]["age"]["non_completers"] == hidden
     assert tree["subscales"]["exhaustion"]["timepoints"]["0"]["mean"] is None
 
 
@@ -573,6 +575,37 @@ def test_transition_cells_say_why_they_are_hidden(demo: dict[str, Any]) -> None:
     rows = {r["from_profile"]: r for r in _transitions(Ctx(demo)).csv_rows}
     assert rows["burnout"]["to_overextended"] == "hidden to protect a small cell"
     assert rows["burnout"]["to_disengaged"] == f"suppressed (<{K})"
+
+
+def test_hidden_statistics_say_why_in_the_csv(demo: dict[str, Any]) -> None:
+    """Found by a new-user trial: Table 1's hidden means and the withheld paired tests were
+    blank cells with an empty ``hidden`` column, the report's caption pointing at a table of dashes."""
+    import csv
+    import io
+
+    from burnout.report.format import Ctx
+    from burnout.report.tables.outcomes import _comparison
+    from burnout.report.tables.render import to_csv
+    from burnout.report.tables.study import _table1
+
+    hidden = {"n": None, "mean": None, "sd": None, "hidden_because": "complement"}
+    assert demo["attrition"]["table1"]["age"]["completers"] == hidden
+    ctx = Ctx(demo)
+    rows = {r["variable"]: r for r in csv.DictReader(io.StringIO(to_csv(_table1(ctx), ctx)))}
+    assert rows["age"]["hidden"] == (
+        "completers_n: hidden to protect a small cell; completers_mean: hidden with completers_n; "
+        "completers_sd: hidden with completers_n; smd: hidden with completers_n"
+    )
+    assert rows["exhaustion"]["hidden"] == ""  # nothing hidden, nothing said
+    table = _comparison(ctx)
+    tests = {r["comparison"]: r for r in csv.DictReader(io.StringIO(to_csv(table, ctx)))}
+    withheld = f"withheld (with the published rates it would give back a count of 1 to {K - 1} patients)"
+    assert demo["comparison"]["cochran_q"]["withheld"] and tests["all"]["statistic"] == ""
+    assert tests["all"]["hidden"] == "; ".join(f"{c}: {withheld}" for c in ("statistic", "df", "p"))
+    pairs = [r["hidden"] for k, r in tests.items() if k != "all"]
+    assert pairs == ["; ".join(f"{c}: {withheld}" for c in ("statistic", "df", "p", "p_holm"))] * 3
+    assert {row["stat"] for row in table.rows} == {"withheld"}
+    assert any(note.startswith("Withheld: a test whose statistic") for note in table.notes)
 
 
 @pytest.fixture(scope="module")

@@ -43,10 +43,18 @@ def test_table1_mean_and_sd_withheld_with_a_hidden_n() -> None:
         {"completers": True, "non_completers": True},
         pub,
     )
-    assert groups["non_completers"] == {"n": None, "mean": None, "sd": None}
+    assert groups["non_completers"] == {"n": None, "mean": None, "sd": None, "hidden_because": "complement"}
     assert smd is None
     assert groups["completers"]["n"] == 40 and groups["completers"]["mean"] is not None
     assert pub.hidden_counts["statistic"] == 3
+    few, _ = _two_groups(  # only 5 completers with an age: n itself is small
+        {"completers": _moments([30, 31, 32, 33, 34]), "non_completers": non_completers},
+        1,
+        {"completers": 40, "non_completers": 60},
+        {"completers": True, "non_completers": True},
+        Publisher(min_cell_count=K),
+    )
+    assert few["completers"] == {"n": None, "mean": None, "sd": None, "hidden_because": "small"}
 
 
 def _ctx(*, completers: int, comp_pub: bool, pub: Publisher, cutoffs: Any = None) -> BuildContext:

@@ -148,6 +148,8 @@ def _two_groups(
         if not (mo.n > 0 and pub.enough_of(mo.n, group_n[g], total_published=group_pub[g])):
             pub.note("statistic", 3)
             groups[g] = {"n": None, "mean": None, "sd": None}
+            if mo.n > 0:  # why, for the table's label: n itself small, or what n would give back
+                groups[g]["hidden_because"] = "small" if pub.small(mo.n) else "complement"
             stats.append((None, None))
             continue
         mean = mo.total / mo.n / scale

@@ -9,7 +9,11 @@ from typing import Any, Final
 from burnout.report.format import Ctx, literal
 from burnout.report.labels import NDASH, SUBSCALE_LABELS
 
-__all__ = ["Column", "Entry", "Record", "Table"]
+__all__ = ["HIDDEN_REASON", "Column", "Entry", "Record", "Table"]
+
+HIDDEN_REASON = "_hidden"
+"""A record's key for why some of its statistics (not counts) are blank: {CSV column: reason},
+which the CSV's ``hidden`` column gives as it does a hidden count's."""
 
 
 Record = Mapping[str, Any]

@@ -16,7 +16,16 @@ from burnout.report.labels import (
     VARIABLE_LABELS,
 )
 from burnout.report.tables.cells import field, prop_columns, rate_ci
-from burnout.report.tables.model import PROP_CSV, Column, Entry, Record, Table, _prop_raw, _test_short
+from burnout.report.tables.model import (
+    HIDDEN_REASON,
+    PROP_CSV,
+    Column,
+    Entry,
+    Record,
+    Table,
+    _prop_raw,
+    _test_short,
+)
 from burnout.report.tables.subgroup_diff import DIFFERENCE_LABEL, difference_cell
 
 __all__ = ["_below", "_comparison", "_heterogeneity_csv", "_response", "_subgroups"]
@@ -77,7 +86,7 @@ def _comparison(ctx: Ctx) -> Table | None:
                 fmt=lambda r: _comparison_label(r["comparison"]),
             ),
             Column("test", "Test", "left", raw=("test",), fmt=lambda r: _test_label(r["test"])),
-            Column("stat", "Statistic", raw=("statistic",), fmt=field("statistic")),
+            Column("stat", "Statistic", raw=("statistic",), fmt=_statistic_or_withheld),
             Column("df", "df", raw=("df",), fmt=lambda r: NDASH if r.get("df") is None else str(r["df"])),
             Column("p", "p", raw=("p",), fmt=field("p", lambda p: fmt_p(p, ctx))),
             Column("p_holm", "p (Holm)", raw=("p_holm",), fmt=field("p_holm", lambda p: fmt_p(p, ctx))),
@@ -85,21 +94,38 @@ def _comparison(ctx: Ctx) -> Table | None:
         csv_columns=["comparison", "test", "statistic", "df", "p", "p_holm"],
         stub="comparison",
     )
+    withheld = f"withheld (with the published rates it would give back a count of 1 to {ctx.k - 1} patients)"
     if q := cmp_.get("cochran_q"):
         t.add(
             {"comparison": "all", "test": "cochran-q", "statistic": q.get("statistic"), "df": q.get("df")}
             | {"p": q.get("p"), "p_holm": None}
+            | ({HIDDEN_REASON: dict.fromkeys(("statistic", "df", "p"), withheld)} if q.get("withheld") else {})
         )
     for pair, m in (cmp_.get("mcnemar") or {}).items():
         t.add(
             {"comparison": pair, "test": m.get("test", "mcnemar"), "statistic": m.get("statistic")}
             | {"df": 1 if m.get("statistic") is not None else None, "p": m.get("p"), "p_holm": m.get("p_holm")}
+            | (
+                {HIDDEN_REASON: dict.fromkeys(("statistic", "df", "p", "p_holm"), withheld)}
+                if m.get("suppressed")
+                else {}
+            )
         )
     t.notes.append(
         "The same completers answered every subscale, so rates are compared with paired tests: Cochran's Q across all "
         "three, then McNemar tests for each pair with Holm's correction for three comparisons."
     )
+    if any(r.get(HIDDEN_REASON) for r in t.records):
+        t.notes.append(
+            f"Withheld: a test whose statistic, with the published response rates, would give back a count of 1 to "
+            f"{ctx.k - 1} patients (completers with one pattern of responses across the subscales, or who responded "
+            "on only one subscale of a pair) is not shown."
+        )
     return t
+
+
+def _statistic_or_withheld(record: Record) -> str:
+    return "withheld" if record.get(HIDDEN_REASON) else field("statistic")(record)
 
 
 def _test_label(test: str) -> str:

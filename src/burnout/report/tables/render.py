@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from burnout.report.format import Ctx, literal
 from burnout.report.labels import COMPLEMENT_MARK
-from burnout.report.tables.model import Table
+from burnout.report.tables.model import HIDDEN_REASON, Table
 
 __all__ = ["to_csv", "to_gt_html"]
 
@@ -58,7 +58,8 @@ def to_csv(table: Table, ctx: Ctx) -> str:
     Columns: ``synthetic_data`` (true on every row of a synthetic run, so a file copied
     on its own still says so), the table's own columns with unrounded values, then
     ``hidden`` (every table but the plan): a hidden count is an empty cell and
-    ``hidden`` names it and why ("count: suppressed (<11)"). Text cells that a
+    ``hidden`` names it and why ("count: suppressed (<11)"), as it does hidden
+    statistics a builder gave a reason for (``HIDDEN_REASON``). Text cells that a
     spreadsheet would run as a formula are neutralised (`neutralise_formula`).
     """
     buf = io.StringIO()
@@ -68,11 +69,14 @@ def to_csv(table: Table, ctx: Ctx) -> str:
     synthetic = _csv_value(ctx.synthetic)
     for row in table.csv_rows:
         cells, hidden = [], []
+        reasons = row.get(HIDDEN_REASON) or {}
         for c in table.csv_columns:
             v = row.get(c)
             if _count_column(c) and isinstance(v, str):  # a suppression mark, never a number
                 hidden.append(f"{c}: {v}")
                 v = None
+            elif v is None and c in reasons:
+                hidden.append(f"{c}: {reasons[c]}")
             cells.append(_csv_value(v))
         w.writerow([synthetic, *cells, *([_csv_value("; ".join(hidden))] if with_hidden else [])])
     return buf.getvalue()

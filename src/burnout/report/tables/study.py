@@ -9,7 +9,7 @@ from burnout.report.format import Ctx, fmt_p, fmt_signed, get
 from burnout.report.labels import NDASH, SUBSCALE_LABELS, SUBSCALES
 from burnout.report.primary import threshold_words
 from burnout.report.tables.cells import count_pct, field, interval, mean_sd, n_beside, n_or_mark, signed_ci
-from burnout.report.tables.model import Column, Record, Table, _plain_value, _var_label
+from burnout.report.tables.model import HIDDEN_REASON, Column, Record, Table, _plain_value, _var_label
 
 # ----------------------------------------------------------------------------- plan
 
@@ -171,7 +171,8 @@ def _table1(ctx: Ctx) -> Table:
         for g in _GROUPS:
             cell = body.get(g) or {}
             if kind == "continuous":
-                raw |= {f"{g}_n": cell.get("n"), f"{g}_mean": cell.get("mean"), f"{g}_sd": cell.get("sd")}
+                n = ctx.mark(cell["hidden_because"]) if cell.get("hidden_because") else cell.get("n")
+                raw |= {f"{g}_n": n, f"{g}_mean": cell.get("mean"), f"{g}_sd": cell.get("sd")}
             else:
                 hidden = cell.get("suppressed") or cell.get("count") is None
                 raw |= {
@@ -179,6 +180,12 @@ def _table1(ctx: Ctx) -> Table:
                     f"{g}_count": ctx.hidden_mark(cell) if hidden else cell.get("count"),
                     f"{g}_rate": None if hidden else cell.get("rate"),
                 }
+        hidden = [g for g in _GROUPS if kind == "continuous" and isinstance(raw.get(f"{g}_n"), str)]
+        if hidden:  # the mean and SD (and so the SMD) would give the hidden n back
+            raw[HIDDEN_REASON] = {
+                **{f"{g}_{c}": f"hidden with {g}_n" for g in hidden for c in ("mean", "sd")},
+                "smd": f"hidden with {hidden[0]}_n",
+            }
         t.add(raw | {"smd": body.get("smd")})
     t.notes.append(
         f"Non-completers met the {threshold_words(ctx.results)} at baseline but missed a session or an assessment. SMD: "
@@ -198,7 +205,14 @@ def _characteristic(r: Record) -> str:
 def _group_cell(g: str) -> Callable[[Record], str]:
     """A group's mean (SD) of a continuous characteristic, n (%) of the others."""
     continuous, categorical = mean_sd(f"{g}_mean", f"{g}_sd"), count_pct(f"{g}_count", f"{g}_rate")
-    return lambda r: continuous(r) if r["kind"] == "continuous" else categorical(r)
+
+    def cell(r: Record) -> str:
+        if r["kind"] != "continuous":
+            return categorical(r)
+        n = r.get(f"{g}_n")
+        return n if isinstance(n, str) else continuous(r)  # hidden: the mark says why
+
+    return cell
 
 
 # ------------------------------------------------------------------ trajectories
