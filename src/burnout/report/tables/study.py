@@ -180,11 +180,11 @@ def _table1(ctx: Ctx) -> Table:
                     f"{g}_count": ctx.hidden_mark(cell) if hidden else cell.get("count"),
                     f"{g}_rate": None if hidden else cell.get("rate"),
                 }
-        hidden = [g for g in _GROUPS if kind == "continuous" and isinstance(raw.get(f"{g}_n"), str)]
-        if hidden:  # the mean and SD (and so the SMD) would give the hidden n back
+        withheld = [g for g in _GROUPS if kind == "continuous" and isinstance(raw.get(f"{g}_n"), str)]
+        if withheld:  # the mean and SD (and so the SMD) would give the hidden n back
             raw[HIDDEN_REASON] = {
-                **{f"{g}_{c}": f"hidden with {g}_n" for g in hidden for c in ("mean", "sd")},
-                "smd": f"hidden with {hidden[0]}_n",
+                **{f"{g}_{c}": f"hidden with {g}_n" for g in withheld for c in ("mean", "sd")},
+                "smd": f"hidden with {withheld[0]}_n",
             }
         t.add(raw | {"smd": body.get("smd")})
     t.notes.append(
