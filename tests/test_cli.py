@@ -233,14 +233,6 @@ def test_exit_waits_for_a_thread_still_running(tmp_path):
     assert done.stdout.splitlines()[-1] == "the thread finished"
 
 
-def test_exit_status_is_what_sys_exit_would_give(capsys):
-    from burnout.cli import _exit_status
-
-    assert [_exit_status(None), _exit_status(0), _exit_status(2), _exit_status(130)] == [0, 0, 2, 130]
-    assert _exit_status("stopped: no data") == 1
-    assert capsys.readouterr().err == "stopped: no data\n"
-
-
 def test_ctrl_c_inside_a_duckdb_query_ends_as_an_interruption(tmp_path):
     # DuckDB interrupts its query on SIGINT and raises its own RuntimeError in place of
     # KeyboardInterrupt: still status 130 and no traceback

@@ -128,9 +128,7 @@ def analyze(
     backend
         The relational engine for files: "duckdb" (default) or "spark".
     synthetic
-        Mark every output as synthetic data (the demo does). A folder that ``burnout
-        simulate`` wrote, its files unchanged, is marked without it
-        (:func:`burnout.outdir.is_synthetic_folder`).
+        Mark every output as synthetic data (the demo does); simulated data (``Cohort.synthetic``) are anyway.
     progress
         Where to show the stages as they run: a Rich console, or a
         ``burnout._progress.StageProgress`` shared with a larger run; None is silent.
@@ -158,19 +156,11 @@ def analyze(
             out=out,
             backend=backend,
             spark_master=spark_master,
-            synthetic=synthetic or _simulated(source),
+            synthetic=synthetic,
             stages=stages,
             sources=sources,
             max_line_bytes=max_line_bytes,
         )
-
-
-def _simulated(source: str | os.PathLike[str]) -> bool:
-    """``source`` is a folder of simulated data (a database URL never is)."""
-    from burnout.engines import is_database_url
-    from burnout.outdir import is_synthetic_folder
-
-    return not is_database_url(source) and is_synthetic_folder(source)
 
 
 def _checked_sources(
@@ -231,7 +221,7 @@ def _analyze(
     meta = {
         "tool": "burnout",
         "version": __version__,
-        "synthetic": synthetic,
+        "synthetic": synthetic or cohort.synthetic,
         "data_fingerprint": cohort.fingerprint,
         "backend": "postgres" if is_postgres_url(source) else backend,
     }

@@ -59,6 +59,10 @@ class Cohort:
         Per table, ``_line`` and every documented column present in its file, typed
         as above (dates as ``date``; ``patient_id`` trimmed): for consumers that need
         the columns the analysis tables leave out, e.g. a database import.
+    synthetic : bool
+        The data are simulated: a folder ``burnout simulate`` wrote, its files unchanged
+        (:func:`burnout.outdir.is_synthetic_folder`), or a store imported from one and
+        unchanged since. Every output of an analysis then says so.
 
     Notes
     -----
@@ -81,6 +85,7 @@ class Cohort:
     rows: Mapping[str, int] = field(default_factory=dict)
     file_columns: Mapping[str, ir.Table] = field(default_factory=dict)
     instruments: Mapping[str, ir.Table] = field(default_factory=dict)  # every instrument table but mbi_gs
+    synthetic: bool = False
 
     def __repr__(self) -> str:
         r = self.rows

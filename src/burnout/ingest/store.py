@@ -52,7 +52,9 @@ __all__ = [
 
 STORE_TABLE: Final = "burnout_store"
 TYPED_PREFIX: Final = "burnout_typed_"
-STORE_FORMAT: Final = 2  # 2: every instrument table is kept (1 kept PHQ-9 only)
+STORE_FORMAT: Final = (
+    3  # 3: records whether the data are simulated; 2: every instrument table is kept (1 kept PHQ-9 only)
+)
 """Bumped when the layout changes; a store of another format is validated again."""
 
 
@@ -123,6 +125,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         fingerprint=m["data_fingerprint"],
         rows=rows,
         file_columns=file_columns,
+        synthetic=bool(m["synthetic"]),
     )
 
 
@@ -173,13 +176,14 @@ def write_store(cohort: Cohort, plain: dict[str, ir.Table], path: str, *, option
             "mbi_has_subscales": cohort.mbi_has_subscales,
             "data_fingerprint": cohort.fingerprint,
             "typed_fingerprint": typed_fingerprint(typed),
+            "synthetic": cohort.synthetic,
         }
         db.execute(
             f"CREATE TABLE {alias}.{STORE_TABLE} (format INTEGER, options VARCHAR, warnings VARCHAR, files VARCHAR, "
             "rows VARCHAR, mbi_has_items BOOLEAN, mbi_has_subscales BOOLEAN, data_fingerprint VARCHAR, "
-            "typed_fingerprint VARCHAR)"
+            "typed_fingerprint VARCHAR, synthetic BOOLEAN)"
         )
-        db.execute(f"INSERT INTO {alias}.{STORE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(record.values()))
+        db.execute(f"INSERT INTO {alias}.{STORE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(record.values()))
         db.execute(f"DETACH {alias}")
         os.replace(tmp, path)
     except BaseException:

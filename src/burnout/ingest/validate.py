@@ -275,6 +275,7 @@ def _check_tables(
 def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int], warnings: tuple[str, ...]) -> Cohort:
     """The validated Cohort: each table's typed columns, and its content fingerprint."""
     from burnout.ingest.fingerprint import content_fingerprint
+    from burnout.outdir import is_synthetic_folder
 
     typed = {name: spec.parsed.typed() for name, spec in specs.items()}
     file_columns = {name: spec.parsed.file_columns() for name, spec in specs.items()}
@@ -294,6 +295,7 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
         rows=rows,
         file_columns=file_columns,
         instruments={n: typed[n] for n in instrument_tables() if n in typed},
+        synthetic=is_synthetic_folder(raw.source),  # False for a database URL: not a folder
     )
 
 
@@ -360,6 +362,7 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
         rows=dict(checked.rows),
         file_columns=file_columns,
         instruments={n: typed[n] for n in instrument_tables() if n in typed},
+        synthetic=checked.synthetic,
     )
 
 
