@@ -62,13 +62,19 @@ class Problem:
 
 
 class DataError(ValueError, BurnoutError):
-    """The cohort breaks the data contract. ``problems`` holds every violation found."""
+    """The cohort (or, as ``about`` says, another input) breaks the data contract. ``problems`` holds every violation found."""
 
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...], *, warnings: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        problems: list[Problem] | tuple[Problem, ...],
+        *,
+        warnings: tuple[str, ...] = (),
+        about: str = "the cohort data",
+    ):
         self.problems = tuple(problems)
         self.warnings = tuple(warnings)
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the cohort data"
+        head = f"{n} problem{'s' if n != 1 else ''} in {about}"
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems))
 
 

@@ -173,7 +173,7 @@ def _import_store(
 ) -> ImportSummary:
     """Validate the folder and write a DuckDB store (:mod:`burnout.ingest.store`) at the URL's path."""
     from burnout.engines import duckdb_store_path
-    from burnout.ingest.store import is_store_file, store_options, write_store
+    from burnout.ingest.store import is_store_file, store_options, store_tables, write_store
     from burnout.schema import TABLES
 
     path = duckdb_store_path(url)
@@ -183,7 +183,7 @@ def _import_store(
             f"{path} exists and is not a burnout store; choose a new file (burnout never replaces files it did not write)"
         )
     if existed and not replace:
-        raise ExistingTablesError(url, tuple(TABLES[:3]))
+        raise ExistingTablesError(url, store_tables(path))
     cohort = _validated(source, plan, max_line_bytes=max_line_bytes)
     options = store_options(plan.schedule.assessments, plan.schedule.sessions, plan.scoring.max_missing_items)
     write_store(cohort, _plain_tables(cohort), path, options=options)

@@ -147,8 +147,9 @@ def test_store_errors_say_what_to_do(folder: Path, tmp_path: Path) -> None:
     assert text.read_text() == "not a database\n"
     store = f"duckdb://{tmp_path / 'c.duckdb'}"
     import_cohort(folder, store)
-    with pytest.raises(ExistingTablesError):
+    with pytest.raises(ExistingTablesError) as refused:
         import_cohort(folder, store)
+    assert refused.value.tables == ("patients", "mbi_gs", "sessions", "phq9")  # every one the store holds
     assert import_cohort(folder, store, replace=True).replaced
 
 

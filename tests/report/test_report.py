@@ -924,7 +924,14 @@ def test_serious_adverse_events_one_unit_against_the_exact_bound(tmp_path: Path)
     ]
     console = Console(width=200, record=True)
     console.print(summary_table(tree))
-    assert expected in console.export_text()
+    text = console.export_text()
+    assert expected in text
+    responder_rows = [line.split("│")[1].strip() for line in text.splitlines() if "responded on" in line]
+    assert responder_rows == [  # not "subscale(s)"
+        "responded on at least 1 subscale",
+        "responded on at least 2 subscales",
+        "responded on all 3 subscales",
+    ]
 
 
 def test_trajectories_axis_shows_the_whole_scale(factory: tuple[Any, Any, Path]) -> None:

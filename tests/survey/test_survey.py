@@ -124,6 +124,7 @@ def test_bad_cells_are_all_reported_with_line_column_value_and_nothing_is_writte
     assert "phq.csv:11, column 'q9', value '1.5'" in text
     assert "phq.csv:13, column 'q3', value 'NA'" in text
     assert "Nothing was written" in text and "Traceback" not in text
+    assert "problems in the survey file:" in text and "cohort" not in text  # a survey is not a cohort
     assert not out.exists()
     # NA named as a blank marker: only the three real problems remain
     again = _run(str(path), "-i", "phq9", "--columns", "q{n}", "--na", "NA", "--out", str(out))

@@ -45,6 +45,7 @@ __all__ = [
     "TYPED_PREFIX",
     "is_store_file",
     "store_options",
+    "store_tables",
     "stored_cohort",
     "typed_fingerprint",
     "write_store",
@@ -192,6 +193,17 @@ def write_store(cohort: Cohort, plain: dict[str, ir.Table], path: str, *, option
             if os.path.exists(leftover):
                 os.remove(leftover)
         raise
+
+
+def store_tables(path: str) -> tuple[str, ...]:
+    """The cohort tables a store file holds (its plain ones), in the order of ``cohort_tables``."""
+    import duckdb
+
+    from burnout.schema import cohort_tables
+
+    with duckdb.connect(path, read_only=True) as db:
+        names = {r[0] for r in db.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return tuple(name for name in cohort_tables() if name in names)
 
 
 def is_store_file(path: str) -> bool:

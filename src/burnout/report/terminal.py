@@ -57,8 +57,12 @@ def _mbi_rows(table: Table, results: dict[str, Any]) -> None:
     """Response per MBI-GS subscale, the responder chain and the last assessment below the threshold."""
     for s in SUBSCALES:
         table.add_row(f"responded: {SUBSCALE_LABELS[s]}", fmt_proportion(results["subscales"][s]["response"]))
-    for key, label in (("at_least_1", "at least 1"), ("at_least_2", "at least 2"), ("all_3", "all 3")):
-        table.add_row(f"responded on {label} subscale(s)", fmt_proportion(results["responders"][key]))
+    for key, label in (
+        ("at_least_1", "at least 1 subscale"),
+        ("at_least_2", "at least 2 subscales"),
+        ("all_3", "all 3 subscales"),
+    ):
+        table.add_row(f"responded on {label}", fmt_proportion(results["responders"][key]))
     last = list(results["below_threshold"])[-1]
     table.add_row(f"below threshold after session {last}", fmt_proportion(results["below_threshold"][last]))
 

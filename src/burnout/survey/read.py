@@ -104,6 +104,9 @@ def _source_sql(path: Path) -> str:
     return f"read_csv({lit}, all_varchar = true, header = true)"
 
 
+_ABOUT = "the survey file"  # DataError's headline: a survey is not a cohort
+
+
 def read_survey(
     path: str | os.PathLike[str], inst: Instrument, columns: dict[int, str], *, na: tuple[str, ...] = ()
 ) -> SurveyData:
@@ -112,7 +115,8 @@ def read_survey(
     shown = file.name
     if not file.is_file():
         raise DataError(
-            [Problem(shown, None, None, None, str(file), "a CSV or Parquet file of answers; check the path")]
+            [Problem(shown, None, None, None, str(file), "a CSV or Parquet file of answers; check the path")],
+            about=_ABOUT,
         )
     is_csv = file.suffix.lower() != ".parquet"
     if is_csv:
@@ -122,7 +126,7 @@ def read_survey(
                 Problem(shown, line, None, None, None, "UTF-8 text; save the file as UTF-8")
                 for line in scan.bad_utf8_lines
             ]
-            raise DataError(bad)
+            raise DataError(bad, about=_ABOUT)
     con = ibis.duckdb.connect()
     db: duckdb.DuckDBPyConnection = con.con
     db.execute("SET enable_progress_bar = false")  # DuckDB's own bar would print over our output on big files
@@ -133,7 +137,8 @@ def read_survey(
         integer = {r[0] for r in described if r[1] in _INTEGER_TYPES}
     except duckdb.Error as exc:
         raise DataError(
-            [Problem(shown, None, None, None, None, f"a readable CSV or Parquet file ({str(exc).splitlines()[0]})")]
+            [Problem(shown, None, None, None, None, f"a readable CSV or Parquet file ({str(exc).splitlines()[0]})")],
+            about=_ABOUT,
         ) from None
     missing = [(p, c) for p, c in columns.items() if c not in header]
     if missing:
@@ -143,12 +148,13 @@ def read_survey(
                     shown, 1 if is_csv else None, None, c, None, f"a column with item {p}'s answers (see --columns)"
                 )
                 for p, c in missing
-            ]
+            ],
+            about=_ABOUT,
         )
     data, n_bad = _load(con, inst, columns, na, shown, integer)
     if n_bad:  # the slow path, on bad files only: find each bad cell's line
         line_of = _line_mapper(file) if is_csv else None
-        raise DataError(_cell_problems(db, inst, columns, na, shown, line_of=line_of, integer=integer))
+        raise DataError(_cell_problems(db, inst, columns, na, shown, line_of=line_of, integer=integer), about=_ABOUT)
     return data
 
 
