@@ -83,6 +83,16 @@ def test_dangling_symlink_is_named_as_such(tmp_path: Path) -> None:
     assert str(tmp_path / "moved" / "sessions.csv") in p.allowed
 
 
+@pytest.mark.parametrize("near_miss", ["Sessions.csv", "sessions.csv ", " SESSIONS.CSV"])
+def test_a_near_miss_of_a_required_file_name_is_named(tmp_path: Path, near_miss: str) -> None:
+    # found by a new-user trial: a trailing space got no hint, only a different case did
+    folder = write_cohort(tmp_path / "c")
+    (folder / "sessions.csv").rename(folder / near_miss)
+    (p,) = read_cohort(folder).problems
+    assert p.file == "sessions.csv" and "a required file" in p.allowed
+    assert f"(found {near_miss!r}: name it sessions.csv exactly, lower case, no spaces around it)" in p.allowed
+
+
 def test_symlink_to_a_folder_is_named_as_such(tmp_path: Path) -> None:
     folder = write_cohort(tmp_path / "c", sessions=None)
     (tmp_path / "elsewhere").mkdir()

@@ -148,10 +148,11 @@ class _Folder:
 
 
 def _list_folder(folder: Path, required: Collection[str]) -> tuple[dict[str, str], str | None]:
-    """Lower-cased file name -> file name in the folder, or why the folder cannot be listed."""
+    """File name lower-cased and stripped of spaces around it -> file name in the folder, or why the
+    folder cannot be listed (a near miss of a required name is named in its problem)."""
     why = None if folder.is_dir() else _not_a_folder(folder, required)
     try:
-        return ({p.name.lower(): p.name for p in folder.iterdir()} if why is None else {}), why
+        return ({p.name.strip().lower(): p.name for p in folder.iterdir()} if why is None else {}), why
     except OSError as e:
         return {}, (
             f"a cohort folder burnout can list; listing it failed ({e.strerror or e}): "
@@ -221,7 +222,7 @@ def _table_file(folder: Path, name: str, listing: dict[str, str], got: _Folder, 
             for ext in ("csv", "parquet"):
                 found = listing.get(f"{name}.{ext}")
                 if found:
-                    hint = f" (found {found!r}: file names are lower case)"
+                    hint = f" (found {found!r}: name it {name}.{ext} exactly, lower case, no spaces around it)"
             got.problems.append(
                 _problem(f"{name}.csv", None, f"a required file: put {name}.csv or {name}.parquet in {folder}{hint}")
             )
