@@ -63,23 +63,16 @@ def test_simulated_cohort_with_its_manifest_is_a_valid_cohort(simulated):
     assert "warning:" not in result.output and MANIFEST not in result.output
 
 
-def test_a_simulated_folder_is_synthetic_only_while_its_files_are_the_simulated_ones(simulated, tmp_path):
-    import shutil
+def test_simulate_records_each_files_sha256_and_a_plain_folder_has_none(simulated, tmp_path):
+    import hashlib
 
-    from burnout.outdir import is_synthetic_folder
+    from burnout.outdir import simulated_sha256
 
-    copy = tmp_path / "C"
-    shutil.copytree(simulated, copy)
-    assert is_synthetic_folder(copy)
-    (copy / "phq9.csv").unlink()  # a file taken out: what is left is still simulated
-    assert is_synthetic_folder(copy)
-    (copy / "notes.txt").write_text("real data from the clinic\n", encoding="utf-8")  # one added
-    assert not is_synthetic_folder(copy)
-    (copy / "notes.txt").unlink()
-    with open(copy / "patients.csv", "a", encoding="utf-8") as fh:  # one changed
-        fh.write("P9999,40,female,sublingual,\n")
-    assert not is_synthetic_folder(copy)
-    assert not is_synthetic_folder(write_cohort(tmp_path / "plain"))  # not written by simulate
+    written = simulated_sha256(simulated)
+    on_disk = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in simulated.iterdir() if p.name != MANIFEST}
+    assert written == on_disk and "patients.csv" in written
+    assert simulated_sha256(write_cohort(tmp_path / "plain")) == {}  # not written by simulate
+    assert simulated_sha256(tmp_path / "absent") == {}
 
 
 def test_analysing_a_simulated_folder_labels_its_outputs_synthetic(simulated, tmp_path):

@@ -63,18 +63,18 @@ def _exit_now(code: str | int | None) -> NoReturn:
 
     That teardown (scipy, pandas, matplotlib, ibis) took 0.6-0.9 s of every command,
     after its last output was written. atexit handlers still run (the helper process,
-    temporary folders, logging) and the streams are flushed; a non-daemon thread still
-    running gets the ordinary exit, which waits for it.
+    temporary folders, logging) and the streams are flushed. A non-daemon thread still
+    running gets the ordinary exit: it waits for the thread, then runs the handlers.
     """
     import atexit
     import os
     import threading
 
-    status = _exit_status(code)
-    atexit._run_exitfuncs()
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if any(t.is_alive() for t in others):
         sys.exit(code)
+    status = _exit_status(code)
+    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

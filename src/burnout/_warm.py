@@ -140,7 +140,7 @@ def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
         pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent,
+            initializer=_start_helper,
         )
         with _blank_main():
             ready = pool.submit(_import_all, modules)  # starts the process now
@@ -151,8 +151,9 @@ def _started(modules: tuple[str, ...]) -> tuple[Executor, Future[None]]:
         return pool, ready
 
 
-def _exit_with_parent() -> None:
-    """In the helper: exit as soon as the parent is gone, however it ended, and at once when stopped.
+def _start_helper() -> None:
+    """In the helper, first: how it ends. As soon as the parent is gone, however it ended;
+    quietly on Ctrl-C; at once, without Python's teardown, when stopped.
 
     A parent killed by a signal runs no atexit, and the helper's own copy of the task
     queue keeps its pipe open, so it would wait for work forever, holding the parent's
@@ -189,11 +190,13 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 def _leave_at_once() -> None:
-    """End the helper now, flushed, when it exits normally.
+    """End the helper now, flushed, with status 0, on any exit that runs atexit.
 
-    atexit runs handlers last-registered first: those of work the helper did (temporary
-    folders) still run; those skipped were registered at start-up by modules with
-    nothing to finish in a helper (logging; multiprocessing finishes its own first).
+    The status is 0 even if the worker loop failed: the parent's pool notices a dead
+    worker by its pipes, not its status. atexit runs handlers last-registered first:
+    those of work the helper did (temporary folders) still run; those skipped were
+    registered at start-up by modules with nothing to finish in a helper (logging;
+    multiprocessing finishes its own first).
     """
     import sys
 

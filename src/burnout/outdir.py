@@ -42,7 +42,7 @@ __all__ = [
     "TEMP_PREFIX",
     "OutputFolderError",
     "check_output_folder",
-    "is_synthetic_folder",
+    "simulated_sha256",
     "write_output_folder",
 ]
 
@@ -171,7 +171,7 @@ def write_output_folder(
     ``out`` is checked by :func:`check_output_folder` before writing and again just
     before the swap. On any error the temporary folder is removed and an existing
     ``out`` is left as it was. ``synthetic``: the files are simulated data; the
-    manifest says so with each file's SHA-256 (see :func:`is_synthetic_folder`).
+    manifest says so with each file's SHA-256 (see :func:`simulated_sha256`).
 
     Raises
     ------
@@ -218,32 +218,21 @@ def write_output_folder(
     return target
 
 
-def is_synthetic_folder(folder: str | os.PathLike[str]) -> bool:
-    """Whether ``folder`` holds simulated data as ``burnout simulate`` wrote it.
-
-    True when its manifest lists the SHA-256 of simulated files and every file now in
-    the folder is one of them, unchanged (one may be gone). A file replaced or added
-    (real data put into a simulated folder) makes it False: only data known to be
-    simulated is labelled so.
-    """
+def simulated_sha256(folder: str | os.PathLike[str]) -> dict[str, str]:
+    """File name -> SHA-256 of each file ``burnout simulate`` wrote into ``folder``, from its
+    manifest; empty when burnout did not write it as simulated data. The reader compares
+    them with the hashes it takes of the files it reads (``Cohort.synthetic``)."""
     path = Path(folder)
     manifest = _read_manifest(path) if path.is_dir() else None
     written = manifest.get("synthetic_sha256") if manifest else None
-    if not isinstance(written, dict) or not written:
-        return False
-    try:
-        present = [f for f in _files_under(path) if f != MANIFEST_NAME]
-        return all(f in written and _sha256(path / f) == written[f] for f in present)
-    except OSError:
-        return False
+    if not isinstance(written, dict):
+        return {}
+    return {k: v for k, v in written.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _take_permissions(tmp: Path, target: Path) -> None:

@@ -126,6 +126,7 @@ def test_analysis_of_store_is_byte_identical(tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(validate_module, "validate_cohort", refuse)
     assert analyze(url, protocol=plan).to_json() == expected
+    assert load_cohort(url).synthetic  # simulated data stay labelled through the store
 
 
 def test_store_errors_say_what_to_do(folder: Path, tmp_path: Path) -> None:

@@ -333,3 +333,24 @@ def test_an_answer_between_the_steps_of_its_scale_is_a_problem(tmp_path: Path, f
     assert (p.file, p.patient_id, p.column, p.value) == (f"cbi.{fmt}", ids[2], "item_4", "30")
     assert p.allowed == "one of 0, 25, 50, 75, 100 (blank = not answered)"
     assert fmt == "parquet" or p.line == 4
+
+
+def test_a_cohort_is_synthetic_only_while_every_file_read_is_a_simulated_one(tmp_path: Path) -> None:
+    import shutil
+
+    from burnout.ingest.validate import _simulated
+    from burnout.simulate import simulate_cohort, write_cohort
+
+    folder = tmp_path / "C"
+    write_cohort(simulate_cohort(patients=60, seed=3), folder)
+    assert _simulated(read_cohort(folder))
+    (folder / "phq9.csv").unlink()  # a file taken out: what is read is still simulated
+    (folder / "notes.txt").write_text("real data from the clinic\n", encoding="utf-8")  # not cohort data: not read
+    assert _simulated(read_cohort(folder))
+    with open(folder / "patients.csv", "a", encoding="utf-8") as fh:  # a file read changed
+        fh.write("P9999,40,female,sublingual,\n")
+    assert not _simulated(read_cohort(folder))
+    plain = tmp_path / "plain"
+    shutil.copytree(folder, plain)
+    (plain / ".burnout-manifest.json").unlink()  # the same files, not known as simulated
+    assert not _simulated(read_cohort(plain))

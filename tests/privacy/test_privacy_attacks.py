@@ -599,7 +599,7 @@ def test_hidden_statistics_say_why_in_the_csv(demo: dict[str, Any]) -> None:
     assert rows["exhaustion"]["hidden"] == ""  # nothing hidden, nothing said
     table = _comparison(ctx)
     tests = {r["comparison"]: r for r in csv.DictReader(io.StringIO(to_csv(table, ctx)))}
-    withheld = f"withheld (with the published rates it would give back a count of 1 to {K - 1} patients)"
+    withheld = "withheld (with the published rates it would give back a hidden count)"
     assert demo["comparison"]["cochran_q"]["withheld"] and tests["all"]["statistic"] == ""
     assert tests["all"]["hidden"] == "; ".join(f"{c}: {withheld}" for c in ("statistic", "df", "p"))
     pairs = [r["hidden"] for k, r in tests.items() if k != "all"]

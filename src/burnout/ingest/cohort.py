@@ -60,8 +60,8 @@ class Cohort:
         as above (dates as ``date``; ``patient_id`` trimmed): for consumers that need
         the columns the analysis tables leave out, e.g. a database import.
     synthetic : bool
-        The data are simulated: a folder ``burnout simulate`` wrote, its files unchanged
-        (:func:`burnout.outdir.is_synthetic_folder`), or a store imported from one and
+        The data are simulated: every file read is one ``burnout simulate`` wrote, unchanged
+        (:func:`burnout.outdir.simulated_sha256`), or a store imported from such a folder and
         unchanged since. Every output of an analysis then says so.
 
     Notes

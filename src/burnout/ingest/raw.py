@@ -51,6 +51,9 @@ class RawCohort:
         Table name to ``"csv"`` or ``"parquet"``.
     columns : Mapping[str, tuple[str, ...]]
         Table name to every column name in the file's header, as written.
+    file_sha256 : Mapping[str, str]
+        File name to the SHA-256 of its bytes, for each file present (what ``fingerprint``
+        hashes); empty for a database.
     quoted : Mapping[str, bool]
         CSV table name to whether a quote character occurs after the header line
         (found by the scan that hashes the file), so an engine reading the file again
@@ -68,6 +71,7 @@ class RawCohort:
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     owned: tuple[tuple[str, str], ...] = ()  # (kind, name) of engine objects the loader created
     quoted: Mapping[str, bool] = field(default_factory=dict)  # CSV tables with a quote after the header
+    file_sha256: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{self.files[n]}" for n in cohort_tables() if n in self.tables)

@@ -127,7 +127,7 @@ class _Folder:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    digests: list[str] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 of its bytes, in TABLES order
     owned: list[tuple[str, str]] = field(default_factory=list)
     quoted: dict[str, bool] = field(default_factory=dict)
 
@@ -139,7 +139,8 @@ class _Folder:
             problems=tuple(self.problems),
             warnings=tuple(self.warnings),
             source=source,
-            fingerprint=hashlib.sha256("".join(self.digests).encode()).hexdigest(),
+            fingerprint=hashlib.sha256("".join(f"{n} {h}\n" for n, h in self.sha256.items()).encode()).hexdigest(),
+            file_sha256=dict(self.sha256),
             formats=self.formats,
             columns=self.columns,
             owned=tuple(self.owned),
@@ -190,7 +191,7 @@ def _read_folder(
             loaded = _Loaded(problems=[_problem(display, None, _unreadable(e))])
         got.problems.extend(loaded.problems)
         got.warnings.extend(loaded.warnings)
-        got.digests.append(f"{display} {loaded.sha256}\n")
+        got.sha256[display] = loaded.sha256
         got.columns[name] = loaded.header
         if is_csv:
             got.quoted[name] = loaded.quoted
@@ -214,7 +215,7 @@ def _table_file(folder: Path, name: str, listing: dict[str, str], got: _Folder, 
         )
         for p in (csv_path, pq_path):
             if _not_a_file(p) is None:
-                got.digests.append(f"{p.name} {_hash_or_problem(p, got.problems)}\n")
+                got.sha256[p.name] = _hash_or_problem(p, got.problems)
         return None
     if not (has_csv or has_pq):
         if required:

@@ -53,10 +53,9 @@ __all__ = [
 
 STORE_TABLE: Final = "burnout_store"
 TYPED_PREFIX: Final = "burnout_typed_"
-STORE_FORMAT: Final = (
-    3  # 3: records whether the data are simulated; 2: every instrument table is kept (1 kept PHQ-9 only)
-)
-"""Bumped when the layout changes; a store of another format is validated again."""
+STORE_FORMAT: Final = 3
+"""Bumped when the layout changes; a store of another format is validated again. 3: the record
+says whether the data are simulated; 2: every instrument table is kept (1 kept PHQ-9 only)."""
 
 
 def store_options(

@@ -275,7 +275,6 @@ def _check_tables(
 def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int], warnings: tuple[str, ...]) -> Cohort:
     """The validated Cohort: each table's typed columns, and its content fingerprint."""
     from burnout.ingest.fingerprint import content_fingerprint
-    from burnout.outdir import is_synthetic_folder
 
     typed = {name: spec.parsed.typed() for name, spec in specs.items()}
     file_columns = {name: spec.parsed.file_columns() for name, spec in specs.items()}
@@ -295,8 +294,17 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
         rows=rows,
         file_columns=file_columns,
         instruments={n: typed[n] for n in instrument_tables() if n in typed},
-        synthetic=is_synthetic_folder(raw.source),  # False for a database URL: not a folder
+        synthetic=_simulated(raw),
     )
+
+
+def _simulated(raw: RawCohort) -> bool:
+    """Every file read is one ``burnout simulate`` wrote, unchanged (the hashes taken while
+    reading against its manifest's): real data put into a simulated folder is not labelled."""
+    from burnout.outdir import simulated_sha256
+
+    written = simulated_sha256(raw.source) if raw.file_sha256 else {}
+    return bool(written) and all(written.get(name) == digest for name, digest in raw.file_sha256.items())
 
 
 def _mbi_gs_or_empty(typed: Mapping[str, ir.Table]) -> ir.Table:

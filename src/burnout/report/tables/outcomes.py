@@ -94,7 +94,7 @@ def _comparison(ctx: Ctx) -> Table | None:
         csv_columns=["comparison", "test", "statistic", "df", "p", "p_holm"],
         stub="comparison",
     )
-    withheld = f"withheld (with the published rates it would give back a count of 1 to {ctx.k - 1} patients)"
+    withheld = "withheld (with the published rates it would give back a hidden count)"
     if q := cmp_.get("cochran_q"):
         t.add(
             {"comparison": "all", "test": "cochran-q", "statistic": q.get("statistic"), "df": q.get("df")}
@@ -117,9 +117,9 @@ def _comparison(ctx: Ctx) -> Table | None:
     )
     if any(r.get(HIDDEN_REASON) for r in t.records):
         t.notes.append(
-            f"Withheld: a test whose statistic, with the published response rates, would give back a count of 1 to "
-            f"{ctx.k - 1} patients (completers with one pattern of responses across the subscales, or who responded "
-            "on only one subscale of a pair) is not shown."
+            f"Withheld: a test whose statistic, with the published response rates, would give back a hidden count is "
+            f"not shown: a count of 1 to {ctx.k - 1} patients (completers with one pattern of responses across the "
+            "subscales, or who responded on only one subscale of a pair) or a count hidden to protect one."
         )
     return t
 
