@@ -102,6 +102,78 @@ def test_an_edit_to_a_plain_table_alone_is_validated_not_ignored(
         load_cohort(f"duckdb://{path}")
 
 
+def _count_fingerprints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import burnout.ingest.fingerprint as fingerprint_module
+
+    calls: list[int] = []
+    real = fingerprint_module.content_fingerprint
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fingerprint_module, "content_fingerprint", counted)
+    return calls
+
+
+def test_a_matching_store_is_checked_by_its_sums_without_hashing_content(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"duckdb://{tmp_path / 'c.duckdb'}"
+    import_cohort(folder, url)
+    hashed = _count_fingerprints(monkeypatch)
+    validated = _count_validations(monkeypatch)
+    stored = load_cohort(url)
+    assert hashed == [] and validated == []  # one scan of DuckDB hash sums, no MD5 of every row
+    assert stored.fingerprint == load_cohort(folder).fingerprint  # the folder's, recorded at the import
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # the same rows and the same multiset in every column: only the rows' contents moved
+        "UPDATE patients SET age = CASE WHEN age = (SELECT min(age) FROM patients) "
+        "THEN (SELECT max(age) FROM patients) ELSE (SELECT min(age) FROM patients) END "
+        "WHERE age IN ((SELECT min(age) FROM patients), (SELECT max(age) FROM patients))",
+        "ALTER TABLE sessions ADD COLUMN note VARCHAR",  # a column more, every value null
+        "UPDATE burnout_typed_sessions SET dose_mg = dose_mg + 0.5 WHERE session = 1",  # ours, not the user's
+    ],
+    ids=["ages-swapped", "column-added", "typed-table-edited"],
+)
+def test_any_edit_fails_the_sums(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str) -> None:
+    path = tmp_path / "c.duckdb"
+    import_cohort(folder, f"duckdb://{path}")
+    with duckdb.connect(str(path)) as db:
+        ages = sorted(r[0] for r in db.execute("SELECT age FROM patients").fetchall() if r[0] is not None)
+        db.execute(edit)
+        assert db.execute("SELECT count(*) FROM patients").fetchone() == (12,)
+        assert sorted(r[0] for r in db.execute("SELECT age FROM patients").fetchall() if r[0] is not None) == ages
+    calls = _count_validations(monkeypatch)
+    load_cohort(f"duckdb://{path}")
+    assert calls == [1]
+
+
+def test_a_store_from_another_duckdb_version_is_checked_by_its_fingerprints(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DuckDB's hash is its own and may change with its version: the sums are then not
+    # comparable, and the two content fingerprints (engine-independent MD5) decide
+    path = tmp_path / "c.duckdb"
+    import_cohort(folder, f"duckdb://{path}")
+    with duckdb.connect(str(path)) as db:
+        db.execute("UPDATE burnout_store SET table_sums = json_object('duckdb', '0.0.1', 'tables', json('{}'))")
+    expected = load_cohort(folder).fingerprint
+    hashed = _count_fingerprints(monkeypatch)
+    validated = _count_validations(monkeypatch)
+    assert load_cohort(f"duckdb://{path}").fingerprint == expected
+    assert validated == [] and hashed == [1, 1]  # the typed tables' and the plain tables' fingerprints, no rule
+    gc.collect()  # the cohort's connection holds the file; release it before writing
+    with duckdb.connect(str(path)) as db:
+        db.execute("DELETE FROM mbi_gs WHERE after_session = 6")
+    assert load_cohort(f"duckdb://{path}").rows["mbi_gs"] == 36  # the edit counts on this path too
+    assert validated == [1]
+
+
 def test_other_plan_options_validate_again(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"duckdb://{tmp_path / 'c.duckdb'}"
     import_cohort(folder, url)
