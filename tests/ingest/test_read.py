@@ -67,6 +67,24 @@ def test_missing_folder_message_names_it_and_what_to_do(tmp_path: Path) -> None:
     assert "does not exist" in text and "check the path" in text
 
 
+def test_a_file_given_for_the_folder_says_what_to_give_instead(tmp_path: Path) -> None:
+    # found trying the store: a store's file given as a path read "this path is a file"
+    import duckdb
+
+    store = tmp_path / "cohort.duckdb"
+    with duckdb.connect(str(store)) as db:
+        db.execute("CREATE TABLE t (x INTEGER)")
+    (p,) = read_cohort(store).problems
+    assert "a DuckDB database file" in p.allowed and f"duckdb://{store.resolve()}" in p.allowed
+    folder = write_cohort(tmp_path / "c")
+    (p,) = read_cohort(folder / "mbi_gs.csv").problems
+    assert p.allowed.endswith(f"one of the cohort files: give the folder that holds it, {folder}")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("DUCK? no: a text file\n")
+    (p,) = read_cohort(notes).problems
+    assert p.allowed.endswith("this path is a file, not a folder: give the folder that holds the cohort files")
+
+
 def test_fifo_is_refused_without_reading_it(tmp_path: Path) -> None:
     folder = write_cohort(tmp_path)
     os.mkfifo(folder / "phq9.csv")  # reading it would block: the test would hang

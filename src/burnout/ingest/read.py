@@ -266,7 +266,23 @@ def _not_a_folder(folder: Path, required: Collection[str]) -> str:
         return f"{want}; this path is a symbolic link to {os.readlink(folder)}, which does not exist: fix or remove the link"
     if not folder.exists():
         return f"{want}; this folder does not exist: check the path, or create the folder and put the files in it"
+    if folder.is_file() and _starts_like_duckdb(folder):
+        return (
+            f"{want}; this path is a DuckDB database file: a store made by `burnout import` is read as "
+            f"duckdb://{folder.resolve()}"
+        )
+    if folder.suffix.lower() in (".csv", ".parquet") and folder.stem.strip().lower() in cohort_tables():
+        return f"{want}; this path is one of the cohort files: give the folder that holds it, {folder.parent}"
     return f"{want}; this path is a file, not a folder: give the folder that holds the cohort files"
+
+
+def _starts_like_duckdb(path: Path) -> bool:
+    """DuckDB's database files carry ``DUCK`` at bytes 8-11 (after a checksum)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(12)[8:] == b"DUCK"
+    except OSError:
+        return False
 
 
 def _not_a_file(path: Path) -> str | None:
