@@ -137,8 +137,9 @@ def test_a_matching_store_is_checked_by_its_sums_without_hashing_content(
         "WHERE age IN ((SELECT min(age) FROM patients), (SELECT max(age) FROM patients))",
         "ALTER TABLE sessions ADD COLUMN note VARCHAR",  # a column more, every value null
         "UPDATE burnout_typed_sessions SET dose_mg = dose_mg + 0.5 WHERE session = 1",  # ours, not the user's
+        "UPDATE burnout_store SET table_sums = 'not json'",  # the record itself, by hand
     ],
-    ids=["ages-swapped", "column-added", "typed-table-edited"],
+    ids=["ages-swapped", "column-added", "typed-table-edited", "record-garbled"],
 )
 def test_any_edit_fails_the_sums(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str) -> None:
     path = tmp_path / "c.duckdb"

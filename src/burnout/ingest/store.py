@@ -23,9 +23,9 @@ database. So a store changed after the import (either kind of table) is validate
 an analysis never reads typed tables that differ from what was validated, and never
 ignores an edit to a plain table. DuckDB's ``hash`` is its own, and may change between
 versions: a store read by another DuckDB version is checked by the two content
-fingerprints instead (two MD5 scans, about 15 times the cost: 4.3 s against 0.3 s at 1M
-patients). Like the fingerprint, the sums identify data; they are not a defence against
-someone who crafts rows to collide.
+fingerprints instead (two MD5 scans of canonical text: loading a store of 1M patients
+takes 4.6 s that way against 0.75 s by the sums). Like the fingerprint, the sums identify
+data; they are not a defence against someone who crafts rows to collide.
 """
 
 from __future__ import annotations
@@ -114,10 +114,14 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         return None
     typed = {name: con.table(TYPED_PREFIX + name) for name in rows}
     file_columns = {name: _file_columns(con.table(name)) for name in rows}
-    sums = json.loads(m["table_sums"])
-    if sums["duckdb"] == _duckdb_version():
+    try:
+        sums = json.loads(m["table_sums"])
+        version, recorded = sums["duckdb"], sums["tables"]
+    except (TypeError, ValueError, KeyError):
+        return None  # a record changed by hand: validate the tables
+    if version == _duckdb_version():
         db = con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
-        if table_sums(db, [*rows, *(TYPED_PREFIX + name for name in rows)]) != sums["tables"]:
+        if table_sums(db, [*rows, *(TYPED_PREFIX + name for name in rows)]) != recorded:
             return None  # a table changed since the import (the plain ones a user sees, or ours)
     elif typed_fingerprint(typed) != m["typed_fingerprint"]:
         return None
