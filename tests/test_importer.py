@@ -16,7 +16,12 @@ from burnout.importer import ImportSummary, import_cohort
 from burnout.ingest import load_cohort
 from cohortfactory import mbi_rows, patient_ids, phq9_rows, write_cohort
 
-KEYS = {"patients": ["patient_id"], "mbi_gs": ["patient_id", "after_session"], "sessions": ["patient_id", "session"], "phq9": ["patient_id", "after_session"]}
+KEYS = {
+    "patients": ["patient_id"],
+    "mbi_gs": ["patient_id", "after_session"],
+    "sessions": ["patient_id", "session"],
+    "phq9": ["patient_id", "after_session"],
+}
 
 
 def frame(t, name: str) -> pd.DataFrame:
@@ -53,7 +58,13 @@ def test_import_then_load_against_folder(tmp_path: Path, postgres_db: str) -> No
     assert summary.replaced == ()
 
     types = tables_in(postgres_db)
-    assert types["patients"] == {"patient_id": "text", "age": "integer", "sex": "text", "route": "text", "pathway": "text"}
+    assert types["patients"] == {
+        "patient_id": "text",
+        "age": "integer",
+        "sex": "text",
+        "route": "text",
+        "pathway": "text",
+    }
     assert types["mbi_gs"]["completed_on"] == "date" and types["mbi_gs"]["item_16"] == "smallint"
     assert types["mbi_gs"]["exhaustion"] == "numeric"
     assert types["sessions"]["side_effects"] == "boolean" and types["sessions"]["dose_mg"] == "double precision"
@@ -61,7 +72,9 @@ def test_import_then_load_against_folder(tmp_path: Path, postgres_db: str) -> No
     want, got = load_cohort(folder), load_cohort(postgres_db)
     assert got.rows == want.rows and got.warnings == () == want.warnings
     for name in ("patients", "mbi_gs", "sessions", "phq9"):
-        pd.testing.assert_frame_equal(frame(getattr(got, name), name), frame(getattr(want, name), name), check_dtype=False)
+        pd.testing.assert_frame_equal(
+            frame(getattr(got, name), name), frame(getattr(want, name), name), check_dtype=False
+        )
     del got
     gc.collect()
 
@@ -93,7 +106,9 @@ def test_existing_tables_need_replace_and_replace_drops_a_stale_phq9(tmp_path: P
         mbi_gs=mbi_rows(fewer),
         sessions=[{"patient_id": p, "session": k} for p in fewer for k in range(1, 7)],
     )
-    with pytest.raises(BurnoutError, match=r"already has cohort tables patients, mbi_gs, sessions, phq9; pass replace=True"):
+    with pytest.raises(
+        BurnoutError, match=r"already has cohort tables patients, mbi_gs, sessions, phq9; pass replace=True"
+    ):
         import_cohort(without_phq9, postgres_db)
     assert load_cohort(postgres_db).rows["patients"] == 12  # unchanged
 
@@ -131,6 +146,11 @@ def test_cli_import_exit_codes(tmp_path: Path, postgres_db: str) -> None:
 def test_url_must_be_postgresql(valid_cohort_dir: Path) -> None:
     with pytest.raises(BurnoutError, match=r"must start with postgresql://, got 'mysql://db/x'"):
         import_cohort(valid_cohort_dir, "mysql://db/x")
+    # a store's file name alone: the message names the store's URL form too (it named PostgreSQL only)
+    with pytest.raises(
+        BurnoutError, match=r"got 'cohort\.duckdb'.*or duckdb:///path/cohort\.duckdb for a validated store"
+    ):
+        import_cohort(valid_cohort_dir, "cohort.duckdb")
 
 
 def test_unreachable_server_is_named_without_its_password(valid_cohort_dir: Path) -> None:

@@ -214,7 +214,8 @@ def _validated(source: str | os.PathLike[str], plan: Protocol, *, max_line_bytes
 def _check_url(url: object) -> None:
     if not isinstance(url, str) or not re.match(r"^postgres(ql)?://", url):
         raise BurnoutError(
-            f"the database URL must start with postgresql://, got {url!r}; e.g. postgresql://user@localhost:5432/clinic"
+            f"the database URL must start with postgresql://, got {url!r}; e.g. postgresql://user@localhost:5432/clinic, "
+            "or duckdb:///path/cohort.duckdb for a validated store (a DuckDB file)"
         )
 
 
