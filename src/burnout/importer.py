@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from burnout.engines import sql_identifier
 from burnout.errors import BurnoutError, ExistingTablesError, first_line, redact_url
 
 if TYPE_CHECKING:
@@ -243,13 +244,11 @@ def _plain_tables(cohort: Cohort) -> dict[str, ir.Table]:
 
 
 def _ddl(name: str, t: ir.Table) -> str:
-    cols = ",\n  ".join(f"{_q(c)} {_PG_TYPES.get(c, 'smallint')}" for c in t.columns)
-    key = ", ".join(_q(k) for k in _KEYS.get(name, ("patient_id", "after_session")))  # any instrument's table
-    return f"CREATE TABLE {_q(name)} (\n  {cols},\n  PRIMARY KEY ({key})\n)"
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    cols = ",\n  ".join(f"{sql_identifier(c)} {_PG_TYPES.get(c, 'smallint')}" for c in t.columns)
+    key = ", ".join(
+        sql_identifier(k) for k in _KEYS.get(name, ("patient_id", "after_session"))
+    )  # any instrument's table
+    return f"CREATE TABLE {sql_identifier(name)} (\n  {cols},\n  PRIMARY KEY ({key})\n)"
 
 
 def _batches(t: ir.Table) -> Iterator[bytes]:
@@ -300,15 +299,15 @@ def _write(conn: Any, tables: Mapping[str, ir.Table], *, url: str) -> tuple[str,
         with conn.transaction():
             existing = _existing_tables(conn)
             for name in existing:
-                conn.execute(f"DROP TABLE {_q(name)} CASCADE")
+                conn.execute(f"DROP TABLE {sql_identifier(name)} CASCADE")
             for name, t in tables.items():
                 conn.execute(_ddl(name, t))
-                columns = ", ".join(_q(c) for c in t.columns)
-                with conn.cursor().copy(f"COPY {_q(name)} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                columns = ", ".join(sql_identifier(c) for c in t.columns)
+                with conn.cursor().copy(f"COPY {sql_identifier(name)} ({columns}) FROM STDIN (FORMAT csv)") as copy:
                     for chunk in _batches(t):
                         copy.write(chunk)
             for name in tables:
-                conn.execute(f"ANALYZE {_q(name)}")
+                conn.execute(f"ANALYZE {sql_identifier(name)}")
     except psycopg.Error as exc:
         raise BurnoutError(
             f"writing the cohort to {redact_url(url)} failed, nothing was changed: {first_line(exc)}"

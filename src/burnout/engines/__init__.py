@@ -7,6 +7,7 @@ from burnout.engines.connect import (
     is_database_url,
     is_duckdb_url,
     is_postgres_url,
+    sql_identifier,
     sql_text,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "is_database_url",
     "is_duckdb_url",
     "is_postgres_url",
+    "sql_identifier",
     "sql_text",
 ]

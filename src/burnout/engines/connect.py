@@ -48,6 +48,11 @@ def sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
+def sql_identifier(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier (quotes doubled): a table or column name in SQL text."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def duckdb_store_path(url: str) -> str:
     """The file of a ``duckdb://`` URL: ``duckdb:///abs/c.duckdb`` is /abs/c.duckdb, ``duckdb://c.duckdb`` is relative."""
     path = url[len("duckdb://") :]
@@ -126,7 +131,7 @@ def _connect_store(url: str) -> ibis.BaseBackend:
         "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [STORE_ALIAS]
     ).fetchall()
     for (name,) in names:
-        quoted = '"' + name.replace('"', '""') + '"'
+        quoted = sql_identifier(name)
         db.execute(f"CREATE VIEW {quoted} AS SELECT * FROM {STORE_ALIAS}.main.{quoted}")
     return con
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from burnout.engines.connect import sql_identifier
+
 if TYPE_CHECKING:
     import ibis
 
@@ -90,9 +92,5 @@ def check_cohort_privileges(con: ibis.BaseBackend, url: str) -> None:
         raise BurnoutError(
             f"the role {role!r} may not read the cohort table{s} {', '.join(names)} in {redact_url(url)} "
             f"(schema {schema!r}): ask the database owner to run GRANT SELECT ON "
-            f"{', '.join(_q(schema) + '.' + _q(n) for n in names)} TO {_q(role)}, or connect as a role that may"
+            f"{', '.join(sql_identifier(schema) + '.' + sql_identifier(n) for n in names)} TO {sql_identifier(role)}, or connect as a role that may"
         )
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'

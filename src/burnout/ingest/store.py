@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import ibis
 
-from burnout.engines import sql_text
+from burnout.engines import sql_identifier, sql_text
 from burnout.errors import BurnoutError
 from burnout.schema import TABLES, instrument_tables
 
@@ -228,20 +228,16 @@ def table_sums(db: Any, tables: Sequence[str], *, database: str | None = None) -
     shapes: dict[str, str] = {}
     selects = []
     for name in tables:
-        table = prefix + _quoted(name)
+        table = prefix + sql_identifier(name)
         found = db.sql(f"SELECT * FROM {table}")  # bound, not run: its columns and their types
         shapes[name] = ", ".join(f"{c} {t}" for c, t in zip(found.columns, found.dtypes, strict=True))
-        cells = ", ".join(_quoted(c) for c in found.columns)
+        cells = ", ".join(sql_identifier(c) for c in found.columns)
         selects.append(
             f"SELECT '{sql_text(name)}' AS t, count(*) AS n, CAST(sum(CAST(hash({cells}) AS HUGEINT)) AS VARCHAR) AS s "
             f"FROM {table}"
         )
     got = {t: (int(n), s or "0") for t, n, s in db.execute(" UNION ALL ".join(selects)).fetchall()}
     return {name: [shapes[name], *got[name]] for name in tables}
-
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _duckdb_version() -> str:

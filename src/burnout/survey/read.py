@@ -20,6 +20,7 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from burnout.engines import sql_identifier
 from burnout.errors import BurnoutError, DataError, Problem
 from burnout.ingest import MAX_PER_RULE
 from burnout.ingest.csvcheck import record_lines, scan_file
@@ -91,10 +92,6 @@ def _map_file(path: Path, positions: list[int]) -> dict[int, str]:
     if problems:
         raise ColumnsError(f"invalid column map {path}:\n" + "\n".join(f"  {m}" for m in problems))
     return {p: table[str(p)] for p in positions}
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _source_sql(path: Path) -> str:
@@ -178,7 +175,7 @@ class _CellTest(NamedTuple):
 
 
 def _cell_test(col: str, inst: Instrument, na: tuple[str, ...], integer: bool = False) -> _CellTest:
-    q = _quote(col)
+    q = sql_identifier(col)
     if integer:  # a Parquet integer column: a range test, no text
         r = inst.response
         step = f" AND ({q} - {r.min}) % {r.step} = 0" if r.step > 1 else ""
@@ -207,7 +204,7 @@ def _cell_problems(db, inst, columns, na, shown, *, line_of, integer: set[str]) 
             continue
         bad = tests[pos]
         rows = db.execute(
-            f"SELECT _row, CAST({_quote(col)} AS VARCHAR) FROM (SELECT row_number() OVER () AS _row, * FROM raw) "
+            f"SELECT _row, CAST({sql_identifier(col)} AS VARCHAR) FROM (SELECT row_number() OVER () AS _row, * FROM raw) "
             f"WHERE {bad} ORDER BY _row LIMIT {MAX_PER_RULE}"
         ).fetchall()
         for row, value in rows:
