@@ -30,16 +30,31 @@ def folder(tmp_path: Path) -> Path:
     return write_cohort(tmp_path / "c", mbi_gs=mbi_rows(subscales=True), phq9=phq9_rows())
 
 
-def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[int]:
+    """A list that gets a 1 each time ``module.name`` is called from now on (the function still runs)."""
     calls: list[int] = []
-    real = validate_module.validate_cohort
+    real = getattr(module, name)
 
     def counted(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(validate_module, "validate_cohort", counted)
+    monkeypatch.setattr(module, name, counted)
     return calls
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    return _count_calls(monkeypatch, validate_module, "validate_cohort")
+
+
+def _edited_store(folder: Path, tmp_path: Path, *statements: str) -> Path:
+    """The folder imported into a store, then changed behind burnout's back by ``statements``."""
+    path = tmp_path / "c.duckdb"
+    import_cohort(folder, f"duckdb://{path}")
+    with duckdb.connect(str(path)) as db:
+        for statement in statements:
+            db.execute(statement)
+    return path
 
 
 def test_store_is_the_folder_without_validation(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,10 +79,8 @@ def test_store_is_the_folder_without_validation(folder: Path, tmp_path: Path, mo
 
 
 def test_changed_store_is_validated_again(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "c.duckdb"
-    import_cohort(folder, f"duckdb://{path}")
-    with duckdb.connect(str(path)) as db:  # an analysis table changed behind burnout's back
-        db.execute("UPDATE burnout_typed_mbi_gs SET item_1 = 9 WHERE after_session = 0")
+    # an analysis table changed behind burnout's back
+    path = _edited_store(folder, tmp_path, "UPDATE burnout_typed_mbi_gs SET item_1 = 9 WHERE after_session = 0")
     calls = _count_validations(monkeypatch)
     again = load_cohort(f"duckdb://{path}")
     assert calls == [1]  # the typed tables no longer match: validated from the plain tables
@@ -85,10 +98,7 @@ def test_an_edit_to_a_plain_table_alone_is_validated_not_ignored(
 ) -> None:
     # the plain tables are the ones a user sees: the analysis tables still match their
     # fingerprint, yet the edit must count (found by a new-user trial: it was ignored)
-    path = tmp_path / "c.duckdb"
-    import_cohort(folder, f"duckdb://{path}")
-    with duckdb.connect(str(path)) as db:
-        db.execute("DELETE FROM mbi_gs WHERE after_session = 6")
+    path = _edited_store(folder, tmp_path, "DELETE FROM mbi_gs WHERE after_session = 6")
     calls = _count_validations(monkeypatch)
     again = load_cohort(f"duckdb://{path}")
     assert calls == [1]
@@ -105,15 +115,7 @@ def test_an_edit_to_a_plain_table_alone_is_validated_not_ignored(
 def _count_fingerprints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     import burnout.ingest.fingerprint as fingerprint_module
 
-    calls: list[int] = []
-    real = fingerprint_module.content_fingerprint
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(fingerprint_module, "content_fingerprint", counted)
-    return calls
+    return _count_calls(monkeypatch, fingerprint_module, "content_fingerprint")
 
 
 def test_a_matching_store_is_checked_by_its_sums_without_hashing_content(
@@ -159,10 +161,9 @@ def test_a_store_from_another_duckdb_version_is_checked_by_its_fingerprints(
 ) -> None:
     # DuckDB's hash is its own and may change with its version: the sums are then not
     # comparable, and the two content fingerprints (engine-independent MD5) decide
-    path = tmp_path / "c.duckdb"
-    import_cohort(folder, f"duckdb://{path}")
-    with duckdb.connect(str(path)) as db:
-        db.execute("UPDATE burnout_store SET table_sums = json_object('duckdb', '0.0.1', 'tables', json('{}'))")
+    path = _edited_store(
+        folder, tmp_path, "UPDATE burnout_store SET table_sums = json_object('duckdb', '0.0.1', 'tables', json('{}'))"
+    )
     expected = load_cohort(folder).fingerprint
     hashed = _count_fingerprints(monkeypatch)
     validated = _count_validations(monkeypatch)
