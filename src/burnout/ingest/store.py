@@ -14,15 +14,17 @@ each cohort table:
   (results.json's ``meta.data_fingerprint``), ``typed_fingerprint``, the content
   fingerprint (:mod:`burnout.ingest.fingerprint`) of the ``burnout_typed_*`` tables, and
   ``table_sums``: per table, plain and typed, its columns with their types, its rows and
-  the sum of its rows' DuckDB ``hash``, with the DuckDB version that took them.
+  the sum of its rows' DuckDB ``hash``, with the DuckDB version that took them and a
+  SHA-256 of the record's other fields.
 
-:func:`stored_cohort` returns the Cohort when the options are the same and every table
-still has its sums (one scan of all of them, no parsing, no rule); else None, and
-:func:`burnout.ingest.load_cohort` validates the plain tables as it would a PostgreSQL
-database. So a store changed after the import (either kind of table) is validated again:
-an analysis never reads typed tables that differ from what was validated, and never
-ignores an edit to a plain table. DuckDB's ``hash`` is its own, and may change between
-versions: a store read by another DuckDB version is checked by the two content
+:func:`stored_cohort` returns the Cohort when the options are the same, the record is as
+written and every table still has its sums (one scan of all of them, no parsing, no
+rule); else None, and :func:`burnout.ingest.load_cohort` validates the plain tables as it
+would a PostgreSQL database. So a store changed after the import (either kind of table,
+the record, or a cohort table added) is validated again: an analysis never reads typed
+tables that differ from what was validated, and never ignores an edit to a plain table.
+DuckDB's ``hash`` is its own, and may change between versions: a store read by another
+DuckDB version, or one of format 3 (before the sums), is checked by the two content
 fingerprints instead (two MD5 scans of canonical text: loading a store of 1M patients
 takes 4.6 s that way against 0.75 s by the sums). Like the fingerprint, the sums identify
 data; they are not a defence against someone who crafts rows to collide.
@@ -61,9 +63,9 @@ __all__ = [
 STORE_TABLE: Final = "burnout_store"
 TYPED_PREFIX: Final = "burnout_typed_"
 STORE_FORMAT: Final = 4
-"""Bumped when the layout changes; a store of another format is validated again. 4: the record
-keeps each table's DuckDB hash sums; 3: it says whether the data are simulated; 2: every
-instrument table is kept (1 kept PHQ-9 only)."""
+"""Bumped when the layout changes. 4: the record keeps each table's DuckDB hash sums; 3: it says
+whether the data are simulated (still read, checked by the content fingerprints); 2: every
+instrument table is kept (1 kept PHQ-9 only). A store of format 1 or 2 is validated again."""
 
 
 def store_options(
@@ -94,8 +96,8 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         table and no cohort tables).
     """
     from burnout.engines import duckdb_table_names
-    from burnout.ingest.fingerprint import content_fingerprint
     from burnout.ingest.validate import Cohort, _mbi_gs_or_empty
+    from burnout.schema import cohort_tables
 
     existing = duckdb_table_names(con)
     if STORE_TABLE not in existing:
@@ -105,28 +107,17 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
                 f"make one with `burnout import COHORT_FOLDER {url}`"
             )
         return None  # cohort tables without our record: validate them as a database
-    meta = con.table(STORE_TABLE).to_pyarrow().to_pylist()
-    if len(meta) != 1 or meta[0].get("format") != STORE_FORMAT or json.loads(meta[0]["options"]) != options:
+    m = _record(con)
+    if m is None or m["options"] != options:
         return None
-    m = meta[0]
-    rows: dict[str, int] = json.loads(m["rows"])
-    if any(TYPED_PREFIX + name not in existing or name not in existing for name in rows):
+    rows: dict[str, int] = m["rows"]
+    if not rows or any(TYPED_PREFIX + name not in existing or name not in existing for name in rows):
+        return None
+    if (existing & set(cohort_tables())) - set(rows):
+        return None  # a cohort table added since the import: validated with the rest, not ignored
+    if not _unchanged(con, m, rows):
         return None
     typed = {name: con.table(TYPED_PREFIX + name) for name in rows}
-    file_columns = {name: _file_columns(con.table(name)) for name in rows}
-    try:
-        sums = json.loads(m["table_sums"])
-        version, recorded = sums["duckdb"], sums["tables"]
-    except (TypeError, ValueError, KeyError):
-        return None  # a record changed by hand: validate the tables
-    if version == _duckdb_version():
-        db = con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
-        if table_sums(db, [*rows, *(TYPED_PREFIX + name for name in rows)]) != recorded:
-            return None  # a table changed since the import (the plain ones a user sees, or ours)
-    elif typed_fingerprint(typed) != m["typed_fingerprint"]:
-        return None
-    elif content_fingerprint(file_columns) != m["data_fingerprint"]:
-        return None  # the plain tables, the ones a user sees and may edit, changed: validate them
     return Cohort(
         con=con,
         patients=typed["patients"],
@@ -134,16 +125,87 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         sessions=typed["sessions"],
         phq9=typed.get("phq9"),
         instruments={n: typed[n] for n in instrument_tables() if n in typed},
-        mbi_has_items=bool(m["mbi_has_items"]),
-        mbi_has_subscales=bool(m["mbi_has_subscales"]),
-        warnings=tuple(json.loads(m["warnings"])),
+        mbi_has_items=m["mbi_has_items"],
+        mbi_has_subscales=m["mbi_has_subscales"],
+        warnings=m["warnings"],
         source=url,
-        files=json.loads(m["files"]),
+        files=m["files"],
         fingerprint=m["data_fingerprint"],
         rows=rows,
-        file_columns=file_columns,
-        synthetic=bool(m["synthetic"]),
+        file_columns={name: _file_columns(con.table(name)) for name in rows},
+        synthetic=m["synthetic"],
     )
+
+
+_RECORD_FIELDS: Final = (
+    "format",
+    "options",
+    "warnings",
+    "files",
+    "rows",
+    "mbi_has_items",
+    "mbi_has_subscales",
+    "data_fingerprint",
+    "typed_fingerprint",
+    "synthetic",
+)
+"""The record's columns before ``table_sums`` (format 3 has these alone)."""
+
+
+def _record(con: ibis.BaseBackend) -> dict[str, Any] | None:
+    """The store's record, parsed; None when it is not one row of format 3 or 4 that parses (changed by hand)."""
+    found = con.table(STORE_TABLE).to_pyarrow().to_pylist()
+    if len(found) != 1 or found[0].get("format") not in (3, STORE_FORMAT):
+        return None
+    raw = found[0]
+    try:
+        return {
+            "format": raw["format"],
+            "digest": _record_digest(raw),
+            "options": json.loads(raw["options"]),
+            "rows": {str(name): int(n) for name, n in json.loads(raw["rows"]).items()},
+            "warnings": tuple(str(w) for w in json.loads(raw["warnings"])),
+            "files": {str(k): str(v) for k, v in json.loads(raw["files"]).items()},
+            "mbi_has_items": bool(raw["mbi_has_items"]),
+            "mbi_has_subscales": bool(raw["mbi_has_subscales"]),
+            "data_fingerprint": str(raw["data_fingerprint"]),
+            "typed_fingerprint": str(raw["typed_fingerprint"]),
+            "synthetic": bool(raw["synthetic"]),
+            "table_sums": json.loads(raw["table_sums"]) if raw["format"] == STORE_FORMAT else None,
+        }
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+
+
+def _record_digest(raw: dict[str, Any]) -> str:
+    """SHA-256 of the record's fields but ``table_sums`` (which keeps it): a hand edit of any is seen."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps({k: raw[k] for k in _RECORD_FIELDS}, sort_keys=True).encode()).hexdigest()
+
+
+def _unchanged(con: ibis.BaseBackend, m: dict[str, Any], rows: dict[str, int]) -> bool:
+    """Every table (plain and typed) and the record as at the import.
+
+    By the tables' DuckDB hash sums (one scan), else, for a store of format 3 or one read
+    by another DuckDB version, by the two content fingerprints (MD5 of canonical text).
+    """
+    from burnout.ingest.fingerprint import content_fingerprint
+    from burnout.instrument import SUBSCALES
+
+    sums = m["table_sums"]
+    if sums is not None:
+        if not isinstance(sums, dict) or sums.get("record") != m["digest"]:
+            return False
+        if sums.get("duckdb") == _duckdb_version():
+            db = con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
+            return table_sums(db, [*rows, *(TYPED_PREFIX + name for name in rows)]) == sums.get("tables")
+    plain = {name: con.table(name) for name in rows}
+    if any(c in SUBSCALES and not t[c].type().is_numeric() for t in plain.values() for c in t.columns):
+        return False  # a score column retyped by hand: its fingerprint cannot even be taken
+    if typed_fingerprint({name: con.table(TYPED_PREFIX + name) for name in rows}) != m["typed_fingerprint"]:
+        return False
+    return content_fingerprint({name: _file_columns(t) for name, t in plain.items()}) == m["data_fingerprint"]
 
 
 def _file_columns(t: ir.Table) -> ir.Table:
@@ -189,18 +251,19 @@ def write_store(cohort: Cohort, plain: dict[str, ir.Table], path: str, *, option
             "warnings": json.dumps(list(cohort.warnings)),
             "files": json.dumps(dict(cohort.files)),
             "rows": json.dumps({n: int(cohort.rows[n]) for n in typed}),
-            "mbi_has_items": cohort.mbi_has_items,
-            "mbi_has_subscales": cohort.mbi_has_subscales,
+            "mbi_has_items": bool(cohort.mbi_has_items),
+            "mbi_has_subscales": bool(cohort.mbi_has_subscales),
             "data_fingerprint": cohort.fingerprint,
             "typed_fingerprint": typed_fingerprint(typed),
-            "synthetic": cohort.synthetic,
-            "table_sums": json.dumps(
-                {
-                    "duckdb": _duckdb_version(),
-                    "tables": table_sums(db, [*typed, *(TYPED_PREFIX + name for name in typed)], database=alias),
-                }
-            ),
+            "synthetic": bool(cohort.synthetic),
         }
+        record["table_sums"] = json.dumps(
+            {
+                "duckdb": _duckdb_version(),
+                "tables": table_sums(db, [*typed, *(TYPED_PREFIX + name for name in typed)], database=alias),
+                "record": _record_digest(record),
+            }
+        )
         db.execute(
             f"CREATE TABLE {alias}.{STORE_TABLE} (format INTEGER, options VARCHAR, warnings VARCHAR, files VARCHAR, "
             "rows VARCHAR, mbi_has_items BOOLEAN, mbi_has_subscales BOOLEAN, data_fingerprint VARCHAR, "
@@ -218,7 +281,7 @@ def write_store(cohort: Cohort, plain: dict[str, ir.Table], path: str, *, option
 
 
 def table_sums(db: Any, tables: Sequence[str], *, database: str | None = None) -> dict[str, list[Any]]:
-    """Per table: ``[columns and their types, rows, the sum of its rows' DuckDB hash]``, in one query.
+    """Per table: ``[columns and their types, rows, the sum of its rows' DuckDB hashes]``, in one query.
 
     The sum (as text: it passes 64 bits) does not depend on the order of the rows and
     changes with any cell, row or column (with about a 2**-64 chance of missing an edit);
@@ -232,9 +295,11 @@ def table_sums(db: Any, tables: Sequence[str], *, database: str | None = None) -
         found = db.sql(f"SELECT * FROM {table}")  # bound, not run: its columns and their types
         shapes[name] = ", ".join(f"{c} {t}" for c, t in zip(found.columns, found.dtypes, strict=True))
         cells = ", ".join(sql_identifier(c) for c in found.columns)
+        # the row's hash hashed again: DuckDB folds a row's last column into its hash by XOR
+        # alone, so a TRUE moved between two rows of that column would often cancel out
         selects.append(
-            f"SELECT '{sql_text(name)}' AS t, count(*) AS n, CAST(sum(CAST(hash({cells}) AS HUGEINT)) AS VARCHAR) AS s "
-            f"FROM {table}"
+            f"SELECT '{sql_text(name)}' AS t, count(*) AS n, "
+            f"CAST(sum(CAST(hash(hash({cells})) AS HUGEINT)) AS VARCHAR) AS s FROM {table}"
         )
     got = {t: (int(n), s or "0") for t, n, s in db.execute(" UNION ALL ".join(selects)).fetchall()}
     return {name: [shapes[name], *got[name]] for name in tables}
