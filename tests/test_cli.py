@@ -233,39 +233,29 @@ def test_exit_waits_for_a_thread_still_running(tmp_path):
     assert done.stdout.splitlines()[-1] == "the thread finished"
 
 
-def test_ctrl_c_turned_into_an_engine_error_ends_as_an_interruption(tmp_path):
-    # What DuckDB does with a Ctrl-C during a query: it takes the KeyboardInterrupt and
-    # raises its own RuntimeError("Query interrupted") instead. Still status 130, no traceback.
-    engine = (
-        "import os, signal, time\n"
-        "import burnout.cli\n"
-        "def command():\n"
-        "    try:\n"
-        "        os.kill(os.getpid(), signal.SIGINT)\n"
-        "        time.sleep(5)\n"
-        "    except KeyboardInterrupt:\n"
-        "        raise RuntimeError('Query interrupted') from None\n"
-        "burnout.cli.app = command"
-    )
-    done = _run_main(tmp_path, engine)
-    assert (done.returncode, done.stderr) == (130, "")
+_AS_DUCKDB_DOES = (  # the KeyboardInterrupt taken, DuckDB's own error raised in its place
+    "    try:\n"
+    "        os.kill(os.getpid(), signal.SIGINT)\n"
+    "        time.sleep(5)\n"
+    "    except KeyboardInterrupt:\n"
+    "        raise RuntimeError('Query interrupted') from None\n"
+)
+_DUCKDB_QUERIES = (  # the real engine: short queries, each a chance for DuckDB to check for Ctrl-C
+    "    con = duckdb.connect()\n"
+    "    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+    "    while True:\n"
+    "        con.execute('SELECT count(*) FROM range(3000000) t(x) WHERE x % 7 = 3').fetchall()\n"
+)
 
 
-def test_ctrl_c_during_duckdb_queries_ends_as_an_interruption(tmp_path):
-    # The real engine. One long query is not used: when the main thread runs its single
-    # long task, DuckDB checks for Ctrl-C only after it, so the test hung on a busy machine;
-    # short queries in a loop give it a check every few milliseconds.
-    queries = (
-        "import os, signal, threading, duckdb\n"
-        "import burnout.cli\n"
-        "def command():\n"
-        "    con = duckdb.connect()\n"
-        "    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
-        "    while True:\n"
-        "        con.execute('SELECT count(*) FROM range(3000000) t(x) WHERE x % 7 = 3').fetchall()\n"
-        "burnout.cli.app = command"
-    )
-    done = _run_main(tmp_path, queries)
+@pytest.mark.parametrize("body", [_AS_DUCKDB_DOES, _DUCKDB_QUERIES], ids=["as-duckdb-does", "duckdb-queries"])
+def test_ctrl_c_turned_into_duckdbs_error_ends_as_an_interruption(tmp_path, body):
+    # DuckDB takes a Ctrl-C during a query and raises RuntimeError("Query interrupted") in
+    # place of KeyboardInterrupt: still status 130, no traceback. Not one long query: when
+    # the main thread runs its single long task, DuckDB checks for Ctrl-C only after it,
+    # and the test hung on a busy machine.
+    script = "import os, signal, threading, time, duckdb\nimport burnout.cli\ndef command():\n" + body
+    done = _run_main(tmp_path, script + "burnout.cli.app = command")
     assert (done.returncode, done.stderr) == (130, "")
 
 
