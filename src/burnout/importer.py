@@ -245,9 +245,8 @@ def _plain_tables(cohort: Cohort) -> dict[str, ir.Table]:
 
 def _ddl(name: str, t: ir.Table) -> str:
     cols = ",\n  ".join(f"{sql_identifier(c)} {_PG_TYPES.get(c, 'smallint')}" for c in t.columns)
-    key = ", ".join(
-        sql_identifier(k) for k in _KEYS.get(name, ("patient_id", "after_session"))
-    )  # any instrument's table
+    keys = _KEYS.get(name, ("patient_id", "after_session"))  # any instrument's table
+    key = ", ".join(sql_identifier(k) for k in keys)
     return f"CREATE TABLE {sql_identifier(name)} (\n  {cols},\n  PRIMARY KEY ({key})\n)"
 
 

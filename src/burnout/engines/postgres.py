@@ -89,8 +89,9 @@ def check_cohort_privileges(con: ibis.BaseBackend, url: str) -> None:
         names = [name for name in TABLES if name in {row[0] for row in denied}]
         role, schema = denied[0][1], denied[0][2]
         s = "s" if len(names) > 1 else ""
+        grant = ", ".join(f"{sql_identifier(schema)}.{sql_identifier(n)}" for n in names)
         raise BurnoutError(
             f"the role {role!r} may not read the cohort table{s} {', '.join(names)} in {redact_url(url)} "
             f"(schema {schema!r}): ask the database owner to run GRANT SELECT ON "
-            f"{', '.join(sql_identifier(schema) + '.' + sql_identifier(n) for n in names)} TO {sql_identifier(role)}, or connect as a role that may"
+            f"{grant} TO {sql_identifier(role)}, or connect as a role that may"
         )

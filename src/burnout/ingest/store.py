@@ -160,7 +160,6 @@ def _record(con: ibis.BaseBackend) -> dict[str, Any] | None:
     raw = found[0]
     try:
         return {
-            "format": raw["format"],
             "digest": _record_digest(raw),
             "options": json.loads(raw["options"]),
             "rows": {str(name): int(n) for name, n in json.loads(raw["rows"]).items()},
