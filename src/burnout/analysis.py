@@ -40,12 +40,16 @@ class Analysis:
 
     results: dict[str, Any]
     warnings: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
+    """How the data were read when that cost more than it had to (:attr:`burnout.ingest.Cohort.notes`):
+    for the terminal, never in results.json."""
 
     def __post_init__(self) -> None:
         # deeply read-only, yet still dicts and lists: the report, the demo and callers
         # index and compare the tree like the JSON it is (a tuple would not equal a list)
         object.__setattr__(self, "results", _freeze(self.results))
         object.__setattr__(self, "warnings", tuple(self.warnings))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     def to_json(self) -> str:
         """results.json text: deterministic for the same input, plan and seed."""
@@ -227,7 +231,7 @@ def _analyze(
     }
     warnings = [*cohort.warnings, *measures.warnings, *beyond.warnings]
     tree = build_results(measures, plan, meta=meta, warnings=warnings, beyond=beyond)
-    result = Analysis(results=tree, warnings=tuple(warnings))
+    result = Analysis(results=tree, warnings=tuple(warnings), notes=cohort.notes)
     if out is not None:
         stages.next("Writing outputs")
         from burnout.results import warnings_log

@@ -90,9 +90,11 @@ MaxLineSizeOption = Annotated[
 ]
 
 
-def _print_warnings(warnings: Sequence[str]) -> None:
+def _print_warnings(warnings: Sequence[str], notes: Sequence[str] = ()) -> None:
     for w in warnings:
         err_console.print(f"warning: {w}", markup=False, highlight=False)
+    for n in notes:
+        err_console.print(f"note: {n}", markup=False, highlight=False)
 
 
 def _fail(message: str, *, code: int = 2) -> NoReturn:
@@ -156,7 +158,7 @@ def validate(
         nothing_done="",
         max_line_bytes=max_line_size,
     )
-    _print_warnings(summary.warnings)
+    _print_warnings(summary.warnings, summary.notes)
     console.print(summary.to_rich())
 
 
@@ -190,7 +192,7 @@ def analyze(
         progress=progress,
         max_line_bytes=max_line_size,
     )
-    _print_warnings(result.warnings)
+    _print_warnings(result.warnings, result.notes)
     console.print(result.summary_table())
     console.print(f"Results: {out / 'results.json'}\nReport:  {out / 'report.html'}")
 

@@ -38,6 +38,8 @@ class ValidationSummary:
     phq9_assessments: int | None
     warnings: tuple[str, ...]
     primary: str = "mbi_gs"
+    notes: tuple[str, ...] = ()
+    """How the data were read when that cost more than it had to (:attr:`burnout.ingest.Cohort.notes`)."""
 
     def __repr__(self) -> str:
         return (
@@ -105,6 +107,7 @@ def summarize(cohort: Cohort, protocol: Protocol) -> ValidationSummary:
         phq9_assessments=None if cohort.phq9 is None else int(cohort.phq9.count().to_pyarrow().as_py()),
         warnings=tuple(cohort.warnings),
         primary=protocol.instruments.primary_table,
+        notes=cohort.notes,
     )
 
 

@@ -127,6 +127,7 @@ def test_a_matching_store_is_checked_by_its_sums_without_hashing_content(
     validated = _count_validations(monkeypatch)
     stored = load_cohort(url)
     assert hashed == [] and validated == []  # one scan of DuckDB hash sums, no MD5 of every row
+    assert stored.notes == ()  # nothing cost more than it had to: nothing to say
     assert stored.fingerprint == load_cohort(folder).fingerprint  # the folder's, recorded at the import
 
 
@@ -152,6 +153,7 @@ _SWAP_AGES = (  # the same rows and the same multiset in every column: only the 
         ("ALTER TABLE mbi_gs ALTER exhaustion TYPE VARCHAR",),  # a user's score column as text: validated, no crash
         ("UPDATE burnout_typed_sessions SET dose_mg = dose_mg + 0.5 WHERE session = 1",),  # ours, not the user's
         ("CREATE TABLE gad7 AS SELECT * EXCLUDE (item_8, item_9) FROM phq9",),  # a cohort table added: not ignored
+        ("DROP TABLE burnout_typed_phq9",),
         ("UPDATE burnout_store SET table_sums = 'not json'",),  # the record itself, by hand
         ("UPDATE burnout_store SET rows = '{}'",),
         ("UPDATE burnout_store SET data_fingerprint = 'deadbeef'",),  # results.json would carry it
@@ -164,13 +166,18 @@ _SWAP_AGES = (  # the same rows and the same multiset in every column: only the 
         "plain-score-retyped",
         "typed-table-edited",
         "table-added",
+        "typed-table-dropped",
         "record-garbled",
         "record-rows-emptied",
         "record-fingerprint-edited",
     ],
 )
 def test_any_edit_is_validated_again(
-    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edits: tuple[str, ...]
+    folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    edits: tuple[str, ...],
 ) -> None:
     path = tmp_path / "c.duckdb"
     import_cohort(folder, f"duckdb://{path}")
@@ -181,8 +188,18 @@ def test_any_edit_is_validated_again(
         assert db.execute("SELECT count(*) FROM patients").fetchone() == (12,)
         assert sorted(r[0] for r in db.execute("SELECT age FROM patients").fetchall() if r[0] is not None) == ages
     calls = _count_validations(monkeypatch)
-    load_cohort(f"duckdb://{path}")
+    (note,) = load_cohort(f"duckdb://{path}").notes
     assert calls == [1]
+    # the user learns why this analysis validated, and that every one will until a new import
+    why = {
+        "table-added": "a cohort table was added after the import: gad7",
+        "typed-table-dropped": "a table it recorded is missing",
+        "record-garbled": "its burnout_store table is not a record this burnout wrote as it is now",
+    }
+    assert note.startswith(f"duckdb://{path}: ")
+    assert why.get(request.node.callspec.id, "changed after the import") in note
+    assert "validated again, as they will be on every analysis until" in note
+    assert f"`burnout import --replace COHORT_FOLDER duckdb://{path}`" in note
 
 
 def test_the_sums_see_a_true_moved_between_two_rows_of_the_last_column() -> None:
@@ -225,6 +242,9 @@ def test_a_store_of_the_previous_format_is_read_by_its_fingerprints_and_keeps_it
     stored = load_cohort(f"duckdb://{path}")
     assert validated == [] and hashed == [1, 1]
     assert stored.synthetic
+    (note,) = stored.notes  # slower than it had to be, and how to make it fast
+    assert "was imported by an earlier burnout (store format 3), so it was checked by its content fingerprints" in note
+    assert f"`burnout import --replace COHORT_FOLDER duckdb://{path}` again makes later analyses" in note
 
 
 def test_a_store_from_another_duckdb_version_is_checked_by_its_fingerprints(
@@ -240,8 +260,16 @@ def test_a_store_from_another_duckdb_version_is_checked_by_its_fingerprints(
     expected = load_cohort(folder).fingerprint
     hashed = _count_fingerprints(monkeypatch)
     validated = _count_validations(monkeypatch)
-    assert load_cohort(f"duckdb://{path}").fingerprint == expected
+    stored = load_cohort(f"duckdb://{path}")
+    assert stored.fingerprint == expected
     assert validated == [] and hashed == [1, 1]  # the typed tables' and the plain tables' fingerprints, no rule
+    assert stored.notes == (
+        f"duckdb://{path} was imported by DuckDB 0.0.1 (this is {duckdb.__version__}), so it was checked by its "
+        "content fingerprints, which read every row of both its copies: slower than the check a store imported "
+        f"by this burnout and DuckDB gets. `burnout import --replace COHORT_FOLDER duckdb://{path}` again makes "
+        "later analyses of it faster.",
+    )
+    del stored
     gc.collect()  # the cohort's connection holds the file; release it before writing
     with duckdb.connect(str(path)) as db:
         db.execute("DELETE FROM mbi_gs WHERE after_session = 6")
@@ -253,8 +281,14 @@ def test_other_plan_options_validate_again(folder: Path, tmp_path: Path, monkeyp
     url = f"duckdb://{tmp_path / 'c.duckdb'}"
     import_cohort(folder, url)
     calls = _count_validations(monkeypatch)
-    load_cohort(url, scheduled_assessments=(0, 2, 4))  # warnings depend on the schedule
+    again = load_cohort(url, scheduled_assessments=(0, 2, 4))  # warnings depend on the schedule
     assert calls == [1]
+    assert again.notes == (
+        f"{url}: it was imported with other validation options than this plan's (scheduled_assessments "
+        "[0, 2, 4, 6] at the import, [0, 2, 4] in this plan), so its tables were validated again, as they will be "
+        f"on every analysis with this plan until `burnout import --replace --protocol PLAN COHORT_FOLDER {url}` "
+        "imports it again.",
+    )
 
 
 def test_analysis_of_store_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -308,6 +342,14 @@ def test_cli_import_and_analyze_store(folder: Path, tmp_path: Path) -> None:
     assert "Imported patients 12 rows" in got.output
     got = CliRunner().invoke(app, ["validate", url])
     assert got.exit_code == 0, got.output
+    assert "note:" not in got.output
+    with duckdb.connect(str(tmp_path / "c.duckdb")) as db:
+        db.execute("DELETE FROM mbi_gs WHERE after_session = 6")
+    for command in (["validate", url], ["analyze", url, "--out", str(tmp_path / "out"), "-q"]):
+        got = CliRunner().invoke(app, command)
+        assert got.exit_code == 0, got.output
+        # printed literally, once, before the results
+        assert got.output.count(f"note: {url}: its tables or its record changed after the import") == 1, got.output
 
 
 def test_store_keeps_every_instrument_table(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

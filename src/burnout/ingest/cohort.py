@@ -63,6 +63,9 @@ class Cohort:
         The data are simulated: every file read is one ``burnout simulate`` wrote, unchanged
         (:func:`burnout.outdir.simulated_sha256`), or a store imported from such a folder and
         unchanged since. Every output of an analysis then says so.
+    notes : tuple[str, ...]
+        How the cohort was read when that cost more than it had to, and what to do about it
+        (a store validated again, or checked the slow way). Not about the data: never in the results.
 
     Notes
     -----
@@ -86,6 +89,7 @@ class Cohort:
     file_columns: Mapping[str, ir.Table] = field(default_factory=dict)
     instruments: Mapping[str, ir.Table] = field(default_factory=dict)  # every instrument table but mbi_gs
     synthetic: bool = False
+    notes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         r = self.rows

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import ibis
@@ -51,6 +52,7 @@ __all__ = [
     "STORE_FORMAT",
     "STORE_TABLE",
     "TYPED_PREFIX",
+    "StoreReading",
     "is_store_file",
     "store_options",
     "store_tables",
@@ -86,8 +88,17 @@ def typed_fingerprint(tables: dict[str, ir.Table]) -> str:
     return content_fingerprint(tables)
 
 
-def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -> Cohort | None:
-    """The validated Cohort of a store whose content and options match; None when it must be validated again.
+@dataclass(frozen=True)
+class StoreReading:
+    """What :func:`stored_cohort` found: the cohort (None: validate the store's tables again) and,
+    when the store cost more than a matching one, a note that says why and how to make it match."""
+
+    cohort: Cohort | None
+    note: str | None = None
+
+
+def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -> StoreReading:
+    """The validated Cohort of a store whose content and options match; none when it must be validated again.
 
     Raises
     ------
@@ -96,7 +107,6 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         table and no cohort tables).
     """
     from burnout.engines import duckdb_table_names
-    from burnout.ingest.validate import Cohort, _mbi_gs_or_empty
     from burnout.schema import cohort_tables
 
     existing = duckdb_table_names(con)
@@ -106,17 +116,30 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
                 f"{url} is a DuckDB database but not a burnout store (no {STORE_TABLE} table, no cohort tables): "
                 f"make one with `burnout import COHORT_FOLDER {url}`"
             )
-        return None  # cohort tables without our record: validate them as a database
+        return StoreReading(None)  # cohort tables without our record: validated as a database, as asked
     m = _record(con)
-    if m is None or m["options"] != options:
-        return None
+    if m is None:
+        return _validate_again(url, f"its {STORE_TABLE} table is not a record this burnout wrote as it is now")
+    if m["options"] != options:
+        return _validate_again(url, _other_options(m["options"], options), plan=True)
+    changed = "its tables or its record changed after the import"
     rows: dict[str, int] = m["rows"]
-    if not rows or any(TYPED_PREFIX + name not in existing or name not in existing for name in rows):
-        return None
-    if (existing & set(cohort_tables())) - set(rows):
-        return None  # a cohort table added since the import: validated with the rest, not ignored
-    if not _unchanged(con, m, rows):
-        return None
+    if not rows:
+        return _validate_again(url, changed)
+    if any(TYPED_PREFIX + name not in existing or name not in existing for name in rows):
+        return _validate_again(url, "a table it recorded is missing")
+    added = sorted((existing & set(cohort_tables())) - set(rows))
+    if added:  # validated with the rest, not ignored
+        return _validate_again(url, f"a cohort table was added after the import: {', '.join(added)}")
+    checked = _unchanged(con, url, m, rows)
+    if checked is None:
+        return _validate_again(url, changed)
+    return StoreReading(_cohort(con, url, m, rows), checked or None)
+
+
+def _cohort(con: ibis.BaseBackend, url: str, m: dict[str, Any], rows: dict[str, int]) -> Cohort:
+    from burnout.ingest.validate import Cohort, _mbi_gs_or_empty
+
     typed = {name: con.table(TYPED_PREFIX + name) for name in rows}
     return Cohort(
         con=con,
@@ -135,6 +158,24 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         file_columns={name: _file_columns(con.table(name)) for name in rows},
         synthetic=m["synthetic"],
     )
+
+
+def _validate_again(url: str, why: str, *, plan: bool = False) -> StoreReading:
+    """No cohort: the store's tables are validated as a database's, which every analysis repeats until a new import."""
+    again = f"burnout import --replace{' --protocol PLAN' if plan else ''} COHORT_FOLDER {url}"
+    until = "with this plan " if plan else ""
+    return StoreReading(
+        None,
+        f"{url}: {why}, so its tables were validated again, as they will be on every analysis {until}until "
+        f"`{again}` imports it again.",
+    )
+
+
+def _other_options(stored: Any, asked: dict[str, Any]) -> str:
+    """The validation options that differ, as ``name: at the import, in this plan``."""
+    old = stored if isinstance(stored, dict) else {}
+    differ = [f"{k} {old.get(k)!r} at the import, {v!r} in this plan" for k, v in asked.items() if old.get(k) != v]
+    return "it was imported with other validation options than this plan's (" + "; ".join(differ) + ")"
 
 
 _RECORD_FIELDS: Final = (
@@ -183,8 +224,9 @@ def _record_digest(raw: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps({k: raw[k] for k in _RECORD_FIELDS}, sort_keys=True).encode()).hexdigest()
 
 
-def _unchanged(con: ibis.BaseBackend, m: dict[str, Any], rows: dict[str, int]) -> bool:
-    """Every table (plain and typed) and the record as at the import.
+def _unchanged(con: ibis.BaseBackend, url: str, m: dict[str, Any], rows: dict[str, int]) -> str | None:
+    """Every table (plain and typed) and the record as at the import: None when not; else a note
+    when the check was the slow one (else the empty string).
 
     By the tables' DuckDB hash sums (one scan), else, for a store of format 3 or one read
     by another DuckDB version, by the two content fingerprints (MD5 of canonical text).
@@ -195,16 +237,28 @@ def _unchanged(con: ibis.BaseBackend, m: dict[str, Any], rows: dict[str, int]) -
     sums = m["table_sums"]
     if sums is not None:
         if not isinstance(sums, dict) or sums.get("record") != m["digest"]:
-            return False
+            return None
         if sums.get("duckdb") == _duckdb_version():
             db = con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
-            return table_sums(db, [*rows, *(TYPED_PREFIX + name for name in rows)]) == sums.get("tables")
+            same = table_sums(db, [*rows, *(TYPED_PREFIX + name for name in rows)]) == sums.get("tables")
+            return "" if same else None
     plain = {name: con.table(name) for name in rows}
     if any(c in SUBSCALES and not t[c].type().is_numeric() for t in plain.values() for c in t.columns):
-        return False  # a score column retyped by hand: its fingerprint cannot even be taken
+        return None  # a score column retyped by hand: its fingerprint cannot even be taken
     if typed_fingerprint({name: con.table(TYPED_PREFIX + name) for name in rows}) != m["typed_fingerprint"]:
-        return False
-    return content_fingerprint({name: _file_columns(t) for name, t in plain.items()}) == m["data_fingerprint"]
+        return None
+    if content_fingerprint({name: _file_columns(t) for name, t in plain.items()}) != m["data_fingerprint"]:
+        return None
+    by = (
+        "an earlier burnout (store format 3)"
+        if sums is None
+        else f"DuckDB {sums.get('duckdb')} (this is {_duckdb_version()})"
+    )
+    return (
+        f"{url} was imported by {by}, so it was checked by its content fingerprints, which read every row of "
+        "both its copies: slower than the check a store imported by this burnout and DuckDB gets. "
+        f"`burnout import --replace COHORT_FOLDER {url}` again makes later analyses of it faster."
+    )
 
 
 def _file_columns(t: ir.Table) -> ir.Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from burnout.ingest.raw import RawCohort
 from burnout.ingest.read import read_cohort
 from burnout.ingest.reread import read_checked_files
 from burnout.ingest.rules import _date_order, _file_problem, _spec, _TableSpec, _warning_flags
+from burnout.ingest.store import StoreReading
 from burnout.instrument import SUBSCALES
 from burnout.instruments import Instrument
 from burnout.schema import MBI_ITEM_COLUMNS, cohort_tables, instrument_tables, required_tables, user_instrument_tables
@@ -83,14 +85,16 @@ def _read_and_validate(
     A ``duckdb:///path`` store written by ``burnout import`` is not validated again
     when its analysis tables still have the fingerprint and the options they were
     validated with (:mod:`burnout.ingest.store`); otherwise its tables are validated
-    as a database's.
+    as a database's, and the cohort's ``notes`` say why and how to make the store match.
     """
+    note = None
     if is_duckdb_url(source):
         con = connect_source(source) if con is None else con
         stored = _from_store(source, con, scheduled_assessments, scheduled_sessions, max_missing_items)
-        if stored is not None:  # validated by `burnout import` and unchanged since: no parsing, no rule
-            return stored
-    if con is not None and getattr(con, "name", None) != "duckdb" and not is_database_url(source):
+        if stored.cohort is not None:  # validated by `burnout import` and unchanged since: no parsing, no rule
+            return _noted(stored.cohort, stored.note)
+        note = stored.note
+    elif con is not None and getattr(con, "name", None) != "duckdb" and not is_database_url(source):
         return _validated_then_read(
             source,
             con=con,
@@ -102,7 +106,7 @@ def _read_and_validate(
         )
     raw = read_cohort(source, con=con, max_line_bytes=max_line_bytes, required=required_tables(primary))
     try:
-        return validate_cohort(
+        checked = validate_cohort(
             raw,
             scheduled_assessments=scheduled_assessments,
             scheduled_sessions=scheduled_sessions,
@@ -110,6 +114,7 @@ def _read_and_validate(
         )
     finally:
         raw.close()
+    return _noted(checked, note)
 
 
 def _from_store(
@@ -118,12 +123,16 @@ def _from_store(
     scheduled_assessments: Sequence[int],
     scheduled_sessions: int,
     max_missing_items: int,
-) -> Cohort | None:
-    """The cohort of a ``duckdb:///`` store whose fingerprint and options still match, else None."""
+) -> StoreReading:
+    """The cohort of a ``duckdb:///`` store whose fingerprint and options still match (else none), and its note."""
     from burnout.ingest.store import store_options, stored_cohort
 
     options = store_options(scheduled_assessments, scheduled_sessions, max_missing_items)
     return stored_cohort(con, str(source), options=options)
+
+
+def _noted(cohort: Cohort, note: str | None) -> Cohort:
+    return cohort if note is None else dataclasses.replace(cohort, notes=(*cohort.notes, note))
 
 
 def _validated_then_read(
