@@ -197,7 +197,9 @@ def test_any_edit_is_validated_again(
         "record-garbled": "its burnout_store table is not a record this burnout wrote as it is now",
     }
     assert note.startswith(f"duckdb://{path}: ")
-    assert why.get(request.node.callspec.id, "changed after the import") in note
+    assert (
+        why.get(request.node.callspec.id, "its tables or its record are not as `burnout import` recorded them") in note
+    )
     assert "validated again, as they will be on every analysis until" in note
     assert f"`burnout import --replace COHORT_FOLDER duckdb://{path}`" in note
 
@@ -349,7 +351,9 @@ def test_cli_import_and_analyze_store(folder: Path, tmp_path: Path) -> None:
         got = CliRunner().invoke(app, command)
         assert got.exit_code == 0, got.output
         # printed literally, once, before the results
-        assert got.output.count(f"note: {url}: its tables or its record changed after the import") == 1, got.output
+        assert (
+            got.output.count(f"note: {url}: its tables or its record are not as `burnout import` recorded them") == 1
+        ), got.output
 
 
 def test_store_keeps_every_instrument_table(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

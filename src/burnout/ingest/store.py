@@ -122,7 +122,7 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
         return _validate_again(url, f"its {STORE_TABLE} table is not a record this burnout wrote as it is now")
     if m["options"] != options:
         return _validate_again(url, _other_options(m["options"], options), plan=True)
-    changed = "its tables or its record changed after the import"
+    changed = "its tables or its record are not as `burnout import` recorded them"
     rows: dict[str, int] = m["rows"]
     if not rows:
         return _validate_again(url, changed)
