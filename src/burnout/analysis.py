@@ -93,10 +93,10 @@ class Analysis:
 
 def connect(backend: Literal["duckdb", "spark"] = "duckdb", *, spark_master: str | None = None) -> ibis.BaseBackend:
     """A fresh engine connection: in-memory DuckDB by default, or a local Spark session."""
-    import ibis
-
     if backend == "duckdb":
-        return ibis.duckdb.connect()
+        from burnout.engines import duckdb_in_memory
+
+        return duckdb_in_memory()
     if backend == "spark":
         from burnout.engines.spark import spark_connect
 

@@ -99,16 +99,15 @@ def with_truth(result: Analysis, truth: Any) -> Analysis:
     from the simulator's truth table (``SimulatedCohort.truth``) under the default plan."""
     import json
 
-    import ibis
-
     from burnout.analysis import Analysis
+    from burnout.engines import duckdb_in_memory
     from burnout.measures.truth import collect_truth
     from burnout.plan import load_protocol
     from burnout.results.truth import truth_results
 
     plan = load_protocol()
     tree = json.loads(result.to_json())
-    tm = collect_truth(ibis.duckdb.connect().create_table("synthetic_truth", truth), plan)
+    tm = collect_truth(duckdb_in_memory().create_table("synthetic_truth", truth), plan)
     tree["synthetic_truth"] = truth_results(tm, plan, tree)
     return Analysis(results=tree, warnings=result.warnings)
 

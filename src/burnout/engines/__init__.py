@@ -2,6 +2,7 @@
 
 from burnout.engines.connect import (
     connect_source,
+    duckdb_in_memory,
     duckdb_store_path,
     duckdb_table_names,
     is_database_url,
@@ -13,6 +14,7 @@ from burnout.engines.connect import (
 
 __all__ = [
     "connect_source",
+    "duckdb_in_memory",
     "duckdb_store_path",
     "duckdb_table_names",
     "is_database_url",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "connect_source",
+    "duckdb_in_memory",
     "duckdb_store_path",
     "duckdb_table_names",
     "is_database_url",
@@ -26,6 +27,19 @@ __all__ = [
     "is_postgres_url",
     "sql_text",
 ]
+
+
+def duckdb_in_memory() -> ibis.BaseBackend:
+    """A new in-memory DuckDB for burnout's own work, without DuckDB's progress bar.
+
+    DuckDB draws its bar on standard output for any query over two seconds (a large
+    cohort's), in the middle of the command's own output, which may be going to a file.
+    """
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.con.execute("SET enable_progress_bar = false")  # a session setting: DuckDB refuses it at connect
+    return con
 
 
 def is_database_url(source: str | os.PathLike[str]) -> bool:
@@ -94,9 +108,7 @@ def connect_source(
             "postgresql:// URL or a duckdb:/// store made by burnout import (e.g. postgresql://user@localhost:5432/clinic)"
         )
     if backend == "duckdb":
-        import ibis
-
-        return ibis.duckdb.connect()
+        return duckdb_in_memory()
     if backend == "spark":
         from burnout.engines.spark import spark_connect
 
@@ -111,14 +123,13 @@ def _connect_store(url: str) -> ibis.BaseBackend:
     and the analysis create their working tables and views in the default catalog.
     """
     import duckdb
-    import ibis
 
     path = duckdb_store_path(url)
     if not os.path.isfile(path):
         raise BurnoutError(
             f"no DuckDB store at {path}: make one with `burnout import COHORT_FOLDER {url}` (it validates the folder once)"
         )
-    con = ibis.duckdb.connect()
+    con = duckdb_in_memory()
     db = con.con
     try:
         db.execute(f"ATTACH '{sql_text(path)}' AS {STORE_ALIAS} (READ_ONLY)")

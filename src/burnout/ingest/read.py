@@ -42,7 +42,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from burnout.engines import connect_source, is_database_url
+from burnout.engines import connect_source, duckdb_in_memory, is_database_url
 from burnout.errors import Problem
 from burnout.ingest import csvcheck as _csvcheck
 from burnout.ingest.csvload import _load_csv
@@ -108,7 +108,7 @@ def read_cohort(
     if is_database_url(source):
         return _read_database(str(source), con=connect_source(source) if con is None else con, required=needed)
     folder = Path(source)
-    con = ibis.duckdb.connect() if con is None else con
+    con = duckdb_in_memory() if con is None else con
     listing, why = _list_folder(folder, needed)
     if why is not None:
         return RawCohort(con=con, tables={}, files={}, problems=(_problem(str(source), None, why),), source=str(source))
@@ -170,7 +170,7 @@ def _read_folder(
     required: frozenset[str] = REQUIRED_TABLES,
 ) -> _Folder:
     """Each table's file read by DuckDB (the file parser for every engine), then handed to ``con``."""
-    engine = con if _is_duckdb(con) else ibis.duckdb.connect()
+    engine = con if _is_duckdb(con) else duckdb_in_memory()
     token = uuid.uuid4().hex[:10]
     got = _Folder()
     for name in cohort_tables():

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 import duckdb
-import ibis
 import ibis.expr.types as ir
 
-from burnout.engines import sql_identifier
+from burnout.engines import duckdb_in_memory, sql_identifier
 from burnout.errors import BurnoutError, DataError, Problem
 from burnout.ingest import MAX_PER_RULE
 from burnout.ingest.csvcheck import record_lines, scan_file
@@ -124,9 +123,8 @@ def read_survey(
                 for line in scan.bad_utf8_lines
             ]
             raise DataError(bad, about=_ABOUT)
-    con = ibis.duckdb.connect()
+    con = duckdb_in_memory()
     db: duckdb.DuckDBPyConnection = con.con
-    db.execute("SET enable_progress_bar = false")  # DuckDB's own bar would print over our output on big files
     try:
         db.execute(f"CREATE VIEW raw AS SELECT * FROM {_source_sql(file)}")
         described = db.execute("DESCRIBE raw").fetchall()
