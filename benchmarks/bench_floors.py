@@ -141,12 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("cohort")
     ap.add_argument("--reference-imputations", type=int, default=5, help="statsmodels imputations timed (default 5)")
     ap.add_argument("--triples", type=int, default=300, help="triples timed with scipy's public cdf (default 300)")
-    ap.add_argument("--write-readme", action="store_true", help=f"put the numbers into benchmarks/README.md under {HEADING!r}")
+    ap.add_argument(
+        "--write-readme", action="store_true", help=f"put the numbers into benchmarks/README.md under {HEADING!r}"
+    )
     args = ap.parse_args(argv)
     load = os.getloadavg()[0]
     got = _capture(args.cohort)
     if "mi" not in got or "no_change" not in got:
-        print("the analysis ran neither multiple imputation nor the no-change model: nothing to compare", file=sys.stderr)
+        print(
+            "the analysis ran neither multiple imputation nor the no-change model: nothing to compare", file=sys.stderr
+        )
         return 1
     mi = _imputation(*got["mi"], args.reference_imputations)
     nc = _no_change(*got["no_change"], args.triples)
