@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 from pathlib import Path
 
@@ -151,6 +152,34 @@ def test_url_must_be_postgresql(valid_cohort_dir: Path) -> None:
         BurnoutError, match=r"got 'cohort\.duckdb'.*or duckdb:///path/cohort\.duckdb for a validated store"
     ):
         import_cohort(valid_cohort_dir, "cohort.duckdb")
+
+
+def test_a_store_path_without_a_folder_to_write_in_is_said_before_validating(
+    valid_cohort_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # these ended in DuckDB's IOException and a traceback, after the whole folder was validated
+    import burnout.importer as importer
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the folder was validated before the store's path was checked")
+
+    monkeypatch.setattr(importer, "_validated", refuse)
+    with pytest.raises(BurnoutError, match=r"there is no folder .*/missing for the store .*/missing/c\.duckdb"):
+        import_cohort(valid_cohort_dir, f"duckdb://{tmp_path / 'missing' / 'c.duckdb'}")
+    with pytest.raises(
+        BurnoutError, match=r"is a folder: give the store a file name in it, e\.g\. duckdb:///.*/cohort\.duckdb"
+    ):
+        import_cohort(valid_cohort_dir, f"duckdb://{tmp_path}")
+    assert not list(tmp_path.rglob("*.duckdb*"))
+
+
+def test_a_read_only_folder_for_the_store_is_said(valid_cohort_dir: Path, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):  # root writes anywhere: nothing to refuse
+        pytest.skip("this user may write in a read-only folder (root)")
+    with pytest.raises(BurnoutError, match=r"is not writable"):
+        import_cohort(valid_cohort_dir, f"duckdb://{locked / 'c.duckdb'}")
 
 
 def test_unreachable_server_is_named_without_its_password(valid_cohort_dir: Path) -> None:

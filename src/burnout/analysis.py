@@ -92,7 +92,8 @@ class Analysis:
 
 
 def connect(backend: Literal["duckdb", "spark"] = "duckdb", *, spark_master: str | None = None) -> ibis.BaseBackend:
-    """A fresh engine connection: in-memory DuckDB by default, or a local Spark session."""
+    """A fresh engine connection: in-memory DuckDB by default (without DuckDB's progress bar, which
+    would print amid burnout's own progress in a notebook), or a local Spark session."""
     if backend == "duckdb":
         from burnout.engines import duckdb_in_memory
 

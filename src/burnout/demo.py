@@ -109,7 +109,7 @@ def with_truth(result: Analysis, truth: Any) -> Analysis:
     tree = json.loads(result.to_json())
     tm = collect_truth(duckdb_in_memory().create_table("synthetic_truth", truth), plan)
     tree["synthetic_truth"] = truth_results(tm, plan, tree)
-    return Analysis(results=tree, warnings=result.warnings)
+    return Analysis(results=tree, warnings=result.warnings, notes=result.notes)
 
 
 def run_demo(

@@ -178,6 +178,7 @@ def _import_store(
     from burnout.schema import TABLES
 
     path = duckdb_store_path(url)
+    _check_store_path(path)
     existed = os.path.exists(path)
     if existed and not is_store_file(path):  # never replace a file burnout did not write
         raise BurnoutError(
@@ -195,6 +196,19 @@ def _import_store(
         fingerprint=cohort.fingerprint,
         replaced=tuple(name for name in TABLES if name in cohort.rows) if existed else (),
     )
+
+
+def _check_store_path(path: str) -> None:
+    """A store's path must be a file in an existing, writable folder: said before the folder is validated."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise BurnoutError(
+            f"{path} is a folder: give the store a file name in it, e.g. duckdb:///{path.lstrip('/')}/cohort.duckdb"
+        )
+    if not os.path.isdir(folder):
+        raise BurnoutError(f"there is no folder {folder} for the store {path}: create it first or choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BurnoutError(f"the folder {folder} is not writable, so the store {path} cannot be written there")
 
 
 def _validated(source: str | os.PathLike[str], plan: Protocol, *, max_line_bytes: int | None) -> Cohort:

@@ -1,13 +1,11 @@
 """The DuckDB connections burnout makes for its own work (engines/connect.py).
 
-DuckDB draws a progress bar on standard output for any query that runs longer than two
-seconds (a large cohort's), in the middle of the command's own output, even when that
-output goes to a file. Found by running ``burnout validate`` on a store of 1M patients
-whose plan differs from the import's (its tables are validated again).
-
-DuckDB turns its bar on by default only when standard output is the process's own (under
-pytest's capture it is off anyway), so the connections are made in a child process
-whose output goes to a file, as a command's does.
+In interactive Python (a REPL, a notebook, ``python -c``) DuckDB turns its progress bar on
+by default and draws it on standard output for any query over two seconds, amid burnout's
+own progress. Found running ``burnout.cli.main()`` under ``python -c`` on a store of 1M
+patients whose plan differs from the import's (its tables are validated again). The
+connections are therefore made in a ``python -c`` child with its output in a file; under
+pytest the default is off anyway.
 """
 
 from __future__ import annotations

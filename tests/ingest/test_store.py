@@ -191,16 +191,17 @@ def test_any_edit_is_validated_again(
     (note,) = load_cohort(f"duckdb://{path}").notes
     assert calls == [1]
     # the user learns why this analysis validated, and that every one will until a new import
+    record = "its burnout_store record is not as `burnout import` wrote it"  # its digest or JSON no longer agree
     why = {
         "table-added": "a cohort table was added after the import: gad7",
-        "typed-table-dropped": "a table it recorded is missing",
-        "record-garbled": "its burnout_store table is not a record this burnout wrote as it is now",
+        "typed-table-dropped": "tables it recorded are missing: burnout_typed_phq9",
+        "record-garbled": record,
+        "record-rows-emptied": record,
+        "record-fingerprint-edited": record,
     }
     assert note.startswith(f"duckdb://{path}: ")
-    assert (
-        why.get(request.node.callspec.id, "its tables or its record are not as `burnout import` recorded them") in note
-    )
-    assert "validated again, as they will be on every analysis until" in note
+    assert why.get(request.node.callspec.id, "its tables are not as `burnout import` recorded them") in note
+    assert "validated again, as they will be on every analysis until it is imported again from a folder" in note
     assert f"`burnout import --replace COHORT_FOLDER duckdb://{path}`" in note
 
 
@@ -286,10 +287,11 @@ def test_other_plan_options_validate_again(folder: Path, tmp_path: Path, monkeyp
     again = load_cohort(url, scheduled_assessments=(0, 2, 4))  # warnings depend on the schedule
     assert calls == [1]
     assert again.notes == (
-        f"{url}: it was imported with other validation options than this plan's (scheduled_assessments "
-        "[0, 2, 4, 6] at the import, [0, 2, 4] in this plan), so its tables were validated again, as they will be "
-        f"on every analysis with this plan until `burnout import --replace --protocol PLAN COHORT_FOLDER {url}` "
-        "imports it again.",
+        f"{url} was imported with other validation options than this analysis's plan ([schedule] assessments "
+        "[0, 2, 4, 6] at the import, [0, 2, 4] now), so its tables were validated again, as they will be on every "
+        "analysis with this plan. To skip that, import the folder again with this plan (`burnout import --replace "
+        f"--protocol PLAN COHORT_FOLDER {url}`; without --protocol for the reference study's plan), or keep one "
+        "store per plan.",
     )
 
 
@@ -351,9 +353,7 @@ def test_cli_import_and_analyze_store(folder: Path, tmp_path: Path) -> None:
         got = CliRunner().invoke(app, command)
         assert got.exit_code == 0, got.output
         # printed literally, once, before the results
-        assert (
-            got.output.count(f"note: {url}: its tables or its record are not as `burnout import` recorded them") == 1
-        ), got.output
+        assert got.output.count(f"note: {url}: its tables are not as `burnout import` recorded them") == 1, got.output
 
 
 def test_store_keeps_every_instrument_table(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

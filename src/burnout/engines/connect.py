@@ -32,8 +32,11 @@ __all__ = [
 def duckdb_in_memory() -> ibis.BaseBackend:
     """A new in-memory DuckDB for burnout's own work, without DuckDB's progress bar.
 
-    DuckDB draws its bar on standard output for any query over two seconds (a large
-    cohort's), in the middle of the command's own output, which may be going to a file.
+    DuckDB turns its bar on by default in interactive Python (a REPL, a notebook,
+    ``python -c``) and draws it on standard output for any query over two seconds (a large
+    cohort's), amid burnout's own progress on standard error. The ``burnout`` command itself
+    is not interactive; the library's callers often are. A connection the caller passes in
+    is left as it is.
     """
     import ibis
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -20,10 +20,12 @@ from burnout.ingest.raw import RawCohort
 from burnout.ingest.read import read_cohort
 from burnout.ingest.reread import read_checked_files
 from burnout.ingest.rules import _date_order, _file_problem, _spec, _TableSpec, _warning_flags
-from burnout.ingest.store import StoreReading
 from burnout.instrument import SUBSCALES
 from burnout.instruments import Instrument
 from burnout.schema import MBI_ITEM_COLUMNS, cohort_tables, instrument_tables, required_tables, user_instrument_tables
+
+if TYPE_CHECKING:
+    from burnout.ingest.storeread import StoreReading
 
 __all__ = ["Cohort", "load_cohort", "validate_cohort"]
 
@@ -84,16 +86,15 @@ def _read_and_validate(
 
     A ``duckdb:///path`` store written by ``burnout import`` is not validated again
     when its analysis tables still have the fingerprint and the options they were
-    validated with (:mod:`burnout.ingest.store`); otherwise its tables are validated
+    validated with (:mod:`burnout.ingest.storeread`); otherwise its tables are validated
     as a database's, and the cohort's ``notes`` say why and how to make the store match.
     """
-    note = None
+    stored = None
     if is_duckdb_url(source):
         con = connect_source(source) if con is None else con
         stored = _from_store(source, con, scheduled_assessments, scheduled_sessions, max_missing_items)
         if stored.cohort is not None:  # validated by `burnout import` and unchanged since: no parsing, no rule
-            return _noted(stored.cohort, stored.note)
-        note = stored.note
+            return _noted(stored.cohort, stored)
     elif con is not None and getattr(con, "name", None) != "duckdb" and not is_database_url(source):
         return _validated_then_read(
             source,
@@ -114,7 +115,7 @@ def _read_and_validate(
         )
     finally:
         raw.close()
-    return _noted(checked, note)
+    return checked if stored is None else _noted(checked, stored)
 
 
 def _from_store(
@@ -125,14 +126,17 @@ def _from_store(
     max_missing_items: int,
 ) -> StoreReading:
     """The cohort of a ``duckdb:///`` store whose fingerprint and options still match (else none), and its note."""
-    from burnout.ingest.store import store_options, stored_cohort
+    from burnout.ingest.store import store_options
+    from burnout.ingest.storeread import stored_cohort
 
     options = store_options(scheduled_assessments, scheduled_sessions, max_missing_items)
     return stored_cohort(con, str(source), options=options)
 
 
-def _noted(cohort: Cohort, note: str | None) -> Cohort:
-    return cohort if note is None else dataclasses.replace(cohort, notes=(*cohort.notes, note))
+def _noted(cohort: Cohort, stored: StoreReading) -> Cohort:
+    """The cohort read from or validated for a store, with the store's note and its label of simulated data."""
+    notes = cohort.notes if stored.note is None else (*cohort.notes, stored.note)
+    return dataclasses.replace(cohort, notes=notes, synthetic=cohort.synthetic or stored.synthetic)
 
 
 def _validated_then_read(
