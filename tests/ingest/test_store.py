@@ -396,3 +396,11 @@ def test_a_store_without_mbi_gs_serves_a_plan_whose_primary_is_another(tmp_path:
     assert stored["instruments"] == direct["instruments"] and stored["flow"] == direct["flow"]
     with pytest.raises(DataError, match="mbi_gs"):  # the reference study's plan still needs it
         import_cohort(folder, f"duckdb://{tmp_path / 'd.duckdb'}")
+
+
+def test_a_store_file_that_cannot_be_written_is_said_not_a_traceback(tmp_path: Path) -> None:
+    # e.g. its folder removed after the import checked it: DuckDB's IOException, said as ours
+    from burnout.ingest.store import _attach
+
+    with pytest.raises(BurnoutError, match=r"cannot write the store shown\.duckdb: IO Error"):
+        _attach(duckdb.connect(), str(tmp_path / "gone" / "x.duckdb.tmp"), "out", shown="shown.duckdb")

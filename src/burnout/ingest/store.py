@@ -109,18 +109,12 @@ def write_store(cohort: Cohort, plain: dict[str, ir.Table], path: str, *, option
     import os
     import uuid
 
-    import duckdb
-
     if getattr(cohort.con, "name", None) != "duckdb":
         raise BurnoutError("a DuckDB store is written from a cohort validated by DuckDB")
     tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
     db = cohort.con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
     alias = "burnout_store_out"
-    try:
-        db.execute(f"ATTACH '{sql_text(tmp)}' AS {alias}")
-    except duckdb.Error as exc:  # a full disk, a folder gone since the import began
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BurnoutError(f"cannot write the store {path}: {first}") from exc
+    _attach(db, tmp, alias, shown=path)
     try:
         for name, t in plain.items():
             cols = ", ".join(
@@ -163,6 +157,17 @@ def write_store(cohort: Cohort, plain: dict[str, ir.Table], path: str, *, option
             if os.path.exists(leftover):
                 os.remove(leftover)
         raise
+
+
+def _attach(db: Any, file: str, alias: str, *, shown: str) -> None:
+    """Attach a new DuckDB file to write; a failure (a full disk, a folder gone since the import began) is said."""
+    import duckdb
+
+    try:
+        db.execute(f"ATTACH '{sql_text(file)}' AS {alias}")
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BurnoutError(f"cannot write the store {shown}: {first}") from exc
 
 
 def table_sums(db: Any, tables: Sequence[str], *, database: str | None = None) -> dict[str, list[Any]]:
