@@ -1,4 +1,4 @@
-"""The two numerical stages against the library forms of the same work (issue 15's floors).
+"""The two numerical stages against the library forms of the same work (issue 15).
 
 Usage: python benchmarks/bench_floors.py COHORT [--reference-imputations R] [--triples K] [--write-readme]
 
@@ -6,19 +6,22 @@ Runs the analysis of COHORT (a folder or a duckdb:/// store) once in this proces
 the helper process off, recording what it hands to the two stages whose cost does not
 fall with the relational work: multiple imputation (``impute_responses``: the sampled
 threshold-met patients' scores and covariates) and the no-change model
-(``expected_below_threshold``: the completers' distinct baseline triples). Then times,
-one core each:
+(``expected_below_threshold``: the completers' distinct baseline triples). Then times
+each in this process, the helper process off (numpy's BLAS may still use a second thread):
 
 1. burnout's multiple imputation (m and sweeps as the plan says), against statsmodels'
-   ``MICEData`` (chained equations with predictive mean matching, 5 donors as burnout)
+   ``MICEData`` (chained equations with predictive mean matching, as many donors as the plan)
    on the same matrix: R imputations' worth of its sweeps, scaled to m (it is slow);
 2. burnout's no-change integrals for the plan's reliabilities, against scipy's public
-   ``multivariate_normal.cdf`` (the same quasi-Monte Carlo integral, compiled) on K of
-   the triples, scaled to all; the K probabilities must be equal bit for bit.
+   ``multivariate_normal.cdf`` (the same quasi-Monte Carlo integral: a Python driver
+   around a Cython inner loop) on K of the triples, scaled to all; the K probabilities
+   must be equal bit for bit. burnout's call is the analysis's second (its lattice and
+   random shifts already cached), as in an analysis, which computes three of them.
 
 statsmodels draws its own random numbers and sweeps one long chain instead of m short
 ones, so its imputations differ; what is compared is the cost of the same number of
-regressions and donor matches on the same data.
+regressions and donor matches on the same data. These are the costs of slower forms
+of the work, so upper bounds for a floor, not the floor: no compiled form was written.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-HEADING = "## Floors of the numerical stages (issue 15)"
+HEADING = "## The numerical stages against library forms (issue 15)"
 
 
 def _capture(source: str) -> dict[str, Any]:
@@ -82,7 +85,7 @@ def _imputation(args: tuple[Any, ...], kwargs: dict[str, Any], reference_imputat
         frame[f"c{i}"] = cov[:, i]
     m, sweeps = kwargs["imputations"], kwargs["iterations"]
     data = MICEData(frame, k_pmm=kwargs.get("donors", 5))
-    with warnings.catch_warnings():  # its designs keep the constant indicator columns burnout drops
+    with warnings.catch_warnings():  # it keeps predictors constant on a column's observed rows (burnout drops them)
         warnings.simplefilter("ignore")
         theirs, _ = _timed(lambda: [data.update_all(sweeps) for _ in range(reference_imputations)])
     incomplete = int(np.isnan(flat).any(axis=0).sum())
@@ -90,6 +93,7 @@ def _imputation(args: tuple[Any, ...], kwargs: dict[str, Any], reference_imputat
         "rows": n,
         "incomplete_columns": incomplete,
         "m": m,
+        "donors": kwargs.get("donors", 5),
         "sweeps": sweeps,
         "visits": m * sweeps * incomplete,
         "burnout_s": ours,
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     lines = [
         f"| multiple imputation ({mi['rows']:,} rows, m = {mi['m']}, {mi['sweeps']} sweeps, {mi['visits']:,} "
-        f"regressions and donor matches) | {mi['burnout_s']:.1f} | statsmodels `MICEData` (PMM, 5 donors): "
+        f"regressions and donor matches) | {mi['burnout_s']:.1f} | statsmodels `MICEData` (PMM, {mi['donors']} donors): "
         f"{mi['statsmodels_s']:.1f} ({mi['statsmodels_measured']}) | {mi['statsmodels_s'] / mi['burnout_s']:.1f}x |",
         f"| no-change model, plan reliabilities ({nc['triples']:,} trivariate integrals) | {nc['burnout_s']:.1f} | "
         f"scipy `multivariate_normal.cdf`: {nc['scipy_s']:.1f} ({nc['scipy_measured']}, equal bits) | "
@@ -169,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         [
             HEADING,
             "",
-            f"`python benchmarks/bench_floors.py {args.cohort}` (one core, helper off; load {load:.1f} at the start; "
+            f"`python benchmarks/bench_floors.py {args.cohort} --reference-imputations {args.reference_imputations} "
+            f"--triples {args.triples}` (the helper process off; load {load:.1f} at the start; "
             f"the whole analysis took {got['analysis_seconds']:.1f} s in that process). Library times for the whole "
             "stage are scaled from the part timed, shown in brackets.",
             "",
