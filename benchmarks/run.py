@@ -411,7 +411,9 @@ def memory_check(n: int, *, seed: int, data: Path, timeout: float) -> str:
                     f"- `burnout analyze` on the Parquet folder: {results['Parquet']}.",
                     f"- `burnout import` of the folder into a DuckDB store: {results['import']}"
                     + (f"; the store file is {store_mib:,.0f} MiB." if imported.seconds is not None else "."),
-                    f"- `burnout analyze` on that store: {results['store']}.",
+                    "- `burnout analyze` on that store: "
+                    + (results["store"] if imported.seconds is not None else "not run (no store)")
+                    + ".",
                 ]
             )
             + (
