@@ -35,7 +35,7 @@ from burnout.ingest.store import (
     table_sums,
     typed_fingerprint,
 )
-from burnout.schema import TABLES, instrument_tables
+from burnout.schema import TABLES
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -144,16 +144,11 @@ def _other_plan(url: str, stored: dict[str, Any], asked: dict[str, Any]) -> str:
 
 
 def _cohort(con: ibis.BaseBackend, url: str, m: dict[str, Any], rows: dict[str, int]) -> Cohort:
-    from burnout.ingest.validate import Cohort, _mbi_gs_or_empty
+    from burnout.ingest.validate import _from_typed
 
-    typed = {name: con.table(TYPED_PREFIX + name) for name in rows}
-    return Cohort(
-        con=con,
-        patients=typed["patients"],
-        mbi_gs=_mbi_gs_or_empty(typed),
-        sessions=typed["sessions"],
-        phq9=typed.get("phq9"),
-        instruments={n: typed[n] for n in instrument_tables() if n in typed},
+    return _from_typed(
+        con,
+        {name: con.table(TYPED_PREFIX + name) for name in rows},
         mbi_has_items=m["mbi_has_items"],
         mbi_has_subscales=m["mbi_has_subscales"],
         warnings=m["warnings"],

@@ -292,12 +292,9 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
     typed = {name: spec.parsed.typed() for name, spec in specs.items()}
     file_columns = {name: spec.parsed.file_columns() for name, spec in specs.items()}
     mbi_cols = specs["mbi_gs"].present if "mbi_gs" in specs else frozenset(MBI_ITEM_COLUMNS)
-    return Cohort(
-        con=raw.con,
-        patients=typed["patients"],
-        mbi_gs=_mbi_gs_or_empty(typed),
-        sessions=typed["sessions"],
-        phq9=typed.get("phq9"),
+    return _from_typed(
+        raw.con,
+        typed,
         mbi_has_items=set(MBI_ITEM_COLUMNS) <= mbi_cols,
         mbi_has_subscales=set(SUBSCALES) <= mbi_cols,
         warnings=warnings,
@@ -306,7 +303,6 @@ def _cohort(raw: RawCohort, specs: Mapping[str, _TableSpec], rows: dict[str, int
         fingerprint=content_fingerprint(file_columns),  # the same content from any source or engine
         rows=rows,
         file_columns=file_columns,
-        instruments={n: typed[n] for n in instrument_tables() if n in typed},
         synthetic=_simulated(raw),
     )
 
@@ -318,6 +314,19 @@ def _simulated(raw: RawCohort) -> bool:
 
     written = simulated_sha256(raw.source) if raw.file_sha256 else {}
     return bool(written) and all(written.get(name) == digest for name, digest in raw.file_sha256.items())
+
+
+def _from_typed(con: ibis.BaseBackend, typed: Mapping[str, ir.Table], **fields: Any) -> Cohort:
+    """A Cohort of the typed tables by name (every instrument's kept; ``mbi_gs`` empty when absent)."""
+    return Cohort(
+        con=con,
+        patients=typed["patients"],
+        mbi_gs=_mbi_gs_or_empty(typed),
+        sessions=typed["sessions"],
+        phq9=typed.get("phq9"),
+        instruments={n: typed[n] for n in instrument_tables() if n in typed},
+        **fields,
+    )
 
 
 def _mbi_gs_or_empty(typed: Mapping[str, ir.Table]) -> ir.Table:
@@ -368,12 +377,9 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
                 ],
                 warnings=checked.warnings,
             )
-    return Cohort(
-        con=con,
-        patients=typed["patients"],
-        mbi_gs=_mbi_gs_or_empty(typed),
-        sessions=typed["sessions"],
-        phq9=typed.get("phq9"),
+    return _from_typed(
+        con,
+        typed,
         mbi_has_items=checked.mbi_has_items,
         mbi_has_subscales=checked.mbi_has_subscales,
         warnings=checked.warnings,
@@ -382,7 +388,6 @@ def _retype(raw: RawCohort, checked: Cohort) -> Cohort:
         fingerprint=checked.fingerprint,
         rows=dict(checked.rows),
         file_columns=file_columns,
-        instruments={n: typed[n] for n in instrument_tables() if n in typed},
         synthetic=checked.synthetic,
     )
 
