@@ -171,6 +171,13 @@ def _start_helper() -> None:
     import signal
 
     signal.signal(signal.SIGINT, _interrupted)
+    # Python runs that handler in the main thread only, at its next bytecode; the kernel may
+    # give the signal to another thread while the main one waits in read() for work, which
+    # then never returns (a CI run saw the helper alive 30 s after Ctrl-C). Python's own C
+    # handler writes each signal's number to the wakeup fd from whichever thread got it.
+    woken, wakeup = os.pipe()
+    os.set_blocking(wakeup, False)
+    signal.set_wakeup_fd(wakeup, warn_on_full_buffer=False)
     # Asked to stop, the helper has nothing left to write: Python's teardown of scipy,
     # matplotlib and the rest (~0.4 s) would only keep the parent's shutdown waiting.
     import atexit
@@ -178,7 +185,9 @@ def _start_helper() -> None:
     atexit.register(_leave_at_once)
 
     def watch() -> None:
-        wait([parent.sentinel])
+        while woken in wait([parent.sentinel, woken]):
+            if signal.SIGINT in os.read(woken, 64):
+                _interrupted(signal.SIGINT, None)
         os._exit(0)
 
     threading.Thread(target=watch, name="burnout-exit-with-parent", daemon=True).start()
