@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import ibis
 
+from burnout.engines import sql_text
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -130,7 +132,7 @@ def _duckdb_sums(texts: Mapping[str, ir.Table]) -> dict[str, tuple[int, list[int
     low = 2**64 - 1
     # raw SQL around Ibis's: Ibis has no 128-bit unsigned integer type for md5_number
     selects = [
-        f"SELECT '{name.replace(chr(39), chr(39) * 2)}' AS _table, count(*) AS _n, {byte_sums} FROM ("
+        f"SELECT '{sql_text(name)}' AS _table, count(*) AS _n, {byte_sums} FROM ("
         f"SELECT CAST(h & {low} AS UBIGINT) AS lo, CAST(h >> 64 AS UBIGINT) AS hi FROM ("
         f"SELECT md5_number(_x) AS h FROM ({con.compile(t)})))"
         for name, t in texts.items()

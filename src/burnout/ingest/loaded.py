@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from burnout.engines import sql_text
 from burnout.errors import Problem
 from burnout.schema import table_columns
 
@@ -36,7 +37,7 @@ def _run(db: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 
 
 def _sql_str(s: str | os.PathLike[str]) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
+    return f"'{sql_text(str(s))}'"
 
 
 def _problem(

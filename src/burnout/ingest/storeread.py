@@ -110,12 +110,11 @@ def stored_cohort(con: ibis.BaseBackend, url: str, *, options: dict[str, Any]) -
     added = sorted((existing & set(cohort_tables())) - set(rows))
     if added:  # validated with the rest, not ignored
         return _validate_again(url, f"a cohort table was added after the import: {', '.join(added)}")
-    checked = _unchanged(con, url, m, rows)
-    if checked is None:
+    if not _unchanged(con, m, rows):
         return _validate_again(url, "its tables are not as `burnout import` recorded them")
     if m["options"] != options:
         return StoreReading(None, _other_plan(url, m["options"], options), synthetic=m["synthetic"])
-    return StoreReading(_cohort(con, url, m, rows), checked or None)
+    return StoreReading(_cohort(con, url, m, rows), _slow_check(url, m))
 
 
 def _validate_again(url: str, why: str) -> StoreReading:
@@ -190,9 +189,13 @@ def _record(found: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
 
 
-def _unchanged(con: ibis.BaseBackend, url: str, m: dict[str, Any], rows: dict[str, int]) -> str | None:
-    """Every table (plain and typed) as at the import: None when not; else a note when the check was
-    the slow one (else the empty string).
+def _by_sums(m: dict[str, Any]) -> bool:
+    """The store's sums are comparable here: format 4, taken by this DuckDB version (its ``hash`` is its own)."""
+    return m["table_sums"] is not None and m["table_sums"]["duckdb"] == _duckdb_version()
+
+
+def _unchanged(con: ibis.BaseBackend, m: dict[str, Any], rows: dict[str, int]) -> bool:
+    """Every table (plain and typed) as at the import.
 
     By the tables' DuckDB hash sums (one scan), else, for a store of format 3 or one read
     by another DuckDB version, by the two content fingerprints (MD5 of canonical text).
@@ -200,18 +203,22 @@ def _unchanged(con: ibis.BaseBackend, url: str, m: dict[str, Any], rows: dict[st
     from burnout.ingest.fingerprint import content_fingerprint
     from burnout.instrument import SUBSCALES
 
-    sums = m["table_sums"]
-    if sums is not None and sums["duckdb"] == _duckdb_version():
+    if _by_sums(m):
         db = con.con  # type: ignore[attr-defined]  # ibis's DuckDB backend: the duckdb connection
-        same = table_sums(db, [*rows, *(TYPED_PREFIX + name for name in rows)]) == sums.get("tables")
-        return "" if same else None
+        return bool(table_sums(db, [*rows, *(TYPED_PREFIX + name for name in rows)]) == m["table_sums"].get("tables"))
     plain = {name: con.table(name) for name in rows}
     if any(c in SUBSCALES and not t[c].type().is_numeric() for t in plain.values() for c in t.columns):
-        return None  # a score column retyped by hand: its fingerprint cannot even be taken
+        return False  # a score column retyped by hand: its fingerprint cannot even be taken
     if typed_fingerprint({name: con.table(TYPED_PREFIX + name) for name in rows}) != m["typed_fingerprint"]:
+        return False
+    return content_fingerprint({name: _file_columns(t) for name, t in plain.items()}) == m["data_fingerprint"]
+
+
+def _slow_check(url: str, m: dict[str, Any]) -> str | None:
+    """The note of a store checked by its fingerprints rather than its sums (None when by the sums)."""
+    if _by_sums(m):
         return None
-    if content_fingerprint({name: _file_columns(t) for name, t in plain.items()}) != m["data_fingerprint"]:
-        return None
+    sums = m["table_sums"]
     by = (
         "an earlier burnout (store format 3)"
         if sums is None

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import duckdb
 import ibis.expr.types as ir
 
-from burnout.engines import duckdb_in_memory, sql_identifier
+from burnout.engines import duckdb_in_memory, sql_identifier, sql_text
 from burnout.errors import BurnoutError, DataError, Problem
 from burnout.ingest import MAX_PER_RULE
 from burnout.ingest.csvcheck import record_lines, scan_file
@@ -94,7 +94,7 @@ def _map_file(path: Path, positions: list[int]) -> dict[int, str]:
 
 
 def _source_sql(path: Path) -> str:
-    lit = "'" + str(path).replace("'", "''") + "'"
+    lit = f"'{sql_text(str(path))}'"
     if path.suffix.lower() == ".parquet":
         return f"read_parquet({lit})"
     return f"read_csv({lit}, all_varchar = true, header = true)"
@@ -180,7 +180,7 @@ def _cell_test(col: str, inst: Instrument, na: tuple[str, ...], integer: bool = 
         return _CellTest(q, f"{q} BETWEEN {r.min} AND {r.max}{step}", f"({q} IS NULL)")
     # "3.0" is 3, as tools that store integers as floats write it: listed, not parsed (a plain IN is fast)
     answers = ", ".join(f"'{v}', '{v}.0'" for v in inst.response.values)
-    blanks = ", ".join("'" + v.replace("'", "''") + "'" for v in ("", *na))
+    blanks = ", ".join(f"'{sql_text(v)}'" for v in ("", *na))
     text = f"trim(CAST({q} AS VARCHAR))"
     return _CellTest(
         f"CAST({text} AS DECIMAL(18, 1))", f"{text} IN ({answers})", f"({q} IS NULL OR {text} IN ({blanks}))"
